@@ -1,0 +1,5 @@
+# System libraries, all from Debian 12 packages (scripts/install-deps).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium>=1.0.18)
+find_package(OpenSSL 3.0 REQUIRED COMPONENTS Crypto SSL)
+find_package(nlohmann_json 3.10 REQUIRED)

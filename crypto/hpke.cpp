@@ -1,0 +1,145 @@
+#include "crypto/hpke.hpp"
+
+#include <algorithm>
+
+#include "crypto/hash.hpp"
+
+namespace qrlogin::hpke {
+
+namespace {
+
+constexpr std::string_view kVersionLabel = "HPKE-v1";
+
+Bytes kem_suite_id() { return concat({as_bytes("KEM"), i2osp(kKemX25519Sha256, 2)}); }
+
+Bytes hpke_suite_id(aead::Algorithm alg) {
+  return concat({as_bytes("HPKE"), i2osp(kKemX25519Sha256, 2), i2osp(kKdfHkdfSha256, 2),
+                 i2osp(static_cast<std::uint16_t>(alg), 2)});
+}
+
+Secret labeled_extract(ByteView suite_id, ByteView salt, std::string_view label, ByteView ikm) {
+  Bytes labeled = concat({as_bytes(kVersionLabel), suite_id, as_bytes(label), ikm});
+  Secret prk = hkdf_extract(salt, labeled);
+  secure_wipe(labeled);
+  return prk;
+}
+
+Result<Secret> labeled_expand(ByteView suite_id, ByteView prk, std::string_view label, ByteView info,
+                              std::size_t length) {
+  if (length > 0xffff) return make_error(Errc::limit_exceeded, "HPKE cannot expand more than 65535 bytes");
+  Bytes labeled_info = concat({i2osp(length, 2), as_bytes(kVersionLabel), suite_id, as_bytes(label), info});
+  return hkdf_expand(prk, labeled_info, length);
+}
+
+// DHKEM ExtractAndExpand (RFC 9180 §4.1).
+Result<Secret> extract_and_expand(ByteView dh, ByteView kem_context) {
+  auto suite = kem_suite_id();
+  Secret eae_prk = labeled_extract(suite, {}, "eae_prk", dh);
+  return labeled_expand(suite, eae_prk.view(), "shared_secret", kem_context, x25519::kSharedSecretBytes);
+}
+
+Result<Context> key_schedule_base(aead::Algorithm alg, ByteView shared_secret, ByteView info,
+                                  KeyScheduleTrace* trace) {
+  auto suite = hpke_suite_id(alg);
+  Secret psk_id_hash = labeled_extract(suite, {}, "psk_id_hash", {});
+  Secret info_hash = labeled_extract(suite, {}, "info_hash", info);
+  Bytes context = concat({i2osp(kModeBase, 1), psk_id_hash.view(), info_hash.view()});
+  Secret secret = labeled_extract(suite, shared_secret, "secret", {});
+
+  auto key = labeled_expand(suite, secret.view(), "key", context, aead::key_bytes(alg));
+  auto base_nonce = labeled_expand(suite, secret.view(), "base_nonce", context, aead::kNonceBytes);
+  auto exporter = labeled_expand(suite, secret.view(), "exp", context, kSha256Bytes);
+  if (!key || !base_nonce || !exporter) return make_error(Errc::internal, "HPKE key schedule failed");
+  if (trace) {
+    trace->shared_secret = Secret::copy_of(shared_secret);
+    trace->key = Secret::copy_of(key->view());
+    trace->base_nonce.assign(base_nonce->view().begin(), base_nonce->view().end());
+    trace->exporter_secret = Secret::copy_of(exporter->view());
+  }
+  return Context(SequencedAead(alg, std::move(key).value(), base_nonce->view()), std::move(exporter).value());
+}
+
+Status check_algorithm(aead::Algorithm alg) {
+  if (alg != aead::Algorithm::aes128_gcm && alg != aead::Algorithm::aes256_gcm)
+    return make_error(Errc::invalid_argument, "unsupported HPKE AEAD id");
+  return {};
+}
+
+}  // namespace
+
+SequencedAead::SequencedAead(aead::Algorithm alg, Secret key, ByteView base_nonce) : alg_(alg), key_(std::move(key)) {
+  std::copy_n(base_nonce.begin(), std::min(base_nonce.size(), base_nonce_.size()), base_nonce_.begin());
+}
+
+Result<std::array<std::uint8_t, aead::kNonceBytes>> SequencedAead::next_nonce() const {
+  // RFC 9180 allows 2^96 - 1 messages; a 64-bit counter stops earlier, at a
+  // bound no pairing comes near.
+  if (seq_ == UINT64_MAX) return make_error(Errc::limit_exceeded, "HPKE message limit reached");
+  auto nonce = base_nonce_;
+  auto seq = i2osp(seq_, aead::kNonceBytes);
+  for (std::size_t i = 0; i < nonce.size(); ++i) nonce[i] ^= seq[i];
+  return nonce;
+}
+
+Result<Bytes> SequencedAead::seal(ByteView aad, ByteView plaintext) {
+  auto nonce = next_nonce();
+  if (!nonce) return nonce.error();
+  auto ct = aead::seal(alg_, key_.view(), *nonce, aad, plaintext);
+  if (ct) ++seq_;
+  return ct;
+}
+
+Result<Secret> SequencedAead::open(ByteView aad, ByteView ciphertext) {
+  auto nonce = next_nonce();
+  if (!nonce) return nonce.error();
+  auto pt = aead::open(alg_, key_.view(), *nonce, aad, ciphertext);
+  if (pt) ++seq_;
+  return pt;
+}
+
+Result<Secret> Context::export_secret(ByteView exporter_context, std::size_t length) const {
+  if (length > kHkdfMaxOutput) return make_error(Errc::limit_exceeded, "HPKE export is limited to 8160 bytes");
+  return labeled_expand(hpke_suite_id(aead_.algorithm()), exporter_.view(), "sec", exporter_context, length);
+}
+
+Result<SenderSetup> setup_base_sender(aead::Algorithm alg, ByteView pk_receiver, ByteView info, Rng& rng) {
+  auto ephemeral = x25519::generate(rng);
+  return setup_base_sender_with(alg, pk_receiver, info, ephemeral);
+}
+
+Result<SenderSetup> setup_base_sender_with(aead::Algorithm alg, ByteView pk_receiver, ByteView info,
+                                           const x25519::KeyPair& ephemeral, KeyScheduleTrace* trace) {
+  if (auto st = check_algorithm(alg); !st) return st.error();
+  auto dh = x25519::shared_secret(ephemeral.secret_key.view(), pk_receiver);
+  if (!dh) return dh.error();
+  Bytes kem_context = concat({ephemeral.public_key, pk_receiver});
+  auto shared = extract_and_expand(dh->view(), kem_context);
+  if (!shared) return shared.error();
+  auto ctx = key_schedule_base(alg, shared->view(), info, trace);
+  if (!ctx) return ctx.error();
+  return SenderSetup{ephemeral.public_key, std::move(ctx).value()};
+}
+
+Result<Context> setup_base_receiver(aead::Algorithm alg, ByteView enc, ByteView sk_receiver, ByteView info,
+                                    KeyScheduleTrace* trace) {
+  if (auto st = check_algorithm(alg); !st) return st.error();
+  if (enc.size() != kEncBytes) return make_error(Errc::bad_length, "HPKE enc must be 32 bytes");
+  auto receiver = x25519::from_secret(sk_receiver);
+  if (!receiver) return receiver.error();
+  auto dh = x25519::shared_secret(sk_receiver, enc);
+  if (!dh) return dh.error();
+  Bytes kem_context = concat({enc, receiver->public_key});
+  auto shared = extract_and_expand(dh->view(), kem_context);
+  if (!shared) return shared.error();
+  return key_schedule_base(alg, shared->view(), info, trace);
+}
+
+Result<x25519::KeyPair> derive_key_pair(ByteView ikm) {
+  auto suite = kem_suite_id();
+  Secret dkp_prk = labeled_extract(suite, {}, "dkp_prk", ikm);
+  auto sk = labeled_expand(suite, dkp_prk.view(), "sk", {}, x25519::kSecretKeyBytes);
+  if (!sk) return sk.error();
+  return x25519::from_secret(sk->view());
+}
+
+}  // namespace qrlogin::hpke

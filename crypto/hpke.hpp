@@ -1,0 +1,86 @@
+#pragma once
+// HPKE (RFC 9180), mode_base, KEM DHKEM(X25519, HKDF-SHA256), KDF
+// HKDF-SHA256, generic over the AEAD (AES-128-GCM, AES-256-GCM).
+#include <array>
+#include <cstdint>
+#include <utility>
+
+#include "crypto/aead.hpp"
+#include "crypto/bytes.hpp"
+#include "crypto/error.hpp"
+#include "crypto/random.hpp"
+#include "crypto/secret.hpp"
+#include "crypto/x25519.hpp"
+
+namespace qrlogin::hpke {
+
+inline constexpr std::uint16_t kKemX25519Sha256 = 0x0020;
+inline constexpr std::uint16_t kKdfHkdfSha256 = 0x0001;
+inline constexpr std::size_t kEncBytes = x25519::kPublicKeyBytes;
+inline constexpr std::uint8_t kModeBase = 0x00;
+
+using Enc = std::array<std::uint8_t, kEncBytes>;
+
+// A key, a base nonce and a sequence number: the AEAD half of an HPKE
+// context, also used on its own for qrlogin's receiver-to-sender direction.
+// The sequence advances only when a seal or open succeeds, so a forged
+// message never desynchronises the two sides.
+class SequencedAead {
+ public:
+  SequencedAead(aead::Algorithm alg, Secret key, ByteView base_nonce);
+
+  Result<Bytes> seal(ByteView aad, ByteView plaintext);
+  Result<Secret> open(ByteView aad, ByteView ciphertext);
+  [[nodiscard]] std::uint64_t sequence() const noexcept { return seq_; }
+  [[nodiscard]] aead::Algorithm algorithm() const noexcept { return alg_; }
+
+ private:
+  Result<std::array<std::uint8_t, aead::kNonceBytes>> next_nonce() const;
+
+  aead::Algorithm alg_;
+  Secret key_;
+  std::array<std::uint8_t, aead::kNonceBytes> base_nonce_{};
+  std::uint64_t seq_ = 0;
+};
+
+class Context {
+ public:
+  Context(SequencedAead aead, Secret exporter_secret) : aead_(std::move(aead)), exporter_(std::move(exporter_secret)) {}
+
+  Result<Bytes> seal(ByteView aad, ByteView plaintext) { return aead_.seal(aad, plaintext); }
+  Result<Secret> open(ByteView aad, ByteView ciphertext) { return aead_.open(aad, ciphertext); }
+  // Secret export (RFC 9180 §5.3). Errors: limit_exceeded for L > 8160.
+  Result<Secret> export_secret(ByteView exporter_context, std::size_t length) const;
+  [[nodiscard]] std::uint64_t sequence() const noexcept { return aead_.sequence(); }
+
+ private:
+  SequencedAead aead_;
+  Secret exporter_;
+};
+
+struct SenderSetup {
+  Enc enc;
+  Context context;
+};
+
+// The intermediate values of a key schedule, for tests against RFC 9180's
+// vectors. Never logged.
+struct KeyScheduleTrace {
+  Secret shared_secret;
+  Secret key;
+  Bytes base_nonce;
+  Secret exporter_secret;
+};
+
+// SetupBaseS with a fresh ephemeral key drawn from rng.
+Result<SenderSetup> setup_base_sender(aead::Algorithm alg, ByteView pk_receiver, ByteView info, Rng& rng);
+// SetupBaseS with a given ephemeral key pair (test vectors).
+Result<SenderSetup> setup_base_sender_with(aead::Algorithm alg, ByteView pk_receiver, ByteView info,
+                                           const x25519::KeyPair& ephemeral, KeyScheduleTrace* trace = nullptr);
+Result<Context> setup_base_receiver(aead::Algorithm alg, ByteView enc, ByteView sk_receiver, ByteView info,
+                                    KeyScheduleTrace* trace = nullptr);
+
+// DeriveKeyPair (RFC 9180 §7.1.3) for DHKEM(X25519).
+Result<x25519::KeyPair> derive_key_pair(ByteView ikm);
+
+}  // namespace qrlogin::hpke

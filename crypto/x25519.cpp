@@ -1,0 +1,42 @@
+#include "crypto/x25519.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+namespace qrlogin::x25519 {
+
+KeyPair generate(Rng& rng) {
+  ensure_sodium_initialised();
+  Secret sk(kSecretKeyBytes);
+  rng.fill(sk.bytes());
+  auto pair = from_secret(sk.view());
+  return std::move(pair).value();  // cannot fail for a 32-byte key
+}
+
+Result<KeyPair> from_secret(ByteView secret_key) {
+  ensure_sodium_initialised();
+  if (secret_key.size() != kSecretKeyBytes)
+    return make_error(Errc::bad_length, "X25519 secret key must be 32 bytes");
+  KeyPair pair{Secret::copy_of(secret_key), {}};
+  crypto_scalarmult_base(pair.public_key.data(), pair.secret_key.view().data());
+  return pair;
+}
+
+Result<Secret> shared_secret(ByteView secret_key, ByteView public_key) {
+  ensure_sodium_initialised();
+  if (secret_key.size() != kSecretKeyBytes)
+    return make_error(Errc::bad_length, "X25519 secret key must be 32 bytes");
+  if (public_key.size() != kPublicKeyBytes)
+    return make_error(Errc::bad_length, "X25519 public key must be 32 bytes");
+  Secret shared(kSharedSecretBytes);
+  // libsodium returns -1 when the result is all zero; check it ourselves too,
+  // so the rule does not depend on the library version.
+  int rc = crypto_scalarmult(shared.bytes().data(), secret_key.data(), public_key.data());
+  if (rc != 0 || sodium_is_zero(shared.view().data(), shared.size()))
+    return make_error(Errc::low_order_point,
+                      "the peer's X25519 public key is a low-order point (shared secret would be zero)");
+  return shared;
+}
+
+}  // namespace qrlogin::x25519

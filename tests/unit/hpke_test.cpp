@@ -1,0 +1,165 @@
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+
+#include "crypto/hpke.hpp"
+#include "tests/support/vectors.hpp"
+
+using namespace qrlogin;
+using qrlogin::test::hex;
+using qrlogin::test::to_bytes;
+
+TEST_CASE("RFC 9180 vectors: mode_base, DHKEM(X25519), HKDF-SHA256, AES-128-GCM and AES-256-GCM") {
+  auto doc = test::load_vectors("external/hpke-rfc9180-x25519-sha256.json");
+  int suites = 0, encryptions = 0, exports = 0;
+  for (const auto& v : doc) {
+    if (v["mode"] != 0 || v["kem_id"] != 0x20 || v["kdf_id"] != 1) continue;
+    int aead_id = v["aead_id"];
+    if (aead_id != 1 && aead_id != 2) continue;
+    auto alg = static_cast<aead::Algorithm>(aead_id);
+    INFO("aead_id " << aead_id);
+    ++suites;
+
+    auto receiver = hpke::derive_key_pair(hex(v["ikmR"]));
+    auto ephemeral = hpke::derive_key_pair(hex(v["ikmE"]));
+    REQUIRE(receiver);
+    REQUIRE(ephemeral);
+    CHECK(hex_encode(receiver->secret_key.view()) == v["skRm"].get<std::string>());
+    CHECK(hex_encode(receiver->public_key) == v["pkRm"].get<std::string>());
+    CHECK(hex_encode(ephemeral->public_key) == v["pkEm"].get<std::string>());
+
+    hpke::KeyScheduleTrace sender_trace, receiver_trace;
+    auto sender = hpke::setup_base_sender_with(alg, receiver->public_key, hex(v["info"]), *ephemeral, &sender_trace);
+    REQUIRE(sender);
+    CHECK(hex_encode(sender->enc) == v["enc"].get<std::string>());
+    auto recv = hpke::setup_base_receiver(alg, sender->enc, receiver->secret_key.view(), hex(v["info"]),
+                                          &receiver_trace);
+    REQUIRE(recv);
+    for (auto* trace : {&sender_trace, &receiver_trace}) {
+      CHECK(hex_encode(trace->shared_secret.view()) == v["shared_secret"].get<std::string>());
+      CHECK(hex_encode(trace->key.view()) == v["key"].get<std::string>());
+      CHECK(hex_encode(trace->base_nonce) == v["base_nonce"].get<std::string>());
+      CHECK(hex_encode(trace->exporter_secret.view()) == v["exporter_secret"].get<std::string>());
+    }
+
+    auto& s = sender->context;
+    for (const auto& e : v["encryptions"]) {
+      auto ct = s.seal(hex(e["aad"]), hex(e["plaintext"]));
+      REQUIRE(ct);
+      CHECK(hex_encode(*ct) == e["ciphertext"].get<std::string>());
+      auto pt = recv->open(hex(e["aad"]), hex(e["ciphertext"]));
+      REQUIRE(pt);
+      CHECK(hex_encode(pt->view()) == e["plaintext"].get<std::string>());
+      ++encryptions;
+    }
+    for (const auto& x : v["exports"]) {
+      auto length = x["L"].get<std::size_t>();
+      auto from_sender = s.export_secret(hex(x["exporter_context"]), length);
+      auto from_receiver = recv->export_secret(hex(x["exporter_context"]), length);
+      REQUIRE(from_sender);
+      REQUIRE(from_receiver);
+      CHECK(hex_encode(from_sender->view()) == x["exported_value"].get<std::string>());
+      CHECK(hex_encode(from_receiver->view()) == x["exported_value"].get<std::string>());
+      ++exports;
+    }
+  }
+  std::printf("cases: rfc9180 %d base-mode suites, %d encryptions, %d exports\n", suites, encryptions, exports);
+  CHECK(suites == 2);
+  CHECK(encryptions > 0);
+  CHECK(exports > 0);
+}
+
+namespace {
+struct Pair {
+  hpke::Context sender;
+  hpke::Context receiver;
+  hpke::Enc enc;
+};
+
+Pair make_pair(aead::Algorithm alg = aead::Algorithm::aes256_gcm) {
+  auto r = x25519::generate(system_rng());
+  auto s = hpke::setup_base_sender(alg, r.public_key, as_bytes("info"), system_rng());
+  REQUIRE(s);
+  auto rc = hpke::setup_base_receiver(alg, s->enc, r.secret_key.view(), as_bytes("info"));
+  REQUIRE(rc);
+  return Pair{std::move(s->context), std::move(rc).value(), s->enc};
+}
+
+Bytes flip(Bytes b, std::size_t bit) {
+  b[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
+  return b;
+}
+}  // namespace
+
+TEST_CASE("a flipped bit anywhere is rejected and does not advance the sequence") {
+  auto p = make_pair();
+  Bytes aad{0x04};
+  Bytes msg = to_bytes(as_bytes("the credential"));
+  auto ct = p.sender.seal(aad, msg);
+  REQUIRE(ct);
+
+  for (std::size_t bit = 0; bit < ct->size() * 8; ++bit) {  // body and tag
+    auto r = p.receiver.open(aad, flip(*ct, bit));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::auth_failed);
+  }
+  for (std::size_t bit = 0; bit < 8; ++bit) CHECK_FALSE(p.receiver.open(flip(aad, bit), *ct));
+  CHECK(p.receiver.sequence() == 0);  // failures left the sequence alone
+  auto good = p.receiver.open(aad, *ct);
+  REQUIRE(good);
+  CHECK(to_bytes(good->view()) == msg);
+  CHECK(p.receiver.sequence() == 1);
+}
+
+TEST_CASE("a flipped nonce bit is rejected") {
+  Bytes key(32, 7), nonce(12, 1), aad{0x01};
+  auto ct = aead::seal(aead::Algorithm::aes256_gcm, key, nonce, aad, as_bytes("hello"));
+  REQUIRE(ct);
+  for (std::size_t bit = 0; bit < nonce.size() * 8; ++bit) {
+    auto r = aead::open(aead::Algorithm::aes256_gcm, key, flip(nonce, bit), aad, *ct);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::auth_failed);
+  }
+}
+
+TEST_CASE("messages must be opened in order") {
+  auto p = make_pair(aead::Algorithm::aes128_gcm);
+  auto first = p.sender.seal({}, as_bytes("one"));
+  auto second = p.sender.seal({}, as_bytes("two"));
+  REQUIRE(first);
+  REQUIRE(second);
+  CHECK_FALSE(p.receiver.open({}, *second));  // wrong nonce for sequence 0
+  CHECK(p.receiver.open({}, *first));
+  CHECK(p.receiver.open({}, *second));
+  CHECK_FALSE(p.receiver.open({}, *second));  // a replay is refused
+}
+
+TEST_CASE("setup refuses low-order keys and bad sizes") {
+  Bytes zero_key(32, 0);
+  auto s = hpke::setup_base_sender(aead::Algorithm::aes256_gcm, zero_key, {}, system_rng());
+  REQUIRE_FALSE(s);
+  CHECK(s.error().code == Errc::low_order_point);
+
+  auto r = x25519::generate(system_rng());
+  auto rc = hpke::setup_base_receiver(aead::Algorithm::aes256_gcm, zero_key, r.secret_key.view(), {});
+  REQUIRE_FALSE(rc);
+  CHECK(rc.error().code == Errc::low_order_point);
+
+  auto short_enc = hpke::setup_base_receiver(aead::Algorithm::aes256_gcm, Bytes(31, 9), r.secret_key.view(), {});
+  REQUIRE_FALSE(short_enc);
+  CHECK(short_enc.error().code == Errc::bad_length);
+}
+
+TEST_CASE("a ciphertext shorter than the tag is a clear error") {
+  auto p = make_pair();
+  auto r = p.receiver.open({}, Bytes(15, 0));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::bad_length);
+}
+
+TEST_CASE("exports are bounded") {
+  auto p = make_pair();
+  auto big = p.sender.export_secret({}, 8161);
+  REQUIRE_FALSE(big);
+  CHECK(big.error().code == Errc::limit_exceeded);
+}
