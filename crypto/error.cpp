@@ -10,6 +10,7 @@ std::string_view errc_name(Errc code) noexcept {
     case Errc::low_order_point: return "low_order_point";
     case Errc::auth_failed: return "auth_failed";
     case Errc::limit_exceeded: return "limit_exceeded";
+    case Errc::bad_link: return "bad_link";
     case Errc::internal: return "internal";
   }
   return "unknown";

@@ -16,6 +16,7 @@ enum class Errc {
   low_order_point,   // an X25519 public key whose shared secret is all zero
   auth_failed,       // an AEAD tag or MAC did not verify
   limit_exceeded,    // a sequence number or output length ran out
+  bad_link,          // a pairing link that is not exactly what the protocol allows
   internal,          // the crypto library itself failed
 };
 

@@ -1,0 +1,45 @@
+#pragma once
+// What a pairing machine asks its driver to do. Drivers (the CLI, tests,
+// fuzzers) carry the actions out in order.
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "crypto/pairing/credential.hpp"
+#include "crypto/pairing/reason.hpp"
+
+namespace qrlogin::pairing {
+
+enum class PeerEvent { joined, left, back };
+
+struct SendFrame {
+  Bytes frame;  // a binary WebSocket frame for the relay
+};
+struct ShowSas {
+  std::string code;  // "123 456"
+};
+struct PeerStatus {
+  PeerEvent event;
+};
+// Receiver only: hand the credential to the application, which answers with
+// Receiver::on_credential_handled.
+struct DeliverCredential {
+  ReceivedCredential credential;
+};
+// Sender only: the receiver's answer.
+struct ShowResult {
+  bool accepted;
+  std::string reason;  // the receiver's reason text when not accepted (untrusted)
+};
+struct Aborted {
+  Reason reason;
+  std::string detail;  // the peer's reason code for peer_aborted, else empty
+};
+// Close the relay connection normally (1000), which ends the channel.
+struct CloseConnection {};
+
+using Action = std::variant<SendFrame, ShowSas, PeerStatus, DeliverCredential, ShowResult, Aborted, CloseConnection>;
+using Actions = std::vector<Action>;
+
+}  // namespace qrlogin::pairing

@@ -1,0 +1,49 @@
+#pragma once
+// The qrlogin v1 wire constants (docs/protocol.md): message types, sizes and
+// the ASCII labels that separate every derivation.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "crypto/aead.hpp"
+
+namespace qrlogin::pairing {
+
+enum class MessageType : std::uint8_t {
+  hello = 0x01,
+  ready = 0x02,
+  reveal = 0x03,
+  credential = 0x04,
+  result = 0x05,
+  abort = 0x06,
+};
+
+std::string_view message_name(MessageType type) noexcept;
+
+inline constexpr aead::Algorithm kAead = aead::Algorithm::aes256_gcm;
+
+inline constexpr std::size_t kCidRawBytes = 16;
+inline constexpr std::size_t kCidTextChars = 22;
+inline constexpr std::size_t kNonceBytes = 32;  // Ns and Nr
+inline constexpr std::size_t kCommitBytes = 32;
+inline constexpr std::size_t kPublicKeyTextChars = 43;
+
+inline constexpr std::size_t kHelloFrameBytes = 1 + 32 + kCommitBytes;               // 65
+inline constexpr std::size_t kSealedNonceFrameBytes = 1 + kNonceBytes + aead::kTagBytes;  // 49
+inline constexpr std::size_t kMaxCredentialJsonBytes = 65536;
+inline constexpr std::size_t kMaxCredentialJsonDepth = 32;  // our bound; see docs/protocol.md
+inline constexpr std::size_t kPaddingBlock = 256;
+inline constexpr std::size_t kMaxPaddedCredentialBytes = 65792;  // 4 + 65536 rounded up to 256
+inline constexpr std::size_t kMaxFrameBytes = 1 + kMaxPaddedCredentialBytes + aead::kTagBytes;  // 65809
+// RESULT and ABORT carry a small JSON object; anything larger is refused.
+inline constexpr std::size_t kMaxStatusJsonBytes = 1024;
+
+inline constexpr std::string_view kLinkVersionPrefix = "v1.";
+inline constexpr std::string_view kLabelChannel = "qrlogin/v1 channel";
+inline constexpr std::string_view kLabelInfo = "qrlogin/v1";
+inline constexpr std::string_view kLabelCommit = "qrlogin/v1 commit";
+inline constexpr std::string_view kLabelSas = "qrlogin/v1 sas";
+inline constexpr std::string_view kLabelResponseKey = "qrlogin/v1 response key";
+inline constexpr std::string_view kLabelResponseNonce = "qrlogin/v1 response nonce";
+
+}  // namespace qrlogin::pairing

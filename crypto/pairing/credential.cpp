@@ -1,0 +1,147 @@
+#include "crypto/pairing/credential.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "crypto/pairing/constants.hpp"
+
+namespace qrlogin::pairing {
+
+namespace {
+
+Error credential_error(std::string message) { return make_error(Errc::bad_encoding, std::move(message)); }
+
+// Overwrites the text a JSON value holds before it is freed (best effort:
+// nlohmann may have copied it while parsing). Iterative: no recursion on
+// untrusted depth.
+void wipe_json(nlohmann::json& root) {
+  std::vector<nlohmann::json*> pending{&root};
+  while (!pending.empty()) {
+    auto* value = pending.back();
+    pending.pop_back();
+    if (value->is_string()) {
+      auto& s = value->get_ref<std::string&>();
+      secure_wipe({reinterpret_cast<std::uint8_t*>(s.data()), s.size()});
+    } else if (value->is_structured()) {
+      for (auto& child : *value) pending.push_back(&child);
+    }
+  }
+}
+
+// The deepest nesting of arrays and objects in a JSON text (strings skipped).
+// Parsing and printing JSON recurse, so depth is bounded before either runs.
+std::size_t json_depth(std::string_view text) {
+  std::size_t depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+Result<Secret> dump_limited(nlohmann::json& j) {
+  std::string text;
+  try {
+    text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+  } catch (const nlohmann::json::exception&) {
+    wipe_json(j);
+    return credential_error("the credential is not valid UTF-8 text");
+  }
+  wipe_json(j);
+  Secret out = Secret::copy_of(as_bytes(text));
+  secure_wipe({reinterpret_cast<std::uint8_t*>(text.data()), text.size()});
+  if (out.size() > kMaxCredentialJsonBytes)
+    return make_error(Errc::limit_exceeded, "the credential is too large: at most 65536 bytes of JSON can be sent");
+  if (json_depth(as_chars(out.view())) > kMaxCredentialJsonDepth)
+    return credential_error("the credential's JSON nests more than 32 levels deep");
+  return out;
+}
+
+}  // namespace
+
+Result<Secret> credential_json(const nlohmann::json& credential, std::string_view label) {
+  nlohmann::json j = {{"credential", credential}};
+  if (!label.empty()) j["label"] = std::string(label);
+  return dump_limited(j);
+}
+
+Result<Secret> credential_json_from_text(ByteView text, std::string_view label) {
+  if (text.size() > kMaxCredentialJsonBytes)
+    return make_error(Errc::limit_exceeded, "the credential is too large: at most 65536 bytes of JSON can be sent");
+  nlohmann::json j = {{"credential", std::string(as_chars(text))}};
+  if (!label.empty()) j["label"] = std::string(label);
+  return dump_limited(j);
+}
+
+Result<Secret> pad_credential(ByteView json) {
+  if (json.size() > kMaxCredentialJsonBytes)
+    return make_error(Errc::limit_exceeded, "the credential is too large: at most 65536 bytes of JSON can be sent");
+  std::size_t framed = 4 + json.size();
+  std::size_t padded = (framed + kPaddingBlock - 1) / kPaddingBlock * kPaddingBlock;
+  Secret out(padded);  // zero-filled: the padding
+  auto bytes = out.bytes();
+  auto len = static_cast<std::uint32_t>(json.size());
+  bytes[0] = static_cast<std::uint8_t>(len >> 24);
+  bytes[1] = static_cast<std::uint8_t>(len >> 16);
+  bytes[2] = static_cast<std::uint8_t>(len >> 8);
+  bytes[3] = static_cast<std::uint8_t>(len);
+  std::copy(json.begin(), json.end(), bytes.begin() + 4);
+  return out;
+}
+
+Result<ReceivedCredential> unpad_credential(ByteView plaintext) {
+  if (plaintext.empty() || plaintext.size() % kPaddingBlock != 0 || plaintext.size() > kMaxPaddedCredentialBytes)
+    return credential_error("the credential's padded length is not a multiple of 256 bytes");
+  std::size_t len = (std::size_t{plaintext[0]} << 24) | (std::size_t{plaintext[1]} << 16) |
+                    (std::size_t{plaintext[2]} << 8) | plaintext[3];
+  if (len > kMaxCredentialJsonBytes) return credential_error("the credential's length field is over 65536 bytes");
+  if (len > plaintext.size() - 4) return credential_error("the credential's length field is larger than the message");
+  if (plaintext.size() - (4 + len) >= kPaddingBlock)
+    return credential_error("the credential carries more padding than its length needs");
+  std::uint8_t nonzero = 0;
+  for (auto b : plaintext.subspan(4 + len)) nonzero |= b;
+  if (nonzero != 0) return credential_error("the credential's padding is not all zero bytes");
+
+  auto text = as_chars(plaintext.subspan(4, len));
+  if (json_depth(text) > kMaxCredentialJsonDepth)
+    return credential_error("the credential's JSON nests more than 32 levels deep");
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return credential_error("the credential is not valid JSON");
+  if (!j.is_object() || !j.contains("credential")) {
+    wipe_json(j);
+    return credential_error("the credential message has no \"credential\" member");
+  }
+  ReceivedCredential out;
+  if (j.contains("label")) {
+    if (!j["label"].is_string()) {
+      wipe_json(j);
+      return credential_error("the credential's label is not a string");
+    }
+    out.label = j["label"].get<std::string>();
+  }
+  auto& value = j["credential"];
+  out.is_string = value.is_string();
+  if (out.is_string) {
+    out.bytes = Secret::copy_of(as_bytes(value.get_ref<const std::string&>()));
+  } else {
+    std::string dumped = value.dump();
+    out.bytes = Secret::copy_of(as_bytes(dumped));
+    secure_wipe({reinterpret_cast<std::uint8_t*>(dumped.data()), dumped.size()});
+  }
+  wipe_json(j);
+  return out;
+}
+
+}  // namespace qrlogin::pairing

@@ -1,0 +1,31 @@
+#pragma once
+// Why a pairing ended. The code strings are stable: they travel in ABORT
+// messages, in the CLI's --json output and in the browser client's errors.
+#include <string_view>
+
+namespace qrlogin::pairing {
+
+enum class Reason {
+  sas_mismatch,        // a user said the codes differ, or typed a different code
+  user_cancelled,      // a user stopped the pairing
+  timeout,             // a step took too long
+  possible_attack,     // READY was sent and REVEAL never came
+  bad_commit,          // REVEAL does not match HELLO's commitment
+  bad_message,         // a frame failed to decrypt or has the wrong size
+  unexpected_message,  // a message out of order, a second HELLO, a wrong direction
+  bad_key,             // the peer's key is a low-order point
+  bad_credential,      // padding or JSON of the credential is wrong
+  intrusion,           // the relay saw a third device with this code
+  peer_aborted,        // the other side ended the pairing (its reason is the detail)
+  rejected,            // the receiver answered RESULT with accepted=false
+  expired,             // the relay's channel expired or is unknown
+  network,             // the relay connection was lost for good
+  invalid_event,       // the application called the machine in a state where that makes no sense
+};
+
+std::string_view reason_code(Reason reason) noexcept;
+std::string_view reason_message(Reason reason) noexcept;
+// Maps an ABORT's reason text back to a Reason; unknown text -> peer_aborted.
+Reason reason_from_code(std::string_view code) noexcept;
+
+}  // namespace qrlogin::pairing

@@ -1,0 +1,167 @@
+#include "crypto/pairing/sender.hpp"
+
+#include "crypto/pairing/frames.hpp"
+#include "crypto/pairing/sas.hpp"
+
+namespace qrlogin::pairing {
+
+Result<Sender> Sender::create(const Link& link, Secret credential_json, Rng& rng) {
+  if (credential_json.size() > kMaxCredentialJsonBytes)
+    return make_error(Errc::limit_exceeded, "the credential is too large: at most 65536 bytes of JSON can be sent");
+  return Sender(link, std::move(credential_json), rng);
+}
+
+bool Sender::holds_secrets() const noexcept {
+  return !credential_.empty() || ctx_.has_value() || response_.has_value() || !sender_nonce_.empty();
+}
+
+void Sender::wipe() noexcept {
+  credential_.wipe();
+  ctx_.reset();
+  response_.reset();
+  sender_nonce_.wipe();
+}
+
+Actions Sender::fail(Reason reason, std::string detail, bool tell_peer) {
+  Actions actions;
+  if (tell_peer && ctx_) {
+    auto body = abort_json(reason_code(reason));
+    if (auto frame = seal_frame(*ctx_, MessageType::abort, as_bytes(body))) actions.emplace_back(SendFrame{std::move(frame).value()});
+  }
+  actions.emplace_back(Aborted{reason, std::move(detail)});
+  actions.emplace_back(CloseConnection{});
+  state_ = State::aborted;
+  failure_ = reason;
+  wipe();
+  return actions;
+}
+
+Actions Sender::start() {
+  if (finished()) return {};
+  if (state_ != State::ready_to_start) return fail(Reason::invalid_event);
+  // Randomness order (docs/protocol.md): the ephemeral key, then Ns.
+  auto setup = hpke::setup_base_sender(kAead, link_.receiver_public_key, hpke_info(link_.cid), *rng_);
+  if (!setup) return fail(setup.error().code == Errc::low_order_point ? Reason::bad_key : Reason::bad_message);
+  auto response = response_aead(setup->context);
+  if (!response) return fail(Reason::bad_message);
+  sender_nonce_ = Secret(kNonceBytes);
+  rng_->fill(sender_nonce_.bytes());
+  auto commit = commitment(link_.cid, setup->enc, sender_nonce_.view());
+  ctx_.emplace(std::move(setup->context));
+  response_.emplace(std::move(response).value());
+  state_ = State::waiting_for_ready;
+  Actions actions;
+  actions.emplace_back(SendFrame{make_hello(setup->enc, commit)});
+  return actions;
+}
+
+Actions Sender::on_frame(ByteView frame) {
+  if (finished()) return {};
+  auto type = frame_type(frame);
+  if (!type) return fail(Reason::unexpected_message);
+  switch (*type) {
+    case MessageType::ready: return handle_ready(frame);
+    case MessageType::result: return handle_result(frame);
+    case MessageType::abort: return handle_abort(frame);
+    case MessageType::hello:
+    case MessageType::reveal:
+    case MessageType::credential: break;  // sender-to-receiver messages
+  }
+  return fail(Reason::unexpected_message);
+}
+
+Actions Sender::handle_ready(ByteView frame) {
+  if (state_ != State::waiting_for_ready) return fail(Reason::unexpected_message);
+  if (frame.size() != kSealedNonceFrameBytes) return fail(Reason::bad_message);
+  auto receiver_nonce = open_frame(*response_, frame);
+  if (!receiver_nonce) return fail(Reason::bad_message);
+  auto sas = compute_sas(*ctx_, receiver_nonce->view(), sender_nonce_.view());
+  auto reveal = seal_frame(*ctx_, MessageType::reveal, sender_nonce_.view());
+  if (!sas || !reveal) return fail(Reason::bad_message);
+  sender_nonce_.wipe();
+  sas_ = std::move(sas).value();
+  state_ = State::comparing_codes;
+  Actions actions;
+  actions.emplace_back(SendFrame{std::move(reveal).value()});
+  actions.emplace_back(ShowSas{sas_});
+  return actions;
+}
+
+Actions Sender::handle_result(ByteView frame) {
+  if (state_ != State::waiting_for_result) return fail(Reason::unexpected_message);
+  if (frame.size() > 1 + kMaxStatusJsonBytes + aead::kTagBytes) return fail(Reason::bad_message);
+  auto body = open_frame(*response_, frame);
+  if (!body) return fail(Reason::bad_message);
+  auto result = parse_result_json(body->view());
+  if (!result) return fail(Reason::bad_message, {}, false);
+  Actions actions;
+  actions.emplace_back(ShowResult{result->accepted, result->reason});
+  if (result->accepted) {
+    actions.emplace_back(CloseConnection{});
+    state_ = State::done;
+    wipe();
+    return actions;
+  }
+  auto failed = fail(Reason::rejected, result->reason, false);
+  actions.insert(actions.end(), std::make_move_iterator(failed.begin()), std::make_move_iterator(failed.end()));
+  return actions;
+}
+
+Actions Sender::handle_abort(ByteView frame) {
+  if (!response_) return fail(Reason::unexpected_message, {}, false);  // nothing sent yet: not genuine
+  auto body = open_frame(*response_, frame);
+  if (!body) return fail(Reason::peer_aborted, "unreadable", false);
+  auto reason = parse_abort_json(body->view());
+  if (!reason) return fail(Reason::peer_aborted, "unreadable", false);
+  return fail(reason_from_code(*reason), *reason, false);
+}
+
+Actions Sender::on_peer(PeerEvent event) {
+  if (finished()) return {};
+  Actions actions;
+  actions.emplace_back(PeerStatus{event});
+  return actions;
+}
+
+Actions Sender::on_intrusion() {
+  if (finished()) return {};
+  return fail(Reason::intrusion);
+}
+
+Actions Sender::on_user_confirmed() {
+  if (finished()) return {};
+  if (state_ != State::comparing_codes) return fail(Reason::invalid_event);
+  auto padded = pad_credential(credential_.view());
+  if (!padded) return fail(Reason::bad_credential);
+  auto frame = seal_frame(*ctx_, MessageType::credential, padded->view());
+  if (!frame) return fail(Reason::bad_message);
+  credential_.wipe();
+  state_ = State::waiting_for_result;
+  Actions actions;
+  actions.emplace_back(SendFrame{std::move(frame).value()});
+  return actions;
+}
+
+Actions Sender::on_user_rejected() {
+  if (finished()) return {};
+  return fail(state_ == State::comparing_codes ? Reason::sas_mismatch : Reason::user_cancelled);
+}
+
+Actions Sender::on_user_typed(std::string_view digits) {
+  if (finished()) return {};
+  if (state_ != State::comparing_codes) return fail(Reason::invalid_event);
+  if (!sas_matches(digits, sas_)) return fail(Reason::sas_mismatch);
+  return on_user_confirmed();
+}
+
+Actions Sender::on_timeout() {
+  if (finished()) return {};
+  return fail(Reason::timeout);
+}
+
+Actions Sender::cancel(Reason reason) {
+  if (finished()) return {};
+  return fail(reason);
+}
+
+}  // namespace qrlogin::pairing

@@ -1,0 +1,77 @@
+#pragma once
+// Helpers for tests that drive the pairing machines: picking actions out of
+// a list, and a hand-driven sender that can send whatever a hostile peer
+// would.
+#include <optional>
+#include <variant>
+
+#include "crypto/pairing/channel.hpp"
+#include "crypto/pairing/frames.hpp"
+#include "crypto/pairing/link.hpp"
+#include "crypto/pairing/receiver.hpp"
+#include "crypto/pairing/sender.hpp"
+
+namespace qrlogin::test {
+
+using namespace qrlogin::pairing;
+
+template <class T>
+const T* find_action(const Actions& actions) {
+  for (const auto& a : actions)
+    if (auto* p = std::get_if<T>(&a)) return p;
+  return nullptr;
+}
+
+template <class T>
+int count_actions(const Actions& actions) {
+  int n = 0;
+  for (const auto& a : actions) n += std::holds_alternative<T>(a) ? 1 : 0;
+  return n;
+}
+
+inline std::vector<Bytes> frames_of(const Actions& actions) {
+  std::vector<Bytes> out;
+  for (const auto& a : actions)
+    if (auto* f = std::get_if<SendFrame>(&a)) out.push_back(f->frame);
+  return out;
+}
+
+inline Bytes only_frame(const Actions& actions) {
+  auto frames = frames_of(actions);
+  if (frames.size() != 1) throw std::runtime_error("expected exactly one frame");
+  return frames.front();
+}
+
+inline std::optional<Reason> aborted_with(const Actions& actions) {
+  if (auto* a = find_action<Aborted>(actions)) return a->reason;
+  return std::nullopt;
+}
+
+// A sender built from primitives, so a test can send any frame it likes.
+struct ManualSender {
+  Link link;
+  hpke::Enc enc{};
+  std::optional<hpke::Context> ctx;
+  std::optional<hpke::SequencedAead> response;
+  Bytes ns;
+
+  explicit ManualSender(const std::string& link_text) : link(parse_link(link_text).value()) {
+    auto setup = hpke::setup_base_sender(kAead, link.receiver_public_key, hpke_info(link.cid), system_rng());
+    enc = setup->enc;
+    ctx.emplace(std::move(setup->context));
+    response.emplace(response_aead(*ctx).value());
+    ns.resize(kNonceBytes);
+    system_rng().fill(ns);
+  }
+
+  Bytes hello() const {
+    auto commit = commitment(link.cid, enc, ns);
+    return make_hello(enc, commit);
+  }
+  Bytes hello_committing_to(ByteView other_ns) const { return make_hello(enc, commitment(link.cid, enc, other_ns)); }
+  Bytes sealed(MessageType type, ByteView plaintext) { return seal_frame(*ctx, type, plaintext).value(); }
+  Bytes reveal() { return sealed(MessageType::reveal, ns); }
+  Secret open_response(ByteView frame) { return open_frame(*response, frame).value(); }
+};
+
+}  // namespace qrlogin::test

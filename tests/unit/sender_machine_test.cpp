@@ -1,0 +1,144 @@
+// The sender's state machine against a receiver that misbehaves.
+#include <catch2/catch.hpp>
+
+#include "tests/support/pairing_helpers.hpp"
+
+using namespace qrlogin;
+using namespace qrlogin::test;
+
+namespace {
+
+struct Pair {
+  Receiver receiver = Receiver::create("http://localhost:8080/pair", {}, system_rng()).value();
+  Sender sender = Sender::create(parse_link(receiver.link()).value(),
+                                 credential_json_from_text(as_bytes("secret-token"), {}).value(), system_rng())
+                      .value();
+};
+
+void require_aborted(Sender& s, const Actions& actions, Reason reason, bool sends_abort) {
+  INFO("reason " << reason_code(reason));
+  CHECK(aborted_with(actions) == reason);
+  CHECK(s.state() == Sender::State::aborted);
+  CHECK(count_actions<CloseConnection>(actions) == 1);
+  CHECK(count_actions<SendFrame>(actions) == (sends_abort ? 1 : 0));
+  CHECK_FALSE(s.holds_secrets());
+}
+
+}  // namespace
+
+TEST_CASE("sender: frames before start, and sender-bound types, abort") {
+  Pair p;
+  require_aborted(p.sender, p.sender.on_frame(Bytes{0x02, 0}), Reason::unexpected_message, false);
+  for (Bytes frame : {Bytes{0x01}, Bytes{0x03}, Bytes{0x04}, Bytes{0x09}, Bytes{}}) {
+    Pair q;
+    q.sender.start();
+    require_aborted(q.sender, q.sender.on_frame(frame), Reason::unexpected_message, true);
+  }
+}
+
+TEST_CASE("sender: RESULT before the credential was sent") {
+  Pair p;
+  auto ready = only_frame(p.receiver.on_frame(only_frame(p.sender.start())));
+  p.sender.on_frame(ready);
+  require_aborted(p.sender, p.sender.on_frame(Bytes(1 + 16 + 17, 0x05)), Reason::unexpected_message, true);
+}
+
+TEST_CASE("sender: a READY that does not open") {
+  Pair p;
+  auto ready = only_frame(p.receiver.on_frame(only_frame(p.sender.start())));
+  ready[10] ^= 0x20;
+  auto actions = p.sender.on_frame(ready);
+  require_aborted(p.sender, actions, Reason::bad_message, true);
+  CHECK(find_action<ShowSas>(actions) == nullptr);
+}
+
+TEST_CASE("sender: the user rejects, mistypes or confirms too early") {
+  SECTION("rejected: the receiver learns sas_mismatch") {
+    Pair p;
+    p.receiver.on_frame(only_frame(p.sender.on_frame(only_frame(p.receiver.on_frame(only_frame(p.sender.start()))))));
+    auto actions = p.sender.on_user_rejected();
+    require_aborted(p.sender, actions, Reason::sas_mismatch, true);
+    CHECK(aborted_with(p.receiver.on_frame(only_frame(actions))) == Reason::sas_mismatch);
+  }
+  SECTION("wrong digits typed: nothing sent but ABORT") {
+    Pair p;
+    p.sender.on_frame(only_frame(p.receiver.on_frame(only_frame(p.sender.start()))));
+    std::string wrong = p.sender.sas() == "000 000" ? "000 001" : "000 000";
+    require_aborted(p.sender, p.sender.on_user_typed(wrong), Reason::sas_mismatch, true);
+  }
+  SECTION("confirm before the code exists") {
+    Pair p;
+    p.sender.start();
+    require_aborted(p.sender, p.sender.on_user_confirmed(), Reason::invalid_event, true);
+  }
+}
+
+TEST_CASE("sender: the receiver refuses or aborts") {
+  SECTION("RESULT accepted=false") {
+    Pair p;
+    auto& r = p.receiver;
+    auto& s = p.sender;
+    r.on_frame(only_frame(s.on_frame(only_frame(r.on_frame(only_frame(s.start()))))));
+    r.on_user_confirmed();
+    r.on_frame(only_frame(s.on_user_confirmed()));
+    auto actions = s.on_frame(only_frame(r.on_credential_handled(false, "already logged in")));
+    REQUIRE(find_action<ShowResult>(actions));
+    CHECK_FALSE(find_action<ShowResult>(actions)->accepted);
+    CHECK(find_action<ShowResult>(actions)->reason == "already logged in");
+    require_aborted(s, actions, Reason::rejected, false);
+  }
+  SECTION("ABORT(intrusion) from the receiver") {
+    Pair p;
+    p.sender.on_frame(only_frame(p.receiver.on_frame(only_frame(p.sender.start()))));
+    auto actions = p.sender.on_frame(only_frame(p.receiver.on_intrusion()));
+    require_aborted(p.sender, actions, Reason::intrusion, false);
+  }
+  SECTION("an ABORT that cannot be opened is a generic failure") {
+    Pair p;
+    p.sender.on_frame(only_frame(p.receiver.on_frame(only_frame(p.sender.start()))));
+    auto actions = p.sender.on_frame(Bytes(40, 0x06));
+    require_aborted(p.sender, actions, Reason::peer_aborted, false);
+    CHECK(find_action<Aborted>(actions)->detail == "unreadable");
+  }
+}
+
+TEST_CASE("sender: intrusion, timeout and cancel") {
+  Pair a;
+  require_aborted(a.sender, a.sender.on_intrusion(), Reason::intrusion, false);
+  Pair b;
+  b.sender.start();
+  require_aborted(b.sender, b.sender.on_timeout(), Reason::timeout, true);
+  Pair c;
+  c.sender.start();
+  require_aborted(c.sender, c.sender.cancel(), Reason::user_cancelled, true);
+  CHECK(c.sender.start().empty());  // never retries by itself
+}
+
+TEST_CASE("sender: a low-order receiver key in the link") {
+  auto link = parse_link("https://example.com/pair#v1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").value();
+  auto s = Sender::create(link, credential_json_from_text(as_bytes("x"), {}).value(), system_rng()).value();
+  require_aborted(s, s.start(), Reason::bad_key, false);
+}
+
+TEST_CASE("sender: draws the ephemeral key, then Ns, at start and never again") {
+  ScriptedRng rng;
+  rng.push(Bytes(32, 1));
+  rng.push(Bytes(32, 2));
+  auto r = Receiver::create("http://localhost:8080/pair", {}, system_rng()).value();
+  auto s = Sender::create(parse_link(r.link()).value(), credential_json_from_text(as_bytes("x"), {}).value(), rng)
+               .value();
+  CHECK(rng.draws() == 0);
+  s.start();
+  CHECK(rng.draws() == 2);
+  CHECK(rng.remaining() == 0);
+}
+
+TEST_CASE("sender: a credential over 65536 bytes of JSON is refused before anything is sent") {
+  std::string big(65537, 'a');
+  auto j = credential_json_from_text(as_bytes(big), {});
+  REQUIRE_FALSE(j);
+  CHECK(j.error().code == Errc::limit_exceeded);
+  auto fits = credential_json_from_text(as_bytes(std::string(65536 - 17, 'a')), {});
+  REQUIRE(fits);
+  CHECK(fits->size() == 65536);
+}
