@@ -1,0 +1,254 @@
+// Issue 4's independent check: tests/vectors/transcript-v1.json recomputed
+// with an HPKE implementation that is not ours (@hpke/core with the
+// noble-based @hpke/dhkem-x25519) plus WebCrypto for SHA-256, HMAC and the
+// receiver-to-sender AES-256-GCM. Nothing from web/src is imported here.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { Aes256Gcm, CipherSuite, HkdfSha256 } from '@hpke/core';
+import { DhkemX25519HkdfSha256, X25519 } from '@hpke/dhkem-x25519';
+
+const t = JSON.parse(readFileSync(new URL('../vectors/transcript-v1.json', import.meta.url), 'utf8'));
+const subtle = globalThis.crypto.subtle;
+
+const bytes = (hex) => new Uint8Array(Buffer.from(hex, 'hex'));
+const toHex = (data) => Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('hex');
+const ascii = (text) => new Uint8Array(Buffer.from(text, 'utf8'));
+const join = (...parts) => new Uint8Array(Buffer.concat(parts.map((p) => Buffer.from(p))));
+const frameHex = (type) => t.frames.find((f) => f.type === type).hex;
+const typeByte = { HELLO: 1, READY: 2, REVEAL: 3, CREDENTIAL: 4, RESULT: 5, ABORT: 6 };
+
+const suite = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() });
+const curve = new X25519(new HkdfSha256());
+
+async function publicKeyOf(secretHex) {
+  const privateKey = await suite.kem.importKey('raw', bytes(secretHex).buffer, false);
+  const publicKey = await curve.derivePublicKey(privateKey);
+  return { privateKey, publicKey, raw: new Uint8Array(await suite.kem.serializePublicKey(publicKey)) };
+}
+
+const sha256 = async (...parts) => new Uint8Array(await subtle.digest('SHA-256', join(...parts)));
+async function hmac(key, data) {
+  const k = await subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  return new Uint8Array(await subtle.sign('HMAC', k, data));
+}
+
+async function derived() {
+  const receiver = await publicKeyOf(t.skR);
+  const pkR = receiver.raw;
+  const cidRaw = (await sha256(ascii('qrlogin/v1 channel'), pkR)).slice(0, 16);
+  const info = join(ascii('qrlogin/v1'), cidRaw);
+  return { receiver, pkR, cidRaw, info };
+}
+
+async function senderContext({ pkR, info }) {
+  const ephemeral = await publicKeyOf(t.skE);
+  return suite.createSenderContext({
+    recipientPublicKey: await suite.kem.importKey('raw', pkR.buffer, true),
+    info: info.buffer,
+    ekm: { privateKey: ephemeral.privateKey, publicKey: ephemeral.publicKey },
+  });
+}
+
+async function recipientContext({ receiver, info }, enc) {
+  return suite.createRecipientContext({ recipientKey: receiver.privateKey, enc: enc.buffer, info: info.buffer });
+}
+
+// The receiver-to-sender direction: AES-256-GCM with the exported key and
+// nonce_r XOR I2OSP(i, 12).
+async function responseCipher(ctx) {
+  const key = new Uint8Array(await ctx.export(ascii('qrlogin/v1 response key').buffer, 32));
+  const nonce = new Uint8Array(await ctx.export(ascii('qrlogin/v1 response nonce').buffer, 12));
+  const aesKey = await subtle.importKey('raw', key, 'AES-GCM', false, ['encrypt', 'decrypt']);
+  const iv = (i) => {
+    const out = Uint8Array.from(nonce);
+    new DataView(out.buffer).setUint32(8, new DataView(out.buffer).getUint32(8) ^ i);
+    return out;
+  };
+  return {
+    seal: async (i, type, plaintext) =>
+      join([type], new Uint8Array(await subtle.encrypt({ name: 'AES-GCM', iv: iv(i), additionalData: Uint8Array.of(type) }, aesKey, plaintext))),
+    open: async (i, frame) =>
+      new Uint8Array(await subtle.decrypt({ name: 'AES-GCM', iv: iv(i), additionalData: frame.subarray(0, 1) }, aesKey, frame.subarray(1))),
+  };
+}
+
+const sealFrame = async (ctx, type, plaintext) => join([type], new Uint8Array(await ctx.seal(plaintext.buffer, Uint8Array.of(type).buffer)));
+const openFrame = async (ctx, frame) => new Uint8Array(await ctx.open(frame.slice(1).buffer, frame.slice(0, 1).buffer));
+
+// The contract's padding, written independently of web/src.
+function pad(j) {
+  const size = Math.ceil((4 + j.length) / 256) * 256;
+  const out = new Uint8Array(size);
+  new DataView(out.buffer).setUint32(0, j.length);
+  out.set(j, 4);
+  return out;
+}
+
+// A strict unpadder: the receiver's checks from docs/protocol-v1.
+function unpadStrict(plaintext) {
+  if (plaintext.length === 0 || plaintext.length % 256 !== 0) throw new Error('length is not a multiple of 256');
+  const len = new DataView(plaintext.buffer, plaintext.byteOffset).getUint32(0);
+  if (len > 65536) throw new Error('len(J) over 65536');
+  if (len > plaintext.length - 4) throw new Error('len(J) over the plaintext');
+  if (plaintext.length - 4 - len >= 256) throw new Error('more padding than needed');
+  if (plaintext.subarray(4 + len).some((b) => b !== 0)) throw new Error('non-zero padding');
+  const j = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plaintext.subarray(4, 4 + len)));
+  if (j === null || typeof j !== 'object' || Array.isArray(j) || !('credential' in j)) throw new Error('no credential member');
+  return j;
+}
+
+function flipped(frame, bit) {
+  const out = Uint8Array.from(frame);
+  out[bit >> 3] ^= 1 << (bit & 7);
+  return out;
+}
+
+test('cid, info, link and the HPKE enc from skE match the transcript', async () => {
+  const d = await derived();
+  assert.equal(toHex(d.pkR), t.pkR);
+  assert.equal(toHex(d.cidRaw), t.cid_raw);
+  assert.equal(Buffer.from(d.cidRaw).toString('base64url'), t.cid);
+  assert.equal(toHex(d.info), t.info);
+  assert.equal(`${t.page_url}#v1.${Buffer.from(d.pkR).toString('base64url')}`, t.link);
+  const ctx = await senderContext(d);
+  assert.equal(toHex(ctx.enc), t.enc);
+});
+
+test('the commitment, the exporter values and the SAS match the transcript', async () => {
+  const d = await derived();
+  const commit = await sha256(ascii('qrlogin/v1 commit'), d.cidRaw, bytes(t.enc), bytes(t.Ns));
+  assert.equal(toHex(commit), t.commit);
+  for (const ctx of [await senderContext(d), await recipientContext(d, bytes(t.enc))]) {
+    assert.equal(toHex(await ctx.export(ascii('qrlogin/v1 sas').buffer, 32)), t.exports.sas_key);
+    assert.equal(toHex(await ctx.export(ascii('qrlogin/v1 response key').buffer, 32)), t.exports.response_key);
+    assert.equal(toHex(await ctx.export(ascii('qrlogin/v1 response nonce').buffer, 12)), t.exports.response_nonce);
+  }
+  const mac = await hmac(bytes(t.exports.sas_key), join(ascii('qrlogin/v1 sas'), bytes(t.Nr), bytes(t.Ns)));
+  const number = Number(Buffer.from(mac).readBigUInt64BE(0) % 1000000n).toString().padStart(6, '0');
+  assert.equal(`${number.slice(0, 3)} ${number.slice(3)}`, t.sas);
+});
+
+test('every frame of the pairing is reproduced byte for byte', async () => {
+  const d = await derived();
+  const sender = await senderContext(d);
+  const response = await responseCipher(sender);
+  const commit = await sha256(ascii('qrlogin/v1 commit'), d.cidRaw, new Uint8Array(sender.enc), bytes(t.Ns));
+  assert.equal(toHex(join([1], new Uint8Array(sender.enc), commit)), frameHex('HELLO'));
+  assert.equal(toHex(await response.seal(0, 2, bytes(t.Nr))), frameHex('READY'));
+  assert.equal(toHex(await sealFrame(sender, 3, bytes(t.Ns))), frameHex('REVEAL'));
+  const j = ascii(JSON.stringify({ credential: t.credential, label: t.label }));
+  assert.equal(Buffer.from(j).toString(), t.credential_json);
+  assert.equal(toHex(pad(j)), t.credential_plaintext_hex);
+  assert.equal(toHex(await sealFrame(sender, 4, pad(j))), frameHex('CREDENTIAL'));
+  assert.equal(toHex(await response.seal(1, 5, ascii('{"accepted":true}'))), frameHex('RESULT'));
+  assert.equal(t.result_json, '{"accepted":true}');
+});
+
+test('the two ABORT frames are reproduced byte for byte', async () => {
+  const d = await derived();
+  const bySender = t.aborts.find((a) => a.from === 'sender');
+  const byReceiver = t.aborts.find((a) => a.from === 'receiver');
+  assert.equal(bySender.json, '{"reason":"sas_mismatch"}');
+  assert.equal(byReceiver.json, '{"reason":"sas_mismatch"}');
+  // The sender rejects after REVEAL (its seq 0): ABORT uses seq 1.
+  const sender = await senderContext(d);
+  await sealFrame(sender, 3, bytes(t.Ns));
+  assert.equal(toHex(await sealFrame(sender, 6, ascii(bySender.json))), bySender.hex);
+  // The receiver rejects after READY (response 0): ABORT uses response 1.
+  const response = await responseCipher(await recipientContext(d, bytes(t.enc)));
+  assert.equal(toHex(await response.seal(1, 6, ascii(byReceiver.json))), byReceiver.hex);
+});
+
+test('the receiver side opens every frame, checks the commit and gets the delivered credential', async () => {
+  const d = await derived();
+  const hello = bytes(frameHex('HELLO'));
+  const ctx = await recipientContext(d, hello.slice(1, 33));
+  const ns = await openFrame(ctx, bytes(frameHex('REVEAL')));
+  assert.equal(toHex(await sha256(ascii('qrlogin/v1 commit'), d.cidRaw, hello.slice(1, 33), ns)), toHex(hello.slice(33)));
+  const j = unpadStrict(await openFrame(ctx, bytes(frameHex('CREDENTIAL'))));
+  assert.equal(j.credential, t.delivered_credential);
+  assert.equal(j.label, t.label);
+  const response = await responseCipher(await senderContext(d));
+  assert.equal(toHex(await response.open(0, bytes(frameHex('READY')))), t.Nr);
+  assert.equal(Buffer.from(await response.open(1, bytes(frameHex('RESULT')))).toString(), '{"accepted":true}');
+});
+
+test('the padding cases match and the strict unpadder takes them back', () => {
+  assert.deepEqual(t.padding.map((p) => p.json_length), [252, 253, 65536]);
+  for (const p of t.padding) {
+    const j = ascii(p.json);
+    assert.equal(j.length, p.json_length);
+    const padded = pad(j);
+    assert.equal(padded.length, p.padded_length);
+    assert.equal(toHex(padded), p.padded_hex);
+    assert.equal(unpadStrict(padded).credential, JSON.parse(p.json).credential);
+  }
+});
+
+test('every invalid_padding case is rejected by the strict unpadder', () => {
+  assert.ok(t.invalid_padding.length >= 8);
+  for (const c of t.invalid_padding) assert.throws(() => unpadStrict(bytes(c.plaintext_hex)), Error, c.why);
+});
+
+// Receiving HELLO: a flipped bit changes the type, the enc (REVEAL no longer
+// opens) or the commit (REVEAL opens but does not match it).
+test('flipping any bit of HELLO (enc or commit) makes the receiver fail', async () => {
+  const d = await derived();
+  const hello = bytes(frameHex('HELLO'));
+  const reveal = bytes(frameHex('REVEAL'));
+  let decryptFailures = 0;
+  let commitMismatches = 0;
+  let typeChanges = 0;
+  for (let bit = 0; bit < hello.length * 8; bit++) {
+    const bad = flipped(hello, bit);
+    if (bad[0] !== typeByte.HELLO) {
+      typeChanges++; // no longer a HELLO: refused before any crypto
+      continue;
+    }
+    let ns;
+    try {
+      ns = await openFrame(await recipientContext(d, bad.slice(1, 33)), reveal);
+    } catch {
+      decryptFailures++;
+      continue;
+    }
+    const expected = await sha256(ascii('qrlogin/v1 commit'), d.cidRaw, bad.slice(1, 33), ns);
+    assert.notEqual(toHex(expected), toHex(bad.slice(33)), `bit ${bit}`);
+    commitMismatches++;
+  }
+  assert.equal(typeChanges, 8);
+  assert.equal(decryptFailures, 256, 'every enc bit breaks decryption');
+  assert.equal(commitMismatches, 256, 'every commit bit breaks the commitment');
+});
+
+test('flipping any bit of READY, REVEAL, CREDENTIAL, RESULT or either ABORT makes its receiver fail to open it', async () => {
+  const d = await derived();
+  const toReceiver = await recipientContext(d, bytes(t.enc));
+  const toSender = await responseCipher(await senderContext(d));
+  const cases = [
+    ['READY', (f) => toSender.open(0, f)],
+    ['REVEAL', (f) => openFrame(toReceiver, f)],
+  ];
+  for (const [type, open] of cases) {
+    const frame = bytes(frameHex(type));
+    await open(frame); // the genuine frame opens
+    for (let bit = 0; bit < frame.length * 8; bit++) {
+      await assert.rejects(open(flipped(frame, bit)), `${type} bit ${bit}`);
+    }
+  }
+  // The genuine REVEAL moved the receiver's context to seq 1, where the
+  // CREDENTIAL and the sender's ABORT were sealed; failed opens never move it.
+  for (const [type, frame, open] of [
+    ['CREDENTIAL', bytes(frameHex('CREDENTIAL')), (f) => openFrame(toReceiver, f)],
+    ['ABORT from the sender', bytes(t.aborts[0].hex), (f) => openFrame(toReceiver, f)],
+    ['RESULT', bytes(frameHex('RESULT')), (f) => toSender.open(1, f)],
+    ['ABORT from the receiver', bytes(t.aborts[1].hex), (f) => toSender.open(1, f)],
+  ]) {
+    for (let bit = 0; bit < frame.length * 8; bit++) {
+      await assert.rejects(open(flipped(frame, bit)), `${type} bit ${bit}`);
+    }
+  }
+  const credential = unpadStrict(await openFrame(toReceiver, bytes(frameHex('CREDENTIAL'))));
+  assert.equal(credential.credential, t.delivered_credential, 'failed opens did not advance the sequence');
+});

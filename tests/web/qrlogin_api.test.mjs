@@ -1,0 +1,109 @@
+// The public API (web/src/qrlogin.js) end to end, JS receiver <-> JS sender,
+// through a stand-in relay (tests/web/fake_relay.mjs) and the `ws` package.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { checkSupport, startReceiver, startSender } from '../../web/src/qrlogin.js';
+import { startFakeRelay } from './fake_relay.mjs';
+
+const relay = await startFakeRelay();
+after(() => relay.close());
+
+// Starts both sides; the sender starts once the receiver shows its link.
+function pair({ credential = 'grant-123', receiverOptions = {}, senderOptions = {} } = {}) {
+  const events = { receiverSas: null, senderSas: null, credential: null, result: null, statuses: [] };
+  let sender;
+  let markSenderStarted;
+  const senderStarted = new Promise((resolve) => { markSenderStarted = resolve; });
+  const receiver = startReceiver({
+    relay: relay.url,
+    page: 'http://localhost:8080/pair',
+    WebSocket,
+    onLink: (link) => {
+      sender = startSender(link, credential, {
+        label: 'test phone',
+        WebSocket,
+        onSas: (code) => { events.senderSas = code; senderOptions.onSas?.(sender, code); },
+        onResult: (result) => { events.result = result; },
+        onStatus: (s) => events.statuses.push(`sender:${s.status}`),
+      });
+      markSenderStarted(sender);
+    },
+    onSas: (code) => { events.receiverSas = code; receiverOptions.onSas?.(receiver, code); },
+    onCredential: (c) => { events.credential = c; return receiverOptions.answer ?? true; },
+    onStatus: (s) => events.statuses.push(`receiver:${s.status}`),
+    autoAccept: receiverOptions.autoAccept ?? false,
+  });
+  return { receiver, senderStarted, events };
+}
+
+test('Node 20 has what qrlogin needs', async () => {
+  assert.deepEqual(await checkSupport(), { ok: true });
+});
+
+test('a pairing completes: both show the same code, the credential arrives, the sender sees it accepted', async () => {
+  const { receiver, senderStarted, events } = pair({
+    receiverOptions: { onSas: (r) => r.confirm() },
+    senderOptions: { onSas: (s) => s.confirm() },
+  });
+  const sender = await senderStarted;
+  assert.deepEqual(await receiver.done, { accepted: true });
+  assert.deepEqual(await sender.done, { accepted: true });
+  assert.match(events.receiverSas, /^\d{3} \d{3}$/);
+  assert.equal(events.senderSas, events.receiverSas);
+  assert.deepEqual(events.credential, { text: 'grant-123', isString: true, label: 'test phone' });
+  assert.deepEqual(events.result, { accepted: true, reason: '' });
+  assert.ok(events.statuses.includes('receiver:waiting_for_peer'));
+  assert.ok(events.statuses.includes('receiver:done') && events.statuses.includes('sender:done'));
+});
+
+test('a sender that rejects the code ends both sides with sas_mismatch and delivers nothing', async () => {
+  const { receiver, senderStarted, events } = pair({ senderOptions: { onSas: (s) => s.reject() } });
+  const sender = await senderStarted;
+  await assert.rejects(sender.done, (e) => e.code === 'sas_mismatch');
+  await assert.rejects(receiver.done, (e) => e.code === 'sas_mismatch' && e.detail === 'sas_mismatch');
+  assert.equal(events.credential, null);
+});
+
+test('a refused credential reaches the sender as rejected with the reason', async () => {
+  const { receiver, senderStarted, events } = pair({
+    receiverOptions: { autoAccept: true, answer: { accepted: false, reason: 'unknown grant' } },
+    senderOptions: { onSas: (s) => s.confirm() },
+  });
+  const sender = await senderStarted;
+  assert.deepEqual(await receiver.done, { accepted: false, reason: 'unknown grant' });
+  await assert.rejects(sender.done, (e) => e.code === 'rejected' && e.detail === 'unknown grant');
+  assert.deepEqual(events.result, { accepted: false, reason: 'unknown grant' });
+});
+
+test('a cut connection is resumed and the pairing still completes', async () => {
+  const { receiver, senderStarted, events } = pair({
+    receiverOptions: { onSas: (r) => r.confirm() },
+    senderOptions: {
+      onSas: (s) => {
+        relay.cut('sender');
+        setTimeout(() => s.confirm(), 50); // while the sender is away
+      },
+    },
+  });
+  const sender = await senderStarted;
+  assert.deepEqual(await sender.done, { accepted: true });
+  assert.deepEqual(await receiver.done, { accepted: true });
+  assert.ok(events.statuses.includes('sender:reconnecting'));
+  assert.ok(events.statuses.includes('sender:resumed'));
+  assert.ok(events.statuses.includes('receiver:peer_left') && events.statuses.includes('receiver:peer_back'));
+  assert.equal(events.credential.text, 'grant-123');
+});
+
+test('a sender for a channel that is not open fails as expired', async () => {
+  const link = `http://localhost:8080/pair?relay=${encodeURIComponent(relay.url)}#v1.${Buffer.alloc(32, 9).toString('base64url')}`;
+  const sender = startSender(link, 'x', { WebSocket });
+  await assert.rejects(sender.done, (e) => e.code === 'expired' && /relay: expired/.test(e.detail));
+});
+
+test('bad input is refused at once with a stable code', () => {
+  assert.throws(() => startSender('https://example.com/pair', 'x', { WebSocket }), (e) => e.code === 'bad_link');
+  const link = `https://example.com/pair#v1.${Buffer.alloc(32, 9).toString('base64url')}`;
+  assert.throws(() => startSender(link, 'a'.repeat(70000), { WebSocket }), (e) => e.code === 'limit_exceeded');
+  assert.throws(() => startReceiver({ page: 'https://example.com/pair', onLink() {} }), TypeError);
+});

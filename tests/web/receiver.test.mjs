@@ -1,0 +1,255 @@
+// The receiver machine's error paths: every invalid event ends in `aborted`
+// with the C++ core's reason, tells the sender with ABORT once a context
+// exists, delivers nothing and drops its secrets.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { hexEncode, utf8Encode } from '../../web/src/bytes.js';
+import { MessageType, padCredential, MAX_FRAME_BYTES } from '../../web/src/protocol.js';
+import { Receiver } from '../../web/src/receiver.js';
+import {
+  transcript as t, hex, frameOf, scriptedRandom, kinds, framesOf, abortedOf, flipBit, transcriptMachines, manualSender,
+} from './support.mjs';
+
+const closedWithoutAbort = (reason) => [{ kind: 'Aborted', reason, detail: '' }, { kind: 'CloseConnection' }];
+
+async function receiverAt(step) {
+  const randomR = scriptedRandom(t.skR, t.Nr);
+  const receiver = await Receiver.create({ pageUrl: t.page_url, random: randomR, autoAccept: step.endsWith('auto') });
+  const sender = await manualSender();
+  if (step === 'fresh') return { receiver, sender, randomR };
+  await receiver.onFrame(frameOf('HELLO'));
+  if (step === 'ready') return { receiver, sender, randomR };
+  await receiver.onFrame(frameOf('REVEAL'));
+  return { receiver, sender, randomR };
+}
+
+// What the sender reads in the receiver's ABORT or RESULT (response index 1).
+async function abortReasonSeen(sender, frame) {
+  await sender.openResponse(frameOf('READY'));
+  return new TextDecoder().decode(await sender.openResponse(frame));
+}
+
+async function assertAbortedWithAbort(receiver, sender, actions, reason) {
+  assert.deepEqual(kinds(actions), ['SendFrame', 'Aborted', 'CloseConnection']);
+  assert.equal(abortedOf(actions).reason, reason);
+  assert.equal(await abortReasonSeen(sender, actions[0].frame), JSON.stringify({ reason }));
+  assert.equal(receiver.state, 'aborted');
+  assert.equal(receiver.failure, reason);
+  assert.equal(receiver.holdsSecrets, false);
+}
+
+test('Nr is drawn only after HELLO arrived', async () => {
+  const randomR = scriptedRandom(t.skR, t.Nr);
+  const receiver = await Receiver.create({ pageUrl: t.page_url, random: randomR });
+  assert.equal(randomR.draws.length, 1, 'only skR before HELLO');
+  await receiver.onPeer('joined');
+  assert.equal(randomR.draws.length, 1, 'a peer joining draws nothing');
+  const ready = await receiver.onFrame(frameOf('HELLO'));
+  assert.equal(randomR.draws.length, 2, 'Nr drawn by HELLO');
+  assert.equal(hexEncode(ready[0].frame), t.frames[1].hex);
+});
+
+test('REVEAL, CREDENTIAL or ABORT before HELLO aborts without an ABORT frame (no context yet)', async () => {
+  for (const frame of [frameOf('REVEAL'), frameOf('CREDENTIAL'), hex(t.aborts[0].hex)]) {
+    const { receiver } = await receiverAt('fresh');
+    assert.deepEqual(await receiver.onFrame(frame), closedWithoutAbort('unexpected_message'));
+    assert.equal(receiver.holdsSecrets, false);
+  }
+});
+
+test('a receiver-to-sender type, an unknown type or an empty frame is unexpected', async () => {
+  for (const frame of [frameOf('READY'), frameOf('RESULT'), Uint8Array.of(0x07, 1, 2), Uint8Array.of(0x00), new Uint8Array(0)]) {
+    const { receiver } = await receiverAt('fresh');
+    assert.deepEqual(await receiver.onFrame(frame), closedWithoutAbort('unexpected_message'));
+  }
+});
+
+test('a second HELLO aborts the pairing and tells the sender', async () => {
+  for (const step of ['ready', 'codes']) {
+    const { receiver, sender } = await receiverAt(step);
+    const actions = await receiver.onFrame(frameOf('HELLO'));
+    await assertAbortedWithAbort(receiver, sender, actions, 'unexpected_message');
+  }
+});
+
+test('a HELLO of the wrong size is a bad message; a low-order enc is a bad key', async () => {
+  for (const frame of [frameOf('HELLO').subarray(0, 64), Uint8Array.of(...frameOf('HELLO'), 0)]) {
+    const { receiver } = await receiverAt('fresh');
+    assert.deepEqual(await receiver.onFrame(frame), closedWithoutAbort('bad_message'));
+  }
+  const { receiver } = await receiverAt('fresh');
+  const lowOrder = Uint8Array.of(MessageType.hello, ...new Uint8Array(32), ...new Uint8Array(32));
+  assert.deepEqual(await receiver.onFrame(lowOrder), closedWithoutAbort('bad_key'));
+});
+
+test('a REVEAL that does not match the commitment is bad_commit', async () => {
+  for (const bit of [0, 77, 255]) {
+    const { receiver } = await receiverAt('fresh');
+    const sender = await manualSender();
+    const hello = frameOf('HELLO');
+    const tampered = flipBit(hello, 8 * 33 + bit); // a bit of the commit
+    await receiver.onFrame(tampered);
+    const actions = await receiver.onFrame(frameOf('REVEAL'));
+    await assertAbortedWithAbort(receiver, sender, actions, 'bad_commit');
+    assert.equal(receiver.sas, '', 'no code is shown');
+  }
+});
+
+// The reason a flipped bit must give: a changed type byte makes another
+// (unexpected) message, or an ABORT that cannot be opened; a changed enc
+// makes REVEAL undecryptable; a changed commit no longer matches REVEAL.
+function reasonForFlip(type, frame, bit) {
+  if (bit < 8) return (frame[0] ^ (1 << bit)) === MessageType.abort && type !== 'HELLO' ? 'peer_aborted' : 'unexpected_message';
+  if (type === 'HELLO' && bit >= 8 * 33) return 'bad_commit';
+  return 'bad_message';
+}
+
+test('a flipped bit anywhere in HELLO, REVEAL or CREDENTIAL aborts with its reason and delivers nothing', async () => {
+  const cases = [['HELLO', 'fresh', 3], ['REVEAL', 'ready', 3], ['CREDENTIAL', 'codes-auto', 13]];
+  for (const [type, step, stride] of cases) {
+    const frame = frameOf(type);
+    for (let bit = 0; bit < frame.length * 8; bit += bit < 8 ? 1 : stride) {
+      const { receiver } = await receiverAt(step);
+      let actions = await receiver.onFrame(flipBit(frame, bit));
+      // A HELLO with another enc or commit is accepted; REVEAL then fails.
+      if (receiver.state === 'waiting_for_reveal') actions = await receiver.onFrame(frameOf('REVEAL'));
+      assert.equal(receiver.failure, reasonForFlip(type, frame, bit), `${type} bit ${bit}`);
+      assert.ok(!kinds(actions).includes('DeliverCredential') && !kinds(actions).includes('ShowSas'));
+      assert.equal(receiver.holdsSecrets, false);
+    }
+  }
+});
+
+test('a replayed REVEAL or CREDENTIAL is unexpected', async () => {
+  const { receiver, sender } = await receiverAt('codes');
+  await assertAbortedWithAbort(receiver, sender, await receiver.onFrame(frameOf('REVEAL')), 'unexpected_message');
+
+  const second = await receiverAt('codes');
+  assert.deepEqual(await second.receiver.onFrame(frameOf('CREDENTIAL')), []);
+  const actions = await second.receiver.onFrame(frameOf('CREDENTIAL'));
+  await assertAbortedWithAbort(second.receiver, second.sender, actions, 'unexpected_message');
+});
+
+test('bad padding and J over 65536 bytes are bad_credential (every invalid_padding case)', async () => {
+  for (const c of t.invalid_padding) {
+    const { receiver } = await receiverAt('codes');
+    const sender = await manualSender();
+    await sender.seal(MessageType.reveal, hex(t.Ns));
+    const frame = await sender.seal(MessageType.credential, hex(c.plaintext_hex));
+    const actions = await receiver.onFrame(frame);
+    const expected = frame.length < 1 + 256 + 16 ? 'bad_message' : 'bad_credential';
+    assert.equal(abortedOf(actions)?.reason, expected, c.why);
+    assert.equal(receiver.holdsSecrets, false);
+  }
+});
+
+test('non-JSON, JSON without "credential", a non-string label and nesting over 32 levels are bad_credential', async () => {
+  const bodies = ['{"credential":1', '{"credentials":"x"}', '{"credential":"x","label":7}',
+    `{"credential":${'['.repeat(32)}${']'.repeat(32)}}`, '{"credential":"\\ud800"}'];
+  for (const body of bodies) {
+    const { receiver } = await receiverAt('codes');
+    const sender = await manualSender();
+    await sender.seal(MessageType.reveal, hex(t.Ns));
+    const actions = await receiver.onFrame(await sender.seal(MessageType.credential, padCredential(utf8Encode(body))));
+    assert.equal(abortedOf(actions)?.reason, 'bad_credential', body);
+  }
+});
+
+test('a CREDENTIAL frame over 65809 bytes is a bad message', async () => {
+  const { receiver } = await receiverAt('codes');
+  const actions = await receiver.onFrame(new Uint8Array(MAX_FRAME_BYTES + 1).fill(MessageType.credential, 0, 1));
+  assert.equal(abortedOf(actions).reason, 'bad_message');
+});
+
+test('the credential is delivered only after the receiver confirmed, in either order', async () => {
+  const first = await receiverAt('codes');
+  assert.deepEqual(await first.receiver.onUserConfirmed(), []);
+  const delivered = await first.receiver.onFrame(frameOf('CREDENTIAL'));
+  assert.deepEqual(kinds(delivered), ['DeliverCredential']);
+  assert.equal(delivered[0].credential.text, t.delivered_credential);
+
+  const auto = await receiverAt('codes-auto');
+  assert.deepEqual(kinds(await auto.receiver.onFrame(frameOf('CREDENTIAL'))), ['DeliverCredential']);
+});
+
+test('the receiver rejecting the code aborts with sas_mismatch; before the code it is a cancel', async () => {
+  const { receiver, sender } = await receiverAt('codes');
+  const actions = await receiver.onUserRejected();
+  assert.equal(hexEncode(actions[0].frame), t.aborts[1].hex);
+  await assertAbortedWithAbort(receiver, sender, actions, 'sas_mismatch');
+
+  const early = await receiverAt('fresh');
+  assert.deepEqual(await early.receiver.onUserRejected(), closedWithoutAbort('user_cancelled'));
+});
+
+test('a typed code must match; typing before the code is shown is an invalid event', async () => {
+  const wrong = await receiverAt('codes');
+  const digits = t.sas.replace(' ', '');
+  const other = String((Number(digits) + 1) % 1000000).padStart(6, '0');
+  assert.equal(abortedOf(await wrong.receiver.onUserTyped(other)).reason, 'sas_mismatch');
+  const right = await receiverAt('codes');
+  assert.deepEqual(await right.receiver.onUserTyped(digits), []);
+  assert.deepEqual(kinds(await right.receiver.onFrame(frameOf('CREDENTIAL'))), ['DeliverCredential']);
+  const early = await receiverAt('ready');
+  assert.equal(abortedOf(await early.receiver.onUserTyped(digits)).reason, 'invalid_event');
+  const confirmEarly = await receiverAt('fresh');
+  assert.deepEqual(await confirmEarly.receiver.onUserConfirmed(), closedWithoutAbort('invalid_event'));
+});
+
+test('intrusion before the code closes quietly; after it, the sender is told', async () => {
+  const before = await receiverAt('fresh');
+  assert.deepEqual(await before.receiver.onIntrusion(), closedWithoutAbort('intrusion'));
+  assert.equal(before.receiver.holdsSecrets, false);
+  const after = await receiverAt('codes');
+  await assertAbortedWithAbort(after.receiver, after.sender, await after.receiver.onIntrusion(), 'intrusion');
+});
+
+test('a timeout after READY without REVEAL is a possible attack; otherwise a timeout', async () => {
+  const fresh = await receiverAt('fresh');
+  assert.deepEqual(await fresh.receiver.onTimeout(), closedWithoutAbort('timeout'));
+  const ready = await receiverAt('ready');
+  await assertAbortedWithAbort(ready.receiver, ready.sender, await ready.receiver.onTimeout(), 'possible_attack');
+  const codes = await receiverAt('codes');
+  await assertAbortedWithAbort(codes.receiver, codes.sender, await codes.receiver.onTimeout(), 'timeout');
+});
+
+test("the sender's ABORT ends the pairing with its reason; an unreadable one is peer_aborted", async () => {
+  const { receiver } = await receiverAt('codes');
+  assert.deepEqual(await receiver.onFrame(hex(t.aborts[0].hex)),
+    [{ kind: 'Aborted', reason: 'sas_mismatch', detail: 'sas_mismatch' }, { kind: 'CloseConnection' }]);
+  const unreadable = await receiverAt('codes');
+  assert.deepEqual(await unreadable.receiver.onFrame(flipBit(hex(t.aborts[0].hex), 20)),
+    [{ kind: 'Aborted', reason: 'peer_aborted', detail: 'unreadable' }, { kind: 'CloseConnection' }]);
+});
+
+test('events after the end return no actions, and handling the credential outside delivering is invalid', async () => {
+  const { receiver } = await receiverAt('codes');
+  await receiver.cancel();
+  assert.equal(receiver.failure, 'user_cancelled');
+  for (const event of [() => receiver.onFrame(frameOf('CREDENTIAL')), () => receiver.onIntrusion(), () => receiver.onTimeout(),
+    () => receiver.onUserConfirmed(), () => receiver.onCredentialHandled(true), () => receiver.onPeer('left')]) {
+    assert.deepEqual(await event(), []);
+  }
+  const early = await receiverAt('codes');
+  assert.equal(abortedOf(await early.receiver.onCredentialHandled(true)).reason, 'invalid_event');
+});
+
+test('peer notices are passed on without changing the state', async () => {
+  const { receiver } = await receiverAt('ready');
+  assert.deepEqual(await receiver.onPeer('left'), [{ kind: 'PeerStatus', event: 'left' }]);
+  assert.deepEqual(await receiver.onPeer('back'), [{ kind: 'PeerStatus', event: 'back' }]);
+  assert.equal(receiver.state, 'waiting_for_reveal');
+});
+
+test('a refused credential is answered with RESULT accepted=false and its reason', async () => {
+  const { receiver } = await transcriptMachines();
+  const sender = await manualSender();
+  await receiver.onFrame(frameOf('HELLO'));
+  await receiver.onFrame(frameOf('REVEAL'));
+  await receiver.onUserConfirmed();
+  await receiver.onFrame(frameOf('CREDENTIAL'));
+  const actions = await receiver.onCredentialHandled(false, 'unknown grant');
+  assert.deepEqual(kinds(actions), ['SendFrame', 'CloseConnection']);
+  assert.equal(await abortReasonSeen(sender, actions[0].frame), '{"accepted":false,"reason":"unknown grant"}');
+  assert.equal(receiver.state, 'done');
+});

@@ -1,0 +1,39 @@
+// The qrlogin v1 wire constants (crypto/pairing/constants.hpp): message
+// types, sizes and the ASCII labels that separate every derivation.
+import { AEAD_AES_256_GCM, ENC_BYTES, TAG_BYTES } from './hpke.js';
+
+export const MessageType = Object.freeze({
+  hello: 0x01,
+  ready: 0x02,
+  reveal: 0x03,
+  credential: 0x04,
+  result: 0x05,
+  abort: 0x06,
+});
+
+export const AEAD_ID = AEAD_AES_256_GCM;
+
+export const CID_RAW_BYTES = 16;
+export const CID_TEXT_CHARS = 22;
+export const NONCE_BYTES = 32; // Ns and Nr
+export const COMMIT_BYTES = 32;
+export const PUBLIC_KEY_TEXT_CHARS = 43;
+export const SAS_DIGITS = 6;
+
+export const HELLO_FRAME_BYTES = 1 + ENC_BYTES + COMMIT_BYTES; // 65
+export const SEALED_NONCE_FRAME_BYTES = 1 + NONCE_BYTES + TAG_BYTES; // 49
+export const MAX_CREDENTIAL_JSON_BYTES = 65536;
+export const MAX_CREDENTIAL_JSON_DEPTH = 32; // our bound, as in the C++ core
+export const PADDING_BLOCK = 256;
+export const MAX_PADDED_CREDENTIAL_BYTES = 65792; // 4 + 65536 rounded up to 256
+export const MAX_FRAME_BYTES = 1 + MAX_PADDED_CREDENTIAL_BYTES + TAG_BYTES; // 65809
+// RESULT and ABORT carry a small JSON object; anything larger is refused.
+export const MAX_STATUS_JSON_BYTES = 1024;
+
+export const LINK_VERSION_PREFIX = 'v1.';
+export const LABEL_CHANNEL = 'qrlogin/v1 channel';
+export const LABEL_INFO = 'qrlogin/v1';
+export const LABEL_COMMIT = 'qrlogin/v1 commit';
+export const LABEL_SAS = 'qrlogin/v1 sas';
+export const LABEL_RESPONSE_KEY = 'qrlogin/v1 response key';
+export const LABEL_RESPONSE_NONCE = 'qrlogin/v1 response nonce';

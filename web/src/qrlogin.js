@@ -1,0 +1,223 @@
+// qrlogin's browser API: log a new device in with a QR code, end to end
+// encrypted through a blind relay. Plain ES module on WebCrypto; no
+// dependencies. See docs/js-api.md.
+//
+//   startReceiver({ relay, page, onLink, onSas, onCredential, onStatus, autoAccept })
+//     -> { confirm(), reject(), cancel(), typed(digits), done }
+//   startSender(link, credential, { label, onSas, onResult, onStatus })
+//     -> { confirm(), reject(), cancel(), typed(digits), done }
+//
+// `done` resolves when the pairing succeeded and rejects with a QrloginError
+// whose `code` is one of the stable Reason codes (reason.js).
+import { assertSecureContext, assertX25519, checkSupport } from './features.js';
+import { parseLink, relayUrlForPage } from './link.js';
+import { credentialJson, credentialJsonFromText } from './credential.js';
+import { QrloginError, Reason } from './reason.js';
+import { Receiver } from './receiver.js';
+import { Sender } from './sender.js';
+import { PairingSession } from './session.js';
+import { wipe } from './bytes.js';
+
+export { checkSupport, QrloginError, Reason };
+
+const SECOND = 1000;
+// How long each step may take (the machine's state -> ms). The channel's
+// own lifetime (from the relay's `joined`) bounds the whole pairing too.
+export const DEFAULT_TIMEOUTS = Object.freeze({
+  waiting_for_reveal: 30 * SECOND, // after READY: then it is a possible attack
+  waiting_for_ready: 30 * SECOND,
+  comparing_codes: 180 * SECOND, // people compare the codes
+  waiting_for_result: 180 * SECOND, // the receiver's person confirms too
+});
+
+function safeCall(callback, ...args) {
+  try {
+    callback?.(...args);
+  } catch {
+    // An application callback must not break the pairing.
+  }
+}
+
+// The handle both start functions return. Events wait until the machine
+// exists; a cancel before that ends the pairing as soon as it starts.
+function makeHandle(sessionReady, failedEarly) {
+  const run = (event) => sessionReady.then((session) => session?.event(event));
+  const done = sessionReady.then((session) => (session ? session.done : failedEarly()));
+  done.catch(() => {});
+  return {
+    confirm: () => run((m) => m.onUserConfirmed()),
+    reject: () => run((m) => m.onUserRejected()),
+    typed: (digits) => run((m) => m.onUserTyped(digits)),
+    cancel: () => run((m) => m.cancel(Reason.user_cancelled)),
+    done,
+  };
+}
+
+async function prepare(create, onStatus) {
+  try {
+    await assertX25519();
+    return { machine: await create() };
+  } catch (e) {
+    const error = e instanceof QrloginError ? e : new QrloginError(e?.code ?? 'invalid_event', e?.message ?? String(e));
+    safeCall(onStatus, { status: 'failed', error });
+    return { error };
+  }
+}
+
+/**
+ * Starts the device that shows the QR code and receives the credential.
+ *
+ * relay: the relay's ws(s):// URL; default: derived from `page` (https -> wss).
+ * page: the sender page's URL that the link (and so the QR code) points at.
+ * onLink(link): show `link` as a QR code; called once the relay holds the channel.
+ * onSas(code): show the code ("123 456") for the people to compare.
+ * onCredential({ text, isString, label }): store it; return (or resolve to)
+ *   true to accept, false or { accepted: false, reason } to refuse. Called
+ *   only after confirm() (or at once with autoAccept).
+ * onStatus({ status, ... }): progress and failures (status 'failed' with `error`).
+ * autoAccept: skip this side's confirmation. The code is still shown, for
+ *   the sender's person. Risk: anyone who holds the QR code can push their
+ *   own credential into this device (login CSRF). Off by default.
+ */
+export function startReceiver({
+  relay = '', page, onLink, onSas, onCredential, onStatus, autoAccept = false,
+  WebSocket = globalThis.WebSocket, random, timeouts = DEFAULT_TIMEOUTS,
+} = {}) {
+  assertSecureContext();
+  if (typeof onCredential !== 'function') throw new TypeError('startReceiver needs an onCredential callback');
+  if (typeof onLink !== 'function') throw new TypeError('startReceiver needs an onLink callback');
+  let outcome = {};
+  let linkShown = false;
+  let failure = null;
+
+  const sessionReady = prepare(() => Receiver.create({ pageUrl: page, relayUrl: relay, random, autoAccept }), onStatus)
+    .then(({ machine, error }) => {
+      if (error) {
+        failure = error;
+        return null;
+      }
+      const session = new PairingSession({
+        machine,
+        relayUrl: relay || relayUrlForPage(page),
+        cid: machine.cid.text,
+        role: 'receiver',
+        WebSocket,
+        timeouts,
+        callbacks: {
+          onStatus,
+          outcome: () => outcome,
+          onJoined: () => {
+            if (linkShown) return; // a resume: the same QR code stays valid
+            linkShown = true;
+            safeCall(onLink, machine.link);
+            safeCall(onStatus, { status: 'waiting_for_peer' });
+          },
+          onAction: (action) => {
+            if (action.kind === 'ShowSas') {
+              safeCall(onSas, action.code);
+              safeCall(onStatus, { status: 'comparing_codes' });
+            } else if (action.kind === 'PeerStatus') {
+              safeCall(onStatus, { status: `peer_${action.event}` });
+            } else if (action.kind === 'DeliverCredential') {
+              deliver(session, action.credential);
+            }
+          },
+        },
+      });
+      session.start();
+      return session;
+    });
+
+  async function deliver(session, credential) {
+    safeCall(onStatus, { status: 'delivering' });
+    let accepted = false;
+    let reason = '';
+    try {
+      const answer = await onCredential({ text: credential.text, isString: credential.isString, label: credential.label });
+      accepted = answer === undefined || answer === true || answer?.accepted === true;
+      if (!accepted) reason = typeof answer?.reason === 'string' ? answer.reason : 'refused';
+    } catch (e) {
+      reason = 'the application failed to store the credential';
+    } finally {
+      wipe(credential.bytes);
+    }
+    outcome = accepted ? { accepted } : { accepted, reason };
+    await session.event((m) => m.onCredentialHandled(accepted, reason));
+  }
+
+  return makeHandle(sessionReady, () => Promise.reject(failure));
+}
+
+/**
+ * Starts the device that is logged in and sends its credential.
+ *
+ * link: the text of the QR code. Throws QrloginError('bad_link') when it is
+ *   not a valid qrlogin v1 link, or (in a browser) when its page is on
+ *   another origin than this page (allowOtherOrigin: true lifts that).
+ * credential: a string (sent as that exact text) or any JSON value.
+ *   Throws QrloginError('limit_exceeded') over 65536 bytes of JSON.
+ * label: an optional name for this device, shown by the receiver.
+ * onSas(code): show the code; the person then calls confirm() or reject().
+ * onResult({ accepted, reason }): the receiver's answer.
+ * onStatus({ status, ... }): progress and failures.
+ */
+export function startSender(link, credential, {
+  label = '', onSas, onResult, onStatus, allowOtherOrigin = false,
+  WebSocket = globalThis.WebSocket, random, timeouts = DEFAULT_TIMEOUTS,
+} = {}) {
+  assertSecureContext();
+  let parsed;
+  try {
+    parsed = parseLink(String(link));
+  } catch (e) {
+    throw new QrloginError('bad_link', e.message);
+  }
+  const here = globalThis.location?.origin;
+  if (here && here !== 'null' && !allowOtherOrigin && new URL(parsed.pageUrl).origin !== here) {
+    throw new QrloginError('bad_link', `this code is for another site (${new URL(parsed.pageUrl).origin}); it was not made for this page`);
+  }
+  const j = typeof credential === 'string' ? credentialJsonFromText(credential, label) : credentialJson(credential, label);
+  let failure = null;
+
+  const sessionReady = prepare(() => Sender.create(parsed, j), onStatus).then(({ machine, error }) => {
+    if (error) {
+      wipe(j);
+      failure = error;
+      return null;
+    }
+    const startOnce = () => {
+      if (machine.state === 'ready_to_start') session.event((m) => m.start());
+    };
+    const session = new PairingSession({
+      machine,
+      relayUrl: parsed.relayUrl,
+      cid: machine.cid.text,
+      role: 'sender',
+      WebSocket,
+      timeouts,
+      callbacks: {
+        onStatus,
+        outcome: () => ({ accepted: true }),
+        onJoined: (info) => {
+          if (info.peer) startOnce();
+          else safeCall(onStatus, { status: 'waiting_for_peer' });
+        },
+        onAction: (action) => {
+          if (action.kind === 'ShowSas') {
+            safeCall(onSas, action.code);
+            safeCall(onStatus, { status: 'comparing_codes' });
+          } else if (action.kind === 'ShowResult') {
+            safeCall(onResult, { accepted: action.accepted, reason: action.reason });
+          } else if (action.kind === 'PeerStatus') {
+            safeCall(onStatus, { status: `peer_${action.event}` });
+            if (action.event !== 'left') startOnce();
+          }
+        },
+      },
+    });
+    session.start();
+    return session;
+  });
+
+  return makeHandle(sessionReady, () => Promise.reject(failure));
+}

@@ -1,0 +1,62 @@
+// Why a pairing ended. The codes are stable and identical to the C++ core's
+// (crypto/pairing/reason.cpp): they travel in ABORT messages, in the CLI's
+// --json output and in this library's errors.
+
+export const Reason = Object.freeze({
+  sas_mismatch: 'sas_mismatch',
+  user_cancelled: 'user_cancelled',
+  timeout: 'timeout',
+  possible_attack: 'possible_attack',
+  bad_commit: 'bad_commit',
+  bad_message: 'bad_message',
+  unexpected_message: 'unexpected_message',
+  bad_key: 'bad_key',
+  bad_credential: 'bad_credential',
+  intrusion: 'intrusion',
+  peer_aborted: 'peer_aborted',
+  rejected: 'rejected',
+  expired: 'expired',
+  network: 'network',
+  invalid_event: 'invalid_event',
+});
+
+const MESSAGES = Object.freeze({
+  sas_mismatch: 'the codes on the two screens did not match',
+  user_cancelled: 'the pairing was cancelled',
+  timeout: 'the other device took too long',
+  possible_attack: 'the pairing failed and may have been attacked: the other device never revealed its code',
+  bad_commit: "the other device's code did not match what it committed to (possible attack)",
+  bad_message: 'a message was altered or damaged in transit',
+  unexpected_message: 'a message arrived out of order',
+  bad_key: 'the other device sent an invalid key',
+  bad_credential: 'the credential that arrived is malformed',
+  intrusion: 'someone else used this code: it has been discarded',
+  peer_aborted: 'the other device ended the pairing',
+  rejected: 'the other device did not accept the credential',
+  expired: 'this code has expired or was already used',
+  network: 'the connection to the relay was lost',
+  invalid_event: 'the pairing was used out of order by its application',
+});
+
+export function reasonMessage(code) {
+  return MESSAGES[code] ?? 'unknown failure';
+}
+
+// Maps an ABORT's reason text back to a code; unknown text -> peer_aborted.
+export function reasonFromCode(text) {
+  return Object.hasOwn(Reason, text) ? Reason[text] : Reason.peer_aborted;
+}
+
+// The error every qrlogin API rejects or reports with. `code` is a Reason
+// code for a pairing that ended, or one of: bad_link (a link that is not
+// exactly what the protocol allows), limit_exceeded (a credential over
+// 65536 bytes of JSON), bad_credential (a credential that cannot be sent),
+// unsupported (no secure context or no WebCrypto X25519).
+export class QrloginError extends Error {
+  constructor(code, message = reasonMessage(code), detail = '') {
+    super(message);
+    this.name = 'QrloginError';
+    this.code = code;
+    this.detail = detail;
+  }
+}

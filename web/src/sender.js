@@ -1,0 +1,259 @@
+// The sender's pairing state machine (sans-IO): the device that is logged in
+// and sends its credential. Same states, events, actions and reasons as
+// crypto/pairing/sender.cpp. Every event returns a Promise of actions;
+// events are handled one at a time in call order.
+//
+//   ready_to_start --start/HELLO--> waiting_for_ready --READY/REVEAL+ShowSas-->
+//   comparing_codes --user confirmed/CREDENTIAL--> waiting_for_result
+//   --RESULT/ShowResult--> done (or aborted when not accepted)
+//
+// One (enc, Ns) per Sender: it never retries by itself. Any invalid event
+// moves to `aborted` with a reason; secrets are dropped in both final states.
+import { utf8Encode, wipe } from './bytes.js';
+import { HpkeError, setupBaseSender, TAG_BYTES } from './hpke.js';
+import {
+  abortJson, AEAD_ID, channelId, commitment, computeSas, frameType, hpkeInfo, makeHello,
+  MAX_CREDENTIAL_JSON_BYTES, MAX_STATUS_JSON_BYTES, MessageType, NONCE_BYTES, openFrame, padCredential,
+  parseAbortJson, parseResultJson, responseAead, sasMatches, sealFrame, SEALED_NONCE_FRAME_BYTES,
+} from './protocol.js';
+import { aborted, closeConnection, peerStatus, sendFrame, showResult, showSas } from './actions.js';
+import { QrloginError, Reason, reasonFromCode } from './reason.js';
+import { SerialQueue } from './serial.js';
+import { systemRandom } from './random.js';
+
+export const SenderState = Object.freeze({
+  ready_to_start: 'ready_to_start',
+  waiting_for_ready: 'waiting_for_ready',
+  comparing_codes: 'comparing_codes',
+  waiting_for_result: 'waiting_for_result',
+  done: 'done',
+  aborted: 'aborted',
+});
+const S = SenderState;
+
+export class Sender {
+  #random;
+  #link;
+  #cid;
+  #credential; // J as UTF-8 bytes
+  #queue = new SerialQueue();
+  #state = S.ready_to_start;
+  #failure = null;
+  #ctx = null;
+  #response = null;
+  #senderNonce = null;
+  #sas = '';
+
+  constructor(secret) {
+    if (secret !== CONSTRUCT) throw new TypeError('use Sender.create()');
+  }
+
+  // link: a parsed link (parseLink). credentialJson: J as UTF-8 bytes (see
+  // credentialJson()); the Sender takes it over and overwrites it when the
+  // pairing ends. It is padded and sent only after the user confirmed the
+  // code. Throws QrloginError('limit_exceeded') for J over 65536 bytes.
+  static async create(link, credentialJson, { random = systemRandom } = {}) {
+    if (credentialJson.length > MAX_CREDENTIAL_JSON_BYTES) {
+      throw new QrloginError('limit_exceeded', 'the credential is too large: at most 65536 bytes of JSON can be sent');
+    }
+    const s = new Sender(CONSTRUCT);
+    s.#random = random;
+    s.#link = link;
+    s.#credential = credentialJson;
+    s.#cid = await channelId(link.receiverPublicKey);
+    return s;
+  }
+
+  get state() { return this.#state; }
+  get failure() { return this.#failure; }
+  get sas() { return this.#sas; }
+  get cid() { return this.#cid; }
+  get holdsSecrets() {
+    return Boolean(this.#credential || this.#ctx || this.#response || this.#senderNonce);
+  }
+
+  get #finished() {
+    return this.#state === S.done || this.#state === S.aborted;
+  }
+
+  #event(handler) {
+    return this.#queue.run(() => (this.#finished ? [] : handler()));
+  }
+
+  // The relay paired us with the receiver: draws the ephemeral key, then
+  // Ns, and sends HELLO. Valid once, in ready_to_start.
+  start() {
+    return this.#event(async () => {
+      if (this.#state !== S.ready_to_start) return this.#fail(Reason.invalid_event);
+      let setup;
+      let response;
+      try {
+        setup = await setupBaseSender(AEAD_ID, this.#link.receiverPublicKey, hpkeInfo(this.#cid), this.#random);
+        response = await responseAead(setup.context);
+      } catch (e) {
+        setup?.context.wipe();
+        return this.#fail(e instanceof HpkeError && e.code === 'low_order_point' ? Reason.bad_key : Reason.bad_message);
+      }
+      this.#senderNonce = this.#random(NONCE_BYTES);
+      const commit = await commitment(this.#cid, setup.enc, this.#senderNonce);
+      this.#ctx = setup.context;
+      this.#response = response;
+      this.#state = S.waiting_for_ready;
+      return [sendFrame(makeHello(setup.enc, commit))];
+    });
+  }
+
+  onFrame(frame) {
+    return this.#event(() => {
+      switch (frameType(frame)) {
+        case MessageType.ready: return this.#handleReady(frame);
+        case MessageType.result: return this.#handleResult(frame);
+        case MessageType.abort: return this.#handleAbort(frame);
+        default: return this.#fail(Reason.unexpected_message); // unknown, or sender-to-receiver
+      }
+    });
+  }
+
+  onPeer(event) {
+    return this.#event(() => [peerStatus(event)]);
+  }
+
+  onIntrusion() {
+    return this.#event(() => this.#fail(Reason.intrusion));
+  }
+
+  onUserConfirmed() {
+    return this.#event(() => this.#confirm());
+  }
+
+  onUserRejected() {
+    return this.#event(() => this.#fail(this.#state === S.comparing_codes ? Reason.sas_mismatch : Reason.user_cancelled));
+  }
+
+  onUserTyped(digits) {
+    return this.#event(() => {
+      if (this.#state !== S.comparing_codes) return this.#fail(Reason.invalid_event);
+      if (!sasMatches(digits, this.#sas)) return this.#fail(Reason.sas_mismatch);
+      return this.#confirm();
+    });
+  }
+
+  onTimeout() {
+    return this.#event(() => this.#fail(Reason.timeout));
+  }
+
+  cancel(reason = Reason.user_cancelled) {
+    return this.#event(() => this.#fail(reason));
+  }
+
+  async #handleReady(frame) {
+    if (this.#state !== S.waiting_for_ready) return this.#fail(Reason.unexpected_message);
+    if (frame.length !== SEALED_NONCE_FRAME_BYTES) return this.#fail(Reason.bad_message);
+    let receiverNonce;
+    try {
+      receiverNonce = await openFrame(this.#response, frame);
+    } catch {
+      return this.#fail(Reason.bad_message);
+    }
+    let reveal;
+    try {
+      this.#sas = await computeSas(this.#ctx, receiverNonce, this.#senderNonce);
+      reveal = await sealFrame(this.#ctx, MessageType.reveal, this.#senderNonce);
+    } catch {
+      return this.#fail(Reason.bad_message);
+    } finally {
+      wipe(receiverNonce);
+    }
+    wipe(this.#senderNonce);
+    this.#senderNonce = null;
+    this.#state = S.comparing_codes;
+    return [sendFrame(reveal), showSas(this.#sas)];
+  }
+
+  async #handleResult(frame) {
+    if (this.#state !== S.waiting_for_result) return this.#fail(Reason.unexpected_message);
+    if (frame.length > 1 + MAX_STATUS_JSON_BYTES + TAG_BYTES) return this.#fail(Reason.bad_message);
+    let body;
+    try {
+      body = await openFrame(this.#response, frame);
+    } catch {
+      return this.#fail(Reason.bad_message);
+    }
+    let result;
+    try {
+      result = parseResultJson(body);
+    } catch {
+      return this.#fail(Reason.bad_message, '', false);
+    }
+    const actions = [showResult(result.accepted, result.reason)];
+    if (result.accepted) {
+      actions.push(closeConnection());
+      this.#state = S.done;
+      this.#wipe();
+      return actions;
+    }
+    return actions.concat(await this.#fail(Reason.rejected, result.reason, false));
+  }
+
+  async #handleAbort(frame) {
+    if (!this.#response) return this.#fail(Reason.unexpected_message, '', false); // nothing sent yet: not genuine
+    let reason;
+    try {
+      reason = parseAbortJson(await openFrame(this.#response, frame));
+    } catch {
+      return this.#fail(Reason.peer_aborted, 'unreadable', false);
+    }
+    return this.#fail(reasonFromCode(reason), reason, false);
+  }
+
+  async #confirm() {
+    if (this.#state !== S.comparing_codes) return this.#fail(Reason.invalid_event);
+    let padded;
+    try {
+      padded = padCredential(this.#credential);
+    } catch {
+      return this.#fail(Reason.bad_credential);
+    }
+    let frame;
+    try {
+      frame = await sealFrame(this.#ctx, MessageType.credential, padded);
+    } catch {
+      return this.#fail(Reason.bad_message);
+    } finally {
+      wipe(padded);
+    }
+    wipe(this.#credential);
+    this.#credential = null;
+    this.#state = S.waiting_for_result;
+    return [sendFrame(frame)];
+  }
+
+  async #fail(reason, detail = '', tellPeer = true) {
+    const actions = [];
+    if (tellPeer && this.#ctx) {
+      try {
+        actions.push(sendFrame(await sealFrame(this.#ctx, MessageType.abort, utf8Encode(abortJson(reason)))));
+      } catch {
+        // Nothing more to tell: the close follows.
+      }
+    }
+    actions.push(aborted(reason, detail), closeConnection());
+    this.#state = S.aborted;
+    this.#failure = reason;
+    this.#wipe();
+    return actions;
+  }
+
+  #wipe() {
+    wipe(this.#credential);
+    this.#credential = null;
+    this.#ctx?.wipe();
+    this.#ctx = null;
+    this.#response?.wipe();
+    this.#response = null;
+    wipe(this.#senderNonce);
+    this.#senderNonce = null;
+  }
+}
+
+const CONSTRUCT = Symbol('Sender.create');
