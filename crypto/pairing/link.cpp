@@ -19,6 +19,8 @@ bool is_ipv4_loopback(std::string_view host) {
     auto dot = host.find('.');
     auto part = host.substr(0, dot);
     if (part.empty() || part.size() > 3) return false;
+    for (char c : part)
+      if (c < '0' || c > '9') return false;  // from_chars alone would accept "-1"
     int value = 0;
     auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), value);
     if (ec != std::errc{} || ptr != part.data() + part.size() || value > 255) return false;

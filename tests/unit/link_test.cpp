@@ -72,6 +72,8 @@ TEST_CASE("each bad link has its own clear error") {
              Catch::Contains("outside"));
   CHECK_THAT(error_of("http://example.com/pair#v1." + kKey), Catch::Contains("must use https://"));
   CHECK_THAT(error_of("http://127.0.0.1.example.com/pair#v1." + kKey), Catch::Contains("must use https://"));
+  CHECK_THAT(error_of("http://127.-1.-1.-1/pair#v1." + kKey), Catch::Contains("must use https://"));
+  CHECK_THAT(error_of("http://127.0.0.256/pair#v1." + kKey), Catch::Contains("must use https://"));
   CHECK_THAT(error_of("ftp://example.com/pair#v1." + kKey), Catch::Contains("must start with https://"));
   CHECK_THAT(error_of("https://example.com/pair?relay=https%3A%2F%2Fr.example.com#v1." + kKey),
              Catch::Contains("relay URL must start with wss://"));

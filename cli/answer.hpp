@@ -1,0 +1,19 @@
+#pragma once
+// What a user's line at the code prompt means.
+#include <string_view>
+
+namespace qrlogin::cli {
+
+enum class AnswerKind { yes, no, typed_code, unclear };
+
+struct Answer {
+  AnswerKind kind;
+  std::string_view digits;  // for typed_code: the line as typed
+};
+
+// "y"/"yes" -> yes; "n"/"no" -> no; six digits (spaces allowed) -> typed
+// code; anything else -> unclear (ask again). Case and surrounding space
+// are ignored.
+Answer interpret_answer(std::string_view line);
+
+}  // namespace qrlogin::cli

@@ -1,0 +1,224 @@
+#include "cli/options.hpp"
+
+#include <charconv>
+#include <cmath>
+
+namespace qrlogin::cli {
+
+namespace {
+
+Error usage_error(std::string message) { return make_error(Errc::invalid_argument, std::move(message)); }
+
+// Pulls the value of a flag written as "--flag value" or "--flag=value".
+struct ArgReader {
+  const std::vector<std::string>& args;
+  std::size_t i = 0;
+
+  bool done() const { return i >= args.size(); }
+  const std::string& peek() const { return args[i]; }
+
+  Result<std::string> value_of(const std::string& flag, const std::string& current) {
+    auto eq = current.find('=');
+    if (eq != std::string::npos) return current.substr(eq + 1);
+    if (i + 1 >= args.size()) return usage_error(flag + " needs a value");
+    return args[++i];
+  }
+};
+
+std::string flag_name(const std::string& arg) { return arg.substr(0, arg.find('=')); }
+
+Result<double> parse_seconds(const std::string& text) {
+  double value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || ptr != text.data() + text.size() || !std::isfinite(value) || value <= 0 || value > 86400)
+    return usage_error("--timeout takes a number of seconds between 0 and 86400");
+  return value;
+}
+
+Result<QrStyle> parse_qr_style(const std::string& text) {
+  if (text == "utf8") return QrStyle::utf8;
+  if (text == "ascii") return QrStyle::ascii;
+  if (text == "none") return QrStyle::none;
+  return usage_error("--qr takes utf8, ascii or none");
+}
+
+// Handles the flags both commands share; returns false when arg is not one.
+Result<bool> common_flag(ArgReader& reader, const std::string& arg, CommonOptions& common) {
+  auto name = flag_name(arg);
+  if (name == "--json") {
+    common.json = true;
+    return true;
+  }
+  if (name == "--timeout") {
+    auto v = reader.value_of(name, arg);
+    if (!v) return v.error();
+    auto seconds = parse_seconds(*v);
+    if (!seconds) return seconds.error();
+    common.timeout_seconds = *seconds;
+    return true;
+  }
+  if (name == "--ca-file") {
+    auto v = reader.value_of(name, arg);
+    if (!v) return v.error();
+    common.ca_file = *v;
+    return true;
+  }
+  return false;
+}
+
+Result<ReceiveOptions> parse_receive(ArgReader reader) {
+  ReceiveOptions o;
+  bool page_given = false;
+  for (; !reader.done(); ++reader.i) {
+    const std::string arg = reader.peek();
+    auto handled = common_flag(reader, arg, o.common);
+    if (!handled) return handled.error();
+    if (*handled) continue;
+    auto name = flag_name(arg);
+    if (name == "--relay" || name == "--page" || name == "--out" || name == "--qr" || name == "--qr-svg") {
+      auto v = reader.value_of(name, arg);
+      if (!v) return v.error();
+      if (name == "--relay") o.relay = *v;
+      if (name == "--page") o.page = *v, page_given = true;
+      if (name == "--out") o.out = *v;
+      if (name == "--qr-svg") o.qr_svg = *v;
+      if (name == "--qr") {
+        auto style = parse_qr_style(*v);
+        if (!style) return style.error();
+        o.qr.style = *style;
+      }
+    } else if (arg == "--force") {
+      o.force = true;
+    } else if (arg == "--yes") {
+      o.yes = true;
+    } else {
+      return usage_error("qrlogin receive: unknown argument '" + arg + "'");
+    }
+  }
+  if (o.out.empty())
+    return usage_error("qrlogin receive needs --out FILE (or --out - for standard output) for the credential");
+  if (!page_given) {
+    auto page = default_page_for_relay(o.relay);
+    if (!page) return page.error();
+    o.page = *page;
+  }
+  return o;
+}
+
+Result<SendOptions> parse_send(ArgReader reader) {
+  SendOptions o;
+  for (; !reader.done(); ++reader.i) {
+    const std::string arg = reader.peek();
+    auto handled = common_flag(reader, arg, o.common);
+    if (!handled) return handled.error();
+    if (*handled) continue;
+    auto name = flag_name(arg);
+    if (name == "--credential-file" || name == "--label") {
+      auto v = reader.value_of(name, arg);
+      if (!v) return v.error();
+      (name == "--label" ? o.label : o.credential_file) = *v;
+    } else if (name == "--credential") {
+      return usage_error("qrlogin send never takes the credential on the command line (other users can see it); "
+                         "use --credential-file FILE, or --credential-file - to read it from standard input");
+    } else if (!arg.empty() && arg[0] == '-' && arg != "-") {
+      return usage_error("qrlogin send: unknown argument '" + arg + "'");
+    } else if (o.link.empty()) {
+      o.link = arg;
+    } else {
+      return usage_error("qrlogin send takes one link");
+    }
+  }
+  if (o.link.empty()) return usage_error("qrlogin send needs the link the other device shows");
+  if (o.credential_file.empty()) return usage_error("qrlogin send needs --credential-file FILE (or - for standard input)");
+  return o;
+}
+
+}  // namespace
+
+Result<std::string> default_page_for_relay(const std::string& relay) {
+  std::string scheme;
+  if (relay.rfind("ws://", 0) == 0) scheme = "http://";
+  else if (relay.rfind("wss://", 0) == 0) scheme = "https://";
+  else return usage_error("--relay must be a ws:// or wss:// URL");
+  std::string rest = relay.substr(relay.find("://") + 3);
+  while (!rest.empty() && rest.back() == '/') rest.pop_back();
+  return scheme + rest + "/pair";
+}
+
+Result<ParsedCommand> parse_command_line(const std::vector<std::string>& args) {
+  ParsedCommand parsed;
+  if (args.empty()) return usage_error("missing command: qrlogin receive | qrlogin send LINK (see qrlogin --help)");
+  const auto& command = args[0];
+  if (command == "--help" || command == "-h" || command == "help") {
+    parsed.command = Command::help;
+    return parsed;
+  }
+  if (command == "--version") {
+    parsed.command = Command::version;
+    return parsed;
+  }
+  for (const auto& a : args)
+    if (a == "--help" || a == "-h") return ParsedCommand{Command::help, {}, {}};
+  ArgReader reader{args, 1};
+  if (command == "receive") {
+    auto o = parse_receive(reader);
+    if (!o) return o.error();
+    parsed.command = Command::receive;
+    parsed.receive = std::move(o).value();
+    return parsed;
+  }
+  if (command == "send") {
+    auto o = parse_send(reader);
+    if (!o) return o.error();
+    parsed.command = Command::send;
+    parsed.send = std::move(o).value();
+    return parsed;
+  }
+  return usage_error("unknown command '" + command + "': use qrlogin receive or qrlogin send");
+}
+
+std::string usage_text() {
+  return R"(qrlogin — log a device in with a QR code, end to end encrypted
+
+  qrlogin receive --out FILE|- [--relay URL] [--page URL] [--force] [--yes]
+                  [--timeout SECONDS] [--qr utf8|ascii|none] [--qr-svg FILE]
+                  [--json] [--ca-file FILE]
+      Shows a QR code and a link; when the other device has scanned it, shows
+      a 6-digit code to compare, then writes the credential it receives to
+      FILE (mode 0600, atomically) or to standard output with --out -.
+
+  qrlogin send LINK --credential-file FILE|- [--label TEXT]
+               [--timeout SECONDS] [--json] [--ca-file FILE]
+      Sends the credential in FILE (or standard input) to the device that
+      shows LINK, after you confirmed that both devices show the same code.
+
+Options
+  --relay URL        relay WebSocket URL (receive; default ws://127.0.0.1:8080).
+                     send uses the relay named by the link.
+  --page URL         page URL the link points at (default: the relay's /pair)
+  --out FILE|-       where to write the credential received (required)
+  --force            replace FILE if it exists
+  --yes              accept without asking (the code is still shown for the
+                     other device's user to compare). Risk: anyone holding
+                     the QR code could push their own credential to you.
+  --timeout SECONDS  give up after this long (receive: otherwise a fresh QR
+                     code is shown each time one expires)
+  --qr STYLE         utf8 (default), ascii, or none
+  --qr-svg FILE      also write the QR code as an SVG image
+  --label TEXT       a name for this credential, shown by the receiver
+  --json             one JSON object per line on stdout for every event;
+                     human text goes to stderr
+  --ca-file FILE     trust this CA for a wss:// relay
+  --version, --help
+
+Answering the code prompt: y (same code), n (different), or type the six
+digits the other screen shows. The answer is read from the terminal, or
+from standard input when there is no terminal; end of input means no.
+
+Exit codes: 0 ok, 1 local error, 2 usage or bad link, 3 codes differ or
+refused, 4 expired or timed out, 5 relay or network error, 6 protocol error
+or possible attack, 7 someone else used the code.
+)";
+}
+
+}  // namespace qrlogin::cli

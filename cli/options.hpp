@@ -1,0 +1,52 @@
+#pragma once
+// Command-line options of `qrlogin receive` and `qrlogin send`.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/terminal_qr.hpp"
+#include "crypto/error.hpp"
+
+namespace qrlogin::cli {
+
+struct CommonOptions {
+  bool json = false;
+  std::optional<double> timeout_seconds;  // overall; none = until the user stops it
+  std::string ca_file;                    // for wss:// relays with a private CA
+};
+
+struct ReceiveOptions {
+  CommonOptions common;
+  std::string relay = "ws://127.0.0.1:8080";
+  std::string page;     // default: <relay as http(s)>/pair
+  std::string out;      // file, or "-" for stdout; empty: refuse (we never print a credential by default)
+  bool force = false;
+  bool yes = false;     // auto-accept (documented risk)
+  QrOptions qr;
+  std::string qr_svg;   // also write the QR as SVG here
+};
+
+struct SendOptions {
+  CommonOptions common;
+  std::string link;
+  std::string credential_file;  // file or "-"
+  std::string label;
+};
+
+enum class Command { receive, send, help, version };
+
+struct ParsedCommand {
+  Command command = Command::help;
+  ReceiveOptions receive;
+  SendOptions send;
+};
+
+// Errors carry a message for the user; the caller exits with the usage code.
+Result<ParsedCommand> parse_command_line(const std::vector<std::string>& args);
+
+std::string usage_text();
+
+// The page URL a relay URL implies by default: ws -> http, wss -> https, + /pair.
+Result<std::string> default_page_for_relay(const std::string& relay);
+
+}  // namespace qrlogin::cli

@@ -1,0 +1,182 @@
+// The CLI's offline parts: options, answers, printing untrusted text, the
+// terminal and SVG QR codes (decoded by zbarimg), and credential files.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "cli/answer.hpp"
+#include "cli/credential_file.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/options.hpp"
+#include "cli/reporter.hpp"
+#include "cli/terminal_qr.hpp"
+#include "tests/support/qr_decode.hpp"
+
+using namespace qrlogin;
+using namespace qrlogin::cli;
+
+namespace {
+const std::string kLink = "http://127.0.0.1:8080/pair#v1.ANkzCa7UkgNf7WS_5RTe5dWL5glbuhkGe3flMz5TCAg";
+
+std::string temp_dir() {
+  char tmpl[] = "/tmp/qrlogin-cli-test-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl));
+  return tmpl;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+}  // namespace
+
+TEST_CASE("the terminal QR decodes to exactly the link, in both styles and with colours") {
+  auto dir = temp_dir();
+  for (bool ascii : {false, true}) {
+    for (bool colours : {false, true}) {
+      auto text = render_terminal_qr(kLink, {ascii ? QrStyle::ascii : QrStyle::utf8, colours});
+      REQUIRE(text);
+      auto lines = test::qr_lines(*text, ascii);
+      REQUIRE(lines.size() > 10);
+      auto image = test::terminal_qr_to_pgm(lines, ascii, dir + "/qr.pgm");
+      INFO("ascii " << ascii << " colours " << colours);
+      CHECK(test::zbar_decode(image) == kLink);
+    }
+  }
+  CHECK(render_terminal_qr(kLink, {QrStyle::none, false}).value().empty());
+}
+
+TEST_CASE("the SVG QR decodes to exactly the link") {
+  auto dir = temp_dir();
+  auto svg = render_svg_qr(kLink);
+  REQUIRE(svg);
+  std::ofstream(dir + "/qr.svg") << *svg;
+  REQUIRE(std::system(("rsvg-convert -w 600 " + dir + "/qr.svg -o " + dir + "/qr.png").c_str()) == 0);
+  CHECK(test::zbar_decode(dir + "/qr.png") == kLink);
+}
+
+TEST_CASE("answers at the code prompt") {
+  CHECK(interpret_answer("y\n").kind == AnswerKind::yes);
+  CHECK(interpret_answer(" YES ").kind == AnswerKind::yes);
+  CHECK(interpret_answer("n").kind == AnswerKind::no);
+  CHECK(interpret_answer("No").kind == AnswerKind::no);
+  CHECK(interpret_answer("123 456").kind == AnswerKind::typed_code);
+  CHECK(interpret_answer("123456").kind == AnswerKind::typed_code);
+  CHECK(interpret_answer("12345").kind == AnswerKind::unclear);
+  CHECK(interpret_answer("maybe").kind == AnswerKind::unclear);
+  CHECK(interpret_answer("").kind == AnswerKind::unclear);
+}
+
+TEST_CASE("untrusted text is printed without terminal escapes") {
+  CHECK(printable("Alice's phone") == "Alice's phone");
+  CHECK(printable("evil\x1b[2Jclear") == "evil?[2Jclear");
+  CHECK(printable("a\nb\rc") == "a?b?c");
+  CHECK(printable(std::string(200, 'x')).size() == 80);
+  CHECK(printable("\xc3\xa9\xc3\xa9", 1) == "\xc3\xa9");
+}
+
+TEST_CASE("command lines") {
+  auto r = parse_command_line({"receive", "--out", "cred.txt", "--relay=ws://127.0.0.1:9000", "--yes", "--qr", "ascii",
+                               "--timeout", "2.5", "--json"});
+  REQUIRE(r);
+  CHECK(r->command == Command::receive);
+  CHECK(r->receive.out == "cred.txt");
+  CHECK(r->receive.relay == "ws://127.0.0.1:9000");
+  CHECK(r->receive.page == "http://127.0.0.1:9000/pair");
+  CHECK(r->receive.yes);
+  CHECK(r->receive.qr.style == QrStyle::ascii);
+  CHECK(*r->receive.common.timeout_seconds == 2.5);
+  CHECK(r->receive.common.json);
+
+  auto s = parse_command_line({"send", kLink, "--credential-file", "-", "--label", "Phone"});
+  REQUIRE(s);
+  CHECK(s->send.link == kLink);
+  CHECK(s->send.credential_file == "-");
+  CHECK(s->send.label == "Phone");
+
+  auto bad = [](std::vector<std::string> args, std::string_view needle) {
+    auto p = parse_command_line(args);
+    REQUIRE_FALSE(p);
+    CHECK_THAT(p.error().message, Catch::Contains(std::string(needle)));
+  };
+  bad({}, "missing command");
+  bad({"fly"}, "unknown command");
+  bad({"receive"}, "--out");
+  bad({"receive", "--out", "x", "--qr", "png"}, "utf8, ascii or none");
+  bad({"receive", "--out", "x", "--timeout", "-1"}, "--timeout");
+  bad({"receive", "--out", "x", "--relay", "http://x"}, "ws://");
+  bad({"receive", "--out"}, "needs a value");
+  bad({"send", kLink}, "--credential-file");
+  bad({"send", "--credential-file", "f"}, "needs the link");
+  bad({"send", kLink, "--credential", "hunter2"}, "never takes the credential on the command line");
+  bad({"send", kLink, kLink, "--credential-file", "f"}, "one link");
+  CHECK(parse_command_line({"send", "--help"})->command == Command::help);
+  CHECK(parse_command_line({"--version"})->command == Command::version);
+}
+
+TEST_CASE("every reason has its exit code") {
+  using pairing::Reason;
+  CHECK(exit_code_for(Reason::sas_mismatch) == ExitCode::code_mismatch);
+  CHECK(exit_code_for(Reason::rejected) == ExitCode::code_mismatch);
+  CHECK(exit_code_for(Reason::expired) == ExitCode::expired);
+  CHECK(exit_code_for(Reason::timeout) == ExitCode::expired);
+  CHECK(exit_code_for(Reason::network) == ExitCode::network);
+  CHECK(exit_code_for(Reason::possible_attack) == ExitCode::protocol);
+  CHECK(exit_code_for(Reason::bad_commit) == ExitCode::protocol);
+  CHECK(exit_code_for(Reason::intrusion) == ExitCode::intrusion);
+}
+
+TEST_CASE("credential files are written atomically with mode 0600 and not overwritten") {
+  auto dir = temp_dir();
+  auto path = dir + "/credential";
+  Bytes content{'a', 'b', 0, 'c', '\n'};
+  REQUIRE(write_credential_file(path, content, false));
+  CHECK(read_file(path) == std::string("ab\0c\n", 5));
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+
+  auto again = write_credential_file(path, as_bytes("other"), false);
+  REQUIRE_FALSE(again);
+  CHECK_THAT(again.error().message, Catch::Contains("--force"));
+  CHECK(read_file(path) == std::string("ab\0c\n", 5));
+
+  REQUIRE(write_credential_file(path, as_bytes("other"), true));
+  CHECK(read_file(path) == "other");
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+
+  auto missing_dir = write_credential_file(dir + "/no/such/dir/file", content, false);
+  REQUIRE_FALSE(missing_dir);
+  CHECK_THAT(missing_dir.error().message, Catch::Contains("No such file"));
+
+  // No temporary files are left behind.
+  std::string listing;
+  FILE* ls = ::popen(("ls -A " + dir).c_str(), "r");
+  char buf[256];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, ls)) listing.append(buf, n);
+  ::pclose(ls);
+  CHECK(listing == "credential\n");
+}
+
+TEST_CASE("reading credentials") {
+  auto dir = temp_dir();
+  std::ofstream(dir + "/c") << "token\n";
+  auto c = read_credential(dir + "/c", 100);
+  REQUIRE(c);
+  CHECK(as_chars(c->view()) == "token\n");
+  std::ofstream(dir + "/big") << std::string(101, 'x');
+  auto big = read_credential(dir + "/big", 100);
+  REQUIRE_FALSE(big);
+  CHECK_THAT(big.error().message, Catch::Contains("too large"));
+  auto missing = read_credential(dir + "/missing", 100);
+  REQUIRE_FALSE(missing);
+  CHECK_THAT(missing.error().message, Catch::Contains("cannot read"));
+}
