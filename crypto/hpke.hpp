@@ -28,6 +28,9 @@ using Enc = std::array<std::uint8_t, kEncBytes>;
 class SequencedAead {
  public:
   SequencedAead(aead::Algorithm alg, Secret key, ByteView base_nonce);
+  SequencedAead(SequencedAead&&) noexcept = default;
+  SequencedAead& operator=(SequencedAead&&) noexcept = default;
+  ~SequencedAead() { secure_wipe(base_nonce_); }
 
   Result<Bytes> seal(ByteView aad, ByteView plaintext);
   Result<Secret> open(ByteView aad, ByteView ciphertext);

@@ -57,7 +57,7 @@ Result<Secret> dump_limited(nlohmann::json& j) {
     text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
   } catch (const nlohmann::json::exception&) {
     wipe_json(j);
-    return credential_error("the credential is not valid UTF-8 text");
+    return credential_error("the credential or its label is not valid UTF-8 text");
   }
   wipe_json(j);
   Secret out = Secret::copy_of(as_bytes(text));

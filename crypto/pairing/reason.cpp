@@ -45,9 +45,13 @@ std::string_view reason_message(Reason reason) noexcept {
   return "unknown failure";
 }
 
-Reason reason_from_code(std::string_view code) noexcept {
-  for (const auto& r : kReasons)
-    if (r.code == code) return r.reason;
+Reason reason_from_peer_code(std::string_view code) noexcept {
+  constexpr std::array kFromPeer{Reason::sas_mismatch,       Reason::user_cancelled, Reason::timeout,
+                                 Reason::possible_attack,    Reason::bad_commit,     Reason::bad_message,
+                                 Reason::unexpected_message, Reason::bad_key,        Reason::bad_credential,
+                                 Reason::intrusion};
+  for (auto reason : kFromPeer)
+    if (reason_code(reason) == code) return reason;
   return Reason::peer_aborted;
 }
 

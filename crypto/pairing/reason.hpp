@@ -25,7 +25,10 @@ enum class Reason {
 
 std::string_view reason_code(Reason reason) noexcept;
 std::string_view reason_message(Reason reason) noexcept;
-// Maps an ABORT's reason text back to a Reason; unknown text -> peer_aborted.
-Reason reason_from_code(std::string_view code) noexcept;
+// Maps an ABORT's reason text back to a Reason. Only the reasons a peer can
+// legitimately abort with are taken at face value; anything else (including
+// our own local reasons such as network or expired, which a hostile peer
+// could send to hide an attack) is peer_aborted.
+Reason reason_from_peer_code(std::string_view code) noexcept;
 
 }  // namespace qrlogin::pairing

@@ -121,11 +121,16 @@ Actions Receiver::handle_credential(ByteView frame) {
 Actions Receiver::handle_abort(ByteView frame) {
   // Before HELLO there is no context, so an ABORT cannot be genuine.
   if (!ctx_) return fail(Reason::unexpected_message, {}, false);
-  auto body = open_frame(*ctx_, frame);
-  if (!body) return fail(Reason::peer_aborted, "unreadable", false);
-  auto reason = parse_abort_json(body->view());
-  if (!reason) return fail(Reason::peer_aborted, "unreadable", false);
-  return fail(reason_from_code(*reason), *reason, false);
+  std::string code = "unreadable";
+  if (frame.size() <= 1 + kMaxStatusJsonBytes + aead::kTagBytes) {
+    if (auto body = open_frame(*ctx_, frame))
+      if (auto reason = parse_abort_json(body->view())) code = *reason;
+  }
+  // The sender committed, got Nr, and stopped before revealing Ns: whatever
+  // it claims, that is the pattern of an attack (docs/threat-model.md).
+  if (state_ == State::waiting_for_reveal) return fail(Reason::possible_attack, code, false);
+  Reason reason = code == "unreadable" ? Reason::peer_aborted : reason_from_peer_code(code);
+  return fail(reason, code, false);
 }
 
 Actions Receiver::deliver_if_ready() {
@@ -188,6 +193,11 @@ Actions Receiver::on_timeout() {
 
 Actions Receiver::cancel(Reason reason) {
   if (finished()) return {};
+  // READY went out and REVEAL never came: a lost connection or an expired
+  // channel now is reported as what it may be, not as a network error.
+  if (state_ == State::waiting_for_reveal &&
+      (reason == Reason::network || reason == Reason::expired || reason == Reason::timeout))
+    return fail(Reason::possible_attack, std::string(reason_code(reason)));
   return fail(reason);
 }
 

@@ -66,6 +66,9 @@ class Receiver {
   // A step took too long (the driver owns the clock). After READY this is
   // reported as a possible attack.
   Actions on_timeout();
+  // The driver ends the pairing (user, network, expiry). After READY a
+  // network loss, expiry or timeout is reported as possible_attack, with the
+  // driver's reason as detail.
   Actions cancel(Reason reason = Reason::user_cancelled);
 
  private:

@@ -109,11 +109,13 @@ Actions Sender::handle_result(ByteView frame) {
 
 Actions Sender::handle_abort(ByteView frame) {
   if (!response_) return fail(Reason::unexpected_message, {}, false);  // nothing sent yet: not genuine
-  auto body = open_frame(*response_, frame);
-  if (!body) return fail(Reason::peer_aborted, "unreadable", false);
-  auto reason = parse_abort_json(body->view());
-  if (!reason) return fail(Reason::peer_aborted, "unreadable", false);
-  return fail(reason_from_code(*reason), *reason, false);
+  std::string code = "unreadable";
+  if (frame.size() <= 1 + kMaxStatusJsonBytes + aead::kTagBytes) {
+    if (auto body = open_frame(*response_, frame))
+      if (auto reason = parse_abort_json(body->view())) code = *reason;
+  }
+  Reason reason = code == "unreadable" ? Reason::peer_aborted : reason_from_peer_code(code);
+  return fail(reason, code, false);
 }
 
 Actions Sender::on_peer(PeerEvent event) {
@@ -136,6 +138,7 @@ Actions Sender::on_user_confirmed() {
   auto frame = seal_frame(*ctx_, MessageType::credential, padded->view());
   if (!frame) return fail(Reason::bad_message);
   credential_.wipe();
+  credential_sent_ = true;
   state_ = State::waiting_for_result;
   Actions actions;
   actions.emplace_back(SendFrame{std::move(frame).value()});

@@ -33,6 +33,9 @@ class Sender {
   [[nodiscard]] const std::string& sas() const noexcept { return sas_; }
   [[nodiscard]] const ChannelId& cid() const noexcept { return link_.cid; }
   [[nodiscard]] bool holds_secrets() const noexcept;
+  // True once CREDENTIAL left, whatever happened after (a user must then be
+  // told the credential may need revoking if the pairing failed).
+  [[nodiscard]] bool credential_sent() const noexcept { return credential_sent_; }
 
   // The relay paired us with the receiver: draws the ephemeral key, then
   // Ns, and sends HELLO. Valid once, in ready_to_start.
@@ -66,6 +69,7 @@ class Sender {
   std::optional<hpke::SequencedAead> response_;
   Secret sender_nonce_;
   std::string sas_;
+  bool credential_sent_ = false;
 };
 
 }  // namespace qrlogin::pairing

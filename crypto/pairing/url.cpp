@@ -72,6 +72,28 @@ Result<Url> parse_url(std::string_view text) {
   return url;
 }
 
+namespace {
+// application/x-www-form-urlencoded decoding, as a browser's URLSearchParams
+// does it ('+' is a space), so both sides read a link the same way.
+Result<std::string> form_decode(std::string_view raw) {
+  std::string out;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '+') {
+      out.push_back(' ');
+    } else if (raw[i] != '%') {
+      out.push_back(raw[i]);
+    } else {
+      int hi = i + 2 < raw.size() ? hex_digit(raw[i + 1]) : -1;
+      int lo = i + 2 < raw.size() ? hex_digit(raw[i + 2]) : -1;
+      if (hi < 0 || lo < 0) return url_error("bad %-escape");
+      out.push_back(static_cast<char>((hi << 4) | lo));
+      i += 2;
+    }
+  }
+  return out;
+}
+}  // namespace
+
 Result<QueryParam> query_param(std::string_view query, std::string_view name) {
   QueryParam result;
   while (!query.empty()) {
@@ -79,21 +101,14 @@ Result<QueryParam> query_param(std::string_view query, std::string_view name) {
     std::string_view pair = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     auto eq = pair.find('=');
-    if (pair.substr(0, eq) != name) continue;
+    auto key = form_decode(pair.substr(0, eq));
+    if (!key) return url_error("the URL's query has a bad %-escape");
+    if (*key != name) continue;
     if (result.found) return url_error("the URL gives the '" + std::string(name) + "' parameter twice");
+    auto value = form_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+    if (!value) return url_error("the URL's '" + std::string(name) + "' parameter has a bad %-escape");
     result.found = true;
-    std::string_view raw = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
-    for (std::size_t i = 0; i < raw.size(); ++i) {
-      if (raw[i] != '%') {
-        result.value.push_back(raw[i]);
-        continue;
-      }
-      int hi = i + 2 < raw.size() ? hex_digit(raw[i + 1]) : -1;
-      int lo = i + 2 < raw.size() ? hex_digit(raw[i + 2]) : -1;
-      if (hi < 0 || lo < 0) return url_error("the URL's '" + std::string(name) + "' parameter has a bad %-escape");
-      result.value.push_back(static_cast<char>((hi << 4) | lo));
-      i += 2;
-    }
+    result.value = std::move(value).value();
   }
   return result;
 }

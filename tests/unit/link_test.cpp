@@ -36,6 +36,11 @@ TEST_CASE("good links parse, with the relay derived or given") {
     REQUIRE(c);
     CHECK(c->relay_url == "ws://" + host);
   }
+  // The query is read as a browser reads it (URLSearchParams): names are
+  // %-decoded too.
+  auto encoded_name = parse_link("https://example.com/pair?rel%61y=wss%3A%2F%2Fr.example.net#v1." + kKey);
+  REQUIRE(encoded_name);
+  CHECK(encoded_name->relay_url == "wss://r.example.net");
   auto local_relay = parse_link("http://localhost:8080/pair?relay=ws%3A%2F%2F127.0.0.1%3A9999#v1." + kKey);
   REQUIRE(local_relay);
   CHECK(local_relay->relay_url == "ws://127.0.0.1:9999");

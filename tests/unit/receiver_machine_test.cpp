@@ -183,6 +183,46 @@ TEST_CASE("receiver: READY sent and no REVEAL is a possible attack") {
   require_aborted(r, r.on_timeout(), Reason::possible_attack, true);
 }
 
+TEST_CASE("receiver: after READY, whatever ends the pairing is reported as a possible attack") {
+  SECTION("an ABORT claiming a network error") {
+    auto r = make_receiver();
+    ManualSender s(r.link());
+    s.open_response(only_frame(r.on_frame(s.hello())));
+    auto actions = r.on_frame(s.sealed(MessageType::abort, as_bytes(abort_json("network"))));
+    require_aborted(r, actions, Reason::possible_attack, false);
+    CHECK(find_action<Aborted>(actions)->detail == "network");
+  }
+  SECTION("the connection lost, or the channel expired") {
+    for (auto reason : {Reason::network, Reason::expired, Reason::timeout}) {
+      auto r = make_receiver();
+      ManualSender s(r.link());
+      r.on_frame(s.hello());
+      auto actions = r.cancel(reason);
+      require_aborted(r, actions, Reason::possible_attack, true);
+      CHECK(find_action<Aborted>(actions)->detail == reason_code(reason));
+    }
+  }
+  SECTION("the user cancelling is still a cancel") {
+    auto r = make_receiver();
+    ManualSender s(r.link());
+    r.on_frame(s.hello());
+    require_aborted(r, r.cancel(Reason::user_cancelled), Reason::user_cancelled, true);
+  }
+}
+
+TEST_CASE("receiver: a peer cannot claim our local reasons, and oversize ABORTs are unreadable") {
+  for (std::string code : {"network", "expired", "invalid_event", "rejected", "made_up"}) {
+    AtCodes p;
+    auto actions = p.receiver.on_frame(p.sender.sealed(MessageType::abort, as_bytes(abort_json(code))));
+    require_aborted(p.receiver, actions, Reason::peer_aborted, false);
+    CHECK(find_action<Aborted>(actions)->detail == code);
+  }
+  AtCodes big;
+  auto actions = big.receiver.on_frame(big.sender.sealed(MessageType::abort, Bytes(2000, ' ')));
+  require_aborted(big.receiver, actions, Reason::peer_aborted, false);
+  CHECK(find_action<Aborted>(actions)->detail == "unreadable");
+}
+
 TEST_CASE("receiver: timeouts elsewhere are plain timeouts") {
   auto r = make_receiver();
   require_aborted(r, r.on_timeout(), Reason::timeout, false);

@@ -102,6 +102,19 @@ TEST_CASE("sender: the receiver refuses or aborts") {
   }
 }
 
+TEST_CASE("sender: knows whether the credential left before a failure") {
+  Pair p;
+  auto& r = p.receiver;
+  auto& s = p.sender;
+  r.on_frame(only_frame(s.on_frame(only_frame(r.on_frame(only_frame(s.start()))))));
+  CHECK_FALSE(s.credential_sent());
+  r.on_frame(only_frame(s.on_user_confirmed()));
+  CHECK(s.credential_sent());
+  auto actions = s.on_frame(only_frame(r.on_user_rejected()));
+  require_aborted(s, actions, Reason::sas_mismatch, false);
+  CHECK(s.credential_sent());
+}
+
 TEST_CASE("sender: intrusion, timeout and cancel") {
   Pair a;
   require_aborted(a.sender, a.sender.on_intrusion(), Reason::intrusion, false);

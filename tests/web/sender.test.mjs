@@ -27,9 +27,12 @@ async function senderAt(step) {
 }
 
 // The receiver opens the sender's ABORT and reports its reason.
-async function assertReceiverSees(receiver, frame, reason) {
+// What the receiver makes of the sender's ABORT. Before REVEAL (the
+// receiver waits for it after READY) any ABORT is a possible attack, with
+// the sender's code as detail.
+async function assertReceiverSees(receiver, frame, reason, seenAs = reason) {
   const seen = await receiver.onFrame(frame);
-  assert.deepEqual(seen, [{ kind: 'Aborted', reason, detail: reason }, { kind: 'CloseConnection' }]);
+  assert.deepEqual(seen, [{ kind: 'Aborted', reason: seenAs, detail: reason }, { kind: 'CloseConnection' }]);
 }
 
 test('the sender draws nothing until start, then the ephemeral key and Ns', async () => {
@@ -53,7 +56,7 @@ test('start is valid once', async () => {
   const actions = await sender.start();
   assert.deepEqual(kinds(actions), ['SendFrame', 'Aborted', 'CloseConnection']);
   assert.equal(abortedOf(actions).reason, 'invalid_event');
-  await assertReceiverSees(receiver, actions[0].frame, 'invalid_event');
+  await assertReceiverSees(receiver, actions[0].frame, 'invalid_event', 'possible_attack');
 });
 
 test('READY before start, or a message only a sender sends, is unexpected', async () => {
@@ -65,7 +68,7 @@ test('READY before start, or a message only a sender sends, is unexpected', asyn
     const actions = await sender.onFrame(frameOf(type));
     assert.deepEqual(kinds(actions), ['SendFrame', 'Aborted', 'CloseConnection'], type);
     assert.equal(abortedOf(actions).reason, 'unexpected_message');
-    await assertReceiverSees(receiver, actions[0].frame, 'unexpected_message');
+    await assertReceiverSees(receiver, actions[0].frame, 'unexpected_message', 'possible_attack');
   }
 });
 

@@ -43,8 +43,13 @@ export function reasonMessage(code) {
 }
 
 // Maps an ABORT's reason text back to a code; unknown text -> peer_aborted.
-export function reasonFromCode(text) {
-  return Object.hasOwn(Reason, text) ? Reason[text] : Reason.peer_aborted;
+// Only the reasons a peer can legitimately abort with are taken at face
+// value; anything else (our own local reasons such as network or expired,
+// which a hostile peer could send to hide an attack) is peer_aborted.
+const FROM_PEER = new Set(['sas_mismatch', 'user_cancelled', 'timeout', 'possible_attack', 'bad_commit',
+  'bad_message', 'unexpected_message', 'bad_key', 'bad_credential', 'intrusion']);
+export function reasonFromPeerCode(text) {
+  return FROM_PEER.has(text) ? Reason[text] : Reason.peer_aborted;
 }
 
 // The error every qrlogin API rejects or reports with. `code` is a Reason

@@ -16,11 +16,11 @@ import { ENC_BYTES, HpkeError, keyPairFromSecret, SECRET_KEY_BYTES, setupBaseRec
 import { buildLink } from './link.js';
 import {
   abortJson, AEAD_ID, channelId, commitment, computeSas, frameType, hpkeInfo, HELLO_FRAME_BYTES,
-  MAX_FRAME_BYTES, MessageType, NONCE_BYTES, openFrame, PADDING_BLOCK, parseAbortJson, responseAead,
+  MAX_FRAME_BYTES, MAX_STATUS_JSON_BYTES, MessageType, NONCE_BYTES, openFrame, parseAbortJson, responseAead,
   resultJson, sasMatches, sealFrame, SEALED_NONCE_FRAME_BYTES, unpadCredential,
 } from './protocol.js';
 import { aborted, closeConnection, deliverCredential, peerStatus, sendFrame, showSas } from './actions.js';
-import { Reason, reasonFromCode } from './reason.js';
+import { Reason, reasonFromPeerCode } from './reason.js';
 import { SerialQueue } from './serial.js';
 import { systemRandom } from './random.js';
 
@@ -161,8 +161,16 @@ export class Receiver {
     return this.#event(() => this.#fail(this.#state === S.waiting_for_reveal ? Reason.possible_attack : Reason.timeout));
   }
 
+  // After READY a network loss, expiry or timeout is reported as
+  // possible_attack, with the driver's reason as detail.
   cancel(reason = Reason.user_cancelled) {
-    return this.#event(() => this.#fail(reason));
+    return this.#event(() => {
+      if (this.#state === S.waiting_for_reveal &&
+          (reason === Reason.network || reason === Reason.expired || reason === Reason.timeout)) {
+        return this.#fail(Reason.possible_attack, reason);
+      }
+      return this.#fail(reason);
+    });
   }
 
   async #handleHello(frame) {
@@ -231,7 +239,7 @@ export class Receiver {
 
   async #handleCredential(frame) {
     if (this.#state !== S.comparing_codes || this.#heldCredential) return this.#fail(Reason.unexpected_message);
-    if (frame.length < 1 + PADDING_BLOCK + TAG_BYTES || frame.length > MAX_FRAME_BYTES) return this.#fail(Reason.bad_message);
+    if (frame.length > MAX_FRAME_BYTES) return this.#fail(Reason.bad_message);
     let plaintext;
     try {
       plaintext = await openFrame(this.#ctx, frame);
@@ -251,14 +259,18 @@ export class Receiver {
   async #handleAbort(frame) {
     // Before HELLO there is no context, so an ABORT cannot be genuine.
     if (!this.#ctx) return this.#fail(Reason.unexpected_message, '', false);
-    let reason;
-    try {
-      const body = await openFrame(this.#ctx, frame);
-      reason = parseAbortJson(body);
-    } catch {
-      return this.#fail(Reason.peer_aborted, 'unreadable', false);
+    let code = 'unreadable';
+    if (frame.length <= 1 + MAX_STATUS_JSON_BYTES + TAG_BYTES) {
+      try {
+        code = parseAbortJson(await openFrame(this.#ctx, frame));
+      } catch {
+        code = 'unreadable';
+      }
     }
-    return this.#fail(reasonFromCode(reason), reason, false);
+    // The sender committed, got Nr, and stopped before revealing Ns: whatever
+    // it claims, that is the pattern of an attack (docs/threat-model.md).
+    if (this.#state === S.waiting_for_reveal) return this.#fail(Reason.possible_attack, code, false);
+    return this.#fail(code === 'unreadable' ? Reason.peer_aborted : reasonFromPeerCode(code), code, false);
   }
 
   #confirm() {

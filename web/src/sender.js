@@ -17,7 +17,7 @@ import {
   parseAbortJson, parseResultJson, responseAead, sasMatches, sealFrame, SEALED_NONCE_FRAME_BYTES,
 } from './protocol.js';
 import { aborted, closeConnection, peerStatus, sendFrame, showResult, showSas } from './actions.js';
-import { QrloginError, Reason, reasonFromCode } from './reason.js';
+import { QrloginError, Reason, reasonFromPeerCode } from './reason.js';
 import { SerialQueue } from './serial.js';
 import { systemRandom } from './random.js';
 
@@ -197,13 +197,15 @@ export class Sender {
 
   async #handleAbort(frame) {
     if (!this.#response) return this.#fail(Reason.unexpected_message, '', false); // nothing sent yet: not genuine
-    let reason;
-    try {
-      reason = parseAbortJson(await openFrame(this.#response, frame));
-    } catch {
-      return this.#fail(Reason.peer_aborted, 'unreadable', false);
+    let code = 'unreadable';
+    if (frame.length <= 1 + MAX_STATUS_JSON_BYTES + TAG_BYTES) {
+      try {
+        code = parseAbortJson(await openFrame(this.#response, frame));
+      } catch {
+        code = 'unreadable';
+      }
     }
-    return this.#fail(reasonFromCode(reason), reason, false);
+    return this.#fail(code === 'unreadable' ? Reason.peer_aborted : reasonFromPeerCode(code), code, false);
   }
 
   async #confirm() {
