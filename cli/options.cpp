@@ -97,6 +97,8 @@ Result<ReceiveOptions> parse_receive(ArgReader reader) {
   }
   if (o.out.empty())
     return usage_error("qrlogin receive needs --out FILE (or --out - for standard output) for the credential");
+  if (o.out == "-" && o.common.json)
+    return usage_error("--json and --out - would mix the credential into the event stream on stdout; use --out FILE");
   if (!page_given) {
     auto page = default_page_for_relay(o.relay);
     if (!page) return page.error();

@@ -80,6 +80,10 @@ TEST_CASE("untrusted text is printed without terminal escapes") {
   CHECK(printable("a\nb\rc") == "a?b?c");
   CHECK(printable(std::string(200, 'x')).size() == 80);
   CHECK(printable("\xc3\xa9\xc3\xa9", 1) == "\xc3\xa9");
+  CHECK(printable("csi\xc2\x9b" "31m") == "csi?31m");            // C1 CSI
+  CHECK(printable("\xc2\x1b[31m") == "??[31m");                   // a broken sequence hiding ESC
+  CHECK(printable("abc\xe2\x80\xae" "evil") == "abc?evil");     // right-to-left override
+  CHECK(printable("\xed\xa0\x80") == "???");                     // a UTF-8 surrogate
 }
 
 TEST_CASE("command lines") {
@@ -117,6 +121,7 @@ TEST_CASE("command lines") {
   bad({"send", "--credential-file", "f"}, "needs the link");
   bad({"send", kLink, "--credential", "hunter2"}, "never takes the credential on the command line");
   bad({"send", kLink, kLink, "--credential-file", "f"}, "one link");
+  bad({"receive", "--out", "-", "--json"}, "mix the credential");
   CHECK(parse_command_line({"send", "--help"})->command == Command::help);
   CHECK(parse_command_line({"--version"})->command == Command::version);
 }
