@@ -69,7 +69,8 @@ async function prepare(create, onStatus) {
  *
  * relay: the relay's ws(s):// URL; default: derived from `page` (https -> wss).
  * page: the sender page's URL that the link (and so the QR code) points at.
- * onLink(link): show `link` as a QR code; called once the relay holds the channel.
+ * onLink(link, { expiresInMs }): show `link` as a QR code; called once the relay
+ *   holds the channel, which expires expiresInMs later (a new QR is then needed).
  * onSas(code): show the code ("123 456") for the people to compare.
  * onCredential({ text, isString, label }): store it; return (or resolve to)
  *   true to accept, false or { accepted: false, reason } to refuse. Called
@@ -106,10 +107,11 @@ export function startReceiver({
         callbacks: {
           onStatus,
           outcome: () => outcome,
-          onJoined: () => {
+          onJoined: (info) => {
             if (linkShown) return; // a resume: the same QR code stays valid
             linkShown = true;
-            safeCall(onLink, machine.link);
+            // expiresInMs: the channel's remaining lifetime, for a countdown.
+            safeCall(onLink, machine.link, { expiresInMs: info.expiresInMs });
             safeCall(onStatus, { status: 'waiting_for_peer' });
           },
           onAction: (action) => {

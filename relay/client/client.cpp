@@ -1,0 +1,355 @@
+#include "relay/client/client.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket.hpp>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+
+namespace qrlogin::relay_client {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = net::ip::tcp;
+
+struct Context::Impl {
+  net::io_context ioc;
+  net::executor_work_guard<net::io_context::executor_type> guard{ioc.get_executor()};
+  std::vector<std::thread> threads;
+};
+
+Context::Context(unsigned threads) : impl_(std::make_unique<Impl>()) {
+  for (unsigned i = 0; i < std::max(1u, threads); ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+}
+
+Context::~Context() {
+  impl_->guard.reset();
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) {
+    if (t.get_id() == std::this_thread::get_id()) t.detach();
+    else t.join();
+  }
+}
+
+struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
+  explicit Impl(net::io_context& ioc) : ws(net::make_strand(ioc)) {}
+
+  websocket::stream<beast::tcp_stream> ws;
+  beast::flat_buffer buffer;
+  mutable std::mutex mutex;
+  std::condition_variable cv;
+  std::deque<Event> events;
+  bool is_closed = false;
+  bool reading = false;
+  bool broken = false;
+  std::function<void()> wake;
+  std::mutex send_mutex;
+
+  void push(Event event) {
+    std::function<void()> w;
+    {
+      std::lock_guard lock(mutex);
+      if (event.kind == Event::Kind::closed) {
+        if (is_closed) return;
+        is_closed = true;
+      }
+      events.push_back(std::move(event));
+      w = wake;
+    }
+    cv.notify_all();
+    if (w) w();
+  }
+
+  void do_read() {
+    ws.async_read(buffer, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec) {
+      Event event;
+      event.kind = Event::Kind::closed;
+      if (ec == websocket::error::closed) {
+        event.close_code = ws.reason().code;
+        event.close_reason = std::string(ws.reason().reason.c_str());
+      } else {
+        event.close_reason = ec.message();
+      }
+      push(std::move(event));
+      return;
+    }
+    Event event;
+    auto data = buffer.data();
+    const auto* begin = static_cast<const std::uint8_t*>(data.data());
+    if (ws.got_text()) {
+      event.kind = Event::Kind::control;
+      event.text.assign(reinterpret_cast<const char*>(begin), data.size());
+      auto parsed = relay::parse_control(event.text);
+      if (parsed.ok()) event.control = std::move(parsed.value());
+      else event.control.type = "unparsable";
+    } else {
+      event.kind = Event::Kind::binary;
+      event.bytes.assign(begin, begin + data.size());
+    }
+    buffer.consume(buffer.size());
+    push(std::move(event));
+    do_read();
+  }
+
+  void cut() {
+    broken = true;
+    beast::error_code ignored;
+    ws.next_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    ws.next_layer().socket().close(ignored);
+  }
+
+  // Starts an operation on the strand and waits for its completion.
+  using Done = std::function<void(beast::error_code)>;
+  Status run(Millis timeout, std::function<void(Done)> start) {
+    auto promise = std::make_shared<std::promise<beast::error_code>>();
+    auto future = promise->get_future();
+    net::post(ws.get_executor(), [self = shared_from_this(), promise, start = std::move(start)] {
+      if (self->broken) {
+        promise->set_value(net::error::not_connected);
+        return;
+      }
+      start([promise](beast::error_code ec) { promise->set_value(ec); });
+    });
+    if (future.wait_for(timeout) != std::future_status::ready) {
+      net::post(ws.get_executor(), [self = shared_from_this()] { self->cut(); });
+      return make_error(Errc::limit_exceeded, "timed out");
+    }
+    auto ec = future.get();
+    if (ec) return make_error(Errc::internal, ec.message());
+    return {};
+  }
+};
+
+std::string channel_target(std::string_view cid, std::string_view role, std::optional<std::uint64_t> received) {
+  std::string target = "/v1/channels/" + std::string(cid) + "?role=" + std::string(role);
+  if (received) target += "&received=" + std::to_string(*received);
+  return target;
+}
+
+Client::Client(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+ConnectResult Client::connect(const Options& options) {
+  ConnectResult result;
+  auto context = options.context ? options.context : std::make_shared<Context>(1);
+  auto impl = std::make_shared<Impl>(context->impl().ioc);
+  beast::error_code parse_ec;
+  auto address = net::ip::make_address(options.host == "localhost" ? "127.0.0.1" : options.host, parse_ec);
+  if (parse_ec) {
+    result.error = "bad host: " + options.host;
+    return result;
+  }
+  tcp::endpoint endpoint(address, options.port);
+  auto target = options.target.empty() ? channel_target(options.cid, options.role, options.received) : options.target;
+  auto host = options.host + ":" + std::to_string(options.port);
+
+  struct Outcome {
+    beast::error_code ec;
+    std::string step;
+    websocket::response_type response;
+  };
+  auto outcome = std::make_shared<Outcome>();
+  auto promise = std::make_shared<std::promise<void>>();
+  auto future = promise->get_future();
+  net::post(impl->ws.get_executor(), [impl, options, endpoint, target, host, outcome, promise] {
+    auto fail = [outcome, promise](std::string step, beast::error_code why) {
+      outcome->ec = why;
+      outcome->step = std::move(step);
+      promise->set_value();
+    };
+    auto& socket = impl->ws.next_layer().socket();
+    beast::error_code ec;
+    socket.open(endpoint.protocol(), ec);
+    if (!ec && !options.bind_address.empty())
+      socket.bind(tcp::endpoint(net::ip::make_address(options.bind_address, ec), 0), ec);
+    if (!ec && options.receive_buffer_bytes > 0)
+      socket.set_option(net::socket_base::receive_buffer_size(options.receive_buffer_bytes), ec);
+    if (!ec) socket.set_option(tcp::no_delay(true), ec);
+    if (ec) return fail("socket", ec);
+    impl->ws.next_layer().expires_after(options.timeout);
+    impl->ws.next_layer().async_connect(endpoint, [impl, options, target, host, outcome, promise,
+                                                   fail](beast::error_code connect_ec) {
+      if (connect_ec) return fail("connect", connect_ec);
+      impl->ws.next_layer().expires_never();
+      auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
+      timeouts.handshake_timeout = options.timeout;
+      impl->ws.set_option(timeouts);
+      impl->ws.read_message_max(options.max_message_bytes);
+      impl->ws.set_option(websocket::stream_base::decorator([options](websocket::request_type& req) {
+        req.set(beast::http::field::user_agent, "qrlogin-relay-client");
+        std::string protocols;
+        for (const auto& p : options.subprotocols) protocols += (protocols.empty() ? "" : ", ") + p;
+        if (!protocols.empty()) req.set(beast::http::field::sec_websocket_protocol, protocols);
+        for (const auto& [name, value] : options.headers) req.set(name, value);
+      }));
+      impl->ws.async_handshake(outcome->response, host, target, [outcome, promise, fail](beast::error_code upgrade_ec) {
+        if (upgrade_ec) return fail("upgrade", upgrade_ec);
+        promise->set_value();
+      });
+    });
+  });
+  if (future.wait_for(options.timeout + Millis{1000}) != std::future_status::ready) {
+    net::post(impl->ws.get_executor(), [impl] { impl->cut(); });
+    result.error = "timed out";
+    return result;
+  }
+  // Without an HTTP answer (no TCP connection, say) the response is the
+  // default-constructed one, whose 200 means nothing.
+  bool answered = !outcome->ec || outcome->ec == websocket::error::upgrade_declined;
+  result.http_status = answered ? static_cast<int>(outcome->response.result_int()) : 0;
+  result.body = outcome->response.body();
+  if (auto it = outcome->response.find(beast::http::field::sec_websocket_protocol); it != outcome->response.end())
+    result.subprotocol = std::string(it->value());
+  if (outcome->ec) {
+    result.error = outcome->step + ": " + outcome->ec.message();
+    net::post(impl->ws.get_executor(), [impl] { impl->cut(); });
+    return result;
+  }
+  result.client.reset(new Client(impl));
+  result.client->context_ = std::move(context);
+  if (options.read) result.client->start_reading();
+  return result;
+}
+
+Client::~Client() {
+  if (!impl_) return;
+  auto done = std::make_shared<std::promise<void>>();
+  auto future = done->get_future();
+  net::post(impl_->ws.get_executor(), [impl = impl_, done] {
+    impl->cut();
+    done->set_value();
+  });
+  future.wait_for(Millis{2000});
+  impl_.reset();
+  context_.reset();
+}
+
+Result<Event> Client::next(Millis timeout) {
+  std::unique_lock lock(impl_->mutex);
+  if (!impl_->cv.wait_for(lock, timeout, [&] { return !impl_->events.empty(); }))
+    return make_error(Errc::limit_exceeded, "no event within the timeout");
+  auto event = std::move(impl_->events.front());
+  impl_->events.pop_front();
+  return event;
+}
+
+std::optional<Event> Client::try_next() {
+  std::lock_guard lock(impl_->mutex);
+  if (impl_->events.empty()) return std::nullopt;
+  auto event = std::move(impl_->events.front());
+  impl_->events.pop_front();
+  return event;
+}
+
+Result<Event> Client::next_control(std::string_view type, Millis timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
+    auto event = next(std::max(left, Millis{0}));
+    if (!event.ok()) return event;
+    if (event->kind == Event::Kind::closed) return event;
+    if (event->kind == Event::Kind::control && event->control.type == type) return event;
+  }
+}
+
+Result<Event> Client::wait_closed(Millis timeout) { return next_control("\x01never", timeout); }
+
+Status Client::send(ByteView frame, Millis timeout) {
+  std::lock_guard lock(impl_->send_mutex);
+  auto data = std::make_shared<Bytes>(frame.begin(), frame.end());
+  return impl_->run(timeout, [impl = impl_, data](Impl::Done done) {
+    impl->ws.binary(true);
+    impl->ws.async_write(net::buffer(*data), [impl, data, done](beast::error_code ec, std::size_t) { done(ec); });
+  });
+}
+
+Status Client::send_text(std::string_view text, Millis timeout) {
+  std::lock_guard lock(impl_->send_mutex);
+  auto data = std::make_shared<std::string>(text);
+  return impl_->run(timeout, [impl = impl_, data](Impl::Done done) {
+    impl->ws.binary(false);
+    impl->ws.async_write(net::buffer(*data), [impl, data, done](beast::error_code ec, std::size_t) { done(ec); });
+  });
+}
+
+Status Client::send_fragmented(ByteView message, std::size_t fragment_bytes, Millis timeout) {
+  std::lock_guard lock(impl_->send_mutex);
+  auto data = std::make_shared<Bytes>(message.begin(), message.end());
+  fragment_bytes = std::max<std::size_t>(1, fragment_bytes);
+  return impl_->run(timeout, [impl = impl_, data, fragment_bytes](Impl::Done done) {
+    impl->ws.binary(true);
+    auto step = std::make_shared<std::function<void(std::size_t)>>();
+    *step = [impl, data, fragment_bytes, done, step](std::size_t offset) {
+      auto n = std::min(fragment_bytes, data->size() - offset);
+      bool fin = offset + n == data->size();
+      impl->ws.async_write_some(fin, net::buffer(data->data() + offset, n),
+                                [impl, done, step, offset, n, fin](beast::error_code ec, std::size_t) {
+                                  if (ec || fin) {
+                                    done(ec);
+                                    *step = nullptr;  // break the cycle
+                                    return;
+                                  }
+                                  (*step)(offset + n);
+                                });
+    };
+    (*step)(0);
+  });
+}
+
+Status Client::send_fragment(ByteView bytes, bool fin, Millis timeout) {
+  std::lock_guard lock(impl_->send_mutex);
+  auto data = std::make_shared<Bytes>(bytes.begin(), bytes.end());
+  return impl_->run(timeout, [impl = impl_, data, fin](Impl::Done done) {
+    impl->ws.binary(true);
+    impl->ws.async_write_some(fin, net::buffer(*data),
+                              [impl, data, done](beast::error_code ec, std::size_t) { done(ec); });
+  });
+}
+
+Status Client::ping(Millis timeout) {
+  std::lock_guard lock(impl_->send_mutex);
+  return impl_->run(timeout, [impl = impl_](Impl::Done done) { impl->ws.async_ping({}, [impl, done](beast::error_code ec) { done(ec); }); });
+}
+
+Status Client::close(std::uint16_t code, Millis timeout) {
+  std::lock_guard lock(impl_->send_mutex);
+  return impl_->run(timeout, [impl = impl_, code](Impl::Done done) {
+    impl->ws.async_close(websocket::close_reason(code), [impl, done](beast::error_code ec) { done(ec); });
+  });
+}
+
+void Client::abort() {
+  net::post(impl_->ws.get_executor(), [impl = impl_] { impl->cut(); });
+}
+
+void Client::start_reading() {
+  net::post(impl_->ws.get_executor(), [impl = impl_] {
+    if (impl->reading || impl->broken) return;
+    impl->reading = true;
+    impl->do_read();
+  });
+}
+
+void Client::on_event(std::function<void()> wake) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->wake = std::move(wake);
+}
+
+bool Client::closed() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->is_closed;
+}
+
+}  // namespace qrlogin::relay_client

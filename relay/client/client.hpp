@@ -1,0 +1,150 @@
+#pragma once
+// relay_client: a small WebSocket client for the qrlogin relay protocol,
+// shared by the CLI, the tests and the benchmark. Beast stays inside the
+// .cpp files.
+//
+// Blocking with timeouts: connect(), then next(timeout) for each control
+// message, binary frame or the close, and send()/close(). Every client runs
+// on a Context (an io_context with its own thread); many clients may share
+// one. For an event loop, on_event() tells when next() has something.
+//
+// For tests it can also misbehave on purpose: text frames, oversize or
+// fragmented messages, pings, custom headers (Origin, X-Forwarded-For), a
+// chosen source address, and not reading at all.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "crypto/bytes.hpp"
+#include "crypto/error.hpp"
+#include "relay/core/control.hpp"
+
+namespace qrlogin::relay_client {
+
+using Millis = std::chrono::milliseconds;
+inline constexpr Millis kDefaultTimeout{5000};
+
+// An io_context and the threads that run it.
+class Context {
+ public:
+  explicit Context(unsigned threads = 1);
+  ~Context();
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+  struct Impl;
+  Impl& impl() noexcept { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+struct Options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;
+  // The channel: /v1/channels/{cid}?role={role}[&received=N], unless
+  // `target` is set (then it is sent as is, for malformed requests).
+  std::string cid;
+  std::string role = "receiver";
+  std::optional<std::uint64_t> received;
+  std::string target;
+  std::vector<std::string> subprotocols = {"qrlogin.v1"};
+  std::vector<std::pair<std::string, std::string>> headers;  // e.g. {"Origin", "https://evil.example"}
+  std::string bind_address;  // local source address, e.g. "127.0.0.2"; empty: any
+  Millis timeout = kDefaultTimeout;  // TCP connect + upgrade
+  bool read = true;                  // false: never read (a slow reader) until start_reading()
+  int receive_buffer_bytes = 0;      // SO_RCVBUF; 0 leaves the system default
+  std::size_t max_message_bytes = 1u << 20;
+  std::shared_ptr<Context> context;  // null: a Context of its own
+};
+
+struct Event {
+  enum class Kind { control, binary, closed };
+  Kind kind = Kind::closed;
+  relay::ControlMessage control;     // control (type "unparsable" if the JSON was bad)
+  std::string text;                  // control: the raw text
+  Bytes bytes;                       // binary
+  std::uint16_t close_code = 0;      // closed: the close code received, 0 if the connection just broke
+  std::string close_reason;          // closed: the close reason, or why it broke
+};
+
+class Client;
+
+struct ConnectResult {
+  std::unique_ptr<Client> client;  // set on success
+  int http_status = 0;             // 101, or the refusal's status (400, 403, 426, 429); 0 without an answer
+  std::string subprotocol;         // what the relay selected
+  std::string body;                // the refusal's body
+  std::string error;               // why it failed
+  explicit operator bool() const noexcept { return client != nullptr; }
+};
+
+class Client {
+ public:
+  [[nodiscard]] static ConnectResult connect(const Options& options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // The next event in arrival order; error limit_exceeded on timeout.
+  [[nodiscard]] Result<Event> next(Millis timeout = kDefaultTimeout);
+  [[nodiscard]] std::optional<Event> try_next();
+  // Skips binary frames and other control messages until a control
+  // message of `type` (or the close) arrives.
+  [[nodiscard]] Result<Event> next_control(std::string_view type, Millis timeout = kDefaultTimeout);
+  // Reads until the close and returns it (skipping everything else).
+  [[nodiscard]] Result<Event> wait_closed(Millis timeout = kDefaultTimeout);
+
+  // Each blocks until the bytes are handed to the socket (or times out, and
+  // then the connection is cut).
+  [[nodiscard]] Status send(ByteView frame, Millis timeout = kDefaultTimeout);
+  [[nodiscard]] Status send_text(std::string_view text, Millis timeout = kDefaultTimeout);
+  [[nodiscard]] Status send_fragmented(ByteView message, std::size_t fragment_bytes, Millis timeout = kDefaultTimeout);
+  // One WebSocket frame of a message; fin=false leaves the message open.
+  [[nodiscard]] Status send_fragment(ByteView bytes, bool fin, Millis timeout = kDefaultTimeout);
+  [[nodiscard]] Status ping(Millis timeout = kDefaultTimeout);
+  // Sends a close frame with `code`; the relay's answer arrives as an event.
+  [[nodiscard]] Status close(std::uint16_t code = 1000, Millis timeout = kDefaultTimeout);
+  // Cuts the TCP connection without a close frame.
+  void abort();
+
+  void start_reading();
+  // Called from the client's I/O thread whenever an event is queued.
+  void on_event(std::function<void()> wake);
+  [[nodiscard]] bool closed() const;
+
+  struct Impl;
+
+ private:
+  explicit Client(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+  std::shared_ptr<Context> context_;  // outlives impl_
+};
+
+// One plain HTTP/1.1 request (for /healthz, pages, and refusals before the
+// upgrade).
+struct HttpResponse {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  [[nodiscard]] std::string header(std::string_view name) const;
+};
+struct HttpRequest {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;
+  std::string method = "GET";
+  std::string target = "/";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string bind_address;
+  Millis timeout = kDefaultTimeout;
+};
+[[nodiscard]] Result<HttpResponse> http_request(const HttpRequest& request);
+
+// /v1/channels/{cid}?role=...[&received=N]
+std::string channel_target(std::string_view cid, std::string_view role, std::optional<std::uint64_t> received = {});
+
+}  // namespace qrlogin::relay_client

@@ -1,0 +1,54 @@
+#pragma once
+// Client addresses as the relay's limits and logs see them: pure functions
+// over 16-byte addresses (IPv4 is kept as an IPv4-mapped IPv6 address).
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/error.hpp"
+
+namespace qrlogin::relay {
+
+struct IpAddress {
+  std::array<std::uint8_t, 16> bytes{};  // IPv4 as ::ffff:a.b.c.d
+  [[nodiscard]] bool is_v4() const noexcept;
+  friend bool operator==(const IpAddress&, const IpAddress&) = default;
+};
+
+// Accepts dotted IPv4 and IPv6 text (no brackets, no zone, no port).
+Result<IpAddress> parse_ip(std::string_view text);
+std::string format_ip(const IpAddress& address);
+
+// The key per-address limits count under: IPv4 /32, IPv6 /64.
+struct AddressKey {
+  std::array<std::uint8_t, 16> bytes{};
+  friend bool operator==(const AddressKey&, const AddressKey&) = default;
+};
+struct AddressKeyHash {
+  std::size_t operator()(const AddressKey& key) const noexcept;
+};
+AddressKey limit_key(const IpAddress& address) noexcept;
+
+// The form logs carry: IPv4 /24 ("203.0.113.0/24"), IPv6 /48 ("2001:db8:1::/48").
+std::string log_address(const IpAddress& address);
+
+struct Cidr {
+  IpAddress network;
+  unsigned prefix = 0;  // over the 128-bit form; IPv4 /n is stored as /(96+n)
+};
+// "10.0.0.0/8", "::1/128", a bare address means /32 or /128.
+Result<Cidr> parse_cidr(std::string_view text);
+Result<std::vector<Cidr>> parse_cidr_list(std::string_view comma_separated);
+bool cidr_contains(const Cidr& cidr, const IpAddress& address) noexcept;
+bool any_contains(const std::vector<Cidr>& list, const IpAddress& address) noexcept;
+
+// The client behind trusted proxies: when the TCP peer is inside `trusted`,
+// the rightmost X-Forwarded-For entry that is not trusted (or the leftmost
+// if all are). Otherwise, or when the header is absent or malformed, the
+// TCP peer itself.
+IpAddress resolve_client(const IpAddress& peer, std::string_view forwarded_for,
+                         const std::vector<Cidr>& trusted);
+
+}  // namespace qrlogin::relay

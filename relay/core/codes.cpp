@@ -1,0 +1,50 @@
+#include "relay/core/codes.hpp"
+
+namespace qrlogin::relay {
+
+std::string_view code_name(Code code) noexcept {
+  switch (code) {
+    case Code::expired: return "expired";
+    case Code::channel_full: return "channel_full";
+    case Code::rate_limited: return "rate_limited";
+    case Code::too_large: return "too_large";
+    case Code::slow_consumer: return "slow_consumer";
+    case Code::bad_request: return "bad_request";
+    case Code::unavailable: return "unavailable";
+    case Code::going_away: return "going_away";
+    case Code::peer_closed: return "peer_closed";
+  }
+  return "unknown";
+}
+
+std::string_view code_message(Code code) noexcept {
+  switch (code) {
+    case Code::expired: return "this pairing code is not open (never opened, expired or already used)";
+    case Code::channel_full: return "this pairing code is already in use by someone else";
+    case Code::rate_limited: return "too many connections or new channels from your address; wait and retry";
+    case Code::too_large: return "frame too large, or the channel's frame or byte budget is used up";
+    case Code::slow_consumer: return "the connection did not read what the relay had for it";
+    case Code::bad_request: return "protocol violation (text frame, bad fragmenting or control-frame flood)";
+    case Code::unavailable: return "the relay is at capacity; try again later";
+    case Code::going_away: return "the relay is shutting down";
+    case Code::peer_closed: return "the peer closed the channel";
+  }
+  return "unknown error";
+}
+
+std::uint16_t code_close(Code code) noexcept {
+  switch (code) {
+    case Code::expired: return close_code::expired;
+    case Code::channel_full: return close_code::channel_full;
+    case Code::rate_limited: return close_code::rate_limited;
+    case Code::too_large: return close_code::channel_budget;
+    case Code::slow_consumer: return close_code::slow_consumer;
+    case Code::bad_request: return close_code::policy_violation;
+    case Code::unavailable: return close_code::try_again_later;
+    case Code::going_away: return close_code::going_away;
+    case Code::peer_closed: return close_code::normal;
+  }
+  return close_code::policy_violation;
+}
+
+}  // namespace qrlogin::relay

@@ -1,0 +1,40 @@
+#pragma once
+// The frames one client sent into a channel, in order, each with its index
+// (0, 1, 2, ... per direction). Frames stay until the peer's socket took
+// them; resume (next step) will instead keep them until the peer's
+// `received=N` says they arrived. A vector, not a deque: an empty log costs
+// nothing, and a log never holds more than the channel's byte budget.
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "relay/core/types.hpp"
+
+namespace qrlogin::relay {
+
+class FrameLog {
+ public:
+  struct Entry {
+    std::uint64_t index;
+    Frame frame;
+  };
+
+  std::uint64_t append(Frame frame);
+  // Drops every frame with an index <= `index`; returns the bytes freed.
+  std::size_t trim_through(std::uint64_t index);
+  // The frames with an index >= `index`, in order.
+  [[nodiscard]] std::vector<Entry> from(std::uint64_t index) const;
+
+  [[nodiscard]] std::size_t bytes() const noexcept { return bytes_; }
+  [[nodiscard]] std::uint64_t next_index() const noexcept { return first_ + frames_.size(); }
+  [[nodiscard]] std::uint64_t first_index() const noexcept { return first_; }
+  [[nodiscard]] bool empty() const noexcept { return frames_.empty(); }
+
+ private:
+  std::vector<Frame> frames_;
+  std::uint64_t first_ = 0;
+  std::size_t bytes_ = 0;
+};
+
+}  // namespace qrlogin::relay

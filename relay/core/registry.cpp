@@ -1,0 +1,167 @@
+#include "relay/core/registry.hpp"
+
+#include <algorithm>
+
+namespace qrlogin::relay {
+
+std::optional<Code> Registry::admit_new_channel(const AddressKey& address, Admission& admission,
+                                                TimePoint now) const {
+  if (channels_.size() >= limits_.max_channels) return Code::unavailable;
+  if (buffered_bytes_ >= limits_.max_buffered_bytes) return Code::unavailable;
+  if (channels_.size() + used_.size() >= limits_.max_remembered_cids) return Code::unavailable;
+  return admission.take_channel_token(address, now);
+}
+
+JoinResult Registry::join(const Cid& cid, Role role, ConnId conn, const AddressKey& address,
+                          Admission& admission, TimePoint now) {
+  JoinResult result;
+  auto it = channels_.find(cid);
+  if (it == channels_.end()) {
+    // Only a receiver opens a channel; one answer for never opened, expired
+    // and used, so the relay says nothing about which cids exist.
+    if (role == Role::sender || used_.contains(cid)) {
+      result.error = Code::expired;
+      return result;
+    }
+    if (auto refused = admit_new_channel(address, admission, now)) {
+      result.error = refused;
+      return result;
+    }
+    Channel channel;
+    channel.expires = now + limits_.channel_lifetime;
+    auto& slot = channel.slots[index_of(role)];
+    slot.conn = conn;
+    slot.taken = true;
+    channels_.emplace(cid, std::move(channel));
+    result.expires_in = limits_.channel_lifetime;
+    return result;
+  }
+
+  auto& channel = it->second;
+  auto& slot = channel.slots[index_of(role)];
+  auto& peer = channel.slots[index_of(peer_of(role))];
+  if (slot.taken) {
+    result.error = Code::channel_full;
+    if (!channel.intrusion_sent) {
+      channel.intrusion_sent = true;
+      for (const auto& s : channel.slots)
+        if (s.conn) result.intrusion.push_back(*s.conn);
+    }
+    return result;
+  }
+  slot.conn = conn;
+  slot.taken = true;
+  result.expires_in = std::chrono::duration_cast<Millis>(channel.expires - now);
+  result.peer_present = peer.conn.has_value();
+  result.notify_peer = peer.conn;
+  for (auto& entry : peer.log.from(peer.log.first_index()))
+    result.backlog.push_back({conn, peer_of(role), entry.index, std::move(entry.frame)});
+  return result;
+}
+
+ForwardResult Registry::forward(const Cid& cid, Role from, ConnId conn, Frame frame) {
+  ForwardResult result;
+  auto it = channels_.find(cid);
+  if (it == channels_.end() || it->second.slots[index_of(from)].conn != conn) {
+    result.error = Code::expired;  // the channel ended while the frame was read
+    return result;
+  }
+  auto& channel = it->second;
+  auto& peer = channel.slots[index_of(peer_of(from))];
+  if (frame->size() > limits_.max_frame_bytes || channel.frames >= limits_.max_frames_per_channel) {
+    result.error = Code::too_large;
+    return result;
+  }
+  if (channel.bytes + frame->size() > limits_.max_channel_bytes) {
+    // What is buffered is what the peer has not taken: it is the slow one.
+    result.error = Code::too_large;
+    result.slow_peer = peer.conn;
+    return result;
+  }
+  auto size = frame->size();
+  auto& log = channel.slots[index_of(from)].log;
+  auto index = log.append(frame);
+  ++channel.frames;
+  channel.bytes += size;
+  buffered_bytes_ += size;
+  if (peer.conn) result.delivery = Delivery{*peer.conn, from, index, std::move(frame)};
+  return result;
+}
+
+void Registry::delivered(const Cid& cid, Role from, std::uint64_t index) {
+  auto it = channels_.find(cid);
+  if (it == channels_.end()) return;
+  auto freed = it->second.slots[index_of(from)].log.trim_through(index);
+  it->second.bytes -= freed;
+  buffered_bytes_ -= freed;
+}
+
+LeaveResult Registry::leave(const Cid& cid, Role role, ConnId conn, LeaveKind kind, TimePoint now) {
+  LeaveResult result;
+  auto it = channels_.find(cid);
+  if (it == channels_.end()) return result;
+  auto& channel = it->second;
+  auto& slot = channel.slots[index_of(role)];
+  if (slot.conn != conn) return result;
+  auto peer = channel.slots[index_of(peer_of(role))].conn;
+  slot.conn.reset();
+  if (kind == LeaveKind::normal) {
+    result.peer_closed = peer;
+    end_channel(it, now);
+    return result;
+  }
+  slot.grace_end = std::min(channel.expires, now + limits_.grace);
+  result.peer_left = peer;
+  return result;
+}
+
+std::vector<ConnId> Registry::expire(TimePoint now) {
+  std::vector<ConnId> to_close;
+  for (auto it = channels_.begin(); it != channels_.end();) {
+    auto& channel = it->second;
+    bool over = now >= channel.expires;
+    for (const auto& slot : channel.slots)
+      if (!slot.conn && slot.grace_end && now >= *slot.grace_end) over = true;
+    if (!over) {
+      ++it;
+      continue;
+    }
+    for (const auto& slot : channel.slots)
+      if (slot.conn) to_close.push_back(*slot.conn);
+    auto next = std::next(it);
+    end_channel(it, now);
+    it = next;
+  }
+  forget_old_cids(now);
+  return to_close;
+}
+
+std::vector<ConnId> Registry::end_all(TimePoint now) {
+  std::vector<ConnId> connected;
+  for (auto it = channels_.begin(); it != channels_.end();) {
+    for (const auto& slot : it->second.slots)
+      if (slot.conn) connected.push_back(*slot.conn);
+    auto next = std::next(it);
+    end_channel(it, now);
+    it = next;
+  }
+  return connected;
+}
+
+void Registry::end_channel(Channels::iterator it, TimePoint now) {
+  buffered_bytes_ -= it->second.bytes;
+  // Remember the cid for lifetime + grace after its end: a channel is never
+  // opened twice within that window.
+  auto forget_at = now + limits_.channel_lifetime + limits_.grace;
+  if (used_.emplace(it->first, forget_at).second) used_order_.emplace_back(forget_at, it->first);
+  channels_.erase(it);
+}
+
+void Registry::forget_old_cids(TimePoint now) {
+  while (!used_order_.empty() && used_order_.front().first <= now) {
+    used_.erase(used_order_.front().second);
+    used_order_.pop_front();
+  }
+}
+
+}  // namespace qrlogin::relay

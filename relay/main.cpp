@@ -1,0 +1,37 @@
+// qrlogin-relay: the blind WebSocket relay (docs/relay.md).
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "relay/net/config.hpp"
+#include "relay/net/server.hpp"
+
+int main(int argc, char** argv) {
+  using namespace qrlogin::relay;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto parsed = parse_config(args, process_environment());
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "qrlogin-relay: %s\n", parsed.error().message.c_str());
+    return 2;
+  }
+  if (parsed->show_help) {
+    std::fputs(help_text().c_str(), stdout);
+    return 0;
+  }
+  if (parsed->show_version) {
+    std::printf("%.*s\n", static_cast<int>(version_text().size()), version_text().data());
+    return 0;
+  }
+  try {
+    Server server(std::move(parsed->config));
+    if (auto status = server.listen(); !status.ok()) {
+      std::fprintf(stderr, "qrlogin-relay: %s\n", status.error().message.c_str());
+      return 1;
+    }
+    return server.run();
+  } catch (const std::exception& e) {
+    // Only startup (thread creation, allocation) can throw this far.
+    std::fprintf(stderr, "qrlogin-relay: fatal: %s\n", e.what());
+    return 1;
+  }
+}

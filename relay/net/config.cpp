@@ -1,0 +1,361 @@
+#include "relay/net/config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <sstream>
+
+namespace qrlogin::relay {
+
+namespace {
+
+Error bad(std::string_view source, std::string_view what) {
+  return make_error(Errc::invalid_argument, std::string(source) + ": " + std::string(what));
+}
+
+Result<std::uint64_t> parse_count(std::string_view text) {
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size())
+    return make_error(Errc::invalid_argument, "expected a whole number, got '" + std::string(text) + "'");
+  return n;
+}
+
+Result<double> parse_rate(std::string_view text) {
+  double x = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || x <= 0)
+    return make_error(Errc::invalid_argument, "expected a positive number, got '" + std::string(text) + "'");
+  return x;
+}
+
+// "1500ms", "2s", "2" (seconds), "0.5s".
+Result<Millis> parse_duration(std::string_view text) {
+  double scale = 1000;
+  if (text.ends_with("ms")) {
+    scale = 1;
+    text.remove_suffix(2);
+  } else if (text.ends_with("s")) {
+    text.remove_suffix(1);
+  }
+  double x = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || x <= 0 || x * scale > 86400e3)
+    return make_error(Errc::invalid_argument, "expected a duration such as 2s or 1500ms");
+  return Millis{static_cast<std::int64_t>(x * scale)};
+}
+
+std::vector<std::string> split_list(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    auto item = text.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+  }
+  return out;
+}
+
+Status parse_listen(std::string_view text, Config& config) {
+  std::string_view host;
+  std::string_view port;
+  if (text.starts_with('[')) {
+    auto close = text.find("]:");
+    if (close == std::string_view::npos) return make_error(Errc::invalid_argument, "expected [IPv6]:PORT");
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) return make_error(Errc::invalid_argument, "expected HOST:PORT");
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  auto n = parse_count(port);
+  if (!n.ok() || *n > 65535) return make_error(Errc::invalid_argument, "the port must be 0-65535");
+  if (host != "localhost" && !parse_ip(host).ok())
+    return make_error(Errc::invalid_argument, "the host must be an IP address or localhost");
+  config.listen_host = host == "localhost" ? "127.0.0.1" : std::string(host);
+  config.listen_port = static_cast<std::uint16_t>(*n);
+  return {};
+}
+
+template <class T>
+Status set_count(std::string_view text, T& out, std::uint64_t min, std::uint64_t max) {
+  auto n = parse_count(text);
+  if (!n.ok()) return n.error();
+  if (*n < min || *n > max)
+    return make_error(Errc::invalid_argument, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+  out = static_cast<T>(*n);
+  return {};
+}
+
+Status set_duration(std::string_view text, Millis& out) {
+  auto d = parse_duration(text);
+  if (!d.ok()) return d.error();
+  out = *d;
+  return {};
+}
+
+Status set_rate(std::string_view text, double& out) {
+  auto r = parse_rate(text);
+  if (!r.ok()) return r.error();
+  out = *r;
+  return {};
+}
+
+struct Option {
+  std::string_view flag;  // without the leading --
+  std::string_view env;
+  std::string_view value_name;
+  std::string_view help;
+  std::function<std::string(const Config&)> show_default;
+  std::function<Status(std::string_view, Config&)> apply;
+};
+
+std::string dur(Millis m) {
+  if (m.count() % 1000 == 0) return std::to_string(m.count() / 1000) + "s";
+  return std::to_string(m.count()) + "ms";
+}
+std::string num(double x) {
+  std::ostringstream s;
+  s << x;
+  return s.str();
+}
+
+#define QRLOGIN_COUNT(FLAG, ENV, FIELD, MIN, MAX, HELP)                                         \
+  Option {                                                                                      \
+    FLAG, ENV, "N", HELP, [](const Config& c) { return std::to_string(c.limits.FIELD); },      \
+        [](std::string_view v, Config& c) { return set_count(v, c.limits.FIELD, MIN, MAX); }   \
+  }
+#define QRLOGIN_DURATION(FLAG, ENV, FIELD, HELP)                                                   \
+  Option {                                                                                         \
+    FLAG, ENV, "DURATION", HELP, [](const Config& c) { return dur(c.limits.FIELD); },              \
+        [](std::string_view v, Config& c) { return set_duration(v, c.limits.FIELD); }              \
+  }
+#define QRLOGIN_RATE(FLAG, ENV, FIELD, HELP)                                                 \
+  Option {                                                                                   \
+    FLAG, ENV, "X", HELP, [](const Config& c) { return num(c.limits.FIELD); },               \
+        [](std::string_view v, Config& c) { return set_rate(v, c.limits.FIELD); }            \
+  }
+
+const std::vector<Option>& options() {
+  static const std::vector<Option> table = {
+      {"listen", "QRLOGIN_RELAY_LISTEN", "HOST:PORT",
+       "address to listen on; port 0 picks a free port (printed as {\"event\":\"listening\",\"port\":N})",
+       [](const Config&) { return std::string("127.0.0.1:8080"); },
+       [](std::string_view v, Config& c) { return parse_listen(v, c); }},
+      {"public-url", "QRLOGIN_RELAY_PUBLIC_URL", "URL",
+       "the URL users open (pairing links point to URL/pair)",
+       [](const Config&) { return std::string("http://<listen address>"); },
+       [](std::string_view v, Config& c) -> Status {
+         if (!v.starts_with("http://") && !v.starts_with("https://"))
+           return make_error(Errc::invalid_argument, "must start with http:// or https://");
+         c.public_url = std::string(v);
+         while (c.public_url.ends_with('/')) c.public_url.pop_back();
+         return {};
+       }},
+      {"allowed-origin", "QRLOGIN_RELAY_ALLOWED_ORIGIN", "ORIGIN[,...]",
+       "browser Origins allowed to open a WebSocket (others get HTTP 403); requests without Origin are allowed",
+       [](const Config&) { return std::string("the public URL's origin + the listen address's http origins"); },
+       [](std::string_view v, Config& c) -> Status {
+         c.allowed_origins = split_list(v);
+         return {};
+       }},
+      {"trust-proxy", "QRLOGIN_RELAY_TRUST_PROXY", "CIDR[,...]",
+       "read X-Forwarded-For only from peers in these ranges (rightmost untrusted entry is the client)",
+       [](const Config&) { return std::string("none (X-Forwarded-For ignored)"); },
+       [](std::string_view v, Config& c) -> Status {
+         auto list = parse_cidr_list(v);
+         if (!list.ok()) return list.error();
+         c.trusted_proxies = std::move(list.value());
+         return {};
+       }},
+      {"threads", "QRLOGIN_RELAY_THREADS", "N", "I/O threads",
+       [](const Config& c) { return std::to_string(c.threads); },
+       [](std::string_view v, Config& c) { return set_count(v, c.threads, 1, 256); }},
+      {"log-level", "QRLOGIN_RELAY_LOG_LEVEL", "LEVEL", "error, warn, info or debug",
+       [](const Config&) { return std::string("info"); },
+       [](std::string_view v, Config& c) -> Status {
+         if (v == "error") c.log_level = LogLevel::error;
+         else if (v == "warn") c.log_level = LogLevel::warn;
+         else if (v == "info") c.log_level = LogLevel::info;
+         else if (v == "debug") c.log_level = LogLevel::debug;
+         else return make_error(Errc::invalid_argument, "must be error, warn, info or debug");
+         return {};
+       }},
+      {"profile", "QRLOGIN_RELAY_PROFILE", "NAME",
+       "default, or bench: raises max-frames-per-channel, max-connections-per-address and the per-address channel "
+       "rate and burst (nothing else)",
+       [](const Config&) { return std::string("default"); },
+       [](std::string_view, Config&) -> Status { return {}; }},  // applied first, see parse_config
+      QRLOGIN_COUNT("max-frame-bytes", "QRLOGIN_RELAY_MAX_FRAME_BYTES", max_frame_bytes, 1, 16u << 20,
+                    "largest binary frame (message); larger: close 1009"),
+      QRLOGIN_COUNT("max-frames-per-channel", "QRLOGIN_RELAY_MAX_FRAMES_PER_CHANNEL", max_frames_per_channel, 1,
+                    4000000000u, "binary frames per channel, both directions; more: too_large, close 4413"),
+      QRLOGIN_COUNT("max-channel-bytes", "QRLOGIN_RELAY_MAX_CHANNEL_BYTES", max_channel_bytes, 1, 1u << 30,
+                    "bytes buffered per channel (not yet taken by the peer); more: too_large 4413 to the sender, "
+                    "slow_consumer 4408 to the peer"),
+      QRLOGIN_COUNT("max-buffered-bytes", "QRLOGIN_RELAY_MAX_BUFFERED_BYTES", max_buffered_bytes, 1,
+                    std::uint64_t{1} << 40, "bytes buffered over all channels; past it new channels: unavailable 1013"),
+      QRLOGIN_COUNT("max-connections", "QRLOGIN_RELAY_MAX_CONNECTIONS", max_connections, 1, 10000000,
+                    "TCP connections in total; more are closed at accept"),
+      QRLOGIN_COUNT("max-connections-per-address", "QRLOGIN_RELAY_MAX_CONNECTIONS_PER_ADDRESS",
+                    max_connections_per_address, 1, 10000000,
+                    "TCP connections per client address (IPv4 /32, IPv6 /64); more are closed at accept"),
+      QRLOGIN_COUNT("max-channels", "QRLOGIN_RELAY_MAX_CHANNELS", max_channels, 1, 10000000,
+                    "open channels in total; more: unavailable 1013"),
+      QRLOGIN_RATE("channel-rate", "QRLOGIN_RELAY_CHANNEL_RATE", channel_rate_per_address,
+                   "new channels per second per address; more: rate_limited 4429"),
+      QRLOGIN_RATE("channel-burst", "QRLOGIN_RELAY_CHANNEL_BURST", channel_burst_per_address,
+                   "burst of new channels per address"),
+      QRLOGIN_RATE("global-channel-rate", "QRLOGIN_RELAY_GLOBAL_CHANNEL_RATE", channel_rate_global,
+                   "new channels per second in total; more: rate_limited 4429"),
+      QRLOGIN_RATE("global-channel-burst", "QRLOGIN_RELAY_GLOBAL_CHANNEL_BURST", channel_burst_global,
+                   "burst of new channels in total"),
+      QRLOGIN_COUNT("max-header-bytes", "QRLOGIN_RELAY_MAX_HEADER_BYTES", max_header_bytes, 512, 1u << 20,
+                    "request line + headers; more: HTTP 431"),
+      QRLOGIN_DURATION("handshake-timeout", "QRLOGIN_RELAY_HANDSHAKE_TIMEOUT", handshake_timeout,
+                       "TCP accept to completed upgrade (also the idle time between HTTP requests)"),
+      QRLOGIN_DURATION("close-timeout", "QRLOGIN_RELAY_CLOSE_TIMEOUT", close_timeout,
+                       "closing handshake; then the socket is cut"),
+      QRLOGIN_DURATION("ping-interval", "QRLOGIN_RELAY_PING_INTERVAL", ping_interval,
+                       "a ping after this long without anything from the client"),
+      QRLOGIN_DURATION("pong-timeout", "QRLOGIN_RELAY_PONG_TIMEOUT", pong_timeout,
+                       "the connection is cut when nothing arrives this long after a ping"),
+      QRLOGIN_COUNT("max-control-frames", "QRLOGIN_RELAY_MAX_CONTROL_FRAMES", max_control_frames_per_second, 1,
+                    1000000, "ping/pong/close frames per second from a client; more: bad_request, close 1008"),
+      QRLOGIN_DURATION("fragment-timeout", "QRLOGIN_RELAY_FRAGMENT_TIMEOUT", fragment_timeout,
+                       "a fragmented message must complete within this; else bad_request, close 1008"),
+      QRLOGIN_DURATION("channel-lifetime", "QRLOGIN_RELAY_CHANNEL_LIFETIME", channel_lifetime,
+                       "a channel lives this long from its creation; then expired, close 4404"),
+      QRLOGIN_DURATION("grace", "QRLOGIN_RELAY_GRACE", grace,
+                       "a dropped client's slot is kept this long (for resume); then the channel ends"),
+      QRLOGIN_COUNT("max-remembered-cids", "QRLOGIN_RELAY_MAX_REMEMBERED_CIDS", max_remembered_cids, 1, 100000000,
+                    "used/expired cids remembered (each for lifetime + grace); past it new channels: unavailable"),
+  };
+  return table;
+}
+
+bool is_loopback_host(std::string_view host) {
+  auto ip = parse_ip(host);
+  if (!ip.ok()) return false;
+  if (ip->is_v4()) return ip->bytes[12] == 127;
+  return *ip == parse_ip("::1").value();
+}
+
+std::string host_for_url(std::string_view host) {
+  if (host.find(':') != std::string_view::npos) return "[" + std::string(host) + "]";
+  return std::string(host);
+}
+
+}  // namespace
+
+Environment process_environment() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* value = std::getenv(std::string(name).c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+Result<ParsedArgs> parse_config(const std::vector<std::string>& args, const Environment& env) {
+  ParsedArgs parsed;
+  std::vector<std::pair<const Option*, std::string>> from_flags;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      parsed.show_help = true;
+      continue;
+    }
+    if (arg == "--version") {
+      parsed.show_version = true;
+      continue;
+    }
+    if (!arg.starts_with("--")) return bad(arg, "unexpected argument (see --help)");
+    std::string_view name = arg.substr(2);
+    std::optional<std::string> value;
+    if (auto eq = name.find('='); eq != std::string_view::npos) {
+      value = std::string(name.substr(eq + 1));
+      name = name.substr(0, eq);
+    }
+    auto it = std::find_if(options().begin(), options().end(), [&](const Option& o) { return o.flag == name; });
+    if (it == options().end()) return bad(arg, "unknown flag (see --help)");
+    if (!value) {
+      if (i + 1 >= args.size()) return bad(arg, "needs a value");
+      value = args[++i];
+    }
+    from_flags.emplace_back(&*it, std::move(*value));
+  }
+
+  // The profile changes defaults, so it is settled first.
+  std::string profile = "default";
+  if (auto e = env("QRLOGIN_RELAY_PROFILE")) profile = *e;
+  for (const auto& [opt, value] : from_flags)
+    if (opt->flag == "profile") profile = value;
+  if (profile == "bench") apply_bench_profile(parsed.config.limits);
+  else if (profile != "default") return bad("--profile", "must be default or bench");
+  parsed.config.profile = profile;
+
+  for (const auto& opt : options()) {
+    if (auto value = env(opt.env)) {
+      auto status = opt.apply(*value, parsed.config);
+      if (!status.ok()) return bad(opt.env, status.error().message);
+    }
+  }
+  for (const auto& [opt, value] : from_flags) {
+    auto status = opt->apply(value, parsed.config);
+    if (!status.ok()) return bad("--" + std::string(opt->flag), status.error().message);
+  }
+  if (parsed.config.limits.max_channel_bytes < parsed.config.limits.max_frame_bytes)
+    return bad("--max-channel-bytes", "must be at least --max-frame-bytes");
+  return parsed;
+}
+
+std::string help_text() {
+  std::ostringstream out;
+  out << "Usage: qrlogin-relay [FLAGS]\n\n"
+         "The qrlogin blind WebSocket relay: pairs one receiver with one sender per channel\n"
+         "(GET /v1/channels/{cid}?role=receiver|sender), forwards their binary frames\n"
+         "unchanged, and serves the demo pages and /healthz on the same port.\n\n"
+         "Every flag FOO-BAR can also be set with the environment variable QRLOGIN_RELAY_FOO_BAR;\n"
+         "a flag beats the environment, the environment beats the default. Durations: 2s, 1500ms.\n\n";
+  Config defaults;
+  for (const auto& opt : options()) {
+    out << "  --" << opt.flag << " " << opt.value_name << "\n      " << opt.help << "\n      env "
+        << opt.env << ", default " << opt.show_default(defaults) << "\n";
+  }
+  out << "  --version\n      print the version and exit\n  --help\n      print this and exit\n\n"
+         "Exit status: 0 after SIGINT/SIGTERM (clients get going_away), 2 for bad flags, 1 if it cannot listen.\n"
+         "Reference: docs/relay.md\n";
+  return out.str();
+}
+
+std::string_view version_text() { return "qrlogin-relay 0.1.0 (protocol qrlogin.v1)"; }
+
+std::string public_url_for(const Config& config, std::uint16_t bound_port) {
+  if (!config.public_url.empty()) return config.public_url;
+  return "http://" + host_for_url(config.listen_host) + ":" + std::to_string(bound_port);
+}
+
+std::vector<std::string> allowed_origins_for(const Config& config, std::uint16_t bound_port) {
+  if (!config.allowed_origins.empty()) return config.allowed_origins;
+  std::vector<std::string> out;
+  auto url = public_url_for(config, bound_port);
+  auto scheme_end = url.find("://");
+  auto path_at = url.find('/', scheme_end + 3);
+  out.push_back(url.substr(0, path_at));
+  auto port = std::to_string(bound_port);
+  out.push_back("http://" + host_for_url(config.listen_host) + ":" + port);
+  if (is_loopback_host(config.listen_host)) {
+    out.push_back("http://localhost:" + port);
+    out.push_back("http://127.0.0.1:" + port);
+    out.push_back("http://[::1]:" + port);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace qrlogin::relay

@@ -1,0 +1,54 @@
+#pragma once
+// The relay's configuration: every flag has an environment variable
+// (QRLOGIN_RELAY_<NAME>) and a default; a flag beats the environment, the
+// environment beats the default. docs/relay.md is the reference.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/error.hpp"
+#include "relay/core/address.hpp"
+#include "relay/core/limits.hpp"
+
+namespace qrlogin::relay {
+
+enum class LogLevel : std::uint8_t { error = 0, warn = 1, info = 2, debug = 3 };
+
+struct Config {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8080;
+  std::string public_url;                   // empty: http://<listen address>
+  std::vector<std::string> allowed_origins;  // empty: derived (allowed_origins_for)
+  std::vector<Cidr> trusted_proxies;
+  unsigned threads = 1;
+  LogLevel log_level = LogLevel::info;
+  std::string profile = "default";
+  Limits limits;
+};
+
+struct ParsedArgs {
+  Config config;
+  bool show_help = false;
+  bool show_version = false;
+};
+
+using Environment = std::function<std::optional<std::string>(std::string_view name)>;
+Environment process_environment();
+
+// Errors: invalid_argument with a message naming the flag or variable.
+Result<ParsedArgs> parse_config(const std::vector<std::string>& args, const Environment& env);
+
+std::string help_text();
+std::string_view version_text();
+
+// The origins a browser upgrade may come from once the port is known: the
+// configured list, or the public URL's origin plus the listen address's
+// http origins (and localhost/[::1] when listening on loopback).
+std::vector<std::string> allowed_origins_for(const Config& config, std::uint16_t bound_port);
+// The public URL once the port is known.
+std::string public_url_for(const Config& config, std::uint16_t bound_port);
+
+}  // namespace qrlogin::relay

@@ -1,0 +1,279 @@
+#include "relay/net/http_session.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <nlohmann/json.hpp>
+
+#include "relay/core/target.hpp"
+#include "relay/net/web_assets.hpp"
+#include "relay/net/ws_session.hpp"
+
+namespace qrlogin::relay {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+constexpr unsigned kMaxRequestsPerConnection = 100;
+constexpr std::string_view kSubprotocol = "qrlogin.v1";
+// The pages' Content-Security-Policy: scripts, styles and images from this
+// origin only (no inline code, and DOM sinks closed by Trusted Types), no
+// frames, forms or plugins; connect-src is completed by page_csp().
+constexpr std::string_view kPageCsp =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; "
+    "require-trusted-types-for 'script'; trusted-types 'none'; connect-src 'self'";
+constexpr std::string_view kPagePermissions =
+    "camera=(self), microphone=(), geolocation=(), payment=(), usb=()";
+// HTML is never cached (it names the scripts); scripts, styles and images briefly.
+constexpr std::string_view kAssetCache = "max-age=60";
+
+// "https://host:port/path" -> "wss://host:port" (http -> ws); empty for anything else.
+std::string websocket_origin(std::string_view url) {
+  std::string_view scheme;
+  if (url.starts_with("https://")) scheme = "wss://";
+  else if (url.starts_with("http://")) scheme = "ws://";
+  else return {};
+  auto rest = url.substr(url.find("://") + 3);
+  auto end = rest.find_first_of("/?#");
+  if (end != std::string_view::npos) rest = rest.substr(0, end);
+  // host[:port] only: nothing that could end the directive or add another.
+  auto host_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+  };
+  if (rest.empty() || !std::all_of(rest.begin(), rest.end(), host_char)) return {};
+  return std::string(scheme) + std::string(rest);
+}
+
+// The WebSocket connects to the relay derived from the pairing link's page
+// URL (the public URL), which may differ from the origin the page was opened
+// at (e.g. http://localhost:8080 vs --public-url), so that origin is named
+// beside 'self'.
+std::string page_csp(const HttpPolicy& policy) {
+  std::string csp(kPageCsp);
+  if (auto ws = websocket_origin(policy.public_url); !ws.empty()) csp += " " + ws;
+  return csp;
+}
+
+void set_common_headers(http::fields& fields) {
+  fields.set(http::field::server, "qrlogin-relay");
+  fields.set(http::field::cache_control, "no-store");
+  fields.set("X-Content-Type-Options", "nosniff");
+  fields.set("Referrer-Policy", "no-referrer");
+}
+
+http::message_generator json_response(const http::request<http::empty_body>& req, http::status status,
+                                      std::string body, bool keep_alive) {
+  http::response<http::string_body> res{status, req.version()};
+  set_common_headers(res.base());
+  res.set(http::field::content_type, "application/json");
+  res.keep_alive(keep_alive);
+  res.body() = req.method() == http::verb::head ? std::string{} : std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+std::string error_body(std::string_view code, std::string_view message) {
+  return nlohmann::json{{"error", code}, {"message", message}}.dump();
+}
+
+// Sec-WebSocket-Protocol is a comma-separated token list.
+bool offers_subprotocol(std::string_view header, std::string_view wanted) {
+  while (!header.empty()) {
+    auto comma = header.find(',');
+    auto item = header.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item == wanted) return true;
+    header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
+  }
+  return false;
+}
+
+bool origin_allowed(const std::vector<std::string>& allowed, std::string_view origin) {
+  return std::any_of(allowed.begin(), allowed.end(), [&](const std::string& a) {
+    return a.size() == origin.size() && std::equal(a.begin(), a.end(), origin.begin(), [](char x, char y) {
+             return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+  });
+}
+
+}  // namespace
+
+HttpSession::HttpSession(net::ip::tcp::socket socket, Hub& hub, const HttpPolicy& policy, ConnectionLease lease,
+                         ConnId id, IpAddress peer)
+    : socket_(std::move(socket)),
+      timer_(socket_.get_executor()),
+      hub_(hub),
+      policy_(policy),
+      lease_(std::move(lease)),
+      id_(id),
+      peer_(peer) {}
+
+void HttpSession::start() {
+  timer_.expires_after(hub_.limits().handshake_timeout);
+  timer_.async_wait(beast::bind_front_handler(&HttpSession::on_timeout, shared_from_this()));
+  do_read();
+}
+
+void HttpSession::on_timeout(beast::error_code ec) {
+  if (ec == net::error::operation_aborted || upgraded_) return;
+  hub_.logger().write(LogLevel::debug, "http_timeout", {{"conn", id_}});
+  finish();
+}
+
+void HttpSession::finish() {
+  beast::error_code ignored;
+  socket_.shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  timer_.cancel();
+}
+
+void HttpSession::do_read() {
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(hub_.limits().max_header_bytes));
+  parser_->body_limit(0);
+  http::async_read(socket_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    self->on_read(ec);
+  });
+}
+
+void HttpSession::on_read(beast::error_code ec) {
+  if (ec) {
+    if (ec == http::error::header_limit || ec == http::error::body_limit || ec == http::error::unexpected_body) {
+      // Answer once so a client sees why, then close.
+      http::request<http::empty_body> fake;
+      auto status = ec == http::error::header_limit ? http::status::request_header_fields_too_large
+                                                    : http::status::payload_too_large;
+      hub_.logger().write(LogLevel::info, "http", {{"conn", id_}, {"status", std::uint64_t(static_cast<unsigned>(status))}});
+      respond(json_response(fake, status, error_body("bad_request", "request too large"), false), false);
+      return;
+    }
+    finish();
+    return;
+  }
+  ++requests_;
+  route(parser_->get());
+}
+
+void HttpSession::route(const Request& req) {
+  auto target = std::string_view(req.target());
+  bool keep_alive = req.keep_alive() && requests_ < kMaxRequestsPerConnection;
+  if (is_channel_target(target)) {
+    route_channel(req);
+    return;
+  }
+  auto path = target.substr(0, target.find('?'));
+  if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    respond(json_response(req, http::status::method_not_allowed, error_body("bad_request", "GET only"), keep_alive),
+            keep_alive);
+    return;
+  }
+  if (path == "/healthz") {
+    auto stats = hub_.stats();
+    nlohmann::json body = {{"status", "ok"},
+                           {"connections", stats.connections},
+                           {"channels", stats.channels},
+                           {"buffered_bytes", stats.buffered_bytes}};
+    respond(json_response(req, http::status::ok, body.dump(), keep_alive), keep_alive);
+    return;
+  }
+  if (path == "/config.json") {
+    // What the pages cannot know by themselves: where pairing links point.
+    nlohmann::json body = {{"pair_url", policy_.public_url + "/pair"}};
+    respond(json_response(req, http::status::ok, body.dump(), keep_alive), keep_alive);
+    return;
+  }
+  if (const auto* asset = find_web_asset(path)) {
+    http::response<http::span_body<const char>> res{http::status::ok, req.version()};
+    set_common_headers(res.base());
+    auto type = content_type_for(asset->path);
+    res.set(http::field::content_type, type);
+    res.set("Cross-Origin-Resource-Policy", "same-origin");
+    if (type.starts_with("text/html")) {
+      res.set("Content-Security-Policy", page_csp(policy_));
+      res.set("Permissions-Policy", kPagePermissions);
+      res.set("Cross-Origin-Opener-Policy", "same-origin");
+    } else {
+      res.set(http::field::cache_control, kAssetCache);
+    }
+    res.keep_alive(keep_alive);
+    if (req.method() == http::verb::head) {
+      res.content_length(asset->bytes.size());
+    } else {
+      res.body() = {reinterpret_cast<const char*>(asset->bytes.data()), asset->bytes.size()};
+      res.prepare_payload();
+    }
+    respond(std::move(res), keep_alive);
+    return;
+  }
+  respond(json_response(req, http::status::not_found, error_body("not_found", "no such page"), keep_alive),
+          keep_alive);
+}
+
+void HttpSession::route_channel(const Request& req) {
+  auto refuse = [&](http::status status, std::string_view code, std::string_view message) {
+    hub_.logger().write(LogLevel::info, "http_refused",
+                        {{"conn", id_}, {"status", std::uint64_t(static_cast<unsigned>(status))}, {"code", code}});
+    auto res = json_response(req, status, error_body(code, message), false);
+    respond(std::move(res), false);
+  };
+  auto parsed = parse_channel_target(req.target());
+  if (!parsed.ok()) return refuse(http::status::bad_request, "bad_request", parsed.error().message);
+  if (!beast::websocket::is_upgrade(req)) {
+    http::response<http::string_body> res{http::status::upgrade_required, req.version()};
+    set_common_headers(res.base());
+    res.set(http::field::upgrade, "websocket");
+    res.set(http::field::connection, "Upgrade");
+    res.set(http::field::content_type, "application/json");
+    res.body() = error_body("bad_request", "this endpoint speaks WebSocket only");
+    res.keep_alive(false);
+    res.prepare_payload();
+    hub_.logger().write(LogLevel::info, "http_refused", {{"conn", id_}, {"status", std::uint64_t{426}}});
+    return respond(std::move(res), false);
+  }
+  auto origin = req.find(http::field::origin);
+  if (origin != req.end() && !origin_allowed(policy_.allowed_origins, origin->value()))
+    return refuse(http::status::forbidden, "forbidden_origin", "this relay does not serve pages of that origin");
+  auto protocols = req.find(http::field::sec_websocket_protocol);
+  bool answer_subprotocol = false;
+  if (protocols != req.end()) {
+    if (!offers_subprotocol(protocols->value(), kSubprotocol))
+      return refuse(http::status::bad_request, "bad_request", "the WebSocket subprotocol must include qrlogin.v1");
+    answer_subprotocol = true;
+  }
+  auto forwarded = req.find("X-Forwarded-For");
+  auto client = resolve_client(peer_, forwarded == req.end() ? std::string_view{} : std::string_view(forwarded->value()),
+                               hub_.config().trusted_proxies);
+  auto key = limit_key(client);
+  if (auto refused = lease_.bind_address(key))
+    return refuse(http::status::too_many_requests, code_name(*refused), code_message(*refused));
+
+  upgraded_ = true;
+  timer_.cancel();
+  WsClientInfo info{id_, key, *parsed, answer_subprotocol};
+  auto session = std::make_shared<WsSession>(std::move(socket_), hub_, std::move(lease_), std::move(info));
+  session->start(parser_->release());
+}
+
+void HttpSession::respond(http::message_generator message, bool keep_alive) {
+  beast::async_write(socket_, std::move(message),
+                     [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+                       if (ec || !keep_alive) {
+                         self->finish();
+                         return;
+                       }
+                       self->timer_.cancel();
+                       self->timer_.expires_after(self->hub_.limits().handshake_timeout);
+                       self->timer_.async_wait(
+                           beast::bind_front_handler(&HttpSession::on_timeout, self->shared_from_this()));
+                       self->do_read();
+                     });
+}
+
+}  // namespace qrlogin::relay

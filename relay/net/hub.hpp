@@ -1,0 +1,90 @@
+#pragma once
+// The state all connections share, behind one mutex: the registry, the
+// admission counters and the channel tagger, plus a table of live WebSocket
+// endpoints. Cross-connection work (deliver a frame, notify, close) is
+// handed to the other connection's Endpoint, which posts it to its own
+// executor; nothing is called while the mutex is held.
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "relay/core/admission.hpp"
+#include "relay/core/channel_tag.hpp"
+#include "relay/core/registry.hpp"
+#include "relay/net/config.hpp"
+#include "relay/net/log.hpp"
+
+namespace qrlogin::relay {
+
+// A WebSocket client as other threads see it. Every method is thread-safe
+// and returns at once (the work is posted to the connection's executor).
+class Endpoint {
+ public:
+  virtual ~Endpoint() = default;
+  virtual void deliver(Delivery delivery) = 0;
+  virtual void notify(std::string control_message) = 0;
+  // Sends `error` with `code` and closes with the code's close code.
+  virtual void end(Code code) = 0;
+  // The peer closed with 1000: `peer left`, then close 1000.
+  virtual void end_by_peer() = 0;
+};
+
+struct HubStats {
+  std::uint32_t connections = 0;
+  std::size_t channels = 0;
+  std::size_t buffered_bytes = 0;
+};
+
+class Hub {
+ public:
+  Hub(const Config& config, Logger& logger);
+
+  ConnId next_connection_id() noexcept;
+
+  // TCP level (see Admission). Each success needs one release.
+  [[nodiscard]] std::optional<Code> acquire_connection();
+  void release_connection();
+  [[nodiscard]] std::optional<Code> acquire_address(const AddressKey& key);
+  void release_address(const AddressKey& key);
+
+  // WebSocket level. attach() before join(), detach() when the session dies.
+  void attach(ConnId id, std::weak_ptr<Endpoint> endpoint);
+  void detach(ConnId id);
+  // Notifies the peer and intruders itself; the caller sends `joined` (or
+  // the error) and the backlog to its own client.
+  JoinResult join(const Cid& cid, Role role, ConnId id, const AddressKey& address, std::string_view tag);
+  // Hands the frame to the peer and closes a slow peer; returns the error
+  // for the caller's own client, if any.
+  std::optional<Code> forward(const Cid& cid, Role from, ConnId id, Frame frame);
+  void delivered(const Cid& cid, Role from, std::uint64_t index);
+  void leave(const Cid& cid, Role role, ConnId id, LeaveKind kind);
+
+  std::string channel_tag(const Cid& cid);
+  // Periodic: ends expired channels (their clients get `expired`), prunes.
+  void sweep();
+  // Shutdown: every WebSocket client gets going_away.
+  void end_all();
+  HubStats stats();
+
+  [[nodiscard]] const Config& config() const noexcept { return config_; }
+  [[nodiscard]] const Limits& limits() const noexcept { return config_.limits; }
+  [[nodiscard]] Logger& logger() noexcept { return logger_; }
+
+ private:
+  std::shared_ptr<Endpoint> find_locked(ConnId id) const;
+
+  const Config& config_;
+  Logger& logger_;
+  std::mutex mutex_;
+  Registry registry_;
+  Admission admission_;
+  ChannelTagger tagger_;
+  std::unordered_map<ConnId, std::weak_ptr<Endpoint>> endpoints_;
+  std::uint64_t next_id_ = 1;
+};
+
+}  // namespace qrlogin::relay

@@ -1,0 +1,37 @@
+#pragma once
+// The accept loop. It always re-arms, also after an error such as EMFILE
+// (after a short pause, so a full file table does not spin the CPU), and
+// refuses connections past the total or per-address caps right at accept.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+
+#include "crypto/error.hpp"
+#include "relay/net/http_session.hpp"
+
+namespace qrlogin::relay {
+
+class Listener final : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(boost::asio::io_context& ioc, Hub& hub, const HttpPolicy& policy);
+  // Errors: internal with the OS's reason (address in use, permission).
+  Status open(const boost::asio::ip::tcp::endpoint& endpoint);
+  [[nodiscard]] std::uint16_t port() const;
+  void start();
+  void stop();
+
+ private:
+  void do_accept();
+  void on_accept(boost::beast::error_code ec, boost::asio::ip::tcp::socket socket);
+
+  boost::asio::io_context& ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer retry_;
+  Hub& hub_;
+  const HttpPolicy& policy_;
+  TimePoint last_error_log_{};
+  bool stopped_ = false;
+};
+
+}  // namespace qrlogin::relay

@@ -1,0 +1,111 @@
+#include "relay/net/server.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <thread>
+#include <vector>
+
+#include "relay/net/hub.hpp"
+#include "relay/net/listener.hpp"
+
+namespace qrlogin::relay {
+
+namespace net = boost::asio;
+
+namespace {
+Millis sweep_interval(const Limits& limits) {
+  auto shortest = std::min(limits.channel_lifetime, limits.grace);
+  return std::clamp(shortest / 8, Millis{50}, Millis{1000});
+}
+constexpr Millis kDrainPoll{50};
+}  // namespace
+
+struct Server::Impl {
+  explicit Impl(Config c)
+      : config(std::move(c)),
+        logger(config.log_level),
+        hub(config, logger),
+        ioc(static_cast<int>(config.threads)),
+        signals(ioc, SIGINT, SIGTERM),
+        sweeper(ioc),
+        drain(ioc) {}
+
+  void sweep() {
+    sweeper.expires_after(sweep_interval(config.limits));
+    sweeper.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      hub.sweep();
+      sweep();
+    });
+  }
+
+  void shut_down(int signal_number) {
+    logger.write(LogLevel::info, "shutdown", {{"signal", std::int64_t{signal_number}}});
+    listener->stop();
+    sweeper.cancel();
+    hub.end_all();
+    drain_deadline = Clock::now() + config.limits.close_timeout;
+    wait_for_drain();
+  }
+
+  void wait_for_drain() {
+    if (hub.stats().connections == 0 || Clock::now() >= drain_deadline) {
+      ioc.stop();
+      return;
+    }
+    drain.expires_after(kDrainPoll);
+    drain.async_wait([this](boost::system::error_code) { wait_for_drain(); });
+  }
+
+  // Destroyed in reverse: the io_context (and every session in it) goes
+  // before the hub and the logger they use.
+  Config config;
+  Logger logger;
+  Hub hub;
+  HttpPolicy policy;
+  net::io_context ioc;
+  net::signal_set signals;
+  net::steady_timer sweeper;
+  net::steady_timer drain;
+  std::shared_ptr<Listener> listener;
+  TimePoint drain_deadline{};
+};
+
+Server::Server(Config config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+Server::~Server() = default;
+
+Status Server::listen() {
+  auto& im = *impl_;
+  boost::system::error_code ec;
+  auto address = net::ip::make_address(im.config.listen_host, ec);
+  if (ec) return make_error(Errc::invalid_argument, "bad listen address");
+  im.listener = std::make_shared<Listener>(im.ioc, im.hub, im.policy);
+  if (auto status = im.listener->open({address, im.config.listen_port}); !status.ok()) return status;
+  auto port = im.listener->port();
+  im.policy.allowed_origins = allowed_origins_for(im.config, port);
+  im.policy.public_url = public_url_for(im.config, port);
+  return {};
+}
+
+int Server::run() {
+  auto& im = *impl_;
+  auto port = im.listener->port();
+  im.logger.write_always("listening", {{"port", std::uint64_t{port}},
+                                       {"url", std::string_view(im.policy.public_url)},
+                                       {"threads", std::uint64_t{im.config.threads}},
+                                       {"profile", std::string_view(im.config.profile)}});
+  im.signals.async_wait([&im](boost::system::error_code ec, int signal_number) {
+    if (!ec) im.shut_down(signal_number);
+  });
+  im.listener->start();
+  im.sweep();
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < im.config.threads; ++i) threads.emplace_back([&im] { im.ioc.run(); });
+  im.ioc.run();
+  for (auto& t : threads) t.join();
+  im.logger.write(LogLevel::info, "stopped", {});
+  return 0;
+}
+
+}  // namespace qrlogin::relay

@@ -1,0 +1,342 @@
+#include "relay/net/ws_session.hpp"
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "relay/core/control.hpp"
+
+namespace qrlogin::relay {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+
+namespace {
+// The first read of a message is small, so an idle connection holds a
+// small buffer; later reads of a large message grow.
+constexpr std::size_t kFirstReadBytes = 256;
+constexpr std::size_t kMinReadBytes = 4096;
+}  // namespace
+
+WsSession::WsSession(net::ip::tcp::socket socket, Hub& hub, ConnectionLease lease, WsClientInfo info)
+    : ws_(std::move(socket)),
+      timer_(ws_.get_executor()),
+      hub_(hub),
+      lease_(std::move(lease)),
+      info_(std::move(info)),
+      opened_(Clock::now()),
+      last_seen_(opened_),
+      control_window_(opened_) {}
+
+WsSession::~WsSession() {
+  leave_channel(LeaveKind::abnormal);
+  hub_.detach(info_.id);
+  auto& log = hub_.logger();
+  if (log.enabled(LogLevel::info)) {
+    auto ms = std::chrono::duration_cast<Millis>(Clock::now() - opened_).count();
+    log.write(LogLevel::info, "ws_close",
+              {{"conn", info_.id},
+               {"channel", std::string_view(tag_)},
+               {"role", role_name(info_.request.role)},
+               {"outcome", outcome_ ? code_name(*outcome_) : std::string_view("closed")},
+               {"close_code", std::uint64_t{close_started_ ? close_code_ : peer_close_code_}},
+               {"frames_in", frames_in_},
+               {"bytes_in", bytes_in_},
+               {"duration_ms", static_cast<std::int64_t>(ms)}});
+  }
+}
+
+void WsSession::start(Request request) {
+  const auto& limits = hub_.limits();
+  beast::error_code ignored;
+  ws_.next_layer().set_option(net::ip::tcp::no_delay(true), ignored);
+  ws_.read_message_max(limits.max_frame_bytes);
+  websocket::permessage_deflate no_compression;  // compression before encryption leaks; and costs memory
+  no_compression.server_enable = false;
+  no_compression.client_enable = false;
+  ws_.set_option(no_compression);
+  ws_.auto_fragment(false);
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = limits.handshake_timeout;
+  timeouts.idle_timeout = websocket::stream_base::none();  // our own pings, see on_timer
+  timeouts.keep_alive_pings = false;
+  ws_.set_option(timeouts);
+  bool answer = info_.answer_subprotocol;
+  ws_.set_option(websocket::stream_base::decorator([answer](websocket::response_type& res) {
+    res.set(beast::http::field::server, "qrlogin-relay");
+    if (answer) res.set(beast::http::field::sec_websocket_protocol, "qrlogin.v1");
+  }));
+  ws_.control_callback([this](websocket::frame_type kind, std::string_view) { on_control(kind); });
+  tag_ = hub_.channel_tag(info_.request.cid);
+  ws_.async_accept(request, beast::bind_front_handler(&WsSession::on_accept, shared_from_this()));
+}
+
+void WsSession::on_accept(beast::error_code ec) {
+  if (ec) {
+    outcome_ = Code::bad_request;
+    hub_.logger().write(LogLevel::debug, "ws_handshake_failed", {{"conn", info_.id}, {"reason", ec.message()}});
+    return;
+  }
+  // Now the whole connection is ours: the close handshake gets close_timeout.
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = hub_.limits().close_timeout;
+  timeouts.idle_timeout = websocket::stream_base::none();
+  timeouts.keep_alive_pings = false;
+  ws_.set_option(timeouts);
+
+  hub_.attach(info_.id, weak_from_this());
+  auto result = hub_.join(info_.request.cid, info_.request.role, info_.id, info_.address, tag_);
+  last_seen_ = Clock::now();
+  if (result.error) {
+    hub_.logger().write(LogLevel::info, "ws_refused",
+                        {{"conn", info_.id},
+                         {"channel", std::string_view(tag_)},
+                         {"role", role_name(info_.request.role)},
+                         {"code", code_name(*result.error)}});
+    left_ = true;  // never held a slot
+    begin_close(*result.error);
+    do_read();
+    return;
+  }
+  joined_ = true;
+  hub_.logger().write(LogLevel::info, "ws_open",
+                      {{"conn", info_.id},
+                       {"channel", std::string_view(tag_)},
+                       {"role", role_name(info_.request.role)},
+                       {"peer", result.peer_present}});
+  JoinedInfo joined{info_.request.role, result.expires_in, result.peer_present};
+  enqueue_control(make_joined_message(joined));
+  for (auto& d : result.backlog) enqueue({std::move(d.frame), false, true, d.from, d.index});
+  do_read();
+  arm_timer(last_seen_ + hub_.limits().ping_interval);
+}
+
+void WsSession::do_read() {
+  if (done_) return;
+  if (!incoming_) incoming_ = std::make_shared<std::vector<std::uint8_t>>();
+  read_offset_ = incoming_->size();
+  std::size_t limit = hub_.limits().max_frame_bytes + 1;  // Beast refuses more; +1 keeps the buffer non-empty
+  std::size_t chunk = read_offset_ == 0 ? kFirstReadBytes : std::max(kMinReadBytes, read_offset_);
+  chunk = std::max<std::size_t>(1, std::min(chunk, limit > read_offset_ ? limit - read_offset_ : 1));
+  incoming_->resize(read_offset_ + chunk);
+  ws_.async_read_some(net::buffer(incoming_->data() + read_offset_, chunk),
+                      beast::bind_front_handler(&WsSession::on_read, shared_from_this()));
+}
+
+void WsSession::on_read(beast::error_code ec, std::size_t n) {
+  incoming_->resize(read_offset_ + n);
+  if (ec) {
+    on_read_error(ec);
+    return;
+  }
+  auto now = Clock::now();
+  last_seen_ = now;
+  ping_sent_.reset();
+  if (closing_) {  // only waiting for the peer's close frame now
+    incoming_->clear();
+    do_read();
+    return;
+  }
+  if (ws_.got_text()) {  // text frames are relay -> client only
+    incoming_.reset();
+    begin_close(Code::bad_request);
+    do_read();
+    return;
+  }
+  if (!ws_.is_message_done()) {
+    if (!message_started_) {
+      message_started_ = now;
+      arm_timer(now + hub_.limits().fragment_timeout);
+    }
+    do_read();
+    return;
+  }
+  message_started_.reset();
+  auto message = std::move(incoming_);
+  if (message->capacity() - message->size() > kMinReadBytes) message->shrink_to_fit();
+  ++frames_in_;
+  bytes_in_ += message->size();
+  if (auto error = hub_.forward(info_.request.cid, info_.request.role, info_.id, Frame(std::move(message))))
+    begin_close(*error);
+  do_read();
+}
+
+void WsSession::on_read_error(beast::error_code ec) {
+  if (ec == websocket::error::closed) {
+    peer_close_code_ = ws_.reason().code;
+    leave_channel(peer_close_code_ == close_code::normal && !closing_ ? LeaveKind::normal : LeaveKind::abnormal);
+  } else {
+    if (ec == websocket::error::message_too_big && !outcome_) {
+      outcome_ = Code::too_large;  // Beast has sent close 1009
+      close_code_ = close_code::message_too_big;
+      close_started_ = true;
+    }
+    leave_channel(LeaveKind::abnormal);
+  }
+  cut();
+}
+
+void WsSession::on_control(websocket::frame_type kind) {
+  auto now = Clock::now();
+  last_seen_ = now;
+  if (kind == websocket::frame_type::pong) ping_sent_.reset();
+  if (now - control_window_ >= std::chrono::seconds{1}) {
+    control_window_ = now;
+    control_count_ = 0;
+  }
+  if (++control_count_ == hub_.limits().max_control_frames_per_second + 1 && !closing_) {
+    // Not from inside Beast's read operation: post.
+    net::post(ws_.get_executor(), [self = shared_from_this()] { self->begin_close(Code::bad_request); });
+  }
+}
+
+void WsSession::enqueue(Outgoing item) {
+  if (done_) return;
+  queue_.push_back(std::move(item));
+  if (!writing_) do_write();
+}
+
+void WsSession::enqueue_control(std::string text) {
+  if (queued_controls_ >= hub_.limits().max_queued_control_messages) {
+    begin_close(Code::slow_consumer);
+    return;
+  }
+  ++queued_controls_;
+  enqueue({std::make_shared<const std::vector<std::uint8_t>>(text.begin(), text.end()), true, false,
+           Role::receiver, 0});
+}
+
+void WsSession::do_write() {
+  if (done_ || writing_) return;
+  if (queue_.empty()) {
+    if (closing_ && !close_started_) do_close();
+    return;
+  }
+  writing_ = true;
+  const auto& front = queue_.front();
+  ws_.binary(!front.text);
+  ws_.async_write(net::buffer(*front.bytes), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    self->on_write(ec);
+  });
+}
+
+void WsSession::on_write(beast::error_code ec) {
+  writing_ = false;
+  if (ec) {
+    leave_channel(LeaveKind::abnormal);
+    cut();
+    return;
+  }
+  auto item = std::move(queue_.front());
+  queue_.erase(queue_.begin());
+  if (item.text) --queued_controls_;
+  if (item.is_frame) hub_.delivered(info_.request.cid, item.from, item.index);
+  do_write();
+}
+
+void WsSession::begin_close(Code code) {
+  if (closing_ || done_) return;
+  closing_ = true;
+  if (code != Code::peer_closed) outcome_ = code;
+  close_code_ = code_close(code);
+  close_deadline_ = Clock::now() + hub_.limits().close_timeout;
+  arm_timer(close_deadline_);
+  // Our slot is given up now, so the peer hears `peer left` at once.
+  leave_channel(LeaveKind::abnormal);
+  // Undelivered frames stay in the channel's log; a slow reader's queue is
+  // dropped so its error is not stuck behind what it would not read.
+  auto keep = writing_ ? std::size_t{1} : std::size_t{0};
+  if (code == Code::slow_consumer || code == Code::going_away || code == Code::expired) {
+    queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(std::min(keep, queue_.size())), queue_.end());
+    queued_controls_ = static_cast<std::size_t>(std::count_if(queue_.begin(), queue_.end(), [](const auto& o) { return o.text; }));
+  }
+  auto text = code == Code::peer_closed ? make_peer_message(PeerEvent::left) : make_error_message(code);
+  ++queued_controls_;
+  enqueue({std::make_shared<const std::vector<std::uint8_t>>(text.begin(), text.end()), true, false,
+           Role::receiver, 0});
+}
+
+void WsSession::do_close() {
+  close_started_ = true;
+  ws_.async_close(websocket::close_reason(close_code_), [self = shared_from_this()](beast::error_code) {
+    // The pending read sees the end of the stream and finishes the session.
+    self->timer_.cancel();
+  });
+}
+
+void WsSession::arm_timer(TimePoint at) {
+  if (done_ || at >= timer_at_) return;
+  timer_at_ = at;
+  timer_.expires_at(at);
+  timer_.async_wait(beast::bind_front_handler(&WsSession::on_timer, shared_from_this()));
+}
+
+void WsSession::on_timer(beast::error_code ec) {
+  if (ec == net::error::operation_aborted || done_) return;
+  timer_at_ = TimePoint::max();
+  const auto& limits = hub_.limits();
+  auto now = Clock::now();
+  if (closing_) {
+    if (now >= close_deadline_) cut();
+    else arm_timer(close_deadline_);
+    return;
+  }
+  if (message_started_ && now >= *message_started_ + limits.fragment_timeout) {
+    begin_close(Code::bad_request);
+    return;
+  }
+  if (ping_sent_ && now >= *ping_sent_ + limits.pong_timeout) {
+    hub_.logger().write(LogLevel::debug, "pong_timeout", {{"conn", info_.id}});
+    leave_channel(LeaveKind::abnormal);
+    cut();
+    return;
+  }
+  if (!ping_sent_ && now >= last_seen_ + limits.ping_interval) {
+    ping_sent_ = now;
+    ws_.async_ping({}, [self = shared_from_this()](beast::error_code) {});
+  }
+  auto next = ping_sent_ ? *ping_sent_ + limits.pong_timeout : last_seen_ + limits.ping_interval;
+  if (message_started_) next = std::min(next, *message_started_ + limits.fragment_timeout);
+  arm_timer(next);
+}
+
+void WsSession::leave_channel(LeaveKind kind) {
+  if (left_ || !joined_) return;
+  left_ = true;
+  hub_.leave(info_.request.cid, info_.request.role, info_.id, kind);
+}
+
+void WsSession::cut() {
+  if (done_) return;
+  done_ = true;
+  beast::error_code ignored;
+  ws_.next_layer().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+  ws_.next_layer().close(ignored);
+  timer_.cancel();
+}
+
+void WsSession::deliver(Delivery delivery) {
+  net::post(ws_.get_executor(), [self = shared_from_this(), d = std::move(delivery)]() mutable {
+    if (self->closing_) return;  // the frame stays in the channel's log
+    self->enqueue({std::move(d.frame), false, true, d.from, d.index});
+  });
+}
+
+void WsSession::notify(std::string control_message) {
+  net::post(ws_.get_executor(), [self = shared_from_this(), text = std::move(control_message)]() mutable {
+    if (self->closing_ || self->done_) return;
+    self->enqueue_control(std::move(text));
+  });
+}
+
+void WsSession::end(Code code) {
+  net::post(ws_.get_executor(), [self = shared_from_this(), code] { self->begin_close(code); });
+}
+
+void WsSession::end_by_peer() {
+  net::post(ws_.get_executor(), [self = shared_from_this()] { self->begin_close(Code::peer_closed); });
+}
+
+}  // namespace qrlogin::relay

@@ -1,0 +1,109 @@
+#pragma once
+// One WebSocket client of the relay after its upgrade request was checked:
+// accepts the upgrade, joins its channel, forwards each binary message to
+// the hub and writes what the hub delivers. One read and one write in
+// flight; the write queue holds frames counted in the channel's budget and
+// a bounded number of control messages; one timer for pings, pong and
+// fragment deadlines and the closing deadline.
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "relay/core/address.hpp"
+#include "relay/core/target.hpp"
+#include "relay/net/hub.hpp"
+#include "relay/net/lease.hpp"
+
+namespace qrlogin::relay {
+
+struct WsClientInfo {
+  ConnId id = 0;
+  AddressKey address;          // for the per-address channel rate
+  ChannelRequest request;
+  bool answer_subprotocol = false;  // the client offered qrlogin.v1
+};
+
+class WsSession final : public Endpoint, public std::enable_shared_from_this<WsSession> {
+ public:
+  using Request = boost::beast::http::request<boost::beast::http::empty_body>;
+
+  WsSession(boost::asio::ip::tcp::socket socket, Hub& hub, ConnectionLease lease, WsClientInfo info);
+  ~WsSession() override;
+  WsSession(const WsSession&) = delete;
+  WsSession& operator=(const WsSession&) = delete;
+
+  void start(Request request);
+
+  void deliver(Delivery delivery) override;
+  void notify(std::string control_message) override;
+  void end(Code code) override;
+  void end_by_peer() override;
+
+ private:
+  struct Outgoing {
+    Frame bytes;
+    bool text = false;
+    bool is_frame = false;  // a relayed frame: report delivery to the hub
+    Role from = Role::receiver;
+    std::uint64_t index = 0;
+  };
+
+  void on_accept(boost::beast::error_code ec);
+  void do_read();
+  void on_read(boost::beast::error_code ec, std::size_t n);
+  void on_read_error(boost::beast::error_code ec);
+  void on_control(boost::beast::websocket::frame_type kind);
+  void enqueue(Outgoing item);
+  void enqueue_control(std::string text);
+  void do_write();
+  void on_write(boost::beast::error_code ec);
+  // Sends `error` (when `code` is an error), or `peer left` for peer_closed,
+  // then closes with the code's close code; cut after close_timeout.
+  void begin_close(Code code);
+  void do_close();
+  void arm_timer(TimePoint at);
+  void on_timer(boost::beast::error_code ec);
+  void leave_channel(LeaveKind kind);
+  void cut();
+
+  boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_;
+  boost::asio::steady_timer timer_;
+  Hub& hub_;
+  ConnectionLease lease_;
+  WsClientInfo info_;
+  std::string tag_;
+
+  std::shared_ptr<std::vector<std::uint8_t>> incoming_;
+  std::size_t read_offset_ = 0;
+  std::vector<Outgoing> queue_;
+  std::size_t queued_controls_ = 0;
+
+  bool joined_ = false;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool close_started_ = false;
+  bool left_ = false;
+  bool done_ = false;
+  std::optional<Code> outcome_;
+  std::uint16_t close_code_ = 1000;
+  std::uint16_t peer_close_code_ = 0;
+
+  TimePoint opened_;
+  TimePoint last_seen_;
+  TimePoint timer_at_ = TimePoint::max();
+  TimePoint close_deadline_;
+  std::optional<TimePoint> ping_sent_;
+  std::optional<TimePoint> message_started_;
+  TimePoint control_window_;
+  std::uint32_t control_count_ = 0;
+  std::uint64_t frames_in_ = 0;
+  std::uint64_t bytes_in_ = 0;
+};
+
+}  // namespace qrlogin::relay

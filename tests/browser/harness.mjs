@@ -1,0 +1,270 @@
+// What every browser test shares: a real qrlogin-relay on a free loopback
+// port, Debian's Chromium driven by playwright-core (headless, nothing
+// downloaded), pages that fail the test on any CSP violation, console error
+// or uncaught exception, and small helpers to read the pages' state.
+//
+// Environment (set by tests/browser/CMakeLists.txt):
+//   QRLOGIN_RELAY_BIN  the qrlogin-relay binary (required)
+//   QRLOGIN_CLI_BIN    the qrlogin binary (CLI interop tests; optional)
+//   QRLOGIN_CHROMIUM   the browser (default /usr/bin/chromium)
+//   QRLOGIN_SCREENSHOT_DIR  where the screenshot test writes its PNGs
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+let chromium;
+try {
+  ({ chromium } = require('playwright-core'));
+} catch {
+  throw new Error('playwright-core is not installed: run scripts/install-deps (npm ci)');
+}
+
+export const RELAY_BIN = process.env.QRLOGIN_RELAY_BIN ?? '';
+export const CLI_BIN = process.env.QRLOGIN_CLI_BIN ?? '';
+export const CHROMIUM = process.env.QRLOGIN_CHROMIUM || '/usr/bin/chromium';
+export const PHONE = { width: 390, height: 844 };
+export const DESKTOP = { width: 1280, height: 900 };
+const STEP_MS = 20_000; // the longest any single wait in a test may take
+
+export function requireRelay() {
+  assert.ok(RELAY_BIN && existsSync(RELAY_BIN), 'QRLOGIN_RELAY_BIN must name the built qrlogin-relay');
+}
+
+// Starts qrlogin-relay on 127.0.0.1:0 and resolves once it printed its port.
+// Short lifetimes so expiry tests take seconds. stop() ends it (SIGTERM, then SIGKILL).
+export async function startRelay({ lifetime = '60s', grace = '5s', args = [] } = {}) {
+  requireRelay();
+  const child = spawn(RELAY_BIN, [
+    '--listen', '127.0.0.1:0', '--channel-lifetime', lifetime, '--grace', grace, '--log-level', 'warn', ...args,
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = [];
+  child.stderr.on('data', (d) => log.push(String(d)));
+  const lines = createInterface({ input: child.stdout });
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the relay did not start:\n${log.join('')}`)), STEP_MS);
+    lines.on('line', (line) => {
+      log.push(line);
+      try {
+        const event = JSON.parse(line);
+        if (event.event === 'listening') {
+          clearTimeout(timer);
+          resolve(event.port);
+        }
+      } catch {
+        // not JSON: a log line
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the relay exited (${code}):\n${log.join('')}`));
+    });
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    port,
+    origin,
+    log,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export async function launchBrowser(extraArgs = []) {
+  assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: install Debian's chromium (scripts/install-deps)`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 60_000,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+      '--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider',
+      '--no-default-browser-check', '--metrics-recording-only', '--password-store=basic',
+      ...extraArgs,
+    ],
+  });
+}
+
+// A page in its own context (its own localStorage), guarded: any CSP
+// violation, console error or uncaught exception is recorded, and
+// assertClean() fails the test with them.
+// `expectConsole`: regular expressions of console errors that a test
+// provokes on purpose (only the unsupported-browser test uses it).
+export async function openPage(browser, { viewport = DESKTOP, reducedMotion = 'no-preference', name = 'page', expectConsole = [] } = {}) {
+  const context = await browser.newContext({ viewport, reducedMotion, serviceWorkers: 'block' });
+  context.setDefaultTimeout(STEP_MS);
+  const page = await context.newPage();
+  const problems = [];
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`securitypolicyviolation: ${e.violatedDirective} blocked ${e.blockedURI || '(inline)'}`);
+    });
+  });
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return;
+    if (expectConsole.some((re) => re.test(message.text()))) return;
+    problems.push(`${name} console error: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`${name} uncaught: ${error.message}`));
+  page.on('crash', () => problems.push(`${name} crashed`));
+  page.problems = problems;
+  page.assertClean = () => assert.deepEqual(problems, [], `${name} must have no CSP violation or console error`);
+  return page;
+}
+
+// Opens a page of the relay and waits for its script to have run.
+export async function gotoPage(page, url) {
+  const response = await page.goto(url, { waitUntil: 'load' });
+  // null: only the fragment changed (the page handles that itself).
+  if (response) assert.equal(response.status(), 200, `GET ${url}`);
+  await page.waitForFunction(() => document.title !== 'qrlogin');
+  return response;
+}
+
+export const statusText = (page) => page.locator('#status').textContent();
+
+export async function waitForStatus(page, pattern, timeout = STEP_MS) {
+  const re = pattern instanceof RegExp ? pattern : new RegExp(pattern);
+  try {
+    await page.waitForFunction((source) => new RegExp(source.s, source.f).test(document.getElementById('status')?.textContent ?? ''),
+      { s: re.source, f: re.flags }, { timeout });
+  } catch (e) {
+    throw new Error(`status never matched ${re}: it says "${await statusText(page)}"; problems: ${page.problems.join('; ')}`);
+  }
+  return statusText(page);
+}
+
+// The link the desktop shows (also in its "use the link" field).
+export async function waitForLink(page, { not } = {}) {
+  await page.waitForFunction((old) => {
+    const v = document.getElementById('link-field')?.value ?? '';
+    return v.includes('#v1.') && v !== old && document.querySelector('#qr-box svg');
+  }, not ?? '', { timeout: STEP_MS });
+  return page.locator('#link-field').inputValue();
+}
+
+// The six digits a page shows, as "123456".
+export async function waitForCode(page) {
+  await page.locator('#code-panel').waitFor({ state: 'visible' });
+  const digits = await page.locator('#code .code-digits').textContent();
+  return digits.replace(/\D/g, '');
+}
+
+// Creates the phone's demo account through its form.
+export async function createAccount(page, name) {
+  await page.getByLabel('Your name').fill(name);
+  await page.getByRole('button', { name: 'Create demo account' }).click();
+  await page.locator('#account-text').filter({ hasText: name }).waitFor();
+}
+
+// The accessibility basics every test checks: one aria-live status region,
+// a lang, and an accessible name on every visible control.
+export async function assertAccessible(page) {
+  const facts = await page.evaluate(() => {
+    const status = document.getElementById('status');
+    const unnamed = [];
+    for (const el of document.querySelectorAll('button, input, select, textarea, summary, video, [role="img"]')) {
+      if (el.closest('[hidden]') || el.hidden) continue;
+      const id = el.id ? `#${el.id}` : el.tagName.toLowerCase();
+      if (el.tagName === 'VIDEO') continue; // decorative camera view; the status says what it does
+      let name = el.getAttribute('aria-label') || '';
+      if (!name && el.labels?.length) name = [...el.labels].map((l) => l.textContent).join(' ');
+      if (!name && el.tagName !== 'INPUT') name = el.textContent;
+      if (!name.trim()) unnamed.push(id);
+    }
+    return {
+      lang: document.documentElement.lang,
+      statusRole: status?.getAttribute('role'),
+      statusLive: status?.getAttribute('aria-live'),
+      liveRegions: document.querySelectorAll('[aria-live]').length,
+      unnamed,
+      autofocus: document.querySelectorAll('[autofocus]').length,
+    };
+  });
+  assert.equal(facts.lang, 'en', 'the page sets lang');
+  assert.equal(facts.statusRole, 'status');
+  assert.equal(facts.statusLive, 'polite');
+  assert.equal(facts.liveRegions, 1, 'one aria-live region');
+  assert.deepEqual(facts.unnamed, [], 'every visible control has an accessible name');
+  assert.equal(facts.autofocus, 0, 'nothing is focused automatically');
+}
+
+// What a screen reader gets for the code: digit by digit, and not the grouped digits.
+export async function assertCodeSpokenDigitByDigit(page, digits) {
+  const snapshot = await page.locator('#code').ariaSnapshot();
+  assert.match(snapshot, new RegExp(digits.split('').join(' ')), `the code is read digit by digit: ${snapshot}`);
+  assert.doesNotMatch(snapshot, /\d{3} \d{3}/, 'the grouped digits are hidden from screen readers');
+}
+
+export async function assertConfirmNotFocused(page) {
+  const focused = await page.evaluate(() => document.activeElement?.id ?? '');
+  assert.notEqual(focused, 'confirm', 'Confirm is never focused automatically');
+}
+
+export function tempDir(prefix = 'qrlogin-browser-') {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+// Decodes a PNG's QR code with zbarimg (when installed) and with jsQR (from
+// ImageMagick's raw RGBA); returns { zbar, jsqr } (zbar is null without zbarimg).
+export function decodeQrPng(file) {
+  let zbar = null;
+  const which = spawnSync('sh', ['-c', 'command -v zbarimg'], { encoding: 'utf8' });
+  if (which.status === 0) {
+    const out = spawnSync('zbarimg', ['--quiet', '--raw', file], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(out.status, 0, `zbarimg found no QR code: ${out.stderr}`);
+    zbar = out.stdout.trim();
+  }
+  const jsQR = require('jsqr');
+  const size = spawnSync('convert', [file, '-format', '%w %h', 'info:'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(size.status, 0, `ImageMagick convert: ${size.stderr}`);
+  const [w, h] = size.stdout.trim().split(' ').map(Number);
+  const raw = spawnSync('convert', [file, '-depth', '8', 'rgba:-'], { maxBuffer: 64 << 20, timeout: 20_000 });
+  assert.equal(raw.status, 0, 'ImageMagick convert to raw RGBA');
+  const found = jsQR(new Uint8ClampedArray(raw.stdout), w, h);
+  return { zbar, jsqr: found?.data ?? null };
+}
+
+// A y4m video (4:2:0, gray: U and V at 128) of a PNG, centred on white, for
+// Chromium's fake camera. Y4M is a text header and raw planes; nothing else needed.
+export function pngToY4m(png, out, { width = 640, height = 480, frames = 4, qrSide = 360 } = {}) {
+  const raw = spawnSync('convert', [png, '-resize', `${qrSide}x${qrSide}`, '-background', 'white', '-gravity', 'center',
+    '-extent', `${width}x${height}`, '-colorspace', 'Gray', '-depth', '8', 'gray:-'], { maxBuffer: 64 << 20, timeout: 20_000 });
+  assert.equal(raw.status, 0, `ImageMagick convert: ${raw.stderr}`);
+  assert.equal(raw.stdout.length, width * height);
+  const chroma = Buffer.alloc((width / 2) * (height / 2) * 2, 128);
+  const parts = [Buffer.from(`YUV4MPEG2 W${width} H${height} F10:1 Ip A1:1 C420jpeg\n`)];
+  for (let i = 0; i < frames; i += 1) parts.push(Buffer.from('FRAME\n'), raw.stdout, chroma);
+  writeFileSync(out, Buffer.concat(parts));
+  return out;
+}
+
+// Runs `fn` with resources that are always released: relays stopped,
+// browsers closed, temp dirs removed, even when the test fails.
+export async function withCleanup(fn) {
+  const cleanups = [];
+  const defer = (f) => cleanups.push(f);
+  try {
+    return await fn(defer);
+  } finally {
+    for (const f of cleanups.reverse()) {
+      try {
+        await f();
+      } catch {
+        // keep releasing the rest
+      }
+    }
+  }
+}

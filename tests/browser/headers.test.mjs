@@ -1,0 +1,119 @@
+// The pages are served by the relay under strict security headers: CSP
+// without inline code and with connect-src naming the relay, no framing,
+// no referrer, camera only for this origin, correct types, no caching of HTML.
+// In the browser, the CSP also stops framing and inline script.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { gotoPage, launchBrowser, openPage, startRelay, withCleanup } from './harness.mjs';
+
+const directives = (csp) => Object.fromEntries(csp.split(';').map((d) => d.trim()).filter(Boolean)
+  .map((d) => { const [name, ...values] = d.split(/\s+/); return [name, values]; }));
+
+test('pages, scripts and vendored packages carry the right headers', { timeout: 60_000 }, () => withCleanup(async (defer) => {
+  const relay = await startRelay();
+  defer(() => relay.stop());
+  const get = async (p) => {
+    const response = await fetch(`${relay.origin}${p}`);
+    return { status: response.status, headers: response.headers, body: await response.text() };
+  };
+
+  for (const p of ['/', '/pair']) {
+    const { status, headers, body } = await get(p);
+    assert.equal(status, 200, p);
+    assert.equal(headers.get('content-type'), 'text/html; charset=utf-8');
+    assert.equal(headers.get('cache-control'), 'no-store');
+    assert.equal(headers.get('referrer-policy'), 'no-referrer');
+    assert.equal(headers.get('x-content-type-options'), 'nosniff');
+    assert.match(headers.get('permissions-policy'), /(^|, )camera=\(self\)(,|$)/);
+    const csp = directives(headers.get('content-security-policy'));
+    assert.deepEqual(csp['default-src'], ["'none'"]);
+    assert.deepEqual(csp['script-src'], ["'self'"]);
+    assert.deepEqual(csp['style-src'], ["'self'"]);
+    assert.deepEqual(csp['frame-ancestors'], ["'none'"]);
+    assert.deepEqual(csp['base-uri'], ["'none'"]);
+    assert.deepEqual(csp['form-action'], ["'none'"]);
+    assert.deepEqual(csp['object-src'], ["'none'"]);
+    assert.deepEqual(csp['connect-src'], ["'self'", `ws://127.0.0.1:${relay.port}`]);
+    assert.ok(csp['img-src'], 'img-src is set');
+    assert.deepEqual(csp['require-trusted-types-for'], ["'script'"]);
+    for (const values of Object.values(csp)) {
+      assert.ok(!values.some((v) => /unsafe|\*/.test(v)), `no unsafe-* or wildcard: ${values}`);
+    }
+    // No inline code: every <script> has a src, no style attributes or <style>, no on* handlers.
+    assert.doesNotMatch(body, /<script(?![^>]*\bsrc=)[^>]*>/i);
+    assert.doesNotMatch(body, /<style|\sstyle=|\son[a-z]+=/i);
+    assert.match(body, /<html lang="en">/);
+  }
+
+  const types = {
+    '/src/qrlogin.js': 'text/javascript; charset=utf-8',
+    '/src/qr_render.js': 'text/javascript; charset=utf-8',
+    '/pages/desktop.js': 'text/javascript; charset=utf-8',
+    '/pages/strings.js': 'text/javascript; charset=utf-8',
+    '/pages/pages.css': 'text/css; charset=utf-8',
+    '/pages/icon.svg': 'image/svg+xml',
+    '/vendor/qrcode.mjs': 'text/javascript; charset=utf-8',
+    '/vendor/jsQR.js': 'text/javascript; charset=utf-8',
+  };
+  for (const [p, type] of Object.entries(types)) {
+    const { status, headers } = await get(p);
+    assert.equal(status, 200, p);
+    assert.equal(headers.get('content-type'), type, p);
+    assert.equal(headers.get('x-content-type-options'), 'nosniff', p);
+    assert.match(headers.get('cache-control'), /^max-age=\d+$/, p);
+    assert.ok(Number(headers.get('cache-control').split('=')[1]) <= 300, `a short cache for ${p}`);
+  }
+
+  const config = await get('/config.json');
+  assert.equal(config.status, 200);
+  assert.equal(config.headers.get('cache-control'), 'no-store');
+  assert.deepEqual(JSON.parse(config.body), { pair_url: `${relay.origin}/pair` });
+  assert.equal((await get('/nope.js')).status, 404);
+}));
+
+test('with --public-url, links and connect-src follow the public URL', { timeout: 60_000 }, () => withCleanup(async (defer) => {
+  const relay = await startRelay({ args: ['--public-url', 'https://qr.example.org:8443'] });
+  defer(() => relay.stop());
+  const response = await fetch(`${relay.origin}/`);
+  const csp = directives(response.headers.get('content-security-policy'));
+  assert.deepEqual(csp['connect-src'], ["'self'", 'wss://qr.example.org:8443']);
+  const config = await (await fetch(`${relay.origin}/config.json`)).json();
+  assert.equal(config.pair_url, 'https://qr.example.org:8443/pair');
+}));
+
+test('in the browser the CSP blocks framing and inline script', { timeout: 60_000 }, () => withCleanup(async (defer) => {
+  const relay = await startRelay();
+  defer(() => relay.stop());
+  const browser = await launchBrowser();
+  defer(() => browser.close());
+  const page = await openPage(browser, { name: 'desktop' });
+  await gotoPage(page, `${relay.origin}/`);
+  const blocked = await page.evaluate(() => new Promise((resolve) => {
+    const seen = [];
+    document.addEventListener('securitypolicyviolation', (e) => seen.push(e.effectiveDirective));
+    const s = document.createElement('script');
+    try {
+      s.textContent = 'window.__inline = 1';
+    } catch (e) {
+      seen.push(`trusted-types: ${e.name}`);
+    }
+    document.head.append(s);
+    setTimeout(() => resolve({ seen, ran: window.__inline === 1 }), 300);
+  }));
+  assert.equal(blocked.ran, false, 'inline script does not run');
+  assert.ok(blocked.seen.length > 0, 'the CSP reported the attempt');
+  // Framed by another origin (http://localhost:PORT, same relay, no CSP on
+  // /healthz): refused by frame-ancestors.
+  const framer = await openPage(browser, { name: 'framer' });
+  await framer.goto(`http://localhost:${relay.port}/healthz`);
+  await framer.evaluate((src) => {
+    const frame = document.createElement('iframe');
+    frame.src = src;
+    document.body.append(frame);
+  }, `${relay.origin}/`);
+  await framer.waitForTimeout(1000);
+  const frame = framer.frames().find((f) => f.url().startsWith(relay.origin));
+  const framedTitle = frame ? await frame.evaluate(() => document.title).catch(() => '') : '';
+  assert.notEqual(framedTitle, 'qrlogin \u2014 log in with your phone', 'the page does not render in a frame');
+  assert.ok(framer.problems.some((p) => /frame-ancestors/.test(p)), `refused by frame-ancestors: ${framer.problems}`);
+}));

@@ -1,0 +1,114 @@
+#pragma once
+// Shared helpers for the relay integration tests.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <cstdint>
+#include <string>
+
+#include "crypto/bytes.hpp"
+#include "crypto/random.hpp"
+#include "relay/client/client.hpp"
+#include "tests/support/relay_process.hpp"
+
+namespace qrlogin::testing {
+
+using relay_client::Client;
+using relay_client::ConnectResult;
+using relay_client::Event;
+using relay_client::Options;
+using namespace std::chrono_literals;
+
+inline Bytes random_bytes(std::size_t n) {
+  Bytes out(n);
+  system_rng().fill(out);
+  return out;
+}
+
+inline std::string random_cid() { return base64url_encode(random_bytes(16)); }
+
+// A frame of a contract size whose first byte is the message type.
+inline Bytes frame_of(std::uint8_t type, std::size_t size) {
+  auto out = random_bytes(size);
+  out[0] = type;
+  return out;
+}
+
+inline Options options_for(const RelayProcess& relay, const std::string& cid, const std::string& role) {
+  Options o;
+  o.port = relay.port();
+  o.cid = cid;
+  o.role = role;
+  return o;
+}
+
+inline ConnectResult connect(const RelayProcess& relay, const std::string& cid, const std::string& role) {
+  return Client::connect(options_for(relay, cid, role));
+}
+
+// Connects and expects `joined`; returns the client.
+inline std::unique_ptr<Client> join(const RelayProcess& relay, const std::string& cid, const std::string& role,
+                                    bool expect_peer = false) {
+  auto c = connect(relay, cid, role);
+  INFO(c.error);
+  REQUIRE(c);
+  auto joined = c.client->next(5s);
+  REQUIRE(joined.ok());
+  INFO(joined->text);
+  REQUIRE(joined->kind == Event::Kind::control);
+  REQUIRE(joined->control.type == "joined");
+  REQUIRE(joined->control.peer == expect_peer);
+  return std::move(c.client);
+}
+
+// The refusal after an upgrade: one `error` with `code`, then the close.
+inline void expect_error_then_close(Client& client, const std::string& code, std::uint16_t close_code,
+                                    std::chrono::milliseconds timeout = 5s) {
+  auto error = client.next_control("error", timeout);
+  REQUIRE(error.ok());
+  INFO(error->text << " close=" << error->close_code << " " << error->close_reason);
+  REQUIRE(error->kind == Event::Kind::control);
+  CHECK(error->control.code == code);
+  CHECK(!error->control.message.empty());
+  auto closed = client.wait_closed(timeout);
+  REQUIRE(closed.ok());
+  CHECK(closed->close_code == close_code);
+}
+
+inline void expect_binary(Client& client, const Bytes& expected, std::chrono::milliseconds timeout = 5s) {
+  auto event = client.next(timeout);
+  REQUIRE(event.ok());
+  INFO(event->text);
+  REQUIRE(event->kind == Event::Kind::binary);
+  CHECK(event->bytes == expected);
+}
+
+inline nlohmann::json healthz(const RelayProcess& relay) {
+  relay_client::HttpRequest req;
+  req.port = relay.port();
+  req.target = "/healthz";
+  auto res = relay_client::http_request(req);
+  REQUIRE(res.ok());
+  REQUIRE(res->status == 200);
+  return nlohmann::json::parse(res->body);
+}
+
+// Polls /healthz until `pred` holds or the timeout passes.
+template <class Pred>
+bool eventually(const RelayProcess& relay, Pred pred, std::chrono::milliseconds timeout = 5s) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto h = healthz(relay);
+    if (pred(h)) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+inline bool channels_empty(const RelayProcess& relay) {
+  return eventually(relay, [](const nlohmann::json& h) { return h["channels"] == 0 && h["buffered_bytes"] == 0 && h["connections"] == 1; });
+}
+
+}  // namespace qrlogin::testing

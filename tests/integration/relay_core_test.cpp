@@ -1,0 +1,274 @@
+// relay/core without sockets or clocks: request parsing, addresses, rates,
+// the registry's rules, control messages, channel tags, configuration.
+#include <catch2/catch.hpp>
+
+#include "crypto/bytes.hpp"
+#include "crypto/random.hpp"
+#include "relay/core/address.hpp"
+#include "relay/core/channel_tag.hpp"
+#include "relay/core/control.hpp"
+#include "relay/core/registry.hpp"
+#include "relay/core/target.hpp"
+#include "relay/core/token_bucket.hpp"
+#include "relay/net/config.hpp"
+
+namespace qrlogin::relay {
+namespace {
+
+using namespace std::chrono_literals;
+
+Cid cid_of(std::uint8_t fill) {
+  Cid c{};
+  c.fill(fill);
+  return c;
+}
+
+AddressKey key_of(const char* ip) { return limit_key(parse_ip(ip).value()); }
+
+Frame frame(std::size_t n) { return std::make_shared<const std::vector<std::uint8_t>>(n, std::uint8_t{7}); }
+
+TEST_CASE("core: channel targets parse strictly", "[unit]") {
+  auto cid = base64url_encode(Bytes(16, 0xab));
+  auto ok = parse_channel_target("/v1/channels/" + cid + "?role=sender&received=3");
+  REQUIRE(ok.ok());
+  CHECK(ok->role == Role::sender);
+  CHECK(ok->received == 3u);
+  CHECK(parse_channel_target("/v1/channels/" + cid + "?role=receiver").ok());
+  for (const std::string& bad : std::vector<std::string>{"/v1/channels/" + cid, "/v1/channels/" + cid + "?role=", "/v1/channels/" + cid + "?role=x",
+                                "/v1/channels/" + cid + "?role=sender&received=01",
+                                "/v1/channels/" + cid + "?role=sender&received=",
+                                "/v1/channels/" + cid + "?role=sender&x=1", "/v1/channels/" + cid + "?role",
+                                "/v1/channels/" + cid + "?received=1", "/v1/channels/AAAAAAAAAAAAAAAAAAAAAB?role=sender",
+                                "/v1/channels/" + cid + "=?role=sender", std::string("/v1/channels/?role=sender"),
+                                "/v2/channels/" + cid + "?role=sender"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_channel_target(bad).ok());
+  }
+  CHECK(is_channel_target("/v1/channels/zzz"));
+  CHECK_FALSE(is_channel_target("/v1/channelsx"));
+}
+
+TEST_CASE("core: addresses are keyed per /32 and /64 and logged per /24 and /48", "[unit]") {
+  CHECK(key_of("2001:db8:1:2:aaaa::1") == key_of("2001:db8:1:2:bbbb::9"));
+  CHECK_FALSE(key_of("2001:db8:1:3::1") == key_of("2001:db8:1:2::1"));
+  CHECK_FALSE(key_of("10.0.0.1") == key_of("10.0.0.2"));
+  CHECK(log_address(parse_ip("203.0.113.77").value()) == "203.0.113.0/24");
+  CHECK(log_address(parse_ip("2001:db8:1:2:3:4:5:6").value()) == "2001:db8:1::/48");
+  CHECK_FALSE(parse_ip("1.2.3").ok());
+  CHECK_FALSE(parse_ip("[::1]").ok());
+}
+
+TEST_CASE("core: X-Forwarded-For is read only from trusted proxies", "[unit]") {
+  auto trusted = parse_cidr_list("10.0.0.0/8, ::1").value();
+  auto proxy = parse_ip("10.1.2.3").value();
+  auto stranger = parse_ip("192.0.2.1").value();
+  CHECK(resolve_client(stranger, "198.51.100.1", trusted) == stranger);
+  CHECK(resolve_client(proxy, "198.51.100.1", trusted) == parse_ip("198.51.100.1").value());
+  CHECK(resolve_client(proxy, "6.6.6.6, 198.51.100.1, 10.9.9.9", trusted) == parse_ip("198.51.100.1").value());
+  CHECK(resolve_client(proxy, "", trusted) == proxy);
+  CHECK(resolve_client(proxy, "garbage", trusted) == proxy);
+  CHECK_FALSE(parse_cidr("10.0.0.0/33").ok());
+  CHECK_FALSE(parse_cidr_list("10.0.0.0/8,nope").ok());
+}
+
+TEST_CASE("core: a token bucket allows the burst - then the rate", "[unit]") {
+  auto t0 = TimePoint{} + 1h;
+  TokenBucket bucket(2, 3, t0);
+  CHECK(bucket.try_take(t0));
+  CHECK(bucket.try_take(t0));
+  CHECK(bucket.try_take(t0));
+  CHECK_FALSE(bucket.try_take(t0));
+  CHECK(bucket.try_take(t0 + 500ms));
+  CHECK_FALSE(bucket.try_take(t0 + 500ms));
+  CHECK(bucket.full(t0 + 10s));
+}
+
+struct Fixture {
+  Limits limits;
+  TimePoint now = TimePoint{} + 1h;
+  Admission admission{limits, now};
+  Registry registry{limits};
+  AddressKey addr = key_of("192.0.2.1");
+};
+
+TEST_CASE("core: only a receiver opens a channel - unknown and used cids are expired alike", "[unit]") {
+  Fixture f;
+  auto sender_first = f.registry.join(cid_of(1), Role::sender, 1, f.addr, f.admission, f.now);
+  CHECK(sender_first.error == Code::expired);
+  auto r = f.registry.join(cid_of(1), Role::receiver, 2, f.addr, f.admission, f.now);
+  CHECK_FALSE(r.error);
+  CHECK(r.expires_in == f.limits.channel_lifetime);
+  auto s = f.registry.join(cid_of(1), Role::sender, 3, f.addr, f.admission, f.now + 1s);
+  CHECK_FALSE(s.error);
+  CHECK(s.peer_present);
+  CHECK(s.notify_peer == ConnId{2});
+  CHECK(s.expires_in == f.limits.channel_lifetime - 1s);
+  auto left = f.registry.leave(cid_of(1), Role::receiver, 2, LeaveKind::normal, f.now + 2s);
+  CHECK(left.peer_closed == ConnId{3});
+  CHECK(f.registry.channels() == 0);
+  CHECK(f.registry.join(cid_of(1), Role::receiver, 4, f.addr, f.admission, f.now + 3s).error == Code::expired);
+  CHECK(f.registry.join(cid_of(1), Role::sender, 5, f.addr, f.admission, f.now + 3s).error == Code::expired);
+  // Remembered for lifetime + grace after the end, then forgotten.
+  f.registry.expire(f.now + 2s + f.limits.channel_lifetime + f.limits.grace - 1s);
+  CHECK(f.registry.is_used(cid_of(1)));
+  f.registry.expire(f.now + 2s + f.limits.channel_lifetime + f.limits.grace);
+  CHECK_FALSE(f.registry.is_used(cid_of(1)));
+}
+
+TEST_CASE("core: a second of a role is channel_full and intrusion goes to everyone once", "[unit]") {
+  Fixture f;
+  REQUIRE_FALSE(f.registry.join(cid_of(2), Role::receiver, 1, f.addr, f.admission, f.now).error);
+  auto second = f.registry.join(cid_of(2), Role::receiver, 2, f.addr, f.admission, f.now);
+  CHECK(second.error == Code::channel_full);
+  CHECK(second.intrusion == std::vector<ConnId>{1});
+  REQUIRE_FALSE(f.registry.join(cid_of(2), Role::sender, 3, f.addr, f.admission, f.now).error);
+  auto third = f.registry.join(cid_of(2), Role::sender, 4, f.addr, f.admission, f.now);
+  CHECK(third.error == Code::channel_full);
+  CHECK(third.intrusion.empty());  // once per channel
+}
+
+TEST_CASE("core: frames are logged - delivered - trimmed and budgeted", "[unit]") {
+  Fixture f;
+  f.limits.max_frames_per_channel = 4;
+  f.limits.max_channel_bytes = 100;
+  REQUIRE_FALSE(f.registry.join(cid_of(3), Role::receiver, 1, f.addr, f.admission, f.now).error);
+  auto early = f.registry.forward(cid_of(3), Role::receiver, 1, frame(10));
+  CHECK_FALSE(early.error);
+  CHECK_FALSE(early.delivery);  // no sender yet: kept
+  auto s = f.registry.join(cid_of(3), Role::sender, 2, f.addr, f.admission, f.now);
+  REQUIRE(s.backlog.size() == 1);
+  CHECK(s.backlog[0].index == 0);
+  auto fwd = f.registry.forward(cid_of(3), Role::sender, 2, frame(60));
+  REQUIRE(fwd.delivery);
+  CHECK(fwd.delivery->to == 1);
+  CHECK(f.registry.buffered_bytes() == 70);
+  auto over = f.registry.forward(cid_of(3), Role::sender, 2, frame(40));
+  CHECK(over.error == Code::too_large);
+  CHECK(over.slow_peer == ConnId{1});
+  f.registry.delivered(cid_of(3), Role::sender, 0);
+  CHECK(f.registry.buffered_bytes() == 10);
+  CHECK_FALSE(f.registry.forward(cid_of(3), Role::sender, 2, frame(40)).error);
+  CHECK_FALSE(f.registry.forward(cid_of(3), Role::receiver, 1, frame(1)).error);
+  CHECK(f.registry.forward(cid_of(3), Role::receiver, 1, frame(1)).error == Code::too_large);  // 5th frame
+  CHECK(f.registry.forward(cid_of(3), Role::receiver, 99, frame(1)).error == Code::expired);  // not the slot owner
+}
+
+TEST_CASE("core: lifetime and grace end channels", "[unit]") {
+  Fixture f;
+  REQUIRE_FALSE(f.registry.join(cid_of(4), Role::receiver, 1, f.addr, f.admission, f.now).error);
+  CHECK(f.registry.expire(f.now + f.limits.channel_lifetime - 1ms).empty());
+  CHECK(f.registry.expire(f.now + f.limits.channel_lifetime) == std::vector<ConnId>{1});
+  REQUIRE_FALSE(f.registry.join(cid_of(5), Role::receiver, 2, f.addr, f.admission, f.now).error);
+  REQUIRE_FALSE(f.registry.join(cid_of(5), Role::sender, 3, f.addr, f.admission, f.now).error);
+  auto left = f.registry.leave(cid_of(5), Role::sender, 3, LeaveKind::abnormal, f.now);
+  CHECK(left.peer_left == ConnId{2});
+  CHECK(f.registry.expire(f.now + f.limits.grace - 1ms).empty());
+  CHECK(f.registry.expire(f.now + f.limits.grace) == std::vector<ConnId>{2});
+  CHECK(f.registry.channels() == 0);
+}
+
+TEST_CASE("core: new channels are rate limited per address and capped in total", "[unit]") {
+  Fixture f;
+  f.limits.channel_burst_per_address = 2;
+  f.limits.max_channels = 3;
+  Admission admission(f.limits, f.now);
+  std::uint8_t n = 10;
+  CHECK_FALSE(f.registry.join(cid_of(n++), Role::receiver, 1, f.addr, admission, f.now).error);
+  CHECK_FALSE(f.registry.join(cid_of(n++), Role::receiver, 2, f.addr, admission, f.now).error);
+  CHECK(f.registry.join(cid_of(n++), Role::receiver, 3, f.addr, admission, f.now).error == Code::rate_limited);
+  auto other = key_of("192.0.2.2");
+  CHECK_FALSE(f.registry.join(cid_of(n++), Role::receiver, 4, other, admission, f.now).error);
+  CHECK(f.registry.join(cid_of(n++), Role::receiver, 5, other, admission, f.now).error == Code::unavailable);
+}
+
+TEST_CASE("core: per-address connection counts", "[unit]") {
+  Fixture f;
+  f.limits.max_connections_per_address = 2;
+  f.limits.max_connections = 3;
+  Admission a(f.limits, f.now);
+  CHECK_FALSE(a.acquire_address(f.addr, f.now));
+  CHECK_FALSE(a.acquire_address(f.addr, f.now));
+  CHECK(a.acquire_address(f.addr, f.now) == Code::rate_limited);
+  CHECK_FALSE(a.acquire_address(key_of("192.0.2.9"), f.now));
+  a.release_address(f.addr, f.now);
+  CHECK_FALSE(a.acquire_address(f.addr, f.now));
+  for (int i = 0; i < 3; ++i) CHECK_FALSE(a.acquire_connection());
+  CHECK(a.acquire_connection() == Code::unavailable);
+}
+
+TEST_CASE("core: control messages round-trip", "[unit]") {
+  auto joined = parse_control(make_joined_message({Role::sender, 1234ms, true}));
+  REQUIRE(joined.ok());
+  CHECK(joined->type == "joined");
+  CHECK(joined->role == Role::sender);
+  CHECK(joined->expires_in == 1234ms);
+  CHECK(joined->peer == true);
+  auto error = parse_control(make_error_message(Code::channel_full));
+  REQUIRE(error.ok());
+  CHECK(error->code == "channel_full");
+  CHECK(parse_control(make_peer_message(PeerEvent::back))->event == "back");
+  CHECK(parse_control(make_intrusion_message())->type == "intrusion");
+  CHECK_FALSE(parse_control("[]").ok());
+  CHECK_FALSE(parse_control("{\"type\":3}").ok());
+  CHECK_FALSE(parse_control("not json").ok());
+  CHECK(code_close(Code::expired) == 4404);
+  CHECK(code_close(Code::channel_full) == 4409);
+  CHECK(code_close(Code::rate_limited) == 4429);
+  CHECK(code_close(Code::too_large) == 4413);
+  CHECK(code_close(Code::slow_consumer) == 4408);
+  CHECK(code_close(Code::bad_request) == 1008);
+  CHECK(code_close(Code::unavailable) == 1013);
+  CHECK(code_close(Code::going_away) == 1001);
+}
+
+TEST_CASE("core: channel tags are keyed - short - and change when the key rotates", "[unit]") {
+  ScriptedRng rng;
+  rng.push(Bytes(32, 1));
+  rng.push(Bytes(32, 2));
+  auto t0 = TimePoint{} + 1h;
+  ChannelTagger tagger(rng, t0);
+  auto a = tagger.tag(cid_of(9), t0);
+  CHECK(a.size() == 16);
+  CHECK(a == tagger.tag(cid_of(9), t0 + 1h));
+  CHECK(a != tagger.tag(cid_of(8), t0));
+  CHECK(a != hex_encode(ByteView{cid_of(9)}).substr(0, 16));
+  CHECK(a != tagger.tag(cid_of(9), t0 + 24h));
+}
+
+TEST_CASE("config: a flag beats the environment - which beats the default", "[unit]") {
+  auto env = [](std::string_view name) -> std::optional<std::string> {
+    if (name == "QRLOGIN_RELAY_MAX_FRAMES_PER_CHANNEL") return "20";
+    if (name == "QRLOGIN_RELAY_PING_INTERVAL") return "1500ms";
+    return std::nullopt;
+  };
+  auto from_env = parse_config({}, env);
+  REQUIRE(from_env.ok());
+  CHECK(from_env->config.limits.max_frames_per_channel == 20);
+  CHECK(from_env->config.limits.ping_interval == 1500ms);
+  CHECK(from_env->config.limits.pong_timeout == 10s);
+  auto from_flag = parse_config({"--max-frames-per-channel", "30", "--listen=0.0.0.0:0"}, env);
+  REQUIRE(from_flag.ok());
+  CHECK(from_flag->config.limits.max_frames_per_channel == 30);
+  CHECK(from_flag->config.listen_host == "0.0.0.0");
+  CHECK(from_flag->config.listen_port == 0);
+  CHECK_FALSE(parse_config({"--nope"}, env).ok());
+  CHECK_FALSE(parse_config({"--threads", "0"}, env).ok());
+  CHECK_FALSE(parse_config({"--ping-interval", "soon"}, env).ok());
+
+  auto none = [](std::string_view) -> std::optional<std::string> { return std::nullopt; };
+  auto bench = parse_config({"--profile", "bench"}, none);
+  REQUIRE(bench.ok());
+  Limits defaults;
+  CHECK(bench->config.limits.max_frames_per_channel > defaults.max_frames_per_channel);
+  CHECK(bench->config.limits.max_connections_per_address > defaults.max_connections_per_address);
+  CHECK(bench->config.limits.channel_rate_per_address > defaults.channel_rate_per_address);
+  CHECK(bench->config.limits.max_channel_bytes == defaults.max_channel_bytes);
+  CHECK(bench->config.limits.max_frame_bytes == defaults.max_frame_bytes);
+  CHECK(bench->config.limits.channel_rate_global == defaults.channel_rate_global);
+  auto origins = allowed_origins_for(from_env->config, 8080);
+  CHECK(std::find(origins.begin(), origins.end(), "http://127.0.0.1:8080") != origins.end());
+  CHECK(std::find(origins.begin(), origins.end(), "http://localhost:8080") != origins.end());
+}
+
+}  // namespace
+}  // namespace qrlogin::relay

@@ -1,0 +1,49 @@
+#pragma once
+// Starts a real qrlogin-relay process on 127.0.0.1:0 for a test, reads the
+// port from its {"event":"listening","port":N} line, keeps everything it
+// prints (stdout and stderr) for assertions, and stops it at the end.
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace qrlogin::testing {
+
+class RelayProcess {
+ public:
+  explicit RelayProcess(std::vector<std::string> args = {},
+                        std::vector<std::pair<std::string, std::string>> env = {});
+  ~RelayProcess();
+  RelayProcess(const RelayProcess&) = delete;
+  RelayProcess& operator=(const RelayProcess&) = delete;
+
+  [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+  // VmRSS from /proc/PID/status, in KiB.
+  [[nodiscard]] std::size_t rss_kib() const;
+  [[nodiscard]] std::string output() const;
+  [[nodiscard]] bool wait_for_output(std::string_view needle, std::chrono::milliseconds timeout);
+  // SIGTERM, then waits (SIGKILL after `timeout`); returns the exit status
+  // (or 128 + signal).
+  int stop(std::chrono::milliseconds timeout = std::chrono::milliseconds{8000});
+
+ private:
+  void read_output(int fd);
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+  int exit_status_ = -1;
+  std::thread reader_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::string output_;
+  bool eof_ = false;
+};
+
+}  // namespace qrlogin::testing

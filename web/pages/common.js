@@ -1,0 +1,126 @@
+// What both pages share: text from the strings table, the status region,
+// the code display, the "cannot run here" message, and small DOM helpers.
+// Everything is set as text (textContent), never as HTML.
+import { LANG, STRINGS, spokenDigits } from './strings.js';
+import { checkSupport } from '../src/qrlogin.js';
+
+// Fills every [data-text="section.key"] with its string and sets `lang`.
+export function applyStrings(root = document) {
+  document.documentElement.lang = LANG;
+  for (const el of root.querySelectorAll('[data-text]')) {
+    const value = lookup(el.dataset.text);
+    if (typeof value === 'string') el.textContent = value;
+  }
+}
+
+function lookup(path) {
+  return path.split('.').reduce((node, key) => node?.[key], STRINGS);
+}
+
+export const $ = (id) => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`page element #${id} is missing`);
+  return el;
+};
+
+export function show(el, visible = true) {
+  el.hidden = !visible;
+}
+
+// The one aria-live region: a sentence saying where things stand. `message`
+// is a string, or a list of strings and { code } parts (a code is shown
+// grouped and read digit by digit). `tone` (info, ok, warn, error) only
+// changes the look.
+let lastStatus = null;
+export function setStatus(message, tone = 'info') {
+  const status = $('status');
+  status.dataset.tone = tone;
+  const parts = Array.isArray(message) ? message : [message];
+  const key = JSON.stringify(parts);
+  if (key === lastStatus) return;
+  lastStatus = key;
+  status.replaceChildren(...parts.map((part) => (typeof part === 'string' ? document.createTextNode(part) : codeSpans(part.code))));
+}
+
+function codeSpans(code, spokenPrefix = '') {
+  const group = document.createElement('span');
+  const visible = document.createElement('span');
+  visible.setAttribute('aria-hidden', 'true');
+  visible.textContent = code;
+  const spoken = document.createElement('span');
+  spoken.className = 'visually-hidden';
+  spoken.textContent = spokenPrefix + spokenDigits(code);
+  group.append(visible, spoken);
+  return group;
+}
+
+// Shows the six digits large, read digit by digit by screen readers: the
+// visible "123 456" is hidden from them, a visually hidden "1 2 3 4 5 6"
+// is what they read.
+export function renderCode(container, code) {
+  const group = codeSpans(code, STRINGS.common.codePrefix);
+  group.firstChild.className = 'code-digits';
+  container.replaceChildren(group);
+}
+
+// Moves focus to `target` only when the focused element was just hidden
+// (or nothing is focused), so keyboard users never land on <body>.
+export function keepFocus(target) {
+  const active = document.activeElement;
+  if (!active || active === document.body || active.closest('[hidden]')) {
+    target.focus({ preventScroll: false });
+  }
+}
+
+// Checks WebCrypto X25519 and a secure context; when missing, says what to
+// do in the #unsupported panel and resolves to false.
+export async function supportOrExplain() {
+  const support = await checkSupport();
+  if (support.ok) return true;
+  let text;
+  if (globalThis.isSecureContext === false) text = STRINGS.common.insecure(location.origin);
+  else if (/X25519/.test(support.message)) text = STRINGS.common.noX25519;
+  else text = STRINGS.common.otherUnsupported(support.message);
+  $('unsupported-text').textContent = text;
+  show($('unsupported'));
+  setStatus(text, 'error');
+  return false;
+}
+
+// localStorage, tolerating browsers that refuse it (private modes).
+export function loadJson(key) {
+  try {
+    const text = localStorage.getItem(key);
+    return text === null ? null : JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+export function saveJson(key, value) {
+  try {
+    localStorage.setItem(key, JSON.stringify(value));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function removeKey(key) {
+  try {
+    localStorage.removeItem(key);
+  } catch {
+    // nothing stored, nothing to remove
+  }
+}
+
+export function randomToken(bytes = 16) {
+  const raw = crypto.getRandomValues(new Uint8Array(bytes));
+  return btoa(String.fromCharCode(...raw)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+// Untrusted display text (a label from the other device): one line, bounded.
+export function displayText(text, max = 80) {
+  const line = String(text ?? '').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 1)}\u2026` : line;
+}

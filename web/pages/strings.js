@@ -1,0 +1,124 @@
+// Every string the two pages show, in one table (one language today: the
+// table is what a translation replaces). Static text in the HTML is filled
+// from here by `data-text="section.key"`; functions take the values they
+// insert. Nothing here is HTML: the pages set it as text only.
+
+export const LANG = 'en';
+
+// "123 456" -> "1 2 3 4 5 6": what a screen reader reads, digit by digit.
+export function spokenDigits(code) {
+  return String(code).replace(/\D/g, '').split('').join(' ');
+}
+
+export const STRINGS = {
+  common: {
+    siteName: 'qrlogin demo',
+    confirm: 'Confirm',
+    noMatch: 'It doesn\u2019t match',
+    codePrefix: 'Code ',
+    unsupportedTitle: 'This page cannot run here',
+    // No secure context: WebCrypto and the camera are hidden by the browser.
+    insecure: (origin) =>
+      `This page was opened over plain http from another computer (${origin}), so the browser ` +
+      'hides the cryptography (and the camera) it needs. Open it over https:// \u2014 start the relay ' +
+      'with TLS, see the README\u2019s TLS recipe \u2014 or, on the computer running the relay, open ' +
+      'it as http://localhost or http://127.0.0.1.',
+    noX25519: 'This browser lacks the X25519 key exchange in WebCrypto (Chrome 133, Firefox 130 and ' +
+      'Safari 17 have it). Please update your browser and reload this page.',
+    otherUnsupported: (message) => `This browser cannot run qrlogin: ${message}.`,
+    failed: (message) => `The login failed: ${message}.`,
+    qrHelp: 'How it works: the code is end to end encrypted; the relay in between sees nothing.',
+  },
+  desktop: {
+    title: 'qrlogin \u2014 log in with your phone',
+    heading: 'Log in with your phone',
+    intro: 'Scan this code with the phone where you are already logged in. Nothing is typed, ' +
+      'and the relay in between sees nothing but encrypted bytes.',
+    qrLabel: 'QR code with the login link. Scan it with your phone\u2019s camera.',
+    preparing: 'Preparing a new code\u2026',
+    waiting: 'Waiting for your phone. Scan the code with its camera.',
+    expiresIn: (text) => `This code expires in ${text}.`,
+    expiredNow: 'This code has expired.',
+    linkSummary: 'No camera? Use the link instead',
+    linkLabel: 'Login link',
+    copyLink: 'Copy link',
+    copied: 'Link copied.',
+    phoneWarning: (host) =>
+      `This code points at ${host}, which only this computer can reach. To use a phone, start the ` +
+      'relay with TLS and its network address (see the README).',
+    phoneConnected: 'Your phone is connected. It will show a code in a moment.',
+    phoneLeft: 'Your phone lost its connection. Waiting for it to come back\u2026',
+    phoneBack: 'Your phone is back.',
+    codeHeading: 'Does your phone show this code?',
+    codeHelp: 'Press Confirm only if the code on your phone is exactly the same.',
+    compare: (code) => ['Compare the code: does your phone show ', { code }, '? Then press Confirm.'],
+    confirmedWaiting: 'Confirmed. Waiting for your phone to confirm too\u2026',
+    delivering: 'Logging in\u2026',
+    loggedInHeading: 'You are logged in',
+    loggedInAs: (label) => `Logged in as ${label}`,
+    loggedInStatus: (label) => `Logged in as ${label}.`,
+    loggedInNote: 'This demo keeps the session in this browser (localStorage). Log out to try again.',
+    unnamed: 'an unnamed account',
+    logOut: 'Log out',
+    intrusion: 'Someone else scanned this code, so it was thrown away. Here is a new code: ' +
+      'scan it only with your own phone.',
+    expired: 'The code expired. Here is a new one.',
+    expiredStopped: 'The code expired. Show a new code when you are ready.',
+    mismatch: 'The codes did not match, so nothing was stored. If you did not start this, ' +
+      'someone may have tried to log you in to their account.',
+    cancelled: 'The login was cancelled on your phone. Nothing was stored.',
+    newCode: 'Show a new code',
+  },
+  phone: {
+    title: 'qrlogin \u2014 log in another device',
+    heading: 'Log in another device',
+    siteIntro: (site) => `You are logging in to ${site} on another device with this phone.`,
+    accountHeading: 'Your demo account',
+    accountIs: (name) => `Logged in here as ${name}.`,
+    noAccount: 'You have no demo account on this phone yet. Create one to log in other devices with it.',
+    nameLabel: 'Your name',
+    createAccount: 'Create demo account',
+    nameMissing: 'Type a name for the demo account first.',
+    accountCreated: (name) => `Demo account ${name} created.`,
+    removeAccount: 'Remove demo account',
+    accountRemoved: 'Demo account removed.',
+    needAccount: 'Create a demo account first; then the login continues.',
+    scanHeading: 'Scan the code on the other device',
+    scanIntro: 'Open this page\u2019s camera scanner and point it at the QR code on the other screen.',
+    startCamera: 'Start the camera',
+    stopCamera: 'Stop the camera',
+    videoLabel: 'Camera view',
+    cameraStarting: 'Starting the camera\u2026',
+    cameraOn: 'The camera is on. Point it at the QR code.',
+    cameraFailed: (message) => `The camera could not start: ${message}`,
+    noCamera: 'This browser gives this page no camera. Paste the link instead.',
+    pasteLabel: 'Or paste the login link',
+    useLink: 'Use this link',
+    notQrlogin: 'This QR code is not a qrlogin code.',
+    otherSite: (origin, site) =>
+      `Refused: this code is for another site (${origin}). Only scan codes shown by ${site}; ` +
+      'a code that leads elsewhere may be a phishing attempt.',
+    badLink: (message) => `This link cannot be used: ${message}.`,
+    connecting: 'Connecting\u2026',
+    waitingOther: 'Waiting for the other device\u2026',
+    otherConnected: 'Connected to the other device.',
+    otherLeft: 'The other device lost its connection. Waiting for it to come back\u2026',
+    otherBack: 'The other device is back.',
+    codeHeading: 'Does the other screen show this code?',
+    codeHelp: 'Press Confirm only if it is exactly the same. Your login is sent only then.',
+    compare: (code) => ['Compare the code: does the other screen show ', { code }, '? Then press Confirm.'],
+    sending: 'Sending your login\u2026',
+    doneHeading: 'Done',
+    failedHeading: 'Not logged in',
+    done: (name) => `The other device is now logged in as ${name}.`,
+    refused: (reason) => `The other device refused the login (${reason}).`,
+    intrusion: 'This code was already used by someone else, so nothing was sent. ' +
+      'Show a new code on the other device and scan that one.',
+    expired: 'This code has expired or was already used, so nothing was sent. ' +
+      'Show a new code on the other device and scan that one.',
+    mismatch: 'The codes did not match, so nothing was sent.',
+    mismatchAfterSend: 'The other screen said the codes did not match, so it threw your login away unused.',
+    cancelled: 'The other device cancelled the login. Nothing was sent.',
+    scanAgain: 'Scan another code',
+  },
+};
