@@ -1,0 +1,204 @@
+#include "cli/pairing_session.hpp"
+
+#include "cli/answer.hpp"
+#include "crypto/pairing/receiver.hpp"
+#include "crypto/pairing/sender.hpp"
+
+namespace qrlogin::cli {
+
+using namespace pairing;
+
+template <class Machine>
+PairingSession<Machine>::PairingSession(Machine& machine, relay_client::Client& client, std::shared_ptr<Inbox> inbox,
+                                        AnswerReader& answers, const Reporter& reporter, SessionHooks& hooks,
+                                        std::optional<Clock::time_point> deadline, bool sender)
+    : machine_(machine),
+      client_(client),
+      inbox_(std::move(inbox)),
+      answers_(answers),
+      reporter_(reporter),
+      hooks_(hooks),
+      deadline_(deadline),
+      sender_(sender),
+      last_state_(machine.state()) {}
+
+template <class Machine>
+std::optional<Clock::time_point> PairingSession<Machine>::next_deadline() const {
+  std::optional<Clock::time_point> at = deadline_;
+  if (auto limit = hooks_.step_limit()) {
+    auto step = state_since_ + *limit;
+    if (!at || step < *at) at = step;
+  }
+  return at;
+}
+
+template <class Machine>
+void PairingSession<Machine>::note_state() {
+  if (machine_.state() != last_state_) {
+    last_state_ = machine_.state();
+    state_since_ = Clock::now();
+  }
+}
+
+template <class Machine>
+SessionOutcome PairingSession<Machine>::run() {
+  auto inbox = inbox_;
+  client_.on_event([inbox] { inbox->wake(); });
+  while (!finished_) {
+    while (!finished_) {
+      auto event = client_.try_next();
+      if (!event) break;
+      handle_event(*event);
+    }
+    if (finished_) break;
+    auto deadline = next_deadline();
+    if (deadline && Clock::now() >= *deadline) {
+      perform(machine_.on_timeout());
+      continue;
+    }
+    auto woke = inbox_->wait(deadline);
+    if (woke.line) handle_line(*woke.line);
+  }
+  client_.on_event([] {});
+  return outcome_;
+}
+
+template <class Machine>
+void PairingSession<Machine>::handle_event(relay_client::Event& event) {
+  using Kind = relay_client::Event::Kind;
+  if (event.kind == Kind::binary) {
+    perform(machine_.on_frame(event.bytes));
+    return;
+  }
+  if (event.kind == Kind::closed) {
+    if (!finished_) {
+      outcome_.relay = ConnectError{ExitCode::network, "connection_lost",
+                                    "the connection to the relay was lost (" + printable(event.close_reason) + ")"};
+      perform(machine_.cancel(Reason::network));
+      finished_ = true;
+    }
+    return;
+  }
+  const auto& msg = event.control;
+  if (msg.type == "joined") {
+    if (!joined_) {
+      joined_ = true;
+      perform(hooks_.on_joined(msg.peer.value_or(false), msg.expires_in.value_or(std::chrono::milliseconds{0})));
+    }
+  } else if (msg.type == "peer") {
+    if (msg.event == "joined") {
+      perform(machine_.on_peer(PeerEvent::joined));
+      perform(hooks_.on_peer_joined());
+    } else if (msg.event == "left") {
+      perform(machine_.on_peer(PeerEvent::left));
+    } else if (msg.event == "back") {
+      perform(machine_.on_peer(PeerEvent::back));
+    }
+  } else if (msg.type == "intrusion") {
+    reporter_.event("intrusion", {},
+                    sender_ ? "WARNING: another device tried to use this code. Stopping: this code is burnt."
+                            : "WARNING: someone else scanned or opened this code. It has been discarded.");
+    perform(machine_.on_intrusion());
+  } else if (msg.type == "error") {
+    auto error = relay_error(msg.code, msg.message, sender_);
+    if (msg.code == "expired" && hooks_.waiting_for_first_contact()) {
+      outcome_.expired_waiting = true;  // nobody came: the caller shows a fresh code
+      perform(machine_.cancel(Reason::expired));
+      finished_ = true;
+      return;
+    }
+    outcome_.relay = error;
+    Reason reason = msg.code == "expired"        ? Reason::expired
+                    : msg.code == "channel_full" ? Reason::intrusion
+                                                 : Reason::network;
+    perform(machine_.cancel(reason));
+    outcome_.detail = msg.code;
+    finished_ = true;
+  }
+}
+
+template <class Machine>
+void PairingSession<Machine>::handle_line(const Inbox::Line& line) {
+  if (!awaiting_answer_ || finished_) return;
+  if (line.end_of_input) {
+    awaiting_answer_ = false;
+    reporter_.say("No answer (end of input): treating the codes as different.");
+    perform(machine_.on_user_rejected());
+    return;
+  }
+  auto answer = interpret_answer(line.text);
+  switch (answer.kind) {
+    case AnswerKind::yes:
+      awaiting_answer_ = false;
+      hooks_.answered();
+      perform(machine_.on_user_confirmed());
+      break;
+    case AnswerKind::no:
+      awaiting_answer_ = false;
+      perform(machine_.on_user_rejected());
+      break;
+    case AnswerKind::typed_code:
+      awaiting_answer_ = false;
+      hooks_.answered();
+      perform(machine_.on_user_typed(answer.digits));
+      break;
+    case AnswerKind::unclear:
+      prompt_again();
+      break;
+  }
+}
+
+template <class Machine>
+void PairingSession<Machine>::prompt_again() {
+  reporter_.say("Please answer y (the same code), n (a different code), or type the six digits you see.");
+}
+
+template <class Machine>
+void PairingSession<Machine>::perform(Actions actions) {
+  for (auto& action : actions) {
+    if (auto* send = std::get_if<SendFrame>(&action)) {
+      if (!client_.send(send->frame)) {
+        // An ABORT that cannot be delivered after the pairing already ended
+        // (the peer closed first) changes nothing; anything else is a lost
+        // connection.
+        bool ended = machine_.state() == Machine::State::aborted || machine_.state() == Machine::State::done;
+        if (!ended) {
+          outcome_.relay = ConnectError{ExitCode::network, "connection_lost", "the connection to the relay was lost"};
+          perform(machine_.cancel(Reason::network));
+        }
+        finished_ = true;
+        return;
+      }
+    } else if (auto* sas = std::get_if<ShowSas>(&action)) {
+      if (hooks_.show_sas(sas->code)) {
+        awaiting_answer_ = true;
+        answers_.start();
+      }
+    } else if (auto* peer = std::get_if<PeerStatus>(&action)) {
+      const char* name = peer->event == PeerEvent::joined ? "joined" : peer->event == PeerEvent::left ? "left" : "back";
+      const char* human = peer->event == PeerEvent::joined ? "The other device connected."
+                          : peer->event == PeerEvent::left ? "The other device lost its connection; waiting for it to come back..."
+                                                           : "The other device is back.";
+      reporter_.event("peer", {{"peer", name}}, human);
+    } else if (auto* deliver = std::get_if<DeliverCredential>(&action)) {
+      perform(hooks_.deliver(*deliver));
+    } else if (auto* result = std::get_if<ShowResult>(&action)) {
+      hooks_.show_result(*result);
+    } else if (auto* aborted = std::get_if<Aborted>(&action)) {
+      outcome_.reason = aborted->reason;
+      if (!aborted->detail.empty()) outcome_.detail = aborted->detail;
+      awaiting_answer_ = false;
+    } else if (std::holds_alternative<CloseConnection>(action)) {
+      (void)client_.close(1000);
+      (void)client_.wait_closed(std::chrono::seconds(2));
+      finished_ = true;
+    }
+  }
+  note_state();
+  if (machine_.state() == Machine::State::done) outcome_.completed = true;
+}
+
+template class PairingSession<Receiver>;
+template class PairingSession<Sender>;
+
+}  // namespace qrlogin::cli

@@ -1,0 +1,75 @@
+#pragma once
+// Runs one pairing machine (Receiver or Sender) over one relay connection:
+// relay events and the user's answers in, the machine's actions out, until
+// the pairing ends. What differs between the roles is in SessionHooks.
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/inbox.hpp"
+#include "cli/relay_connection.hpp"
+#include "cli/reporter.hpp"
+#include "crypto/pairing/actions.hpp"
+
+namespace qrlogin::cli {
+
+struct SessionHooks {
+  virtual ~SessionHooks() = default;
+  // `joined`: the relay attached us. Returns actions to perform (the sender
+  // starts here when its peer is present).
+  virtual pairing::Actions on_joined(bool peer_present, std::chrono::milliseconds expires_in) = 0;
+  virtual pairing::Actions on_peer_joined() { return {}; }
+  // Shows the code; returns true when the user's answer is needed.
+  virtual bool show_sas(const std::string& code) = 0;
+  virtual pairing::Actions deliver(pairing::DeliverCredential&) { return {}; }
+  virtual void show_result(const pairing::ShowResult&) {}
+  // How long the current machine state may last, if bounded.
+  virtual std::optional<Clock::duration> step_limit() const { return std::nullopt; }
+  // Called when the user answered the prompt and must now wait.
+  virtual void answered() {}
+  // True while a relay `expired` only means nobody came yet (the receiver
+  // then shows a fresh code instead of failing).
+  virtual bool waiting_for_first_contact() const { return false; }
+};
+
+struct SessionOutcome {
+  bool completed = false;               // the machine reached `done`
+  std::optional<pairing::Reason> reason;  // why it ended otherwise
+  std::string detail;                   // the peer's reason code, or the relay's error code
+  std::optional<ConnectError> relay;    // the relay's error, when it caused the end
+  bool expired_waiting = false;         // the channel expired before any peer spoke
+};
+
+template <class Machine>
+class PairingSession {
+ public:
+  PairingSession(Machine& machine, relay_client::Client& client, std::shared_ptr<Inbox> inbox, AnswerReader& answers,
+                 const Reporter& reporter, SessionHooks& hooks, std::optional<Clock::time_point> deadline, bool sender);
+  SessionOutcome run();
+
+ private:
+  void perform(pairing::Actions actions);
+  void handle_event(relay_client::Event& event);
+  void handle_line(const Inbox::Line& line);
+  void prompt_again();
+  std::optional<Clock::time_point> next_deadline() const;
+  void note_state();
+
+  Machine& machine_;
+  relay_client::Client& client_;
+  std::shared_ptr<Inbox> inbox_;
+  AnswerReader& answers_;
+  const Reporter& reporter_;
+  SessionHooks& hooks_;
+  std::optional<Clock::time_point> deadline_;
+  bool sender_;
+
+  bool finished_ = false;
+  bool awaiting_answer_ = false;
+  bool joined_ = false;
+  typename Machine::State last_state_;
+  Clock::time_point state_since_ = Clock::now();
+  SessionOutcome outcome_;
+};
+
+}  // namespace qrlogin::cli

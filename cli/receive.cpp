@@ -1,0 +1,160 @@
+// qrlogin receive: show a code, compare, write the credential.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "cli/commands.hpp"
+#include "cli/credential_file.hpp"
+#include "cli/pairing_session.hpp"
+#include "crypto/pairing/link.hpp"
+#include "crypto/pairing/receiver.hpp"
+
+namespace qrlogin::cli {
+
+using namespace pairing;
+
+namespace {
+
+// READY sent and no REVEAL: after this long, a possible attack.
+constexpr auto kRevealTimeout = std::chrono::seconds(30);
+
+class ReceiveHooks final : public SessionHooks {
+ public:
+  ReceiveHooks(const ReceiveOptions& options, Receiver& receiver, const Reporter& reporter)
+      : options_(options), receiver_(receiver), reporter_(reporter) {}
+
+  Actions on_joined(bool, std::chrono::milliseconds expires_in) override {
+    show_link(expires_in);
+    return {};
+  }
+
+  bool show_sas(const std::string& code) override {
+    reporter_.event("sas", {{"sas", code}}, "\nThe code is:   " + code + "\n");
+    if (options_.yes) {
+      reporter_.say("Accepting automatically (--yes): the other device's user must check this code.");
+      return false;
+    }
+    reporter_.event("waiting_confirmation", {},
+                    "Does the other device show the same code? Answer y or n, or type the code it shows:");
+    return true;
+  }
+
+  void answered() override { reporter_.say("Waiting for the other device to send the credential..."); }
+
+  Actions deliver(DeliverCredential& d) override {
+    auto& c = d.credential;
+    Status written = options_.out == "-" ? write_credential_stdout(c.bytes.view())
+                                         : write_credential_file(options_.out, c.bytes.view(), options_.force);
+    c.bytes.wipe();
+    if (!written) {
+      reporter_.event("error", {{"code", "output_failed"}, {"message", written.error().message}},
+                      "qrlogin: " + written.error().message);
+      write_failed_ = true;
+      return receiver_.on_credential_handled(false, "the receiver could not store the credential");
+    }
+    std::string label = c.label.empty() ? "" : " from \"" + printable(c.label) + "\"";
+    nlohmann::json fields = {{"out", options_.out}};
+    if (!c.label.empty()) fields["label"] = printable(c.label);
+    reporter_.event("result", fields,
+                    "Logged in: the credential" + label + " was written to " +
+                        (options_.out == "-" ? std::string("standard output") : options_.out) + ".");
+    return receiver_.on_credential_handled(true);
+  }
+
+  std::optional<Clock::duration> step_limit() const override {
+    if (receiver_.state() == Receiver::State::waiting_for_reveal) return kRevealTimeout;
+    return std::nullopt;
+  }
+  bool waiting_for_first_contact() const override { return receiver_.state() == Receiver::State::waiting_for_hello; }
+  [[nodiscard]] bool write_failed() const noexcept { return write_failed_; }
+
+ private:
+  void show_link(std::chrono::milliseconds expires_in) {
+    const auto& link = receiver_.link();
+    QrOptions qr = options_.qr;
+    qr.ansi_colours = qr.style == QrStyle::utf8 && ::isatty(STDERR_FILENO);
+    auto text = render_terminal_qr(link, qr);
+    if (text && !text->empty() && !reporter_.json()) reporter_.say("\n" + *text);
+    if (!options_.qr_svg.empty()) {
+      // The link is the capability to pair: same care as a credential file.
+      auto svg = render_svg_qr(link);
+      Status written = svg ? write_credential_file(options_.qr_svg, as_bytes(*svg), true) : Status(svg.error());
+      if (!written) reporter_.say("qrlogin: could not write the QR code: " + written.error().message);
+    }
+    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(expires_in).count();
+    if (reporter_.json() && text && !text->empty()) reporter_.say("\n" + *text);
+    reporter_.event("link", {{"link", link}, {"expires_in_ms", expires_in.count()}},
+                    "Scan this code with the device that is logged in, or open:\n  " + link +
+                        "\nIt expires in " + std::to_string(seconds) + " seconds. Waiting for the other device...");
+  }
+
+  const ReceiveOptions& options_;
+  Receiver& receiver_;
+  const Reporter& reporter_;
+  bool write_failed_ = false;
+};
+
+ExitCode report_failure(const Reporter& reporter, ExitCode code, const std::string& error_code,
+                        const std::string& message) {
+  reporter.event("error", {{"code", error_code}, {"message", message}, {"exit_code", static_cast<int>(code)}},
+                 "qrlogin: " + message);
+  return code;
+}
+
+}  // namespace
+
+ExitCode run_receive(const ReceiveOptions& options) {
+  Reporter reporter(options.common.json);
+  auto endpoint = relay_endpoint(options.relay);
+  if (!endpoint) return report_failure(reporter, ExitCode::usage, "bad_relay", endpoint.error().message);
+  // The link names the relay only when it is not the page's own.
+  std::string relay_for_link = options.relay;
+  if (auto implied = relay_url_for_page(options.page); implied && *implied == options.relay) relay_for_link.clear();
+  if (auto check = build_link(options.page, Bytes(32, 9), relay_for_link); !check)
+    return report_failure(reporter, ExitCode::usage, "bad_page", check.error().message);
+
+  struct stat existing {};
+  if (options.out != "-" && !options.force && ::lstat(options.out.c_str(), &existing) == 0)
+    return report_failure(reporter, ExitCode::local_error, "output_exists",
+                          options.out + " already exists; use --force to replace it");
+
+  std::optional<Clock::time_point> deadline;
+  if (options.common.timeout_seconds)
+    deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                  std::chrono::duration<double>(*options.common.timeout_seconds));
+  auto inbox = std::make_shared<Inbox>();
+  AnswerReader answers(inbox, /*stdin_is_busy=*/false);
+
+  for (int attempt = 0;; ++attempt) {
+    auto receiver = Receiver::create(options.page, relay_for_link, system_rng(), {.auto_accept = options.yes});
+    if (!receiver) return report_failure(reporter, ExitCode::usage, "bad_page", receiver.error().message);
+    ConnectError error{};
+    auto client = connect_channel(*endpoint, receiver->cid().text, "receiver", error);
+    if (!client) return report_failure(reporter, error.exit_code, error.code, error.message);
+
+    ReceiveHooks hooks(options, *receiver, reporter);
+    PairingSession<Receiver> session(*receiver, *client, inbox, answers, reporter, hooks, deadline, false);
+    auto started = Clock::now();
+    auto outcome = session.run();
+    if (outcome.completed) return hooks.write_failed() ? ExitCode::local_error : ExitCode::ok;
+    if (outcome.expired_waiting && (!deadline || Clock::now() < *deadline)) {
+      // A relay that expires channels at once must not make us spin.
+      if (Clock::now() - started < std::chrono::seconds(2)) std::this_thread::sleep_for(std::chrono::seconds(2));
+      reporter.event("expired", {}, "\nThe code expired unused. Here is a fresh one:");
+      continue;
+    }
+    if (outcome.relay && outcome.reason != Reason::intrusion && outcome.reason != Reason::expired &&
+        outcome.reason != Reason::possible_attack)
+      return report_failure(reporter, outcome.relay->exit_code, outcome.relay->code, outcome.relay->message);
+    Reason reason = outcome.reason.value_or(Reason::network);
+    if (outcome.expired_waiting) reason = Reason::timeout;
+    std::string message(reason_message(reason));
+    if (reason == Reason::intrusion) message += ". Run qrlogin receive again for a new code.";
+    if (reason == Reason::timeout && !deadline) message = "the other device took too long";
+    if (reason == Reason::timeout && deadline) message = "no pairing completed within --timeout";
+    return report_failure(reporter, exit_code_for(reason), std::string(reason_code(reason)), message);
+  }
+}
+
+}  // namespace qrlogin::cli

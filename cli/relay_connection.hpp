@@ -1,0 +1,33 @@
+#pragma once
+// Opening a channel on the relay named by a ws:// URL, and turning every way
+// that can fail into a message and an exit code.
+#include <memory>
+#include <string>
+
+#include "cli/exit_codes.hpp"
+#include "relay/client/client.hpp"
+
+namespace qrlogin::cli {
+
+struct RelayEndpoint {
+  std::string host;
+  std::uint16_t port = 0;
+  std::string base_path;  // prefix before /v1/channels, without a trailing '/'
+};
+
+struct ConnectError {
+  ExitCode exit_code;
+  std::string code;     // stable: unreachable, refused, rate_limited, tls_unsupported, bad_relay
+  std::string message;  // for the user
+};
+
+Result<RelayEndpoint> relay_endpoint(const std::string& relay_url);
+
+// Connects as `role` to the channel; the caller then reads `joined`.
+std::unique_ptr<relay_client::Client> connect_channel(const RelayEndpoint& endpoint, const std::string& cid,
+                                                      const std::string& role, ConnectError& error);
+
+// The message and exit code for a relay `error` control message.
+ConnectError relay_error(const std::string& code, const std::string& relay_message, bool sender);
+
+}  // namespace qrlogin::cli
