@@ -1,0 +1,420 @@
+// tests/bench/run [--quick|--full]: the relay benchmarks of
+// ../shared/design/benchmarks.md (see docs/benchmarks.md). Runs every scenario
+// against qrlogin-relay (--profile bench), the Node `ws` baseline and the raw
+// floor in the same run, the relay pinned to one core and the load generator
+// to another, and prints `metric` and `ratio` lines. --quick is the smoke test
+// (correctness only: every frame checked, zero errors; no speed asserted).
+//
+// Flags: --quick | --full (default full)
+//        --relay BIN --loadgen BIN --floor BIN   use these binaries (no build)
+//        --build-dir DIR   release build tree (default build/bench-release)
+//        --plot FILE       SVG of pairing latency against offered load
+//                          (full mode; default docs/bench-pairing-latency.svg)
+//        --json FILE       also write every figure as JSON
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { cpus } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import readline from 'node:readline';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+
+const args = process.argv.slice(2);
+const opt = { mode: 'full', relay: null, loadgen: null, floor: null, buildDir: path.join(root, 'build/bench-release'),
+  plot: path.join(root, 'docs/bench-pairing-latency.svg'), json: null };
+for (let i = 0; i < args.length; i++) {
+  const a = args[i];
+  if (a === '--quick') opt.mode = 'quick';
+  else if (a === '--full') opt.mode = 'full';
+  else if (a === '--relay') opt.relay = args[++i];
+  else if (a === '--loadgen') opt.loadgen = args[++i];
+  else if (a === '--floor') opt.floor = args[++i];
+  else if (a === '--build-dir') opt.buildDir = path.resolve(args[++i]);
+  else if (a === '--plot') opt.plot = path.resolve(args[++i]);
+  else if (a === '--json') opt.json = path.resolve(args[++i]);
+  else { console.error(`run: unknown flag ${a}`); process.exit(2); }
+}
+const quick = opt.mode === 'quick';
+const started = Date.now();
+const log = (...m) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(1)}s]`, ...m);
+
+// ---- build ---------------------------------------------------------------
+if (!opt.relay || !opt.loadgen || !opt.floor) {
+  const cfg = ['-S', root, '-B', opt.buildDir, '-G', 'Ninja', '-DCMAKE_BUILD_TYPE=Release', '-DQRLOGIN_TESTS=ON'];
+  if (!existsSync(path.join(opt.buildDir, 'CMakeCache.txt'))) {
+    log('configuring', opt.buildDir);
+    const r = spawnSync('cmake', cfg, { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (r.status !== 0) process.exit(1);
+  }
+  log('building qrlogin-relay, qrlogin-bench-loadgen, qrlogin-bench-floor (release)');
+  const b = spawnSync('cmake', ['--build', opt.buildDir, '--target', 'qrlogin-relay', 'qrlogin-bench-loadgen', 'qrlogin-bench-floor'],
+    { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (b.status !== 0) process.exit(1);
+  opt.relay ??= path.join(opt.buildDir, 'relay/qrlogin-relay');
+  opt.loadgen ??= path.join(opt.buildDir, 'tests/bench/qrlogin-bench-loadgen');
+  opt.floor ??= path.join(opt.buildDir, 'tests/bench/qrlogin-bench-floor');
+}
+
+const ncpu = cpus().length;
+const relayCore = '0';
+const genCore = ncpu > 1 ? '1' : '0';
+const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+const pin = (core, cmd) => (hasTaskset ? ['taskset', ['-c', core, ...cmd]] : [cmd[0], cmd.slice(1)]);
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
+
+const IMPLS = {
+  qrlogin: () => [opt.relay, '--profile', 'bench', '--listen', '127.0.0.1:0', '--log-level', 'warn'],
+  ws: () => [process.execPath, path.join(here, 'ws-relay/relay.mjs'), '--listen', '127.0.0.1:0', '--max-seconds', '900'],
+  floor: () => [opt.floor, '--listen', '127.0.0.1:0', '--max-seconds', '900'],
+};
+const ORDER = ['qrlogin', 'ws', 'floor'];
+
+// ---- processes -------------------------------------------------------------
+const children = new Set();
+function killAll() { for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } } }
+process.on('exit', killAll);
+for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => { killAll(); process.exit(130); });
+const watchdog = setTimeout(() => { log('FAIL: the whole run took too long'); killAll(); process.exit(1); },
+  (quick ? 150 : 1500) * 1000);
+watchdog.unref();
+
+function startServer(impl) {
+  return new Promise((resolve, reject) => {
+    const [cmd, argv] = pin(relayCore, IMPLS[impl]());
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    let stderr = '';
+    child.stderr.on('data', (d) => { if (stderr.length < 8000) stderr += d; });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${impl}: no listening line`)); }, 10000);
+    const rl = readline.createInterface({ input: child.stdout });
+    rl.on('line', (line) => {
+      const m = /"event":"listening".*?"port":(\d+)/.exec(line);
+      if (m) { clearTimeout(timer); resolve({ impl, child, pid: child.pid, port: Number(m[1]), stderr: () => stderr }); }
+    });
+    child.on('exit', (code) => { children.delete(child); clearTimeout(timer); reject(new Error(`${impl} exited (${code}): ${stderr}`)); });
+  });
+}
+
+async function stopServer(s) {
+  if (s.child.exitCode !== null || s.child.signalCode !== null) return;
+  const done = new Promise((r) => s.child.once('exit', r));
+  s.child.kill('SIGTERM');
+  const t = setTimeout(() => s.child.kill('SIGKILL'), 5000);
+  await done;
+  clearTimeout(t);
+}
+
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK;  // utime + stime (fields 14, 15)
+}
+function rssKb(pid) {
+  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+function slabKb() {
+  const m = /Slab:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+function tcpMemKb() {
+  const m = /TCP:.*mem (\d+)/.exec(readFileSync('/proc/net/sockstat', 'utf8'));
+  return m ? Number(m[1]) * 4 : 0;
+}
+
+// Runs the generator; resolves with its result line. `onReady` gets the
+// ready line of the idle scenario and returns a promise; then stdin closes.
+function runGen(port, scenarioArgs, { timeoutS = 120, onReady = null, id = 0 } = {}) {
+  return new Promise((resolve) => {
+    const [cmd, argv] = pin(genCore, [opt.loadgen, '--port', String(port), '--id', String(id), ...scenarioArgs]);
+    const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+    children.add(child);
+    let result = null;
+    let stderr = '';
+    child.stderr.on('data', (d) => { if (stderr.length < 4000) stderr += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutS * 1000);
+    readline.createInterface({ input: child.stdout }).on('line', (line) => {
+      let j;
+      try { j = JSON.parse(line); } catch { return; }
+      if (j.event === 'ready') {
+        (onReady ? onReady(j) : Promise.resolve()).then(() => child.stdin.end());
+      } else if (j.event === 'result') result = j;
+    });
+    child.on('exit', (code) => {
+      children.delete(child);
+      clearTimeout(timer);
+      resolve(result ?? { ok: false, errors: 1, error_kinds: { [`loadgen_exit_${code}`]: 1 }, stderr });
+    });
+  });
+}
+
+// ---- output ----------------------------------------------------------------
+const figures = {};  // `${scenario}.${name}` -> { impl: { value, unit } }
+const failures = [];
+function metric(name, impl, value, unit) {
+  if (value === null || value === undefined || Number.isNaN(value)) return;
+  (figures[name] ??= {})[impl] = { value, unit };
+  const v = Math.abs(value) >= 100 ? value.toFixed(0) : Math.abs(value) >= 1 ? value.toFixed(2) : value.toFixed(3);
+  console.log(`metric ${name} ${impl} ${v} ${unit}`);
+}
+function ratio(name, baseline) {
+  const f = figures[name];
+  if (!f?.qrlogin || !f?.[baseline] || !f[baseline].value) return;
+  console.log(`ratio ${name} qrlogin/${baseline} ${(f.qrlogin.value / f[baseline].value).toFixed(3)}`);
+}
+function check(impl, scenario, r) {
+  if (!r.ok || r.errors) {
+    failures.push(`${scenario} ${impl}: ${JSON.stringify(r.error_kinds)}`);
+    log(`FAIL ${scenario} ${impl}: ${JSON.stringify(r.error_kinds)}`);
+  }
+}
+
+// Runs `body(server)` against a fresh server of `impl`; measures the relay's
+// CPU time over the body.
+async function withServer(impl, body) {
+  const s = await startServer(impl);
+  try {
+    return await body(s);
+  } finally {
+    await stopServer(s);
+  }
+}
+async function measured(s, fn) {
+  const c0 = cpuSeconds(s.pid);
+  const t0 = process.hrtime.bigint();
+  const r = await fn();
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = cpuSeconds(s.pid) - c0;
+  return { r, cpu, wall, util: (100 * cpu) / wall };
+}
+
+// ---- scenarios -------------------------------------------------------------
+const P = quick
+  ? { pairDur: 1.5, pairConc: 8, latDur: 1, fwdDur: 1, fwdChannels: 8, idleConns: 200, idleProcs: 1, churnWarm: 0.5, churnDur: 1.5, sweep: [] }
+  : { pairDur: 5, pairConc: 64, latDur: 5, fwdDur: 5, fwdChannels: 64, idleConns: 18000, idleProcs: 2, churnWarm: 3, churnDur: 12,
+    sweep: [0.1, 0.25, 0.5, 0.75, 0.9] };
+
+const sat = {};
+
+async function scenarioPairing() {
+  for (const impl of ORDER) {
+    await withServer(impl, async (s) => {
+      const m = await measured(s, () => runGen(s.port, ['--scenario', 'pairing', '--concurrency', String(P.pairConc), '--duration', String(P.pairDur)]));
+      check(impl, 'pairing', m.r);
+      sat[impl] = { pairing: m.r.per_s };
+      metric('pairing.pairings_per_s', impl, m.r.per_s, '/s');
+      metric('pairing.cpu_us_per_pairing', impl, (1e6 * m.cpu) / Math.max(1, m.r.completed), 'us');
+      metric('pairing.relay_cpu_util', impl, m.util, '%');
+      // Latency at half of this relay's own saturation rate, open loop.
+      const rate = quick ? 100 : Math.max(10, m.r.per_s / 2);
+      const l = await measured(s, () => runGen(s.port, ['--scenario', 'pairing', '--rate', rate.toFixed(1), '--duration', String(P.latDur)]));
+      check(impl, 'pairing-latency', l.r);
+      metric('pairing.half_load_rate', impl, rate, '/s');
+      metric('pairing.p50_ms_half_load', impl, l.r.p50_us / 1000, 'ms');
+      metric('pairing.p99_ms_half_load', impl, l.r.p99_us / 1000, 'ms');
+      metric('pairing.p999_ms_half_load', impl, l.r.p999_us / 1000, 'ms');
+      metric('pairing.half_load_relay_cpu_util', impl, l.util, '%');
+    });
+  }
+  for (const n of ['pairings_per_s', 'cpu_us_per_pairing', 'p99_ms_half_load']) { ratio(`pairing.${n}`, 'ws'); ratio(`pairing.${n}`, 'floor'); }
+}
+
+const sweepPoints = { qrlogin: [], ws: [] };
+async function scenarioSweep() {
+  if (!P.sweep.length) return;
+  const base = sat.qrlogin?.pairing ?? 1000;
+  for (const impl of ['qrlogin', 'ws']) {
+    await withServer(impl, async (s) => {
+      for (const frac of P.sweep) {
+        const rate = base * frac;
+        const l = await measured(s, () => runGen(s.port, ['--scenario', 'pairing', '--rate', rate.toFixed(1), '--duration', '3']));
+        check(impl, `pairing-sweep-${frac}`, l.r);
+        sweepPoints[impl].push({ rate, achieved: l.r.completed / 3, p50: l.r.p50_us / 1000, p99: l.r.p99_us / 1000, util: l.util });
+        log(`sweep ${impl} ${rate.toFixed(0)}/s p50 ${(l.r.p50_us / 1000).toFixed(2)} ms p99 ${(l.r.p99_us / 1000).toFixed(2)} ms relay ${l.util.toFixed(0)}%`);
+      }
+    });
+  }
+  writePlot();
+}
+
+async function scenarioForward(inflight) {
+  const sc = inflight === 1 ? 'forward_if1' : 'forward';
+  for (const impl of ORDER) {
+    await withServer(impl, async (s) => {
+      const m = await measured(s, () => runGen(s.port, ['--scenario', 'forward', '--channels', String(P.fwdChannels), '--inflight', String(inflight), '--duration', String(P.fwdDur)]));
+      check(impl, sc, m.r);
+      const frames = m.r.frames_recv;
+      metric(`${sc}.frames_per_s`, impl, m.r.per_s, '/s');
+      metric(`${sc}.cpu_us_per_frame`, impl, (1e6 * m.cpu) / Math.max(1, frames), 'us');
+      metric(`${sc}.frames_per_relay_cpu_s`, impl, frames / Math.max(1e-9, m.cpu), '/s');
+      metric(`${sc}.relay_cpu_util`, impl, m.util, '%');
+      metric(`${sc}.p99_ms_closed_loop`, impl, m.r.p99_us / 1000, 'ms');
+      if (inflight !== 1) {
+        const rate = quick ? 2000 : Math.max(100, m.r.per_s / 2);
+        const l = await measured(s, () => runGen(s.port, ['--scenario', 'forward', '--channels', String(P.fwdChannels), '--rate', rate.toFixed(0), '--duration', String(P.latDur)]));
+        check(impl, 'forward-latency', l.r);
+        metric('forward.half_load_rate', impl, rate, '/s');
+        metric('forward.p50_ms_half_load', impl, l.r.p50_us / 1000, 'ms');
+        metric('forward.p99_ms_half_load', impl, l.r.p99_us / 1000, 'ms');
+        metric('forward.p999_ms_half_load', impl, l.r.p999_us / 1000, 'ms');
+        metric('forward.half_load_relay_cpu_util', impl, l.util, '%');
+      }
+    });
+  }
+  for (const n of ['frames_per_s', 'cpu_us_per_frame', 'frames_per_relay_cpu_s']) { ratio(`${sc}.${n}`, 'ws'); ratio(`${sc}.${n}`, 'floor'); }
+  if (inflight !== 1) { ratio('forward.p99_ms_half_load', 'ws'); ratio('forward.p99_ms_half_load', 'floor'); }
+}
+
+async function scenarioIdle() {
+  for (const impl of ORDER) {
+    await withServer(impl, async (s) => {
+      await new Promise((r) => setTimeout(r, 300));
+      const rss0 = rssKb(s.pid);
+      const tcp0 = tcpMemKb();
+      const slab0 = slabKb();
+      const per = Math.floor(P.idleConns / P.idleProcs);
+      let readyCount = 0;
+      let release;
+      const allReady = new Promise((r) => { release = r; });
+      let peak = null;
+      const onReady = async () => {
+        if (++readyCount === P.idleProcs) {
+          await new Promise((r) => setTimeout(r, 500));
+          peak = { rss: rssKb(s.pid), tcp: tcpMemKb(), slab: slabKb() };
+          release();
+        }
+        await allReady;
+      };
+      const t0 = Date.now();
+      const rs = await Promise.all(Array.from({ length: P.idleProcs }, (_, i) =>
+        runGen(s.port, ['--scenario', 'idle', '--connections', String(per), '--hold', '120'], { onReady, id: 1000 + i, timeoutS: 300 })));
+      let conns = 0;
+      for (const r of rs) { check(impl, 'idle', r); conns += r.connections ?? 0; }
+      if (!peak || conns === 0) return;
+      metric('idle.connections', impl, conns, 'conn');
+      metric('idle.rss_kb_per_conn', impl, (peak.rss - rss0) / conns, 'KB');
+      metric('idle.rss_mb_total', impl, peak.rss / 1024, 'MB');
+      // Machine-wide, both loopback ends, others' activity included: context only.
+      metric('idle.kernel_tcp_buffers_kb_per_conn', impl, (peak.tcp - tcp0) / conns, 'KB');
+      metric('idle.kernel_slab_kb_per_conn', impl, (peak.slab - slab0) / conns, 'KB');
+      metric('idle.ramp_s', impl, Math.max(...rs.map((r) => r.ramp_s ?? 0)), 's');
+      log(`idle ${impl}: ${conns} connections in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    });
+  }
+  ratio('idle.rss_kb_per_conn', 'ws');
+  ratio('idle.rss_kb_per_conn', 'floor');
+}
+
+async function scenarioChurn() {
+  for (const impl of ORDER) {
+    await withServer(impl, async (s) => {
+      const w = await runGen(s.port, ['--scenario', 'churn', '--concurrency', '32', '--duration', String(P.churnWarm)]);
+      check(impl, 'churn-warmup', w);
+      const before = rssKb(s.pid);
+      const m = await measured(s, () => runGen(s.port, ['--scenario', 'churn', '--concurrency', '32', '--duration', String(P.churnDur)], { id: 7 }));
+      check(impl, 'churn', m.r);
+      await new Promise((r) => setTimeout(r, 300));
+      const after = rssKb(s.pid);
+      metric('churn.pairings', impl, m.r.completed, 'pairings');
+      metric('churn.errors', impl, m.r.errors + w.errors, 'errors');
+      metric('churn.rss_before_mb', impl, before / 1024, 'MB');
+      metric('churn.rss_after_mb', impl, after / 1024, 'MB');
+      metric('churn.rss_growth_pct', impl, (100 * (after - before)) / before, '%');
+    });
+  }
+}
+
+async function scenarioSlow() {
+  for (const impl of ORDER) {
+    await withServer(impl, async (s) => {
+      const rss0 = rssKb(s.pid);
+      let peak = rss0;
+      const sampler = setInterval(() => { try { peak = Math.max(peak, rssKb(s.pid)); } catch { /* gone */ } }, 20);
+      const r = await runGen(s.port, ['--scenario', 'slow', '--duration', '20', '--flood-bytes', String(80 << 20)]);
+      clearInterval(sampler);
+      peak = Math.max(peak, rssKb(s.pid));
+      check(impl, 'slow', r);
+      metric('slow.flooded_mb_before_close', impl, r.bytes_sent / 1048576, 'MB');
+      metric('slow.rss_growth_mb', impl, (peak - rss0) / 1024, 'MB');
+      metric('slow.flooder_closed_too_large', impl, r.code === 'too_large' ? 1 : 0, 'bool');
+    });
+  }
+}
+
+// ---- plot ------------------------------------------------------------------
+function writePlot() {
+  const series = [
+    { impl: 'qrlogin', key: 'p99', color: '#1565c0', dash: '' },
+    { impl: 'qrlogin', key: 'p50', color: '#1565c0', dash: '6,4' },
+    { impl: 'ws', key: 'p99', color: '#c62828', dash: '' },
+    { impl: 'ws', key: 'p50', color: '#c62828', dash: '6,4' },
+  ];
+  const pts = [...sweepPoints.qrlogin, ...sweepPoints.ws];
+  if (!pts.length) return;
+  const W = 720, H = 440, L = 70, R = 170, T = 40, B = 60;
+  const xmax = Math.max(...pts.map((p) => p.rate)) * 1.05;
+  const vals = pts.flatMap((p) => [p.p50, p.p99]).filter((v) => v > 0);
+  const ymin = 10 ** Math.floor(Math.log10(Math.min(...vals)));
+  const ymax = 10 ** Math.ceil(Math.log10(Math.max(...vals)));
+  const x = (v) => L + ((W - L - R) * v) / xmax;
+  const y = (v) => T + (H - T - B) * (1 - (Math.log10(Math.max(v, ymin)) - Math.log10(ymin)) / (Math.log10(ymax) - Math.log10(ymin)));
+  const out = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`);
+  out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  out.push(`<text x="${L}" y="22" font-size="14">Pairing latency against offered load (open loop; loopback, relay and generator on one core each)</text>`);
+  for (let d = ymin; d <= ymax * 1.0001; d *= 10) {
+    out.push(`<line x1="${L}" x2="${W - R}" y1="${y(d)}" y2="${y(d)}" stroke="#ddd"/>`);
+    out.push(`<text x="${L - 6}" y="${y(d) + 4}" text-anchor="end">${d >= 1 ? d : d.toPrecision(1)} ms</text>`);
+  }
+  const step = 10 ** Math.floor(Math.log10(xmax / 2));
+  for (let v = 0; v <= xmax; v += step * (xmax / step > 6 ? 2 : 1)) {
+    out.push(`<line x1="${x(v)}" x2="${x(v)}" y1="${T}" y2="${H - B}" stroke="#eee"/>`);
+    out.push(`<text x="${x(v)}" y="${H - B + 16}" text-anchor="middle">${Math.round(v)}</text>`);
+  }
+  out.push(`<text x="${(L + W - R) / 2}" y="${H - 18}" text-anchor="middle">offered load (pairings/s)</text>`);
+  out.push(`<rect x="${L}" y="${T}" width="${W - L - R}" height="${H - T - B}" fill="none" stroke="#333"/>`);
+  series.forEach((s, i) => {
+    const p = sweepPoints[s.impl];
+    if (!p.length) return;
+    const d = p.map((q, j) => `${j ? 'L' : 'M'}${x(q.rate).toFixed(1)},${y(q[s.key]).toFixed(1)}`).join(' ');
+    out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2" stroke-dasharray="${s.dash}"/>`);
+    for (const q of p) out.push(`<circle cx="${x(q.rate).toFixed(1)}" cy="${y(q[s.key]).toFixed(1)}" r="3" fill="${s.color}"/>`);
+    const ly = T + 16 + i * 18;
+    out.push(`<line x1="${W - R + 12}" x2="${W - R + 40}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2" stroke-dasharray="${s.dash}"/>`);
+    out.push(`<text x="${W - R + 46}" y="${ly}">${s.impl === 'ws' ? 'Node ws' : 'qrlogin'} ${s.key}</text>`);
+  });
+  out.push('</svg>');
+  writeFileSync(opt.plot, `${out.join('\n')}\n`);
+  log(`plot written to ${path.relative(root, opt.plot)}`);
+}
+
+// ---- main ------------------------------------------------------------------
+const load0 = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const model = (/model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8')) ?? [])[1] ?? 'unknown';
+const commit = spawnSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD']).stdout?.toString().trim() || 'unknown';
+console.log(`# qrlogin relay benchmarks, ${opt.mode} mode, ${new Date().toISOString()}, commit ${commit}, nproc ${ncpu}, ${model}`);
+console.log(`# relay on core ${relayCore}, load generator on core ${genCore}${hasTaskset ? '' : ' (taskset missing: not pinned)'}; loadavg at start ${load0}`);
+try {
+  await scenarioPairing();
+  await scenarioSweep();
+  await scenarioForward(1);
+  await scenarioForward(8);
+  await scenarioIdle();
+  await scenarioChurn();
+  await scenarioSlow();
+} catch (e) {
+  failures.push(String(e?.stack ?? e));
+  log(String(e?.stack ?? e));
+}
+const load1 = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+console.log(`# loadavg at end ${load1}; took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+if (opt.json) writeFileSync(opt.json, JSON.stringify({ figures, sweep: sweepPoints, failures }, null, 1));
+killAll();
+if (failures.length) {
+  console.log(`# FAILED: ${failures.length} check(s): ${failures.join('; ')}`);
+  process.exit(1);
+}
+console.log('# every frame verified, zero errors');
+process.exit(0);
