@@ -95,28 +95,21 @@ class ReceiveHooks final : public SessionHooks {
   bool write_failed_ = false;
 };
 
-ExitCode report_failure(const Reporter& reporter, ExitCode code, const std::string& error_code,
-                        const std::string& message) {
-  reporter.event("error", {{"code", error_code}, {"message", message}, {"exit_code", static_cast<int>(code)}},
-                 "qrlogin: " + message);
-  return code;
-}
-
 }  // namespace
 
 ExitCode run_receive(const ReceiveOptions& options) {
   Reporter reporter(options.common.json);
   auto endpoint = relay_endpoint(options.relay);
-  if (!endpoint) return report_failure(reporter, ExitCode::usage, "bad_relay", endpoint.error().message);
+  if (!endpoint) return reporter.failure(ExitCode::usage, "bad_relay", endpoint.error().message);
   // The link names the relay only when it is not the page's own.
   std::string relay_for_link = options.relay;
   if (auto implied = relay_url_for_page(options.page); implied && *implied == options.relay) relay_for_link.clear();
   if (auto check = build_link(options.page, Bytes(32, 9), relay_for_link); !check)
-    return report_failure(reporter, ExitCode::usage, "bad_page", check.error().message);
+    return reporter.failure(ExitCode::usage, "bad_page", check.error().message);
 
   struct stat existing {};
   if (options.out != "-" && !options.force && ::lstat(options.out.c_str(), &existing) == 0)
-    return report_failure(reporter, ExitCode::local_error, "output_exists",
+    return reporter.failure(ExitCode::local_error, "output_exists",
                           options.out + " already exists; use --force to replace it");
 
   std::optional<Clock::time_point> deadline;
@@ -128,10 +121,10 @@ ExitCode run_receive(const ReceiveOptions& options) {
 
   for (int attempt = 0;; ++attempt) {
     auto receiver = Receiver::create(options.page, relay_for_link, system_rng(), {.auto_accept = options.yes});
-    if (!receiver) return report_failure(reporter, ExitCode::usage, "bad_page", receiver.error().message);
+    if (!receiver) return reporter.failure(ExitCode::usage, "bad_page", receiver.error().message);
     ConnectError error{};
     auto client = connect_channel(*endpoint, receiver->cid().text, "receiver", error);
-    if (!client) return report_failure(reporter, error.exit_code, error.code, error.message);
+    if (!client) return reporter.failure(error.exit_code, error.code, error.message);
 
     ReceiveHooks hooks(options, *receiver, reporter);
     PairingSession<Receiver> session(*receiver, *client, inbox, answers, reporter, hooks, deadline, false);
@@ -146,14 +139,14 @@ ExitCode run_receive(const ReceiveOptions& options) {
     }
     if (outcome.relay && outcome.reason != Reason::intrusion && outcome.reason != Reason::expired &&
         outcome.reason != Reason::possible_attack)
-      return report_failure(reporter, outcome.relay->exit_code, outcome.relay->code, outcome.relay->message);
+      return reporter.failure(outcome.relay->exit_code, outcome.relay->code, outcome.relay->message);
     Reason reason = outcome.reason.value_or(Reason::network);
     if (outcome.expired_waiting) reason = Reason::timeout;
     std::string message(reason_message(reason));
     if (reason == Reason::intrusion) message += ". Run qrlogin receive again for a new code.";
     if (reason == Reason::timeout && !deadline) message = "the other device took too long";
     if (reason == Reason::timeout && deadline) message = "no pairing completed within --timeout";
-    return report_failure(reporter, exit_code_for(reason), std::string(reason_code(reason)), message);
+    return reporter.failure(exit_code_for(reason), std::string(reason_code(reason)), message);
   }
 }
 

@@ -49,6 +49,12 @@ bool unsafe_to_print(char32_t cp) {
 }
 }  // namespace
 
+ExitCode Reporter::failure(ExitCode code, std::string_view error_code, const std::string& message) const {
+  event("error", {{"code", std::string(error_code)}, {"message", message}, {"exit_code", static_cast<int>(code)}},
+        "qrlogin: " + message);
+  return code;
+}
+
 std::string printable(std::string_view untrusted, std::size_t max_chars) {
   std::string out;
   std::size_t chars = 0, i = 0;

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/exit_codes.hpp"
+
 namespace qrlogin::cli {
 
 class Reporter {
@@ -17,6 +19,9 @@ class Reporter {
   void say(std::string_view text) const;
   // A machine-readable event (with --json) and its human line.
   void event(std::string_view type, nlohmann::json fields, std::string_view human) const;
+  // Reports why the command stops (an `error` event and a "qrlogin: ..."
+  // line) and returns the exit code to stop with.
+  ExitCode failure(ExitCode code, std::string_view error_code, const std::string& message) const;
   [[nodiscard]] bool json() const noexcept { return json_; }
 
  private:

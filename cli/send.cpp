@@ -56,30 +56,23 @@ class SendHooks final : public SessionHooks {
   const Reporter& reporter_;
 };
 
-ExitCode report_failure(const Reporter& reporter, ExitCode code, const std::string& error_code,
-                        const std::string& message) {
-  reporter.event("error", {{"code", error_code}, {"message", message}, {"exit_code", static_cast<int>(code)}},
-                 "qrlogin: " + message);
-  return code;
-}
-
 }  // namespace
 
 ExitCode run_send(const SendOptions& options) {
   Reporter reporter(options.common.json);
   auto link = parse_link(options.link);
-  if (!link) return report_failure(reporter, ExitCode::usage, "bad_link", "bad link: " + link.error().message);
+  if (!link) return reporter.failure(ExitCode::usage, "bad_link", "bad link: " + link.error().message);
   auto endpoint = relay_endpoint(link->relay_url);
-  if (!endpoint) return report_failure(reporter, ExitCode::usage, "bad_relay", endpoint.error().message);
+  if (!endpoint) return reporter.failure(ExitCode::usage, "bad_relay", endpoint.error().message);
 
   // A JSON string of the text, escaped, must still fit in 65536 bytes.
   auto text = read_credential(options.credential_file, kMaxCredentialJsonBytes);
-  if (!text) return report_failure(reporter, ExitCode::local_error, "credential_unreadable", text.error().message);
+  if (!text) return reporter.failure(ExitCode::local_error, "credential_unreadable", text.error().message);
   auto j = credential_json_from_text(text->view(), options.label);
   text->wipe();
-  if (!j) return report_failure(reporter, ExitCode::local_error, "credential_invalid", j.error().message);
+  if (!j) return reporter.failure(ExitCode::local_error, "credential_invalid", j.error().message);
   auto sender = Sender::create(*link, std::move(j).value(), system_rng());
-  if (!sender) return report_failure(reporter, ExitCode::local_error, "credential_invalid", sender.error().message);
+  if (!sender) return reporter.failure(ExitCode::local_error, "credential_invalid", sender.error().message);
 
   std::optional<Clock::time_point> deadline;
   if (options.common.timeout_seconds)
@@ -90,14 +83,14 @@ ExitCode run_send(const SendOptions& options) {
 
   ConnectError error{};
   auto client = connect_channel(*endpoint, link->cid.text, "sender", error);
-  if (!client) return report_failure(reporter, error.exit_code, error.code, error.message);
+  if (!client) return reporter.failure(error.exit_code, error.code, error.message);
 
   SendHooks hooks(*sender, reporter);
   PairingSession<Sender> session(*sender, *client, inbox, answers, reporter, hooks, deadline, true);
   auto outcome = session.run();
   if (outcome.completed) return ExitCode::ok;
   if (outcome.relay && outcome.reason != Reason::rejected)
-    return report_failure(reporter, outcome.relay->exit_code, outcome.relay->code, outcome.relay->message);
+    return reporter.failure(outcome.relay->exit_code, outcome.relay->code, outcome.relay->message);
   Reason reason = outcome.reason.value_or(Reason::network);
   std::string message(reason_message(reason));
   if (reason == Reason::rejected) message = "the other device refused the credential";
@@ -108,7 +101,7 @@ ExitCode run_send(const SendOptions& options) {
   else if (reason != Reason::network)
     message += "; nothing was sent";
   if (reason == Reason::timeout && deadline) message = "the pairing did not complete within --timeout";
-  return report_failure(reporter, exit_code_for(reason), std::string(reason_code(reason)), message);
+  return reporter.failure(exit_code_for(reason), std::string(reason_code(reason)), message);
 }
 
 }  // namespace qrlogin::cli

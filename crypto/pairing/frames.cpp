@@ -87,6 +87,20 @@ Result<std::string> parse_abort_json(ByteView body) {
   return reason->get<std::string>();
 }
 
+namespace {
+template <class Opener>
+std::string read_abort_code_with(Opener& opener, ByteView frame) {
+  if (frame.size() > 1 + kMaxStatusJsonBytes + aead::kTagBytes) return std::string(kUnreadableAbort);
+  auto body = open_frame(opener, frame);
+  if (!body) return std::string(kUnreadableAbort);
+  auto reason = parse_abort_json(body->view());
+  return reason ? std::move(reason).value() : std::string(kUnreadableAbort);
+}
+}  // namespace
+
+std::string read_abort_code(hpke::Context& ctx, ByteView frame) { return read_abort_code_with(ctx, frame); }
+std::string read_abort_code(hpke::SequencedAead& aead, ByteView frame) { return read_abort_code_with(aead, frame); }
+
 std::string_view message_name(MessageType type) noexcept {
   switch (type) {
     case MessageType::hello: return "HELLO";

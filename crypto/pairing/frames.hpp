@@ -34,4 +34,10 @@ Result<ResultBody> parse_result_json(ByteView body);
 // The reason code, or an error when it is not {"reason": "<string>"}.
 Result<std::string> parse_abort_json(ByteView body);
 
+// The reason code an ABORT frame carries, or "unreadable" when the frame is
+// over 1 + 1024 + 16 bytes, does not open, or holds no reason.
+inline constexpr std::string_view kUnreadableAbort = "unreadable";
+std::string read_abort_code(hpke::Context& ctx, ByteView frame);
+std::string read_abort_code(hpke::SequencedAead& aead, ByteView frame);
+
 }  // namespace qrlogin::pairing

@@ -121,16 +121,11 @@ Actions Receiver::handle_credential(ByteView frame) {
 Actions Receiver::handle_abort(ByteView frame) {
   // Before HELLO there is no context, so an ABORT cannot be genuine.
   if (!ctx_) return fail(Reason::unexpected_message, {}, false);
-  std::string code = "unreadable";
-  if (frame.size() <= 1 + kMaxStatusJsonBytes + aead::kTagBytes) {
-    if (auto body = open_frame(*ctx_, frame))
-      if (auto reason = parse_abort_json(body->view())) code = *reason;
-  }
+  std::string code = read_abort_code(*ctx_, frame);
   // The sender committed, got Nr, and stopped before revealing Ns: whatever
   // it claims, that is the pattern of an attack (docs/threat-model.md).
   if (state_ == State::waiting_for_reveal) return fail(Reason::possible_attack, code, false);
-  Reason reason = code == "unreadable" ? Reason::peer_aborted : reason_from_peer_code(code);
-  return fail(reason, code, false);
+  return fail(reason_from_peer_code(code), code, false);
 }
 
 Actions Receiver::deliver_if_ready() {

@@ -109,13 +109,8 @@ Actions Sender::handle_result(ByteView frame) {
 
 Actions Sender::handle_abort(ByteView frame) {
   if (!response_) return fail(Reason::unexpected_message, {}, false);  // nothing sent yet: not genuine
-  std::string code = "unreadable";
-  if (frame.size() <= 1 + kMaxStatusJsonBytes + aead::kTagBytes) {
-    if (auto body = open_frame(*response_, frame))
-      if (auto reason = parse_abort_json(body->view())) code = *reason;
-  }
-  Reason reason = code == "unreadable" ? Reason::peer_aborted : reason_from_peer_code(code);
-  return fail(reason, code, false);
+  std::string code = read_abort_code(*response_, frame);
+  return fail(reason_from_peer_code(code), code, false);
 }
 
 Actions Sender::on_peer(PeerEvent event) {
