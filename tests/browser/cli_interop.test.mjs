@@ -4,66 +4,14 @@
 // page shows (typing the other screen's code is one of its documented answers).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import {
-  CLI_BIN, PHONE, createAccount, gotoPage, launchBrowser, openPage, startRelay, tempDir, waitForCode, waitForLink,
+  PHONE, runCli, createAccount, gotoPage, launchBrowser, openPage, startRelay, tempDir, waitForCode, waitForLink,
   waitForStatus, withCleanup,
 } from './harness.mjs';
 
-const skip = CLI_BIN && existsSync(CLI_BIN) ? false
-  : 'the qrlogin CLI is not built (QRLOGIN_CLI_BIN is unset: tests/browser/CMakeLists.txt passes it once the target exists)';
-
-// Runs the CLI with --json; events() resolves the first event of a type.
-function runCli(args, defer) {
-  const child = spawn(CLI_BIN, [...args, '--json'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const events = [];
-  const waiters = [];
-  const stderr = [];
-  child.stderr.on('data', (d) => stderr.push(String(d)));
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    let event;
-    try {
-      event = JSON.parse(line);
-    } catch {
-      return;
-    }
-    events.push(event);
-    for (const w of [...waiters]) {
-      if (w.type === event.event) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(event);
-      }
-    }
-  });
-  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-  defer(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  return {
-    child,
-    exited,
-    stderr,
-    event(type, timeout = 20_000) {
-      const found = events.find((e) => e.event === type);
-      if (found) return Promise.resolve(found);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no "${type}" event from the CLI; got ${JSON.stringify(events)}; stderr: ${stderr.join('')}`)), timeout);
-        waiters.push({ type, resolve: (e) => { clearTimeout(timer); resolve(e); } });
-      });
-    },
-    answer(text) {
-      child.stdin.write(`${text}\n`);
-    },
-  };
-}
-
-test('desktop page <-> qrlogin send', { timeout: 120_000, skip }, () => withCleanup(async (defer) => {
+test('desktop page <-> qrlogin send', { timeout: 120_000 }, () => withCleanup(async (defer) => {
   const relay = await startRelay();
   defer(() => relay.stop());
   const browser = await launchBrowser();
@@ -92,7 +40,7 @@ test('desktop page <-> qrlogin send', { timeout: 120_000, skip }, () => withClea
   desktop.assertClean();
 }));
 
-test('qrlogin receive <-> phone page', { timeout: 120_000, skip }, () => withCleanup(async (defer) => {
+test('qrlogin receive <-> phone page', { timeout: 120_000 }, () => withCleanup(async (defer) => {
   const relay = await startRelay();
   defer(() => relay.stop());
   const browser = await launchBrowser();

@@ -268,3 +268,51 @@ export async function withCleanup(fn) {
     }
   }
 }
+
+// Runs the CLI with --json; events() resolves the first event of a type.
+export function runCli(args, defer) {
+  assert.ok(CLI_BIN && existsSync(CLI_BIN), 'QRLOGIN_CLI_BIN must name the built qrlogin CLI');
+  const child = spawn(CLI_BIN, [...args, '--json'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const events = [];
+  const waiters = [];
+  const stderr = [];
+  child.stderr.on('data', (d) => stderr.push(String(d)));
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    let event;
+    try {
+      event = JSON.parse(line);
+    } catch {
+      return;
+    }
+    events.push(event);
+    for (const w of [...waiters]) {
+      if (w.type === event.event) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(event);
+      }
+    }
+  });
+  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  defer(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+  return {
+    child,
+    exited,
+    stderr,
+    event(type, timeout = 20_000) {
+      const found = events.find((e) => e.event === type);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no "${type}" event from the CLI; got ${JSON.stringify(events)}; stderr: ${stderr.join('')}`)), timeout);
+        waiters.push({ type, resolve: (e) => { clearTimeout(timer); resolve(e); } });
+      });
+    },
+    answer(text) {
+      child.stdin.write(`${text}\n`);
+    },
+  };
+}
