@@ -17,6 +17,8 @@
 #include <cstring>
 #include <string>
 
+#include "crypto/bytes.hpp"
+
 namespace qrlogin::bench {
 
 constexpr std::size_t kFrameHeader = 21;
@@ -111,24 +113,10 @@ class Histogram {
 
 // A canonical base64url cid (22 characters, 16 bytes) from two 64-bit words.
 inline std::string make_cid(std::uint64_t a, std::uint64_t b) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::array<std::uint8_t, 16> raw{};
   std::memcpy(raw.data(), &a, 8);
   std::memcpy(raw.data() + 8, &b, 8);
-  std::string out;
-  out.reserve(22);
-  std::size_t i = 0;
-  for (; i + 3 <= raw.size(); i += 3) {
-    std::uint32_t v = (raw[i] << 16) | (raw[i + 1] << 8) | raw[i + 2];
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  std::uint32_t v = raw[i] << 16;  // one byte left: two characters, the last with 4 zero bits
-  out += kAlphabet[(v >> 18) & 63];
-  out += kAlphabet[(v >> 12) & 63];
-  return out;
+  return base64url_encode(raw);
 }
 
 }  // namespace qrlogin::bench
