@@ -136,6 +136,9 @@ TEST_CASE("the terminal QR and the SVG decode to exactly the link") {
     INFO(style);
     auto receive = start_receive(relay, dir, {"--qr", style, "--qr-svg", dir.file("qr.svg"), "--timeout", "10"});
     auto link = wait_link(*receive);
+    // stdout and stderr are read by different threads: wait for the line
+    // the CLI prints to stderr right after the QR code.
+    REQUIRE(receive->wait_for("Scan this code", kWait));
     auto lines = qr_lines(receive->err(), style == "ascii");
     REQUIRE(lines.size() > 10);
     CHECK(zbar_decode(terminal_qr_to_pgm(lines, style == "ascii", dir.file("qr.pgm"))) == link);
