@@ -157,17 +157,20 @@ template <class Machine>
 void PairingSession<Machine>::perform(Actions actions) {
   for (auto& action : actions) {
     if (auto* send = std::get_if<SendFrame>(&action)) {
+      if (connection_dead_) continue;
       if (!client_.send(send->frame)) {
+        connection_dead_ = true;
         // An ABORT that cannot be delivered after the pairing already ended
-        // (the peer closed first) changes nothing; anything else is a lost
+        // (the peer closed first) changes nothing: go on with the actions
+        // after it, which say why it ended. Anything else is a lost
         // connection.
         bool ended = machine_.state() == Machine::State::aborted || machine_.state() == Machine::State::done;
         if (!ended) {
           outcome_.relay = ConnectError{ExitCode::network, "connection_lost", "the connection to the relay was lost"};
           perform(machine_.cancel(Reason::network));
+          finished_ = true;
+          return;
         }
-        finished_ = true;
-        return;
       }
     } else if (auto* sas = std::get_if<ShowSas>(&action)) {
       if (hooks_.show_sas(sas->code)) {
@@ -189,8 +192,10 @@ void PairingSession<Machine>::perform(Actions actions) {
       if (!aborted->detail.empty()) outcome_.detail = aborted->detail;
       awaiting_answer_ = false;
     } else if (std::holds_alternative<CloseConnection>(action)) {
-      (void)client_.close(1000);
-      (void)client_.wait_closed(std::chrono::seconds(2));
+      if (!connection_dead_) {
+        (void)client_.close(1000);
+        (void)client_.wait_closed(std::chrono::seconds(2));
+      }
       finished_ = true;
     }
   }

@@ -65,6 +65,7 @@ class PairingSession {
   bool sender_;
 
   bool finished_ = false;
+  bool connection_dead_ = false;  // a send failed: skip further sends and the close
   bool awaiting_answer_ = false;
   bool joined_ = false;
   typename Machine::State last_state_;
