@@ -101,11 +101,6 @@ ExitCode run_receive(const ReceiveOptions& options) {
   Reporter reporter(options.common.json);
   auto endpoint = relay_endpoint(options.relay);
   if (!endpoint) return reporter.failure(ExitCode::usage, "bad_relay", endpoint.error().message);
-  // The link names the relay only when it is not the page's own.
-  std::string relay_for_link = options.relay;
-  if (auto implied = relay_url_for_page(options.page); implied && *implied == options.relay) relay_for_link.clear();
-  if (auto check = build_link(options.page, Bytes(32, 9), relay_for_link); !check)
-    return reporter.failure(ExitCode::usage, "bad_page", check.error().message);
 
   struct stat existing {};
   if (options.out != "-" && !options.force && ::lstat(options.out.c_str(), &existing) == 0)
@@ -119,8 +114,10 @@ ExitCode run_receive(const ReceiveOptions& options) {
   auto inbox = std::make_shared<Inbox>();
   AnswerReader answers(inbox, /*stdin_is_busy=*/false);
 
-  for (int attempt = 0;; ++attempt) {
-    auto receiver = Receiver::create(options.page, relay_for_link, system_rng(), {.auto_accept = options.yes});
+  for (;;) {
+    // build_link omits the relay parameter when it is the page's own relay,
+    // and refuses a bad page URL here, before anything is sent.
+    auto receiver = Receiver::create(options.page, options.relay, system_rng(), {.auto_accept = options.yes});
     if (!receiver) return reporter.failure(ExitCode::usage, "bad_page", receiver.error().message);
     ConnectError error{};
     auto client = connect_channel(*endpoint, receiver->cid().text, "receiver", error);
