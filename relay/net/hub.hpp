@@ -54,13 +54,19 @@ class Hub {
   // WebSocket level. attach() before join(), detach() when the session dies.
   void attach(ConnId id, std::weak_ptr<Endpoint> endpoint);
   void detach(ConnId id);
-  // Notifies the peer and intruders itself; the caller sends `joined` (or
-  // the error) and the backlog to its own client.
-  JoinResult join(const Cid& cid, Role role, ConnId id, const AddressKey& address, std::string_view tag);
+  // Notifies the peer, intruders and a replaced socket itself; the caller
+  // sends `joined` (with `resume_token`) or the error, and the backlog, to
+  // its own client. `presented_token`: the resume token the client offered.
+  struct Joined {
+    JoinResult result;
+    std::string resume_token;  // fresh, for `joined`; never logged
+  };
+  Joined join(const Cid& cid, Role role, ConnId id, const AddressKey& address, std::string_view tag,
+              const std::optional<std::string>& presented_token, std::uint64_t received);
   // Hands the frame to the peer and closes a slow peer; returns the error
   // for the caller's own client, if any.
   std::optional<Code> forward(const Cid& cid, Role from, ConnId id, Frame frame);
-  void delivered(const Cid& cid, Role from, std::uint64_t index);
+  void delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to);
   void leave(const Cid& cid, Role role, ConnId id, LeaveKind kind);
 
   std::string channel_tag(const Cid& cid);
