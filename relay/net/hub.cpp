@@ -83,6 +83,11 @@ Hub::Joined Hub::join(const Cid& cid, Role role, ConnId id, const AddressKey& ad
   std::shared_ptr<Endpoint> replaced;
   {
     std::lock_guard lock(mutex_);
+    if (shutting_down_) {
+      result.error = Code::going_away;
+      joined.resume_token.clear();
+      return joined;
+    }
     result = registry_.join(cid, role, id, address, admission_, Clock::now(), new_hash, resume);
     for (auto conn : result.intrusion)
       if (auto e = find_locked(conn)) intruded.push_back(std::move(e));
@@ -153,6 +158,7 @@ void Hub::end_all() {
   std::vector<std::shared_ptr<Endpoint>> all;
   {
     std::lock_guard lock(mutex_);
+    shutting_down_ = true;
     registry_.end_all(Clock::now());
     for (auto& [id, weak] : endpoints_)
       if (auto e = weak.lock()) all.push_back(std::move(e));

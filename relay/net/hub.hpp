@@ -72,7 +72,8 @@ class Hub {
   std::string channel_tag(const Cid& cid);
   // Periodic: ends expired channels (their clients get `expired`), prunes.
   void sweep();
-  // Shutdown: every WebSocket client gets going_away.
+  // Shutdown: every WebSocket client gets going_away, and so does any
+  // upgrade that completes afterwards.
   void end_all();
   HubStats stats();
 
@@ -91,6 +92,7 @@ class Hub {
   ChannelTagger tagger_;
   std::unordered_map<ConnId, std::weak_ptr<Endpoint>> endpoints_;
   std::uint64_t next_id_ = 1;
+  bool shutting_down_ = false;
 };
 
 }  // namespace qrlogin::relay

@@ -51,6 +51,7 @@ struct Server::Impl {
 
   void wait_for_drain() {
     if (hub.stats().connections == 0 || Clock::now() >= drain_deadline) {
+      signals.cancel();
       ioc.stop();
       return;
     }
@@ -96,7 +97,14 @@ int Server::run() {
                                        {"threads", std::uint64_t{im.config.threads}},
                                        {"profile", std::string_view(im.config.profile)}});
   im.signals.async_wait([&im](boost::system::error_code ec, int signal_number) {
-    if (!ec) im.shut_down(signal_number);
+    if (ec) return;
+    im.shut_down(signal_number);
+    // A second signal does not wait for the drain.
+    im.signals.async_wait([&im](boost::system::error_code ec2, int second) {
+      if (ec2) return;
+      im.logger.write(LogLevel::info, "shutdown_now", {{"signal", std::int64_t{second}}});
+      im.ioc.stop();
+    });
   });
   im.listener->start();
   im.sweep();

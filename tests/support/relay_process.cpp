@@ -111,8 +111,12 @@ bool RelayProcess::wait_for_output(std::string_view needle, std::chrono::millise
 }
 
 int RelayProcess::stop(std::chrono::milliseconds timeout) {
+  if (pid_ > 0) kill(pid_, SIGTERM);
+  return wait_exit(timeout);
+}
+
+int RelayProcess::wait_exit(std::chrono::milliseconds timeout) {
   if (pid_ > 0) {
-    kill(pid_, SIGTERM);
     auto deadline = std::chrono::steady_clock::now() + timeout;
     int status = 0;
     for (;;) {

@@ -33,6 +33,9 @@ class RelayProcess {
   // SIGTERM, then waits (SIGKILL after `timeout`); returns the exit status
   // (or 128 + signal).
   int stop(std::chrono::milliseconds timeout = std::chrono::milliseconds{8000});
+  // Waits for the process to exit by itself (SIGKILL after `timeout`);
+  // returns the exit status (or 128 + signal).
+  int wait_exit(std::chrono::milliseconds timeout);
 
  private:
   void read_output(int fd);
