@@ -15,6 +15,7 @@ std::optional<Code> Registry::admit_new_channel(const AddressKey& address, Admis
 }
 
 void Registry::intrude(Channel& channel, JoinResult& result) {
+  result.intrusion_attempt = true;
   if (channel.intrusion_sent) return;
   channel.intrusion_sent = true;
   for (const auto& s : channel.slots)
@@ -176,6 +177,7 @@ LeaveResult Registry::leave(const Cid& cid, Role role, ConnId conn, LeaveKind ki
   slot.conn.reset();
   if (kind == LeaveKind::normal) {
     result.peer_closed = peer;
+    result.completed = channel.slots[0].taken && channel.slots[1].taken;
     end_channel(it, now);
     return result;
   }

@@ -53,6 +53,7 @@ struct JoinResult {
   bool resumed = false;
   std::uint64_t received = 0;         // resumed: binary frames the relay received from this client
   std::optional<ConnId> replaced;     // resumed over a live socket: close it as `replaced`
+  bool intrusion_attempt = false;     // channel_full or a wrong token (also after the one notice)
 };
 
 struct ForwardResult {
@@ -69,6 +70,7 @@ enum class LeaveKind : std::uint8_t {
 struct LeaveResult {
   std::optional<ConnId> peer_left;    // gets `peer left` (slot kept for grace)
   std::optional<ConnId> peer_closed;  // gets `peer left` then close 1000 (channel over)
+  bool completed = false;             // a normal close after both roles had joined
 };
 
 class Registry {

@@ -175,6 +175,7 @@ void HttpSession::on_read(beast::error_code ec) {
       http::request<http::empty_body> fake;
       auto status = ec == http::error::header_limit ? http::status::request_header_fields_too_large
                                                     : http::status::payload_too_large;
+      hub_.metrics().rejected(Limit::max_header_bytes);
       hub_.logger().write(LogLevel::info, "http", {{"conn", id_}, {"status", std::uint64_t(static_cast<unsigned>(status))}});
       respond(json_response(fake, status, error_body("bad_request", "request too large"), false), false);
       return;
@@ -281,8 +282,10 @@ void HttpSession::route_channel(const Request& req) {
   auto client = resolve_client(peer_, forwarded == req.end() ? std::string_view{} : std::string_view(forwarded->value()),
                                hub_.config().trusted_proxies);
   auto key = limit_key(client);
-  if (auto refused = lease_.bind_address(key))
+  if (auto refused = lease_.bind_address(key)) {
+    hub_.metrics().rejected(Limit::max_connections_per_address);
     return refuse(http::status::too_many_requests, code_name(*refused), code_message(*refused));
+  }
 
   upgraded_ = true;
   timer_.cancel();

@@ -95,6 +95,10 @@ Hub::Joined Hub::join(const Cid& cid, Role role, ConnId id, const AddressKey& ad
     if (result.replaced) replaced = find_locked(*result.replaced);
   }
   if (result.error) joined.resume_token.clear();
+  if (resume) metrics_.resume(!result.error);
+  if (result.intrusion_attempt) metrics_.intrusion();
+  if (result.error == Code::rate_limited) metrics_.rejected(Limit::channel_rate);
+  if (result.error == Code::unavailable) metrics_.rejected(Limit::capacity);
   if (!result.intrusion.empty())
     logger_.write(LogLevel::warn, "intrusion", {{"channel", tag}, {"conn", id}, {"role", role_name(role)}});
   for (auto& e : intruded) e->notify(make_intrusion_message());
@@ -109,7 +113,10 @@ std::optional<Code> Hub::forward(const Cid& cid, Role from, ConnId id, Frame fra
   std::shared_ptr<Endpoint> slow;
   {
     std::lock_guard lock(mutex_);
+    auto size = frame ? frame->size() : 0;
     result = registry_.forward(cid, from, id, std::move(frame));
+    if (!result.error) metrics_.forwarded(size);
+    else if (result.error == Code::too_large) metrics_.rejected(Limit::channel_budget);
     if (result.delivery) to = find_locked(result.delivery->to);
     if (result.slow_peer) slow = find_locked(*result.slow_peer);
   }
@@ -133,6 +140,7 @@ void Hub::leave(const Cid& cid, Role role, ConnId id, LeaveKind kind) {
     if (result.peer_left) left_to = find_locked(*result.peer_left);
     if (result.peer_closed) closed_to = find_locked(*result.peer_closed);
   }
+  if (result.completed) metrics_.pairing_completed();
   if (left_to) left_to->notify(make_peer_message(PeerEvent::left));
   if (closed_to) closed_to->end_by_peer();
 }
@@ -164,6 +172,11 @@ void Hub::end_all() {
       if (auto e = weak.lock()) all.push_back(std::move(e));
   }
   for (auto& e : all) e->end(Code::going_away);
+}
+
+std::string Hub::render_metrics() {
+  auto s = stats();
+  return metrics_.render({s.connections, s.channels, s.buffered_bytes});
 }
 
 HubStats Hub::stats() {

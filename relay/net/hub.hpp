@@ -17,6 +17,7 @@
 #include "relay/core/registry.hpp"
 #include "relay/net/config.hpp"
 #include "relay/net/log.hpp"
+#include "relay/net/metrics.hpp"
 
 namespace qrlogin::relay {
 
@@ -80,12 +81,16 @@ class Hub {
   [[nodiscard]] const Config& config() const noexcept { return config_; }
   [[nodiscard]] const Limits& limits() const noexcept { return config_.limits; }
   [[nodiscard]] Logger& logger() noexcept { return logger_; }
+  [[nodiscard]] Metrics& metrics() noexcept { return metrics_; }
+  // The /metrics text, gauges included.
+  std::string render_metrics();
 
  private:
   std::shared_ptr<Endpoint> find_locked(ConnId id) const;
 
   const Config& config_;
   Logger& logger_;
+  Metrics metrics_;
   std::mutex mutex_;
   Registry registry_;
   Admission admission_;

@@ -110,6 +110,7 @@ void WsSession::on_accept(beast::error_code ec) {
     return;
   }
   joined_ = true;
+  hub_.metrics().websocket_opened();
   hub_.logger().write(LogLevel::info, "ws_open",
                       {{"conn", info_.id},
                        {"channel", std::string_view(tag_)},
@@ -182,6 +183,8 @@ void WsSession::on_read_error(beast::error_code ec) {
   } else {
     if (ec == websocket::error::message_too_big && !outcome_) {
       outcome_ = Code::too_large;  // Beast has sent close 1009
+      hub_.metrics().error(Code::too_large);
+      hub_.metrics().rejected(Limit::channel_budget);
       close_code_ = close_code::message_too_big;
       close_started_ = true;
     }
@@ -251,7 +254,10 @@ void WsSession::on_write(beast::error_code ec) {
 void WsSession::begin_close(Code code) {
   if (closing_ || done_) return;
   closing_ = true;
-  if (code != Code::peer_closed) outcome_ = code;
+  if (code != Code::peer_closed) {
+    outcome_ = code;
+    hub_.metrics().error(code);
+  }
   close_code_ = code_close(code);
   close_deadline_ = Clock::now() + hub_.limits().close_timeout;
   arm_timer(close_deadline_);
