@@ -191,6 +191,8 @@ ConnectResult Client::connect(const Options& options) {
         req.set(beast::http::field::user_agent, "qrlogin-relay-client");
         std::string protocols;
         for (const auto& p : options.subprotocols) protocols += (protocols.empty() ? "" : ", ") + p;
+        if (!options.resume_token.empty())
+          protocols += (protocols.empty() ? "" : ", ") + std::string("qrlogin.resume.") + options.resume_token;
         if (!protocols.empty()) req.set(beast::http::field::sec_websocket_protocol, protocols);
         for (const auto& [name, value] : options.headers) req.set(name, value);
       }));
@@ -331,7 +333,16 @@ Status Client::close(std::uint16_t code, Millis timeout) {
 }
 
 void Client::abort() {
-  net::post(impl_->ws.get_executor(), [impl = impl_] { impl->cut(); });
+  auto done = std::make_shared<std::promise<void>>();
+  auto future = done->get_future();
+  net::post(impl_->ws.get_executor(), [impl = impl_, done] {
+    beast::error_code ignored;
+    impl->broken = true;
+    impl->ws.next_layer().socket().set_option(net::socket_base::linger(true, 0), ignored);
+    impl->ws.next_layer().socket().close(ignored);  // no shutdown(): that would send a FIN first
+    done->set_value();
+  });
+  future.wait_for(Millis{2000});
 }
 
 void Client::start_reading() {

@@ -53,6 +53,12 @@ struct Options {
   std::optional<std::uint64_t> received;
   std::string target;
   std::vector<std::string> subprotocols = {"qrlogin.v1"};
+  // Resume: the `resume_token` of the last `joined` on this channel, sent as
+  // `qrlogin.resume.<token>` beside the subprotocols (never in the URL);
+  // set `received` to the binary frames received on this channel so far.
+  // The relay's `joined` then carries `received`: the frames it had from
+  // us; re-send ours from that index.
+  std::string resume_token;
   std::vector<std::pair<std::string, std::string>> headers;  // e.g. {"Origin", "https://evil.example"}
   std::string bind_address;  // local source address, e.g. "127.0.0.2"; empty: any
   Millis timeout = kDefaultTimeout;  // TCP connect + upgrade
@@ -109,7 +115,8 @@ class Client {
   [[nodiscard]] Status ping(Millis timeout = kDefaultTimeout);
   // Sends a close frame with `code`; the relay's answer arrives as an event.
   [[nodiscard]] Status close(std::uint16_t code = 1000, Millis timeout = kDefaultTimeout);
-  // Cuts the TCP connection without a close frame.
+  // Cuts the TCP connection without a close frame, with an RST (SO_LINGER
+  // 0): what a phone losing its network looks like to the relay.
   void abort();
 
   void start_reading();

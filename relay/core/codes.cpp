@@ -12,6 +12,7 @@ std::string_view code_name(Code code) noexcept {
     case Code::bad_request: return "bad_request";
     case Code::unavailable: return "unavailable";
     case Code::going_away: return "going_away";
+    case Code::replaced: return "replaced";
     case Code::peer_closed: return "peer_closed";
   }
   return "unknown";
@@ -27,6 +28,7 @@ std::string_view code_message(Code code) noexcept {
     case Code::bad_request: return "protocol violation (text frame, bad fragmenting or control-frame flood)";
     case Code::unavailable: return "the relay is at capacity; try again later";
     case Code::going_away: return "the relay is shutting down";
+    case Code::replaced: return "this connection was replaced by a resume of the same slot";
     case Code::peer_closed: return "the peer closed the channel";
   }
   return "unknown error";
@@ -42,6 +44,7 @@ std::uint16_t code_close(Code code) noexcept {
     case Code::bad_request: return close_code::policy_violation;
     case Code::unavailable: return close_code::try_again_later;
     case Code::going_away: return close_code::going_away;
+    case Code::replaced: return close_code::replaced;
     case Code::peer_closed: return close_code::normal;
   }
   return close_code::policy_violation;

@@ -15,6 +15,7 @@ enum class Code : std::uint8_t {
   bad_request,    // text frame from a client, fragment timeout, control flood
   unavailable,    // the relay is at a global cap; try again later
   going_away,     // the relay is shutting down
+  replaced,       // a resume with this slot's token took the slot over
   peer_closed,    // the peer closed normally: the channel is over (close 1000)
 };
 
@@ -26,12 +27,15 @@ inline constexpr std::uint16_t protocol_error = 1002;
 inline constexpr std::uint16_t policy_violation = 1008;
 inline constexpr std::uint16_t message_too_big = 1009;
 inline constexpr std::uint16_t try_again_later = 1013;
+inline constexpr std::uint16_t replaced = 4001;
 inline constexpr std::uint16_t expired = 4404;
 inline constexpr std::uint16_t slow_consumer = 4408;
 inline constexpr std::uint16_t channel_full = 4409;
 inline constexpr std::uint16_t channel_budget = 4413;
 inline constexpr std::uint16_t rate_limited = 4429;
 }  // namespace close_code
+
+inline constexpr std::size_t kCodeCount = 10;  // every Code, for fixed metric label sets
 
 std::string_view code_name(Code code) noexcept;
 std::string_view code_message(Code code) noexcept;

@@ -18,6 +18,8 @@ std::string make_joined_message(const JoinedInfo& info) {
                       {"role", role_name(info.role)},
                       {"expires_in_ms", info.expires_in.count() < 0 ? 0 : info.expires_in.count()},
                       {"peer", info.peer}};
+  if (!info.resume_token.empty()) j["resume_token"] = info.resume_token;
+  if (info.received) j["received"] = *info.received;
   return j.dump();
 }
 
@@ -54,6 +56,14 @@ Result<ControlMessage> parse_control(std::string_view text) {
     msg.expires_in = Millis{expires->get<std::int64_t>()};
     if (peer == j.end() || !peer->is_boolean()) return bad("joined without peer");
     msg.peer = peer->get<bool>();
+    if (auto token = j.find("resume_token"); token != j.end()) {
+      if (!token->is_string()) return bad("joined with a non-string resume_token");
+      msg.resume_token = token->get<std::string>();
+    }
+    if (auto received = j.find("received"); received != j.end()) {
+      if (!received->is_number_unsigned()) return bad("joined with a bad received");
+      msg.received = received->get<std::uint64_t>();
+    }
   } else if (msg.type == "peer") {
     auto event = j.find("event");
     if (event == j.end() || !event->is_string()) return bad("peer without event");

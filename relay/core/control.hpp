@@ -19,6 +19,8 @@ struct JoinedInfo {
   Role role = Role::receiver;
   Millis expires_in{0};
   bool peer = false;
+  std::string resume_token;                 // empty: none handed out
+  std::optional<std::uint64_t> received;    // on a resume: frames the relay received from this client
 };
 
 std::string make_joined_message(const JoinedInfo& info);
@@ -33,6 +35,8 @@ struct ControlMessage {
   std::optional<Role> role;        // joined
   std::optional<Millis> expires_in;  // joined
   std::optional<bool> peer;        // joined
+  std::string resume_token;        // joined: the token for the next resume (empty if none)
+  std::optional<std::uint64_t> received;  // joined on a resume: frames the relay had received from us
   std::string event;               // peer: joined | left | back
   std::string code;                // error
   std::string message;             // error

@@ -17,9 +17,21 @@ std::size_t FrameLog::trim_through(std::uint64_t index) {
   for (std::uint64_t i = 0; i < count; ++i) freed += frames_[i]->size();
   frames_.erase(frames_.begin(), frames_.begin() + static_cast<std::ptrdiff_t>(count));
   first_ += count;
+  sent_ = std::max(sent_, first_);
   bytes_ -= freed;
   if (frames_.empty()) frames_.shrink_to_fit();
   return freed;
+}
+
+void FrameLog::mark_sent(std::uint64_t index) noexcept {
+  if (index < next_index()) sent_ = std::max(sent_, index + 1);
+}
+
+void FrameLog::rewind_sent(std::uint64_t index) noexcept { sent_ = std::min(sent_, index); }
+
+std::size_t FrameLog::evict_sent() {
+  if (sent_ <= first_) return 0;
+  return trim_through(sent_ - 1);
 }
 
 std::vector<FrameLog::Entry> FrameLog::from(std::uint64_t index) const {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "crypto/secret.hpp"
+
 namespace qrlogin::relay {
 
 std::optional<Code> Registry::admit_new_channel(const AddressKey& address, Admission& admission,
@@ -12,10 +14,26 @@ std::optional<Code> Registry::admit_new_channel(const AddressKey& address, Admis
   return admission.take_channel_token(address, now);
 }
 
+void Registry::intrude(Channel& channel, JoinResult& result) {
+  result.intrusion_attempt = true;
+  if (channel.intrusion_sent) return;
+  channel.intrusion_sent = true;
+  for (const auto& s : channel.slots)
+    if (s.conn) result.intrusion.push_back(*s.conn);
+}
+
 JoinResult Registry::join(const Cid& cid, Role role, ConnId conn, const AddressKey& address,
-                          Admission& admission, TimePoint now) {
+                          Admission& admission, TimePoint now, const std::optional<TokenHash>& new_token,
+                          const std::optional<ResumeRequest>& resume) {
   JoinResult result;
   auto it = channels_.find(cid);
+  if (resume) {
+    if (it == channels_.end()) {
+      result.error = Code::expired;  // ended, or never was: nobody to warn
+      return result;
+    }
+    return resume_slot(it, role, conn, now, new_token, *resume);
+  }
   if (it == channels_.end()) {
     // Only a receiver opens a channel; one answer for never opened, expired
     // and used, so the relay says nothing about which cids exist.
@@ -32,6 +50,7 @@ JoinResult Registry::join(const Cid& cid, Role role, ConnId conn, const AddressK
     auto& slot = channel.slots[index_of(role)];
     slot.conn = conn;
     slot.taken = true;
+    slot.token = new_token;
     channels_.emplace(cid, std::move(channel));
     result.expires_in = limits_.channel_lifetime;
     return result;
@@ -42,20 +61,64 @@ JoinResult Registry::join(const Cid& cid, Role role, ConnId conn, const AddressK
   auto& peer = channel.slots[index_of(peer_of(role))];
   if (slot.taken) {
     result.error = Code::channel_full;
-    if (!channel.intrusion_sent) {
-      channel.intrusion_sent = true;
-      for (const auto& s : channel.slots)
-        if (s.conn) result.intrusion.push_back(*s.conn);
-    }
+    intrude(channel, result);
     return result;
   }
   slot.conn = conn;
   slot.taken = true;
+  slot.token = new_token;
   result.expires_in = std::chrono::duration_cast<Millis>(channel.expires - now);
   result.peer_present = peer.conn.has_value();
   result.notify_peer = peer.conn;
   for (auto& entry : peer.log.from(peer.log.first_index()))
     result.backlog.push_back({conn, peer_of(role), entry.index, std::move(entry.frame)});
+  return result;
+}
+
+JoinResult Registry::resume_slot(Channels::iterator it, Role role, ConnId conn, TimePoint now,
+                                 const std::optional<TokenHash>& new_token, const ResumeRequest& resume) {
+  JoinResult result;
+  auto& channel = it->second;
+  auto& slot = channel.slots[index_of(role)];
+  auto& peer = channel.slots[index_of(peer_of(role))];
+  // The hash of the slot's one valid token, compared in constant time; a
+  // wrong or already used token is someone who should not have it.
+  bool match = slot.token.has_value() && ct_equal(*slot.token, resume.token);
+  if (!match) {
+    result.error = Code::expired;
+    intrude(channel, result);
+    return result;
+  }
+  slot.token.reset();  // single use, whatever follows
+  auto& log = peer.log;
+  if (resume.received > log.next_index()) {
+    result.error = Code::bad_request;  // claims frames the peer never sent
+    return result;
+  }
+  if (resume.received < log.first_index()) {
+    // Frames it missed were dropped under the byte budget: exactly once is
+    // no longer possible. The slot stays empty; grace ends the channel.
+    result.error = Code::expired;
+    return result;
+  }
+  if (slot.conn && *slot.conn != conn) result.replaced = slot.conn;
+  slot.conn = conn;
+  slot.grace_end.reset();
+  slot.token = new_token;
+  // `received=N` confirms the peer's frames below N; the rest comes again.
+  if (resume.received > 0) {
+    auto freed = log.trim_through(resume.received - 1);
+    channel.bytes -= freed;
+    buffered_bytes_ -= freed;
+  }
+  log.rewind_sent(resume.received);
+  for (auto& entry : log.from(resume.received))
+    result.backlog.push_back({conn, peer_of(role), entry.index, std::move(entry.frame)});
+  result.resumed = true;
+  result.received = slot.log.next_index();
+  result.expires_in = std::chrono::duration_cast<Millis>(channel.expires - now);
+  result.peer_present = peer.conn.has_value();
+  result.notify_peer = peer.conn;
   return result;
 }
 
@@ -73,6 +136,15 @@ ForwardResult Registry::forward(const Cid& cid, Role from, ConnId conn, Frame fr
     return result;
   }
   if (channel.bytes + frame->size() > limits_.max_channel_bytes) {
+    // Frames the peers' sockets already took go first: they are kept only
+    // in case a socket dropped them.
+    for (auto& s : channel.slots) {
+      auto freed = s.log.evict_sent();
+      channel.bytes -= freed;
+      buffered_bytes_ -= freed;
+    }
+  }
+  if (channel.bytes + frame->size() > limits_.max_channel_bytes) {
     // What is buffered is what the peer has not taken: it is the slow one.
     result.error = Code::too_large;
     result.slow_peer = peer.conn;
@@ -88,12 +160,10 @@ ForwardResult Registry::forward(const Cid& cid, Role from, ConnId conn, Frame fr
   return result;
 }
 
-void Registry::delivered(const Cid& cid, Role from, std::uint64_t index) {
+void Registry::delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to) {
   auto it = channels_.find(cid);
-  if (it == channels_.end()) return;
-  auto freed = it->second.slots[index_of(from)].log.trim_through(index);
-  it->second.bytes -= freed;
-  buffered_bytes_ -= freed;
+  if (it == channels_.end() || it->second.slots[index_of(peer_of(from))].conn != to) return;
+  it->second.slots[index_of(from)].log.mark_sent(index);
 }
 
 LeaveResult Registry::leave(const Cid& cid, Role role, ConnId conn, LeaveKind kind, TimePoint now) {
@@ -107,6 +177,7 @@ LeaveResult Registry::leave(const Cid& cid, Role role, ConnId conn, LeaveKind ki
   slot.conn.reset();
   if (kind == LeaveKind::normal) {
     result.peer_closed = peer;
+    result.completed = channel.slots[0].taken && channel.slots[1].taken;
     end_channel(it, now);
     return result;
   }

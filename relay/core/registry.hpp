@@ -4,8 +4,12 @@
 // cids. Every method takes `now` and returns what the network layer must do
 // (deliver, notify, close); nothing here touches a socket or a clock.
 //
-// Resume (next step) fits in as: a token per slot, `received=N` replaying
-// `FrameLog::from(N)` to a re-attached slot, and the grace deadline below.
+// Resume: each slot holds the SHA-256 of its current resume token (the
+// network layer draws tokens and hashes them; the core only compares hashes,
+// in constant time). A resume presents a token hash and `received=N`; a
+// match re-attaches the slot (taking over a socket that still looks alive),
+// confirms the peer's frames below N and replays the rest of the peer's log.
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -28,13 +32,28 @@ struct Delivery {
   Frame frame;
 };
 
+// SHA-256 of a resume token.
+using TokenHash = std::array<std::uint8_t, 32>;
+
+struct ResumeRequest {
+  TokenHash token{};
+  std::uint64_t received = 0;  // binary frames the client received on this channel
+};
+
 struct JoinResult {
-  std::optional<Code> error;        // expired, channel_full, rate_limited, unavailable
-  std::vector<ConnId> intrusion;    // with channel_full: who gets the one `intrusion`
+  // expired, channel_full, rate_limited, unavailable; on a resume also
+  // expired (wrong/used token, or frames it missed are gone) and bad_request
+  // (`received` beyond what the peer sent).
+  std::optional<Code> error;
+  std::vector<ConnId> intrusion;    // with channel_full or a wrong token: who gets the one `intrusion`
   Millis expires_in{0};
   bool peer_present = false;
-  std::optional<ConnId> notify_peer;  // gets `peer joined`
-  std::vector<Delivery> backlog;      // frames the peer sent before this client came
+  std::optional<ConnId> notify_peer;  // gets `peer joined` (`peer back` when resumed)
+  std::vector<Delivery> backlog;      // frames of the peer this client has not received
+  bool resumed = false;
+  std::uint64_t received = 0;         // resumed: binary frames the relay received from this client
+  std::optional<ConnId> replaced;     // resumed over a live socket: close it as `replaced`
+  bool intrusion_attempt = false;     // channel_full or a wrong token (also after the one notice)
 };
 
 struct ForwardResult {
@@ -51,17 +70,22 @@ enum class LeaveKind : std::uint8_t {
 struct LeaveResult {
   std::optional<ConnId> peer_left;    // gets `peer left` (slot kept for grace)
   std::optional<ConnId> peer_closed;  // gets `peer left` then close 1000 (channel over)
+  bool completed = false;             // a normal close after both roles had joined
 };
 
 class Registry {
  public:
   explicit Registry(const Limits& limits) : limits_(limits) {}
 
+  // `new_token`: the hash of the token `joined` will hand out (none: this
+  // slot cannot be resumed). `resume`: the client presented a token.
   JoinResult join(const Cid& cid, Role role, ConnId conn, const AddressKey& address, Admission& admission,
-                  TimePoint now);
+                  TimePoint now, const std::optional<TokenHash>& new_token = std::nullopt,
+                  const std::optional<ResumeRequest>& resume = std::nullopt);
   ForwardResult forward(const Cid& cid, Role from, ConnId conn, Frame frame);
-  // The peer's socket took frame `index` of `from`'s log.
-  void delivered(const Cid& cid, Role from, std::uint64_t index);
+  // The socket of connection `to` took frame `index` of `from`'s log. The
+  // frame stays (for a resume) but is the first to go under the budget.
+  void delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to);
   LeaveResult leave(const Cid& cid, Role role, ConnId conn, LeaveKind kind, TimePoint now);
 
   // Ends channels past their lifetime or grace; returns the connections to
@@ -80,7 +104,8 @@ class Registry {
     std::optional<ConnId> conn;
     bool taken = false;                 // ever joined: a second one is an intrusion
     std::optional<TimePoint> grace_end;  // set while a dropped client may come back
-    FrameLog log;                       // frames this client sent, not yet delivered
+    std::optional<TokenHash> token;      // the hash of the slot's one valid resume token
+    FrameLog log;                       // frames this client sent, not yet confirmed
   };
   struct Channel {
     TimePoint expires;
@@ -91,6 +116,9 @@ class Registry {
   };
   using Channels = std::unordered_map<Cid, Channel, CidHash>;
 
+  JoinResult resume_slot(Channels::iterator it, Role role, ConnId conn, TimePoint now,
+                         const std::optional<TokenHash>& new_token, const ResumeRequest& resume);
+  void intrude(Channel& channel, JoinResult& result);
   std::optional<Code> admit_new_channel(const AddressKey& address, Admission& admission, TimePoint now) const;
   void end_channel(Channels::iterator it, TimePoint now);
   void forget_old_cids(TimePoint now);

@@ -58,7 +58,7 @@ std::vector<std::string> split_list(std::string_view text) {
   return out;
 }
 
-Status parse_listen(std::string_view text, Config& config) {
+Status parse_host_port(std::string_view text, std::string& out_host, std::uint16_t& out_port) {
   std::string_view host;
   std::string_view port;
   if (text.starts_with('[')) {
@@ -76,9 +76,22 @@ Status parse_listen(std::string_view text, Config& config) {
   if (!n.ok() || *n > 65535) return make_error(Errc::invalid_argument, "the port must be 0-65535");
   if (host != "localhost" && !parse_ip(host).ok())
     return make_error(Errc::invalid_argument, "the host must be an IP address or localhost");
-  config.listen_host = host == "localhost" ? "127.0.0.1" : std::string(host);
-  config.listen_port = static_cast<std::uint16_t>(*n);
+  out_host = host == "localhost" ? "127.0.0.1" : std::string(host);
+  out_port = static_cast<std::uint16_t>(*n);
   return {};
+}
+
+Status parse_listen(std::string_view text, Config& config) {
+  return parse_host_port(text, config.listen_host, config.listen_port);
+}
+
+Status parse_metrics_listen(std::string_view text, Config& config) {
+  if (text == "off") {
+    config.metrics_enabled = false;
+    return {};
+  }
+  config.metrics_enabled = true;
+  return parse_host_port(text, config.metrics_host, config.metrics_port);
 }
 
 template <class T>
@@ -146,6 +159,11 @@ const std::vector<Option>& options() {
        "address to listen on; port 0 picks a free port (printed as {\"event\":\"listening\",\"port\":N})",
        [](const Config&) { return std::string("127.0.0.1:8080"); },
        [](std::string_view v, Config& c) { return parse_listen(v, c); }},
+      {"metrics-listen", "QRLOGIN_RELAY_METRICS_LISTEN", "HOST:PORT|off",
+       "where /metrics (Prometheus text) is served, apart from the public port; port 0 picks a free port "
+       "(printed as metrics_port on the listening line); off disables it",
+       [](const Config&) { return std::string("127.0.0.1:9180"); },
+       [](std::string_view v, Config& c) { return parse_metrics_listen(v, c); }},
       {"public-url", "QRLOGIN_RELAY_PUBLIC_URL", "URL",
        "the URL users open (pairing links point to URL/pair)",
        [](const Config&) { return std::string("http://<listen address>"); },

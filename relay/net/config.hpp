@@ -20,6 +20,10 @@ enum class LogLevel : std::uint8_t { error = 0, warn = 1, info = 2, debug = 3 };
 struct Config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8080;
+  // /metrics on its own listener; disabled with `--metrics-listen off`.
+  bool metrics_enabled = true;
+  std::string metrics_host = "127.0.0.1";
+  std::uint16_t metrics_port = 9180;
   std::string public_url;                   // empty: http://<listen address>
   std::vector<std::string> allowed_origins;  // empty: derived (allowed_origins_for)
   std::vector<Cidr> trusted_proxies;

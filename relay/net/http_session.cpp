@@ -95,6 +95,31 @@ bool offers_subprotocol(std::string_view header, std::string_view wanted) {
   return false;
 }
 
+constexpr std::string_view kResumePrefix = "qrlogin.resume.";
+constexpr std::size_t kMaxResumeTokenChars = 128;
+
+// The token of the one `qrlogin.resume.<token>` entry; an error when there
+// are several, or the token is empty, too long or not base64url.
+Result<std::optional<std::string>> offered_resume_token(std::string_view header) {
+  std::optional<std::string> token;
+  while (!header.empty()) {
+    auto comma = header.find(',');
+    auto item = header.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
+    if (!item.starts_with(kResumePrefix)) continue;
+    item.remove_prefix(kResumePrefix.size());
+    auto b64url = [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
+    };
+    if (token || item.empty() || item.size() > kMaxResumeTokenChars || !std::all_of(item.begin(), item.end(), b64url))
+      return make_error(Errc::invalid_argument, "bad resume token");
+    token = std::string(item);
+  }
+  return token;
+}
+
 bool origin_allowed(const std::vector<std::string>& allowed, std::string_view origin) {
   return std::any_of(allowed.begin(), allowed.end(), [&](const std::string& a) {
     return a.size() == origin.size() && std::equal(a.begin(), a.end(), origin.begin(), [](char x, char y) {
@@ -150,6 +175,7 @@ void HttpSession::on_read(beast::error_code ec) {
       http::request<http::empty_body> fake;
       auto status = ec == http::error::header_limit ? http::status::request_header_fields_too_large
                                                     : http::status::payload_too_large;
+      hub_.metrics().rejected(Limit::max_header_bytes);
       hub_.logger().write(LogLevel::info, "http", {{"conn", id_}, {"status", std::uint64_t(static_cast<unsigned>(status))}});
       respond(json_response(fake, status, error_body("bad_request", "request too large"), false), false);
       return;
@@ -242,21 +268,28 @@ void HttpSession::route_channel(const Request& req) {
     return refuse(http::status::forbidden, "forbidden_origin", "this relay does not serve pages of that origin");
   auto protocols = req.find(http::field::sec_websocket_protocol);
   bool answer_subprotocol = false;
+  std::optional<std::string> resume_token;
   if (protocols != req.end()) {
     if (!offers_subprotocol(protocols->value(), kSubprotocol))
       return refuse(http::status::bad_request, "bad_request", "the WebSocket subprotocol must include qrlogin.v1");
     answer_subprotocol = true;
+    auto token = offered_resume_token(protocols->value());
+    if (!token.ok())
+      return refuse(http::status::bad_request, "bad_request", "at most one qrlogin.resume.<token>, a base64url token");
+    resume_token = std::move(token.value());
   }
   auto forwarded = req.find("X-Forwarded-For");
   auto client = resolve_client(peer_, forwarded == req.end() ? std::string_view{} : std::string_view(forwarded->value()),
                                hub_.config().trusted_proxies);
   auto key = limit_key(client);
-  if (auto refused = lease_.bind_address(key))
+  if (auto refused = lease_.bind_address(key)) {
+    hub_.metrics().rejected(Limit::max_connections_per_address);
     return refuse(http::status::too_many_requests, code_name(*refused), code_message(*refused));
+  }
 
   upgraded_ = true;
   timer_.cancel();
-  WsClientInfo info{id_, key, *parsed, answer_subprotocol};
+  WsClientInfo info{id_, key, *parsed, answer_subprotocol, std::move(resume_token)};
   auto session = std::make_shared<WsSession>(std::move(socket_), hub_, std::move(lease_), std::move(info));
   session->start(parser_->release());
 }

@@ -17,6 +17,7 @@
 #include "relay/core/registry.hpp"
 #include "relay/net/config.hpp"
 #include "relay/net/log.hpp"
+#include "relay/net/metrics.hpp"
 
 namespace qrlogin::relay {
 
@@ -54,37 +55,49 @@ class Hub {
   // WebSocket level. attach() before join(), detach() when the session dies.
   void attach(ConnId id, std::weak_ptr<Endpoint> endpoint);
   void detach(ConnId id);
-  // Notifies the peer and intruders itself; the caller sends `joined` (or
-  // the error) and the backlog to its own client.
-  JoinResult join(const Cid& cid, Role role, ConnId id, const AddressKey& address, std::string_view tag);
+  // Notifies the peer, intruders and a replaced socket itself; the caller
+  // sends `joined` (with `resume_token`) or the error, and the backlog, to
+  // its own client. `presented_token`: the resume token the client offered.
+  struct Joined {
+    JoinResult result;
+    std::string resume_token;  // fresh, for `joined`; never logged
+  };
+  Joined join(const Cid& cid, Role role, ConnId id, const AddressKey& address, std::string_view tag,
+              const std::optional<std::string>& presented_token, std::uint64_t received);
   // Hands the frame to the peer and closes a slow peer; returns the error
   // for the caller's own client, if any.
   std::optional<Code> forward(const Cid& cid, Role from, ConnId id, Frame frame);
-  void delivered(const Cid& cid, Role from, std::uint64_t index);
+  void delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to);
   void leave(const Cid& cid, Role role, ConnId id, LeaveKind kind);
 
   std::string channel_tag(const Cid& cid);
   // Periodic: ends expired channels (their clients get `expired`), prunes.
   void sweep();
-  // Shutdown: every WebSocket client gets going_away.
+  // Shutdown: every WebSocket client gets going_away, and so does any
+  // upgrade that completes afterwards.
   void end_all();
   HubStats stats();
 
   [[nodiscard]] const Config& config() const noexcept { return config_; }
   [[nodiscard]] const Limits& limits() const noexcept { return config_.limits; }
   [[nodiscard]] Logger& logger() noexcept { return logger_; }
+  [[nodiscard]] Metrics& metrics() noexcept { return metrics_; }
+  // The /metrics text, gauges included.
+  std::string render_metrics();
 
  private:
   std::shared_ptr<Endpoint> find_locked(ConnId id) const;
 
   const Config& config_;
   Logger& logger_;
+  Metrics metrics_;
   std::mutex mutex_;
   Registry registry_;
   Admission admission_;
   ChannelTagger tagger_;
   std::unordered_map<ConnId, std::weak_ptr<Endpoint>> endpoints_;
   std::uint64_t next_id_ = 1;
+  bool shutting_down_ = false;
 };
 
 }  // namespace qrlogin::relay

@@ -84,6 +84,7 @@ void Listener::on_accept(boost::beast::error_code ec, tcp::socket socket) {
     log.write(LogLevel::debug, "accept", {{"conn", id}, {"addr", std::string_view(log_address(peer))}});
   if (auto refused = hub_.acquire_connection()) {
     log.write(LogLevel::warn, "refused", {{"conn", id}, {"code", code_name(*refused)}, {"limit", "max_connections"}});
+    hub_.metrics().rejected(Limit::max_connections);
     return;  // the socket closes as it goes out of scope
   }
   ConnectionLease lease(hub_);
@@ -91,6 +92,7 @@ void Listener::on_accept(boost::beast::error_code ec, tcp::socket socket) {
     if (auto refused = lease.bind_address(limit_key(peer))) {
       log.write(LogLevel::info, "refused",
                 {{"conn", id}, {"code", code_name(*refused)}, {"limit", "max_connections_per_address"}});
+      hub_.metrics().rejected(Limit::max_connections_per_address);
       return;
     }
   }

@@ -8,6 +8,7 @@
 
 #include "relay/net/hub.hpp"
 #include "relay/net/listener.hpp"
+#include "relay/net/metrics_listener.hpp"
 
 namespace qrlogin::relay {
 
@@ -43,6 +44,7 @@ struct Server::Impl {
   void shut_down(int signal_number) {
     logger.write(LogLevel::info, "shutdown", {{"signal", std::int64_t{signal_number}}});
     listener->stop();
+    if (metrics) metrics->stop();
     sweeper.cancel();
     hub.end_all();
     drain_deadline = Clock::now() + config.limits.close_timeout;
@@ -51,6 +53,7 @@ struct Server::Impl {
 
   void wait_for_drain() {
     if (hub.stats().connections == 0 || Clock::now() >= drain_deadline) {
+      signals.cancel();
       ioc.stop();
       return;
     }
@@ -69,6 +72,7 @@ struct Server::Impl {
   net::steady_timer sweeper;
   net::steady_timer drain;
   std::shared_ptr<Listener> listener;
+  std::shared_ptr<MetricsListener> metrics;
   TimePoint drain_deadline{};
 };
 
@@ -83,6 +87,13 @@ Status Server::listen() {
   im.listener = std::make_shared<Listener>(im.ioc, im.hub, im.policy);
   if (auto status = im.listener->open({address, im.config.listen_port}); !status.ok()) return status;
   auto port = im.listener->port();
+  if (im.config.metrics_enabled) {
+    auto metrics_address = net::ip::make_address(im.config.metrics_host, ec);
+    if (ec) return make_error(Errc::invalid_argument, "bad metrics listen address");
+    im.metrics = std::make_shared<MetricsListener>(im.ioc, [&hub = im.hub] { return hub.render_metrics(); },
+                                                   im.config.limits.handshake_timeout);
+    if (auto status = im.metrics->open({metrics_address, im.config.metrics_port}); !status.ok()) return status;
+  }
   im.policy.allowed_origins = allowed_origins_for(im.config, port);
   im.policy.public_url = public_url_for(im.config, port);
   return {};
@@ -91,14 +102,29 @@ Status Server::listen() {
 int Server::run() {
   auto& im = *impl_;
   auto port = im.listener->port();
-  im.logger.write_always("listening", {{"port", std::uint64_t{port}},
-                                       {"url", std::string_view(im.policy.public_url)},
-                                       {"threads", std::uint64_t{im.config.threads}},
-                                       {"profile", std::string_view(im.config.profile)}});
+  if (im.metrics)
+    im.logger.write_always("listening", {{"port", std::uint64_t{port}},
+                                         {"metrics_port", std::uint64_t{im.metrics->port()}},
+                                         {"url", std::string_view(im.policy.public_url)},
+                                         {"threads", std::uint64_t{im.config.threads}},
+                                         {"profile", std::string_view(im.config.profile)}});
+  else
+    im.logger.write_always("listening", {{"port", std::uint64_t{port}},
+                                         {"url", std::string_view(im.policy.public_url)},
+                                         {"threads", std::uint64_t{im.config.threads}},
+                                         {"profile", std::string_view(im.config.profile)}});
   im.signals.async_wait([&im](boost::system::error_code ec, int signal_number) {
-    if (!ec) im.shut_down(signal_number);
+    if (ec) return;
+    im.shut_down(signal_number);
+    // A second signal does not wait for the drain.
+    im.signals.async_wait([&im](boost::system::error_code ec2, int second) {
+      if (ec2) return;
+      im.logger.write(LogLevel::info, "shutdown_now", {{"signal", std::int64_t{second}}});
+      im.ioc.stop();
+    });
   });
   im.listener->start();
+  if (im.metrics) im.metrics->start();
   im.sweep();
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < im.config.threads; ++i) threads.emplace_back([&im] { im.ioc.run(); });

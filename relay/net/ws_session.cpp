@@ -5,6 +5,7 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "crypto/secret.hpp"
 #include "relay/core/control.hpp"
 
 namespace qrlogin::relay {
@@ -87,13 +88,21 @@ void WsSession::on_accept(beast::error_code ec) {
   ws_.set_option(timeouts);
 
   hub_.attach(info_.id, weak_from_this());
-  auto result = hub_.join(info_.request.cid, info_.request.role, info_.id, info_.address, tag_);
+  bool resuming = info_.resume_token.has_value();
+  auto joined_result = hub_.join(info_.request.cid, info_.request.role, info_.id, info_.address, tag_,
+                                 info_.resume_token, info_.request.received.value_or(0));
+  if (info_.resume_token) {
+    secure_wipe({reinterpret_cast<std::uint8_t*>(info_.resume_token->data()), info_.resume_token->size()});
+    info_.resume_token.reset();
+  }
+  auto& result = joined_result.result;
   last_seen_ = Clock::now();
   if (result.error) {
     hub_.logger().write(LogLevel::info, "ws_refused",
                         {{"conn", info_.id},
                          {"channel", std::string_view(tag_)},
                          {"role", role_name(info_.request.role)},
+                         {"resume", resuming},
                          {"code", code_name(*result.error)}});
     left_ = true;  // never held a slot
     begin_close(*result.error);
@@ -101,13 +110,17 @@ void WsSession::on_accept(beast::error_code ec) {
     return;
   }
   joined_ = true;
+  hub_.metrics().websocket_opened();
   hub_.logger().write(LogLevel::info, "ws_open",
                       {{"conn", info_.id},
                        {"channel", std::string_view(tag_)},
                        {"role", role_name(info_.request.role)},
+                       {"resumed", result.resumed},
                        {"peer", result.peer_present}});
-  JoinedInfo joined{info_.request.role, result.expires_in, result.peer_present};
+  JoinedInfo joined{info_.request.role, result.expires_in, result.peer_present, std::move(joined_result.resume_token),
+                    result.resumed ? std::optional<std::uint64_t>(result.received) : std::nullopt};
   enqueue_control(make_joined_message(joined));
+  secure_wipe({reinterpret_cast<std::uint8_t*>(joined.resume_token.data()), joined.resume_token.size()});
   for (auto& d : result.backlog) enqueue({std::move(d.frame), false, true, d.from, d.index});
   do_read();
   arm_timer(last_seen_ + hub_.limits().ping_interval);
@@ -170,6 +183,8 @@ void WsSession::on_read_error(beast::error_code ec) {
   } else {
     if (ec == websocket::error::message_too_big && !outcome_) {
       outcome_ = Code::too_large;  // Beast has sent close 1009
+      hub_.metrics().error(Code::too_large);
+      hub_.metrics().rejected(Limit::channel_budget);
       close_code_ = close_code::message_too_big;
       close_started_ = true;
     }
@@ -232,14 +247,17 @@ void WsSession::on_write(beast::error_code ec) {
   auto item = std::move(queue_.front());
   queue_.erase(queue_.begin());
   if (item.text) --queued_controls_;
-  if (item.is_frame) hub_.delivered(info_.request.cid, item.from, item.index);
+  if (item.is_frame) hub_.delivered(info_.request.cid, item.from, item.index, info_.id);
   do_write();
 }
 
 void WsSession::begin_close(Code code) {
   if (closing_ || done_) return;
   closing_ = true;
-  if (code != Code::peer_closed) outcome_ = code;
+  if (code != Code::peer_closed) {
+    outcome_ = code;
+    hub_.metrics().error(code);
+  }
   close_code_ = code_close(code);
   close_deadline_ = Clock::now() + hub_.limits().close_timeout;
   arm_timer(close_deadline_);
@@ -248,7 +266,7 @@ void WsSession::begin_close(Code code) {
   // Undelivered frames stay in the channel's log; a slow reader's queue is
   // dropped so its error is not stuck behind what it would not read.
   auto keep = writing_ ? std::size_t{1} : std::size_t{0};
-  if (code == Code::slow_consumer || code == Code::going_away || code == Code::expired) {
+  if (code == Code::slow_consumer || code == Code::going_away || code == Code::expired || code == Code::replaced) {
     queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(std::min(keep, queue_.size())), queue_.end());
     queued_controls_ = static_cast<std::size_t>(std::count_if(queue_.begin(), queue_.end(), [](const auto& o) { return o.text; }));
   }

@@ -27,6 +27,7 @@ struct WsClientInfo {
   AddressKey address;          // for the per-address channel rate
   ChannelRequest request;
   bool answer_subprotocol = false;  // the client offered qrlogin.v1
+  std::optional<std::string> resume_token;  // offered as qrlogin.resume.<token>; never logged
 };
 
 class WsSession final : public Endpoint, public std::enable_shared_from_this<WsSession> {

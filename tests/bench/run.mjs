@@ -65,7 +65,7 @@ const pin = (core, cmd) => (hasTaskset ? ['taskset', ['-c', core, ...cmd]] : [cm
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
 
 const IMPLS = {
-  qrlogin: () => [opt.relay, '--profile', 'bench', '--listen', '127.0.0.1:0', '--log-level', 'warn'],
+  qrlogin: () => [opt.relay, '--profile', 'bench', '--listen', '127.0.0.1:0', '--metrics-listen', 'off', '--log-level', 'warn'],
   ws: () => [process.execPath, path.join(here, 'ws-relay/relay.mjs'), '--listen', '127.0.0.1:0', '--max-seconds', '900'],
   floor: () => [opt.floor, '--listen', '127.0.0.1:0', '--max-seconds', '900'],
 };

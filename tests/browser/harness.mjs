@@ -40,7 +40,7 @@ export function requireRelay() {
 export async function startRelay({ lifetime = '60s', grace = '5s', args = [] } = {}) {
   requireRelay();
   const child = spawn(RELAY_BIN, [
-    '--listen', '127.0.0.1:0', '--channel-lifetime', lifetime, '--grace', grace, '--log-level', 'warn', ...args,
+    '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--channel-lifetime', lifetime, '--grace', grace, '--log-level', 'warn', ...args,
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = [];
   child.stderr.on('data', (d) => log.push(String(d)));

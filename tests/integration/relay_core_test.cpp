@@ -145,12 +145,89 @@ TEST_CASE("core: frames are logged - delivered - trimmed and budgeted", "[unit]"
   auto over = f.registry.forward(cid_of(3), Role::sender, 2, frame(40));
   CHECK(over.error == Code::too_large);
   CHECK(over.slow_peer == ConnId{1});
-  f.registry.delivered(cid_of(3), Role::sender, 0);
-  CHECK(f.registry.buffered_bytes() == 10);
+  f.registry.delivered(cid_of(3), Role::sender, 0, 99);  // not the receiver's socket: ignored
+  f.registry.delivered(cid_of(3), Role::sender, 0, 1);
+  CHECK(f.registry.buffered_bytes() == 70);  // kept for a resume until the budget needs the room
   CHECK_FALSE(f.registry.forward(cid_of(3), Role::sender, 2, frame(40)).error);
+  CHECK(f.registry.buffered_bytes() == 50);  // the delivered 60 went first
   CHECK_FALSE(f.registry.forward(cid_of(3), Role::receiver, 1, frame(1)).error);
   CHECK(f.registry.forward(cid_of(3), Role::receiver, 1, frame(1)).error == Code::too_large);  // 5th frame
   CHECK(f.registry.forward(cid_of(3), Role::receiver, 99, frame(1)).error == Code::expired);  // not the slot owner
+}
+
+namespace {
+TokenHash token_of(std::uint8_t fill) {
+  TokenHash t{};
+  t.fill(fill);
+  return t;
+}
+}  // namespace
+
+TEST_CASE("core: a resume re-attaches the slot - confirms - replays - and hands out a new token", "[unit]") {
+  Fixture f;
+  auto cid = cid_of(9);
+  REQUIRE_FALSE(f.registry.join(cid, Role::receiver, 1, f.addr, f.admission, f.now, token_of(1)).error);
+  REQUIRE_FALSE(f.registry.join(cid, Role::sender, 2, f.addr, f.admission, f.now, token_of(2)).error);
+  for (int i = 0; i < 3; ++i) REQUIRE(f.registry.forward(cid, Role::receiver, 1, frame(10)).delivery);
+  REQUIRE_FALSE(f.registry.forward(cid, Role::sender, 2, frame(5)).error);
+  f.registry.delivered(cid, Role::receiver, 2, 2);  // all three went into the sender's socket...
+  auto left = f.registry.leave(cid, Role::sender, 2, LeaveKind::abnormal, f.now + 1s);
+  CHECK(left.peer_left == ConnId{1});
+  // ...but it received only one of them.
+  auto back = f.registry.join(cid, Role::sender, 3, f.addr, f.admission, f.now + 2s, token_of(3),
+                              ResumeRequest{token_of(2), 1});
+  REQUIRE_FALSE(back.error);
+  CHECK(back.resumed);
+  CHECK(back.received == 1);  // the relay had its one frame
+  CHECK(back.notify_peer == ConnId{1});
+  CHECK_FALSE(back.replaced);
+  REQUIRE(back.backlog.size() == 2);
+  CHECK(back.backlog[0].index == 1);
+  CHECK(back.backlog[1].index == 2);
+  CHECK(back.expires_in == f.limits.channel_lifetime - 2s);
+  CHECK(f.registry.buffered_bytes() == 25);  // frame 0 confirmed and dropped
+  // The token was single use: a replay is refused, and is an intrusion.
+  auto replay = f.registry.join(cid, Role::sender, 4, f.addr, f.admission, f.now + 3s, token_of(4),
+                                ResumeRequest{token_of(2), 3});
+  CHECK(replay.error == Code::expired);
+  CHECK(replay.intrusion == std::vector<ConnId>{1, 3});
+  // Bound to the role: the sender's token does not resume the receiver.
+  CHECK(f.registry.join(cid, Role::receiver, 5, f.addr, f.admission, f.now, token_of(5), ResumeRequest{token_of(3), 0})
+            .error == Code::expired);
+  // Bound to the channel.
+  CHECK(f.registry.join(cid_of(10), Role::sender, 6, f.addr, f.admission, f.now, token_of(6), ResumeRequest{token_of(3), 0})
+            .error == Code::expired);
+  // The new token takes over a socket that still looks connected.
+  auto take = f.registry.join(cid, Role::sender, 7, f.addr, f.admission, f.now + 4s, token_of(7),
+                              ResumeRequest{token_of(3), 3});
+  REQUIRE_FALSE(take.error);
+  CHECK(take.replaced == ConnId{3});
+  CHECK(take.backlog.empty());
+  CHECK(f.registry.forward(cid, Role::sender, 3, frame(1)).error == Code::expired);  // the old socket is out
+  CHECK(f.registry.leave(cid, Role::sender, 3, LeaveKind::abnormal, f.now + 4s).peer_left == std::nullopt);
+  // received beyond what the peer sent: bad_request, and the token is spent.
+  CHECK(f.registry.join(cid, Role::sender, 8, f.addr, f.admission, f.now, token_of(8), ResumeRequest{token_of(7), 9})
+            .error == Code::bad_request);
+  CHECK(f.registry.join(cid, Role::sender, 9, f.addr, f.admission, f.now, token_of(9), ResumeRequest{token_of(7), 3})
+            .error == Code::expired);
+}
+
+TEST_CASE("core: a resume after the grace or the channel's end is expired", "[unit]") {
+  Fixture f;
+  auto cid = cid_of(11);
+  REQUIRE_FALSE(f.registry.join(cid, Role::receiver, 1, f.addr, f.admission, f.now, token_of(1)).error);
+  REQUIRE_FALSE(f.registry.join(cid, Role::sender, 2, f.addr, f.admission, f.now, token_of(2)).error);
+  (void)f.registry.leave(cid, Role::sender, 2, LeaveKind::abnormal, f.now);
+  CHECK(f.registry.expire(f.now + f.limits.grace) == std::vector<ConnId>{1});
+  CHECK(f.registry.join(cid, Role::sender, 3, f.addr, f.admission, f.now + f.limits.grace, token_of(3),
+                        ResumeRequest{token_of(2), 0})
+            .error == Code::expired);
+  // A normal close ends the channel at once: no resume.
+  auto cid2 = cid_of(12);
+  REQUIRE_FALSE(f.registry.join(cid2, Role::receiver, 4, f.addr, f.admission, f.now, token_of(4)).error);
+  (void)f.registry.leave(cid2, Role::receiver, 4, LeaveKind::normal, f.now);
+  CHECK(f.registry.join(cid2, Role::receiver, 5, f.addr, f.admission, f.now, token_of(5), ResumeRequest{token_of(4), 0})
+            .error == Code::expired);
 }
 
 TEST_CASE("core: lifetime and grace end channels", "[unit]") {
@@ -197,12 +274,20 @@ TEST_CASE("core: per-address connection counts", "[unit]") {
 }
 
 TEST_CASE("core: control messages round-trip", "[unit]") {
-  auto joined = parse_control(make_joined_message({Role::sender, 1234ms, true}));
+  auto joined = parse_control(make_joined_message({Role::sender, 1234ms, true, "", std::nullopt}));
   REQUIRE(joined.ok());
   CHECK(joined->type == "joined");
   CHECK(joined->role == Role::sender);
   CHECK(joined->expires_in == 1234ms);
   CHECK(joined->peer == true);
+  CHECK(joined->resume_token.empty());
+  CHECK_FALSE(joined->received);
+  auto resumed = parse_control(make_joined_message({Role::receiver, 5ms, false, "tok_-en", 7}));
+  REQUIRE(resumed.ok());
+  CHECK(resumed->resume_token == "tok_-en");
+  CHECK(resumed->received == 7u);
+  CHECK_FALSE(parse_control(R"({"type":"joined","role":"sender","expires_in_ms":1,"peer":true,"received":-1})").ok());
+  CHECK_FALSE(parse_control(R"({"type":"joined","role":"sender","expires_in_ms":1,"peer":true,"resume_token":5})").ok());
   auto error = parse_control(make_error_message(Code::channel_full));
   REQUIRE(error.ok());
   CHECK(error->code == "channel_full");
@@ -219,6 +304,8 @@ TEST_CASE("core: control messages round-trip", "[unit]") {
   CHECK(code_close(Code::bad_request) == 1008);
   CHECK(code_close(Code::unavailable) == 1013);
   CHECK(code_close(Code::going_away) == 1001);
+  CHECK(code_close(Code::replaced) == 4001);
+  CHECK(code_name(Code::replaced) == "replaced");
 }
 
 TEST_CASE("core: channel tags are keyed - short - and change when the key rotates", "[unit]") {

@@ -16,7 +16,9 @@ extern char** environ;
 namespace qrlogin::testing {
 
 RelayProcess::RelayProcess(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env) {
-  std::vector<std::string> argv_strings = {QRLOGIN_RELAY_BINARY, "--listen", "127.0.0.1:0"};
+  // Metrics on a free port too, so tests run in parallel; a test's own flag wins.
+  std::vector<std::string> argv_strings = {QRLOGIN_RELAY_BINARY, "--listen", "127.0.0.1:0", "--metrics-listen",
+                                           "127.0.0.1:0"};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_strings) argv.push_back(a.data());
@@ -58,7 +60,9 @@ RelayProcess::RelayProcess(std::vector<std::string> args, std::vector<std::pair<
       if (line_end != std::string::npos) {
         auto line = output_.substr(line_start == std::string::npos ? 0 : line_start + 1,
                                    line_end - (line_start == std::string::npos ? 0 : line_start + 1));
-        port_ = nlohmann::json::parse(line).at("port").get<std::uint16_t>();
+        auto listening = nlohmann::json::parse(line);
+        port_ = listening.at("port").get<std::uint16_t>();
+        metrics_port_ = listening.value("metrics_port", std::uint16_t{0});
         break;
       }
     }
@@ -111,8 +115,12 @@ bool RelayProcess::wait_for_output(std::string_view needle, std::chrono::millise
 }
 
 int RelayProcess::stop(std::chrono::milliseconds timeout) {
+  if (pid_ > 0) kill(pid_, SIGTERM);
+  return wait_exit(timeout);
+}
+
+int RelayProcess::wait_exit(std::chrono::milliseconds timeout) {
   if (pid_ > 0) {
-    kill(pid_, SIGTERM);
     auto deadline = std::chrono::steady_clock::now() + timeout;
     int status = 0;
     for (;;) {

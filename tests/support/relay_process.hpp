@@ -25,6 +25,8 @@ class RelayProcess {
   RelayProcess& operator=(const RelayProcess&) = delete;
 
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+  // The /metrics port (0 when the test turned metrics off).
+  [[nodiscard]] std::uint16_t metrics_port() const noexcept { return metrics_port_; }
   [[nodiscard]] pid_t pid() const noexcept { return pid_; }
   // VmRSS from /proc/PID/status, in KiB.
   [[nodiscard]] std::size_t rss_kib() const;
@@ -33,11 +35,15 @@ class RelayProcess {
   // SIGTERM, then waits (SIGKILL after `timeout`); returns the exit status
   // (or 128 + signal).
   int stop(std::chrono::milliseconds timeout = std::chrono::milliseconds{8000});
+  // Waits for the process to exit by itself (SIGKILL after `timeout`);
+  // returns the exit status (or 128 + signal).
+  int wait_exit(std::chrono::milliseconds timeout);
 
  private:
   void read_output(int fd);
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
+  std::uint16_t metrics_port_ = 0;
   int exit_status_ = -1;
   std::thread reader_;
   mutable std::mutex mutex_;

@@ -19,7 +19,7 @@ log=$(mktemp)
 trap 'kill $relay_pid 2>/dev/null || true; wait 2>/dev/null || true; rm -f "$log"' EXIT
 # The bench profile lifts the per-address caps; channels and the global rate
 # are raised so that TOTAL receivers can wait at once.
-"$relay_bin" --listen 127.0.0.1:0 --profile bench --log-level warn \
+"$relay_bin" --listen 127.0.0.1:0 --metrics-listen off --profile bench --log-level warn \
   --max-channels $((total + 100)) --global-channel-rate 100000 --global-channel-burst 100000 >"$log" &
 relay_pid=$!
 for _ in $(seq 50); do grep -q '"listening"' "$log" && break; sleep 0.1; done

@@ -1,0 +1,86 @@
+#include "relay/net/metrics.hpp"
+
+namespace qrlogin::relay {
+
+std::string_view limit_name(Limit limit) noexcept {
+  switch (limit) {
+    case Limit::max_connections: return "max_connections";
+    case Limit::max_connections_per_address: return "max_connections_per_address";
+    case Limit::channel_rate: return "channel_rate";
+    case Limit::capacity: return "capacity";
+    case Limit::channel_budget: return "channel_budget";
+    case Limit::max_header_bytes: return "max_header_bytes";
+  }
+  return "unknown";
+}
+
+namespace {
+constexpr auto kRelaxed = std::memory_order_relaxed;
+
+void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+  out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+  out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+}
+
+void sample(std::string& out, std::string_view name, std::uint64_t value, std::string_view label = {},
+            std::string_view label_value = {}) {
+  out.append(name);
+  if (!label.empty()) out.append("{").append(label).append("=\"").append(label_value).append("\"}");
+  out.append(" ").append(std::to_string(value)).append("\n");
+}
+}  // namespace
+
+void Metrics::error(Code code) noexcept {
+  auto i = static_cast<std::size_t>(code);
+  if (i < errors_.size()) errors_[i].fetch_add(1, kRelaxed);
+}
+void Metrics::rejected(Limit limit) noexcept {
+  auto i = static_cast<std::size_t>(limit);
+  if (i < rejected_.size()) rejected_[i].fetch_add(1, kRelaxed);
+}
+void Metrics::intrusion() noexcept { intrusions_.fetch_add(1, kRelaxed); }
+void Metrics::resume(bool ok) noexcept { (ok ? resumes_ok_ : resumes_refused_).fetch_add(1, kRelaxed); }
+void Metrics::pairing_completed() noexcept { pairings_.fetch_add(1, kRelaxed); }
+void Metrics::forwarded(std::size_t bytes) noexcept {
+  frames_.fetch_add(1, kRelaxed);
+  bytes_.fetch_add(bytes, kRelaxed);
+}
+void Metrics::websocket_opened() noexcept { websockets_.fetch_add(1, kRelaxed); }
+
+std::string Metrics::render(const MetricsGauges& gauges) const {
+  std::string out;
+  out.reserve(4096);
+  header(out, "qrlogin_relay_connections", "gauge", "Open TCP connections (HTTP and WebSocket).");
+  sample(out, "qrlogin_relay_connections", gauges.connections);
+  header(out, "qrlogin_relay_channels", "gauge", "Open channels.");
+  sample(out, "qrlogin_relay_channels", gauges.channels);
+  header(out, "qrlogin_relay_buffered_bytes", "gauge", "Frame bytes held for peers over all channels.");
+  sample(out, "qrlogin_relay_buffered_bytes", gauges.buffered_bytes);
+  header(out, "qrlogin_relay_websockets_opened_total", "counter", "WebSocket upgrades completed.");
+  sample(out, "qrlogin_relay_websockets_opened_total", websockets_.load(kRelaxed));
+  header(out, "qrlogin_relay_pairings_completed_total", "counter",
+         "Channels that both roles joined and that ended with a normal close (1000).");
+  sample(out, "qrlogin_relay_pairings_completed_total", pairings_.load(kRelaxed));
+  header(out, "qrlogin_relay_frames_forwarded_total", "counter", "Binary frames accepted for a peer.");
+  sample(out, "qrlogin_relay_frames_forwarded_total", frames_.load(kRelaxed));
+  header(out, "qrlogin_relay_bytes_forwarded_total", "counter", "Bytes of the binary frames accepted for a peer.");
+  sample(out, "qrlogin_relay_bytes_forwarded_total", bytes_.load(kRelaxed));
+  header(out, "qrlogin_relay_errors_total", "counter", "error messages sent to clients, by code.");
+  for (std::size_t i = 0; i < kCodeCount; ++i) {
+    auto code = static_cast<Code>(i);
+    if (code == Code::peer_closed) continue;  // a normal ending, not an error
+    sample(out, "qrlogin_relay_errors_total", errors_[i].load(kRelaxed), "code", code_name(code));
+  }
+  header(out, "qrlogin_relay_intrusions_total", "counter",
+         "Intrusion attempts: a second client of a role, a third client, a wrong or used resume token.");
+  sample(out, "qrlogin_relay_intrusions_total", intrusions_.load(kRelaxed));
+  header(out, "qrlogin_relay_resumes_total", "counter", "Resume attempts, by result.");
+  sample(out, "qrlogin_relay_resumes_total", resumes_ok_.load(kRelaxed), "result", "ok");
+  sample(out, "qrlogin_relay_resumes_total", resumes_refused_.load(kRelaxed), "result", "refused");
+  header(out, "qrlogin_relay_rejected_total", "counter", "Connections, channels or frames refused by a limit.");
+  for (std::size_t i = 0; i < kLimitCount; ++i)
+    sample(out, "qrlogin_relay_rejected_total", rejected_[i].load(kRelaxed), "limit", limit_name(static_cast<Limit>(i)));
+  return out;
+}
+
+}  // namespace qrlogin::relay

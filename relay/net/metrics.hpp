@@ -1,0 +1,61 @@
+#pragma once
+// The relay's counters for /metrics (Prometheus text format 0.0.4). Every
+// label takes its values from a fixed set (error codes, limit names, resume
+// outcomes), and every series is printed from the start, at 0: the number
+// of series never changes with traffic, and no cid, address, token or user
+// agent can reach a label. Thread-safe (relaxed atomics).
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "relay/core/codes.hpp"
+
+namespace qrlogin::relay {
+
+// Which bound refused something.
+enum class Limit : std::uint8_t {
+  max_connections,              // at accept
+  max_connections_per_address,  // at accept, or HTTP 429 behind a trusted proxy
+  channel_rate,                 // rate_limited at join (per address or global bucket)
+  capacity,                     // unavailable at join (max channels, buffered bytes, remembered cids)
+  channel_budget,               // too_large: frames or bytes per channel, or an oversize message
+  max_header_bytes,             // HTTP 431 / 413
+};
+inline constexpr std::size_t kLimitCount = 6;
+std::string_view limit_name(Limit limit) noexcept;
+
+struct MetricsGauges {
+  std::uint64_t connections = 0;
+  std::uint64_t channels = 0;
+  std::uint64_t buffered_bytes = 0;
+};
+
+class Metrics {
+ public:
+  void error(Code code) noexcept;  // an `error` sent to a client (peer_closed is not one)
+  void rejected(Limit limit) noexcept;
+  void intrusion() noexcept;       // every intrusion attempt, not only the notified one
+  void resume(bool ok) noexcept;
+  void pairing_completed() noexcept;
+  void forwarded(std::size_t bytes) noexcept;
+  void websocket_opened() noexcept;
+
+  [[nodiscard]] std::string render(const MetricsGauges& gauges) const;
+
+ private:
+  using Counter = std::atomic<std::uint64_t>;
+  std::array<Counter, kCodeCount> errors_{};
+  std::array<Counter, kLimitCount> rejected_{};
+  Counter intrusions_{0};
+  Counter resumes_ok_{0};
+  Counter resumes_refused_{0};
+  Counter pairings_{0};
+  Counter frames_{0};
+  Counter bytes_{0};
+  Counter websockets_{0};
+};
+
+}  // namespace qrlogin::relay
