@@ -128,6 +128,14 @@ bool origin_allowed(const std::vector<std::string>& allowed, std::string_view or
   });
 }
 
+// A parse error that the client's bytes caused, as opposed to the
+// connection ending early (which gets no answer).
+bool is_malformed_request(const beast::error_code& ec) {
+  if (ec.category() != beast::http::make_error_code(http::error::bad_method).category()) return false;
+  return ec != http::error::end_of_stream && ec != http::error::partial_message && ec != http::error::short_read &&
+         ec != http::error::need_more;
+}
+
 }  // namespace
 
 HttpSession::HttpSession(net::ip::tcp::socket socket, Hub& hub, const HttpPolicy& policy, ConnectionLease lease,
@@ -178,6 +186,15 @@ void HttpSession::on_read(beast::error_code ec) {
       hub_.metrics().rejected(Limit::max_header_bytes);
       hub_.logger().write(LogLevel::info, "http", {{"conn", id_}, {"status", std::uint64_t(static_cast<unsigned>(status))}});
       respond(json_response(fake, status, error_body("bad_request", "request too large"), false), false);
+      return;
+    }
+    if (is_malformed_request(ec)) {
+      // Garbage instead of HTTP (or TLS on the plain port): say so, then close.
+      http::request<http::empty_body> fake;
+      hub_.logger().write(LogLevel::info, "http", {{"conn", id_}, {"status", std::uint64_t{400}}});
+      respond(json_response(fake, http::status::bad_request, error_body("bad_request", "not an HTTP/1.1 request"),
+                            false),
+              false);
       return;
     }
     finish();

@@ -1,6 +1,10 @@
 #pragma once
 // Shared helpers for the relay integration tests.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -109,6 +113,24 @@ bool eventually(const RelayProcess& relay, Pred pred, std::chrono::milliseconds 
 
 inline bool channels_empty(const RelayProcess& relay) {
   return eventually(relay, [](const nlohmann::json& h) { return h["channels"] == 0 && h["buffered_bytes"] == 0 && h["connections"] == 1; });
+}
+
+// A plain TCP socket to the relay, for bytes no client library would send.
+inline int raw_connect(const char* host, std::uint16_t port, const char* source = nullptr) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  if (source) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    inet_pton(AF_INET, source, &local.sin_addr);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0);
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  inet_pton(AF_INET, host, &addr.sin_addr);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  return fd;
 }
 
 }  // namespace qrlogin::testing

@@ -1,8 +1,6 @@
 // Caps, rates and timeouts: only the abusive address is limited, forged
 // X-Forwarded-For changes nothing, a slow reader cannot make the relay hold
 // memory, and misbehaving sockets are closed on time.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,16 +29,6 @@ std::string open_channel(const RelayProcess& relay, const std::string& source,
   std::string what = first->control.type == "error" ? first->control.code : first->control.type;
   if (keep) keep->push_back(std::move(c.client));
   return what;
-}
-int raw_connect(const char* host, std::uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  inet_pton(AF_INET, host, &addr.sin_addr);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  return fd;
 }
 }  // namespace
 
