@@ -7,7 +7,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <vector>
+#include <utility>
+
+#include "crypto/bytes.hpp"
+#include "crypto/random.hpp"
 
 namespace qrlogin::cli {
 
@@ -28,10 +31,26 @@ Status write_all(int fd, ByteView bytes) {
   return {};
 }
 
-std::string directory_of(const std::string& path) {
+// The directory part and the file name of a path ("a/b" -> "a", "b").
+std::pair<std::string, std::string> split_path(const std::string& path) {
   auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
+  if (slash == std::string::npos) return {".", path};
+  return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
+}
+
+// Closes a file descriptor when it goes out of scope.
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+};
+
+Error exists_error(const std::string& path) {
+  return make_error(Errc::invalid_argument, path + " already exists; use --force to replace it");
 }
 
 }  // namespace
@@ -59,46 +78,51 @@ Result<Secret> read_credential(const std::string& path, std::size_t max_bytes) {
 
 Status write_credential_file(const std::string& path, ByteView bytes, bool overwrite) {
   if (path.empty()) return make_error(Errc::invalid_argument, "no output file given");
+  auto [directory, name] = split_path(path);
+  if (name.empty() || name == "." || name == "..")
+    return make_error(Errc::invalid_argument, path + " is not a file name");
+
+  // Every step below is relative to this one open directory, so swapping a
+  // directory on the path while we write cannot redirect the credential.
+  Fd dir(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.fd < 0) return io_error("cannot open the directory of", path);
   struct stat st {};
-  if (!overwrite && ::lstat(path.c_str(), &st) == 0)
-    return make_error(Errc::invalid_argument, path + " already exists; use --force to replace it");
+  if (!overwrite && ::fstatat(dir.fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) return exists_error(path);
 
-  std::string tmp_template = directory_of(path) + "/.qrlogin-XXXXXX";
-  std::vector<char> tmp(tmp_template.begin(), tmp_template.end());
-  tmp.push_back('\0');
-  int fd = ::mkostemp(tmp.data(), O_CLOEXEC);  // created 0600
-  if (fd < 0) return io_error("cannot create a file next to", path);
-  std::string tmp_path(tmp.data());
-  auto cleanup = [&] { ::unlink(tmp_path.c_str()); };
+  Bytes random(12);
+  system_rng().fill(random);
+  const std::string tmp_name = ".qrlogin-" + hex_encode(random);
+  Fd file(::openat(dir.fd, tmp_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (file.fd < 0) return io_error("cannot create a file next to", path);
+  auto cleanup = [&] { ::unlinkat(dir.fd, tmp_name.c_str(), 0); };
 
-  if (::fchmod(fd, 0600) != 0) {
-    ::close(fd);
+  if (::fchmod(file.fd, 0600) != 0) {  // the umask can only narrow 0600; make sure
     cleanup();
     return io_error("cannot set mode 0600 on a file next to", path);
   }
-  auto written = write_all(fd, bytes);
-  bool synced = written && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written || !synced) {
+  auto written = write_all(file.fd, bytes);
+  if (!written || ::fsync(file.fd) != 0) {
     cleanup();
     return make_error(Errc::internal, "cannot write " + path + (written ? ": fsync failed" : ": " + written.error().message));
   }
+
   if (overwrite) {
-    if (::rename(tmp_path.c_str(), path.c_str()) != 0) {
+    if (::renameat(dir.fd, tmp_name.c_str(), dir.fd, name.c_str()) != 0) {
       auto err = io_error("cannot move the credential into", path);
       cleanup();
       return err;
     }
-    return {};
-  }
-  // link() fails if the name exists: no overwrite even in a race.
-  if (::link(tmp_path.c_str(), path.c_str()) != 0) {
-    auto err = errno == EEXIST ? make_error(Errc::invalid_argument, path + " already exists; use --force to replace it")
-                               : io_error("cannot create", path);
+  } else {
+    // linkat() fails if the name exists: no overwrite even in a race.
+    if (::linkat(dir.fd, tmp_name.c_str(), dir.fd, name.c_str(), 0) != 0) {
+      auto err = errno == EEXIST ? exists_error(path) : io_error("cannot create", path);
+      cleanup();
+      return err;
+    }
     cleanup();
-    return err;
   }
-  cleanup();
+  // The new name is durable only once the directory itself is synced.
+  if (::fsync(dir.fd) != 0) return io_error("cannot sync the directory of", path);
   return {};
 }
 

@@ -11,9 +11,11 @@ namespace qrlogin::cli {
 Result<Secret> read_credential(const std::string& path, std::size_t max_bytes);
 
 // Writes bytes to path through a temporary file in the same directory
-// (mode 0600, fsync, then rename), so the path holds either nothing or the
-// whole credential. Without overwrite an existing path is refused, also if
-// it appears while writing.
+// (mode 0600, fsync, then rename or link, then fsync of the directory), so
+// the path holds either nothing or the whole credential. All of it happens
+// relative to one open directory, and a symlink at path is replaced, never
+// followed. Without overwrite an existing path is refused, also if it
+// appears while writing.
 Status write_credential_file(const std::string& path, ByteView bytes, bool overwrite);
 
 // Writes bytes to standard output in full.

@@ -171,6 +171,34 @@ TEST_CASE("credential files are written atomically with mode 0600 and not overwr
   CHECK(listing == "credential\n");
 }
 
+TEST_CASE("credential files replace a symlink at the path instead of writing through it") {
+  auto dir = temp_dir();
+  auto target = dir + "/elsewhere";
+  auto path = dir + "/credential";
+  REQUIRE(write_credential_file(target, as_bytes("untouched"), false));
+  REQUIRE(::symlink(target.c_str(), path.c_str()) == 0);
+
+  auto refused = write_credential_file(path, as_bytes("secret"), false);
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.error().message, Catch::Contains("already exists"));
+
+  REQUIRE(write_credential_file(path, as_bytes("secret"), true));
+  struct stat st {};
+  REQUIRE(::lstat(path.c_str(), &st) == 0);
+  CHECK(S_ISREG(st.st_mode));
+  CHECK(read_file(path) == "secret");
+  CHECK(read_file(target) == "untouched");
+}
+
+TEST_CASE("credential file paths that name no file are refused") {
+  auto dir = temp_dir();
+  for (const auto& bad : {dir + "/", dir + "/.", dir + "/.."}) {
+    auto st = write_credential_file(bad, as_bytes("x"), true);
+    REQUIRE_FALSE(st);
+    CHECK_THAT(st.error().message, Catch::Contains("is not a file name"));
+  }
+}
+
 TEST_CASE("reading credentials") {
   auto dir = temp_dir();
   std::ofstream(dir + "/c") << "token\n";
