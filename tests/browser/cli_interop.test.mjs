@@ -7,20 +7,14 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  PHONE, runCli, createAccount, gotoPage, launchBrowser, openPage, startRelay, tempDir, waitForCode, waitForLink,
-  waitForStatus, withCleanup,
+  gotoPage, openDesktop, openPhone, runCli, startSession, tempDir, waitForCode, waitForStatus, withCleanup,
 } from './harness.mjs';
 
 test('desktop page <-> qrlogin send', { timeout: 120_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay();
-  defer(() => relay.stop());
-  const browser = await launchBrowser();
-  defer(() => browser.close());
+  const { relay, browser } = await startSession(defer);
   const { dir, cleanup } = tempDir();
   defer(cleanup);
-  const desktop = await openPage(browser, { name: 'desktop' });
-  await gotoPage(desktop, `${relay.origin}/`);
-  const link = await waitForLink(desktop);
+  const { desktop, link } = await openDesktop(browser, relay);
 
   const file = path.join(dir, 'token.txt');
   writeFileSync(file, 'grant-from-the-cli\n');
@@ -41,10 +35,7 @@ test('desktop page <-> qrlogin send', { timeout: 120_000 }, () => withCleanup(as
 }));
 
 test('qrlogin receive <-> phone page', { timeout: 120_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay();
-  defer(() => relay.stop());
-  const browser = await launchBrowser();
-  defer(() => browser.close());
+  const { relay, browser } = await startSession(defer);
   const { dir, cleanup } = tempDir();
   defer(cleanup);
   const out = path.join(dir, 'credential.json');
@@ -53,9 +44,7 @@ test('qrlogin receive <-> phone page', { timeout: 120_000 }, () => withCleanup(a
   const { link } = await cli.event('link');
   assert.ok(link.startsWith(`${relay.origin}/pair#v1.`), link);
 
-  const phone = await openPage(browser, { viewport: PHONE, name: 'phone' });
-  await gotoPage(phone, `${relay.origin}/pair`);
-  await createAccount(phone, 'Dana');
+  const phone = await openPhone(browser, relay, 'Dana');
   await gotoPage(phone, link);
   const code = await waitForCode(phone);
   const sas = await cli.event('sas');

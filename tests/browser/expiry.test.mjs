@@ -4,15 +4,11 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  PHONE, assertAccessible, createAccount, gotoPage, launchBrowser, openPage, startRelay, waitForLink, waitForStatus,
-  withCleanup,
+  assertAccessible, gotoPage, openPage, openPhone, startSession, waitForLink, waitForStatus, withCleanup,
 } from './harness.mjs';
 
 test('an expired code is replaced by a new QR code; the old link fails clearly on the phone', { timeout: 120_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay({ lifetime: '4s', grace: '1s' });
-  defer(() => relay.stop());
-  const browser = await launchBrowser();
-  defer(() => browser.close());
+  const { relay, browser } = await startSession(defer, { relay: { lifetime: '4s', grace: '1s' } });
   const desktop = await openPage(browser, { name: 'desktop' });
   await gotoPage(desktop, `${relay.origin}/`);
   const first = await waitForLink(desktop);
@@ -28,9 +24,7 @@ test('an expired code is replaced by a new QR code; the old link fails clearly o
   await waitForStatus(desktop, /The code expired\. Here is a new one/);
   await assertAccessible(desktop);
 
-  const phone = await openPage(browser, { viewport: PHONE, name: 'phone' });
-  await gotoPage(phone, `${relay.origin}/pair`);
-  await createAccount(phone, 'Alice');
+  const phone = await openPhone(browser, relay, 'Alice');
   await gotoPage(phone, first);
   await waitForStatus(phone, /This code has expired or was already used, so nothing was sent/);
   assert.equal(await phone.getByRole('heading', { name: 'Not logged in' }).isVisible(), true);
@@ -41,10 +35,7 @@ test('an expired code is replaced by a new QR code; the old link fails clearly o
 }));
 
 test('with prefers-reduced-motion the countdown only steps', { timeout: 60_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay();
-  defer(() => relay.stop());
-  const browser = await launchBrowser();
-  defer(() => browser.close());
+  const { relay, browser } = await startSession(defer);
   const desktop = await openPage(browser, { name: 'desktop', reducedMotion: 'reduce' });
   await gotoPage(desktop, `${relay.origin}/`);
   await waitForLink(desktop);

@@ -96,6 +96,31 @@ export async function launchBrowser(extraArgs = []) {
   });
 }
 
+// What most tests start with: a relay and a browser, both stopped by
+// `defer` (from withCleanup) when the test ends, however it ends.
+export async function startSession(defer, { relay: relayOptions = {}, browserArgs = [] } = {}) {
+  const relay = await startRelay(relayOptions);
+  defer(() => relay.stop());
+  const browser = await launchBrowser(browserArgs);
+  defer(() => browser.close());
+  return { relay, browser };
+}
+
+// The desktop page on `relay`, once it shows its first QR code.
+export async function openDesktop(browser, relay, pageOptions = {}) {
+  const desktop = await openPage(browser, { name: 'desktop', ...pageOptions });
+  await gotoPage(desktop, `${relay.origin}/`);
+  return { desktop, link: await waitForLink(desktop) };
+}
+
+// A phone-sized page at /pair with a demo account named `account`.
+export async function openPhone(browser, relay, account, { name = 'phone' } = {}) {
+  const phone = await openPage(browser, { viewport: PHONE, name });
+  await gotoPage(phone, `${relay.origin}/pair`);
+  await createAccount(phone, account);
+  return phone;
+}
+
 // A page in its own context (its own localStorage), guarded: any CSP
 // violation, console error or uncaught exception is recorded, and
 // assertClean() fails the test with them.

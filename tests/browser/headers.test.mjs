@@ -4,7 +4,9 @@
 // In the browser, the CSP also stops framing and inline script.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { gotoPage, launchBrowser, openPage, startRelay, withCleanup } from './harness.mjs';
+import {
+  gotoPage, openPage, startRelay, startSession, withCleanup,
+} from './harness.mjs';
 
 const directives = (csp) => Object.fromEntries(csp.split(';').map((d) => d.trim()).filter(Boolean)
   .map((d) => { const [name, ...values] = d.split(/\s+/); return [name, values]; }));
@@ -82,10 +84,7 @@ test('with --public-url, links and connect-src follow the public URL', { timeout
 }));
 
 test('in the browser the CSP blocks framing and inline script', { timeout: 60_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay();
-  defer(() => relay.stop());
-  const browser = await launchBrowser();
-  defer(() => browser.close());
+  const { relay, browser } = await startSession(defer);
   const page = await openPage(browser, { name: 'desktop' });
   await gotoPage(page, `${relay.origin}/`);
   const blocked = await page.evaluate(() => new Promise((resolve) => {

@@ -3,30 +3,21 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  PHONE, assertAccessible, createAccount, gotoPage, launchBrowser, openPage, startRelay, waitForCode, waitForLink,
-  waitForStatus, withCleanup,
+  assertAccessible, gotoPage, openDesktop, openPhone, startSession, waitForCode, waitForLink, waitForStatus,
+  withCleanup,
 } from './harness.mjs';
 
 test('a third device with the same code: intrusion warning on both pages, a fresh QR code', { timeout: 120_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay();
-  defer(() => relay.stop());
-  const browser = await launchBrowser();
-  defer(() => browser.close());
-  const desktop = await openPage(browser, { name: 'desktop' });
-  await gotoPage(desktop, `${relay.origin}/`);
-  const link = await waitForLink(desktop);
+  const { relay, browser } = await startSession(defer);
+  const { desktop, link } = await openDesktop(browser, relay);
 
-  const phone = await openPage(browser, { viewport: PHONE, name: 'phone' });
-  await gotoPage(phone, `${relay.origin}/pair`);
-  await createAccount(phone, 'Alice');
+  const phone = await openPhone(browser, relay, 'Alice');
   await gotoPage(phone, link);
   await waitForCode(phone);
   await waitForCode(desktop);
 
   // Someone who photographed the QR code opens it too.
-  const intruder = await openPage(browser, { viewport: PHONE, name: 'intruder' });
-  await gotoPage(intruder, `${relay.origin}/pair`);
-  await createAccount(intruder, 'Eve');
+  const intruder = await openPhone(browser, relay, 'Eve', { name: 'intruder' });
   await gotoPage(intruder, link);
 
   await waitForStatus(intruder, /already used by someone else/);

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
-  DESKTOP, PHONE, assertAccessible, assertCodeSpokenDigitByDigit, assertConfirmNotFocused, createAccount,
-  gotoPage, launchBrowser, openPage, startRelay, waitForCode, waitForLink, waitForStatus, withCleanup,
+  DESKTOP, PHONE, assertAccessible, assertCodeSpokenDigitByDigit, assertConfirmNotFocused, createAccount, gotoPage,
+  openDesktop, openPage, startSession, waitForCode, waitForLink, waitForStatus, withCleanup,
 } from './harness.mjs';
 
 const SHOTS = process.env.QRLOGIN_SCREENSHOT_DIR || '';
@@ -28,10 +28,7 @@ async function tabTo(page, id, max = 30) {
 }
 
 test('desktop page and phone page log in, with the same code on both', { timeout: 120_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay();
-  defer(() => relay.stop());
-  const browser = await launchBrowser();
-  defer(() => browser.close());
+  const { relay, browser } = await startSession(defer);
 
   const desktop = await openPage(browser, { viewport: DESKTOP, name: 'desktop' });
   await gotoPage(desktop, `${relay.origin}/`);
@@ -108,13 +105,8 @@ test('desktop page and phone page log in, with the same code on both', { timeout
 }));
 
 test('a phone without an account creates one, then the login goes on', { timeout: 120_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay();
-  defer(() => relay.stop());
-  const browser = await launchBrowser();
-  defer(() => browser.close());
-  const desktop = await openPage(browser, { name: 'desktop' });
-  await gotoPage(desktop, `${relay.origin}/`);
-  const link = await waitForLink(desktop);
+  const { relay, browser } = await startSession(defer);
+  const { desktop, link } = await openDesktop(browser, relay);
 
   const phone = await openPage(browser, { viewport: PHONE, name: 'phone' });
   await gotoPage(phone, link);

@@ -2,21 +2,14 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  PHONE, assertAccessible, createAccount, gotoPage, launchBrowser, openPage, startRelay, waitForCode, waitForLink,
-  waitForStatus, withCleanup,
+  assertAccessible, gotoPage, openDesktop, openPhone, startSession, waitForCode, waitForLink, waitForStatus,
+  withCleanup,
 } from './harness.mjs';
 
 async function pairedPages(defer) {
-  const relay = await startRelay();
-  defer(() => relay.stop());
-  const browser = await launchBrowser();
-  defer(() => browser.close());
-  const desktop = await openPage(browser, { name: 'desktop' });
-  await gotoPage(desktop, `${relay.origin}/`);
-  const link = await waitForLink(desktop);
-  const phone = await openPage(browser, { viewport: PHONE, name: 'phone' });
-  await gotoPage(phone, `${relay.origin}/pair`);
-  await createAccount(phone, 'Mallory');
+  const { relay, browser } = await startSession(defer);
+  const { desktop, link } = await openDesktop(browser, relay);
+  const phone = await openPhone(browser, relay, 'Mallory');
   await gotoPage(phone, link);
   const code = await waitForCode(phone);
   assert.equal(await waitForCode(desktop), code);

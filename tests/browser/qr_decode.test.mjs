@@ -4,14 +4,11 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  DESKTOP, PHONE, decodeQrPng, gotoPage, launchBrowser, openPage, startRelay, tempDir, waitForLink, withCleanup,
+  DESKTOP, PHONE, decodeQrPng, gotoPage, openPage, startSession, tempDir, waitForLink, withCleanup,
 } from './harness.mjs';
 
 test('the QR code on the screen decodes to the link', { timeout: 90_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay();
-  defer(() => relay.stop());
-  const browser = await launchBrowser();
-  defer(() => browser.close());
+  const { relay, browser } = await startSession(defer);
   const { dir, cleanup } = tempDir();
   defer(cleanup);
   for (const [name, viewport] of [['desktop', DESKTOP], ['narrow', PHONE]]) {

@@ -2,14 +2,13 @@
 // WebCrypto X25519, both pages say plainly what is wrong and how to fix it.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { gotoPage, launchBrowser, openPage, startRelay, waitForStatus, withCleanup, assertAccessible } from './harness.mjs';
+import {
+  assertAccessible, gotoPage, openPage, startSession, waitForStatus, withCleanup,
+} from './harness.mjs';
 
 test('plain http from a non-local address: the pages explain https or localhost', { timeout: 60_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay();
-  defer(() => relay.stop());
   // A LAN-looking name that resolves to the loopback relay: no secure context.
-  const browser = await launchBrowser(['--host-resolver-rules=MAP qrlogin-lan.test 127.0.0.1']);
-  defer(() => browser.close());
+  const { relay, browser } = await startSession(defer, { browserArgs: ['--host-resolver-rules=MAP qrlogin-lan.test 127.0.0.1'] });
   for (const p of ['/', '/pair']) {
     // Chromium itself complains that COOP needs a trustworthy origin: true, and expected here.
     const page = await openPage(browser, { name: p, expectConsole: [/^The Cross-Origin-Opener-Policy header has been ignored, because the URL's origin was untrustworthy/] });
@@ -27,10 +26,7 @@ test('plain http from a non-local address: the pages explain https or localhost'
 }));
 
 test('no WebCrypto X25519: the pages ask for a newer browser', { timeout: 60_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay();
-  defer(() => relay.stop());
-  const browser = await launchBrowser();
-  defer(() => browser.close());
+  const { relay, browser } = await startSession(defer);
   for (const p of ['/', '/pair']) {
     const page = await openPage(browser, { name: p });
     await page.addInitScript(() => {
