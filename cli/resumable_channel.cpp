@@ -194,8 +194,8 @@ bool ResumableChannel::reconnect_if_due() {
   attempt_at_.reset();
   if (now >= lifetime_end_) {
     give_up({ExitCode::network, "connection_lost",
-             "the connection to the relay was lost and could not be restored before the code expired (" +
-                 last_error_ + ")"});
+             "the connection to the relay was lost and could not be restored before the code expired" +
+                 (last_error_.empty() ? std::string() : " (" + last_error_ + ")")});
     return true;
   }
   auto options = channel_options(endpoint_, cid_, role_);
