@@ -217,6 +217,9 @@ Answering the code prompt: y (same code), n (different), or type the six
 digits the other screen shows. The answer is read from the terminal, or
 from standard input when there is no terminal; end of input means no.
 
+A lost connection to the relay is resumed by itself while the code is
+valid ("reconnecting..."); nothing is asked again.
+
 Exit codes: 0 ok, 1 local error, 2 usage or bad link, 3 codes differ or
 refused, 4 expired or timed out, 5 relay or network error, 6 protocol error
 or possible attack, 7 someone else used the code.

@@ -9,11 +9,11 @@ namespace qrlogin::cli {
 using namespace pairing;
 
 template <class Machine>
-PairingSession<Machine>::PairingSession(Machine& machine, relay_client::Client& client, std::shared_ptr<Inbox> inbox,
+PairingSession<Machine>::PairingSession(Machine& machine, ResumableChannel& channel, std::shared_ptr<Inbox> inbox,
                                         AnswerReader& answers, const Reporter& reporter, SessionHooks& hooks,
                                         std::optional<Clock::time_point> deadline, bool sender)
     : machine_(machine),
-      client_(client),
+      channel_(channel),
       inbox_(std::move(inbox)),
       answers_(answers),
       reporter_(reporter),
@@ -43,23 +43,26 @@ void PairingSession<Machine>::note_state() {
 template <class Machine>
 SessionOutcome PairingSession<Machine>::run() {
   auto inbox = inbox_;
-  client_.on_event([inbox] { inbox->wake(); });
+  channel_.on_event([inbox] { inbox->wake(); });
   while (!finished_) {
     while (!finished_) {
-      auto event = client_.try_next();
+      auto event = channel_.try_next();
       if (!event) break;
       handle_event(*event);
     }
     if (finished_) break;
+    if (channel_.reconnect_if_due()) continue;
     auto deadline = next_deadline();
     if (deadline && Clock::now() >= *deadline) {
       perform(machine_.on_timeout());
       continue;
     }
-    auto woke = inbox_->wait(deadline);
+    auto wake_at = deadline;
+    if (auto attempt = channel_.next_attempt(); attempt && (!wake_at || *attempt < *wake_at)) wake_at = attempt;
+    auto woke = inbox_->wait(wake_at);
     if (woke.line) handle_line(*woke.line);
   }
-  client_.on_event([] {});
+  channel_.on_event({});
   return outcome_;
 }
 
@@ -71,9 +74,11 @@ void PairingSession<Machine>::handle_event(relay_client::Event& event) {
     return;
   }
   if (event.kind == Kind::closed) {
+    // The channel gave up reconnecting, or the relay closed it for good.
+    connection_dead_ = true;
     if (!finished_) {
-      outcome_.relay = ConnectError{ExitCode::network, "connection_lost",
-                                    "the connection to the relay was lost (" + printable(event.close_reason) + ")"};
+      outcome_.relay = channel_.failure().value_or(ConnectError{
+          ExitCode::network, "connection_lost", "the connection to the relay was lost (" + printable(event.close_reason) + ")"});
       perform(machine_.cancel(Reason::network));
       finished_ = true;
     }
@@ -107,6 +112,8 @@ void PairingSession<Machine>::handle_event(relay_client::Event& event) {
       finished_ = true;
       return;
     }
+    if (msg.code == "expired" && channel_.resume_refused())
+      error.message = "the connection to the relay was lost for too long: " + error.message;
     outcome_.relay = error;
     Reason reason = msg.code == "expired"        ? Reason::expired
                     : msg.code == "channel_full" ? Reason::intrusion
@@ -158,7 +165,7 @@ void PairingSession<Machine>::perform(Actions actions) {
   for (auto& action : actions) {
     if (auto* send = std::get_if<SendFrame>(&action)) {
       if (connection_dead_) continue;
-      if (!client_.send(send->frame)) {
+      if (!channel_.send(send->frame)) {
         connection_dead_ = true;
         // An ABORT that cannot be delivered after the pairing already ended
         // (the peer closed first) changes nothing: go on with the actions
@@ -192,10 +199,7 @@ void PairingSession<Machine>::perform(Actions actions) {
       if (!aborted->detail.empty()) outcome_.detail = aborted->detail;
       awaiting_answer_ = false;
     } else if (std::holds_alternative<CloseConnection>(action)) {
-      if (!connection_dead_) {
-        (void)client_.close(1000);
-        (void)client_.wait_closed(std::chrono::seconds(2));
-      }
+      if (!connection_dead_) channel_.close(deadline_);
       finished_ = true;
     }
   }

@@ -1,7 +1,8 @@
 #pragma once
-// Runs one pairing machine (Receiver or Sender) over one relay connection:
-// relay events and the user's answers in, the machine's actions out, until
-// the pairing ends. What differs between the roles is in SessionHooks.
+// Runs one pairing machine (Receiver or Sender) over one relay channel
+// (which reconnects by itself when its connection drops): relay events and
+// the user's answers in, the machine's actions out, until the pairing ends.
+// What differs between the roles is in SessionHooks.
 #include <memory>
 #include <optional>
 #include <string>
@@ -9,6 +10,7 @@
 #include "cli/inbox.hpp"
 #include "cli/relay_connection.hpp"
 #include "cli/reporter.hpp"
+#include "cli/resumable_channel.hpp"
 #include "crypto/pairing/actions.hpp"
 
 namespace qrlogin::cli {
@@ -43,7 +45,7 @@ struct SessionOutcome {
 template <class Machine>
 class PairingSession {
  public:
-  PairingSession(Machine& machine, relay_client::Client& client, std::shared_ptr<Inbox> inbox, AnswerReader& answers,
+  PairingSession(Machine& machine, ResumableChannel& channel, std::shared_ptr<Inbox> inbox, AnswerReader& answers,
                  const Reporter& reporter, SessionHooks& hooks, std::optional<Clock::time_point> deadline, bool sender);
   SessionOutcome run();
 
@@ -56,7 +58,7 @@ class PairingSession {
   void note_state();
 
   Machine& machine_;
-  relay_client::Client& client_;
+  ResumableChannel& channel_;
   std::shared_ptr<Inbox> inbox_;
   AnswerReader& answers_;
   const Reporter& reporter_;
@@ -65,7 +67,7 @@ class PairingSession {
   bool sender_;
 
   bool finished_ = false;
-  bool connection_dead_ = false;  // a send failed: skip further sends and the close
+  bool connection_dead_ = false;  // the channel is over: skip further sends and the close
   bool awaiting_answer_ = false;
   bool joined_ = false;
   typename Machine::State last_state_;

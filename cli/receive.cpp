@@ -120,11 +120,11 @@ ExitCode run_receive(const ReceiveOptions& options) {
     auto receiver = Receiver::create(options.page, options.relay, system_rng(), {.auto_accept = options.yes});
     if (!receiver) return reporter.failure(ExitCode::usage, "bad_page", receiver.error().message);
     ConnectError error{};
-    auto client = connect_channel(*endpoint, receiver->cid().text, "receiver", error);
-    if (!client) return reporter.failure(error.exit_code, error.code, error.message);
+    ResumableChannel channel(*endpoint, receiver->cid().text, "receiver", reporter);
+    if (!channel.open(error)) return reporter.failure(error.exit_code, error.code, error.message);
 
     ReceiveHooks hooks(options, *receiver, reporter);
-    PairingSession<Receiver> session(*receiver, *client, inbox, answers, reporter, hooks, deadline, false);
+    PairingSession<Receiver> session(*receiver, channel, inbox, answers, reporter, hooks, deadline, false);
     auto started = Clock::now();
     auto outcome = session.run();
     if (outcome.completed) return hooks.write_failed() ? ExitCode::local_error : ExitCode::ok;

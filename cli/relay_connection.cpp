@@ -27,34 +27,33 @@ Result<RelayEndpoint> relay_endpoint(const std::string& relay_url) {
   return e;
 }
 
-std::unique_ptr<relay_client::Client> connect_channel(const RelayEndpoint& endpoint, const std::string& cid,
-                                                      const std::string& role, ConnectError& error) {
+relay_client::Options channel_options(const RelayEndpoint& endpoint, const std::string& cid, const std::string& role) {
   relay_client::Options options;
   options.host = endpoint.host;
   options.port = endpoint.port;
+  options.cid = cid;
+  options.role = role;
   options.target = endpoint.base_path + relay_client::channel_target(cid, role);
   options.timeout = std::chrono::seconds(10);
   options.max_message_bytes = pairing::kMaxFrameBytes;
-  auto result = relay_client::Client::connect(options);
-  if (result) return std::move(result.client);
+  return options;
+}
+
+ConnectError connect_error(const RelayEndpoint& endpoint, const relay_client::ConnectResult& result) {
   std::string where = endpoint.host + ":" + std::to_string(endpoint.port);
   switch (result.http_status) {
     case 0:
-      error = {ExitCode::network, "unreachable",
-               "cannot reach the relay at " + where + " (" + result.error + "); is it running?"};
-      break;
+      return {ExitCode::network, "unreachable",
+              "cannot reach the relay at " + where + " (" + result.error + "); is it running?"};
     case 429:
-      error = {ExitCode::network, "rate_limited", "the relay is busy for this address; try again in a minute"};
-      break;
+      return {ExitCode::network, "rate_limited", "the relay is busy for this address; try again in a minute"};
     case 503:
-      error = {ExitCode::network, "unavailable", "the relay is at capacity; try again later"};
-      break;
+      return {ExitCode::network, "unavailable", "the relay is at capacity; try again later"};
     default:
-      error = {ExitCode::network, "refused",
-               "the relay at " + where + " refused the connection (HTTP " + std::to_string(result.http_status) +
-                   "); is this a qrlogin relay of a compatible version?"};
+      return {ExitCode::network, "refused",
+              "the relay at " + where + " refused the connection (HTTP " + std::to_string(result.http_status) +
+                  "); is this a qrlogin relay of a compatible version?"};
   }
-  return nullptr;
 }
 
 ConnectError relay_error(const std::string& raw_code, const std::string& raw_message, bool sender) {
@@ -71,6 +70,8 @@ ConnectError relay_error(const std::string& raw_code, const std::string& raw_mes
   if (code == "rate_limited") return {ExitCode::network, code, "the relay is busy for this address; try again in a minute"};
   if (code == "unavailable") return {ExitCode::network, code, "the relay is at capacity; try again later"};
   if (code == "going_away") return {ExitCode::network, code, "the relay is shutting down; try again"};
+  if (code == "replaced")
+    return {ExitCode::network, code, "another connection took this pairing over on the relay; stopping"};
   if (code == "too_large" || code == "bad_request")
     return {ExitCode::protocol, code, "the relay refused a message as a protocol violation: " + relay_message};
   return {ExitCode::network, code.empty() ? "relay_error" : code,

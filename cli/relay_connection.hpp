@@ -23,9 +23,12 @@ struct ConnectError {
 
 Result<RelayEndpoint> relay_endpoint(const std::string& relay_url);
 
-// Connects as `role` to the channel; the caller then reads `joined`.
-std::unique_ptr<relay_client::Client> connect_channel(const RelayEndpoint& endpoint, const std::string& cid,
-                                                      const std::string& role, ConnectError& error);
+// The client options for the channel `cid` as `role` (a resume adds its
+// token and `received`).
+relay_client::Options channel_options(const RelayEndpoint& endpoint, const std::string& cid, const std::string& role);
+
+// Why a connection attempt failed, for the user.
+ConnectError connect_error(const RelayEndpoint& endpoint, const relay_client::ConnectResult& result);
 
 // The message and exit code for a relay `error` control message.
 ConnectError relay_error(const std::string& code, const std::string& relay_message, bool sender);

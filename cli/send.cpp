@@ -82,11 +82,11 @@ ExitCode run_send(const SendOptions& options) {
   AnswerReader answers(inbox, /*stdin_is_busy=*/options.credential_file == "-");
 
   ConnectError error{};
-  auto client = connect_channel(*endpoint, link->cid.text, "sender", error);
-  if (!client) return reporter.failure(error.exit_code, error.code, error.message);
+  ResumableChannel channel(*endpoint, link->cid.text, "sender", reporter);
+  if (!channel.open(error)) return reporter.failure(error.exit_code, error.code, error.message);
 
   SendHooks hooks(*sender, reporter);
-  PairingSession<Sender> session(*sender, *client, inbox, answers, reporter, hooks, deadline, true);
+  PairingSession<Sender> session(*sender, channel, inbox, answers, reporter, hooks, deadline, true);
   auto outcome = session.run();
   if (outcome.completed) return ExitCode::ok;
   if (outcome.relay && outcome.reason != Reason::rejected)

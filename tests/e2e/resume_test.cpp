@@ -1,0 +1,284 @@
+// qrlogin receive / send when the network drops under them: a proxy between
+// one CLI and the relay resets its connection (RST, no close frame) at an
+// exact point of the WebSocket stream, with a frame half sent; the CLI
+// reconnects through the proxy with its resume token and `received=N`, and
+// the pairing completes with every frame delivered exactly once. Past the
+// grace period the resume is refused and the CLI says the code expired.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "relay/client/client.hpp"
+#include "tests/support/cli_process.hpp"
+#include "tests/support/cut_proxy.hpp"
+#include "tests/support/relay_process.hpp"
+
+using qrlogin::testing::CliProcess;
+using qrlogin::testing::CutProxy;
+using qrlogin::testing::RelayProcess;
+using Direction = CutProxy::Direction;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto kWait = 20s;
+
+struct Dir {
+  std::string path;
+  Dir() {
+    char tmpl[] = "/tmp/qrlogin-e2e-resume-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl));
+    path = tmpl;
+  }
+  ~Dir() { std::system(("rm -rf '" + path + "'").c_str()); }
+  std::string file(const std::string& name) const { return path + "/" + name; }
+  void write(const std::string& name, const std::string& content) const {
+    std::ofstream(file(name), std::ios::binary) << content;
+  }
+  bool exists(const std::string& name) const { return ::access(file(name).c_str(), F_OK) == 0; }
+  std::string read(const std::string& name) const {
+    std::ifstream in(file(name), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+};
+
+std::string ws_url(std::uint16_t port) { return "ws://127.0.0.1:" + std::to_string(port); }
+
+// The link with its page (and so its relay) on another port: how a test
+// sends one CLI through the proxy and the other straight to the relay.
+std::string with_port(const std::string& link, std::uint16_t from, std::uint16_t to) {
+  auto needle = "127.0.0.1:" + std::to_string(from) + "/";
+  auto at = link.find(needle);
+  REQUIRE(at != std::string::npos);
+  return link.substr(0, at) + "127.0.0.1:" + std::to_string(to) + "/" + link.substr(at + needle.size());
+}
+
+std::unique_ptr<CliProcess> start_receive(std::uint16_t relay_port, const Dir& dir, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args{"receive", "--relay", ws_url(relay_port), "--out", dir.file("out"), "--json", "--qr",
+                                "none"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return std::make_unique<CliProcess>(args);
+}
+
+std::unique_ptr<CliProcess> start_send(const std::string& link, const Dir& dir) {
+  return std::make_unique<CliProcess>(
+      std::vector<std::string>{"send", link, "--credential-file", dir.file("cred"), "--json", "--label", "CI phone"});
+}
+
+std::string wait_link(CliProcess& p) {
+  REQUIRE(p.wait_for("\"event\":\"link\"", kWait));
+  auto link = p.json_field("link", "link");
+  REQUIRE_FALSE(link.empty());
+  return link;
+}
+
+int exit_of(CliProcess& p) {
+  auto code = p.wait_exit(kWait);
+  REQUIRE(code);
+  return *code;
+}
+
+// The relay's /metrics as series -> value.
+std::map<std::string, double> metrics(const RelayProcess& relay) {
+  qrlogin::relay_client::HttpRequest req;
+  req.port = relay.metrics_port();
+  req.target = "/metrics";
+  auto res = qrlogin::relay_client::http_request(req);
+  REQUIRE(res.ok());
+  REQUIRE(res->status == 200);
+  std::map<std::string, double> out;
+  std::istringstream in(res->body);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    auto space = line.rfind(' ');
+    out[line.substr(0, space)] = std::stod(line.substr(space + 1));
+  }
+  return out;
+}
+
+void check_written(const Dir& dir, const std::string& credential) {
+  CHECK(dir.read("out") == credential);
+  struct stat st {};
+  REQUIRE(::stat(dir.file("out").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+}
+
+// What a cut CLI and the relay must show afterwards: one outage, one
+// resume, and the relay forwarded each of the pairing's five frames
+// (HELLO, READY, REVEAL, CREDENTIAL, RESULT) exactly once.
+void check_exactly_once(const RelayProcess& relay, CliProcess& cut, const std::string& relay_received,
+                        const std::string& resent) {
+  CHECK(cut.count_events("reconnecting") == 1);
+  CHECK(cut.count_events("reconnected") == 1);
+  CHECK(cut.json_field("reconnected", "relay_received") == relay_received);
+  CHECK(cut.json_field("reconnected", "resent") == resent);
+  CHECK(cut.err().find("Connection to the relay lost; reconnecting...") != std::string::npos);
+  CHECK(cut.err().find("Reconnected to the relay.") != std::string::npos);
+  auto m = metrics(relay);
+  CHECK(m["qrlogin_relay_frames_forwarded_total"] == 5);
+  CHECK(m["qrlogin_relay_resumes_total{result=\"ok\"}"] == 1);
+  CHECK(m["qrlogin_relay_resumes_total{result=\"refused\"}"] == 0);
+  CHECK(m["qrlogin_relay_intrusions_total"] == 0);
+  CHECK(m["qrlogin_relay_pairings_completed_total"] == 1);
+}
+
+// Nothing secret on any line a CLI printed: no credential, no token, no
+// link fragment in its reconnect lines.
+void check_quiet(CliProcess& p, const std::string& credential) {
+  CHECK(p.out().find(credential) == std::string::npos);
+  CHECK(p.err().find(credential) == std::string::npos);
+  CHECK(p.out().find("resume_token") == std::string::npos);
+  CHECK(p.err().find("qrlogin.resume") == std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("resume: the sender's connection is cut mid-pairing (RST, a frame in flight) - the pairing completes") {
+  struct Case {
+    const char* name;
+    Direction direction;
+    int message;          // binary message on the sender's first connection
+    std::size_t bytes;    // of its payload passed before the cut
+    bool before_confirm;  // the cut comes before the user's answer
+    const char* relay_received;
+    const char* resent;
+    const char* received;
+  };
+  // HELLO (0) and REVEAL (1) go up, READY (0) comes down, then CREDENTIAL (2) goes up.
+  for (auto c : {Case{"REVEAL half sent", Direction::to_relay, 1, 20, true, "1", "1", "1"},
+                 Case{"READY half received", Direction::to_client, 0, 10, true, "1", "0", "0"},
+                 Case{"CREDENTIAL half sent", Direction::to_relay, 2, 100, false, "2", "1", "1"}}) {
+    INFO(c.name);
+    RelayProcess relay({"--grace", "20s"});
+    CutProxy proxy(relay.port());
+    Dir dir;
+    std::string credential = "a session token \xc3\xa9\n";
+    dir.write("cred", credential);
+    auto receive = start_receive(relay.port(), dir, {"--yes"});
+    auto link = wait_link(*receive);
+    proxy.cut_at(c.direction, c.message, c.bytes);
+    auto send = start_send(with_port(link, relay.port(), proxy.port()), dir);
+    if (c.before_confirm) {
+      REQUIRE(proxy.wait_cuts(1, kWait));
+      REQUIRE(send->wait_for("\"event\":\"reconnected\"", kWait));
+    }
+    REQUIRE(send->wait_for("\"event\":\"sas\"", kWait));
+    REQUIRE(receive->wait_for("\"event\":\"sas\"", kWait));
+    CHECK(send->json_field("sas", "sas") == receive->json_field("sas", "sas"));
+    send->write_stdin("y\n");
+    CHECK(exit_of(*send) == 0);
+    CHECK(exit_of(*receive) == 0);
+    CHECK(proxy.cuts() == 1);
+    INFO("sender: " << send->out() << send->err());
+    check_written(dir, credential);
+    check_exactly_once(relay, *send, c.relay_received, c.resent);
+    CHECK(send->json_field("reconnected", "received") == c.received);
+    // The receiver saw the sender go and come back, and nothing else.
+    CHECK(receive->out().find("\"peer\":\"left\"") != std::string::npos);
+    CHECK(receive->out().find("\"peer\":\"back\"") != std::string::npos);
+    CHECK(receive->count_events("reconnecting") == 0);
+    check_quiet(*send, credential);
+  }
+}
+
+TEST_CASE("resume: the receiver's connection is cut, before and during the pairing - the pairing completes") {
+  struct Case {
+    const char* name;
+    Direction direction;
+    int message;
+    std::size_t bytes;
+    const char* relay_received;
+    const char* resent;
+    const char* received;
+  };
+  // READY (0) and RESULT (1) go up; HELLO (0), REVEAL (1), CREDENTIAL (2) come down.
+  // message -1: cut by hand while the receiver still waits for a sender.
+  for (auto c : {Case{"waiting for a sender", Direction::to_relay, -1, 0, "0", "0", "0"},
+                 Case{"READY half sent", Direction::to_relay, 0, 20, "0", "1", "1"},
+                 Case{"CREDENTIAL half received", Direction::to_client, 2, 100, "1", "0", "2"}}) {
+    INFO(c.name);
+    RelayProcess relay({"--grace", "20s"});
+    CutProxy proxy(relay.port());
+    Dir dir;
+    std::string credential = "{\"not\": \"json to the receiver, just text\"}";
+    dir.write("cred", credential);
+    auto receive = start_receive(proxy.port(), dir, {"--yes"});
+    auto link = with_port(wait_link(*receive), proxy.port(), relay.port());
+    if (c.message < 0) {
+      proxy.cut_now();
+      REQUIRE(receive->wait_for("\"event\":\"reconnected\"", kWait));
+    } else {
+      proxy.cut_at(c.direction, c.message, c.bytes);
+    }
+    auto send = start_send(link, dir);
+    REQUIRE(send->wait_for("\"event\":\"sas\"", kWait));
+    REQUIRE(receive->wait_for("\"event\":\"sas\"", kWait));
+    CHECK(send->json_field("sas", "sas") == receive->json_field("sas", "sas"));
+    send->write_stdin("y\n");
+    CHECK(exit_of(*send) == 0);
+    CHECK(exit_of(*receive) == 0);
+    CHECK(proxy.cuts() == 1);
+    INFO("receiver: " << receive->out() << receive->err());
+    check_written(dir, credential);
+    check_exactly_once(relay, *receive, c.relay_received, c.resent);
+    CHECK(receive->json_field("reconnected", "received") == c.received);
+    CHECK(receive->count_events("link") == 1);  // the same code all along
+    CHECK(send->count_events("reconnecting") == 0);
+    check_quiet(*receive, credential);
+  }
+}
+
+TEST_CASE("resume: a cut that outlasts the grace period ends with expired (exit 4) on both sides, no file") {
+  RelayProcess relay({"--grace", "1s", "--channel-lifetime", "60s"});
+  CutProxy proxy(relay.port());
+  Dir dir;
+  dir.write("cred", "token");
+  auto receive = start_receive(relay.port(), dir, {"--yes"});
+  auto link = wait_link(*receive);
+  auto send = start_send(with_port(link, relay.port(), proxy.port()), dir);
+  REQUIRE(send->wait_for("\"event\":\"sas\"", kWait));
+  REQUIRE(receive->wait_for("\"event\":\"sas\"", kWait));
+  // The network goes away and stays away past the grace.
+  proxy.set_down(true);
+  proxy.cut_now();
+  REQUIRE(send->wait_for("\"event\":\"reconnecting\"", kWait));
+  CHECK(exit_of(*receive) == 4);  // the relay ended the channel after the grace
+  CHECK(receive->json_field("error", "code") == "expired");
+  REQUIRE(proxy.refused_while_down() >= 1);  // the sender kept trying
+  proxy.set_down(false);
+  CHECK(exit_of(*send) == 4);  // its resume is refused: expired
+  CHECK(send->json_field("error", "code") == "expired");
+  CHECK(send->err().find("expired") != std::string::npos);
+  CHECK(send->err().find("lost for too long") != std::string::npos);
+  CHECK(send->count_events("reconnected") == 0);
+  CHECK_FALSE(dir.exists("out"));
+  auto m = metrics(relay);
+  CHECK(m["qrlogin_relay_resumes_total{result=\"refused\"}"] == 1);
+  CHECK(m["qrlogin_relay_intrusions_total"] == 0);  // a late token is not an intrusion
+}
+
+TEST_CASE("resume: a relay that stays unreachable until the code's lifetime ends is a network error (exit 5)") {
+  RelayProcess relay({"--grace", "20s", "--channel-lifetime", "4s"});
+  CutProxy proxy(relay.port());
+  Dir dir;
+  dir.write("cred", "token");
+  auto receive = start_receive(proxy.port(), dir, {"--yes", "--timeout", "30"});
+  (void)wait_link(*receive);
+  proxy.set_down(true);
+  proxy.cut_now();
+  REQUIRE(receive->wait_for("\"event\":\"reconnecting\"", kWait));
+  CHECK(exit_of(*receive) == 5);
+  CHECK(receive->json_field("error", "code") == "connection_lost");
+  CHECK(receive->err().find("could not be restored") != std::string::npos);
+  CHECK(proxy.refused_while_down() >= 2);  // after 250 ms, 500 ms, 1 s, ...
+  CHECK_FALSE(dir.exists("out"));
+}
