@@ -187,8 +187,13 @@ export function startSender(link, credential, {
       failure = error;
       return null;
     }
+    // One HELLO per scan: `joined` with the peer there, `peer joined` or
+    // `peer back` may each come first, and some come again after a resume.
+    let started = false;
     const startOnce = () => {
-      if (machine.state === 'ready_to_start') session.event((m) => m.start());
+      if (started) return;
+      started = true;
+      session.event((m) => m.start());
     };
     const session = new PairingSession({
       machine,
@@ -202,7 +207,7 @@ export function startSender(link, credential, {
         outcome: () => ({ accepted: true }),
         onJoined: (info) => {
           if (info.peer) startOnce();
-          else safeCall(onStatus, { status: 'waiting_for_peer' });
+          else if (info.received === null) safeCall(onStatus, { status: 'waiting_for_peer' });
         },
         onAction: (action) => {
           if (action.kind === 'ShowSas') {

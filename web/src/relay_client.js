@@ -1,19 +1,31 @@
-// A WebSocket client for the qrlogin relay (one channel, one role).
+// A WebSocket client for the qrlogin relay (one channel, one role) that
+// resumes a cut connection in both directions.
 //
 //   <relay>/v1/channels/<cid>?role=receiver|sender[&received=N]
 //   subprotocol "qrlogin.v1" (plus "qrlogin.resume.<token>" on a resume)
 //
 // Text frames are the relay's control messages (JSON, relay -> client only);
-// binary frames are the peer's, forwarded unchanged. The client keeps what
-// a resume needs — the last resume token, the number of binary frames it
-// received, and every frame it sent — in memory only, never in storage or
-// in a URL. Works with the browser's WebSocket and with the `ws` package's
-// (pass it as `WebSocket`).
+// binary frames are the peer's, forwarded unchanged. The client keeps what a
+// resume needs — the last resume token, the number of binary frames it
+// received, and the frames it sent that the relay has not confirmed — in
+// memory only, never in storage or in a URL, and drops them when the
+// channel ends. Works with the browser's WebSocket and with the `ws`
+// package's (pass it as `WebSocket`).
+//
+// Resume (docs/protocol.md, "Resume"): a socket that closes without a normal
+// close (1000) and without a definitive relay error is reopened with the
+// token and `received=N`, after a backoff, until the channel's lifetime (from
+// the last `joined`) is over. The relay answers `joined` with how many of our
+// frames it has; we send the rest again, it sends what we missed, so every
+// frame arrives exactly once, in order.
 import { channelUrl } from './link.js';
 
 export const SUBPROTOCOL = 'qrlogin.v1';
 const RESUME_PREFIX = 'qrlogin.resume.';
 const NORMAL_CLOSE = 1000;
+
+// Delays before resume attempts 1, 2, 3, ...; the last repeats.
+export const RESUME_BACKOFF_MS = Object.freeze([250, 500, 1000, 2000, 4000]);
 
 // The relay's error codes (relay/core/codes.hpp); unknown codes pass through.
 export const RelayErrorCode = Object.freeze({
@@ -26,8 +38,16 @@ export const RelayErrorCode = Object.freeze({
   forbidden_origin: 'forbidden_origin',
   unavailable: 'unavailable',
   going_away: 'going_away',
+  replaced: 'replaced',
   peer_closed: 'peer_closed',
 });
+
+// The one relay error after which the same slot may be resumed: the relay
+// dropped a reader that fell behind, and what it did not take is kept.
+// Every other error ends the channel for us.
+const RESUMABLE_ERRORS = new Set([RelayErrorCode.slow_consumer]);
+
+const now = () => (globalThis.performance?.now ? globalThis.performance.now() : Date.now());
 
 // Parses a control message; returns null for one that is malformed.
 // Unknown types are kept (type only), so a newer relay does not break us.
@@ -65,131 +85,320 @@ export class RelayClient {
   #role;
   #WebSocket;
   #handlers;
+  #backoff;
   #socket = null;
-  #resumeToken = null;
-  #received = 0; // binary frames received on this channel
-  #sent = []; // every binary frame sent, for a resume
-  #relayHasSent = 0; // of #sent, how many the relay is known to have or to be getting
-  #closedByUs = false;
-  #joinedSocket = null; // the socket on which `joined` arrived
+  #socketJoined = false; // `joined` arrived on #socket
+  #socketError = null; // the relay's `error` on #socket: { code, message }
+  #token = null; // for the next resume; spent once a resume socket opens
+  #received = 0; // binary frames received on this channel, over all sockets
+  #sent = []; // our frames from index #sentBase on, for a resume
+  #sentBase = 0; // frames below this index the relay confirmed having
+  #written = 0; // index of our next frame to write on #socket
+  #expiresAt = 0; // when the channel ends (from the last `joined`)
+  #attempt = 0; // resume attempts since the last `joined`
+  #retryTimer = null;
+  #closing = false; // close() asked: deliver what is pending, then close 1000
+  #closedPromise = null;
+  #resolveClosed = null;
+  #socketIsResume = false;
+  #peerPresent = false; // the other side is connected, as the relay last said
+  #peerSeen = false; // it was connected at some point
+  #ended = false;
 
-  // handlers: { onJoined(info), onPeer(event), onIntrusion(), onRelayError(code, message),
-  //             onFrame(Uint8Array), onClose({ code, reason, normal }), onProtocolError(message) }
-  constructor({ relayUrl, cid, role, WebSocket = globalThis.WebSocket, handlers = {} }) {
+  // handlers: { onJoined(info), onPeer(event), onIntrusion(), onFrame(Uint8Array),
+  //   onReconnecting(), onEnd(end) }
+  // onJoined gets every `joined`; info.received is null on the first and a
+  // number on a resume. onReconnecting: once per cut, before the first
+  // attempt. onEnd: once, when the channel is over for us, with
+  //   { reason: 'relay', code, message }  the relay's error (not resumable)
+  //   { reason: 'closed' }                a normal close 1000 by the relay
+  //   { reason: 'expired' }               the lifetime passed while reconnecting
+  //   { reason: 'lost', message }         cut, and no way to resume
+  //   { reason: 'protocol', message }     the relay broke the protocol
+  // Not called after close().
+  constructor({ relayUrl, cid, role, WebSocket = globalThis.WebSocket, handlers = {}, backoffMs = RESUME_BACKOFF_MS }) {
     if (role !== 'receiver' && role !== 'sender') throw new TypeError('role must be receiver or sender');
     if (typeof WebSocket !== 'function') throw new TypeError('no WebSocket implementation: pass one as WebSocket');
     this.#url = `${channelUrl(relayUrl, cid)}?role=${role}`;
     this.#role = role;
     this.#WebSocket = WebSocket;
     this.#handlers = handlers;
+    this.#backoff = backoffMs.length ? backoffMs : RESUME_BACKOFF_MS;
   }
 
   get url() { return this.#url; }
-  get canResume() { return this.#resumeToken !== null && !this.#closedByUs; }
   get receivedCount() { return this.#received; }
+  get ended() { return this.#ended; }
+  // True while a resume token is held (for tests: it must be gone at the end).
+  get holdsToken() { return this.#token !== null; }
 
   // Opens the channel (first connection).
   connect() {
-    this.#open(this.#url, [SUBPROTOCOL]);
-  }
-
-  // Reconnects after a cut connection with the last resume token; the
-  // relay then re-sends what we missed and we re-send what it missed.
-  resume() {
-    if (!this.canResume) throw new Error('no resume token: the relay never sent one, or the channel was closed');
-    const token = this.#resumeToken;
-    this.#resumeToken = null; // single use
-    this.#open(`${this.#url}&received=${this.#received}`, [SUBPROTOCOL, RESUME_PREFIX + token]);
+    if (this.#socket || this.#ended) throw new Error('connect() once');
+    this.#open(false);
   }
 
   send(frame) {
+    if (this.#ended || this.#closing) return;
     this.#sent.push(Uint8Array.from(frame));
     this.#flush();
   }
 
-  // A normal close (1000) ends the channel at once, for both sides.
-  close(code = NORMAL_CLOSE, reason = '') {
-    this.#closedByUs = true;
-    this.#resumeToken = null;
+  // Ends our use of the channel with a normal close (1000), which ends it for
+  // both sides. Only the relay's answer to that close proves it read every
+  // frame before it; when the socket is cut instead (the last frame, e.g.
+  // RESULT or ABORT, may be lost in flight), the client resumes, sends what
+  // the relay lacks, and closes again — bounded by the channel's lifetime
+  // and the relay's refusal. No handler is called after close(). Resolves
+  // once the client is finished and holds nothing.
+  close() {
+    if (this.#closedPromise) return this.#closedPromise;
+    this.#closedPromise = new Promise((resolve) => { this.#resolveClosed = resolve; });
+    if (this.#ended) {
+      this.#resolveClosed();
+      return this.#closedPromise;
+    }
+    this.#closing = true;
     const socket = this.#socket;
-    if (socket && (socket.readyState === 0 || socket.readyState === 1)) socket.close(code, reason);
-    this.#forget();
+    if (socket && this.#socketJoined && socket.readyState === 1) {
+      this.#closeWhenPeerIsBack(socket);
+    } else if (!(this.#resuming && now() < this.#expiresAt)) {
+      this.#finish(socket); // nothing opened yet, or no way back: just stop
+    }
+    // Else a resume is on its way: its `joined` flushes and closes.
+    return this.#closedPromise;
   }
 
-  // Sent frames are ciphertexts; they are dropped, not overwritten, since a
-  // WebSocket may still be writing them.
-  #forget() {
-    this.#sent = [];
+  // A normal close ends the channel at once, and with it the frames the
+  // peer has not taken: a peer that dropped (a phone that locked its screen
+  // after sending its credential) would then miss RESULT. So while it is
+  // away, the close waits for `peer back` — or the relay's `expired` at the
+  // end of its grace.
+  #closeWhenPeerIsBack(socket) {
+    const owed = this.#sentBase + this.#sent.length > 0;
+    if (this.#peerSeen && !this.#peerPresent && owed) {
+      this.#flush();
+      return;
+    }
+    this.#closeAfterFlush(socket);
   }
 
-  #open(url, protocols) {
-    const socket = new this.#WebSocket(url, protocols);
+  #closeAfterFlush(socket) {
+    this.#flush(); // the close frame follows every frame written before it
+    try {
+      socket.close(NORMAL_CLOSE);
+    } catch {
+      // Already closing: its close event decides.
+    }
+  }
+
+  // Resuming: a token to resume with, or a resume socket on its way.
+  get #resuming() {
+    return this.#token !== null || (this.#socket !== null && this.#socketIsResume);
+  }
+
+  // Drops everything a resume needed and closes the socket normally.
+  #finish(socket) {
+    this.#ended = true;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    this.#token = null;
+    this.#sent = []; // ciphertexts: dropped, not overwritten (a socket may still be writing them)
+    this.#socket = null;
+    if (socket && (socket.readyState === 0 || socket.readyState === 1)) {
+      try {
+        socket.close(NORMAL_CLOSE);
+      } catch {
+        // Already closing.
+      }
+    }
+    this.#resolveClosed?.();
+  }
+
+  #end(end) {
+    if (this.#ended) return;
+    const closing = this.#closing;
+    this.#finish(this.#socket);
+    if (!closing) this.#handlers.onEnd?.(end);
+  }
+
+  #open(resume) {
+    const protocols = [SUBPROTOCOL];
+    let url = this.#url;
+    if (resume) {
+      url += `&received=${this.#received}`;
+      protocols.push(RESUME_PREFIX + this.#token);
+    }
+    let socket;
+    try {
+      socket = new this.#WebSocket(url, protocols);
+    } catch (e) {
+      this.#end({ reason: 'lost', message: `cannot open a WebSocket: ${e?.message ?? e}` });
+      return;
+    }
     socket.binaryType = 'arraybuffer';
     this.#socket = socket;
-    this.#relayHasSent = 0;
-    socket.onmessage = (event) => {
+    this.#socketJoined = false;
+    this.#socketError = null;
+    this.#socketIsResume = resume;
+    socket.onopen = () => {
       if (socket !== this.#socket) return;
+      // The relay has read the token and spent it, whatever follows; the
+      // next one comes with `joined`. Before `open` it may never have
+      // reached the relay, and stays good for the next attempt.
+      if (resume) this.#token = null;
+    };
+    socket.onmessage = (event) => {
+      if (socket !== this.#socket || this.#ended) return;
       if (typeof event.data === 'string') this.#onControl(event.data);
       else this.#onBinary(event.data);
     };
     socket.onclose = (event) => {
-      if (socket !== this.#socket) return;
+      if (socket !== this.#socket || this.#ended) return;
       this.#socket = null;
-      const normal = event.code === NORMAL_CLOSE;
-      if (normal) this.#resumeToken = null;
-      this.#handlers.onClose?.({ code: event.code, reason: event.reason, normal: normal || this.#closedByUs });
+      this.#socketJoined = false;
+      this.#onSocketClosed(event.code);
     };
     socket.onerror = () => {}; // a close event follows and carries what we can know
   }
 
+  #onSocketClosed(code) {
+    const error = this.#socketError;
+    if (this.#closing) {
+      // A clean close (the relay answered ours) or a refusal: the channel is
+      // over. A cut: the relay may lack our last frames, or our close.
+      if (code !== NORMAL_CLOSE && !error && this.#token !== null) this.#scheduleResume();
+      else this.#finish(null);
+      return;
+    }
+    if (error && !RESUMABLE_ERRORS.has(error.code)) {
+      this.#end({ reason: 'relay', code: error.code, message: error.message });
+      return;
+    }
+    if (!error && code === NORMAL_CLOSE) {
+      this.#end({ reason: 'closed' });
+      return;
+    }
+    if (this.#token === null) {
+      this.#end({ reason: 'lost', message: 'the connection to the relay was lost' });
+      return;
+    }
+    this.#scheduleResume();
+  }
+
+  #scheduleResume() {
+    const left = this.#expiresAt - now();
+    if (left <= 0) {
+      this.#end({ reason: 'expired' });
+      return;
+    }
+    const delay = this.#backoff[Math.min(this.#attempt, this.#backoff.length - 1)];
+    this.#attempt += 1;
+    if (this.#attempt === 1 && !this.#closing) this.#handlers.onReconnecting?.();
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      if (this.#ended) return;
+      if (now() >= this.#expiresAt) {
+        this.#end({ reason: 'expired' });
+        return;
+      }
+      this.#open(true);
+    }, Math.min(delay, left));
+    // Coming back only to deliver our last frames is best effort: in Node it
+    // does not keep a process alive that has nothing else to do.
+    if (this.#closing) this.#retryTimer.unref?.();
+  }
+
   #onBinary(data) {
+    if (!this.#socketJoined) {
+      this.#protocolError('the relay sent a frame before joined');
+      return;
+    }
     this.#received += 1;
+    if (this.#closing) return; // nobody listens any more
     this.#handlers.onFrame?.(new Uint8Array(data));
+  }
+
+  #protocolError(message) {
+    this.#end({ reason: 'protocol', message });
   }
 
   #onControl(text) {
     const message = parseControl(text);
     if (!message) {
-      this.#handlers.onProtocolError?.('the relay sent a malformed control message');
+      this.#protocolError('the relay sent a malformed control message');
       return;
     }
     switch (message.type) {
       case 'joined':
-        if (message.role !== this.#role) {
-          this.#handlers.onProtocolError?.('the relay joined us with the wrong role');
-          return;
-        }
-        if (this.#socket?.protocol !== SUBPROTOCOL) {
-          this.#handlers.onProtocolError?.(`the relay did not answer with the ${SUBPROTOCOL} subprotocol`);
-          return;
-        }
-        this.#joinedSocket = this.#socket;
-        this.#resumeToken = message.resumeToken;
-        // On a resume the relay says how many of our frames it has; the rest
-        // are sent again. On a first join it has none.
-        this.#relayHasSent = Math.min(message.received ?? 0, this.#sent.length);
-        this.#handlers.onJoined?.(message);
-        this.#flush();
+        this.#onJoined(message);
         return;
       case 'peer':
-        this.#handlers.onPeer?.(message.event);
+        this.#peerPresent = message.event !== 'left';
+        if (this.#peerPresent) this.#peerSeen = true;
+        if (!this.#closing) this.#handlers.onPeer?.(message.event);
+        else if (this.#peerPresent) this.#closeAfterFlush(this.#socket); // what close() waited for
         return;
       case 'intrusion':
-        this.#handlers.onIntrusion?.();
+        if (!this.#closing) this.#handlers.onIntrusion?.();
         return;
       case 'error':
-        this.#handlers.onRelayError?.(message.code, message.message);
+        // The relay closes the socket next; that close decides what follows.
+        this.#socketError = { code: message.code, message: message.message };
         return;
       default:
         return; // a newer relay's message: ignored
     }
   }
 
-  // Sends only after `joined`, so frames are never written before the relay
+  #onJoined(message) {
+    const socket = this.#socket;
+    if (this.#socketJoined) {
+      this.#protocolError('the relay sent joined twice');
+      return;
+    }
+    if (message.role !== this.#role) {
+      this.#protocolError('the relay joined us with the wrong role');
+      return;
+    }
+    if (socket.protocol !== SUBPROTOCOL) {
+      this.#protocolError(`the relay did not answer with the ${SUBPROTOCOL} subprotocol`);
+      return;
+    }
+    // On a resume the relay says how many of our frames it has: those are
+    // confirmed and dropped; the rest are sent again. On a first join it has none.
+    const total = this.#sentBase + this.#sent.length;
+    const has = message.received ?? 0;
+    if (has > total || has < this.#sentBase) {
+      this.#protocolError('the relay claims frames we never sent, or forgot frames it confirmed');
+      return;
+    }
+    this.#sent = this.#sent.slice(has - this.#sentBase);
+    this.#sentBase = has;
+    this.#written = has;
+    this.#token = message.resumeToken;
+    this.#expiresAt = now() + message.expiresInMs;
+    this.#attempt = 0;
+    this.#socketJoined = true;
+    this.#peerPresent = message.peer;
+    if (message.peer) this.#peerSeen = true;
+    if (this.#closing) {
+      // We came back only to deliver what was owed: send it and close.
+      this.#closeWhenPeerIsBack(socket);
+      return;
+    }
+    this.#handlers.onJoined?.(message);
+    this.#flush();
+  }
+
+  // Writes only after `joined`, so frames are never written before the relay
   // has told us where this connection stands.
   #flush() {
     const socket = this.#socket;
-    if (!socket || socket.readyState !== 1 || socket !== this.#joinedSocket) return;
-    while (this.#relayHasSent < this.#sent.length) socket.send(this.#sent[this.#relayHasSent++]);
+    if (!socket || !this.#socketJoined || socket.readyState !== 1) return;
+    while (this.#written < this.#sentBase + this.#sent.length) {
+      socket.send(this.#sent[this.#written - this.#sentBase]);
+      this.#written += 1;
+    }
   }
 }

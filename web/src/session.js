@@ -1,16 +1,31 @@
 // Drives one pairing machine (Receiver or Sender) over a RelayClient: carries
-// out the machine's actions, turns relay notices into machine events, owns
-// the clock (one timer per state) and resumes a cut connection once per cut.
+// out the machine's actions, turns relay notices into machine events and owns
+// the clock (one timer per state, and the channel's lifetime). The
+// RelayClient resumes a cut connection by itself; this reports it
+// (`reconnecting`, `resumed`) and ends the pairing when it cannot.
 import { RelayClient } from './relay_client.js';
 import { QrloginError, Reason, reasonMessage } from './reason.js';
 
-const RESUME_DELAYS_MS = [250, 1000, 2500];
-
-// How a relay error ends a pairing: the Reason code, the relay's code as detail.
-function reasonForRelayError(code) {
-  if (code === 'expired') return Reason.expired;
-  if (code === 'channel_full') return Reason.intrusion;
-  return Reason.network;
+// How the end of the relay connection ends a pairing: [Reason code, detail].
+// A relay error's code goes in the detail as `relay: <code>`.
+function reasonForEnd(end) {
+  switch (end.reason) {
+    case 'relay': {
+      const detail = `relay: ${end.code}${end.message ? ` (${end.message})` : ''}`;
+      if (end.code === 'expired') return [Reason.expired, detail];
+      // channel_full: a third party has the code; replaced: someone resumed
+      // our slot with our token (our own resumes never see it: the old
+      // socket is dropped first).
+      if (end.code === 'channel_full' || end.code === 'replaced') return [Reason.intrusion, detail];
+      return [Reason.network, detail];
+    }
+    case 'expired':
+      return [Reason.expired, 'the channel expired while reconnecting'];
+    case 'closed':
+      return [Reason.network, 'the relay closed the channel'];
+    default:
+      return [Reason.network, end.message || 'the connection to the relay was lost'];
+  }
 }
 
 export class PairingSession {
@@ -20,11 +35,9 @@ export class PairingSession {
   #timeouts;
   #stepTimer = null;
   #expiryTimer = null;
-  #resumeAttempt = 0;
   #settled = false;
   #resolve;
   #reject;
-  #pendingRelayError = null;
   #lastState = null;
   done;
 
@@ -48,10 +61,9 @@ export class PairingSession {
         onJoined: (info) => this.#onJoined(info),
         onPeer: (event) => this.#apply(this.#machine.onPeer(event)),
         onIntrusion: () => this.#apply(this.#machine.onIntrusion()),
-        onRelayError: (code, message) => this.#onRelayError(code, message),
         onFrame: (frame) => this.#apply(this.#machine.onFrame(frame)),
-        onClose: (close) => this.#onClose(close),
-        onProtocolError: (message) => this.#end(Reason.network, message),
+        onReconnecting: () => this.#status({ status: 'reconnecting' }),
+        onEnd: (end) => this.#end(...reasonForEnd(end)),
       },
     });
   }
@@ -77,35 +89,12 @@ export class PairingSession {
   }
 
   #onJoined(info) {
-    this.#resumeAttempt = 0;
     if (info.received !== null) this.#status({ status: 'resumed' });
-    // The channel's lifetime counts from its creation; a resume never extends it.
+    // The channel's lifetime counts from its creation; a resume never
+    // extends it. The relay ends the channel then too (`expired`).
     clearTimeout(this.#expiryTimer);
-    this.#expiryTimer = setTimeout(() => this.#apply(this.#machine.onTimeout()), info.expiresInMs);
+    this.#expiryTimer = setTimeout(() => this.#end(Reason.expired, "the channel's lifetime is over"), info.expiresInMs);
     this.#callbacks.onJoined?.(info);
-  }
-
-  #onRelayError(code, message) {
-    // The relay closes the socket next; that close ends the pairing.
-    this.#pendingRelayError = { code, message };
-  }
-
-  #onClose({ normal }) {
-    if (this.#settled) return;
-    if (this.#pendingRelayError) {
-      const { code, message } = this.#pendingRelayError;
-      this.#end(reasonForRelayError(code), `relay: ${code}${message ? ` (${message})` : ''}`);
-      return;
-    }
-    if (!normal && this.#relay.canResume && this.#resumeAttempt < RESUME_DELAYS_MS.length) {
-      const delay = RESUME_DELAYS_MS[this.#resumeAttempt++];
-      this.#status({ status: 'reconnecting' });
-      setTimeout(() => {
-        if (!this.#settled) this.#relay.resume();
-      }, delay);
-      return;
-    }
-    this.#end(Reason.network, normal ? 'the relay closed the channel' : 'the connection to the relay was lost');
   }
 
   // Ends the pairing from outside the machine (relay trouble).
@@ -170,6 +159,7 @@ export class PairingSession {
     if (this.#settled) return;
     this.#settled = true;
     this.#stopTimers();
+    this.#relay.close();
     this.#status({ status: 'done', ...value });
     this.#resolve(value);
   }
