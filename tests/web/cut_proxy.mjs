@@ -5,11 +5,11 @@
 // (half of it arrives) or just after it. Whole frames are forwarded one by one, so a cut lands
 // exactly where a test asks, without timers.
 //
-//   const proxy = await startCutProxy(relayPort);
+//   const proxy = await startCutProxy(relayPort);   (or () => relayPort, read per connection)
 //   proxy.url                        ws://127.0.0.1:<port>, for the client under test
 //   proxy.cutAt(match, { where, upstream })   once: cut at the first frame that matches
 //   proxy.block() / proxy.unblock()  reset new connections at once (a cut that lasts)
-//   proxy.cutAll({ upstream })       cut every open connection now
+//   proxy.cutAll({ upstream, match }) cut every open connection (that matches) now
 //   proxy.waitFor(predicate)         resolves with the first recorded event that matches
 //
 // `upstream: false` cuts only the client's side: the relay still believes the
@@ -97,7 +97,7 @@ export async function startCutProxy(targetPort, { targetHost = '127.0.0.1' } = {
     const conn = { id: nextId += 1, client, upstream: null, cut: false, orphan: false };
     open.add(conn);
     client.setNoDelay(true);
-    const upstream = net.connect({ host: targetHost, port: targetPort });
+    const upstream = net.connect({ host: targetHost, port: typeof targetPort === 'function' ? targetPort() : targetPort });
     for (const s of [client, upstream]) {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
@@ -148,7 +148,9 @@ export async function startCutProxy(targetPort, { targetHost = '127.0.0.1' } = {
             record({ kind: 'connection', conn: conn.id, target, resume, received: received === null ? null : Number(received) });
             conn.target = target;
           }
-          phase = dir === 'down' && !/^HTTP\/1\.1 101/.test(text) ? 'raw' : 'ws';
+          // Plain HTTP (page loads, refused upgrades) passes through as is.
+          const upgrade = dir === 'up' ? /^upgrade:\s*websocket/im.test(text) : /^HTTP\/1\.1 101/.test(text);
+          phase = upgrade ? 'ws' : 'raw';
           if (!conn.cut) to.write(head);
         }
         if (phase === 'raw') {
@@ -215,8 +217,10 @@ export async function startCutProxy(targetPort, { targetHost = '127.0.0.1' } = {
     cutAt(match, { where = 'before', upstream = true } = {}) {
       return new Promise((resolve) => rules.push({ match, where, upstream, used: false, resolve }));
     },
-    cutAll({ upstream = true } = {}) {
-      for (const conn of [...open]) if (!conn.cut) conn.cutNow(upstream);
+    // match({ target }): which connections (default: all); target is the
+    // request's path and query, once its HTTP head was read.
+    cutAll({ upstream = true, match = () => true } = {}) {
+      for (const conn of [...open]) if (!conn.cut && match({ target: conn.target ?? '' })) conn.cutNow(upstream);
     },
     block() { blocked = true; },
     unblock() { blocked = false; },

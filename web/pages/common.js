@@ -32,7 +32,30 @@ export function show(el, visible = true) {
 // grouped and read digit by digit). `tone` (info, ok, warn, error) only
 // changes the look.
 let lastStatus = null;
+let shown = null; // { message, tone } in the region now
+let replaced = null; // what a passing notice covers, until it passes
 export function setStatus(message, tone = 'info') {
+  replaced = null;
+  renderStatus(message, tone);
+}
+
+// A notice that passes (the connection is being resumed): it covers the
+// status until endPassingStatus() puts that back, unless a newer status was
+// set meanwhile, which then simply stays.
+export function setPassingStatus(message, tone = 'warn') {
+  if (!replaced) replaced = shown;
+  renderStatus(message, tone);
+}
+
+export function endPassingStatus() {
+  if (!replaced) return;
+  const { message, tone } = replaced;
+  replaced = null;
+  renderStatus(message, tone);
+}
+
+function renderStatus(message, tone) {
+  shown = { message, tone };
   const status = $('status');
   status.dataset.tone = tone;
   const parts = Array.isArray(message) ? message : [message];

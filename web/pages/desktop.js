@@ -5,8 +5,8 @@ import { startReceiver } from '../src/qrlogin.js';
 import { qrSvg } from '../src/qr_render.js';
 import { STRINGS } from './strings.js';
 import {
-  $, applyStrings, displayText, keepFocus, loadJson, removeKey, renderCode, saveJson, setStatus, show,
-  supportOrExplain,
+  $, applyStrings, displayText, endPassingStatus, keepFocus, loadJson, removeKey, renderCode, saveJson,
+  setPassingStatus, setStatus, show, supportOrExplain,
 } from './common.js';
 
 const T = STRINGS.desktop;
@@ -115,6 +115,10 @@ function newPairing(notice = null) {
           setStatus(T.phoneBack);
         } else if (status === 'delivering') {
           setStatus(T.delivering);
+        } else if (status === 'reconnecting') {
+          setPassingStatus(STRINGS.common.reconnecting, 'warn');
+        } else if (status === 'resumed') {
+          endPassingStatus();
         }
       },
       onCredential: ({ text, isString, label }) => {

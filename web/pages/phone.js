@@ -7,8 +7,8 @@ import { parseLink } from '../src/link.js';
 import { cameraAvailable, startScanner } from '../src/qr_scan.js';
 import { STRINGS } from './strings.js';
 import {
-  $, applyStrings, displayText, keepFocus, loadJson, randomToken, removeKey, renderCode, saveJson, setStatus,
-  show, supportOrExplain,
+  $, applyStrings, displayText, endPassingStatus, keepFocus, loadJson, randomToken, removeKey, renderCode, saveJson,
+  setPassingStatus, setStatus, show, supportOrExplain,
 } from './common.js';
 
 const T = STRINGS.phone;
@@ -117,6 +117,8 @@ function begin(link) {
         else if (status === 'peer_joined') setStatus(T.otherConnected);
         else if (status === 'peer_left') setStatus(T.otherLeft, 'warn');
         else if (status === 'peer_back') setStatus(T.otherBack);
+        else if (status === 'reconnecting') setPassingStatus(STRINGS.common.reconnecting, 'warn');
+        else if (status === 'resumed') endPassingStatus();
       },
     });
   } catch (error) {

@@ -27,6 +27,8 @@ export const STRINGS = {
       'Safari 17 have it). Please update your browser and reload this page.',
     otherUnsupported: (message) => `This browser cannot run qrlogin: ${message}.`,
     failed: (message) => `The login failed: ${message}.`,
+    // This device's own connection to the relay dropped; it is being resumed.
+    reconnecting: 'Connection lost \u2014 reconnecting\u2026',
     qrHelp: 'How it works: the code is end to end encrypted; the relay in between sees nothing.',
   },
   desktop: {
