@@ -26,6 +26,9 @@ const NORMAL_CLOSE = 1000;
 
 // Delays before resume attempts 1, 2, 3, ...; the last repeats.
 export const RESUME_BACKOFF_MS = Object.freeze([250, 500, 1000, 2000, 4000]);
+// A resume attempt not open by then is dropped and tried again (a network
+// that swallows packets would otherwise hold it for the TCP timeout).
+export const RESUME_ATTEMPT_TIMEOUT_MS = 5000;
 
 // The relay's error codes (relay/core/codes.hpp); unknown codes pass through.
 export const RelayErrorCode = Object.freeze({
@@ -97,6 +100,8 @@ export class RelayClient {
   #expiresAt = 0; // when the channel ends (from the last `joined`)
   #attempt = 0; // resume attempts since the last `joined`
   #retryTimer = null;
+  #attemptTimeout;
+  #attemptTimer = null;
   #closing = false; // close() asked: deliver what is pending, then close 1000
   #closedPromise = null;
   #resolveClosed = null;
@@ -116,7 +121,10 @@ export class RelayClient {
   //   { reason: 'lost', message }         cut, and no way to resume
   //   { reason: 'protocol', message }     the relay broke the protocol
   // Not called after close().
-  constructor({ relayUrl, cid, role, WebSocket = globalThis.WebSocket, handlers = {}, backoffMs = RESUME_BACKOFF_MS }) {
+  constructor({
+    relayUrl, cid, role, WebSocket = globalThis.WebSocket, handlers = {},
+    backoffMs = RESUME_BACKOFF_MS, attemptTimeoutMs = RESUME_ATTEMPT_TIMEOUT_MS,
+  }) {
     if (role !== 'receiver' && role !== 'sender') throw new TypeError('role must be receiver or sender');
     if (typeof WebSocket !== 'function') throw new TypeError('no WebSocket implementation: pass one as WebSocket');
     this.#url = `${channelUrl(relayUrl, cid)}?role=${role}`;
@@ -124,6 +132,7 @@ export class RelayClient {
     this.#WebSocket = WebSocket;
     this.#handlers = handlers;
     this.#backoff = backoffMs.length ? backoffMs : RESUME_BACKOFF_MS;
+    this.#attemptTimeout = attemptTimeoutMs;
   }
 
   get url() { return this.#url; }
@@ -202,6 +211,8 @@ export class RelayClient {
     this.#ended = true;
     clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
+    clearTimeout(this.#attemptTimer);
+    this.#attemptTimer = null;
     this.#token = null;
     this.#sent = []; // ciphertexts: dropped, not overwritten (a socket may still be writing them)
     this.#socket = null;
@@ -241,7 +252,15 @@ export class RelayClient {
     this.#socketJoined = false;
     this.#socketError = null;
     this.#socketIsResume = resume;
+    clearTimeout(this.#attemptTimer);
+    this.#attemptTimer = !resume ? null : setTimeout(() => {
+      this.#attemptTimer = null;
+      // Its close event follows (1006), and the next attempt with it.
+      if (socket === this.#socket && socket.readyState === 0) socket.close();
+    }, this.#attemptTimeout);
     socket.onopen = () => {
+      clearTimeout(this.#attemptTimer);
+      this.#attemptTimer = null;
       if (socket !== this.#socket) return;
       // The relay has read the token and spent it, whatever follows; the
       // next one comes with `joined`. Before `open` it may never have
@@ -255,6 +274,8 @@ export class RelayClient {
     };
     socket.onclose = (event) => {
       if (socket !== this.#socket || this.#ended) return;
+      clearTimeout(this.#attemptTimer);
+      this.#attemptTimer = null;
       this.#socket = null;
       this.#socketJoined = false;
       this.#onSocketClosed(event.code);
