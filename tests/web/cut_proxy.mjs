@@ -9,6 +9,7 @@
 //   proxy.url                        ws://127.0.0.1:<port>, for the client under test
 //   proxy.cutAt(match, { where, upstream })   once: cut at the first frame that matches
 //   proxy.block() / proxy.unblock()  reset new connections at once (a cut that lasts)
+//   proxy.hold() / proxy.unhold()    accept new connections and answer nothing
 //   proxy.cutAll({ upstream, match }) cut every open connection (that matches) now
 //   proxy.waitFor(predicate)         resolves with the first recorded event that matches
 //
@@ -19,7 +20,7 @@
 // Recorded (proxy.events, in order): { kind: 'connection', conn, resume, received }
 // with no token; { kind: 'frame', conn, dir: 'up'|'down', opcode, type, length,
 // forwarded: 'full'|'half'|'none', control?, closeCode? }; { kind: 'cut', conn };
-// { kind: 'refused' }. A frame's `control` keeps only a control message's type,
+// { kind: 'refused' }; { kind: 'held' }. A frame's `control` keeps only a control message's type,
 // code, event and received: never a resume token.
 import net from 'node:net';
 
@@ -75,6 +76,7 @@ export async function startCutProxy(targetPort, { targetHost = '127.0.0.1' } = {
   const open = new Set();
   const sockets = new Set();
   let blocked = false;
+  let held = false;
   let nextId = 0;
 
   const record = (event) => {
@@ -92,6 +94,14 @@ export async function startCutProxy(targetPort, { targetHost = '127.0.0.1' } = {
     if (blocked) {
       record({ kind: 'refused' });
       client.resetAndDestroy();
+      return;
+    }
+    if (held) {
+      // A network that swallows everything: accepted, never answered.
+      record({ kind: 'held' });
+      sockets.add(client);
+      client.on('error', () => {});
+      client.on('close', () => sockets.delete(client));
       return;
     }
     const conn = { id: nextId += 1, client, upstream: null, cut: false, orphan: false };
@@ -224,6 +234,9 @@ export async function startCutProxy(targetPort, { targetHost = '127.0.0.1' } = {
     },
     block() { blocked = true; },
     unblock() { blocked = false; },
+    // New connections are accepted and then get no answer at all.
+    hold() { held = true; },
+    unhold() { held = false; },
     waitFor(predicate, timeoutMs = 20_000, what = 'a proxy event') {
       const found = events.find(predicate);
       if (found) return Promise.resolve(found);

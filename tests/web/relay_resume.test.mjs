@@ -289,6 +289,42 @@ test('resume: JS receiver cut twice <-> qrlogin send', { timeout: 60_000 }, () =
   assert.equal(receiver.status.list.filter((s) => s === 'resumed').length, 2);
 }));
 
+test('resume: JS receiver and qrlogin send, both cut (the CLI resumes too)', { timeout: 60_000 }, () => withCleanup(async (defer) => {
+  const relay = await startRelay({ grace: '20s' });
+  defer(() => relay.stop());
+  const receiverProxy = await startCutProxy(relay.port);
+  defer(() => receiverProxy.close());
+  const cliProxy = await startCutProxy(relay.port);
+  defer(() => cliProxy.close());
+  const { dir, cleanup } = tempDir('qrlogin-resume-');
+  defer(cleanup);
+  const file = path.join(dir, 'token');
+  writeFileSync(file, 'both-cut');
+
+  const receiver = jsReceiver({ page: `${relay.origin}/pair`, relay: receiverProxy.url });
+  defer(() => receiver.handle.cancel());
+  const link = await within(receiver.link, 'the link');
+  // The CLI's REVEAL is lost on its way up; the receiver's RESULT too.
+  const revealCut = cliProxy.cutAt((f) => f.dir === 'up' && f.type === FrameType.reveal, { where: 'before' });
+  const resultCut = receiverProxy.cutAt((f) => f.dir === 'up' && f.type === FrameType.result, { where: 'middle' });
+  const cli = runCli(['send', proxiedLink(relay, cliProxy, link), '--credential-file', file, '--timeout', '40'], defer);
+
+  await within(revealCut, 'the REVEAL cut');
+  const sas = await cli.event('sas');
+  assert.equal(await within(receiver.code, 'the receiver code'), sas.sas);
+  await cli.event('reconnected');
+  cli.answer('y');
+  await receiver.handle.confirm();
+  assert.deepEqual(await within(receiver.handle.done, 'the receiver done'), { accepted: true });
+  await within(resultCut, 'the RESULT cut');
+  assert.equal(await within(cli.exited, 'the CLI exit'), 0, cli.stderr.join(''));
+  assert.equal(receiver.credentials.length, 1);
+  assert.equal(receiver.credentials[0].text, 'both-cut');
+  assert.deepEqual(types(receiver.log.received), [FrameType.hello, FrameType.reveal, FrameType.credential]);
+  assert.equal(cliProxy.connections().filter((c) => c.resume).length, 1, 'the CLI resumed once');
+  assert.equal(receiverProxy.connections().filter((c) => c.resume).length, 1, 'the receiver came back to deliver RESULT');
+}));
+
 test('a cut that outlasts the channel lifetime ends as expired on both sides', { timeout: 60_000 }, () => withCleanup(async (defer) => {
   const relay = await startRelay({ lifetime: '6s', grace: '30s' });
   defer(() => relay.stop());
@@ -493,4 +529,36 @@ test('the receiver closes only once a sender that dropped after CREDENTIAL is ba
   assert.deepEqual(await within(sender.handle.done, 'the sender done'), { accepted: true });
   assert.deepEqual(await within(sender.result, 'the result'), { accepted: true, reason: '' });
   await assertExactlyOnce(receiver, sender);
+}));
+
+test('a resume attempt that gets no answer is dropped after its timeout and tried again with the same token', { timeout: 60_000 }, () => withCleanup(async (defer) => {
+  const relay = await startRelay({ grace: '20s' });
+  defer(() => relay.stop());
+  const proxy = await startCutProxy(relay.port);
+  defer(() => proxy.close());
+  const ends = [];
+  let onJoined = () => {};
+  const client = new RelayClient({
+    relayUrl: proxy.url, cid: Buffer.alloc(16, 9).toString('base64url'), role: 'receiver', WebSocket,
+    attemptTimeoutMs: 300,
+    handlers: { onJoined: (info) => onJoined(info), onEnd: (end) => ends.push(end) },
+  });
+  defer(() => client.close());
+  const joined = () => new Promise((resolve) => { onJoined = resolve; });
+  let next = joined();
+  client.connect();
+  await within(next, 'joined');
+  client.send(Uint8Array.of(FrameType.ready, 1, 2, 3));
+  await proxy.waitFor((e) => e.kind === 'frame' && e.dir === 'up' && e.type === FrameType.ready, STEP_MS, 'the frame');
+  // Swallowed attempts: each is given up after 300 ms, and the next follows.
+  proxy.hold();
+  next = joined();
+  proxy.cutAll();
+  await proxy.waitFor((e) => e.kind === 'held' && proxy.events.filter((x) => x.kind === 'held').length >= 2, STEP_MS, 'two held attempts');
+  proxy.unhold();
+  const info = await within(next, 'the resume');
+  assert.equal(info.received, 1, 'the relay had the frame; the token still worked');
+  assert.deepEqual(ends, []);
+  await within(client.close(), 'the close');
+  assert.equal(client.holdsToken, false);
 }));
