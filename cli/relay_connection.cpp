@@ -11,15 +11,13 @@ namespace qrlogin::cli {
 Result<RelayEndpoint> relay_endpoint(const std::string& relay_url) {
   auto url = pairing::parse_url(relay_url);
   if (!url) return make_error(Errc::invalid_argument, "the relay URL is malformed: " + url.error().message);
-  if (url->scheme == "wss")
-    return make_error(Errc::invalid_argument,
-                      "this build of qrlogin cannot reach wss:// relays yet (TLS lands with the relay's resilience "
-                      "work); use a ws:// relay on this machine or behind a local proxy");
-  if (url->scheme != "ws") return make_error(Errc::invalid_argument, "the relay URL must start with ws:// or wss://");
+  if (url->scheme != "ws" && url->scheme != "wss")
+    return make_error(Errc::invalid_argument, "the relay URL must start with ws:// or wss://");
   RelayEndpoint e;
+  e.tls = url->scheme == "wss";
   e.host = url->host;
   if (e.host.size() > 2 && e.host.front() == '[') e.host = e.host.substr(1, e.host.size() - 2);
-  unsigned port = 80;
+  unsigned port = e.tls ? 443 : 80;
   if (!url->port.empty()) std::from_chars(url->port.data(), url->port.data() + url->port.size(), port);
   e.port = static_cast<std::uint16_t>(port);
   e.base_path = url->path;
@@ -32,12 +30,30 @@ std::unique_ptr<relay_client::Client> connect_channel(const RelayEndpoint& endpo
   relay_client::Options options;
   options.host = endpoint.host;
   options.port = endpoint.port;
+  options.tls = endpoint.tls;
+  options.ca_file = endpoint.ca_file;
   options.target = endpoint.base_path + relay_client::channel_target(cid, role);
   options.timeout = std::chrono::seconds(10);
   options.max_message_bytes = pairing::kMaxFrameBytes;
   auto result = relay_client::Client::connect(options);
   if (result) return std::move(result.client);
   std::string where = endpoint.host + ":" + std::to_string(endpoint.port);
+  switch (result.tls_failure) {
+    case relay_client::TlsFailure::untrusted:
+      error = {ExitCode::network, "tls_untrusted",
+               result.error + (endpoint.ca_file.empty()
+                                   ? " (use --ca-file FILE for a relay with a self-signed certificate)"
+                                   : " (with --ca-file " + endpoint.ca_file + ")")};
+      return nullptr;
+    case relay_client::TlsFailure::handshake:
+      error = {ExitCode::network, "tls", result.error + " (is it a wss:// relay of a compatible version?)"};
+      return nullptr;
+    case relay_client::TlsFailure::setup:
+      error = {ExitCode::local_error, "ca_file", result.error};
+      return nullptr;
+    case relay_client::TlsFailure::none:
+      break;
+  }
   switch (result.http_status) {
     case 0:
       error = {ExitCode::network, "unreachable",
