@@ -94,7 +94,7 @@ CertificateInfo describe(X509* cert) {
   if (X509_digest(cert, EVP_sha256(), md, &n) == 1) info.sha256 = hex(md, n);
   std::tm tm{};
   if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1) {
-    char buf[32];
+    char buf[96];  // room for any int GCC imagines
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                   tm.tm_hour, tm.tm_min, tm.tm_sec);
     info.not_after = buf;
