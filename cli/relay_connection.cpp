@@ -56,8 +56,15 @@ std::unique_ptr<relay_client::Client> connect_channel(const RelayEndpoint& endpo
   }
   switch (result.http_status) {
     case 0:
-      error = {ExitCode::network, "unreachable",
-               "cannot reach the relay at " + where + " (" + result.error + "); is it running?"};
+      if (result.error.starts_with("cannot resolve"))
+        error = {ExitCode::network, "unreachable", "cannot reach the relay: " + result.error};
+      else if (!endpoint.tls && result.error.starts_with("upgrade:"))  // connected, but no HTTP answer
+        error = {ExitCode::network, "unreachable",
+                 "the relay at " + where + " closed the connection without an answer (" + result.error +
+                     "); if it uses TLS, its URL starts with wss://"};
+      else
+        error = {ExitCode::network, "unreachable",
+                 "cannot reach the relay at " + where + " (" + result.error + "); is it running?"};
       break;
     case 429:
       error = {ExitCode::network, "rate_limited", "the relay is busy for this address; try again in a minute"};
