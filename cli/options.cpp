@@ -210,7 +210,9 @@ Options
   --label TEXT       a name for this credential, shown by the receiver
   --json             one JSON object per line on stdout for every event;
                      human text goes to stderr
-  --ca-file FILE     trust this CA for a wss:// relay
+  --ca-file FILE     for a wss:// relay: trust the CA certificate(s) in FILE
+                     instead of the system's (e.g. tls/ca.pem from
+                     scripts/make-cert). The certificate is always checked.
   --version, --help
 
 Answering the code prompt: y (same code), n (different), or type the six

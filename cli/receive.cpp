@@ -101,6 +101,7 @@ ExitCode run_receive(const ReceiveOptions& options) {
   Reporter reporter(options.common.json);
   auto endpoint = relay_endpoint(options.relay);
   if (!endpoint) return reporter.failure(ExitCode::usage, "bad_relay", endpoint.error().message);
+  endpoint->ca_file = options.common.ca_file;
 
   struct stat existing {};
   if (options.out != "-" && !options.force && ::lstat(options.out.c_str(), &existing) == 0)

@@ -11,15 +11,13 @@ namespace qrlogin::cli {
 Result<RelayEndpoint> relay_endpoint(const std::string& relay_url) {
   auto url = pairing::parse_url(relay_url);
   if (!url) return make_error(Errc::invalid_argument, "the relay URL is malformed: " + url.error().message);
-  if (url->scheme == "wss")
-    return make_error(Errc::invalid_argument,
-                      "this build of qrlogin cannot reach wss:// relays yet (TLS lands with the relay's resilience "
-                      "work); use a ws:// relay on this machine or behind a local proxy");
-  if (url->scheme != "ws") return make_error(Errc::invalid_argument, "the relay URL must start with ws:// or wss://");
+  if (url->scheme != "ws" && url->scheme != "wss")
+    return make_error(Errc::invalid_argument, "the relay URL must start with ws:// or wss://");
   RelayEndpoint e;
+  e.tls = url->scheme == "wss";
   e.host = url->host;
   if (e.host.size() > 2 && e.host.front() == '[') e.host = e.host.substr(1, e.host.size() - 2);
-  unsigned port = 80;
+  unsigned port = e.tls ? 443 : 80;
   if (!url->port.empty()) std::from_chars(url->port.data(), url->port.data() + url->port.size(), port);
   e.port = static_cast<std::uint16_t>(port);
   e.base_path = url->path;
@@ -33,6 +31,8 @@ relay_client::Options channel_options(const RelayEndpoint& endpoint, const std::
   options.port = endpoint.port;
   options.cid = cid;
   options.role = role;
+  options.tls = endpoint.tls;
+  options.ca_file = endpoint.ca_file;
   options.target = endpoint.base_path + relay_client::channel_target(cid, role);
   options.timeout = std::chrono::seconds(10);
   options.max_message_bytes = pairing::kMaxFrameBytes;
@@ -41,8 +41,27 @@ relay_client::Options channel_options(const RelayEndpoint& endpoint, const std::
 
 ConnectError connect_error(const RelayEndpoint& endpoint, const relay_client::ConnectResult& result) {
   std::string where = endpoint.host + ":" + std::to_string(endpoint.port);
+  switch (result.tls_failure) {
+    case relay_client::TlsFailure::untrusted:
+      return {ExitCode::network, "tls_untrusted",
+              result.error + (endpoint.ca_file.empty()
+                                  ? " (use --ca-file FILE for a relay with a self-signed certificate)"
+                                  : " (with --ca-file " + endpoint.ca_file + ")")};
+    case relay_client::TlsFailure::handshake:
+      return {ExitCode::network, "tls", result.error + " (is it a wss:// relay of a compatible version?)"};
+    case relay_client::TlsFailure::setup:
+      return {ExitCode::local_error, "ca_file", result.error};
+    case relay_client::TlsFailure::none:
+      break;
+  }
   switch (result.http_status) {
     case 0:
+      if (result.error.starts_with("cannot resolve"))
+        return {ExitCode::network, "unreachable", "cannot reach the relay: " + result.error};
+      if (!endpoint.tls && result.error.starts_with("upgrade:"))  // connected, but no HTTP answer
+        return {ExitCode::network, "unreachable",
+                "the relay at " + where + " closed the connection without an answer (" + result.error +
+                    "); if it uses TLS, its URL starts with wss://"};
       return {ExitCode::network, "unreachable",
               "cannot reach the relay at " + where + " (" + result.error + "); is it running?"};
     case 429:

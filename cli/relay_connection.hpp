@@ -1,6 +1,6 @@
 #pragma once
-// Opening a channel on the relay named by a ws:// URL, and turning every way
-// that can fail into a message and an exit code.
+// Opening a channel on the relay named by a ws:// or wss:// URL, and turning
+// every way that can fail into a message and an exit code.
 #include <memory>
 #include <string>
 
@@ -13,11 +13,13 @@ struct RelayEndpoint {
   std::string host;
   std::uint16_t port = 0;
   std::string base_path;  // prefix before /v1/channels, without a trailing '/'
+  bool tls = false;       // wss://: the certificate is always verified
+  std::string ca_file;    // --ca-file: trusted instead of the system's roots
 };
 
 struct ConnectError {
   ExitCode exit_code;
-  std::string code;     // stable: unreachable, refused, rate_limited, tls_unsupported, bad_relay
+  std::string code;     // stable: unreachable, refused, rate_limited, unavailable, tls, tls_untrusted, ca_file
   std::string message;  // for the user
 };
 

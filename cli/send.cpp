@@ -64,6 +64,7 @@ ExitCode run_send(const SendOptions& options) {
   if (!link) return reporter.failure(ExitCode::usage, "bad_link", "bad link: " + link.error().message);
   auto endpoint = relay_endpoint(link->relay_url);
   if (!endpoint) return reporter.failure(ExitCode::usage, "bad_relay", endpoint.error().message);
+  endpoint->ca_file = options.common.ca_file;
 
   // A JSON string of the text, escaped, must still fit in 65536 bytes.
   auto text = read_credential(options.credential_file, kMaxCredentialJsonBytes);

@@ -24,6 +24,10 @@ int main(int argc, char** argv) {
   }
   try {
     Server server(std::move(parsed->config));
+    if (auto status = server.load_certificate(); !status.ok()) {
+      std::fprintf(stderr, "qrlogin-relay: %s\n", status.error().message.c_str());
+      return 2;  // like a bad flag: the configuration cannot work
+    }
     if (auto status = server.listen(); !status.ok()) {
       std::fprintf(stderr, "qrlogin-relay: %s\n", status.error().message.c_str());
       return 1;

@@ -14,6 +14,8 @@
 #include <mutex>
 #include <thread>
 
+#include "relay/client/transport.hpp"
+
 namespace qrlogin::relay_client {
 
 namespace net = boost::asio;
@@ -43,7 +45,7 @@ Context::~Context() {
 struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   explicit Impl(net::io_context& ioc) : ws(net::make_strand(ioc)) {}
 
-  websocket::stream<beast::tcp_stream> ws;
+  websocket::stream<detail::Transport> ws;
   beast::flat_buffer buffer;
   mutable std::mutex mutex;
   std::condition_variable cv;
@@ -145,44 +147,35 @@ ConnectResult Client::connect(const Options& options) {
   ConnectResult result;
   auto context = options.context ? options.context : std::make_shared<Context>(1);
   auto impl = std::make_shared<Impl>(context->impl().ioc);
-  beast::error_code parse_ec;
-  auto address = net::ip::make_address(options.host == "localhost" ? "127.0.0.1" : options.host, parse_ec);
-  if (parse_ec) {
-    result.error = "bad host: " + options.host;
-    return result;
-  }
-  tcp::endpoint endpoint(address, options.port);
+  detail::Destination destination{options.host, options.port, options.bind_address, options.receive_buffer_bytes,
+                                  options.tls, options.ca_file, options.server_name};
   auto target = options.target.empty() ? channel_target(options.cid, options.role, options.received) : options.target;
-  auto host = options.host + ":" + std::to_string(options.port);
+  auto host = detail::host_header(options.server_name.empty() ? options.host : options.server_name, options.port);
 
   struct Outcome {
     beast::error_code ec;
     std::string step;
+    std::string open_error;  // resolve, connect or TLS
+    TlsFailure tls = TlsFailure::none;
     websocket::response_type response;
   };
   auto outcome = std::make_shared<Outcome>();
   auto promise = std::make_shared<std::promise<void>>();
   auto future = promise->get_future();
-  net::post(impl->ws.get_executor(), [impl, options, endpoint, target, host, outcome, promise] {
+  auto deadline = std::chrono::steady_clock::now() + options.timeout;
+  net::post(impl->ws.get_executor(), [impl, options, destination, deadline, target, host, outcome, promise] {
     auto fail = [outcome, promise](std::string step, beast::error_code why) {
       outcome->ec = why;
       outcome->step = std::move(step);
       promise->set_value();
     };
-    auto& socket = impl->ws.next_layer().socket();
-    beast::error_code ec;
-    socket.open(endpoint.protocol(), ec);
-    if (!ec && !options.bind_address.empty())
-      socket.bind(tcp::endpoint(net::ip::make_address(options.bind_address, ec), 0), ec);
-    if (!ec && options.receive_buffer_bytes > 0)
-      socket.set_option(net::socket_base::receive_buffer_size(options.receive_buffer_bytes), ec);
-    if (!ec) socket.set_option(tcp::no_delay(true), ec);
-    if (ec) return fail("socket", ec);
-    impl->ws.next_layer().expires_after(options.timeout);
-    impl->ws.next_layer().async_connect(endpoint, [impl, options, target, host, outcome, promise,
-                                                   fail](beast::error_code connect_ec) {
-      if (connect_ec) return fail("connect", connect_ec);
-      impl->ws.next_layer().expires_never();
+    detail::async_open(impl->ws.next_layer(), destination, deadline, [impl, options, target, host, outcome, promise,
+                                                                      fail](std::optional<detail::OpenFailure> failed) {
+      if (failed) {
+        outcome->open_error = std::move(failed->message);
+        outcome->tls = failed->tls;
+        return fail("connect", net::error::not_connected);
+      }
       auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
       timeouts.handshake_timeout = options.timeout;
       impl->ws.set_option(timeouts);
@@ -215,7 +208,8 @@ ConnectResult Client::connect(const Options& options) {
   if (auto it = outcome->response.find(beast::http::field::sec_websocket_protocol); it != outcome->response.end())
     result.subprotocol = std::string(it->value());
   if (outcome->ec) {
-    result.error = outcome->step + ": " + outcome->ec.message();
+    result.error = outcome->open_error.empty() ? outcome->step + ": " + outcome->ec.message() : outcome->open_error;
+    result.tls_failure = outcome->tls;
     net::post(impl->ws.get_executor(), [impl] { impl->cut(); });
     return result;
   }

@@ -8,6 +8,11 @@
 // on a Context (an io_context with its own thread); many clients may share
 // one. For an event loop, on_event() tells when next() has something.
 //
+// wss:// (Options::tls) always verifies the relay's certificate and that
+// it names the host (or server_name); ca_file replaces the system's trusted
+// roots, e.g. with a self-signed relay's own certificate. Host names are
+// resolved (each address tried in turn); IP literals are used as they are.
+//
 // For tests it can also misbehave on purpose: text frames, oversize or
 // fragmented messages, pings, custom headers (Origin, X-Forwarded-For), a
 // chosen source address, and not reading at all.
@@ -43,9 +48,20 @@ class Context {
   std::unique_ptr<Impl> impl_;
 };
 
+// Where a TLS connection failed, for callers that explain it to a user.
+enum class TlsFailure {
+  none,
+  setup,      // the CA file cannot be loaded (a local problem)
+  handshake,  // no TLS answer, no protocol version or cipher in common, cut
+  untrusted,  // the certificate did not verify: unknown issuer, expired, names another host
+};
+
 struct Options {
-  std::string host = "127.0.0.1";
+  std::string host = "127.0.0.1";  // a name (resolved) or an IP literal
   std::uint16_t port = 0;
+  bool tls = false;         // wss: TLS with certificate verification (never optional)
+  std::string ca_file;      // PEM file of trusted certificates; empty: the system's
+  std::string server_name;  // SNI and the name the certificate must carry; empty: host
   // The channel: /v1/channels/{cid}?role={role}[&received=N], unless
   // `target` is set (then it is sent as is, for malformed requests).
   std::string cid;
@@ -86,6 +102,7 @@ struct ConnectResult {
   std::string subprotocol;         // what the relay selected
   std::string body;                // the refusal's body
   std::string error;               // why it failed
+  TlsFailure tls_failure = TlsFailure::none;  // set when it failed in TLS
   explicit operator bool() const noexcept { return client != nullptr; }
 };
 
@@ -132,8 +149,8 @@ class Client {
   std::shared_ptr<Context> context_;  // outlives impl_
 };
 
-// One plain HTTP/1.1 request (for /healthz, pages, and refusals before the
-// upgrade).
+// One HTTP/1.1 request, over TLS when `tls` is set (for /healthz, pages,
+// and refusals before the upgrade).
 struct HttpResponse {
   int status = 0;
   std::vector<std::pair<std::string, std::string>> headers;
@@ -143,6 +160,9 @@ struct HttpResponse {
 struct HttpRequest {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
+  bool tls = false;  // https, verified as for Options
+  std::string ca_file;
+  std::string server_name;
   std::string method = "GET";
   std::string target = "/";
   std::vector<std::pair<std::string, std::string>> headers;

@@ -190,6 +190,23 @@ const std::vector<Option>& options() {
          c.trusted_proxies = std::move(list.value());
          return {};
        }},
+      {"tls-cert", "QRLOGIN_RELAY_TLS_CERT", "FILE",
+       "serve https and wss on the listen port with this PEM certificate (chain); needs --tls-key; "
+       "reloaded on SIGHUP",
+       [](const Config&) { return std::string("none (plain http and ws)"); },
+       [](std::string_view v, Config& c) -> Status {
+         if (v.empty()) return make_error(Errc::invalid_argument, "needs a file name");
+         c.tls_cert_file = std::string(v);
+         return {};
+       }},
+      {"tls-key", "QRLOGIN_RELAY_TLS_KEY", "FILE",
+       "the certificate's private key (PEM, unencrypted); reloaded on SIGHUP",
+       [](const Config&) { return std::string("none"); },
+       [](std::string_view v, Config& c) -> Status {
+         if (v.empty()) return make_error(Errc::invalid_argument, "needs a file name");
+         c.tls_key_file = std::string(v);
+         return {};
+       }},
       {"threads", "QRLOGIN_RELAY_THREADS", "N", "I/O threads",
        [](const Config& c) { return std::to_string(c.threads); },
        [](std::string_view v, Config& c) { return set_count(v, c.threads, 1, 256); }},
@@ -326,6 +343,9 @@ Result<ParsedArgs> parse_config(const std::vector<std::string>& args, const Envi
     auto status = opt->apply(value, parsed.config);
     if (!status.ok()) return bad("--" + std::string(opt->flag), status.error().message);
   }
+  if (parsed.config.tls_cert_file.empty() != parsed.config.tls_key_file.empty())
+    return bad(parsed.config.tls_cert_file.empty() ? "--tls-key" : "--tls-cert",
+               "TLS needs both --tls-cert and --tls-key");
   if (parsed.config.limits.max_channel_bytes < parsed.config.limits.max_frame_bytes)
     return bad("--max-channel-bytes", "must be at least --max-frame-bytes");
   return parsed;
@@ -345,7 +365,10 @@ std::string help_text() {
         << opt.env << ", default " << opt.show_default(defaults) << "\n";
   }
   out << "  --version\n      print the version and exit\n  --help\n      print this and exit\n\n"
-         "Exit status: 0 after SIGINT/SIGTERM (clients get going_away), 2 for bad flags, 1 if it cannot listen.\n"
+         "Signals: SIGINT/SIGTERM stop (clients get going_away); with TLS, SIGHUP reloads the certificate and\n"
+         "key (new connections get them; a file that does not load is logged and the old ones stay).\n\n"
+         "Exit status: 0 after SIGINT/SIGTERM, 2 for bad flags or a certificate or key that does not load,\n"
+         "1 if it cannot listen.\n"
          "Reference: docs/relay.md\n";
   return out.str();
 }
@@ -354,7 +377,8 @@ std::string_view version_text() { return "qrlogin-relay 0.1.0 (protocol qrlogin.
 
 std::string public_url_for(const Config& config, std::uint16_t bound_port) {
   if (!config.public_url.empty()) return config.public_url;
-  return "http://" + host_for_url(config.listen_host) + ":" + std::to_string(bound_port);
+  return std::string(config.tls() ? "https://" : "http://") + host_for_url(config.listen_host) + ":" +
+         std::to_string(bound_port);
 }
 
 std::vector<std::string> allowed_origins_for(const Config& config, std::uint16_t bound_port) {
@@ -365,11 +389,12 @@ std::vector<std::string> allowed_origins_for(const Config& config, std::uint16_t
   auto path_at = url.find('/', scheme_end + 3);
   out.push_back(url.substr(0, path_at));
   auto port = std::to_string(bound_port);
-  out.push_back("http://" + host_for_url(config.listen_host) + ":" + port);
+  std::string scheme = config.tls() ? "https://" : "http://";
+  out.push_back(scheme + host_for_url(config.listen_host) + ":" + port);
   if (is_loopback_host(config.listen_host)) {
-    out.push_back("http://localhost:" + port);
-    out.push_back("http://127.0.0.1:" + port);
-    out.push_back("http://[::1]:" + port);
+    out.push_back(scheme + "localhost:" + port);
+    out.push_back(scheme + "127.0.0.1:" + port);
+    out.push_back(scheme + "[::1]:" + port);
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());

@@ -30,6 +30,11 @@ struct Config {
   unsigned threads = 1;
   LogLevel log_level = LogLevel::info;
   std::string profile = "default";
+  // TLS on the public port (https and wss) when both are set; the files are
+  // read at start and again on SIGHUP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  [[nodiscard]] bool tls() const noexcept { return !tls_cert_file.empty(); }
   Limits limits;
 };
 
@@ -50,9 +55,9 @@ std::string_view version_text();
 
 // The origins a browser upgrade may come from once the port is known: the
 // configured list, or the public URL's origin plus the listen address's
-// http origins (and localhost/[::1] when listening on loopback).
+// origins (and localhost/[::1] when listening on loopback), https with TLS.
 std::vector<std::string> allowed_origins_for(const Config& config, std::uint16_t bound_port);
-// The public URL once the port is known.
+// The public URL once the port is known (https://<listen> with TLS).
 std::string public_url_for(const Config& config, std::uint16_t bound_port);
 
 }  // namespace qrlogin::relay

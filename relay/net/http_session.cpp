@@ -2,10 +2,15 @@
 
 #include <algorithm>
 #include <cctype>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <type_traits>
 
 #include "relay/core/target.hpp"
 #include "relay/net/web_assets.hpp"
@@ -16,6 +21,7 @@ namespace qrlogin::relay {
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = net::ssl;
 
 namespace {
 
@@ -138,45 +144,103 @@ bool is_malformed_request(const beast::error_code& ec) {
 
 }  // namespace
 
-HttpSession::HttpSession(net::ip::tcp::socket socket, Hub& hub, const HttpPolicy& policy, ConnectionLease lease,
-                         ConnId id, IpAddress peer)
-    : socket_(std::move(socket)),
-      timer_(socket_.get_executor()),
+template <class Stream>
+class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream>> {
+ public:
+  HttpSession(Stream stream, Hub& hub, const HttpPolicy& policy, ConnectionLease lease, ConnId id, IpAddress peer);
+  void start();
+
+ private:
+  using Request = http::request<http::empty_body>;
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  void on_handshake(beast::error_code ec);
+  void do_read();
+  void on_read(beast::error_code ec);
+  void route(const Request& request);
+  void route_channel(const Request& request);
+  void respond(http::message_generator message, bool keep_alive);
+  void on_timeout(beast::error_code ec);
+  void finish();
+
+  Stream stream_;
+  net::steady_timer timer_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::empty_body>> parser_;
+  Hub& hub_;
+  const HttpPolicy& policy_;
+  ConnectionLease lease_;
+  ConnId id_;
+  IpAddress peer_;
+  unsigned requests_ = 0;
+  bool upgraded_ = false;
+};
+
+template <class Stream>
+HttpSession<Stream>::HttpSession(Stream stream, Hub& hub, const HttpPolicy& policy, ConnectionLease lease, ConnId id,
+                                 IpAddress peer)
+    : stream_(std::move(stream)),
+      timer_(stream_.get_executor()),
       hub_(hub),
       policy_(policy),
       lease_(std::move(lease)),
       id_(id),
       peer_(peer) {}
 
-void HttpSession::start() {
+template <class Stream>
+void HttpSession<Stream>::start() {
+  // One deadline from accept: the TLS handshake and the first request
+  // together get handshake_timeout.
   timer_.expires_after(hub_.limits().handshake_timeout);
-  timer_.async_wait(beast::bind_front_handler(&HttpSession::on_timeout, shared_from_this()));
+  timer_.async_wait(beast::bind_front_handler(&HttpSession<Stream>::on_timeout, this->shared_from_this()));
+  if constexpr (kTls) {
+    stream_.async_handshake(ssl::stream_base::server,
+                            beast::bind_front_handler(&HttpSession<Stream>::on_handshake, this->shared_from_this()));
+  } else {
+    do_read();
+  }
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_handshake(beast::error_code ec) {
+  if (ec) {
+    // Not TLS, no protocol or cipher in common, or cut by the deadline.
+    if (ec != net::error::operation_aborted && hub_.logger().enabled(LogLevel::debug))
+      hub_.logger().write(LogLevel::debug, "tls_handshake_failed", {{"conn", id_}, {"reason", ec.message()}});
+    finish();
+    return;
+  }
   do_read();
 }
 
-void HttpSession::on_timeout(beast::error_code ec) {
+template <class Stream>
+void HttpSession<Stream>::on_timeout(beast::error_code ec) {
   if (ec == net::error::operation_aborted || upgraded_) return;
   hub_.logger().write(LogLevel::debug, "http_timeout", {{"conn", id_}});
   finish();
 }
 
-void HttpSession::finish() {
+template <class Stream>
+void HttpSession<Stream>::finish() {
   beast::error_code ignored;
-  socket_.shutdown(net::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  auto& socket = beast::get_lowest_layer(stream_);
+  socket.shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
   timer_.cancel();
 }
 
-void HttpSession::do_read() {
+template <class Stream>
+void HttpSession<Stream>::do_read() {
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(hub_.limits().max_header_bytes));
   parser_->body_limit(0);
-  http::async_read(socket_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+  http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
     self->on_read(ec);
   });
 }
 
-void HttpSession::on_read(beast::error_code ec) {
+template <class Stream>
+void HttpSession<Stream>::on_read(beast::error_code ec) {
   if (ec) {
     if (ec == http::error::header_limit || ec == http::error::body_limit || ec == http::error::unexpected_body) {
       // Answer once so a client sees why, then close.
@@ -204,7 +268,8 @@ void HttpSession::on_read(beast::error_code ec) {
   route(parser_->get());
 }
 
-void HttpSession::route(const Request& req) {
+template <class Stream>
+void HttpSession<Stream>::route(const Request& req) {
   auto target = std::string_view(req.target());
   bool keep_alive = req.keep_alive() && requests_ < kMaxRequestsPerConnection;
   if (is_channel_target(target)) {
@@ -259,7 +324,8 @@ void HttpSession::route(const Request& req) {
           keep_alive);
 }
 
-void HttpSession::route_channel(const Request& req) {
+template <class Stream>
+void HttpSession<Stream>::route_channel(const Request& req) {
   auto refuse = [&](http::status status, std::string_view code, std::string_view message) {
     hub_.logger().write(LogLevel::info, "http_refused",
                         {{"conn", id_}, {"status", std::uint64_t(static_cast<unsigned>(status))}, {"code", code}});
@@ -307,13 +373,14 @@ void HttpSession::route_channel(const Request& req) {
   upgraded_ = true;
   timer_.cancel();
   WsClientInfo info{id_, key, *parsed, answer_subprotocol, std::move(resume_token)};
-  auto session = std::make_shared<WsSession>(std::move(socket_), hub_, std::move(lease_), std::move(info));
+  auto session = std::make_shared<WsSession<Stream>>(std::move(stream_), hub_, std::move(lease_), std::move(info));
   session->start(parser_->release());
 }
 
-void HttpSession::respond(http::message_generator message, bool keep_alive) {
-  beast::async_write(socket_, std::move(message),
-                     [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+template <class Stream>
+void HttpSession<Stream>::respond(http::message_generator message, bool keep_alive) {
+  beast::async_write(stream_, std::move(message),
+                     [self = this->shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
                        if (ec || !keep_alive) {
                          self->finish();
                          return;
@@ -321,9 +388,27 @@ void HttpSession::respond(http::message_generator message, bool keep_alive) {
                        self->timer_.cancel();
                        self->timer_.expires_after(self->hub_.limits().handshake_timeout);
                        self->timer_.async_wait(
-                           beast::bind_front_handler(&HttpSession::on_timeout, self->shared_from_this()));
+                           beast::bind_front_handler(&HttpSession<Stream>::on_timeout, self->shared_from_this()));
                        self->do_read();
                      });
+}
+
+void serve_connection(net::ip::tcp::socket socket, const std::shared_ptr<ssl::context>& tls, Hub& hub,
+                      const HttpPolicy& policy, ConnectionLease lease, ConnId id, IpAddress peer) {
+  if (!tls) {
+    std::make_shared<HttpSession<PlainStream>>(std::move(socket), hub, policy, std::move(lease), id, peer)->start();
+    return;
+  }
+  // The stream's SSL object holds its own reference to the context's
+  // SSL_CTX, so a reload that drops `tls` later leaves it valid.
+  std::optional<TlsStream> stream;
+  try {
+    stream.emplace(std::move(socket), *tls);
+  } catch (const std::exception& e) {  // OpenSSL could not allocate the connection's state
+    hub.logger().write(LogLevel::warn, "tls_failed", {{"conn", id}, {"reason", std::string_view(e.what())}});
+    return;
+  }
+  std::make_shared<HttpSession<TlsStream>>(std::move(*stream), hub, policy, std::move(lease), id, peer)->start();
 }
 
 }  // namespace qrlogin::relay

@@ -23,8 +23,13 @@ IpAddress to_ip(const net::ip::address& address) {
 }
 }  // namespace
 
-Listener::Listener(net::io_context& ioc, Hub& hub, const HttpPolicy& policy)
-    : ioc_(ioc), acceptor_(net::make_strand(ioc)), retry_(acceptor_.get_executor()), hub_(hub), policy_(policy) {}
+Listener::Listener(net::io_context& ioc, Hub& hub, const HttpPolicy& policy, const TlsContexts* tls)
+    : ioc_(ioc),
+      acceptor_(net::make_strand(ioc)),
+      retry_(acceptor_.get_executor()),
+      hub_(hub),
+      policy_(policy),
+      tls_(tls) {}
 
 Status Listener::open(const tcp::endpoint& endpoint) {
   boost::system::error_code ec;
@@ -60,7 +65,7 @@ void Listener::do_accept() {
   acceptor_.async_accept(net::make_strand(ioc_), boost::beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
 }
 
-void Listener::on_accept(boost::beast::error_code ec, tcp::socket socket) {
+void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
   if (stopped_) return;
   if (ec) {
     auto now = Clock::now();
@@ -96,7 +101,8 @@ void Listener::on_accept(boost::beast::error_code ec, tcp::socket socket) {
       return;
     }
   }
-  std::make_shared<HttpSession>(std::move(socket), hub_, policy_, std::move(lease), id, peer)->start();
+  serve_connection(std::move(socket), tls_ != nullptr ? tls_->current() : nullptr, hub_, policy_, std::move(lease), id,
+                   peer);
 }
 
 }  // namespace qrlogin::relay

@@ -2,6 +2,7 @@
 // The accept loop. It always re-arms, also after an error such as EMFILE
 // (after a short pause, so a full file table does not spin the CPU), and
 // refuses connections past the total or per-address caps right at accept.
+// With TLS, each connection takes the context current at its accept.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -9,12 +10,14 @@
 
 #include "crypto/error.hpp"
 #include "relay/net/http_session.hpp"
+#include "relay/net/tls.hpp"
 
 namespace qrlogin::relay {
 
 class Listener final : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(boost::asio::io_context& ioc, Hub& hub, const HttpPolicy& policy);
+  // `tls`: null for plain http/ws; else it outlives the listener.
+  Listener(boost::asio::io_context& ioc, Hub& hub, const HttpPolicy& policy, const TlsContexts* tls);
   // Errors: internal with the OS's reason (address in use, permission).
   Status open(const boost::asio::ip::tcp::endpoint& endpoint);
   [[nodiscard]] std::uint16_t port() const;
@@ -23,13 +26,14 @@ class Listener final : public std::enable_shared_from_this<Listener> {
 
  private:
   void do_accept();
-  void on_accept(boost::beast::error_code ec, boost::asio::ip::tcp::socket socket);
+  void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
 
   boost::asio::io_context& ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_;
   Hub& hub_;
   const HttpPolicy& policy_;
+  const TlsContexts* tls_;
   TimePoint last_error_log_{};
   bool stopped_ = false;
 };

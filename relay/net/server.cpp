@@ -9,6 +9,7 @@
 #include "relay/net/hub.hpp"
 #include "relay/net/listener.hpp"
 #include "relay/net/metrics_listener.hpp"
+#include "relay/net/tls.hpp"
 
 namespace qrlogin::relay {
 
@@ -29,6 +30,7 @@ struct Server::Impl {
         hub(config, logger),
         ioc(static_cast<int>(config.threads)),
         signals(ioc, SIGINT, SIGTERM),
+        reload_signals(ioc),
         sweeper(ioc),
         drain(ioc) {}
 
@@ -41,8 +43,34 @@ struct Server::Impl {
     });
   }
 
+  void log_certificate(std::string_view event, const CertificateInfo& info) {
+    logger.write(LogLevel::info, event,
+                 {{"cert_sha256", std::string_view(info.sha256)},
+                  {"not_after", std::string_view(info.not_after)},
+                  {"key_type", std::string_view(info.key_type)}});
+    if (info.expired)
+      logger.write(LogLevel::warn, "tls_certificate_expired",
+                   {{"cert_sha256", std::string_view(info.sha256)}, {"not_after", std::string_view(info.not_after)}});
+  }
+
+  // SIGHUP: a new context from the files for new connections; existing
+  // connections keep theirs. A file that does not load changes nothing.
+  void wait_for_reload() {
+    reload_signals.async_wait([this](boost::system::error_code ec, int) {
+      if (ec) return;
+      auto loaded = tls->load();
+      if (loaded.ok()) log_certificate("tls_reloaded", *loaded);
+      else
+        logger.write(LogLevel::error, "tls_reload_failed",
+                     {{"reason", std::string_view(loaded.error().message)}, {"kept", "previous certificate"}});
+      wait_for_reload();
+    });
+  }
+
   void shut_down(int signal_number) {
     logger.write(LogLevel::info, "shutdown", {{"signal", std::int64_t{signal_number}}});
+    boost::system::error_code ignored;
+    reload_signals.cancel(ignored);
     listener->stop();
     if (metrics) metrics->stop();
     sweeper.cancel();
@@ -67,8 +95,10 @@ struct Server::Impl {
   Logger logger;
   Hub hub;
   HttpPolicy policy;
+  std::unique_ptr<TlsContexts> tls;  // with --tls-cert
   net::io_context ioc;
   net::signal_set signals;
+  net::signal_set reload_signals;  // SIGHUP, with TLS only
   net::steady_timer sweeper;
   net::steady_timer drain;
   std::shared_ptr<Listener> listener;
@@ -79,12 +109,29 @@ struct Server::Impl {
 Server::Server(Config config) : impl_(std::make_unique<Impl>(std::move(config))) {}
 Server::~Server() = default;
 
+Status Server::load_certificate() {
+  auto& im = *impl_;
+  if (!im.config.tls()) return {};
+  auto tls = std::make_unique<TlsContexts>(TlsFiles{im.config.tls_cert_file, im.config.tls_key_file});
+  auto loaded = tls->load();
+  if (!loaded.ok()) return loaded.error();
+  im.log_certificate("tls_certificate", *loaded);
+  im.tls = std::move(tls);
+  // From now on SIGHUP no longer ends the process; a signal that arrives
+  // before run() waits for it.
+  boost::system::error_code ec;
+  im.reload_signals.add(SIGHUP, ec);
+  if (ec) return make_error(Errc::internal, "cannot handle SIGHUP: " + ec.message());
+  return {};
+}
+
 Status Server::listen() {
   auto& im = *impl_;
+  if (im.config.tls() && !im.tls) return make_error(Errc::invalid_argument, "the TLS certificate is not loaded");
   boost::system::error_code ec;
   auto address = net::ip::make_address(im.config.listen_host, ec);
   if (ec) return make_error(Errc::invalid_argument, "bad listen address");
-  im.listener = std::make_shared<Listener>(im.ioc, im.hub, im.policy);
+  im.listener = std::make_shared<Listener>(im.ioc, im.hub, im.policy, im.tls.get());
   if (auto status = im.listener->open({address, im.config.listen_port}); !status.ok()) return status;
   auto port = im.listener->port();
   if (im.config.metrics_enabled) {
@@ -102,17 +149,21 @@ Status Server::listen() {
 int Server::run() {
   auto& im = *impl_;
   auto port = im.listener->port();
+  bool tls = im.tls != nullptr;
   if (im.metrics)
     im.logger.write_always("listening", {{"port", std::uint64_t{port}},
                                          {"metrics_port", std::uint64_t{im.metrics->port()}},
                                          {"url", std::string_view(im.policy.public_url)},
+                                         {"tls", tls},
                                          {"threads", std::uint64_t{im.config.threads}},
                                          {"profile", std::string_view(im.config.profile)}});
   else
     im.logger.write_always("listening", {{"port", std::uint64_t{port}},
                                          {"url", std::string_view(im.policy.public_url)},
+                                         {"tls", tls},
                                          {"threads", std::uint64_t{im.config.threads}},
                                          {"profile", std::string_view(im.config.profile)}});
+  if (tls) im.wait_for_reload();
   im.signals.async_wait([&im](boost::system::error_code ec, int signal_number) {
     if (ec) return;
     im.shut_down(signal_number);

@@ -1,6 +1,7 @@
 #pragma once
-// The relay process: binds, prints {"event":"listening","port":N}, runs the
-// I/O threads, sweeps expired channels, and on SIGINT/SIGTERM stops
+// The relay process: loads its TLS certificate (if any), binds, prints
+// {"event":"listening","port":N}, runs the I/O threads, sweeps expired
+// channels, reloads the certificate on SIGHUP, and on SIGINT/SIGTERM stops
 // accepting, sends going_away to every client, drains and returns.
 #include <memory>
 
@@ -16,6 +17,9 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
+  // With --tls-cert/--tls-key: reads them (call before listen()). Errors:
+  // invalid_argument naming the file and what is wrong with it.
+  Status load_certificate();
   // Binds the listening socket. Errors: internal (address in use, ...).
   Status listen();
   // Runs until a signal; returns the process exit status.

@@ -21,8 +21,9 @@ constexpr std::size_t kFirstReadBytes = 256;
 constexpr std::size_t kMinReadBytes = 4096;
 }  // namespace
 
-WsSession::WsSession(net::ip::tcp::socket socket, Hub& hub, ConnectionLease lease, WsClientInfo info)
-    : ws_(std::move(socket)),
+template <class Stream>
+WsSession<Stream>::WsSession(Stream stream, Hub& hub, ConnectionLease lease, WsClientInfo info)
+    : ws_(std::move(stream)),
       timer_(ws_.get_executor()),
       hub_(hub),
       lease_(std::move(lease)),
@@ -31,7 +32,8 @@ WsSession::WsSession(net::ip::tcp::socket socket, Hub& hub, ConnectionLease leas
       last_seen_(opened_),
       control_window_(opened_) {}
 
-WsSession::~WsSession() {
+template <class Stream>
+WsSession<Stream>::~WsSession() {
   leave_channel(LeaveKind::abnormal);
   hub_.detach(info_.id);
   auto& log = hub_.logger();
@@ -49,10 +51,11 @@ WsSession::~WsSession() {
   }
 }
 
-void WsSession::start(Request request) {
+template <class Stream>
+void WsSession<Stream>::start(Request request) {
   const auto& limits = hub_.limits();
   beast::error_code ignored;
-  ws_.next_layer().set_option(net::ip::tcp::no_delay(true), ignored);
+  beast::get_lowest_layer(ws_).set_option(net::ip::tcp::no_delay(true), ignored);
   ws_.read_message_max(limits.max_frame_bytes);
   websocket::permessage_deflate no_compression;  // compression before encryption leaks; and costs memory
   no_compression.server_enable = false;
@@ -71,10 +74,11 @@ void WsSession::start(Request request) {
   }));
   ws_.control_callback([this](websocket::frame_type kind, std::string_view) { on_control(kind); });
   tag_ = hub_.channel_tag(info_.request.cid);
-  ws_.async_accept(request, beast::bind_front_handler(&WsSession::on_accept, shared_from_this()));
+  ws_.async_accept(request, beast::bind_front_handler(&WsSession<Stream>::on_accept, this->shared_from_this()));
 }
 
-void WsSession::on_accept(beast::error_code ec) {
+template <class Stream>
+void WsSession<Stream>::on_accept(beast::error_code ec) {
   if (ec) {
     outcome_ = Code::bad_request;
     hub_.logger().write(LogLevel::debug, "ws_handshake_failed", {{"conn", info_.id}, {"reason", ec.message()}});
@@ -87,7 +91,7 @@ void WsSession::on_accept(beast::error_code ec) {
   timeouts.keep_alive_pings = false;
   ws_.set_option(timeouts);
 
-  hub_.attach(info_.id, weak_from_this());
+  hub_.attach(info_.id, this->weak_from_this());
   bool resuming = info_.resume_token.has_value();
   auto joined_result = hub_.join(info_.request.cid, info_.request.role, info_.id, info_.address, tag_,
                                  info_.resume_token, info_.request.received.value_or(0));
@@ -126,7 +130,8 @@ void WsSession::on_accept(beast::error_code ec) {
   arm_timer(last_seen_ + hub_.limits().ping_interval);
 }
 
-void WsSession::do_read() {
+template <class Stream>
+void WsSession<Stream>::do_read() {
   if (done_) return;
   if (!incoming_) incoming_ = std::make_shared<std::vector<std::uint8_t>>();
   read_offset_ = incoming_->size();
@@ -135,10 +140,11 @@ void WsSession::do_read() {
   chunk = std::max<std::size_t>(1, std::min(chunk, limit > read_offset_ ? limit - read_offset_ : 1));
   incoming_->resize(read_offset_ + chunk);
   ws_.async_read_some(net::buffer(incoming_->data() + read_offset_, chunk),
-                      beast::bind_front_handler(&WsSession::on_read, shared_from_this()));
+                      beast::bind_front_handler(&WsSession<Stream>::on_read, this->shared_from_this()));
 }
 
-void WsSession::on_read(beast::error_code ec, std::size_t n) {
+template <class Stream>
+void WsSession<Stream>::on_read(beast::error_code ec, std::size_t n) {
   incoming_->resize(read_offset_ + n);
   if (ec) {
     on_read_error(ec);
@@ -176,7 +182,8 @@ void WsSession::on_read(beast::error_code ec, std::size_t n) {
   do_read();
 }
 
-void WsSession::on_read_error(beast::error_code ec) {
+template <class Stream>
+void WsSession<Stream>::on_read_error(beast::error_code ec) {
   if (ec == websocket::error::closed) {
     peer_close_code_ = ws_.reason().code;
     leave_channel(peer_close_code_ == close_code::normal && !closing_ ? LeaveKind::normal : LeaveKind::abnormal);
@@ -193,7 +200,8 @@ void WsSession::on_read_error(beast::error_code ec) {
   cut();
 }
 
-void WsSession::on_control(websocket::frame_type kind) {
+template <class Stream>
+void WsSession<Stream>::on_control(websocket::frame_type kind) {
   auto now = Clock::now();
   last_seen_ = now;
   if (kind == websocket::frame_type::pong) ping_sent_.reset();
@@ -203,17 +211,19 @@ void WsSession::on_control(websocket::frame_type kind) {
   }
   if (++control_count_ == hub_.limits().max_control_frames_per_second + 1 && !closing_) {
     // Not from inside Beast's read operation: post.
-    net::post(ws_.get_executor(), [self = shared_from_this()] { self->begin_close(Code::bad_request); });
+    net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->begin_close(Code::bad_request); });
   }
 }
 
-void WsSession::enqueue(Outgoing item) {
+template <class Stream>
+void WsSession<Stream>::enqueue(Outgoing item) {
   if (done_) return;
   queue_.push_back(std::move(item));
   if (!writing_) do_write();
 }
 
-void WsSession::enqueue_control(std::string text) {
+template <class Stream>
+void WsSession<Stream>::enqueue_control(std::string text) {
   if (queued_controls_ >= hub_.limits().max_queued_control_messages) {
     begin_close(Code::slow_consumer);
     return;
@@ -223,7 +233,8 @@ void WsSession::enqueue_control(std::string text) {
            Role::receiver, 0});
 }
 
-void WsSession::do_write() {
+template <class Stream>
+void WsSession<Stream>::do_write() {
   if (done_ || writing_) return;
   if (queue_.empty()) {
     if (closing_ && !close_started_) do_close();
@@ -232,12 +243,13 @@ void WsSession::do_write() {
   writing_ = true;
   const auto& front = queue_.front();
   ws_.binary(!front.text);
-  ws_.async_write(net::buffer(*front.bytes), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+  ws_.async_write(net::buffer(*front.bytes), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
     self->on_write(ec);
   });
 }
 
-void WsSession::on_write(beast::error_code ec) {
+template <class Stream>
+void WsSession<Stream>::on_write(beast::error_code ec) {
   writing_ = false;
   if (ec) {
     leave_channel(LeaveKind::abnormal);
@@ -251,7 +263,8 @@ void WsSession::on_write(beast::error_code ec) {
   do_write();
 }
 
-void WsSession::begin_close(Code code) {
+template <class Stream>
+void WsSession<Stream>::begin_close(Code code) {
   if (closing_ || done_) return;
   closing_ = true;
   if (code != Code::peer_closed) {
@@ -276,22 +289,25 @@ void WsSession::begin_close(Code code) {
            Role::receiver, 0});
 }
 
-void WsSession::do_close() {
+template <class Stream>
+void WsSession<Stream>::do_close() {
   close_started_ = true;
-  ws_.async_close(websocket::close_reason(close_code_), [self = shared_from_this()](beast::error_code) {
+  ws_.async_close(websocket::close_reason(close_code_), [self = this->shared_from_this()](beast::error_code) {
     // The pending read sees the end of the stream and finishes the session.
     self->timer_.cancel();
   });
 }
 
-void WsSession::arm_timer(TimePoint at) {
+template <class Stream>
+void WsSession<Stream>::arm_timer(TimePoint at) {
   if (done_ || at >= timer_at_) return;
   timer_at_ = at;
   timer_.expires_at(at);
-  timer_.async_wait(beast::bind_front_handler(&WsSession::on_timer, shared_from_this()));
+  timer_.async_wait(beast::bind_front_handler(&WsSession<Stream>::on_timer, this->shared_from_this()));
 }
 
-void WsSession::on_timer(beast::error_code ec) {
+template <class Stream>
+void WsSession<Stream>::on_timer(beast::error_code ec) {
   if (ec == net::error::operation_aborted || done_) return;
   timer_at_ = TimePoint::max();
   const auto& limits = hub_.limits();
@@ -313,48 +329,58 @@ void WsSession::on_timer(beast::error_code ec) {
   }
   if (!ping_sent_ && now >= last_seen_ + limits.ping_interval) {
     ping_sent_ = now;
-    ws_.async_ping({}, [self = shared_from_this()](beast::error_code) {});
+    ws_.async_ping({}, [self = this->shared_from_this()](beast::error_code) {});
   }
   auto next = ping_sent_ ? *ping_sent_ + limits.pong_timeout : last_seen_ + limits.ping_interval;
   if (message_started_) next = std::min(next, *message_started_ + limits.fragment_timeout);
   arm_timer(next);
 }
 
-void WsSession::leave_channel(LeaveKind kind) {
+template <class Stream>
+void WsSession<Stream>::leave_channel(LeaveKind kind) {
   if (left_ || !joined_) return;
   left_ = true;
   hub_.leave(info_.request.cid, info_.request.role, info_.id, kind);
 }
 
-void WsSession::cut() {
+template <class Stream>
+void WsSession<Stream>::cut() {
   if (done_) return;
   done_ = true;
   beast::error_code ignored;
-  ws_.next_layer().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
-  ws_.next_layer().close(ignored);
+  auto& socket = beast::get_lowest_layer(ws_);
+  socket.shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
   timer_.cancel();
 }
 
-void WsSession::deliver(Delivery delivery) {
-  net::post(ws_.get_executor(), [self = shared_from_this(), d = std::move(delivery)]() mutable {
+template <class Stream>
+void WsSession<Stream>::deliver(Delivery delivery) {
+  net::post(ws_.get_executor(), [self = this->shared_from_this(), d = std::move(delivery)]() mutable {
     if (self->closing_) return;  // the frame stays in the channel's log
     self->enqueue({std::move(d.frame), false, true, d.from, d.index});
   });
 }
 
-void WsSession::notify(std::string control_message) {
-  net::post(ws_.get_executor(), [self = shared_from_this(), text = std::move(control_message)]() mutable {
+template <class Stream>
+void WsSession<Stream>::notify(std::string control_message) {
+  net::post(ws_.get_executor(), [self = this->shared_from_this(), text = std::move(control_message)]() mutable {
     if (self->closing_ || self->done_) return;
     self->enqueue_control(std::move(text));
   });
 }
 
-void WsSession::end(Code code) {
-  net::post(ws_.get_executor(), [self = shared_from_this(), code] { self->begin_close(code); });
+template <class Stream>
+void WsSession<Stream>::end(Code code) {
+  net::post(ws_.get_executor(), [self = this->shared_from_this(), code] { self->begin_close(code); });
 }
 
-void WsSession::end_by_peer() {
-  net::post(ws_.get_executor(), [self = shared_from_this()] { self->begin_close(Code::peer_closed); });
+template <class Stream>
+void WsSession<Stream>::end_by_peer() {
+  net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->begin_close(Code::peer_closed); });
 }
+
+template class WsSession<PlainStream>;
+template class WsSession<TlsStream>;
 
 }  // namespace qrlogin::relay

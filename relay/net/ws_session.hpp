@@ -5,10 +5,15 @@
 // flight; the write queue holds frames counted in the channel's budget and
 // a bounded number of control messages; one timer for pings, pong and
 // fragment deadlines and the closing deadline.
+//
+// A template over the stream below the WebSocket: PlainStream (TCP) or
+// TlsStream (TLS over TCP), both instantiated in ws_session.cpp. Included
+// only by http_session.cpp and ws_session.cpp.
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/message.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <memory>
 #include <optional>
@@ -22,6 +27,11 @@
 
 namespace qrlogin::relay {
 
+using PlainStream = boost::asio::ip::tcp::socket;
+// Beast's wrapper coalesces a WebSocket frame's header and payload into one
+// TLS record, and frees that buffer after each write.
+using TlsStream = boost::beast::ssl_stream<boost::asio::ip::tcp::socket>;
+
 struct WsClientInfo {
   ConnId id = 0;
   AddressKey address;          // for the per-address channel rate
@@ -30,11 +40,12 @@ struct WsClientInfo {
   std::optional<std::string> resume_token;  // offered as qrlogin.resume.<token>; never logged
 };
 
-class WsSession final : public Endpoint, public std::enable_shared_from_this<WsSession> {
+template <class Stream>
+class WsSession final : public Endpoint, public std::enable_shared_from_this<WsSession<Stream>> {
  public:
   using Request = boost::beast::http::request<boost::beast::http::empty_body>;
 
-  WsSession(boost::asio::ip::tcp::socket socket, Hub& hub, ConnectionLease lease, WsClientInfo info);
+  WsSession(Stream stream, Hub& hub, ConnectionLease lease, WsClientInfo info);
   ~WsSession() override;
   WsSession(const WsSession&) = delete;
   WsSession& operator=(const WsSession&) = delete;
@@ -73,7 +84,7 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   void leave_channel(LeaveKind kind);
   void cut();
 
-  boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_;
+  boost::beast::websocket::stream<Stream> ws_;
   boost::asio::steady_timer timer_;
   Hub& hub_;
   ConnectionLease lease_;
@@ -106,5 +117,8 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   std::uint64_t frames_in_ = 0;
   std::uint64_t bytes_in_ = 0;
 };
+
+extern template class WsSession<PlainStream>;
+extern template class WsSession<TlsStream>;
 
 }  // namespace qrlogin::relay

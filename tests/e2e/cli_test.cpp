@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "relay/client/client.hpp"
+#include "tests/support/certs.hpp"
 #include "tests/support/cli_process.hpp"
 #include "tests/support/pairing_helpers.hpp"
 #include "tests/support/qr_decode.hpp"
@@ -310,4 +311,43 @@ TEST_CASE("a missing relay is a network error and bad flags are usage errors") {
   auto bad = std::make_unique<CliProcess>(std::vector<std::string>{"receive", "--bogus"});
   CHECK(exit_of(*bad) == 2);
   CHECK(bad->err().find("unknown argument") != std::string::npos);
+}
+
+TEST_CASE("over a TLS relay: wss:// with --ca-file pairs end to end - without it both commands fail with exit 5") {
+  qrlogin::testing::TempDir tls;
+  auto certs = qrlogin::testing::make_lan_cert(tls.path);
+  RelayProcess relay(qrlogin::testing::tls_args(certs.cert, certs.key));
+  Dir dir;
+  dir.write("cred", "tls token");
+  // By name: localhost is resolved and checked against the certificate.
+  auto wss = "wss://localhost:" + std::to_string(relay.port());
+
+  auto untrusted = std::make_unique<CliProcess>(
+      std::vector<std::string>{"receive", "--relay", wss, "--out", dir.file("out"), "--json"});
+  CHECK(exit_of(*untrusted) == 5);
+  CHECK(untrusted->json_field("error", "code") == "tls_untrusted");
+  CHECK(untrusted->err().find("TLS: certificate verify failed for localhost") != std::string::npos);
+  CHECK(untrusted->err().find("--ca-file") != std::string::npos);
+
+  auto receive = std::make_unique<CliProcess>(std::vector<std::string>{
+      "receive", "--relay", wss, "--out", dir.file("out"), "--json", "--ca-file", certs.ca});
+  auto link = wait_link(*receive);
+  CHECK(link.starts_with("https://localhost:" + std::to_string(relay.port()) + "/pair#v1."));
+
+  auto stranger = start_send(link, dir);  // does not trust the relay: nothing is sent
+  CHECK(exit_of(*stranger) == 5);
+  CHECK(stranger->json_field("error", "code") == "tls_untrusted");
+
+  auto send = start_send(link, dir, {"--ca-file", certs.ca});
+  REQUIRE(receive->wait_for("\"event\":\"sas\"", kWait));
+  REQUIRE(send->wait_for("\"event\":\"sas\"", kWait));
+  send->write_stdin("y\n");
+  receive->write_stdin("y\n");
+  CHECK(exit_of(*send) == 0);
+  CHECK(exit_of(*receive) == 0);
+  CHECK(dir.read("out") == "tls token");
+
+  auto missing_ca = start_send(link, dir, {"--ca-file", dir.file("no-such-ca.pem")});
+  CHECK(exit_of(*missing_ca) == 1);
+  CHECK(missing_ca->json_field("error", "code") == "ca_file");
 }

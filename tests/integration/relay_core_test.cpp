@@ -357,5 +357,35 @@ TEST_CASE("config: a flag beats the environment - which beats the default", "[un
   CHECK(std::find(origins.begin(), origins.end(), "http://localhost:8080") != origins.end());
 }
 
+TEST_CASE("config: TLS needs a certificate and a key - and makes the default URL and origins https", "[unit]") {
+  auto env = [](std::string_view name) -> std::optional<std::string> {
+    if (name == "QRLOGIN_RELAY_TLS_KEY") return "/etc/relay/key.pem";
+    return std::nullopt;
+  };
+  auto none = [](std::string_view) -> std::optional<std::string> { return std::nullopt; };
+  auto both = parse_config({"--tls-cert", "/etc/relay/cert.pem"}, env);  // the key from the environment
+  REQUIRE(both.ok());
+  CHECK(both->config.tls());
+  CHECK(both->config.tls_cert_file == "/etc/relay/cert.pem");
+  CHECK(both->config.tls_key_file == "/etc/relay/key.pem");
+  CHECK(public_url_for(both->config, 8443) == "https://127.0.0.1:8443");
+  auto origins = allowed_origins_for(both->config, 8443);
+  CHECK(std::find(origins.begin(), origins.end(), "https://localhost:8443") != origins.end());
+  CHECK(std::find(origins.begin(), origins.end(), "http://localhost:8443") == origins.end());
+
+  auto only_cert = parse_config({"--tls-cert", "/etc/relay/cert.pem"}, none);
+  REQUIRE_FALSE(only_cert.ok());
+  CHECK(only_cert.error().message.find("--tls-key") != std::string::npos);
+  CHECK_FALSE(parse_config({}, env).ok());  // a key alone
+  CHECK_FALSE(parse_config({"--tls-cert", ""}, env).ok());
+
+  auto plain = parse_config({}, none);
+  REQUIRE(plain.ok());
+  CHECK_FALSE(plain->config.tls());
+  CHECK(public_url_for(plain->config, 8080) == "http://127.0.0.1:8080");
+  CHECK(help_text().find("--tls-cert") != std::string::npos);
+  CHECK(help_text().find("SIGHUP") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace qrlogin::relay

@@ -63,6 +63,8 @@ RelayProcess::RelayProcess(std::vector<std::string> args, std::vector<std::pair<
         auto listening = nlohmann::json::parse(line);
         port_ = listening.at("port").get<std::uint16_t>();
         metrics_port_ = listening.value("metrics_port", std::uint16_t{0});
+        tls_ = listening.value("tls", false);
+        url_ = listening.value("url", std::string{});
         break;
       }
     }

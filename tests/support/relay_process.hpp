@@ -2,6 +2,8 @@
 // Starts a real qrlogin-relay process on 127.0.0.1:0 for a test, reads the
 // port from its {"event":"listening","port":N} line, keeps everything it
 // prints (stdout and stderr) for assertions, and stops it at the end.
+// TLS: pass tls_args(cert, key) (or the flags themselves); tls() then says
+// the relay serves https/wss.
 #include <sys/types.h>
 
 #include <chrono>
@@ -16,6 +18,14 @@
 
 namespace qrlogin::testing {
 
+// --tls-cert CERT --tls-key KEY, to append to a relay's arguments.
+inline std::vector<std::string> tls_args(const std::string& cert, const std::string& key,
+                                         std::vector<std::string> more = {}) {
+  std::vector<std::string> args{"--tls-cert", cert, "--tls-key", key};
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
 class RelayProcess {
  public:
   explicit RelayProcess(std::vector<std::string> args = {},
@@ -28,6 +38,9 @@ class RelayProcess {
   // The /metrics port (0 when the test turned metrics off).
   [[nodiscard]] std::uint16_t metrics_port() const noexcept { return metrics_port_; }
   [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+  // From the listening line: TLS on, and the public URL (https://... then).
+  [[nodiscard]] bool tls() const noexcept { return tls_; }
+  [[nodiscard]] const std::string& url() const noexcept { return url_; }
   // VmRSS from /proc/PID/status, in KiB.
   [[nodiscard]] std::size_t rss_kib() const;
   [[nodiscard]] std::string output() const;
@@ -44,6 +57,8 @@ class RelayProcess {
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
   std::uint16_t metrics_port_ = 0;
+  bool tls_ = false;
+  std::string url_;
   int exit_status_ = -1;
   std::thread reader_;
   mutable std::mutex mutex_;
