@@ -203,8 +203,6 @@ bool ResumableChannel::reconnect_if_due() {
   options.resume_token = std::string(ledger_.token());
   options.timeout = std::chrono::duration_cast<relay_client::Millis>(
       std::clamp<Clock::duration>(lifetime_end_ - now, std::chrono::seconds(1), kAttemptTimeout));
-  // Each client gets an I/O context of its own: relay_client keeps a copy
-  // of its Options (so of a shared context) inside the stream it destroys.
   auto result = relay_client::Client::connect(options);
   wipe(options.resume_token);
   if (!result) {

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "crypto/secret.hpp"
 #include "relay/client/transport.hpp"
 
 namespace qrlogin::relay_client {
@@ -143,6 +144,34 @@ std::string channel_target(std::string_view cid, std::string_view role, std::opt
 
 Client::Client(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
+namespace {
+// What the upgrade request adds to Beast's headers. The decorator holds it
+// for the stream's life, so it holds only this (never the Options, whose
+// Context must not be released on its own I/O thread); the
+// Sec-WebSocket-Protocol value may carry a resume token and is wiped when
+// the last holder lets go.
+struct UpgradeHeaders {
+  std::string protocols;
+  std::vector<std::pair<std::string, std::string>> headers;
+  UpgradeHeaders() = default;
+  UpgradeHeaders(const UpgradeHeaders&) = delete;
+  UpgradeHeaders& operator=(const UpgradeHeaders&) = delete;
+  ~UpgradeHeaders() { secure_wipe({reinterpret_cast<std::uint8_t*>(protocols.data()), protocols.size()}); }
+};
+
+std::shared_ptr<UpgradeHeaders> upgrade_headers(const Options& options) {
+  auto out = std::make_shared<UpgradeHeaders>();
+  for (const auto& p : options.subprotocols) out->protocols += (out->protocols.empty() ? "" : ", ") + p;
+  if (!options.resume_token.empty()) {
+    if (!out->protocols.empty()) out->protocols += ", ";
+    out->protocols += "qrlogin.resume.";
+    out->protocols += options.resume_token;
+  }
+  out->headers = options.headers;
+  return out;
+}
+}  // namespace
+
 ConnectResult Client::connect(const Options& options) {
   ConnectResult result;
   auto context = options.context ? options.context : std::make_shared<Context>(1);
@@ -163,31 +192,32 @@ ConnectResult Client::connect(const Options& options) {
   auto promise = std::make_shared<std::promise<void>>();
   auto future = promise->get_future();
   auto deadline = std::chrono::steady_clock::now() + options.timeout;
-  net::post(impl->ws.get_executor(), [impl, options, destination, deadline, target, host, outcome, promise] {
+  auto upgrade = upgrade_headers(options);
+  const auto timeout = options.timeout;
+  const auto max_message_bytes = options.max_message_bytes;
+  net::post(impl->ws.get_executor(), [impl, upgrade, timeout, max_message_bytes, destination, deadline, target, host,
+                                      outcome, promise] {
     auto fail = [outcome, promise](std::string step, beast::error_code why) {
       outcome->ec = why;
       outcome->step = std::move(step);
       promise->set_value();
     };
-    detail::async_open(impl->ws.next_layer(), destination, deadline, [impl, options, target, host, outcome, promise,
-                                                                      fail](std::optional<detail::OpenFailure> failed) {
+    detail::async_open(impl->ws.next_layer(), destination, deadline,
+                       [impl, upgrade, timeout, max_message_bytes, target, host, outcome, promise,
+                        fail](std::optional<detail::OpenFailure> failed) {
       if (failed) {
         outcome->open_error = std::move(failed->message);
         outcome->tls = failed->tls;
         return fail("connect", net::error::not_connected);
       }
       auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
-      timeouts.handshake_timeout = options.timeout;
+      timeouts.handshake_timeout = timeout;
       impl->ws.set_option(timeouts);
-      impl->ws.read_message_max(options.max_message_bytes);
-      impl->ws.set_option(websocket::stream_base::decorator([options](websocket::request_type& req) {
+      impl->ws.read_message_max(max_message_bytes);
+      impl->ws.set_option(websocket::stream_base::decorator([upgrade](websocket::request_type& req) {
         req.set(beast::http::field::user_agent, "qrlogin-relay-client");
-        std::string protocols;
-        for (const auto& p : options.subprotocols) protocols += (protocols.empty() ? "" : ", ") + p;
-        if (!options.resume_token.empty())
-          protocols += (protocols.empty() ? "" : ", ") + std::string("qrlogin.resume.") + options.resume_token;
-        if (!protocols.empty()) req.set(beast::http::field::sec_websocket_protocol, protocols);
-        for (const auto& [name, value] : options.headers) req.set(name, value);
+        if (!upgrade->protocols.empty()) req.set(beast::http::field::sec_websocket_protocol, upgrade->protocols);
+        for (const auto& [name, value] : upgrade->headers) req.set(name, value);
       }));
       impl->ws.async_handshake(outcome->response, host, target, [outcome, promise, fail](beast::error_code upgrade_ec) {
         if (upgrade_ec) return fail("upgrade", upgrade_ec);
