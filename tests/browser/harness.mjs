@@ -35,12 +35,14 @@ export function requireRelay() {
   assert.ok(RELAY_BIN && existsSync(RELAY_BIN), 'QRLOGIN_RELAY_BIN must name the built qrlogin-relay');
 }
 
-// Starts qrlogin-relay on 127.0.0.1:0 and resolves once it printed its port.
-// Short lifetimes so expiry tests take seconds. stop() ends it (SIGTERM, then SIGKILL).
-export async function startRelay({ lifetime = '60s', grace = '5s', args = [] } = {}) {
+// Starts qrlogin-relay on `listen` (a free port by default) and resolves
+// once it printed its port. Short lifetimes so expiry tests take seconds.
+// `origin`: where the pages are opened (default http://127.0.0.1:PORT).
+// stop() ends it (SIGTERM, then SIGKILL).
+export async function startRelay({ lifetime = '60s', grace = '5s', args = [], listen = '127.0.0.1:0', origin } = {}) {
   requireRelay();
   const child = spawn(RELAY_BIN, [
-    '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--channel-lifetime', lifetime, '--grace', grace, '--log-level', 'warn', ...args,
+    '--listen', listen, '--metrics-listen', '127.0.0.1:0', '--channel-lifetime', lifetime, '--grace', grace, '--log-level', 'warn', ...args,
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = [];
   child.stderr.on('data', (d) => log.push(String(d)));
@@ -64,10 +66,9 @@ export async function startRelay({ lifetime = '60s', grace = '5s', args = [] } =
       reject(new Error(`the relay exited (${code}):\n${log.join('')}`));
     });
   });
-  const origin = `http://127.0.0.1:${port}`;
   return {
     port,
-    origin,
+    origin: origin ?? `http://127.0.0.1:${port}`,
     log,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
