@@ -1,6 +1,7 @@
 #include "relay/net/config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <sstream>
@@ -119,13 +120,19 @@ Status set_rate(std::string_view text, double& out) {
 }
 
 struct Option {
-  std::string_view flag;  // without the leading --
-  std::string_view env;
+  std::string_view flag;  // without the leading --; its variable is env_name(flag)
   std::string_view value_name;
   std::string_view help;
   std::function<std::string(const Config&)> show_default;
   std::function<Status(std::string_view, Config&)> apply;
 };
+
+// --foo-bar is also QRLOGIN_RELAY_FOO_BAR.
+std::string env_name(std::string_view flag) {
+  std::string out = "QRLOGIN_RELAY_";
+  for (char c : flag) out += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
 
 std::string dur(Millis m) {
   if (m.count() % 1000 == 0) return std::to_string(m.count() / 1000) + "s";
@@ -137,34 +144,34 @@ std::string num(double x) {
   return s.str();
 }
 
-#define QRLOGIN_COUNT(FLAG, ENV, FIELD, MIN, MAX, HELP)                                         \
+#define QRLOGIN_COUNT(FLAG, FIELD, MIN, MAX, HELP)                                         \
   Option {                                                                                      \
-    FLAG, ENV, "N", HELP, [](const Config& c) { return std::to_string(c.limits.FIELD); },      \
+    FLAG, "N", HELP, [](const Config& c) { return std::to_string(c.limits.FIELD); },      \
         [](std::string_view v, Config& c) { return set_count(v, c.limits.FIELD, MIN, MAX); }   \
   }
-#define QRLOGIN_DURATION(FLAG, ENV, FIELD, HELP)                                                   \
+#define QRLOGIN_DURATION(FLAG, FIELD, HELP)                                                   \
   Option {                                                                                         \
-    FLAG, ENV, "DURATION", HELP, [](const Config& c) { return dur(c.limits.FIELD); },              \
+    FLAG, "DURATION", HELP, [](const Config& c) { return dur(c.limits.FIELD); },              \
         [](std::string_view v, Config& c) { return set_duration(v, c.limits.FIELD); }              \
   }
-#define QRLOGIN_RATE(FLAG, ENV, FIELD, HELP)                                                 \
+#define QRLOGIN_RATE(FLAG, FIELD, HELP)                                                 \
   Option {                                                                                   \
-    FLAG, ENV, "X", HELP, [](const Config& c) { return num(c.limits.FIELD); },               \
+    FLAG, "X", HELP, [](const Config& c) { return num(c.limits.FIELD); },               \
         [](std::string_view v, Config& c) { return set_rate(v, c.limits.FIELD); }            \
   }
 
 const std::vector<Option>& options() {
   static const std::vector<Option> table = {
-      {"listen", "QRLOGIN_RELAY_LISTEN", "HOST:PORT",
+      {"listen", "HOST:PORT",
        "address to listen on; port 0 picks a free port (printed as {\"event\":\"listening\",\"port\":N})",
        [](const Config&) { return std::string("127.0.0.1:8080"); },
        [](std::string_view v, Config& c) { return parse_listen(v, c); }},
-      {"metrics-listen", "QRLOGIN_RELAY_METRICS_LISTEN", "HOST:PORT|off",
+      {"metrics-listen", "HOST:PORT|off",
        "where /metrics (Prometheus text) is served, apart from the public port; port 0 picks a free port "
        "(printed as metrics_port on the listening line); off disables it",
        [](const Config&) { return std::string("127.0.0.1:9180"); },
        [](std::string_view v, Config& c) { return parse_metrics_listen(v, c); }},
-      {"public-url", "QRLOGIN_RELAY_PUBLIC_URL", "URL",
+      {"public-url", "URL",
        "the URL users open (pairing links point to URL/pair)",
        [](const Config&) { return std::string("http://<listen address>"); },
        [](std::string_view v, Config& c) -> Status {
@@ -174,14 +181,14 @@ const std::vector<Option>& options() {
          while (c.public_url.ends_with('/')) c.public_url.pop_back();
          return {};
        }},
-      {"allowed-origin", "QRLOGIN_RELAY_ALLOWED_ORIGIN", "ORIGIN[,...]",
+      {"allowed-origin", "ORIGIN[,...]",
        "browser Origins allowed to open a WebSocket (others get HTTP 403); requests without Origin are allowed",
        [](const Config&) { return std::string("the public URL's origin + the listen address's http origins"); },
        [](std::string_view v, Config& c) -> Status {
          c.allowed_origins = split_list(v);
          return {};
        }},
-      {"trust-proxy", "QRLOGIN_RELAY_TRUST_PROXY", "CIDR[,...]",
+      {"trust-proxy", "CIDR[,...]",
        "read X-Forwarded-For only from peers in these ranges (rightmost untrusted entry is the client)",
        [](const Config&) { return std::string("none (X-Forwarded-For ignored)"); },
        [](std::string_view v, Config& c) -> Status {
@@ -190,7 +197,7 @@ const std::vector<Option>& options() {
          c.trusted_proxies = std::move(list.value());
          return {};
        }},
-      {"tls-cert", "QRLOGIN_RELAY_TLS_CERT", "FILE",
+      {"tls-cert", "FILE",
        "serve https and wss on the listen port with this PEM certificate (chain); needs --tls-key; "
        "reloaded on SIGHUP",
        [](const Config&) { return std::string("none (plain http and ws)"); },
@@ -199,7 +206,7 @@ const std::vector<Option>& options() {
          c.tls_cert_file = std::string(v);
          return {};
        }},
-      {"tls-key", "QRLOGIN_RELAY_TLS_KEY", "FILE",
+      {"tls-key", "FILE",
        "the certificate's private key (PEM, unencrypted); reloaded on SIGHUP",
        [](const Config&) { return std::string("none"); },
        [](std::string_view v, Config& c) -> Status {
@@ -207,10 +214,10 @@ const std::vector<Option>& options() {
          c.tls_key_file = std::string(v);
          return {};
        }},
-      {"threads", "QRLOGIN_RELAY_THREADS", "N", "I/O threads",
+      {"threads", "N", "I/O threads",
        [](const Config& c) { return std::to_string(c.threads); },
        [](std::string_view v, Config& c) { return set_count(v, c.threads, 1, 256); }},
-      {"log-level", "QRLOGIN_RELAY_LOG_LEVEL", "LEVEL", "error, warn, info or debug",
+      {"log-level", "LEVEL", "error, warn, info or debug",
        [](const Config&) { return std::string("info"); },
        [](std::string_view v, Config& c) -> Status {
          if (v == "error") c.log_level = LogLevel::error;
@@ -220,54 +227,53 @@ const std::vector<Option>& options() {
          else return make_error(Errc::invalid_argument, "must be error, warn, info or debug");
          return {};
        }},
-      {"profile", "QRLOGIN_RELAY_PROFILE", "NAME",
+      {"profile", "NAME",
        "default, or bench: raises max-frames-per-channel, max-connections-per-address and the per-address channel "
        "rate and burst (nothing else)",
        [](const Config&) { return std::string("default"); },
        [](std::string_view, Config&) -> Status { return {}; }},  // applied first, see parse_config
-      QRLOGIN_COUNT("max-frame-bytes", "QRLOGIN_RELAY_MAX_FRAME_BYTES", max_frame_bytes, 1, 16u << 20,
+      QRLOGIN_COUNT("max-frame-bytes", max_frame_bytes, 1, 16u << 20,
                     "largest binary frame (message); larger: close 1009"),
-      QRLOGIN_COUNT("max-frames-per-channel", "QRLOGIN_RELAY_MAX_FRAMES_PER_CHANNEL", max_frames_per_channel, 1,
+      QRLOGIN_COUNT("max-frames-per-channel", max_frames_per_channel, 1,
                     4000000000u, "binary frames per channel, both directions; more: too_large, close 4413"),
-      QRLOGIN_COUNT("max-channel-bytes", "QRLOGIN_RELAY_MAX_CHANNEL_BYTES", max_channel_bytes, 1, 1u << 30,
+      QRLOGIN_COUNT("max-channel-bytes", max_channel_bytes, 1, 1u << 30,
                     "bytes buffered per channel (not yet taken by the peer); more: too_large 4413 to the sender, "
                     "slow_consumer 4408 to the peer"),
-      QRLOGIN_COUNT("max-buffered-bytes", "QRLOGIN_RELAY_MAX_BUFFERED_BYTES", max_buffered_bytes, 1,
+      QRLOGIN_COUNT("max-buffered-bytes", max_buffered_bytes, 1,
                     std::uint64_t{1} << 40, "bytes buffered over all channels; past it new channels: unavailable 1013"),
-      QRLOGIN_COUNT("max-connections", "QRLOGIN_RELAY_MAX_CONNECTIONS", max_connections, 1, 10000000,
+      QRLOGIN_COUNT("max-connections", max_connections, 1, 10000000,
                     "TCP connections in total; more are closed at accept"),
-      QRLOGIN_COUNT("max-connections-per-address", "QRLOGIN_RELAY_MAX_CONNECTIONS_PER_ADDRESS",
-                    max_connections_per_address, 1, 10000000,
+      QRLOGIN_COUNT("max-connections-per-address", max_connections_per_address, 1, 10000000,
                     "TCP connections per client address (IPv4 /32, IPv6 /64); more are closed at accept"),
-      QRLOGIN_COUNT("max-channels", "QRLOGIN_RELAY_MAX_CHANNELS", max_channels, 1, 10000000,
+      QRLOGIN_COUNT("max-channels", max_channels, 1, 10000000,
                     "open channels in total; more: unavailable 1013"),
-      QRLOGIN_RATE("channel-rate", "QRLOGIN_RELAY_CHANNEL_RATE", channel_rate_per_address,
+      QRLOGIN_RATE("channel-rate", channel_rate_per_address,
                    "new channels per second per address; more: rate_limited 4429"),
-      QRLOGIN_RATE("channel-burst", "QRLOGIN_RELAY_CHANNEL_BURST", channel_burst_per_address,
+      QRLOGIN_RATE("channel-burst", channel_burst_per_address,
                    "burst of new channels per address"),
-      QRLOGIN_RATE("global-channel-rate", "QRLOGIN_RELAY_GLOBAL_CHANNEL_RATE", channel_rate_global,
+      QRLOGIN_RATE("global-channel-rate", channel_rate_global,
                    "new channels per second in total; more: rate_limited 4429"),
-      QRLOGIN_RATE("global-channel-burst", "QRLOGIN_RELAY_GLOBAL_CHANNEL_BURST", channel_burst_global,
+      QRLOGIN_RATE("global-channel-burst", channel_burst_global,
                    "burst of new channels in total"),
-      QRLOGIN_COUNT("max-header-bytes", "QRLOGIN_RELAY_MAX_HEADER_BYTES", max_header_bytes, 512, 1u << 20,
+      QRLOGIN_COUNT("max-header-bytes", max_header_bytes, 512, 1u << 20,
                     "request line + headers; more: HTTP 431"),
-      QRLOGIN_DURATION("handshake-timeout", "QRLOGIN_RELAY_HANDSHAKE_TIMEOUT", handshake_timeout,
+      QRLOGIN_DURATION("handshake-timeout", handshake_timeout,
                        "TCP accept to completed upgrade (also the idle time between HTTP requests)"),
-      QRLOGIN_DURATION("close-timeout", "QRLOGIN_RELAY_CLOSE_TIMEOUT", close_timeout,
+      QRLOGIN_DURATION("close-timeout", close_timeout,
                        "closing handshake; then the socket is cut"),
-      QRLOGIN_DURATION("ping-interval", "QRLOGIN_RELAY_PING_INTERVAL", ping_interval,
+      QRLOGIN_DURATION("ping-interval", ping_interval,
                        "a ping after this long without anything from the client"),
-      QRLOGIN_DURATION("pong-timeout", "QRLOGIN_RELAY_PONG_TIMEOUT", pong_timeout,
+      QRLOGIN_DURATION("pong-timeout", pong_timeout,
                        "the connection is cut when nothing arrives this long after a ping"),
-      QRLOGIN_COUNT("max-control-frames", "QRLOGIN_RELAY_MAX_CONTROL_FRAMES", max_control_frames_per_second, 1,
+      QRLOGIN_COUNT("max-control-frames", max_control_frames_per_second, 1,
                     1000000, "ping/pong/close frames per second from a client; more: bad_request, close 1008"),
-      QRLOGIN_DURATION("fragment-timeout", "QRLOGIN_RELAY_FRAGMENT_TIMEOUT", fragment_timeout,
+      QRLOGIN_DURATION("fragment-timeout", fragment_timeout,
                        "a fragmented message must complete within this; else bad_request, close 1008"),
-      QRLOGIN_DURATION("channel-lifetime", "QRLOGIN_RELAY_CHANNEL_LIFETIME", channel_lifetime,
+      QRLOGIN_DURATION("channel-lifetime", channel_lifetime,
                        "a channel lives this long from its creation; then expired, close 4404"),
-      QRLOGIN_DURATION("grace", "QRLOGIN_RELAY_GRACE", grace,
+      QRLOGIN_DURATION("grace", grace,
                        "a dropped client's slot is kept this long (for resume); then the channel ends"),
-      QRLOGIN_COUNT("max-remembered-cids", "QRLOGIN_RELAY_MAX_REMEMBERED_CIDS", max_remembered_cids, 1, 100000000,
+      QRLOGIN_COUNT("max-remembered-cids", max_remembered_cids, 1, 100000000,
                     "used/expired cids remembered (each for lifetime + grace); past it new channels: unavailable"),
   };
   return table;
@@ -326,7 +332,7 @@ Result<ParsedArgs> parse_config(const std::vector<std::string>& args, const Envi
 
   // The profile changes defaults, so it is settled first.
   std::string profile = "default";
-  if (auto e = env("QRLOGIN_RELAY_PROFILE")) profile = *e;
+  if (auto e = env(env_name("profile"))) profile = *e;
   for (const auto& [opt, value] : from_flags)
     if (opt->flag == "profile") profile = value;
   if (profile == "bench") apply_bench_profile(parsed.config.limits);
@@ -334,9 +340,10 @@ Result<ParsedArgs> parse_config(const std::vector<std::string>& args, const Envi
   parsed.config.profile = profile;
 
   for (const auto& opt : options()) {
-    if (auto value = env(opt.env)) {
+    auto variable = env_name(opt.flag);
+    if (auto value = env(variable)) {
       auto status = opt.apply(*value, parsed.config);
-      if (!status.ok()) return bad(opt.env, status.error().message);
+      if (!status.ok()) return bad(variable, status.error().message);
     }
   }
   for (const auto& [opt, value] : from_flags) {
@@ -362,7 +369,7 @@ std::string help_text() {
   Config defaults;
   for (const auto& opt : options()) {
     out << "  --" << opt.flag << " " << opt.value_name << "\n      " << opt.help << "\n      env "
-        << opt.env << ", default " << opt.show_default(defaults) << "\n";
+        << env_name(opt.flag) << ", default " << opt.show_default(defaults) << "\n";
   }
   out << "  --version\n      print the version and exit\n  --help\n      print this and exit\n\n"
          "Signals: SIGINT/SIGTERM stop (clients get going_away); with TLS, SIGHUP reloads the certificate and\n"
