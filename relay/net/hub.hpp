@@ -1,7 +1,9 @@
 #pragma once
 // The state all connections share, behind one mutex: the registry, the
 // admission counters and the channel tagger, plus a table of live WebSocket
-// endpoints. Cross-connection work (deliver a frame, notify, close) is
+// endpoints (and the connection ids and the shutdown flag). With one I/O
+// thread (--threads 1) every caller runs on that thread and the mutex is
+// not taken. Cross-connection work (deliver a frame, notify, close) is
 // handed to the other connection's Endpoint, which posts it to its own
 // executor; nothing is called while the mutex is held.
 #include <cstdint>
@@ -88,9 +90,26 @@ class Hub {
  private:
   std::shared_ptr<Endpoint> find_locked(ConnId id) const;
 
+  // Locks mutex_ unless the relay runs one I/O thread.
+  class Lock {
+   public:
+    explicit Lock(Hub& hub) : mutex_(hub.single_thread_ ? nullptr : &hub.mutex_) {
+      if (mutex_) mutex_->lock();
+    }
+    ~Lock() {
+      if (mutex_) mutex_->unlock();
+    }
+    Lock(const Lock&) = delete;
+    Lock& operator=(const Lock&) = delete;
+
+   private:
+    std::mutex* mutex_;
+  };
+
   const Config& config_;
   Logger& logger_;
   Metrics metrics_;
+  const bool single_thread_;
   std::mutex mutex_;
   Registry registry_;
   Admission admission_;
