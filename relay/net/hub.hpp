@@ -5,7 +5,8 @@
 // thread (--threads 1) every caller runs on that thread and the mutex is
 // not taken. Cross-connection work (deliver a frame, notify, close) is
 // handed to the other connection's Endpoint, which posts it to its own
-// executor; nothing is called while the mutex is held.
+// executor (or, with one I/O thread, may run it at once); nothing is
+// called while the mutex is held.
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -23,8 +24,10 @@
 
 namespace qrlogin::relay {
 
-// A WebSocket client as other threads see it. Every method is thread-safe
-// and returns at once (the work is posted to the connection's executor).
+// A WebSocket client as other threads see it. Every method is thread-safe.
+// The work is posted to the connection's executor, or with one I/O thread
+// done before returning when the connection is not inside one of its own
+// handlers; so a caller must hold no lock and expect re-entry into the hub.
 class Endpoint {
  public:
   virtual ~Endpoint() = default;

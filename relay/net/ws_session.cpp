@@ -28,6 +28,7 @@ WsSession<Stream>::WsSession(Stream stream, Hub& hub, ConnectionLease lease, WsC
       hub_(hub),
       lease_(std::move(lease)),
       info_(std::move(info)),
+      inline_hub_(hub.config().threads == 1),
       opened_(Clock::now()),
       last_seen_(opened_),
       control_window_(opened_) {}
@@ -79,6 +80,7 @@ void WsSession<Stream>::start(Request request) {
 
 template <class Stream>
 void WsSession<Stream>::on_accept(beast::error_code ec) {
+  Busy busy(*this);
   if (ec) {
     outcome_ = Code::bad_request;
     hub_.logger().write(LogLevel::debug, "ws_handshake_failed", {{"conn", info_.id}, {"reason", ec.message()}});
@@ -145,6 +147,7 @@ void WsSession<Stream>::do_read() {
 
 template <class Stream>
 void WsSession<Stream>::on_read(beast::error_code ec, std::size_t n) {
+  Busy busy(*this);
   incoming_->resize(read_offset_ + n);
   if (ec) {
     on_read_error(ec);
@@ -211,7 +214,10 @@ void WsSession<Stream>::on_control(websocket::frame_type kind) {
   }
   if (++control_count_ == hub_.limits().max_control_frames_per_second + 1 && !closing_) {
     // Not from inside Beast's read operation: post.
-    net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->begin_close(Code::bad_request); });
+    net::post(ws_.get_executor(), [self = this->shared_from_this()] {
+      Busy busy(*self);
+      self->begin_close(Code::bad_request);
+    });
   }
 }
 
@@ -250,6 +256,7 @@ void WsSession<Stream>::do_write() {
 
 template <class Stream>
 void WsSession<Stream>::on_write(beast::error_code ec) {
+  Busy busy(*this);
   writing_ = false;
   if (ec) {
     leave_channel(LeaveKind::abnormal);
@@ -308,6 +315,7 @@ void WsSession<Stream>::arm_timer(TimePoint at) {
 
 template <class Stream>
 void WsSession<Stream>::on_timer(beast::error_code ec) {
+  Busy busy(*this);
   if (ec == net::error::operation_aborted || done_) return;
   timer_at_ = TimePoint::max();
   const auto& limits = hub_.limits();
@@ -354,30 +362,55 @@ void WsSession<Stream>::cut() {
   timer_.cancel();
 }
 
+// With one I/O thread every caller (the hub, from another session's handler,
+// the sweeper or the shutdown) is on this session's thread, so the work can
+// run at once instead of as a heap-allocated posted closure. It runs inline
+// only when none of this session's own handlers is on the stack (busy_):
+// the hub calls back into the session whose handler started the chain (a
+// session's begin_close tells its peer, whose own work may tell this one),
+// and that must not touch the queue or the close state mid-handler. And
+// only when nothing is still posted (posted_), so hub work keeps its order.
+// With several threads the session has a strand and everything is posted.
+template <class Stream>
+template <class F>
+void WsSession<Stream>::run_or_post(F f) {
+  if (inline_hub_ && busy_ == 0 && posted_ == 0) {
+    Busy busy(*this);
+    f(*this);
+    return;
+  }
+  if (inline_hub_) ++posted_;
+  net::post(ws_.get_executor(), [self = this->shared_from_this(), f = std::move(f)]() mutable {
+    if (self->inline_hub_) --self->posted_;
+    Busy busy(*self);
+    f(*self);
+  });
+}
+
 template <class Stream>
 void WsSession<Stream>::deliver(Delivery delivery) {
-  net::post(ws_.get_executor(), [self = this->shared_from_this(), d = std::move(delivery)]() mutable {
-    if (self->closing_) return;  // the frame stays in the channel's log
-    self->enqueue({std::move(d.frame), false, true, d.from, d.index});
+  run_or_post([d = std::move(delivery)](WsSession& self) mutable {
+    if (self.closing_) return;  // the frame stays in the channel's log
+    self.enqueue({std::move(d.frame), false, true, d.from, d.index});
   });
 }
 
 template <class Stream>
 void WsSession<Stream>::notify(std::string control_message) {
-  net::post(ws_.get_executor(), [self = this->shared_from_this(), text = std::move(control_message)]() mutable {
-    if (self->closing_ || self->done_) return;
-    self->enqueue_control(std::move(text));
+  run_or_post([text = std::move(control_message)](WsSession& self) mutable {
+    if (self.closing_ || self.done_) return;
+    self.enqueue_control(std::move(text));
   });
 }
 
 template <class Stream>
 void WsSession<Stream>::end(Code code) {
-  net::post(ws_.get_executor(), [self = this->shared_from_this(), code] { self->begin_close(code); });
+  run_or_post([code](WsSession& self) { self.begin_close(code); });
 }
 
 template <class Stream>
 void WsSession<Stream>::end_by_peer() {
-  net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->begin_close(Code::peer_closed); });
+  run_or_post([](WsSession& self) { self.begin_close(Code::peer_closed); });
 }
 
 template class WsSession<PlainStream>;
