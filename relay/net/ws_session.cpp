@@ -222,8 +222,21 @@ void WsSession<Stream>::on_control(websocket::frame_type kind) {
 }
 
 template <class Stream>
+void WsSession<Stream>::pop_front() {
+  queue_[queue_head_] = Outgoing{};  // release the frame now
+  if (++queue_head_ == queue_.size()) {
+    queue_.clear();  // keeps the capacity
+    queue_head_ = 0;
+  }
+}
+
+template <class Stream>
 void WsSession<Stream>::enqueue(Outgoing item) {
   if (done_) return;
+  if (queue_head_ != 0 && queue_.size() == queue_.capacity()) {  // reuse the sent slots before growing
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_));
+    queue_head_ = 0;
+  }
   queue_.push_back(std::move(item));
   if (!writing_) do_write();
 }
@@ -242,12 +255,12 @@ void WsSession<Stream>::enqueue_control(std::string text) {
 template <class Stream>
 void WsSession<Stream>::do_write() {
   if (done_ || writing_) return;
-  if (queue_.empty()) {
+  if (queue_empty()) {
     if (closing_ && !close_started_) do_close();
     return;
   }
   writing_ = true;
-  const auto& front = queue_.front();
+  const auto& front = queue_[queue_head_];
   ws_.binary(!front.text);
   ws_.async_write(net::buffer(*front.bytes), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
     self->on_write(ec);
@@ -263,8 +276,8 @@ void WsSession<Stream>::on_write(beast::error_code ec) {
     cut();
     return;
   }
-  auto item = std::move(queue_.front());
-  queue_.erase(queue_.begin());
+  auto item = std::move(queue_[queue_head_]);
+  pop_front();
   if (item.text) --queued_controls_;
   if (item.is_frame) hub_.delivered(info_.request.cid, item.from, item.index, info_.id);
   do_write();
@@ -287,8 +300,11 @@ void WsSession<Stream>::begin_close(Code code) {
   // dropped so its error is not stuck behind what it would not read.
   auto keep = writing_ ? std::size_t{1} : std::size_t{0};
   if (code == Code::slow_consumer || code == Code::going_away || code == Code::expired || code == Code::replaced) {
-    queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(std::min(keep, queue_.size())), queue_.end());
-    queued_controls_ = static_cast<std::size_t>(std::count_if(queue_.begin(), queue_.end(), [](const auto& o) { return o.text; }));
+    auto waiting = queue_.size() - queue_head_;
+    auto first = queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_);
+    queue_.erase(first + static_cast<std::ptrdiff_t>(std::min(keep, waiting)), queue_.end());
+    first = queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_);
+    queued_controls_ = static_cast<std::size_t>(std::count_if(first, queue_.end(), [](const auto& o) { return o.text; }));
   }
   auto text = code == Code::peer_closed ? make_peer_message(PeerEvent::left) : make_error_message(code);
   ++queued_controls_;

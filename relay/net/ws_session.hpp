@@ -98,6 +98,11 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
     WsSession& s_;
   };
 
+  // The write queue: items [queue_head_, size()) wait; sent items are
+  // released and skipped rather than erased from the front one by one.
+  [[nodiscard]] bool queue_empty() const noexcept { return queue_head_ == queue_.size(); }
+  void pop_front();
+
   boost::beast::websocket::stream<Stream> ws_;
   boost::asio::steady_timer timer_;
   Hub& hub_;
@@ -108,6 +113,7 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   std::shared_ptr<std::vector<std::uint8_t>> incoming_;
   std::size_t read_offset_ = 0;
   std::vector<Outgoing> queue_;
+  std::size_t queue_head_ = 0;
   std::size_t queued_controls_ = 0;
   std::uint32_t busy_ = 0;    // Busy guards on the stack (only counted with inline_hub_)
   std::uint32_t posted_ = 0;  // hub work posted and not yet run (only counted with inline_hub_)
