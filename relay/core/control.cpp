@@ -1,5 +1,7 @@
 #include "relay/core/control.hpp"
 
+#include <algorithm>
+#include <array>
 #include <nlohmann/json.hpp>
 
 namespace qrlogin::relay {
@@ -13,25 +15,69 @@ std::string_view peer_event_name(PeerEvent event) noexcept {
   return "left";
 }
 
-std::string make_joined_message(const JoinedInfo& info) {
-  nlohmann::json j = {{"type", "joined"},
-                      {"role", role_name(info.role)},
-                      {"expires_in_ms", info.expires_in.count() < 0 ? 0 : info.expires_in.count()},
-                      {"peer", info.peer}};
-  if (!info.resume_token.empty()) j["resume_token"] = info.resume_token;
-  if (info.received) j["received"] = *info.received;
-  return j.dump();
+namespace {
+// The constant messages are rendered once, by nlohmann::json as before (so
+// the bytes are the same: keys sorted, no spaces), not per pairing.
+struct Rendered {
+  std::array<std::string, 3> peer;
+  std::array<std::string, kCodeCount> error;
+  Rendered() {
+    for (auto e : {PeerEvent::joined, PeerEvent::left, PeerEvent::back})
+      peer[static_cast<std::size_t>(e)] = nlohmann::json{{"type", "peer"}, {"event", peer_event_name(e)}}.dump();
+    for (std::size_t i = 0; i < kCodeCount; ++i) {
+      auto code = static_cast<Code>(i);
+      error[i] = nlohmann::json{{"type", "error"}, {"code", code_name(code)}, {"message", code_message(code)}}.dump();
+    }
+  }
+};
+const Rendered& rendered() {
+  static const Rendered r;
+  return r;
 }
 
-std::string make_peer_message(PeerEvent event) {
-  return nlohmann::json{{"type", "peer"}, {"event", peer_event_name(event)}}.dump();
+bool needs_no_escape(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
 }
+}  // namespace
+
+std::string make_joined_message(const JoinedInfo& info) {
+  auto expires = info.expires_in.count() < 0 ? std::int64_t{0} : static_cast<std::int64_t>(info.expires_in.count());
+  if (!needs_no_escape(info.resume_token)) {  // never for a base64url token; kept exact for anything else
+    nlohmann::json j = {{"type", "joined"}, {"role", role_name(info.role)}, {"expires_in_ms", expires}, {"peer", info.peer}};
+    if (!info.resume_token.empty()) j["resume_token"] = info.resume_token;
+    if (info.received) j["received"] = *info.received;
+    return j.dump();
+  }
+  // What nlohmann::json::dump() writes for this object (keys in sorted
+  // order, no spaces), by string formatting. Reserved up front so the token
+  // is never left behind in a reallocated buffer.
+  std::string out;
+  out.reserve(128 + info.resume_token.size());
+  out += R"({"expires_in_ms":)";
+  out += std::to_string(expires);
+  out += info.peer ? R"(,"peer":true)" : R"(,"peer":false)";
+  if (info.received) {
+    out += R"(,"received":)";
+    out += std::to_string(*info.received);
+  }
+  if (!info.resume_token.empty()) {
+    out += R"(,"resume_token":")";
+    out += info.resume_token;
+    out += '"';
+  }
+  out += R"(,"role":")";
+  out += role_name(info.role);
+  out += R"(","type":"joined"})";
+  return out;
+}
+
+std::string make_peer_message(PeerEvent event) { return rendered().peer[static_cast<std::size_t>(event)]; }
 
 std::string make_intrusion_message() { return R"({"type":"intrusion"})"; }
 
-std::string make_error_message(Code code) {
-  return nlohmann::json{{"type", "error"}, {"code", code_name(code)}, {"message", code_message(code)}}.dump();
-}
+std::string make_error_message(Code code) { return rendered().error[static_cast<std::size_t>(code)]; }
 
 namespace {
 Error bad(std::string what) { return qrlogin::make_error(Errc::bad_encoding, "control message: " + std::move(what)); }

@@ -10,42 +10,43 @@ namespace qrlogin::relay {
 Hub::Hub(const Config& config, Logger& logger)
     : config_(config),
       logger_(logger),
+      single_thread_(config.threads == 1),
       registry_(config.limits),
       admission_(config.limits, Clock::now()),
       tagger_(system_rng(), Clock::now()) {}
 
 ConnId Hub::next_connection_id() noexcept {
-  std::lock_guard lock(mutex_);
+  Lock lock(*this);
   return next_id_++;
 }
 
 std::optional<Code> Hub::acquire_connection() {
-  std::lock_guard lock(mutex_);
+  Lock lock(*this);
   return admission_.acquire_connection();
 }
 
 void Hub::release_connection() {
-  std::lock_guard lock(mutex_);
+  Lock lock(*this);
   admission_.release_connection();
 }
 
 std::optional<Code> Hub::acquire_address(const AddressKey& key) {
-  std::lock_guard lock(mutex_);
+  Lock lock(*this);
   return admission_.acquire_address(key, Clock::now());
 }
 
 void Hub::release_address(const AddressKey& key) {
-  std::lock_guard lock(mutex_);
+  Lock lock(*this);
   admission_.release_address(key, Clock::now());
 }
 
 void Hub::attach(ConnId id, std::weak_ptr<Endpoint> endpoint) {
-  std::lock_guard lock(mutex_);
+  Lock lock(*this);
   endpoints_[id] = std::move(endpoint);
 }
 
 void Hub::detach(ConnId id) {
-  std::lock_guard lock(mutex_);
+  Lock lock(*this);
   endpoints_.erase(id);
 }
 
@@ -82,7 +83,7 @@ Hub::Joined Hub::join(const Cid& cid, Role role, ConnId id, const AddressKey& ad
   std::shared_ptr<Endpoint> peer;
   std::shared_ptr<Endpoint> replaced;
   {
-    std::lock_guard lock(mutex_);
+    Lock lock(*this);
     if (shutting_down_) {
       result.error = Code::going_away;
       joined.resume_token.clear();
@@ -112,7 +113,7 @@ std::optional<Code> Hub::forward(const Cid& cid, Role from, ConnId id, Frame fra
   std::shared_ptr<Endpoint> to;
   std::shared_ptr<Endpoint> slow;
   {
-    std::lock_guard lock(mutex_);
+    Lock lock(*this);
     auto size = frame ? frame->size() : 0;
     result = registry_.forward(cid, from, id, std::move(frame));
     if (!result.error) metrics_.forwarded(size);
@@ -126,7 +127,7 @@ std::optional<Code> Hub::forward(const Cid& cid, Role from, ConnId id, Frame fra
 }
 
 void Hub::delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to) {
-  std::lock_guard lock(mutex_);
+  Lock lock(*this);
   registry_.delivered(cid, from, index, to);
 }
 
@@ -135,7 +136,7 @@ void Hub::leave(const Cid& cid, Role role, ConnId id, LeaveKind kind) {
   std::shared_ptr<Endpoint> left_to;
   std::shared_ptr<Endpoint> closed_to;
   {
-    std::lock_guard lock(mutex_);
+    Lock lock(*this);
     result = registry_.leave(cid, role, id, kind, Clock::now());
     if (result.peer_left) left_to = find_locked(*result.peer_left);
     if (result.peer_closed) closed_to = find_locked(*result.peer_closed);
@@ -146,14 +147,14 @@ void Hub::leave(const Cid& cid, Role role, ConnId id, LeaveKind kind) {
 }
 
 std::string Hub::channel_tag(const Cid& cid) {
-  std::lock_guard lock(mutex_);
+  Lock lock(*this);
   return tagger_.tag(cid, Clock::now());
 }
 
 void Hub::sweep() {
   std::vector<std::shared_ptr<Endpoint>> expired;
   {
-    std::lock_guard lock(mutex_);
+    Lock lock(*this);
     auto now = Clock::now();
     for (auto conn : registry_.expire(now))
       if (auto e = find_locked(conn)) expired.push_back(std::move(e));
@@ -165,7 +166,7 @@ void Hub::sweep() {
 void Hub::end_all() {
   std::vector<std::shared_ptr<Endpoint>> all;
   {
-    std::lock_guard lock(mutex_);
+    Lock lock(*this);
     shutting_down_ = true;
     registry_.end_all(Clock::now());
     for (auto& [id, weak] : endpoints_)
@@ -180,7 +181,7 @@ std::string Hub::render_metrics() {
 }
 
 HubStats Hub::stats() {
-  std::lock_guard lock(mutex_);
+  Lock lock(*this);
   return {admission_.connections(), registry_.channels(), registry_.buffered_bytes()};
 }
 

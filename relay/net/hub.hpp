@@ -1,9 +1,12 @@
 #pragma once
 // The state all connections share, behind one mutex: the registry, the
 // admission counters and the channel tagger, plus a table of live WebSocket
-// endpoints. Cross-connection work (deliver a frame, notify, close) is
+// endpoints (and the connection ids and the shutdown flag). With one I/O
+// thread (--threads 1) every caller runs on that thread and the mutex is
+// not taken. Cross-connection work (deliver a frame, notify, close) is
 // handed to the other connection's Endpoint, which posts it to its own
-// executor; nothing is called while the mutex is held.
+// executor (or, with one I/O thread, may run it at once); nothing is
+// called while the mutex is held.
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -21,8 +24,10 @@
 
 namespace qrlogin::relay {
 
-// A WebSocket client as other threads see it. Every method is thread-safe
-// and returns at once (the work is posted to the connection's executor).
+// A WebSocket client as other threads see it. Every method is thread-safe.
+// The work is posted to the connection's executor, or with one I/O thread
+// done before returning when the connection is not inside one of its own
+// handlers; so a caller must hold no lock and expect re-entry into the hub.
 class Endpoint {
  public:
   virtual ~Endpoint() = default;
@@ -88,9 +93,26 @@ class Hub {
  private:
   std::shared_ptr<Endpoint> find_locked(ConnId id) const;
 
+  // Locks mutex_ unless the relay runs one I/O thread.
+  class Lock {
+   public:
+    explicit Lock(Hub& hub) : mutex_(hub.single_thread_ ? nullptr : &hub.mutex_) {
+      if (mutex_) mutex_->lock();
+    }
+    ~Lock() {
+      if (mutex_) mutex_->unlock();
+    }
+    Lock(const Lock&) = delete;
+    Lock& operator=(const Lock&) = delete;
+
+   private:
+    std::mutex* mutex_;
+  };
+
   const Config& config_;
   Logger& logger_;
   Metrics metrics_;
+  const bool single_thread_;
   std::mutex mutex_;
   Registry registry_;
   Admission admission_;

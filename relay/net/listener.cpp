@@ -1,5 +1,6 @@
 #include "relay/net/listener.hpp"
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 
@@ -62,7 +63,12 @@ void Listener::stop() {
 
 void Listener::do_accept() {
   if (stopped_) return;
-  acceptor_.async_accept(net::make_strand(ioc_), boost::beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
+  // A connection's handlers never run concurrently: with several I/O
+  // threads a strand per connection sees to that; with one thread the
+  // io_context's own executor does, without the strand's cost per handler.
+  net::any_io_executor executor = ioc_.get_executor();
+  if (hub_.config().threads > 1) executor = net::make_strand(ioc_);
+  acceptor_.async_accept(executor, boost::beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
 }
 
 void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {

@@ -28,6 +28,7 @@ WsSession<Stream>::WsSession(Stream stream, Hub& hub, ConnectionLease lease, WsC
       hub_(hub),
       lease_(std::move(lease)),
       info_(std::move(info)),
+      inline_hub_(hub.config().threads == 1),
       opened_(Clock::now()),
       last_seen_(opened_),
       control_window_(opened_) {}
@@ -79,6 +80,7 @@ void WsSession<Stream>::start(Request request) {
 
 template <class Stream>
 void WsSession<Stream>::on_accept(beast::error_code ec) {
+  Busy busy(*this);
   if (ec) {
     outcome_ = Code::bad_request;
     hub_.logger().write(LogLevel::debug, "ws_handshake_failed", {{"conn", info_.id}, {"reason", ec.message()}});
@@ -145,6 +147,7 @@ void WsSession<Stream>::do_read() {
 
 template <class Stream>
 void WsSession<Stream>::on_read(beast::error_code ec, std::size_t n) {
+  Busy busy(*this);
   incoming_->resize(read_offset_ + n);
   if (ec) {
     on_read_error(ec);
@@ -211,13 +214,29 @@ void WsSession<Stream>::on_control(websocket::frame_type kind) {
   }
   if (++control_count_ == hub_.limits().max_control_frames_per_second + 1 && !closing_) {
     // Not from inside Beast's read operation: post.
-    net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->begin_close(Code::bad_request); });
+    net::post(ws_.get_executor(), [self = this->shared_from_this()] {
+      Busy busy(*self);
+      self->begin_close(Code::bad_request);
+    });
+  }
+}
+
+template <class Stream>
+void WsSession<Stream>::pop_front() {
+  queue_[queue_head_] = Outgoing{};  // release the frame now
+  if (++queue_head_ == queue_.size()) {
+    queue_.clear();  // keeps the capacity
+    queue_head_ = 0;
   }
 }
 
 template <class Stream>
 void WsSession<Stream>::enqueue(Outgoing item) {
   if (done_) return;
+  if (queue_head_ != 0 && queue_.size() == queue_.capacity()) {  // reuse the sent slots before growing
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_));
+    queue_head_ = 0;
+  }
   queue_.push_back(std::move(item));
   if (!writing_) do_write();
 }
@@ -236,12 +255,12 @@ void WsSession<Stream>::enqueue_control(std::string text) {
 template <class Stream>
 void WsSession<Stream>::do_write() {
   if (done_ || writing_) return;
-  if (queue_.empty()) {
+  if (queue_empty()) {
     if (closing_ && !close_started_) do_close();
     return;
   }
   writing_ = true;
-  const auto& front = queue_.front();
+  const auto& front = queue_[queue_head_];
   ws_.binary(!front.text);
   ws_.async_write(net::buffer(*front.bytes), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
     self->on_write(ec);
@@ -250,14 +269,15 @@ void WsSession<Stream>::do_write() {
 
 template <class Stream>
 void WsSession<Stream>::on_write(beast::error_code ec) {
+  Busy busy(*this);
   writing_ = false;
   if (ec) {
     leave_channel(LeaveKind::abnormal);
     cut();
     return;
   }
-  auto item = std::move(queue_.front());
-  queue_.erase(queue_.begin());
+  auto item = std::move(queue_[queue_head_]);
+  pop_front();
   if (item.text) --queued_controls_;
   if (item.is_frame) hub_.delivered(info_.request.cid, item.from, item.index, info_.id);
   do_write();
@@ -280,8 +300,11 @@ void WsSession<Stream>::begin_close(Code code) {
   // dropped so its error is not stuck behind what it would not read.
   auto keep = writing_ ? std::size_t{1} : std::size_t{0};
   if (code == Code::slow_consumer || code == Code::going_away || code == Code::expired || code == Code::replaced) {
-    queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(std::min(keep, queue_.size())), queue_.end());
-    queued_controls_ = static_cast<std::size_t>(std::count_if(queue_.begin(), queue_.end(), [](const auto& o) { return o.text; }));
+    auto waiting = queue_.size() - queue_head_;
+    auto first = queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_);
+    queue_.erase(first + static_cast<std::ptrdiff_t>(std::min(keep, waiting)), queue_.end());
+    first = queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_);
+    queued_controls_ = static_cast<std::size_t>(std::count_if(first, queue_.end(), [](const auto& o) { return o.text; }));
   }
   auto text = code == Code::peer_closed ? make_peer_message(PeerEvent::left) : make_error_message(code);
   ++queued_controls_;
@@ -308,6 +331,7 @@ void WsSession<Stream>::arm_timer(TimePoint at) {
 
 template <class Stream>
 void WsSession<Stream>::on_timer(beast::error_code ec) {
+  Busy busy(*this);
   if (ec == net::error::operation_aborted || done_) return;
   timer_at_ = TimePoint::max();
   const auto& limits = hub_.limits();
@@ -354,30 +378,55 @@ void WsSession<Stream>::cut() {
   timer_.cancel();
 }
 
+// With one I/O thread every caller (the hub, from another session's handler,
+// the sweeper or the shutdown) is on this session's thread, so the work can
+// run at once instead of as a heap-allocated posted closure. It runs inline
+// only when none of this session's own handlers is on the stack (busy_):
+// the hub calls back into the session whose handler started the chain (a
+// session's begin_close tells its peer, whose own work may tell this one),
+// and that must not touch the queue or the close state mid-handler. And
+// only when nothing is still posted (posted_), so hub work keeps its order.
+// With several threads the session has a strand and everything is posted.
+template <class Stream>
+template <class F>
+void WsSession<Stream>::run_or_post(F f) {
+  if (inline_hub_ && busy_ == 0 && posted_ == 0) {
+    Busy busy(*this);
+    f(*this);
+    return;
+  }
+  if (inline_hub_) ++posted_;
+  net::post(ws_.get_executor(), [self = this->shared_from_this(), f = std::move(f)]() mutable {
+    if (self->inline_hub_) --self->posted_;
+    Busy busy(*self);
+    f(*self);
+  });
+}
+
 template <class Stream>
 void WsSession<Stream>::deliver(Delivery delivery) {
-  net::post(ws_.get_executor(), [self = this->shared_from_this(), d = std::move(delivery)]() mutable {
-    if (self->closing_) return;  // the frame stays in the channel's log
-    self->enqueue({std::move(d.frame), false, true, d.from, d.index});
+  run_or_post([d = std::move(delivery)](WsSession& self) mutable {
+    if (self.closing_) return;  // the frame stays in the channel's log
+    self.enqueue({std::move(d.frame), false, true, d.from, d.index});
   });
 }
 
 template <class Stream>
 void WsSession<Stream>::notify(std::string control_message) {
-  net::post(ws_.get_executor(), [self = this->shared_from_this(), text = std::move(control_message)]() mutable {
-    if (self->closing_ || self->done_) return;
-    self->enqueue_control(std::move(text));
+  run_or_post([text = std::move(control_message)](WsSession& self) mutable {
+    if (self.closing_ || self.done_) return;
+    self.enqueue_control(std::move(text));
   });
 }
 
 template <class Stream>
 void WsSession<Stream>::end(Code code) {
-  net::post(ws_.get_executor(), [self = this->shared_from_this(), code] { self->begin_close(code); });
+  run_or_post([code](WsSession& self) { self.begin_close(code); });
 }
 
 template <class Stream>
 void WsSession<Stream>::end_by_peer() {
-  net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->begin_close(Code::peer_closed); });
+  run_or_post([](WsSession& self) { self.begin_close(Code::peer_closed); });
 }
 
 template class WsSession<PlainStream>;

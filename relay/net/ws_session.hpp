@@ -84,6 +84,25 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   void leave_channel(LeaveKind kind);
   void cut();
 
+  // Work handed over by the hub (deliver/notify/end) runs at once when that
+  // is safe, else is posted to the session's executor. See run_or_post.
+  template <class F>
+  void run_or_post(F f);
+  // Marks one of this session's own handlers (or inline hub work) as on
+  // the stack; while one is, hub work for this session is posted.
+  struct Busy {
+    explicit Busy(WsSession& s) : s_(s) { ++s_.busy_; }
+    ~Busy() { --s_.busy_; }
+    Busy(const Busy&) = delete;
+    Busy& operator=(const Busy&) = delete;
+    WsSession& s_;
+  };
+
+  // The write queue: items [queue_head_, size()) wait; sent items are
+  // released and skipped rather than erased from the front one by one.
+  [[nodiscard]] bool queue_empty() const noexcept { return queue_head_ == queue_.size(); }
+  void pop_front();
+
   boost::beast::websocket::stream<Stream> ws_;
   boost::asio::steady_timer timer_;
   Hub& hub_;
@@ -94,8 +113,14 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   std::shared_ptr<std::vector<std::uint8_t>> incoming_;
   std::size_t read_offset_ = 0;
   std::vector<Outgoing> queue_;
+  std::size_t queue_head_ = 0;
   std::size_t queued_controls_ = 0;
+  std::uint32_t busy_ = 0;    // Busy guards on the stack (only counted with inline_hub_)
+  std::uint32_t posted_ = 0;  // hub work posted and not yet run (only counted with inline_hub_)
 
+  // One I/O thread: every session and the hub run on that thread, so hub
+  // work may run inline (no strand, no posted closure).
+  bool inline_hub_ = false;
   bool joined_ = false;
   bool writing_ = false;
   bool closing_ = false;

@@ -11,6 +11,9 @@
 //        --plot FILE       SVG of pairing latency against offered load
 //                          (full mode; default docs/bench-pairing-latency.svg)
 //        --json FILE       also write every figure as JSON
+//        --only LIST       run only these scenarios (comma-separated: pairing,
+//                          sweep, forward_if1, forward, idle, churn, slow)
+//        --impls LIST      run only these implementations (qrlogin,ws,floor)
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -23,7 +26,7 @@ const root = path.resolve(here, '../..');
 
 const args = process.argv.slice(2);
 const opt = { mode: 'full', relay: null, loadgen: null, floor: null, buildDir: path.join(root, 'build/bench-release'),
-  plot: path.join(root, 'docs/bench-pairing-latency.svg'), json: null };
+  plot: path.join(root, 'docs/bench-pairing-latency.svg'), json: null, only: null, impls: null };
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   if (a === '--quick') opt.mode = 'quick';
@@ -34,6 +37,8 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--build-dir') opt.buildDir = path.resolve(args[++i]);
   else if (a === '--plot') opt.plot = path.resolve(args[++i]);
   else if (a === '--json') opt.json = path.resolve(args[++i]);
+  else if (a === '--only') opt.only = new Set(args[++i].split(','));
+  else if (a === '--impls') opt.impls = args[++i].split(',');
   else { console.error(`run: unknown flag ${a}`); process.exit(2); }
 }
 const quick = opt.mode === 'quick';
@@ -69,7 +74,11 @@ const IMPLS = {
   ws: () => [process.execPath, path.join(here, 'ws-relay/relay.mjs'), '--listen', '127.0.0.1:0', '--max-seconds', '900'],
   floor: () => [opt.floor, '--listen', '127.0.0.1:0', '--max-seconds', '900'],
 };
-const ORDER = ['qrlogin', 'ws', 'floor'];
+const ORDER = ['qrlogin', 'ws', 'floor'].filter((i) => !opt.impls || opt.impls.includes(i));
+if (!ORDER.length) { console.error('run: --impls names none of qrlogin,ws,floor'); process.exit(2); }
+const SCENARIOS = ['pairing', 'sweep', 'forward_if1', 'forward', 'idle', 'churn', 'slow'];
+for (const sc of opt.only ?? []) if (!SCENARIOS.includes(sc)) { console.error(`run: unknown scenario ${sc}`); process.exit(2); }
+const wanted = (sc) => !opt.only || opt.only.has(sc);
 
 // ---- processes -------------------------------------------------------------
 const children = new Set();
@@ -225,7 +234,7 @@ const sweepPoints = { qrlogin: [], ws: [] };
 async function scenarioSweep() {
   if (!P.sweep.length) return;
   const base = sat.qrlogin?.pairing ?? 1000;
-  for (const impl of ['qrlogin', 'ws']) {
+  for (const impl of ['qrlogin', 'ws'].filter((i) => ORDER.includes(i))) {
     await withServer(impl, async (s) => {
       for (const frac of P.sweep) {
         const rate = base * frac;
@@ -397,13 +406,13 @@ const commit = spawnSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD']).st
 console.log(`# qrlogin relay benchmarks, ${opt.mode} mode, ${new Date().toISOString()}, commit ${commit}, nproc ${ncpu}, ${model}`);
 console.log(`# relay on core ${relayCore}, load generator on core ${genCore}${hasTaskset ? '' : ' (taskset missing: not pinned)'}; loadavg at start ${load0}`);
 try {
-  await scenarioPairing();
-  await scenarioSweep();
-  await scenarioForward(1);
-  await scenarioForward(8);
-  await scenarioIdle();
-  await scenarioChurn();
-  await scenarioSlow();
+  if (wanted('pairing')) await scenarioPairing();
+  if (wanted('sweep')) await scenarioSweep();
+  if (wanted('forward_if1')) await scenarioForward(1);
+  if (wanted('forward')) await scenarioForward(8);
+  if (wanted('idle')) await scenarioIdle();
+  if (wanted('churn')) await scenarioChurn();
+  if (wanted('slow')) await scenarioSlow();
 } catch (e) {
   failures.push(String(e?.stack ?? e));
   log(String(e?.stack ?? e));

@@ -1,6 +1,8 @@
 // relay/core without sockets or clocks: request parsing, addresses, rates,
 // the registry's rules, control messages, channel tags, configuration.
 #include <catch2/catch.hpp>
+#include <limits>
+#include <nlohmann/json.hpp>
 
 #include "crypto/bytes.hpp"
 #include "crypto/random.hpp"
@@ -271,6 +273,37 @@ TEST_CASE("core: per-address connection counts", "[unit]") {
   CHECK_FALSE(a.acquire_address(f.addr, f.now));
   for (int i = 0; i < 3; ++i) CHECK_FALSE(a.acquire_connection());
   CHECK(a.acquire_connection() == Code::unavailable);
+}
+
+TEST_CASE("core: control messages keep the bytes nlohmann::json wrote", "[unit]") {
+  // The relay renders these without nlohmann::json now; clients may compare
+  // bytes, so they must stay what json::dump() gave (sorted keys, no spaces).
+  auto joined_ref = [](const JoinedInfo& i) {
+    nlohmann::json j = {{"type", "joined"},
+                        {"role", role_name(i.role)},
+                        {"expires_in_ms", i.expires_in.count() < 0 ? 0 : i.expires_in.count()},
+                        {"peer", i.peer}};
+    if (!i.resume_token.empty()) j["resume_token"] = i.resume_token;
+    if (i.received) j["received"] = *i.received;
+    return j.dump();
+  };
+  for (const JoinedInfo& i : {JoinedInfo{Role::sender, 1234ms, true, "", std::nullopt},
+                              JoinedInfo{Role::receiver, 5ms, false, "tok_-en", 7},
+                              JoinedInfo{Role::receiver, -5ms, false, "", 0},
+                              JoinedInfo{Role::sender, 0ms, true, "a\"b\\c\n", std::numeric_limits<std::uint64_t>::max()},
+                              JoinedInfo{Role::receiver, 120000ms, true, std::string(43, 'Z'), std::nullopt}})
+    CHECK(make_joined_message(i) == joined_ref(i));
+  CHECK(make_joined_message({Role::sender, 1234ms, true, "", std::nullopt}) ==
+        R"({"expires_in_ms":1234,"peer":true,"role":"sender","type":"joined"})");
+  for (auto e : {PeerEvent::joined, PeerEvent::left, PeerEvent::back})
+    CHECK(make_peer_message(e) == nlohmann::json{{"type", "peer"}, {"event", peer_event_name(e)}}.dump());
+  CHECK(make_peer_message(PeerEvent::left) == R"({"event":"left","type":"peer"})");
+  for (std::size_t c = 0; c < kCodeCount; ++c) {
+    auto code = static_cast<Code>(c);
+    CHECK(make_error_message(code) ==
+          nlohmann::json{{"type", "error"}, {"code", code_name(code)}, {"message", code_message(code)}}.dump());
+  }
+  CHECK(make_intrusion_message() == R"({"type":"intrusion"})");
 }
 
 TEST_CASE("core: control messages round-trip", "[unit]") {
