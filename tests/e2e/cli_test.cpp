@@ -15,6 +15,7 @@
 #include "tests/support/pairing_helpers.hpp"
 #include "tests/support/qr_decode.hpp"
 #include "tests/support/relay_process.hpp"
+#include "tests/support/scratch_dir.hpp"
 
 using namespace qrlogin;
 using namespace qrlogin::test;
@@ -26,26 +27,7 @@ namespace {
 
 constexpr auto kWait = 15s;
 
-struct Dir {
-  std::string path;
-  Dir() {
-    char tmpl[] = "/tmp/qrlogin-e2e-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl));
-    path = tmpl;
-  }
-  ~Dir() { std::system(("rm -rf '" + path + "'").c_str()); }
-  std::string file(const std::string& name) const { return path + "/" + name; }
-  void write(const std::string& name, const std::string& content) const {
-    std::ofstream(file(name), std::ios::binary) << content;
-  }
-  bool exists(const std::string& name) const { return ::access(file(name).c_str(), F_OK) == 0; }
-  std::string read(const std::string& name) const {
-    std::ifstream in(file(name), std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-};
+using Dir = qrlogin::testing::ScratchDir;
 
 std::string relay_url(const RelayProcess& relay) { return "ws://127.0.0.1:" + std::to_string(relay.port()); }
 
