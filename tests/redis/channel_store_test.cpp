@@ -4,7 +4,9 @@
 // notice, wake-ups, TTLs on every key, and cids that are used once.
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "relay/redis/channel_store.hpp"
 #include "tests/redis/helpers.hpp"
@@ -49,9 +51,17 @@ std::vector<std::string> texts(const std::vector<StoredFrame>& frames) {
 // its store. Every call waits for its result (the loop does not).
 class Node {
  public:
-  Node(IoThread& io, RedisServer& server, std::string id, const Limits& limits) : io_(io) {
-    client_ = Client::create(io.executor(), local_options(server.port()), states_.handler());
+  Node(IoThread& io, RedisServer& server, std::string id, const Limits& limits, const std::string& user = {},
+       const std::string& password = {})
+      : io_(io) {
+    auto options = local_options(server.port());
+    options.endpoint.user = user;
+    options.endpoint.password = qrlogin::Secret::copy_of(qrlogin::as_bytes(password));
+    options.client_name = "qrlogin-relay:" + id;
+    client_ = Client::create(io.executor(), std::move(options), states_.handler());
     auto sub_options = local_options(server.port());
+    sub_options.endpoint.user = user;
+    sub_options.endpoint.password = qrlogin::Secret::copy_of(qrlogin::as_bytes(password));
     sub_options.subscriptions = {"qrl:wake:" + id};
     subscriber_ = Client::create(io.executor(), std::move(sub_options), sub_states_.handler(),
                                  [this](std::string /*channel*/, std::string payload) {
@@ -515,4 +525,50 @@ TEST_CASE("redis store: Redis down -> every operation fails at once with unavail
   REQUIRE_FALSE(joined.ok());
   CHECK(joined.error().code == Errc::unavailable);
   CHECK(std::chrono::steady_clock::now() - start < 500ms);
+}
+
+TEST_CASE("redis store: the documented ACL (relay/redis/acl-rules.txt) is enough for everything", "[redis]") {
+  RedisServer server({"--requirepass", "admin-pw"});
+  server.set_admin_auth("admin-pw");
+  std::ifstream in(QRLOGIN_REDIS_ACL_RULES);
+  REQUIRE(in);
+  std::vector<std::string> command{"ACL", "SETUSER", "qrlogin", "on", ">relay-pw"};
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line.front() == '#') continue;
+    std::istringstream words(line);
+    for (std::string word; words >> word;) command.push_back(word);
+  }
+  REQUIRE(command.size() > 10);
+  auto set = server.command(command);
+  INFO(set.str);
+  REQUIRE(set.is_status());
+
+  IoThread io;
+  Limits limits;
+  Node a(io, server, "node-a", limits, "qrlogin", "relay-pw");
+  Node b(io, server, "node-b", limits, "qrlogin", "relay-pw");
+  Finally cleanup([&] {
+    a.stop();
+    b.stop();
+    io.stop();
+  });
+  auto cid = make_cid(30);
+  auto admitted = a.admit(cid);
+  REQUIRE(admitted.ok());
+  REQUIRE_FALSE(admitted->error);
+  REQUIRE_FALSE(a.join(cid, kR, 1, token(1))->error);
+  REQUIRE_FALSE(b.join(cid, kS, 2, token(2))->error);
+  CHECK(a.woken(a.store().channel_name(cid)));
+  REQUIRE_FALSE(b.append(cid, kS, 1, 0, "s0")->error);
+  REQUIRE_FALSE(a.delivered(cid, kR, 1, 0)->error);
+  REQUIRE(a.poll(cid, kR, 1, 0).ok());
+  REQUIRE_FALSE(b.leave(cid, kS, 1, LeaveKind::abnormal)->error);
+  REQUIRE_FALSE(b.resume(cid, kS, 3, token(2), 0, token(3))->error);
+  server.command({"SCRIPT", "FLUSH"});  // EVAL again, as the relay's user
+  REQUIRE_FALSE(a.leave(cid, kR, 1, LeaveKind::normal)->error);
+  REQUIRE(await<Res<Done>>([&](auto done) { a.store().release(cid, done); }).ok());
+  REQUIRE(await<Res<Done>>([&](auto done) { a.store().undo_admit(cid, done); }).ok());
+  // And nothing beyond its keys.
+  CHECK(server.command({"ACL", "DRYRUN", "qrlogin", "GET", "other"}).str.find("no permissions") != std::string::npos);
+  CHECK(server.command({"ACL", "DRYRUN", "qrlogin", "FLUSHALL"}).str.find("no permissions") != std::string::npos);
 }
