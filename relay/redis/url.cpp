@@ -106,22 +106,23 @@ Result<Endpoint> parse_url(std::string_view url) {
   if (slash != std::string_view::npos) path = rest.substr(slash + 1);
 
   if (has_userinfo) {
-    // user:password, :password (the default user), or user alone is refused:
-    // a user needs a password.
+    // user:password, :password (the default user), or user alone (the
+    // password then comes from --redis-password-file or the environment).
     auto colon = userinfo.find(':');
-    if (colon == std::string_view::npos) return bad("the user needs a password (redis://user:password@host)");
     std::string user;
     std::string password;
     if (!decode_userinfo_part(userinfo.substr(0, colon), user))
       return bad("the user name has a character that must be percent-encoded, or a bad % escape");
-    if (!decode_userinfo_part(userinfo.substr(colon + 1), password)) {
+    if (colon != std::string_view::npos) {
+      bool decoded = decode_userinfo_part(userinfo.substr(colon + 1), password);
+      if (decoded && !password.empty()) endpoint.password = Secret::copy_of(as_bytes(password));
       secure_wipe({reinterpret_cast<std::uint8_t*>(password.data()), password.size()});
-      return bad("the password has a character that must be percent-encoded, or a bad % escape");
+      if (!decoded) return bad("the password has a character that must be percent-encoded, or a bad % escape");
+      if (endpoint.password.empty()) return bad("empty password after ':'");
+    } else if (user.empty()) {
+      return bad("empty user before '@'");
     }
-    if (password.empty()) return bad("empty password after ':'");
     endpoint.user = std::move(user);
-    endpoint.password = Secret::copy_of(as_bytes(password));
-    secure_wipe({reinterpret_cast<std::uint8_t*>(password.data()), password.size()});
   }
 
   std::string_view host;
@@ -200,6 +201,9 @@ Result<PasswordSource> resolve_password(Endpoint& endpoint, const PasswordSource
     if (auto error = adopt(text, kPasswordEnv)) return *error;
     return PasswordSource::environment;
   }
+  if (endpoint.password.empty() && !endpoint.user.empty())
+    return make_error(Errc::bad_config, "--redis: the user " + endpoint.user +
+                                            " needs a password (--redis-password-file or " + std::string(kPasswordEnv) + ")");
   return endpoint.password.empty() ? PasswordSource::none : PasswordSource::url;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
-// Where Redis is and how to log in: `--redis redis://[user:pass@]host[:port][/db]`
-// and the password's other sources. Parsing is strict: anything the grammar
+// Where Redis is and how to log in: `--redis redis://[user[:pass]@]host[:port][/db]`
+// and the password's other sources (a password belongs in a file or the
+// environment, not on a command line: `redis://qrlogin@host`). Parsing is strict: anything the grammar
 // does not allow (another scheme, a query, a bad port or database, a bad
 // percent escape) is an error that says what is wrong, never a guess.
 //
@@ -31,14 +32,16 @@ struct Endpoint {
 };
 
 // Errors: bad_url, with a message that quotes no part of the userinfo.
+// An IPv6 host goes in brackets: redis://[::1]:6379.
 Result<Endpoint> parse_url(std::string_view url);
 
 // Sets endpoint.password by precedence: the file (`--redis-password-file`;
 // one trailing newline is dropped), then the environment variable
 // QRLOGIN_RELAY_REDIS_PASSWORD, then the URL's own. An empty file or
 // variable counts as absent. Returns where the password came from (for a
-// startup log line). Errors: bad_config when the file cannot be read, or the
-// password holds a NUL byte or a line break.
+// startup log line). Errors: bad_config when the file cannot be read, the
+// password holds a NUL byte or a line break, or the URL names a user and no
+// source has a password.
 struct PasswordSources {
   std::optional<std::string> file;  // path
   std::optional<std::string> env;   // the variable's value, if set

@@ -40,6 +40,11 @@ TEST_CASE("redis url: the forms that parse", "[redis][url]") {
   CHECK(password_of(*full) == "p@ss:w0rd");
   CHECK(full->describe() == "[::1]:7000/2");  // never the user or the password
 
+  auto user_only = parse_url("redis://qrlogin@h:1");  // the password from a file or the environment
+  REQUIRE(user_only.ok());
+  CHECK(user_only->user == "qrlogin");
+  CHECK(user_only->password.empty());
+
   auto default_user = parse_url("redis://:only-a-password@h:1/0");
   REQUIRE(default_user.ok());
   CHECK(default_user->user.empty());
@@ -71,7 +76,7 @@ TEST_CASE("redis url: everything else is an error that says what is wrong", "[re
       "redis://[::1:6379",
       "redis://[zz]:6379",
       "redis://[::1]6379",
-      "redis://user@host:6379",
+      "redis://@host:6379",
       "redis://user:@host:6379",
       "redis://user:pa ss@host",
       "redis://user:p%4@host",
@@ -133,6 +138,16 @@ TEST_CASE("redis url: the password's sources, file over environment over URL", "
     auto source = resolve_password(*bare, {});
     REQUIRE(source.ok());
     CHECK(*source == PasswordSource::none);
+  }
+  SECTION("a user without a password anywhere") {
+    auto user_only = parse_url("redis://qrlogin@h:1");
+    REQUIRE(user_only.ok());
+    auto source = resolve_password(*user_only, {std::nullopt, std::nullopt});
+    REQUIRE_FALSE(source.ok());
+    CHECK(source.error().code == Errc::bad_config);
+    auto from_env = resolve_password(*user_only, {std::nullopt, std::string("pw")});
+    REQUIRE(from_env.ok());
+    CHECK(password_of(*user_only) == "pw");
   }
   SECTION("a file that cannot be read, or a password of two lines") {
     auto missing = resolve_password(*endpoint, {(dir / "nope").string(), std::nullopt});
