@@ -524,7 +524,7 @@ TEST_CASE("redis store: Redis down -> every operation fails at once with unavail
   auto joined = c.b.join(cid, kS, 2, token(2));
   REQUIRE_FALSE(joined.ok());
   CHECK(joined.error().code == Errc::unavailable);
-  CHECK(std::chrono::steady_clock::now() - start < 500ms);
+  CHECK(std::chrono::steady_clock::now() - start < 1s);  // refused at once, no timeout
 }
 
 TEST_CASE("redis store: the documented ACL (relay/redis/acl-rules.txt) is enough for everything", "[redis]") {

@@ -164,7 +164,7 @@ TEST_CASE("redis client: Redis killed -> down at once, commands fail fast, resta
     auto reply = run_command(*c.client, {"GET", "a"});
     REQUIRE_FALSE(reply.ok());
     CHECK(reply.error().code == Errc::unavailable);
-    CHECK(std::chrono::steady_clock::now() - start < 200ms);
+    CHECK(std::chrono::steady_clock::now() - start < 500ms);  // no waiting for a timeout
   }
 
   server.start();
