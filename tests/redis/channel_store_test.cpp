@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "relay/redis/backend.hpp"
 #include "relay/redis/channel_store.hpp"
 #include "tests/redis/helpers.hpp"
 
@@ -571,4 +572,71 @@ TEST_CASE("redis store: the documented ACL (relay/redis/acl-rules.txt) is enough
   // And nothing beyond its keys.
   CHECK(server.command({"ACL", "DRYRUN", "qrlogin", "GET", "other"}).str.find("no permissions") != std::string::npos);
   CHECK(server.command({"ACL", "DRYRUN", "qrlogin", "FLUSHALL"}).str.find("no permissions") != std::string::npos);
+}
+
+TEST_CASE("redis backend: one up/down for both connections, wake-ups, and up again after Redis came back",
+          "[redis]") {
+  RedisServer server;
+  IoThread io;
+  StateLog a_states;
+  StateLog b_states;
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::vector<std::string> a_wakes;
+  auto options = local_options(server.port());
+  options.reconnect_max = 300ms;
+  options.client_name = "qrlogin-relay";
+  auto material = qrlogin::as_bytes(std::string_view("the cluster's shared secret"));
+  Backend a(io.executor(), options, derive_name_key(material), Limits{}, StoreOptions{"qrl", "node-a"},
+            a_states.handler(), [&](std::string name) {
+              std::lock_guard lock(mutex);
+              a_wakes.push_back(std::move(name));
+              cv.notify_all();
+            });
+  Backend b(io.executor(), options, derive_name_key(material), Limits{}, StoreOptions{"qrl", "node-b"},
+            b_states.handler(), {});
+  Finally cleanup([&] {
+    a.stop();
+    b.stop();
+    io.stop();
+  });
+  a.start();
+  b.start();
+  REQUIRE(a_states.wait(1) == std::optional<std::pair<bool, std::string>>({true, "connected"}));
+  REQUIRE(b_states.wait(1));
+  CHECK(a.is_up());
+  auto clients = server.command({"CLIENT", "LIST"}).str;
+  CHECK(clients.find("name=qrlogin-relay:cmd") != std::string::npos);
+  CHECK(clients.find("name=qrlogin-relay:sub") != std::string::npos);
+
+  auto wait_wake = [&](const std::string& name) {
+    std::unique_lock lock(mutex);
+    return cv.wait_for(lock, 3s, [&] { return std::find(a_wakes.begin(), a_wakes.end(), name) != a_wakes.end(); });
+  };
+  auto cid = make_cid(40);
+  auto name = a.store().channel_name(cid);
+  REQUIRE_FALSE(await<Res<Attached>>([&](auto done) { a.store().join(cid, kR, 1, token(1), done); })->error);
+  REQUIRE_FALSE(await<Res<Attached>>([&](auto done) { b.store().join(cid, kS, 2, token(2), done); })->error);
+  CHECK(wait_wake(name));
+
+  server.kill();
+  auto down = a_states.wait(2, 3s);
+  REQUIRE(down);
+  CHECK_FALSE(down->first);
+  CHECK_FALSE(a.is_up());
+  server.start();
+  auto up = a_states.wait(3, 5s);
+  REQUIRE(up);
+  CHECK(up->first);  // the caller polls everything it holds now
+  CHECK(a_states.size() == 3);
+  // Wake-ups flow again (a fresh Redis: a fresh channel).
+  REQUIRE(b_states.wait(3, 5s));
+  auto cid2 = make_cid(41);
+  {
+    std::lock_guard lock(mutex);
+    a_wakes.clear();
+  }
+  REQUIRE_FALSE(await<Res<Attached>>([&](auto done) { a.store().join(cid2, kR, 1, token(1), done); })->error);
+  REQUIRE_FALSE(await<Res<Attached>>([&](auto done) { b.store().join(cid2, kS, 2, token(2), done); })->error);
+  CHECK(wait_wake(a.store().channel_name(cid2)));
 }
