@@ -1,0 +1,417 @@
+#include "relay/redis/channel_store.hpp"
+
+#include <openssl/evp.h>
+
+#include <array>
+#include <charconv>
+#include <string_view>
+#include <utility>
+
+#include "crypto/bytes.hpp"
+#include "crypto/hash.hpp"
+#include "crypto/random.hpp"
+#include "relay/redis/lua_scripts.hpp"
+
+namespace qrlogin::relay::redis {
+
+namespace {
+
+constexpr std::string_view kNameKeySalt = "qrlogin relay redis names v1";
+constexpr std::string_view kChannelLabel = "qrlogin.redis.channel.v1";
+constexpr std::string_view kAddressLabel = "qrlogin.redis.address.v1";
+
+std::string sha1_hex(std::string_view text) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int size = 0;
+  if (EVP_Digest(text.data(), text.size(), digest.data(), &size, EVP_sha1(), nullptr) != 1) return {};
+  return hex_encode(ByteView{digest.data(), size});
+}
+
+std::string_view role_code(Role role) { return role == Role::receiver ? "r" : "s"; }
+
+std::string token_arg(const TokenHash& hash) {
+  return std::string(reinterpret_cast<const char*>(hash.data()), hash.size());
+}
+
+// ---- reading a script's reply: a status, then name/value pairs ----------------
+
+class Fields {
+ public:
+  static Result<Fields> parse(const Reply& reply) {
+    if (!reply.is_array() || reply.elements.empty() || !reply.elements[0].text())
+      return make_error(Errc::protocol, "unexpected reply from a qrlogin script");
+    Fields fields;
+    fields.status_ = std::string(*reply.elements[0].text());
+    for (std::size_t i = 1; i + 1 < reply.elements.size(); i += 2) {
+      auto name = reply.elements[i].text();
+      if (!name) return make_error(Errc::protocol, "unexpected field in a qrlogin script's reply");
+      fields.pairs_.emplace_back(std::string(*name), &reply.elements[i + 1]);
+    }
+    return fields;
+  }
+
+  [[nodiscard]] const std::string& status() const noexcept { return status_; }
+
+  [[nodiscard]] const Reply* find(std::string_view name) const noexcept {
+    for (const auto& [n, value] : pairs_)
+      if (n == name) return value;
+    return nullptr;
+  }
+  [[nodiscard]] long long integer(std::string_view name) const noexcept {
+    const auto* value = find(name);
+    if (value == nullptr) return 0;
+    return value->as_integer().value_or(0);
+  }
+  [[nodiscard]] std::uint64_t count(std::string_view name) const noexcept {
+    auto value = integer(name);
+    return value > 0 ? static_cast<std::uint64_t>(value) : 0;
+  }
+  [[nodiscard]] Millis millis(std::string_view name) const noexcept { return Millis{std::max(0LL, integer(name))}; }
+  [[nodiscard]] bool flag(std::string_view name) const noexcept { return integer(name) != 0; }
+  [[nodiscard]] std::string text(std::string_view name) const {
+    const auto* value = find(name);
+    if (value == nullptr || !value->text()) return {};
+    return std::string(*value->text());
+  }
+
+ private:
+  std::string status_;
+  std::vector<std::pair<std::string, const Reply*>> pairs_;
+};
+
+// The relay Code a script status stands for; nullopt for "ok".
+Result<std::optional<Code>> status_code(const std::string& status) {
+  if (status == "ok") return std::optional<Code>{};
+  if (status == "expired") return std::optional<Code>{Code::expired};
+  if (status == "channel_full") return std::optional<Code>{Code::channel_full};
+  if (status == "too_large") return std::optional<Code>{Code::too_large};
+  if (status == "bad_request") return std::optional<Code>{Code::bad_request};
+  if (status == "stale") return std::optional<Code>{Code::replaced};
+  if (status == "closed") return std::optional<Code>{Code::peer_closed};
+  if (status == "slow") return std::optional<Code>{Code::slow_consumer};
+  if (status == "unavailable") return std::optional<Code>{Code::unavailable};
+  if (status == "rate_limited") return std::optional<Code>{Code::rate_limited};
+  return make_error(Errc::protocol, "unknown status from a qrlogin script");
+}
+
+std::optional<SlotHolder> holder(const std::string& node, const std::string& conn) {
+  if (node.empty()) return std::nullopt;
+  SlotHolder out{node, 0};
+  (void)std::from_chars(conn.data(), conn.data() + conn.size(), out.conn);
+  return out;
+}
+
+std::optional<SlotHolder> holder_field(const Fields& fields, std::string_view prefix) {
+  return holder(fields.text(std::string(prefix) + "_node"), fields.text(std::string(prefix) + "_conn"));
+}
+
+Result<std::vector<StoredFrame>> frames_field(const Fields& fields) {
+  std::vector<StoredFrame> out;
+  const auto* list = fields.find("frames");
+  if (list == nullptr) return out;
+  if (!list->is_array() || list->elements.size() % 2 != 0)
+    return make_error(Errc::protocol, "unexpected frame list from a qrlogin script");
+  for (std::size_t i = 0; i < list->elements.size(); i += 2) {
+    auto index = list->elements[i].as_integer();
+    const auto& data = list->elements[i + 1];
+    if (!index || *index < 0 || !data.is_string())
+      return make_error(Errc::protocol, "unexpected frame from a qrlogin script");
+    out.push_back({static_cast<std::uint64_t>(*index),
+                   std::make_shared<const std::vector<std::uint8_t>>(data.str.begin(), data.str.end())});
+  }
+  return out;
+}
+
+Result<std::vector<std::pair<Role, SlotHolder>>> intrusion_field(const Fields& fields) {
+  std::vector<std::pair<Role, SlotHolder>> out;
+  const auto* list = fields.find("intrusion");
+  if (list == nullptr || !list->is_array()) return out;
+  if (list->elements.size() % 3 != 0) return make_error(Errc::protocol, "unexpected intrusion list");
+  for (std::size_t i = 0; i < list->elements.size(); i += 3) {
+    auto role = list->elements[i].text();
+    auto node = list->elements[i + 1].text();
+    auto conn = list->elements[i + 2].text();
+    if (!role || !node || !conn) return make_error(Errc::protocol, "unexpected intrusion entry");
+    auto h = holder(std::string(*node), std::string(*conn));
+    if (h) out.emplace_back(*role == "r" ? Role::receiver : Role::sender, std::move(*h));
+  }
+  return out;
+}
+
+template <class T>
+using Parser = Result<T> (*)(const Fields&, std::optional<Code>);
+
+// Adapts a raw script reply to a typed result for `handler`.
+template <class T>
+Client::Completion typed(Parser<T> parse, std::function<void(Result<T>)> handler) {
+  return [parse, handler = std::move(handler)](Result<Reply> reply) {
+    if (!reply.ok()) return handler(reply.error());
+    auto fields = Fields::parse(*reply);
+    if (!fields.ok()) return handler(fields.error());
+    auto code = status_code(fields->status());
+    if (!code.ok()) return handler(code.error());
+    handler(parse(*fields, *code));
+  };
+}
+
+Result<Attached> parse_attached(const Fields& fields, std::optional<Code> error) {
+  Attached out;
+  out.error = error;
+  out.intrusion_attempt = fields.flag("intrusion_attempt");
+  auto intrusion = intrusion_field(fields);
+  if (!intrusion.ok()) return intrusion.error();
+  out.intrusion = std::move(*intrusion);
+  if (error == Code::channel_full) out.intrusion_attempt = true;
+  if (error) return out;
+  out.created = fields.flag("created");
+  out.epoch = fields.count("epoch");
+  out.expires_in = fields.millis("expires_in");
+  out.received = fields.count("received");
+  out.peer_present = fields.flag("peer_present");
+  out.peer = holder_field(fields, "peer");
+  out.replaced = holder_field(fields, "replaced");
+  auto frames = frames_field(fields);
+  if (!frames.ok()) return frames.error();
+  out.backlog = std::move(*frames);
+  return out;
+}
+
+Result<Appended> parse_appended(const Fields& fields, std::optional<Code> error) {
+  Appended out;
+  out.error = error;
+  out.index = fields.count("index");
+  out.duplicate = fields.flag("duplicate");
+  out.peer = holder_field(fields, "peer");
+  out.slow_peer = holder_field(fields, "slow");
+  return out;
+}
+
+Result<Polled> parse_polled(const Fields& fields, std::optional<Code> error) {
+  Polled out;
+  out.error = error;
+  if (error) return out;
+  out.expires_in = fields.millis("expires_in");
+  out.peer_present = fields.flag("peer_present");
+  out.peer_epoch = fields.count("peer_epoch");
+  out.peer_grace_in = fields.millis("peer_grace_in");
+  out.intrusion = fields.flag("intrusion");
+  out.received = fields.count("received");
+  out.peer_first = fields.count("peer_first");
+  out.peer_next = fields.count("peer_next");
+  out.peer = holder_field(fields, "peer");
+  auto frames = frames_field(fields);
+  if (!frames.ok()) return frames.error();
+  out.frames = std::move(*frames);
+  return out;
+}
+
+Result<Left> parse_left(const Fields& fields, std::optional<Code> error) {
+  Left out;
+  out.error = error;
+  out.completed = fields.flag("completed");
+  out.peer = holder_field(fields, "peer");
+  return out;
+}
+
+Result<Done> parse_done(const Fields& /*fields*/, std::optional<Code> error) { return Done{error}; }
+
+Result<Admitted> parse_admitted(const Fields& fields, std::optional<Code> error) {
+  return Admitted{error, fields.flag("added")};
+}
+
+}  // namespace
+
+// A script: its full text (the channel prelude included) and its SHA-1,
+// for EVALSHA; EVAL (which also caches it) after a NOSCRIPT, e.g. after
+// Redis restarted.
+struct ChannelStore::Script {
+  std::string body;
+  std::string sha1;
+
+  explicit Script(std::string text) : body(std::move(text)), sha1(sha1_hex(body)) {}
+  static Script channel(std::string_view specific) {
+    return Script(std::string(lua::channel_common) + "\n" + std::string(specific));
+  }
+};
+
+
+Secret derive_name_key(ByteView material) {
+  auto key = hkdf(as_bytes(kNameKeySalt), material, {}, kNameKeyBytes);
+  if (!key.ok()) return Secret(kNameKeyBytes);  // cannot happen for 32 bytes
+  return std::move(*key);
+}
+
+ChannelStore::ChannelStore(std::shared_ptr<Client> client, Secret name_key, Limits limits, StoreOptions options)
+    : client_(std::move(client)),
+      name_key_(std::move(name_key)),
+      limits_(limits),
+      prefix_(std::move(options.prefix)),
+      node_id_(std::move(options.node_id)),
+      wake_prefix_(prefix_ + ":wake:") {
+  if (node_id_.empty()) {
+    std::array<std::uint8_t, kNodeIdBytes> raw{};
+    system_rng().fill(raw);
+    node_id_ = hex_encode(raw);
+  }
+}
+
+std::string ChannelStore::channel_name(const Cid& cid) const {
+  auto mac = hmac_sha256(name_key_.view(), {as_bytes(kChannelLabel), ByteView{cid}});
+  return hex_encode(ByteView{mac}.first(kChannelNameBytes));
+}
+
+std::vector<std::string> ChannelStore::channel_keys(const std::string& name) const {
+  auto base = prefix_ + ":{" + name + "}:";
+  return {base + "ch", base + "used", base + "fr", base + "fs"};
+}
+
+std::vector<std::string> ChannelStore::channel_args(const std::string& name) const {
+  return {name, wake_prefix_, node_id_};
+}
+
+void ChannelStore::eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args,
+                        Client::Completion done) {
+  std::vector<std::string> command{"EVALSHA", script.sha1, std::to_string(keys.size())};
+  command.reserve(3 + keys.size() + args.size());
+  for (auto& k : keys) command.push_back(std::move(k));
+  for (auto& a : args) command.push_back(std::move(a));
+  auto client = client_;
+  const Script* s = &script;  // scripts are static: they outlive every command
+  client_->command(command, [client, s, command, done = std::move(done)](Result<Reply> reply) mutable {
+    if (reply.ok() || reply.error().code != Errc::server || !reply.error().message.starts_with("NOSCRIPT")) {
+      done(std::move(reply));
+      return;
+    }
+    command[0] = "EVAL";
+    command[1] = s->body;
+    client->command(std::move(command), std::move(done));
+  });
+}
+
+
+void ChannelStore::admit(const Cid& cid, const AddressKey& address, Handler<Admitted> handler) {
+  auto name = channel_name(cid);
+  auto mac = hmac_sha256(name_key_.view(), {as_bytes(kAddressLabel), ByteView{address.bytes}});
+  auto address_name = hex_encode(ByteView{mac}.first(kChannelNameBytes));
+  auto base = prefix_ + ":{global}:";
+  const auto& l = limits_;
+  auto number = [](double v) { return std::to_string(v); };
+  eval(script(Op::admit), {base + "open", base + "cids", base + "rate", base + "a:" + address_name},
+       {name, std::to_string(l.channel_lifetime.count()), std::to_string(l.grace.count()),
+        std::to_string(l.max_channels), std::to_string(l.max_remembered_cids), number(l.channel_rate_per_address),
+        number(l.channel_burst_per_address), number(l.channel_rate_global), number(l.channel_burst_global)},
+       typed<Admitted>(&parse_admitted, std::move(handler)));
+}
+
+void ChannelStore::undo_admit(const Cid& cid, Handler<Done> handler) {
+  auto name = channel_name(cid);
+  auto base = prefix_ + ":{global}:";
+  // Two ZREMs on one slot, in one MULTI-free pipeline: either may fail
+  // alone without harm (the entries also expire by their scores).
+  client_->command({"ZREM", base + "open", name}, [](const Result<Reply>&) {});
+  client_->command({"ZREM", base + "cids", name}, [handler = std::move(handler)](Result<Reply> reply) {
+    if (!reply.ok()) return handler(reply.error());
+    handler(Done{});
+  });
+}
+
+void ChannelStore::release(const Cid& cid, Handler<Done> handler) {
+  client_->command({"ZREM", prefix_ + ":{global}:open", channel_name(cid)},
+                   [handler = std::move(handler)](Result<Reply> reply) {
+                     if (!reply.ok()) return handler(reply.error());
+                     handler(Done{});
+                   });
+}
+
+void ChannelStore::join(const Cid& cid, Role role, ConnId conn, const TokenHash& new_token,
+                        Handler<Attached> handler) {
+  auto name = channel_name(cid);
+  auto args = channel_args(name);
+  const auto& l = limits_;
+  for (auto& a : {std::string(role_code(role)), std::to_string(conn), token_arg(new_token),
+                  std::to_string(l.channel_lifetime.count()), std::to_string(l.grace.count()),
+                  std::to_string(l.max_frame_bytes), std::to_string(l.max_frames_per_channel),
+                  std::to_string(l.max_channel_bytes)})
+    args.push_back(a);
+  eval(script(Op::join), channel_keys(name), std::move(args), typed<Attached>(&parse_attached, std::move(handler)));
+}
+
+void ChannelStore::resume(const Cid& cid, Role role, ConnId conn, const TokenHash& presented,
+                          std::uint64_t received, const TokenHash& new_token, Handler<Attached> handler) {
+  auto name = channel_name(cid);
+  auto args = channel_args(name);
+  for (auto& a : {std::string(role_code(role)), std::to_string(conn), token_arg(presented), std::to_string(received),
+                  token_arg(new_token)})
+    args.push_back(a);
+  eval(script(Op::resume), channel_keys(name), std::move(args),
+       typed<Attached>(
+           [](const Fields& fields, std::optional<Code> error) -> Result<Attached> {
+             auto out = parse_attached(fields, error);
+             if (out.ok() && !error) out->resumed = true;
+             return out;
+           },
+           std::move(handler)));
+}
+
+void ChannelStore::append(const Cid& cid, Role from, std::uint64_t epoch, std::uint64_t index, const Frame& frame,
+                          Handler<Appended> handler) {
+  auto name = channel_name(cid);
+  auto args = channel_args(name);
+  args.emplace_back(role_code(from));
+  args.push_back(std::to_string(epoch));
+  args.push_back(std::to_string(index));
+  args.emplace_back(frame ? std::string(frame->begin(), frame->end()) : std::string());
+  eval(script(Op::append), channel_keys(name), std::move(args), typed<Appended>(&parse_appended, std::move(handler)));
+}
+
+void ChannelStore::delivered(const Cid& cid, Role reader, std::uint64_t epoch, std::uint64_t index,
+                             Handler<Done> handler) {
+  auto name = channel_name(cid);
+  auto args = channel_args(name);
+  args.emplace_back(role_code(reader));
+  args.push_back(std::to_string(epoch));
+  args.push_back(std::to_string(index));
+  eval(script(Op::delivered), channel_keys(name), std::move(args), typed<Done>(&parse_done, std::move(handler)));
+}
+
+void ChannelStore::poll(const Cid& cid, Role role, std::uint64_t epoch, std::optional<std::uint64_t> from,
+                        Handler<Polled> handler) {
+  auto name = channel_name(cid);
+  auto args = channel_args(name);
+  args.emplace_back(role_code(role));
+  args.push_back(std::to_string(epoch));
+  args.push_back(from ? std::to_string(*from) : std::string("-1"));
+  eval(script(Op::poll), channel_keys(name), std::move(args), typed<Polled>(&parse_polled, std::move(handler)));
+}
+
+void ChannelStore::leave(const Cid& cid, Role role, std::uint64_t epoch, LeaveKind kind, Handler<Left> handler) {
+  auto name = channel_name(cid);
+  auto args = channel_args(name);
+  args.emplace_back(role_code(role));
+  args.push_back(std::to_string(epoch));
+  args.emplace_back(kind == LeaveKind::normal ? "normal" : "abnormal");
+  eval(script(Op::leave), channel_keys(name), std::move(args), typed<Left>(&parse_left, std::move(handler)));
+}
+
+const ChannelStore::Script& ChannelStore::script(Op op) {
+  // Built on first use, then only read (by every store, from any thread).
+  static const Script admit{std::string(lua::admit)};
+  static const auto join = Script::channel(lua::channel_join);
+  static const auto resume = Script::channel(lua::channel_resume);
+  static const auto append = Script::channel(lua::channel_append);
+  static const auto delivered = Script::channel(lua::channel_delivered);
+  static const auto poll = Script::channel(lua::channel_poll);
+  static const auto leave = Script::channel(lua::channel_leave);
+  switch (op) {
+    case Op::admit: return admit;
+    case Op::join: return join;
+    case Op::resume: return resume;
+    case Op::append: return append;
+    case Op::delivered: return delivered;
+    case Op::poll: return poll;
+    case Op::leave: return leave;
+  }
+  return leave;
+}
+
+}  // namespace qrlogin::relay::redis

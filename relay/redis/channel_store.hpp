@@ -1,0 +1,187 @@
+#pragma once
+// The relay's channels in Redis, for a cluster of relay nodes: the same
+// semantics as relay/core's Registry (slots, resume tokens, frame logs with
+// the peer's `received` confirmations, lifetimes, limits, the one intrusion
+// notice), so a receiver on one node and a sender on another pair, and a
+// client whose node died resumes on any other.
+//
+// Every operation is one Lua script over the channel's keys, which share the
+// hash tag {<name>}: atomic, and on one Redis Cluster slot. The layout, the
+// scripts and why are in docs/deploy.md ("Redis key layout"); the scripts
+// are relay/redis/lua/*.lua. In short:
+//
+// - A channel's name in Redis is a keyed hash of its cid (HMAC-SHA256 with a
+//   key all nodes share, truncated to 128 bits): Redis, its dumps and its
+//   MONITOR output never show a cid, and holding a QR code does not find the
+//   pairing there (the same rule as the log tags, relay-rules' Privacy).
+// - Each direction's frames are a Stream whose entry id is the frame's
+//   index (<index>-1), so a resume on any node reads from the client's count
+//   and an append is idempotent.
+// - Each attach of a slot (join or resume) gets a new epoch. Writes name the
+//   epoch they were made under; a node whose client was taken over by a
+//   resume elsewhere (a frozen node that wakes up) gets `replaced` for every
+//   write: fencing.
+// - Nodes learn of changes by polling the channel's state; pub/sub (which
+//   may drop messages) only tells a node *when* to poll: a script that
+//   changes what the other slot's node must see PUBLISHes the channel's name
+//   to "<prefix>:wake:<that node>".
+//
+// Results mirror the Registry's: `error` holds the relay Code a client gets
+// (stale -> replaced, a normal close by the peer -> peer_closed). A Result
+// error (Errc::unavailable, ...) means Redis did not answer: the caller
+// answers its client with `unavailable`.
+//
+// Handlers run on the Redis client's executor; post to your own.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/secret.hpp"
+#include "relay/core/address.hpp"
+#include "relay/core/codes.hpp"
+#include "relay/core/limits.hpp"
+#include "relay/core/registry.hpp"
+#include "relay/core/types.hpp"
+#include "relay/redis/client.hpp"
+
+namespace qrlogin::relay::redis {
+
+inline constexpr std::size_t kNameKeyBytes = 32;
+inline constexpr std::size_t kChannelNameBytes = 16;  // 32 hex characters
+inline constexpr std::size_t kNodeIdBytes = 8;        // 16 hex characters
+
+// The key channel names are made with, from secret material every node
+// shares (a key file, or the Redis password): HKDF-SHA256.
+Secret derive_name_key(ByteView material);
+
+struct StoreOptions {
+  std::string prefix = "qrl";
+  std::string node_id;  // empty: 16 random hex characters (a restarted node is a new node)
+};
+
+// Who holds a slot's socket: a node, and the connection there.
+struct SlotHolder {
+  std::string node;
+  ConnId conn = 0;
+  friend bool operator==(const SlotHolder&, const SlotHolder&) = default;
+};
+
+struct StoredFrame {
+  std::uint64_t index = 0;
+  Frame frame;
+};
+
+struct Admitted {
+  std::optional<Code> error;  // unavailable, rate_limited
+  bool added = false;         // counted now: undo_admit() if the join does not create the channel
+};
+
+struct Attached {  // join() and resume()
+  // join: expired, channel_full. resume: expired (also for a wrong or used
+  // token: intrusion_attempt), bad_request.
+  std::optional<Code> error;
+  bool created = false;  // the receiver opened the channel
+  std::uint64_t epoch = 0;
+  Millis expires_in{0};
+  bool peer_present = false;
+  std::optional<SlotHolder> peer;      // gets `peer joined` / `peer back`
+  std::vector<StoredFrame> backlog;    // the peer's frames this client has not received
+  bool resumed = false;
+  std::uint64_t received = 0;          // resumed: frames the relay has from this client
+  std::optional<SlotHolder> replaced;  // resumed over a live socket: it gets `replaced`
+  std::vector<std::pair<Role, SlotHolder>> intrusion;  // who gets the one `intrusion` notice
+  bool intrusion_attempt = false;
+};
+
+struct Appended {
+  // expired, replaced (fenced: this attach is no longer the slot's),
+  // too_large, bad_request (an index gap).
+  std::optional<Code> error;
+  std::uint64_t index = 0;
+  bool duplicate = false;               // already stored (a retry): not sent again
+  std::optional<SlotHolder> peer;       // connected peer: deliver to it (woken when on another node)
+  std::optional<SlotHolder> slow_peer;  // with too_large: close it with slow_consumer
+};
+
+struct Polled {
+  // expired, peer_closed (the peer closed with 1000), replaced (taken over),
+  // slow_consumer (this client did not read while its peer sent).
+  std::optional<Code> error;
+  Millis expires_in{0};
+  bool peer_present = false;
+  std::uint64_t peer_epoch = 0;  // 0: the peer never joined; it rises with every resume
+  Millis peer_grace_in{0};       // the peer dropped: its grace ends in this long
+  bool intrusion = false;        // this attach is due the channel's one intrusion notice
+  std::uint64_t received = 0;    // frames the relay has from this client
+  std::uint64_t peer_first = 0;  // the peer's oldest frame still held
+  std::uint64_t peer_next = 0;   // the peer's next frame index
+  std::optional<SlotHolder> peer;
+  std::vector<StoredFrame> frames;  // the peer's frames from `from` on
+};
+
+struct Left {
+  std::optional<Code> error;  // replaced: someone else holds the slot now (nothing changed)
+  bool completed = false;     // a normal close after both roles had joined
+  std::optional<SlotHolder> peer;
+};
+
+struct Done {
+  std::optional<Code> error;
+};
+
+class ChannelStore {
+ public:
+  template <class T>
+  using Handler = std::function<void(Result<T>)>;
+
+  ChannelStore(std::shared_ptr<Client> client, Secret name_key, Limits limits, StoreOptions options = {});
+
+  [[nodiscard]] const std::string& node_id() const noexcept { return node_id_; }
+  // The channel's name in Redis (and in wake-up messages).
+  [[nodiscard]] std::string channel_name(const Cid& cid) const;
+  // The pub/sub channel this node must SUBSCRIBE to for its wake-ups.
+  [[nodiscard]] std::string wake_channel() const { return wake_prefix_ + node_id_; }
+
+  // A receiver wants a new channel: the cluster-wide caps and rates.
+  void admit(const Cid& cid, const AddressKey& address, Handler<Admitted> handler);
+  // The join after admit() did not create the channel: uncount it.
+  void undo_admit(const Cid& cid, Handler<Done> handler);
+  // The channel ended before its lifetime (normal close): it no longer
+  // counts against --max-channels (it still counts as a remembered cid).
+  void release(const Cid& cid, Handler<Done> handler);
+
+  void join(const Cid& cid, Role role, ConnId conn, const TokenHash& new_token, Handler<Attached> handler);
+  void resume(const Cid& cid, Role role, ConnId conn, const TokenHash& presented, std::uint64_t received,
+              const TokenHash& new_token, Handler<Attached> handler);
+  // `index`: this client's frame count before this frame (the `received`
+  // its attach started from, plus the frames read since).
+  void append(const Cid& cid, Role from, std::uint64_t epoch, std::uint64_t index, const Frame& frame,
+              Handler<Appended> handler);
+  // The socket of `reader` took the peer's frames through `index`.
+  void delivered(const Cid& cid, Role reader, std::uint64_t epoch, std::uint64_t index, Handler<Done> handler);
+  // `from`: the next peer frame index this node needs (none: state only).
+  void poll(const Cid& cid, Role role, std::uint64_t epoch, std::optional<std::uint64_t> from,
+            Handler<Polled> handler);
+  void leave(const Cid& cid, Role role, std::uint64_t epoch, LeaveKind kind, Handler<Left> handler);
+
+ private:
+  struct Script;
+  enum class Op : std::uint8_t { admit, join, resume, append, delivered, poll, leave };
+  static const Script& script(Op op);
+  void eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args,
+            Client::Completion done);
+  std::vector<std::string> channel_keys(const std::string& name) const;
+  std::vector<std::string> channel_args(const std::string& name) const;
+
+  std::shared_ptr<Client> client_;
+  Secret name_key_;
+  Limits limits_;
+  std::string prefix_;
+  std::string node_id_;
+  std::string wake_prefix_;
+};
+
+}  // namespace qrlogin::relay::redis

@@ -1,0 +1,45 @@
+-- append: the frame with index ARGV[6] from `role`'s client, as attach
+-- ARGV[5] (the epoch), into its stream with id <index>-1. Idempotent: an
+-- index already stored (a retry after a lost reply) answers ok, duplicate.
+-- ARGV[4] role  ARGV[5] epoch  ARGV[6] index  ARGV[7] the frame's bytes
+-- Replies: ok, expired, stale (fenced), too_large (slow_node/slow_conn: a
+-- connected peer that did not read), bad_request (an index gap).
+local role, epoch, index, frame = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
+local bad = check_role(role)
+if bad then return bad end
+local now = now_ms()
+local c = load()
+if not c then return { 'expired' } end
+if over(c, now) then
+  end_channel(c, 'expired')
+  return { 'expired' }
+end
+if not current(c, role, epoch) then return { 'stale' } end
+local next_index = num(c, role .. '_next')
+if index < next_index then return { 'ok', 'index', index, 'duplicate', 1 } end
+if index > next_index then return { 'bad_request' } end
+local size = #frame
+if size > num(c, 'lim_frame') or num(c, 'frames') >= num(c, 'lim_frames') then return { 'too_large' } end
+local peer = peer_of(role)
+if num(c, 'bytes') + size > num(c, 'lim_bytes') then
+  -- Frames the peers' sockets already took go first: they are kept only in
+  -- case a socket dropped them.
+  for _, r in ipairs(ROLES) do trim(c, r, num(c, r .. '_sent')) end
+end
+if num(c, 'bytes') + size > num(c, 'lim_bytes') then
+  -- What is buffered is what the peer has not taken: it is the slow one.
+  if connected(c, peer) then
+    redis.call('HSET', CH, peer .. '_slow', c[peer .. '_epoch'])
+    wake(c, peer)
+  end
+  local node, conn = '', ''
+  if connected(c, peer) then node, conn = c[peer .. '_node'], c[peer .. '_conn'] end
+  return { 'too_large', 'slow_node', node, 'slow_conn', conn }
+end
+redis.call('XADD', FRAMES[role], index .. '-1', 'd', frame)
+keep(c, FRAMES[role])
+redis.call('HSET', CH, role .. '_next', next_index + 1, 'frames', num(c, 'frames') + 1, 'bytes', num(c, 'bytes') + size)
+wake(c, peer)
+local out = { 'ok', 'index', index, 'duplicate', 0 }
+peer_fields(out, c, role)
+return out

@@ -1,0 +1,52 @@
+-- resume: a client presents its slot's token and `received` (the peer's
+-- frames it has). The token is spent whatever follows; a match attaches
+-- the slot with a new epoch, so the node that held it can no longer write.
+-- ARGV[4] role  ARGV[5] conn  ARGV[6] presented token hash  ARGV[7] received
+-- ARGV[8] the next token's hash
+-- Replies: ok, expired (intrusion_attempt=1 for a wrong token), bad_request.
+local role, conn, presented, received, token = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]
+local bad = check_role(role)
+if bad then return bad end
+if received == nil or received < 0 then return redis.error_reply('ERR qrlogin: bad received') end
+local now = now_ms()
+local c = load()
+if not c then return { 'expired' } end  -- ended, or never was: nobody to warn
+if over(c, now) then
+  end_channel(c, 'expired')
+  return { 'expired' }
+end
+if not same_secret(c[role .. '_tok'] or '', presented) then
+  local targets = intrude(c)
+  return { 'expired', 'intrusion_attempt', 1, 'intrusion', targets }
+end
+redis.call('HSET', CH, role .. '_tok', '')  -- single use
+local peer = peer_of(role)
+if received > num(c, peer .. '_next') then return { 'bad_request' } end
+-- Frames it missed were dropped under the byte budget: exactly once is no
+-- longer possible. The slot stays as it is; grace ends the channel.
+if received < num(c, peer .. '_first') then return { 'expired' } end
+
+local out = { 'ok' }
+local old_node, old_conn = c[role .. '_node'] or '', c[role .. '_conn'] or ''
+if old_node ~= '' and (old_node ~= NODE or old_conn ~= conn) then
+  out[#out + 1] = 'replaced_node'
+  out[#out + 1] = old_node
+  out[#out + 1] = 'replaced_conn'
+  out[#out + 1] = old_conn
+end
+local epoch = num(c, role .. '_epoch') + 1
+redis.call('HSET', CH, role .. '_epoch', epoch, role .. '_node', NODE, role .. '_conn', conn, role .. '_grace', 0,
+  role .. '_tok', token, role .. '_slow', 0)
+-- `received=N` confirms the peer's frames below N; the rest comes again.
+trim(c, peer, received)
+local sent = math.min(num(c, peer .. '_sent'), received)
+redis.call('HSET', CH, peer .. '_sent', sent)
+wake(c, peer)
+wake_node(old_node)
+for _, v in ipairs({ 'epoch', epoch, 'expires_in', num(c, 'exp') - now, 'received', num(c, role .. '_next') }) do
+  out[#out + 1] = v
+end
+peer_fields(out, c, role)
+out[#out + 1] = 'frames'
+out[#out + 1] = frames_from(peer, received)
+return out

@@ -1,0 +1,210 @@
+#include "relay/redis/url.hpp"
+
+#include <charconv>
+#include <fstream>
+#include <iterator>
+
+namespace qrlogin::relay::redis {
+
+namespace {
+
+Error bad(std::string message) { return make_error(Errc::bad_url, "--redis: " + std::move(message)); }
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// RFC 3986 userinfo: unreserved / pct-encoded / sub-delims / ":" (the
+// caller splits on the first ':'). Decoded into `out`.
+bool decode_userinfo_part(std::string_view text, std::string& out) {
+  out.clear();
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size()) return false;
+      int hi = hex_value(text[i + 1]);
+      int lo = hex_value(text[i + 2]);
+      if (hi < 0 || lo < 0) return false;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+      continue;
+    }
+    bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c == '.' || c == '_' || c == '~';
+    bool sub_delim = std::string_view{"!$&'()*+,;="}.find(c) != std::string_view::npos;
+    if (!unreserved && !sub_delim) return false;
+    out.push_back(c);
+  }
+  return true;
+}
+
+bool valid_hostname(std::string_view host) {
+  if (host.empty() || host.size() > 253) return false;
+  for (char c : host) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return host.front() != '.' && host.front() != '-';
+}
+
+bool valid_ipv6(std::string_view host) {
+  if (host.size() < 2) return false;
+  for (char c : host)
+    if (!(hex_value(c) >= 0 || c == ':' || c == '.')) return false;
+  return host.find(':') != std::string_view::npos;
+}
+
+template <class T>
+bool parse_decimal(std::string_view text, T& out) {
+  if (text.empty() || text.size() > 10) return false;
+  for (char c : text)
+    if (c < '0' || c > '9') return false;
+  if (text.size() > 1 && text.front() == '0') return false;  // one spelling per number
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc{} && end == text.data() + text.size();
+}
+
+}  // namespace
+
+std::string Endpoint::describe() const {
+  std::string out = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  out += ":" + std::to_string(port);
+  if (db != 0) out += "/" + std::to_string(db);
+  return out;
+}
+
+Result<Endpoint> parse_url(std::string_view url) {
+  constexpr std::string_view scheme = "redis://";
+  if (url.starts_with("rediss://")) return bad("TLS (rediss://) is not supported by this build's hiredis; use a TLS "
+                                               "tunnel or a private network");
+  if (url.starts_with("unix://")) return bad("unix sockets are not supported; use redis://HOST:PORT");
+  if (!url.starts_with(scheme)) return bad("must start with redis://");
+  auto rest = url.substr(scheme.size());
+  if (rest.find_first_of("?#") != std::string_view::npos) return bad("no query or fragment is allowed");
+  for (char c : rest)
+    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f)
+      return bad("spaces and control or non-ASCII characters are not allowed");
+
+  Endpoint endpoint;
+  // The authority ends at the first '/' after the userinfo.
+  auto at = rest.rfind('@');
+  std::string_view userinfo;
+  bool has_userinfo = false;
+  if (at != std::string_view::npos) {
+    auto slash_before = rest.find('/');
+    if (slash_before != std::string_view::npos && slash_before < at) return bad("'@' after the path");
+    userinfo = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    has_userinfo = true;
+  }
+  auto slash = rest.find('/');
+  auto authority = rest.substr(0, slash);
+  std::optional<std::string_view> path;
+  if (slash != std::string_view::npos) path = rest.substr(slash + 1);
+
+  if (has_userinfo) {
+    // user:password, :password (the default user), or user alone (the
+    // password then comes from --redis-password-file or the environment).
+    auto colon = userinfo.find(':');
+    std::string user;
+    std::string password;
+    if (!decode_userinfo_part(userinfo.substr(0, colon), user))
+      return bad("the user name has a character that must be percent-encoded, or a bad % escape");
+    if (colon != std::string_view::npos) {
+      bool decoded = decode_userinfo_part(userinfo.substr(colon + 1), password);
+      if (decoded && !password.empty()) endpoint.password = Secret::copy_of(as_bytes(password));
+      secure_wipe({reinterpret_cast<std::uint8_t*>(password.data()), password.size()});
+      if (!decoded) return bad("the password has a character that must be percent-encoded, or a bad % escape");
+      if (endpoint.password.empty()) return bad("empty password after ':'");
+    } else if (user.empty()) {
+      return bad("empty user before '@'");
+    }
+    endpoint.user = std::move(user);
+  }
+
+  std::string_view host;
+  std::string_view port_text;
+  bool has_port = false;
+  if (authority.starts_with("[")) {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos) return bad("unclosed '[' in the host");
+    host = authority.substr(1, close - 1);
+    auto after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return bad("expected ':PORT' after ']'");
+      port_text = after.substr(1);
+      has_port = true;
+    }
+    if (!valid_ipv6(host)) return bad("not an IPv6 address inside [ ]");
+  } else {
+    auto colon = authority.find(':');
+    host = authority.substr(0, colon);
+    if (colon != std::string_view::npos) {
+      port_text = authority.substr(colon + 1);
+      has_port = true;
+    }
+    if (host.empty()) return bad("missing host");
+    if (!valid_hostname(host)) return bad("the host must be a name or an address (IPv6 in [ ])");
+  }
+  endpoint.host = std::string(host);
+  if (has_port) {
+    unsigned port = 0;
+    if (!parse_decimal(port_text, port) || port == 0 || port > 65535) return bad("the port must be 1-65535");
+    endpoint.port = static_cast<std::uint16_t>(port);
+  }
+  if (path) {
+    unsigned db = 0;
+    if (!parse_decimal(*path, db) || db > 0x7fffffffu) return bad("the path must be a database number (/0, /1, ...)");
+    endpoint.db = db;
+  }
+  return endpoint;
+}
+
+std::string_view password_source_name(PasswordSource source) noexcept {
+  switch (source) {
+    case PasswordSource::none: return "none";
+    case PasswordSource::url: return "url";
+    case PasswordSource::environment: return "environment";
+    case PasswordSource::file: return "file";
+  }
+  return "none";
+}
+
+Result<PasswordSource> resolve_password(Endpoint& endpoint, const PasswordSources& sources) {
+  // Takes `text` over as the password (wiping the string), or says why not.
+  auto adopt = [&endpoint](std::string& text, std::string_view what) -> std::optional<Error> {
+    std::optional<Error> error;
+    if (text.find('\0') != std::string::npos || text.find_first_of("\r\n") != std::string::npos)
+      error = make_error(Errc::bad_config, std::string(what) + ": the password must be one line without NUL bytes");
+    else
+      endpoint.password = Secret::copy_of(as_bytes(text));
+    secure_wipe({reinterpret_cast<std::uint8_t*>(text.data()), text.size()});
+    return error;
+  };
+  if (sources.file) {
+    std::ifstream in(*sources.file, std::ios::binary);
+    if (!in) return make_error(Errc::bad_config, "--redis-password-file: cannot read " + *sources.file);
+    std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (in.bad()) return make_error(Errc::bad_config, "--redis-password-file: cannot read " + *sources.file);
+    if (text.ends_with("\r\n")) text.resize(text.size() - 2);
+    else if (text.ends_with('\n')) text.pop_back();
+    if (!text.empty()) {
+      if (auto error = adopt(text, "--redis-password-file")) return *error;
+      return PasswordSource::file;
+    }
+  }
+  if (sources.env && !sources.env->empty()) {
+    std::string text = *sources.env;
+    if (auto error = adopt(text, kPasswordEnv)) return *error;
+    return PasswordSource::environment;
+  }
+  if (endpoint.password.empty() && !endpoint.user.empty())
+    return make_error(Errc::bad_config, "--redis: the user " + endpoint.user +
+                                            " needs a password (--redis-password-file or " + std::string(kPasswordEnv) + ")");
+  return endpoint.password.empty() ? PasswordSource::none : PasswordSource::url;
+}
+
+}  // namespace qrlogin::relay::redis
