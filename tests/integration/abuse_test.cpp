@@ -18,16 +18,10 @@ constexpr const char* kHonest = "127.0.0.3";
 using Clock = std::chrono::steady_clock;
 
 std::unique_ptr<Client> join_from(const RelayProcess& relay, const std::string& cid, const std::string& role,
-                                  const char* source) {
+                                  const char* source, bool expect_peer = false) {
   auto o = options_for(relay, cid, role);
   o.bind_address = source;
-  auto c = Client::connect(o);
-  INFO(c.error);
-  REQUIRE(c);
-  auto joined = c.client->next_control("joined", 5s);
-  REQUIRE(joined.ok());
-  REQUIRE(joined->control.type == "joined");
-  return std::move(c.client);
+  return join_with(o, expect_peer);
 }
 
 // The honest pair: the receiver joins first (before the abuse starts), the
@@ -38,7 +32,7 @@ struct HonestPair {
   std::unique_ptr<Client> receiver = join_from(relay, cid, "receiver", kHonest);
 
   void complete() {
-    auto sender = join_from(relay, cid, "sender", kHonest);
+    auto sender = join_from(relay, cid, "sender", kHonest, /*expect_peer=*/true);
     auto hello = frame_of(0x01, 100);
     auto ready = frame_of(0x02, 100);
     REQUIRE(sender->send(hello).ok());

@@ -52,10 +52,9 @@ inline ConnectResult connect(const RelayProcess& relay, const std::string& cid, 
   return Client::connect(options_for(relay, cid, role));
 }
 
-// Connects and expects `joined`; returns the client.
-inline std::unique_ptr<Client> join(const RelayProcess& relay, const std::string& cid, const std::string& role,
-                                    bool expect_peer = false) {
-  auto c = connect(relay, cid, role);
+// Connects with `options` and expects `joined`; returns the client.
+inline std::unique_ptr<Client> join_with(const Options& options, bool expect_peer = false) {
+  auto c = Client::connect(options);
   INFO(c.error);
   REQUIRE(c);
   auto joined = c.client->next(5s);
@@ -65,6 +64,11 @@ inline std::unique_ptr<Client> join(const RelayProcess& relay, const std::string
   REQUIRE(joined->control.type == "joined");
   REQUIRE(joined->control.peer == expect_peer);
   return std::move(c.client);
+}
+
+inline std::unique_ptr<Client> join(const RelayProcess& relay, const std::string& cid, const std::string& role,
+                                    bool expect_peer = false) {
+  return join_with(options_for(relay, cid, role), expect_peer);
 }
 
 // The refusal after an upgrade: one `error` with `code`, then the close.

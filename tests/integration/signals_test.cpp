@@ -1,8 +1,6 @@
 // SIGTERM and SIGINT: the relay stops accepting, sends `going_away` and
 // close 1001 to every WebSocket client, and exits 0 within a few seconds,
 // also with a half-open HTTP connection and a client that never reads.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,13 +13,7 @@ namespace {
 
 // A plain TCP connection that sends half a request and then nothing.
 int half_open_http(std::uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  int fd = raw_connect("127.0.0.1", port);
   const char partial[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
   REQUIRE(::send(fd, partial, sizeof partial - 1, 0) > 0);
   return fd;

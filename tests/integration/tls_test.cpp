@@ -42,15 +42,7 @@ Options wss_options(const RelayProcess& relay, const std::string& ca_file, const
 
 std::unique_ptr<Client> wss_join(const RelayProcess& relay, const std::string& ca_file, const std::string& cid,
                                  const std::string& role, bool expect_peer = false) {
-  auto c = Client::connect(wss_options(relay, ca_file, cid, role));
-  INFO(c.error);
-  REQUIRE(c);
-  auto joined = c.client->next(5s);
-  REQUIRE(joined.ok());
-  INFO(joined->text);
-  REQUIRE(joined->control.type == "joined");
-  REQUIRE(joined->control.peer == expect_peer);
-  return std::move(c.client);
+  return join_with(wss_options(relay, ca_file, cid, role), expect_peer);
 }
 
 nlohmann::json https_healthz(const RelayProcess& relay, const std::string& ca_file) {
@@ -66,14 +58,9 @@ nlohmann::json https_healthz(const RelayProcess& relay, const std::string& ca_fi
   return nlohmann::json::parse(res->body);
 }
 
+// A raw loopback socket whose reads and writes give up after 5 s.
 int tcp_connect(std::uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  int fd = raw_connect("127.0.0.1", port);
   timeval tv{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
