@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "relay/redis/url.hpp"
+
 namespace qrlogin::relay {
 
 namespace {
@@ -214,6 +216,35 @@ const std::vector<Option>& options() {
          c.tls_key_file = std::string(v);
          return {};
        }},
+      {"redis", "URL",
+       "cluster mode: keep channels in Redis at redis://[USER@]HOST[:PORT][/DB] so several relay nodes serve "
+       "one pairing (docs/deploy.md); the password comes from --redis-password-file or "
+       "QRLOGIN_RELAY_REDIS_PASSWORD, not the URL",
+       [](const Config&) { return std::string("none (channels in this process's memory)"); },
+       [](std::string_view v, Config& c) -> Status {
+         auto endpoint = redis::parse_url(v);
+         if (!endpoint.ok()) return make_error(Errc::invalid_argument, endpoint.error().message);
+         c.redis_url = std::string(v);
+         return {};
+       }},
+      {"redis-password-file", "FILE",
+       "cluster mode: the Redis password, read from this file (one line)",
+       [](const Config&) { return std::string("none"); },
+       [](std::string_view v, Config& c) -> Status {
+         if (v.empty()) return make_error(Errc::invalid_argument, "needs a file name");
+         c.redis_password_file = std::string(v);
+         return {};
+       }},
+      {"redis-key-file", "FILE",
+       "cluster mode: a secret all nodes share (at least 16 characters, e.g. 32 random bytes in base64); "
+       "channels are named in Redis by a keyed hash of their id, so Redis never holds a pairing code; "
+       "without it the key is derived from the Redis password",
+       [](const Config&) { return std::string("none"); },
+       [](std::string_view v, Config& c) -> Status {
+         if (v.empty()) return make_error(Errc::invalid_argument, "needs a file name");
+         c.redis_key_file = std::string(v);
+         return {};
+       }},
       {"threads", "N", "I/O threads",
        [](const Config& c) { return std::to_string(c.threads); },
        [](std::string_view v, Config& c) { return set_count(v, c.threads, 1, 256); }},
@@ -353,6 +384,9 @@ Result<ParsedArgs> parse_config(const std::vector<std::string>& args, const Envi
   if (parsed.config.tls_cert_file.empty() != parsed.config.tls_key_file.empty())
     return bad(parsed.config.tls_cert_file.empty() ? "--tls-key" : "--tls-cert",
                "TLS needs both --tls-cert and --tls-key");
+  if (!parsed.config.cluster() && (!parsed.config.redis_password_file.empty() || !parsed.config.redis_key_file.empty()))
+    return bad(parsed.config.redis_key_file.empty() ? "--redis-password-file" : "--redis-key-file",
+               "only with --redis");
   if (parsed.config.limits.max_channel_bytes < parsed.config.limits.max_frame_bytes)
     return bad("--max-channel-bytes", "must be at least --max-frame-bytes");
   return parsed;

@@ -35,6 +35,12 @@ struct Config {
   std::string tls_cert_file;
   std::string tls_key_file;
   [[nodiscard]] bool tls() const noexcept { return !tls_cert_file.empty(); }
+  // Cluster mode when set: channels live in Redis (relay/net/cluster.hpp).
+  // The URL is checked here; the password and key files are read at start.
+  std::string redis_url;
+  std::string redis_password_file;
+  std::string redis_key_file;
+  [[nodiscard]] bool cluster() const noexcept { return !redis_url.empty(); }
   Limits limits;
 };
 

@@ -283,6 +283,11 @@ void HttpSession<Stream>::route(const Request& req) {
     return;
   }
   if (path == "/healthz") {
+    if (auto reason = hub_.unavailable_reason()) {
+      nlohmann::json body = {{"status", "unavailable"}, {"reason", *reason}};
+      respond(json_response(req, http::status::service_unavailable, body.dump(), keep_alive), keep_alive);
+      return;
+    }
     auto stats = hub_.stats();
     nlohmann::json body = {{"status", "ok"},
                            {"connections", stats.connections},

@@ -4,6 +4,7 @@
 #include "crypto/random.hpp"
 #include "crypto/secret.hpp"
 #include "relay/core/control.hpp"
+#include "relay/net/cluster.hpp"
 
 namespace qrlogin::relay {
 
@@ -50,6 +51,11 @@ void Hub::detach(ConnId id) {
   endpoints_.erase(id);
 }
 
+std::shared_ptr<Endpoint> Hub::find(ConnId id) {
+  Lock lock(*this);
+  return find_locked(id);
+}
+
 std::shared_ptr<Endpoint> Hub::find_locked(ConnId id) const {
   auto it = endpoints_.find(id);
   return it == endpoints_.end() ? nullptr : it->second.lock();
@@ -67,8 +73,9 @@ TokenHash hash_token(std::string_view token) {
 constexpr std::size_t kResumeTokenBytes = 32;  // 256 bits, 43 base64url characters
 }  // namespace
 
-Hub::Joined Hub::join(const Cid& cid, Role role, ConnId id, const AddressKey& address, std::string_view tag,
-                      const std::optional<std::string>& presented_token, std::uint64_t received) {
+std::optional<Hub::Joined> Hub::join(const Cid& cid, Role role, ConnId id, const AddressKey& address,
+                                     std::string_view tag, const std::optional<std::string>& presented_token,
+                                     std::uint64_t received, JoinHandler later) {
   Joined joined;
   auto& result = joined.result;
   Bytes raw(kResumeTokenBytes);
@@ -78,6 +85,8 @@ Hub::Joined Hub::join(const Cid& cid, Role role, ConnId id, const AddressKey& ad
   auto new_hash = hash_token(joined.resume_token);
   std::optional<ResumeRequest> resume;
   if (presented_token) resume = ResumeRequest{hash_token(*presented_token), received};
+
+  if (cluster_) return join_cluster(cid, role, id, address, tag, new_hash, resume, std::move(joined), std::move(later));
 
   std::vector<std::shared_ptr<Endpoint>> intruded;
   std::shared_ptr<Endpoint> peer;
@@ -108,7 +117,42 @@ Hub::Joined Hub::join(const Cid& cid, Role role, ConnId id, const AddressKey& ad
   return joined;
 }
 
+std::optional<Hub::Joined> Hub::join_cluster(const Cid& cid, Role role, ConnId id, const AddressKey& address,
+                                             std::string_view tag, const TokenHash& new_hash,
+                                             const std::optional<ResumeRequest>& resume, Joined joined,
+                                             JoinHandler later) {
+  std::optional<Code> refused;
+  {
+    Lock lock(*this);
+    if (shutting_down_) refused = Code::going_away;
+  }
+  if (!refused && !cluster_->is_up()) refused = Code::unavailable;
+  if (refused) {
+    secure_wipe({reinterpret_cast<std::uint8_t*>(joined.resume_token.data()), joined.resume_token.size()});
+    joined.resume_token.clear();
+    joined.result.error = refused;
+    return joined;
+  }
+  // The token waits for Redis's answer in one wiped place, however often
+  // the handler is copied.
+  auto token = std::shared_ptr<std::string>(new std::string(std::move(joined.resume_token)), [](std::string* t) {
+    secure_wipe({reinterpret_cast<std::uint8_t*>(t->data()), t->size()});
+    delete t;
+  });
+  Cluster::JoinArgs args{cid, role, id, address, std::string(tag), new_hash, resume};
+  cluster_->join(std::move(args), [token, later = std::move(later)](JoinResult result) {
+    Joined out{std::move(result), {}};
+    if (!out.result.error) out.resume_token = *token;
+    later(std::move(out));
+  });
+  return std::nullopt;
+}
+
 std::optional<Code> Hub::forward(const Cid& cid, Role from, ConnId id, Frame frame) {
+  if (cluster_) {
+    cluster_->forward(cid, from, id, std::move(frame));
+    return std::nullopt;
+  }
   ForwardResult result;
   std::shared_ptr<Endpoint> to;
   std::shared_ptr<Endpoint> slow;
@@ -127,11 +171,19 @@ std::optional<Code> Hub::forward(const Cid& cid, Role from, ConnId id, Frame fra
 }
 
 void Hub::delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to) {
+  if (cluster_) {
+    cluster_->delivered(from, index, to);
+    return;
+  }
   Lock lock(*this);
   registry_.delivered(cid, from, index, to);
 }
 
 void Hub::leave(const Cid& cid, Role role, ConnId id, LeaveKind kind) {
+  if (cluster_) {
+    cluster_->leave(role, id, kind);
+    return;
+  }
   LeaveResult result;
   std::shared_ptr<Endpoint> left_to;
   std::shared_ptr<Endpoint> closed_to;
@@ -152,6 +204,7 @@ std::string Hub::channel_tag(const Cid& cid) {
 }
 
 void Hub::sweep() {
+  if (cluster_) cluster_->sweep(Clock::now());
   std::vector<std::shared_ptr<Endpoint>> expired;
   {
     Lock lock(*this);
@@ -177,12 +230,22 @@ void Hub::end_all() {
 
 std::string Hub::render_metrics() {
   auto s = stats();
-  return metrics_.render({s.connections, s.channels, s.buffered_bytes});
+  MetricsGauges gauges{s.connections, s.channels, s.buffered_bytes, std::nullopt};
+  if (cluster_) gauges.redis_up = cluster_->is_up();
+  return metrics_.render(gauges);
 }
 
 HubStats Hub::stats() {
+  // Cluster mode: the channels this node's clients hold; frames wait in Redis.
+  auto attached = cluster_ ? std::optional<std::size_t>(cluster_->attachments()) : std::nullopt;
   Lock lock(*this);
+  if (attached) return {admission_.connections(), *attached, 0};
   return {admission_.connections(), registry_.channels(), registry_.buffered_bytes()};
+}
+
+std::optional<std::string> Hub::unavailable_reason() const {
+  if (cluster_ && !cluster_->is_up()) return cluster_->down_reason();
+  return std::nullopt;
 }
 
 }  // namespace qrlogin::relay

@@ -8,6 +8,7 @@
 // executor (or, with one I/O thread, may run it at once); nothing is
 // called while the mutex is held.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -23,6 +24,8 @@
 #include "relay/net/metrics.hpp"
 
 namespace qrlogin::relay {
+
+class Cluster;
 
 // A WebSocket client as other threads see it. Every method is thread-safe.
 // The work is posted to the connection's executor, or with one I/O thread
@@ -63,14 +66,19 @@ class Hub {
   // Notifies the peer, intruders and a replaced socket itself; the caller
   // sends `joined` (with `resume_token`) or the error, and the backlog, to
   // its own client. `presented_token`: the resume token the client offered.
+  // In memory the result is returned at once; in cluster mode join()
+  // returns nothing and `later` gets the result, on another executor.
   struct Joined {
     JoinResult result;
     std::string resume_token;  // fresh, for `joined`; never logged
   };
-  Joined join(const Cid& cid, Role role, ConnId id, const AddressKey& address, std::string_view tag,
-              const std::optional<std::string>& presented_token, std::uint64_t received);
+  using JoinHandler = std::function<void(Joined)>;
+  std::optional<Joined> join(const Cid& cid, Role role, ConnId id, const AddressKey& address, std::string_view tag,
+                             const std::optional<std::string>& presented_token, std::uint64_t received,
+                             JoinHandler later);
   // Hands the frame to the peer and closes a slow peer; returns the error
-  // for the caller's own client, if any.
+  // for the caller's own client, if any (cluster mode: the error comes
+  // later, through Endpoint::end).
   std::optional<Code> forward(const Cid& cid, Role from, ConnId id, Frame frame);
   void delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to);
   void leave(const Cid& cid, Role role, ConnId id, LeaveKind kind);
@@ -82,6 +90,15 @@ class Hub {
   // upgrade that completes afterwards.
   void end_all();
   HubStats stats();
+  // Why this node cannot serve pairings now (cluster mode: Redis is down),
+  // for /healthz; nothing when it can.
+  std::optional<std::string> unavailable_reason() const;
+
+  // Cluster mode: channel operations go to Redis. Set before the I/O
+  // threads run, and cleared (nullptr) after they stopped.
+  void set_cluster(Cluster* cluster) noexcept { cluster_ = cluster; }
+  // The live endpoint of a connection, if any.
+  std::shared_ptr<Endpoint> find(ConnId id);
 
   [[nodiscard]] const Config& config() const noexcept { return config_; }
   [[nodiscard]] const Limits& limits() const noexcept { return config_.limits; }
@@ -92,6 +109,9 @@ class Hub {
 
  private:
   std::shared_ptr<Endpoint> find_locked(ConnId id) const;
+  std::optional<Joined> join_cluster(const Cid& cid, Role role, ConnId id, const AddressKey& address,
+                                     std::string_view tag, const TokenHash& new_hash,
+                                     const std::optional<ResumeRequest>& resume, Joined joined, JoinHandler later);
 
   // Locks mutex_ unless the relay runs one I/O thread.
   class Lock {
@@ -120,6 +140,7 @@ class Hub {
   std::unordered_map<ConnId, std::weak_ptr<Endpoint>> endpoints_;
   std::uint64_t next_id_ = 1;
   bool shutting_down_ = false;
+  Cluster* cluster_ = nullptr;
 };
 
 }  // namespace qrlogin::relay

@@ -46,6 +46,7 @@ void Metrics::forwarded(std::size_t bytes) noexcept {
   bytes_.fetch_add(bytes, kRelaxed);
 }
 void Metrics::websocket_opened() noexcept { websockets_.fetch_add(1, kRelaxed); }
+void Metrics::fenced() noexcept { fenced_.fetch_add(1, kRelaxed); }
 
 std::string Metrics::render(const MetricsGauges& gauges) const {
   std::string out;
@@ -56,6 +57,10 @@ std::string Metrics::render(const MetricsGauges& gauges) const {
   sample(out, "qrlogin_relay_channels", gauges.channels);
   header(out, "qrlogin_relay_buffered_bytes", "gauge", "Frame bytes held for peers over all channels.");
   sample(out, "qrlogin_relay_buffered_bytes", gauges.buffered_bytes);
+  if (gauges.redis_up) {
+    header(out, "qrlogin_relay_redis_up", "gauge", "Cluster mode: 1 while this node's Redis connections are up.");
+    sample(out, "qrlogin_relay_redis_up", *gauges.redis_up ? 1 : 0);
+  }
   header(out, "qrlogin_relay_websockets_opened_total", "counter", "WebSocket upgrades completed.");
   sample(out, "qrlogin_relay_websockets_opened_total", websockets_.load(kRelaxed));
   header(out, "qrlogin_relay_pairings_completed_total", "counter",
@@ -77,6 +82,9 @@ std::string Metrics::render(const MetricsGauges& gauges) const {
   header(out, "qrlogin_relay_resumes_total", "counter", "Resume attempts, by result.");
   sample(out, "qrlogin_relay_resumes_total", resumes_ok_.load(kRelaxed), "result", "ok");
   sample(out, "qrlogin_relay_resumes_total", resumes_refused_.load(kRelaxed), "result", "refused");
+  header(out, "qrlogin_relay_fenced_total", "counter",
+         "Cluster mode: frames refused because their slot was resumed on another node (fencing).");
+  sample(out, "qrlogin_relay_fenced_total", fenced_.load(kRelaxed));
   header(out, "qrlogin_relay_rejected_total", "counter", "Connections, channels or frames refused by a limit.");
   for (std::size_t i = 0; i < kLimitCount; ++i)
     sample(out, "qrlogin_relay_rejected_total", rejected_[i].load(kRelaxed), "limit", limit_name(static_cast<Limit>(i)));

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,7 @@ struct MetricsGauges {
   std::uint64_t connections = 0;
   std::uint64_t channels = 0;
   std::uint64_t buffered_bytes = 0;
+  std::optional<bool> redis_up;  // cluster mode only
 };
 
 class Metrics {
@@ -42,6 +44,7 @@ class Metrics {
   void pairing_completed() noexcept;
   void forwarded(std::size_t bytes) noexcept;
   void websocket_opened() noexcept;
+  void fenced() noexcept;          // cluster: a write refused because the slot was resumed on another node
 
   [[nodiscard]] std::string render(const MetricsGauges& gauges) const;
 
@@ -56,6 +59,7 @@ class Metrics {
   Counter frames_{0};
   Counter bytes_{0};
   Counter websockets_{0};
+  Counter fenced_{0};
 };
 
 }  // namespace qrlogin::relay

@@ -3,9 +3,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <cstdlib>
 #include <thread>
 #include <vector>
 
+#include "relay/net/cluster.hpp"
 #include "relay/net/hub.hpp"
 #include "relay/net/listener.hpp"
 #include "relay/net/metrics_listener.hpp"
@@ -33,6 +36,9 @@ struct Server::Impl {
         reload_signals(ioc),
         sweeper(ioc),
         drain(ioc) {}
+  // Sessions that outlive run() (destroyed with the io_context) must not
+  // reach the cluster, which goes first.
+  ~Impl() { hub.set_cluster(nullptr); }
 
   void sweep() {
     sweeper.expires_after(sweep_interval(config.limits));
@@ -104,6 +110,7 @@ struct Server::Impl {
   std::shared_ptr<Listener> listener;
   std::shared_ptr<MetricsListener> metrics;
   TimePoint drain_deadline{};
+  std::unique_ptr<Cluster> cluster;  // with --redis
 };
 
 Server::Server(Config config) : impl_(std::make_unique<Impl>(std::move(config))) {}
@@ -122,6 +129,47 @@ Status Server::load_certificate() {
   boost::system::error_code ec;
   im.reload_signals.add(SIGHUP, ec);
   if (ec) return make_error(Errc::internal, "cannot handle SIGHUP: " + ec.message());
+  return {};
+}
+
+Status Server::prepare_cluster() {
+  auto& im = *impl_;
+  if (!im.config.cluster()) return {};
+  auto endpoint = redis::parse_url(im.config.redis_url);
+  if (!endpoint.ok()) return make_error(Errc::invalid_argument, "--redis: " + endpoint.error().message);
+  redis::PasswordSources sources;
+  if (!im.config.redis_password_file.empty()) sources.file = im.config.redis_password_file;
+  if (const char* env = std::getenv(std::string(redis::kPasswordEnv).c_str())) sources.env = env;
+  auto password_source = redis::resolve_password(*endpoint, sources);
+  if (!password_source.ok()) return make_error(Errc::invalid_argument, password_source.error().message);
+  Secret material;
+  if (!im.config.redis_key_file.empty()) {
+    auto key = redis::read_shared_key(im.config.redis_key_file);
+    if (!key.ok()) return make_error(Errc::invalid_argument, key.error().message);
+    material = std::move(*key);
+  } else if (!endpoint->password.empty()) {
+    material = Secret::copy_of(endpoint->password.view());
+  } else {
+    return make_error(Errc::invalid_argument,
+                      "--redis: cluster mode needs a secret all nodes share to name channels in Redis: "
+                      "--redis-key-file FILE (or a Redis password)");
+  }
+  ClusterOptions options;
+  auto described = endpoint->describe();
+  options.redis.endpoint = std::move(*endpoint);
+  options.redis.client_name = "qrlogin-relay";
+  options.name_key = redis::derive_name_key(material.view());
+  // The Redis connections and their replies run on one strand (or the one
+  // I/O thread).
+  boost::asio::any_io_executor executor = im.ioc.get_executor();
+  if (im.config.threads > 1) executor = net::make_strand(im.ioc);
+  im.cluster = std::make_unique<Cluster>(im.hub, executor, std::move(options));
+  im.hub.set_cluster(im.cluster.get());
+  im.logger.write(LogLevel::info, "cluster",
+                  {{"node", std::string_view(im.cluster->node_id())},
+                   {"redis", std::string_view(described)},
+                   {"password", redis::password_source_name(*password_source)},
+                   {"name_key", im.config.redis_key_file.empty() ? "from the Redis password" : "from --redis-key-file"}});
   return {};
 }
 
@@ -174,6 +222,7 @@ int Server::run() {
       im.ioc.stop();
     });
   });
+  if (im.cluster) im.cluster->start();
   im.listener->start();
   if (im.metrics) im.metrics->start();
   im.sweep();
@@ -181,6 +230,8 @@ int Server::run() {
   for (unsigned i = 1; i < im.config.threads; ++i) threads.emplace_back([&im] { im.ioc.run(); });
   im.ioc.run();
   for (auto& t : threads) t.join();
+  im.hub.set_cluster(nullptr);
+  if (im.cluster) im.cluster->stop();
   im.logger.write(LogLevel::info, "stopped", {});
   return 0;
 }

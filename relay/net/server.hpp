@@ -20,6 +20,10 @@ class Server {
   // With --tls-cert/--tls-key: reads them (call before listen()). Errors:
   // invalid_argument naming the file and what is wrong with it.
   Status load_certificate();
+  // With --redis: checks the URL, reads the password and the shared key
+  // (call before listen()); the connection itself is made by run(), and
+  // retried until Redis answers. Errors: invalid_argument saying what.
+  Status prepare_cluster();
   // Binds the listening socket. Errors: internal (address in use, ...).
   Status listen();
   // Runs until a signal; returns the process exit status.

@@ -94,21 +94,37 @@ void WsSession<Stream>::on_accept(beast::error_code ec) {
   ws_.set_option(timeouts);
 
   hub_.attach(info_.id, this->weak_from_this());
-  bool resuming = info_.resume_token.has_value();
-  auto joined_result = hub_.join(info_.request.cid, info_.request.role, info_.id, info_.address, tag_,
-                                 info_.resume_token, info_.request.received.value_or(0));
+  auto joined = hub_.join(info_.request.cid, info_.request.role, info_.id, info_.address, tag_, info_.resume_token,
+                          info_.request.received.value_or(0), [self = this->shared_from_this()](Hub::Joined j) {
+                            self->run_or_post([j = std::move(j)](WsSession& s) mutable { s.on_joined(std::move(j)); });
+                          });
+  resuming_ = info_.resume_token.has_value();
   if (info_.resume_token) {
     secure_wipe({reinterpret_cast<std::uint8_t*>(info_.resume_token->data()), info_.resume_token->size()});
     info_.resume_token.reset();
   }
+  if (joined) on_joined(std::move(*joined));
+}
+
+template <class Stream>
+void WsSession<Stream>::on_joined(Hub::Joined joined_result) {
   auto& result = joined_result.result;
+  if (done_ || closing_) {
+    // Ended (shutdown, a dead socket) while a cluster join was on its way:
+    // give the slot back at once.
+    if (!result.error) {
+      joined_ = true;
+      leave_channel(LeaveKind::abnormal);
+    }
+    return;
+  }
   last_seen_ = Clock::now();
   if (result.error) {
     hub_.logger().write(LogLevel::info, "ws_refused",
                         {{"conn", info_.id},
                          {"channel", std::string_view(tag_)},
                          {"role", role_name(info_.request.role)},
-                         {"resume", resuming},
+                         {"resume", resuming_},
                          {"code", code_name(*result.error)}});
     left_ = true;  // never held a slot
     begin_close(*result.error);

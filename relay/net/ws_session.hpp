@@ -67,6 +67,7 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   };
 
   void on_accept(boost::beast::error_code ec);
+  void on_joined(Hub::Joined joined);
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t n);
   void on_read_error(boost::beast::error_code ec);
@@ -122,6 +123,7 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   // work may run inline (no strand, no posted closure).
   bool inline_hub_ = false;
   bool joined_ = false;
+  bool resuming_ = false;  // the client presented a resume token
   bool writing_ = false;
   bool closing_ = false;
   bool close_started_ = false;

@@ -168,6 +168,7 @@ Result<Attached> parse_attached(const Fields& fields, std::optional<Code> error)
   out.expires_in = fields.millis("expires_in");
   out.received = fields.count("received");
   out.peer_present = fields.flag("peer_present");
+  out.peer_epoch = fields.count("peer_epoch");
   out.peer = holder_field(fields, "peer");
   out.replaced = holder_field(fields, "replaced");
   auto frames = frames_field(fields);

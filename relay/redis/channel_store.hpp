@@ -87,6 +87,7 @@ struct Attached {  // join() and resume()
   std::uint64_t epoch = 0;
   Millis expires_in{0};
   bool peer_present = false;
+  std::uint64_t peer_epoch = 0;        // as in Polled
   std::optional<SlotHolder> peer;      // gets `peer joined` / `peer back`
   std::vector<StoredFrame> backlog;    // the peer's frames this client has not received
   bool resumed = false;

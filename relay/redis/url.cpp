@@ -207,4 +207,22 @@ Result<PasswordSource> resolve_password(Endpoint& endpoint, const PasswordSource
   return endpoint.password.empty() ? PasswordSource::none : PasswordSource::url;
 }
 
+Result<Secret> read_shared_key(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(Errc::bad_config, "--redis-key-file: cannot read " + path);
+  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) return make_error(Errc::bad_config, "--redis-key-file: cannot read " + path);
+  if (text.ends_with("\r\n")) text.resize(text.size() - 2);
+  else if (text.ends_with('\n')) text.pop_back();
+  std::optional<Error> error;
+  if (text.size() < kMinSharedKeyChars)
+    error = make_error(Errc::bad_config, "--redis-key-file: " + path + " holds fewer than " +
+                                             std::to_string(kMinSharedKeyChars) +
+                                             " characters (make one: head -c 32 /dev/urandom | base64)");
+  auto key = Secret::copy_of(as_bytes(text));
+  secure_wipe({reinterpret_cast<std::uint8_t*>(text.data()), text.size()});
+  if (error) return *error;
+  return key;
+}
+
 }  // namespace qrlogin::relay::redis

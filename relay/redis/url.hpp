@@ -50,4 +50,10 @@ enum class PasswordSource : std::uint8_t { none, url, environment, file };
 std::string_view password_source_name(PasswordSource source) noexcept;
 Result<PasswordSource> resolve_password(Endpoint& endpoint, const PasswordSources& sources);
 
+// `--redis-key-file`: the secret every node shares for naming channels
+// (derive_name_key). One trailing newline is dropped. Errors: bad_config
+// when the file cannot be read or holds fewer than kMinSharedKeyChars.
+inline constexpr std::size_t kMinSharedKeyChars = 16;
+Result<Secret> read_shared_key(const std::string& path);
+
 }  // namespace qrlogin::relay::redis

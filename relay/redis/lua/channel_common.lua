@@ -151,4 +151,6 @@ local function peer_fields(out, c, role)
   out[#out + 1] = c[peer .. '_node'] or ''
   out[#out + 1] = 'peer_conn'
   out[#out + 1] = c[peer .. '_conn'] or ''
+  out[#out + 1] = 'peer_epoch'
+  out[#out + 1] = num(c, peer .. '_epoch')
 end
