@@ -12,11 +12,13 @@
 //                          (full mode; default docs/bench-pairing-latency.svg)
 //        --json FILE       also write every figure as JSON
 //        --only LIST       run only these scenarios (comma-separated: pairing,
-//                          sweep, forward_if1, forward, idle, churn, slow)
+//                          sweep, forward_if1, forward, idle, churn, slow, cluster)
 //        --impls LIST      run only these implementations (qrlogin,ws,floor)
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import readline from 'node:readline';
@@ -76,7 +78,7 @@ const IMPLS = {
 };
 const ORDER = ['qrlogin', 'ws', 'floor'].filter((i) => !opt.impls || opt.impls.includes(i));
 if (!ORDER.length) { console.error('run: --impls names none of qrlogin,ws,floor'); process.exit(2); }
-const SCENARIOS = ['pairing', 'sweep', 'forward_if1', 'forward', 'idle', 'churn', 'slow'];
+const SCENARIOS = ['pairing', 'sweep', 'forward_if1', 'forward', 'idle', 'churn', 'slow', 'cluster'];
 for (const sc of opt.only ?? []) if (!SCENARIOS.includes(sc)) { console.error(`run: unknown scenario ${sc}`); process.exit(2); }
 const wanted = (sc) => !opt.only || opt.only.has(sc);
 
@@ -89,9 +91,9 @@ const watchdog = setTimeout(() => { log('FAIL: the whole run took too long'); ki
   (quick ? 150 : 1500) * 1000);
 watchdog.unref();
 
-function startServer(impl) {
+function startServer(impl, command = IMPLS[impl]()) {
   return new Promise((resolve, reject) => {
-    const [cmd, argv] = pin(relayCore, IMPLS[impl]());
+    const [cmd, argv] = pin(relayCore, command);
     const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     let stderr = '';
@@ -201,9 +203,10 @@ async function measured(s, fn) {
 
 // ---- scenarios -------------------------------------------------------------
 const P = quick
-  ? { pairDur: 1.5, pairConc: 8, latDur: 1, fwdDur: 1, fwdChannels: 8, idleConns: 200, idleProcs: 1, churnWarm: 0.5, churnDur: 1.5, sweep: [] }
+  ? { pairDur: 1.5, pairConc: 8, latDur: 1, fwdDur: 1, fwdChannels: 8, idleConns: 200, idleProcs: 1, churnWarm: 0.5, churnDur: 1.5, sweep: [],
+    clusterDur: 1.5 }
   : { pairDur: 5, pairConc: 64, latDur: 5, fwdDur: 5, fwdChannels: 64, idleConns: 18000, idleProcs: 2, churnWarm: 3, churnDur: 12,
-    sweep: [0.1, 0.25, 0.5, 0.75, 0.9] };
+    sweep: [0.1, 0.25, 0.5, 0.75, 0.9], clusterDur: 5 };
 
 const sat = {};
 
@@ -399,6 +402,77 @@ function writePlot() {
   log(`plot written to ${path.relative(root, opt.plot)}`);
 }
 
+// ---- cluster ------------------------------------------------------------------
+// Two qrlogin nodes on one redis-server (all on the relay's core), receivers
+// on node A and senders on node B: the cost of a pairing through the
+// cluster, as a ratio to one in-memory node measured here with the same
+// load. Skipped (with a line saying so) when redis-server is not installed.
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+  });
+}
+
+async function startRedis(dir) {
+  const port = await freePort();
+  const [cmd, argv] = pin(relayCore, ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '',
+    '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction']);
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('redis-server did not start')), 10000);
+    readline.createInterface({ input: child.stdout }).on('line', (line) => {
+      if (/Ready to accept connections/.test(line)) { clearTimeout(timer); resolve(); }
+    });
+    child.on('exit', (code) => { children.delete(child); clearTimeout(timer); reject(new Error(`redis-server exited (${code})`)); });
+  });
+  return { child, pid: child.pid, port };
+}
+
+async function scenarioCluster() {
+  if (!ORDER.includes('qrlogin')) return;
+  if (spawnSync('redis-server', ['--version']).status !== 0) {
+    log('cluster: redis-server is not installed (scripts/install-deps --cluster): skipped');
+    return;
+  }
+  const load = ['--scenario', 'pairing', '--concurrency', String(P.pairConc), '--duration', String(P.clusterDur)];
+  const single = await withServer('qrlogin', (s) => measured(s, () => runGen(s.port, load)));
+  check('single', 'cluster-baseline', single.r);
+  const dir = mkdtempSync(path.join(tmpdir(), 'qrlogin-bench-'));
+  const keyFile = path.join(dir, 'names.key');
+  writeFileSync(keyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+  const redis = await startRedis(dir);
+  const nodes = [];
+  try {
+    const nodeCommand = [...IMPLS.qrlogin(), '--redis', `redis://127.0.0.1:${redis.port}`, '--redis-key-file', keyFile];
+    nodes.push(await startServer('qrlogin', nodeCommand), await startServer('qrlogin', nodeCommand));
+    const cpuNodes = () => cpuSeconds(nodes[0].pid) + cpuSeconds(nodes[1].pid);
+    const n0 = cpuNodes();
+    const r0 = cpuSeconds(redis.pid);
+    const r = await runGen(nodes[0].port, [...load, '--sender-port', String(nodes[1].port)]);
+    const nodesCpu = cpuNodes() - n0;
+    const redisCpu = cpuSeconds(redis.pid) - r0;
+    check('qrlogin', 'cluster', r);
+    const per = (cpu, done) => (1e6 * cpu) / Math.max(1, done);
+    metric('cluster.pairings_per_s', 'single', single.r.per_s, '/s');
+    metric('cluster.pairings_per_s', 'qrlogin', r.per_s, '/s');
+    metric('cluster.cpu_us_per_pairing', 'single', per(single.cpu, single.r.completed), 'us');
+    metric('cluster.cpu_us_per_pairing', 'qrlogin', per(nodesCpu, r.completed), 'us');
+    metric('cluster.redis_cpu_us_per_pairing', 'qrlogin', per(redisCpu, r.completed), 'us');
+    metric('cluster.total_cpu_us_per_pairing', 'single', per(single.cpu, single.r.completed), 'us');
+    metric('cluster.total_cpu_us_per_pairing', 'qrlogin', per(nodesCpu + redisCpu, r.completed), 'us');
+    metric('cluster.p99_ms', 'single', single.r.p99_us / 1000, 'ms');
+    metric('cluster.p99_ms', 'qrlogin', r.p99_us / 1000, 'ms');
+    for (const n of ['pairings_per_s', 'cpu_us_per_pairing', 'total_cpu_us_per_pairing', 'p99_ms']) ratio(`cluster.${n}`, 'single');
+  } finally {
+    for (const n of nodes) await stopServer(n);
+    await stopServer(redis);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // ---- main ------------------------------------------------------------------
 const load0 = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const model = (/model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8')) ?? [])[1] ?? 'unknown';
@@ -413,6 +487,7 @@ try {
   if (wanted('idle')) await scenarioIdle();
   if (wanted('churn')) await scenarioChurn();
   if (wanted('slow')) await scenarioSlow();
+  if (wanted('cluster')) await scenarioCluster();
 } catch (e) {
   failures.push(String(e?.stack ?? e));
   log(String(e?.stack ?? e));

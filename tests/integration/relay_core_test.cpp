@@ -420,5 +420,22 @@ TEST_CASE("config: TLS needs a certificate and a key - and makes the default URL
   CHECK(help_text().find("SIGHUP") != std::string::npos);
 }
 
+TEST_CASE("config: --redis is checked at start - its files only go with it", "[unit]") {
+  auto none = [](std::string_view) -> std::optional<std::string> { return std::nullopt; };
+  auto cluster = parse_config({"--redis", "redis://qrlogin@10.0.0.20:6380/2", "--redis-key-file", "/etc/k"}, none);
+  REQUIRE(cluster.ok());
+  CHECK(cluster->config.cluster());
+  CHECK(cluster->config.redis_key_file == "/etc/k");
+  CHECK_FALSE(parse_config({}, none)->config.cluster());
+
+  auto bad_url = parse_config({"--redis", "http://10.0.0.20"}, none);
+  REQUIRE_FALSE(bad_url.ok());
+  CHECK(bad_url.error().message.starts_with("--redis:"));
+  auto alone = parse_config({"--redis-key-file", "/etc/k"}, none);
+  REQUIRE_FALSE(alone.ok());
+  CHECK(alone.error().message.find("only with --redis") != std::string::npos);
+  CHECK(help_text().find("--redis-password-file") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace qrlogin::relay

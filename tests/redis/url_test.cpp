@@ -164,3 +164,24 @@ TEST_CASE("redis url: the password's sources, file over environment over URL", "
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("redis url: the shared key file - one line, at least 16 characters", "[redis][url]") {
+  auto dir = std::filesystem::temp_directory_path() / ("qrlogin-key-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto write = [&](const std::string& name, const std::string& text) {
+    auto path = (dir / name).string();
+    std::ofstream(path) << text;
+    return path;
+  };
+  auto good = read_shared_key(write("good", "0123456789abcdef0123\n"));
+  REQUIRE(good.ok());
+  CHECK(good->size() == 20);  // the newline is not part of it
+  auto short_key = read_shared_key(write("short", "0123456789abcde\n"));
+  REQUIRE_FALSE(short_key.ok());
+  CHECK(short_key.error().code == Errc::bad_config);
+  CHECK(short_key.error().message.find("fewer than 16") != std::string::npos);
+  auto missing = read_shared_key((dir / "missing").string());
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().message.find("cannot read") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}

@@ -7,6 +7,8 @@
 //
 //   --scenario pairing|forward|idle|slow   (churn is pairing in a loop)
 //   --port P [--host 127.0.0.1] [--sources 32]  source addresses 127.0.0.2..
+//   [--sender-port P2]  senders connect to P2 (another relay node of a
+//            cluster), receivers to P
 //   pairing: --concurrency C (closed loop) | --rate R (open loop), --duration S
 //   forward: --channels N --inflight K (closed loop) | --rate R (frames/s, open
 //            loop), --frame BYTES, --duration S
@@ -72,6 +74,7 @@ struct Options {
   std::string scenario;
   std::string host = "127.0.0.1";
   unsigned port = 0;
+  unsigned sender_port = 0;  // 0: the same as port
   unsigned sources = 32;
   double duration = 5;
   unsigned concurrency = 0;
@@ -101,6 +104,8 @@ struct Global {
   Options opt;
   tcp::endpoint target;
   std::string host;
+  tcp::endpoint sender_target;
+  std::string sender_host;
   std::uint32_t src_next = 0;
   std::uint64_t cid_seed = 0;
   std::uint64_t next_id = 0;
@@ -190,7 +195,8 @@ net::awaitable<void> open(Conn& c, const std::string& cid, std::string_view role
   ::setsockopt(s.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
   s.bind(tcp::endpoint(net::ip::address_v4(0x7f000002u + (g->src_next++ % g->opt.sources)), 0));
   s.set_option(tcp::no_delay(true));
-  co_await s.async_connect(g->target, use_awaitable);
+  bool sender = role == "sender";
+  co_await s.async_connect(sender ? g->sender_target : g->target, use_awaitable);
   c.ws.auto_fragment(false);
   c.ws.read_message_max(1u << 20);
   c.ws.secure_prng(false);
@@ -199,7 +205,7 @@ net::awaitable<void> open(Conn& c, const std::string& cid, std::string_view role
   path += cid;
   path += "?role=";
   path += role;
-  co_await c.ws.async_handshake(g->host, path, use_awaitable);
+  co_await c.ws.async_handshake(sender ? g->sender_host : g->host, path, use_awaitable);
 }
 
 net::awaitable<void> expect_joined(Conn& c, std::string_view role, bool peer) {
@@ -653,6 +659,7 @@ int main(int argc, char** argv) {
     if (k == "--scenario") o.scenario = v;
     else if (k == "--host") o.host = v;
     else if (k == "--port") o.port = static_cast<unsigned>(std::stoul(v));
+    else if (k == "--sender-port") o.sender_port = static_cast<unsigned>(std::stoul(v));
     else if (k == "--sources") o.sources = static_cast<unsigned>(std::stoul(v));
     else if (k == "--duration") o.duration = std::stod(v);
     else if (k == "--concurrency") o.concurrency = static_cast<unsigned>(std::stoul(v));
@@ -675,6 +682,9 @@ int main(int argc, char** argv) {
   if (o.channels > 9000) return usage("--channels: at most 9000 per process");
   g->target = tcp::endpoint(net::ip::make_address(o.host), static_cast<unsigned short>(o.port));
   g->host = o.host + ":" + std::to_string(o.port);
+  auto sender_port = o.sender_port ? o.sender_port : o.port;
+  g->sender_target = tcp::endpoint(g->target.address(), static_cast<unsigned short>(sender_port));
+  g->sender_host = o.host + ":" + std::to_string(sender_port);
   std::random_device rd;
   g->cid_seed ^= (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^ static_cast<std::uint64_t>(::getpid());
 
