@@ -94,11 +94,11 @@ void WsSession<Stream>::on_accept(beast::error_code ec) {
   ws_.set_option(timeouts);
 
   hub_.attach(info_.id, this->weak_from_this());
+  resuming_ = info_.resume_token.has_value();
   auto joined = hub_.join(info_.request.cid, info_.request.role, info_.id, info_.address, tag_, info_.resume_token,
                           info_.request.received.value_or(0), [self = this->shared_from_this()](Hub::Joined j) {
                             self->run_or_post([j = std::move(j)](WsSession& s) mutable { s.on_joined(std::move(j)); });
                           });
-  resuming_ = info_.resume_token.has_value();
   if (info_.resume_token) {
     secure_wipe({reinterpret_cast<std::uint8_t*>(info_.resume_token->data()), info_.resume_token->size()});
     info_.resume_token.reset();
