@@ -16,7 +16,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { startReceiver, startSender } from '../../web/src/qrlogin.js';
-import { RelayClient } from '../../web/src/relay_client.js';
+import { RelayClient, UNRESTORED_MESSAGE } from '../../web/src/relay_client.js';
 import { runCli, startRelay, tempDir, withCleanup } from '../browser/harness.mjs';
 import { FrameType, startCutProxy } from './cut_proxy.mjs';
 
@@ -325,7 +325,9 @@ test('resume: JS receiver and qrlogin send, both cut (the CLI resumes too)', { t
   assert.equal(receiverProxy.connections().filter((c) => c.resume).length, 1, 'the receiver came back to deliver RESULT');
 }));
 
-test('a cut that outlasts the channel lifetime ends as expired on both sides', { timeout: 60_000 }, () => withCleanup(async (defer) => {
+// As in the CLI (exit 5, connection_lost): only the relay can say a code
+// expired; a side that cannot reach it reports a lost connection.
+test('a relay unreachable until the channel lifetime ends: the cut side lost its connection, the other side expired', { timeout: 60_000 }, () => withCleanup(async (defer) => {
   const relay = await startRelay({ lifetime: '6s', grace: '30s' });
   defer(() => relay.stop());
   const proxy = await startCutProxy(relay.port);
@@ -336,17 +338,31 @@ test('a cut that outlasts the channel lifetime ends as expired on both sides', {
   const link = await within(receiver.link, 'the link');
   const sender = jsSender(proxiedLink(relay, proxy, link), 'x', 'late phone');
   defer(() => sender.handle.cancel());
-  await within(Promise.all([receiver.code, sender.code]), 'both codes');
+  // A bare relay client through the same proxy: the library's own event.
+  let bareJoined, bareEnded;
+  const bareJoin = new Promise((r) => { bareJoined = r; });
+  const bareEnd = new Promise((r) => { bareEnded = r; });
+  const bare = new RelayClient({
+    relayUrl: proxy.url, cid: Buffer.alloc(16, 5).toString('base64url'), role: 'receiver', WebSocket,
+    handlers: { onJoined: () => bareJoined(), onEnd: (end) => bareEnded(end) },
+  });
+  defer(() => bare.close());
+  bare.connect();
+  await within(Promise.all([receiver.code, sender.code, bareJoin]), 'both codes and the bare join');
   // The sender's network is gone for good: every attempt is reset.
   proxy.block();
   proxy.cutAll();
   await within(proxy.waitFor((e) => e.kind === 'refused'), 'a refused resume attempt');
-  await assert.rejects(within(sender.handle.done, 'the sender failure'), (e) => e.code === 'expired');
+  await assert.rejects(within(sender.handle.done, 'the sender failure'),
+    (e) => e.code === 'network' && e.message === 'the connection to the relay was lost' && e.detail === UNRESTORED_MESSAGE);
+  // The receiver stayed connected: the relay told it the channel expired.
   await assert.rejects(within(receiver.handle.done, 'the receiver failure'), (e) => e.code === 'expired');
+  assert.deepEqual(await within(bareEnd, "the bare client's end"), { reason: 'lost', message: UNRESTORED_MESSAGE });
   assert.ok(sender.status.list.includes('reconnecting'));
   assert.ok(!sender.status.list.includes('resumed'));
   assert.ok(proxy.events.filter((e) => e.kind === 'refused').length >= 2, 'it kept trying, with a backoff');
   assert.equal(receiver.credentials.length, 0);
+  assert.equal(bare.holdsToken, false);
 }));
 
 test('a resume after the grace period is refused by the relay as expired', { timeout: 60_000 }, () => withCleanup(async (defer) => {
