@@ -159,8 +159,12 @@ Result<ParsedCommand> parse_command_line(const std::vector<std::string>& args) {
     parsed.command = Command::version;
     return parsed;
   }
-  for (const auto& a : args)
-    if (a == "--help" || a == "-h") return ParsedCommand{Command::help, {}, {}};
+  for (const auto& a : args) {
+    if (a == "--help" || a == "-h") {
+      parsed.command = Command::help;
+      return parsed;
+    }
+  }
   ArgReader reader{args, 1};
   if (command == "receive") {
     auto o = parse_receive(reader);

@@ -70,10 +70,16 @@ Result<std::string> render_svg_qr(std::string_view text) {
   if (!qr) return qr.error();
   const int size = qr->getSize() + 2 * kSvgQuietZone;
   std::string path;
-  for (int y = 0; y < qr->getSize(); ++y)
-    for (int x = 0; x < qr->getSize(); ++x)
-      if (qr->getModule(x, y))
-        path += "M" + std::to_string(x + kSvgQuietZone) + "," + std::to_string(y + kSvgQuietZone) + "h1v1h-1z";
+  for (int y = 0; y < qr->getSize(); ++y) {
+    for (int x = 0; x < qr->getSize(); ++x) {
+      if (!qr->getModule(x, y)) continue;
+      path += 'M';
+      path += std::to_string(x + kSvgQuietZone);
+      path += ',';
+      path += std::to_string(y + kSvgQuietZone);
+      path += "h1v1h-1z";
+    }
+  }
   std::string dim = std::to_string(size);
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
          "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" viewBox=\"0 0 " + dim + " " + dim +

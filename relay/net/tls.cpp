@@ -124,9 +124,17 @@ Result<ServerContext> make_server_context(const TlsFiles& files) {
   SSL_CTX* raw = context->native_handle();
   SSL_CTX_set_min_proto_version(raw, TLS1_2_VERSION);
   SSL_CTX_set_max_proto_version(raw, 0);  // the newest OpenSSL has
-  SSL_CTX_set_options(raw, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+  // No session resumption: a pairing is one short connection per device, so
+  // neither a cache nor tickets (whose key would be one more secret) are kept.
+  // For TLS 1.3, NO_TICKET only turns tickets stateful (still sent, useless
+  // without a cache); sending none takes num_tickets 0.
+  SSL_CTX_set_options(raw, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET);
   SSL_CTX_clear_options(raw, SSL_OP_ALLOW_CLIENT_RENEGOTIATION);
   SSL_CTX_set_session_cache_mode(raw, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_num_tickets(raw, 0);
+  // Idle connections (most of them) hold no OpenSSL record buffers. Asio's
+  // engine sets this on each SSL as well; here it does not depend on that.
+  SSL_CTX_set_mode(raw, SSL_MODE_RELEASE_BUFFERS);
   if (SSL_CTX_set_cipher_list(raw, kTls12Ciphers) != 1)
     return failure("this OpenSSL offers none of the TLS 1.2 ECDHE AEAD ciphers: " + openssl_reason());
   SSL_CTX_set_default_passwd_cb(raw, no_passphrase);

@@ -7,7 +7,7 @@
 // What the context allows: TLS 1.2 and 1.3 only; for 1.2 only ECDHE key
 // exchange with AEAD ciphers (AES-GCM, ChaCha20-Poly1305) for ECDSA and RSA
 // certificates; OpenSSL's default TLS 1.3 suites; no renegotiation, no
-// compression; no server-side session cache (tickets still resume).
+// compression; no session resumption (no cache, no tickets).
 #include <memory>
 #include <mutex>
 #include <string>

@@ -122,101 +122,84 @@ void check_quiet(CliProcess& p, const std::string& credential) {
   CHECK(p.err().find("qrlogin.resume") == std::string::npos);
 }
 
+enum class Side { sender, receiver };
+
+// One cut of one side's connection, and what the pairing must show after it.
+struct CutCase {
+  const char* name;
+  Direction direction;
+  int message;          // binary message on the cut side's first connection; -1: cut
+                        // by hand while the receiver still waits for a sender
+  std::size_t bytes;    // of its payload passed before the cut
+  bool before_confirm;  // the resume completes before the user's answer
+  const char* relay_received;
+  const char* resent;
+  const char* received;
+};
+
+// `cut` side's CLI reaches the relay through the proxy, the other straight;
+// the proxy resets the connection once, and the pairing still completes
+// with every frame delivered exactly once.
+void cut_and_complete(Side cut, const CutCase& c, const std::string& credential) {
+  INFO(c.name);
+  const bool receiver_cut = cut == Side::receiver;
+  RelayProcess relay({"--grace", "20s"});
+  CutProxy proxy(relay.port());
+  Dir dir;
+  dir.write("cred", credential);
+  auto receive = start_receive(receiver_cut ? proxy.port() : relay.port(), dir, {"--yes"});
+  auto link = receiver_cut ? with_port(wait_link(*receive), proxy.port(), relay.port())
+                           : with_port(wait_link(*receive), relay.port(), proxy.port());
+  if (c.message < 0) {
+    proxy.cut_now();
+    REQUIRE(receive->wait_for("\"event\":\"reconnected\"", kWait));
+  } else {
+    proxy.cut_at(c.direction, c.message, c.bytes);
+  }
+  auto send = start_send(link, dir);
+  CliProcess& cut_side = receiver_cut ? *receive : *send;
+  CliProcess& other_side = receiver_cut ? *send : *receive;
+  if (c.before_confirm) {
+    REQUIRE(proxy.wait_cuts(1, kWait));
+    REQUIRE(cut_side.wait_for("\"event\":\"reconnected\"", kWait));
+  }
+  REQUIRE(send->wait_for("\"event\":\"sas\"", kWait));
+  REQUIRE(receive->wait_for("\"event\":\"sas\"", kWait));
+  CHECK(send->json_field("sas", "sas") == receive->json_field("sas", "sas"));
+  send->write_stdin("y\n");
+  CHECK(exit_of(*send) == 0);
+  CHECK(exit_of(*receive) == 0);
+  CHECK(proxy.cuts() == 1);
+  INFO((receiver_cut ? "receiver: " : "sender: ") << cut_side.out() << cut_side.err());
+  check_written(dir, credential);
+  check_exactly_once(relay, cut_side, c.relay_received, c.resent);
+  CHECK(cut_side.json_field("reconnected", "received") == c.received);
+  CHECK(receive->count_events("link") == 1);  // the same code all along
+  CHECK(other_side.count_events("reconnecting") == 0);
+  if (!receiver_cut) {
+    // The receiver saw the sender go and come back.
+    CHECK(receive->out().find("\"peer\":\"left\"") != std::string::npos);
+    CHECK(receive->out().find("\"peer\":\"back\"") != std::string::npos);
+  }
+  check_quiet(cut_side, credential);
+}
+
 }  // namespace
 
 TEST_CASE("resume: the sender's connection is cut mid-pairing (RST, a frame in flight) - the pairing completes") {
-  struct Case {
-    const char* name;
-    Direction direction;
-    int message;          // binary message on the sender's first connection
-    std::size_t bytes;    // of its payload passed before the cut
-    bool before_confirm;  // the cut comes before the user's answer
-    const char* relay_received;
-    const char* resent;
-    const char* received;
-  };
   // HELLO (0) and REVEAL (1) go up, READY (0) comes down, then CREDENTIAL (2) goes up.
-  for (auto c : {Case{"REVEAL half sent", Direction::to_relay, 1, 20, true, "1", "1", "1"},
-                 Case{"READY half received", Direction::to_client, 0, 10, true, "1", "0", "0"},
-                 Case{"CREDENTIAL half sent", Direction::to_relay, 2, 100, false, "2", "1", "1"}}) {
-    INFO(c.name);
-    RelayProcess relay({"--grace", "20s"});
-    CutProxy proxy(relay.port());
-    Dir dir;
-    std::string credential = "a session token \xc3\xa9\n";
-    dir.write("cred", credential);
-    auto receive = start_receive(relay.port(), dir, {"--yes"});
-    auto link = wait_link(*receive);
-    proxy.cut_at(c.direction, c.message, c.bytes);
-    auto send = start_send(with_port(link, relay.port(), proxy.port()), dir);
-    if (c.before_confirm) {
-      REQUIRE(proxy.wait_cuts(1, kWait));
-      REQUIRE(send->wait_for("\"event\":\"reconnected\"", kWait));
-    }
-    REQUIRE(send->wait_for("\"event\":\"sas\"", kWait));
-    REQUIRE(receive->wait_for("\"event\":\"sas\"", kWait));
-    CHECK(send->json_field("sas", "sas") == receive->json_field("sas", "sas"));
-    send->write_stdin("y\n");
-    CHECK(exit_of(*send) == 0);
-    CHECK(exit_of(*receive) == 0);
-    CHECK(proxy.cuts() == 1);
-    INFO("sender: " << send->out() << send->err());
-    check_written(dir, credential);
-    check_exactly_once(relay, *send, c.relay_received, c.resent);
-    CHECK(send->json_field("reconnected", "received") == c.received);
-    // The receiver saw the sender go and come back, and nothing else.
-    CHECK(receive->out().find("\"peer\":\"left\"") != std::string::npos);
-    CHECK(receive->out().find("\"peer\":\"back\"") != std::string::npos);
-    CHECK(receive->count_events("reconnecting") == 0);
-    check_quiet(*send, credential);
-  }
+  for (auto c : {CutCase{"REVEAL half sent", Direction::to_relay, 1, 20, true, "1", "1", "1"},
+                 CutCase{"READY half received", Direction::to_client, 0, 10, true, "1", "0", "0"},
+                 CutCase{"CREDENTIAL half sent", Direction::to_relay, 2, 100, false, "2", "1", "1"}})
+    cut_and_complete(Side::sender, c, "a session token \xc3\xa9\n");
 }
 
 TEST_CASE("resume: the receiver's connection is cut, before and during the pairing - the pairing completes") {
-  struct Case {
-    const char* name;
-    Direction direction;
-    int message;
-    std::size_t bytes;
-    const char* relay_received;
-    const char* resent;
-    const char* received;
-  };
   // READY (0) and RESULT (1) go up; HELLO (0), REVEAL (1), CREDENTIAL (2) come down.
-  // message -1: cut by hand while the receiver still waits for a sender.
-  for (auto c : {Case{"waiting for a sender", Direction::to_relay, -1, 0, "0", "0", "0"},
-                 Case{"READY half sent", Direction::to_relay, 0, 20, "0", "1", "1"},
-                 Case{"CREDENTIAL half received", Direction::to_client, 2, 100, "1", "0", "2"}}) {
-    INFO(c.name);
-    RelayProcess relay({"--grace", "20s"});
-    CutProxy proxy(relay.port());
-    Dir dir;
-    std::string credential = "{\"not\": \"json to the receiver, just text\"}";
-    dir.write("cred", credential);
-    auto receive = start_receive(proxy.port(), dir, {"--yes"});
-    auto link = with_port(wait_link(*receive), proxy.port(), relay.port());
-    if (c.message < 0) {
-      proxy.cut_now();
-      REQUIRE(receive->wait_for("\"event\":\"reconnected\"", kWait));
-    } else {
-      proxy.cut_at(c.direction, c.message, c.bytes);
-    }
-    auto send = start_send(link, dir);
-    REQUIRE(send->wait_for("\"event\":\"sas\"", kWait));
-    REQUIRE(receive->wait_for("\"event\":\"sas\"", kWait));
-    CHECK(send->json_field("sas", "sas") == receive->json_field("sas", "sas"));
-    send->write_stdin("y\n");
-    CHECK(exit_of(*send) == 0);
-    CHECK(exit_of(*receive) == 0);
-    CHECK(proxy.cuts() == 1);
-    INFO("receiver: " << receive->out() << receive->err());
-    check_written(dir, credential);
-    check_exactly_once(relay, *receive, c.relay_received, c.resent);
-    CHECK(receive->json_field("reconnected", "received") == c.received);
-    CHECK(receive->count_events("link") == 1);  // the same code all along
-    CHECK(send->count_events("reconnecting") == 0);
-    check_quiet(*receive, credential);
-  }
+  for (auto c : {CutCase{"waiting for a sender", Direction::to_relay, -1, 0, false, "0", "0", "0"},
+                 CutCase{"READY half sent", Direction::to_relay, 0, 20, false, "0", "1", "1"},
+                 CutCase{"CREDENTIAL half received", Direction::to_client, 2, 100, false, "1", "0", "2"}})
+    cut_and_complete(Side::receiver, c, "{\"not\": \"json to the receiver, just text\"}");
 }
 
 TEST_CASE("resume: a cut that outlasts the grace period ends with expired (exit 4) on both sides, no file") {

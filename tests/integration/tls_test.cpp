@@ -149,6 +149,58 @@ Probe probe(std::uint16_t port, int min_version, int max_version, const char* ci
   return out;
 }
 
+// What a client that wants to resume a TLS session gets from the relay.
+struct Resumption {
+  bool ticket = false;  // the first connection's session carries a ticket
+  bool reused = false;  // a second connection offering it was resumed
+};
+
+// Connects, reads an HTTP answer (a TLS 1.3 server sends its tickets after
+// the handshake, so they arrive before it), then connects again offering
+// the session of the first connection.
+Resumption resumption(std::uint16_t port, int version) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  REQUIRE(ctx != nullptr);
+  SSL_CTX_set_min_proto_version(ctx, version);
+  SSL_CTX_set_max_proto_version(ctx, version);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+  auto handshake = [&](SSL_SESSION* offer) {
+    int fd = tcp_connect(port);
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    if (offer != nullptr) REQUIRE(SSL_set_session(ssl, offer) == 1);
+    INFO(last_ssl_error());
+    REQUIRE(SSL_connect(ssl) == 1);
+    return std::pair{ssl, fd};
+  };
+
+  auto [first, first_fd] = handshake(nullptr);
+  const std::string request = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  REQUIRE(SSL_write(first, request.data(), static_cast<int>(request.size())) == static_cast<int>(request.size()));
+  std::string answer;
+  char buf[1024];
+  while (answer.find("\"status\":\"ok\"") == std::string::npos) {
+    int n = SSL_read(first, buf, sizeof buf);
+    REQUIRE(n > 0);
+    answer.append(buf, static_cast<std::size_t>(n));
+  }
+  SSL_SESSION* saved = SSL_get1_session(first);
+  REQUIRE(saved != nullptr);
+  Resumption out;
+  out.ticket = SSL_SESSION_has_ticket(saved) == 1;
+  SSL_shutdown(first);
+  SSL_free(first);
+  ::close(first_fd);
+
+  auto [second, second_fd] = handshake(saved);
+  out.reused = SSL_session_reused(second) == 1;
+  SSL_free(second);
+  ::close(second_fd);
+  SSL_SESSION_free(saved);
+  SSL_CTX_free(ctx);
+  return out;
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
@@ -288,6 +340,22 @@ TEST_CASE("tls: TLS 1.1, TLS 1.2 without ECDHE+AEAD and renegotiation are refuse
   INFO(renegotiation.error);
   CHECK(renegotiation.renegotiation_refused);
   CHECK(renegotiation.error == "no renegotiation");
+  CHECK(https_healthz(relay, certs.ca)["status"] == "ok");
+}
+
+// The relay has no session resumption by design (a pairing is one short
+// connection per device): no tickets, whose keys would be one more secret
+// to rotate, and no state kept for them.
+TEST_CASE("tls: no session tickets and no resumption, TLS 1.2 or 1.3", "[integration]") {
+  TempDir dir;
+  auto certs = make_lan_cert(dir.path);
+  RelayProcess relay(tls_args(certs.cert, certs.key));
+  for (int version : {TLS1_3_VERSION, TLS1_2_VERSION}) {
+    INFO((version == TLS1_3_VERSION ? "TLS 1.3" : "TLS 1.2"));
+    auto r = resumption(relay.port(), version);
+    CHECK_FALSE(r.ticket);
+    CHECK_FALSE(r.reused);
+  }
   CHECK(https_healthz(relay, certs.ca)["status"] == "ok");
 }
 

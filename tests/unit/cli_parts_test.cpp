@@ -123,6 +123,8 @@ TEST_CASE("command lines") {
   bad({"send", kLink, kLink, "--credential-file", "f"}, "one link");
   bad({"receive", "--out", "-", "--json"}, "mix the credential");
   CHECK(parse_command_line({"send", "--help"})->command == Command::help);
+  CHECK(parse_command_line({"receive", "--out", "x", "-h"})->command == Command::help);
+  CHECK(parse_command_line({"help"})->command == Command::help);
   CHECK(parse_command_line({"--version"})->command == Command::version);
 }
 

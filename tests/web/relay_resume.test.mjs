@@ -16,7 +16,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { startReceiver, startSender } from '../../web/src/qrlogin.js';
-import { RelayClient } from '../../web/src/relay_client.js';
+import { RelayClient, UNRESTORED_MESSAGE } from '../../web/src/relay_client.js';
 import { runCli, startRelay, tempDir, withCleanup } from '../browser/harness.mjs';
 import { FrameType, startCutProxy } from './cut_proxy.mjs';
 
@@ -172,25 +172,49 @@ function assertNoTokenInUrls(proxy, ...logs) {
   }
 }
 
-test('resume: the sender is cut twice after HELLO — READY half delivered, REVEAL lost — and the credential arrives once', { timeout: 60_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay({ grace: '20s' });
+// A relay and a cutting proxy in front of it, both stopped at the end.
+async function relayAndProxy(defer, relayOptions = { grace: '20s' }) {
+  const relay = await startRelay(relayOptions);
   defer(() => relay.stop());
   const proxy = await startCutProxy(relay.port);
   defer(() => proxy.close());
+  return { relay, proxy };
+}
 
-  const receiver = jsReceiver({ page: `${relay.origin}/pair` });
+// A JS receiver and a JS sender of one pairing, one of them (`through`)
+// reaching the relay through the proxy, the other straight. `armCuts(proxy)`
+// runs once the link exists and before the sender connects; what it returns
+// is `cuts`.
+async function pairedThroughProxy(defer, {
+  through = 'sender', relay: relayOptions, credential = 'x', label = 'phone', gate = null, armCuts = () => null,
+} = {}) {
+  const { relay, proxy } = await relayAndProxy(defer, relayOptions);
+  const receiver = jsReceiver({ page: `${relay.origin}/pair`, relay: through === 'receiver' ? proxy.url : '', gate });
   defer(() => receiver.handle.cancel());
   const link = await within(receiver.link, 'the link');
-  // Everything through the proxy is the sender's: the first READY it is
-  // given is cut in its middle; the first REVEAL it sends never arrives.
-  const readyCut = proxy.cutAt((f) => f.dir === 'down' && f.type === FrameType.ready, { where: 'middle' });
-  const revealCut = proxy.cutAt((f) => f.dir === 'up' && f.type === FrameType.reveal, { where: 'before' });
-  const credential = { grant: 'g-resume-1', scopes: ['read', 'write'] };
-  const sender = jsSender(proxiedLink(relay, proxy, link), credential, 'cut phone');
+  const cuts = armCuts(proxy);
+  const senderLink = through === 'sender' ? proxiedLink(relay, proxy, link) : directLink(relay, link);
+  const sender = jsSender(senderLink, credential, label);
   defer(() => sender.handle.cancel());
+  const codes = () => within(Promise.all([receiver.code, sender.code]), 'both codes');
+  return { relay, proxy, receiver, sender, cuts, codes };
+}
 
-  const [rc, sc] = await within(Promise.all([receiver.code, sender.code]), 'both codes');
-  await within(Promise.all([readyCut, revealCut]), 'both cuts');
+test('resume: the sender is cut twice after HELLO — READY half delivered, REVEAL lost — and the credential arrives once', { timeout: 60_000 }, () => withCleanup(async (defer) => {
+  const credential = { grant: 'g-resume-1', scopes: ['read', 'write'] };
+  const { proxy, receiver, sender, cuts, codes } = await pairedThroughProxy(defer, {
+    credential,
+    label: 'cut phone',
+    // Everything through the proxy is the sender's: the first READY it is
+    // given is cut in its middle; the first REVEAL it sends never arrives.
+    armCuts: (p) => [
+      p.cutAt((f) => f.dir === 'down' && f.type === FrameType.ready, { where: 'middle' }),
+      p.cutAt((f) => f.dir === 'up' && f.type === FrameType.reveal, { where: 'before' }),
+    ],
+  });
+
+  const [rc, sc] = await codes();
+  await within(Promise.all(cuts), 'both cuts');
   assert.equal(rc, sc);
   await within(sender.status.when('resumed', 2), 'the second resume');
   await sender.handle.confirm();
@@ -216,21 +240,18 @@ test('resume: the sender is cut twice after HELLO — READY half delivered, REVE
 }));
 
 test('resume: the receiver is cut — READY lost on a socket the relay thinks alive (taken over), CREDENTIAL cut in its middle', { timeout: 60_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay({ grace: '20s' });
-  defer(() => relay.stop());
-  const proxy = await startCutProxy(relay.port);
-  defer(() => proxy.close());
-
   // The receiver reaches the relay through the proxy; the sender goes straight.
-  const receiver = jsReceiver({ page: `${relay.origin}/pair`, relay: proxy.url });
-  defer(() => receiver.handle.cancel());
-  const link = await within(receiver.link, 'the link');
-  const readyCut = proxy.cutAt((f) => f.dir === 'up' && f.type === FrameType.ready, { where: 'before', upstream: false });
-  const credentialCut = proxy.cutAt((f) => f.dir === 'down' && f.type === FrameType.credential, { where: 'middle' });
-  const sender = jsSender(directLink(relay, link), 'token-\u2713-line\n', 'direct phone');
-  defer(() => sender.handle.cancel());
+  const { proxy, receiver, sender, cuts: [readyCut, credentialCut], codes } = await pairedThroughProxy(defer, {
+    through: 'receiver',
+    credential: 'token-\u2713-line\n',
+    label: 'direct phone',
+    armCuts: (p) => [
+      p.cutAt((f) => f.dir === 'up' && f.type === FrameType.ready, { where: 'before', upstream: false }),
+      p.cutAt((f) => f.dir === 'down' && f.type === FrameType.credential, { where: 'middle' }),
+    ],
+  });
 
-  const [rc, sc] = await within(Promise.all([receiver.code, sender.code]), 'both codes');
+  const [rc, sc] = await codes();
   assert.equal(rc, sc);
   const cut = await within(readyCut, 'the READY cut');
   // The relay still held the old socket: the resume took it over, and the
@@ -258,10 +279,7 @@ test('resume: the receiver is cut — READY lost on a socket the relay thinks al
 }));
 
 test('resume: JS receiver cut twice <-> qrlogin send', { timeout: 60_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay({ grace: '20s' });
-  defer(() => relay.stop());
-  const proxy = await startCutProxy(relay.port);
-  defer(() => proxy.close());
+  const { relay, proxy } = await relayAndProxy(defer);
   const { dir, cleanup } = tempDir('qrlogin-resume-');
   defer(cleanup);
   const file = path.join(dir, 'token');
@@ -290,10 +308,7 @@ test('resume: JS receiver cut twice <-> qrlogin send', { timeout: 60_000 }, () =
 }));
 
 test('resume: JS receiver and qrlogin send, both cut (the CLI resumes too)', { timeout: 60_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay({ grace: '20s' });
-  defer(() => relay.stop());
-  const receiverProxy = await startCutProxy(relay.port);
-  defer(() => receiverProxy.close());
+  const { relay, proxy: receiverProxy } = await relayAndProxy(defer);
   const cliProxy = await startCutProxy(relay.port);
   defer(() => cliProxy.close());
   const { dir, cleanup } = tempDir('qrlogin-resume-');
@@ -325,42 +340,45 @@ test('resume: JS receiver and qrlogin send, both cut (the CLI resumes too)', { t
   assert.equal(receiverProxy.connections().filter((c) => c.resume).length, 1, 'the receiver came back to deliver RESULT');
 }));
 
-test('a cut that outlasts the channel lifetime ends as expired on both sides', { timeout: 60_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay({ lifetime: '6s', grace: '30s' });
-  defer(() => relay.stop());
-  const proxy = await startCutProxy(relay.port);
-  defer(() => proxy.close());
-
-  const receiver = jsReceiver({ page: `${relay.origin}/pair` });
-  defer(() => receiver.handle.cancel());
-  const link = await within(receiver.link, 'the link');
-  const sender = jsSender(proxiedLink(relay, proxy, link), 'x', 'late phone');
-  defer(() => sender.handle.cancel());
-  await within(Promise.all([receiver.code, sender.code]), 'both codes');
+// As in the CLI (exit 5, connection_lost): only the relay can say a code
+// expired; a side that cannot reach it reports a lost connection.
+test('a relay unreachable until the channel lifetime ends: the cut side lost its connection, the other side expired', { timeout: 60_000 }, () => withCleanup(async (defer) => {
+  const { proxy, receiver, sender, codes } = await pairedThroughProxy(defer, {
+    relay: { lifetime: '6s', grace: '30s' }, label: 'late phone',
+  });
+  // A bare relay client through the same proxy: the library's own event.
+  let bareJoined, bareEnded;
+  const bareJoin = new Promise((r) => { bareJoined = r; });
+  const bareEnd = new Promise((r) => { bareEnded = r; });
+  const bare = new RelayClient({
+    relayUrl: proxy.url, cid: Buffer.alloc(16, 5).toString('base64url'), role: 'receiver', WebSocket,
+    handlers: { onJoined: () => bareJoined(), onEnd: (end) => bareEnded(end) },
+  });
+  defer(() => bare.close());
+  bare.connect();
+  await codes();
+  await within(bareJoin, 'the bare join');
   // The sender's network is gone for good: every attempt is reset.
   proxy.block();
   proxy.cutAll();
   await within(proxy.waitFor((e) => e.kind === 'refused'), 'a refused resume attempt');
-  await assert.rejects(within(sender.handle.done, 'the sender failure'), (e) => e.code === 'expired');
+  await assert.rejects(within(sender.handle.done, 'the sender failure'),
+    (e) => e.code === 'network' && e.message === 'the connection to the relay was lost' && e.detail === UNRESTORED_MESSAGE);
+  // The receiver stayed connected: the relay told it the channel expired.
   await assert.rejects(within(receiver.handle.done, 'the receiver failure'), (e) => e.code === 'expired');
+  assert.deepEqual(await within(bareEnd, "the bare client's end"), { reason: 'lost', message: UNRESTORED_MESSAGE });
   assert.ok(sender.status.list.includes('reconnecting'));
   assert.ok(!sender.status.list.includes('resumed'));
   assert.ok(proxy.events.filter((e) => e.kind === 'refused').length >= 2, 'it kept trying, with a backoff');
   assert.equal(receiver.credentials.length, 0);
+  assert.equal(bare.holdsToken, false);
 }));
 
 test('a resume after the grace period is refused by the relay as expired', { timeout: 60_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay({ lifetime: '40s', grace: '1s' });
-  defer(() => relay.stop());
-  const proxy = await startCutProxy(relay.port);
-  defer(() => proxy.close());
-
-  const receiver = jsReceiver({ page: `${relay.origin}/pair` });
-  defer(() => receiver.handle.cancel());
-  const link = await within(receiver.link, 'the link');
-  const sender = jsSender(proxiedLink(relay, proxy, link), 'x', 'late phone');
-  defer(() => sender.handle.cancel());
-  await within(Promise.all([receiver.code, sender.code]), 'both codes');
+  const { proxy, receiver, sender, codes } = await pairedThroughProxy(defer, {
+    relay: { lifetime: '40s', grace: '1s' }, label: 'late phone',
+  });
+  await codes();
   proxy.block();
   proxy.cutAll();
   // The relay ends the channel once the grace is over; the receiver hears it.
@@ -373,17 +391,8 @@ test('a resume after the grace period is refused by the relay as expired', { tim
 }));
 
 test('resume: attempts that never reach the relay do not spend the token; the pairing resumes once it is reachable', { timeout: 60_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay({ grace: '20s' });
-  defer(() => relay.stop());
-  const proxy = await startCutProxy(relay.port);
-  defer(() => proxy.close());
-
-  const receiver = jsReceiver({ page: `${relay.origin}/pair` });
-  defer(() => receiver.handle.cancel());
-  const link = await within(receiver.link, 'the link');
-  const sender = jsSender(proxiedLink(relay, proxy, link), 'grant-after-outage', 'phone');
-  defer(() => sender.handle.cancel());
-  const [rc, sc] = await within(Promise.all([receiver.code, sender.code]), 'both codes');
+  const { proxy, receiver, sender, codes } = await pairedThroughProxy(defer, { credential: 'grant-after-outage' });
+  const [rc, sc] = await codes();
   assert.equal(rc, sc);
   proxy.block();
   proxy.cutAll();
@@ -402,18 +411,12 @@ test('resume: attempts that never reach the relay do not spend the token; the pa
 }));
 
 test('resume: RESULT lost in flight — the receiver, already done, comes back only to deliver it', { timeout: 60_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay({ grace: '20s' });
-  defer(() => relay.stop());
-  const proxy = await startCutProxy(relay.port);
-  defer(() => proxy.close());
-
-  const receiver = jsReceiver({ page: `${relay.origin}/pair`, relay: proxy.url });
-  defer(() => receiver.handle.cancel());
-  const link = await within(receiver.link, 'the link');
-  const resultCut = proxy.cutAt((f) => f.dir === 'up' && f.type === FrameType.result, { where: 'before' });
-  const sender = jsSender(directLink(relay, link), 'grant-r', 'phone');
-  defer(() => sender.handle.cancel());
-  await within(Promise.all([receiver.code, sender.code]), 'both codes');
+  const { proxy, receiver, sender, cuts: resultCut, codes } = await pairedThroughProxy(defer, {
+    through: 'receiver',
+    credential: 'grant-r',
+    armCuts: (p) => p.cutAt((f) => f.dir === 'up' && f.type === FrameType.result, { where: 'before' }),
+  });
+  await codes();
   await receiver.handle.confirm();
   await sender.handle.confirm();
   assert.deepEqual(await within(receiver.handle.done, 'the receiver done'), { accepted: true });
@@ -452,10 +455,7 @@ test('someone who resumes with our token takes the slot over: the pairing ends a
 }));
 
 test('the relay client holds a resume token only while the channel lasts', { timeout: 60_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay({ grace: '20s' });
-  defer(() => relay.stop());
-  const proxy = await startCutProxy(relay.port);
-  defer(() => proxy.close());
+  const { proxy } = await relayAndProxy(defer);
   const events = [];
   let wake = () => {};
   const next = (kind) => new Promise((resolve) => {
@@ -499,21 +499,17 @@ test('the relay client holds a resume token only while the channel lasts', { tim
 }));
 
 test('the receiver closes only once a sender that dropped after CREDENTIAL is back, so RESULT reaches it', { timeout: 60_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay({ grace: '20s' });
-  defer(() => relay.stop());
-  const proxy = await startCutProxy(relay.port);
-  defer(() => proxy.close());
-
   let openGate;
   const gate = new Promise((resolve) => { openGate = resolve; });
-  const receiver = jsReceiver({ page: `${relay.origin}/pair`, gate });
-  defer(() => { openGate(); return receiver.handle.cancel(); });
-  const link = await within(receiver.link, 'the link');
-  // The sender's CREDENTIAL reaches the relay, then its network is gone.
-  const credentialCut = proxy.cutAt((f) => f.dir === 'up' && f.type === FrameType.credential, { where: 'after' });
-  const sender = jsSender(proxiedLink(relay, proxy, link), 'grant-away', 'locked phone');
-  defer(() => sender.handle.cancel());
-  await within(Promise.all([receiver.code, sender.code]), 'both codes');
+  const { proxy, receiver, sender, cuts: credentialCut, codes } = await pairedThroughProxy(defer, {
+    credential: 'grant-away',
+    label: 'locked phone',
+    gate,
+    // The sender's CREDENTIAL reaches the relay, then its network is gone.
+    armCuts: (p) => p.cutAt((f) => f.dir === 'up' && f.type === FrameType.credential, { where: 'after' }),
+  });
+  defer(() => openGate()); // before the receiver is cancelled
+  await codes();
   proxy.block();
   await receiver.handle.confirm();
   await sender.handle.confirm();
@@ -532,10 +528,7 @@ test('the receiver closes only once a sender that dropped after CREDENTIAL is ba
 }));
 
 test('a resume attempt that gets no answer is dropped after its timeout and tried again with the same token', { timeout: 60_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay({ grace: '20s' });
-  defer(() => relay.stop());
-  const proxy = await startCutProxy(relay.port);
-  defer(() => proxy.close());
+  const { proxy } = await relayAndProxy(defer);
   const ends = [];
   let onJoined = () => {};
   const client = new RelayClient({

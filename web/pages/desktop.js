@@ -181,7 +181,8 @@ function onPairingFailed(error) {
     newPairing({ text: T.expired, tone: 'info' });
     return;
   }
-  if (code === 'sas_mismatch') stopped(T.mismatch, 'warn');
+  if (code === 'network') stopped(T.connectionLost, 'error');
+  else if (code === 'sas_mismatch') stopped(T.mismatch, 'warn');
   else if (code === 'user_cancelled' || code === 'peer_aborted') stopped(T.cancelled, 'warn');
   else failed(error);
 }

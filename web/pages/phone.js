@@ -136,6 +136,7 @@ function failureText(error) {
   switch (error?.code) {
     case 'intrusion': return T.intrusion;
     case 'expired': return T.expired;
+    case 'network': return confirmed ? T.connectionLostAfterSend : T.connectionLost;
     case 'sas_mismatch': return confirmed ? T.mismatchAfterSend : T.mismatch;
     case 'user_cancelled':
     case 'peer_aborted': return T.cancelled;

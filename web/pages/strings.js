@@ -66,6 +66,10 @@ export const STRINGS = {
       'scan it only with your own phone.',
     expired: 'The code expired. Here is a new one.',
     expiredStopped: 'The code expired. Show a new code when you are ready.',
+    // Also when the relay stayed unreachable until the code's lifetime was
+    // over: whether the code expired, only the relay could have said.
+    connectionLost: 'The connection to the relay was lost, so the login did not complete. ' +
+      'Check this computer\u2019s network, then show a new code.',
     mismatch: 'The codes did not match, so nothing was stored. If you did not start this, ' +
       'someone may have tried to log you in to their account.',
     cancelled: 'The login was cancelled on your phone. Nothing was stored.',
@@ -118,6 +122,10 @@ export const STRINGS = {
       'Show a new code on the other device and scan that one.',
     expired: 'This code has expired or was already used, so nothing was sent. ' +
       'Show a new code on the other device and scan that one.',
+    connectionLost: 'The connection to the relay was lost, so nothing was sent. ' +
+      'Check this phone\u2019s network, then scan a new code.',
+    connectionLostAfterSend: 'The connection to the relay was lost after your login was sent. ' +
+      'Check on the other device whether it is logged in.',
     mismatch: 'The codes did not match, so nothing was sent.',
     mismatchAfterSend: 'The other screen said the codes did not match, so it threw your login away unused.',
     cancelled: 'The other device cancelled the login. Nothing was sent.',

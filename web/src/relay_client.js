@@ -17,7 +17,9 @@
 // token and `received=N`, after a backoff, until the channel's lifetime (from
 // the last `joined`) is over. The relay answers `joined` with how many of our
 // frames it has; we send the rest again, it sends what we missed, so every
-// frame arrives exactly once, in order.
+// frame arrives exactly once, in order. A relay still unreachable when the
+// lifetime ends is a lost connection, as in the CLI: only the relay can say
+// the code expired.
 import { channelUrl } from './link.js';
 
 export const SUBPROTOCOL = 'qrlogin.v1';
@@ -29,6 +31,9 @@ export const RESUME_BACKOFF_MS = Object.freeze([250, 500, 1000, 2000, 4000]);
 // A resume attempt not open by then is dropped and tried again (a network
 // that swallows packets would otherwise hold it for the TCP timeout).
 export const RESUME_ATTEMPT_TIMEOUT_MS = 5000;
+// The CLI's words for the same end (cli/resumable_channel.cpp).
+export const UNRESTORED_MESSAGE =
+  'the connection to the relay was lost and could not be restored before the code expired';
 
 // The relay's error codes (relay/core/codes.hpp); unknown codes pass through.
 export const RelayErrorCode = Object.freeze({
@@ -117,8 +122,8 @@ export class RelayClient {
   // attempt. onEnd: once, when the channel is over for us, with
   //   { reason: 'relay', code, message }  the relay's error (not resumable)
   //   { reason: 'closed' }                a normal close 1000 by the relay
-  //   { reason: 'expired' }               the lifetime passed while reconnecting
-  //   { reason: 'lost', message }         cut, and no way to resume
+  //   { reason: 'lost', message }         cut, and no way to resume (no token,
+  //                                       or the lifetime passed while reconnecting)
   //   { reason: 'protocol', message }     the relay broke the protocol
   // Not called after close().
   constructor({
@@ -310,7 +315,7 @@ export class RelayClient {
   #scheduleResume() {
     const left = this.#expiresAt - now();
     if (left <= 0) {
-      this.#end({ reason: 'expired' });
+      this.#endUnrestored();
       return;
     }
     const delay = this.#backoff[Math.min(this.#attempt, this.#backoff.length - 1)];
@@ -320,7 +325,7 @@ export class RelayClient {
       this.#retryTimer = null;
       if (this.#ended) return;
       if (now() >= this.#expiresAt) {
-        this.#end({ reason: 'expired' });
+        this.#endUnrestored();
         return;
       }
       this.#open(true);
@@ -328,6 +333,12 @@ export class RelayClient {
     // Coming back only to deliver our last frames is best effort: in Node it
     // does not keep a process alive that has nothing else to do.
     if (this.#closing) this.#retryTimer.unref?.();
+  }
+
+  // The lifetime ran out before the relay could be reached again. Had the
+  // relay been reached, it would have said `expired` itself.
+  #endUnrestored() {
+    this.#end({ reason: 'lost', message: UNRESTORED_MESSAGE });
   }
 
   #onBinary(data) {

@@ -3,7 +3,7 @@
 // the clock (one timer per state, and the channel's lifetime). The
 // RelayClient resumes a cut connection by itself; this reports it
 // (`reconnecting`, `resumed`) and ends the pairing when it cannot.
-import { RelayClient } from './relay_client.js';
+import { RelayClient, UNRESTORED_MESSAGE } from './relay_client.js';
 import { QrloginError, Reason, reasonMessage } from './reason.js';
 
 // How the end of the relay connection ends a pairing: [Reason code, detail].
@@ -19,8 +19,6 @@ function reasonForEnd(end) {
       if (end.code === 'channel_full' || end.code === 'replaced') return [Reason.intrusion, detail];
       return [Reason.network, detail];
     }
-    case 'expired':
-      return [Reason.expired, 'the channel expired while reconnecting'];
     case 'closed':
       return [Reason.network, 'the relay closed the channel'];
     default:
@@ -39,6 +37,7 @@ export class PairingSession {
   #resolve;
   #reject;
   #lastState = null;
+  #reconnecting = false; // between `reconnecting` and the resume's `joined`
   done;
 
   // callbacks: { onJoined(info), onAction(action), onStatus(event), outcome() }.
@@ -62,7 +61,10 @@ export class PairingSession {
         onPeer: (event) => this.#apply(this.#machine.onPeer(event)),
         onIntrusion: () => this.#apply(this.#machine.onIntrusion()),
         onFrame: (frame) => this.#apply(this.#machine.onFrame(frame)),
-        onReconnecting: () => this.#status({ status: 'reconnecting' }),
+        onReconnecting: () => {
+          this.#reconnecting = true;
+          this.#status({ status: 'reconnecting' });
+        },
         onEnd: (end) => this.#end(...reasonForEnd(end)),
       },
     });
@@ -89,12 +91,21 @@ export class PairingSession {
   }
 
   #onJoined(info) {
+    this.#reconnecting = false;
     if (info.received !== null) this.#status({ status: 'resumed' });
     // The channel's lifetime counts from its creation; a resume never
     // extends it. The relay ends the channel then too (`expired`).
     clearTimeout(this.#expiryTimer);
-    this.#expiryTimer = setTimeout(() => this.#end(Reason.expired, "the channel's lifetime is over"), info.expiresInMs);
+    this.#expiryTimer = setTimeout(() => this.#onLifetimeOver(), info.expiresInMs);
     this.#callbacks.onJoined?.(info);
+  }
+
+  // Still cut off from the relay, we cannot know the code expired, only that
+  // the connection did not come back in time (the relay client ends the same
+  // way, whichever timer fires first).
+  #onLifetimeOver() {
+    if (this.#reconnecting) this.#end(Reason.network, UNRESTORED_MESSAGE);
+    else this.#end(Reason.expired, "the channel's lifetime is over");
   }
 
   // Ends the pairing from outside the machine (relay trouble).
