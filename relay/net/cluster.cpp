@@ -14,8 +14,9 @@ constexpr Millis kPollRetry{1000};
 
 Cluster::Cluster(Hub& hub, boost::asio::any_io_executor executor, ClusterOptions options)
     : hub_(hub),
+      heartbeat_timer_(executor),
       backend_(
-          std::move(executor), options.redis, std::move(options.name_key), hub.limits(),
+          executor, options.redis, std::move(options.name_key), hub.limits(),
           redis::StoreOptions{"qrl", std::move(options.node_id)},
           [this](bool up, std::string_view reason) { on_state(up, reason); },
           [this](std::string name) { on_wake(name); }) {
@@ -25,8 +26,60 @@ Cluster::Cluster(Hub& hub, boost::asio::any_io_executor executor, ClusterOptions
 
 Cluster::~Cluster() { stop(); }
 
-void Cluster::start() { backend_.start(); }
-void Cluster::stop() { backend_.stop(); }
+void Cluster::start() {
+  backend_.start();
+  schedule_heartbeat();
+}
+
+void Cluster::stop() {
+  heartbeat_timer_.cancel();
+  backend_.stop();
+}
+
+void Cluster::schedule_heartbeat() {
+  heartbeat_timer_.expires_after(kNodeHeartbeat);
+  heartbeat_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    heartbeat();
+    schedule_heartbeat();
+  });
+}
+
+// Runs on the backend's executor: refreshes this node's key, then checks the
+// nodes that hold the peers of this node's clients.
+void Cluster::heartbeat() {
+  if (!is_up()) return;
+  auto& store = backend_.store();
+  store.heartbeat(kNodeTtl, [](auto&&) {});
+  std::vector<std::string> nodes;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [conn, att] : attached_)
+      if (!att.ended && !att.peer_node.empty() && att.peer_node != node_id_ &&
+          std::find(nodes.begin(), nodes.end(), att.peer_node) == nodes.end())
+        nodes.push_back(att.peer_node);
+  }
+  for (auto& node : nodes)
+    store.node_alive(node, [this, node](redis::Result<bool> alive) {
+      if (alive.ok() && !*alive) evict_node(node);
+    });
+}
+
+void Cluster::evict_node(const std::string& node) {
+  std::vector<std::pair<ConnId, Attachment>> affected;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [conn, att] : attached_) {
+      if (att.ended || att.peer_node != node) continue;
+      att.peer_node.clear();  // evicted once; a resume elsewhere names a new node
+      affected.emplace_back(conn, att);
+    }
+  }
+  if (affected.empty()) return;
+  hub_.logger().write(LogLevel::warn, "node_dead", {{"node", std::string_view(node)}, {"slots", std::uint64_t{affected.size()}}});
+  for (auto& [conn, att] : affected)
+    backend_.store().evict(att.cid, peer_of(att.role), node, [this, conn = conn](auto&&) { poll(conn); });
+}
 
 std::string Cluster::down_reason() const {
   std::lock_guard lock(mutex_);
@@ -39,6 +92,9 @@ std::size_t Cluster::attachments() const {
 }
 
 void Cluster::on_state(bool up, std::string_view reason) {
+  // Alive in Redis before any client of this node can join (commands keep
+  // their order on the connection).
+  if (up) backend_.store().heartbeat(kNodeTtl, [](auto&&) {});
   std::vector<ConnId> conns;
   {
     std::lock_guard lock(mutex_);
@@ -147,6 +203,7 @@ void Cluster::on_attached(JoinArgs args, bool added, redis::Result<redis::Attach
       }
       att.peer_epoch = a.peer_epoch;
       att.peer_present = a.peer_present;
+      if (a.peer) att.peer_node = a.peer->node;
       att.check_at = Clock::now() + a.expires_in;
       by_name_.emplace(att.name, args.conn);
       attached_[args.conn] = std::move(att);
@@ -315,6 +372,7 @@ void Cluster::on_polled(ConnId conn, std::uint64_t epoch, redis::Result<redis::P
       if (!p.peer_present && att.peer_present) actions.push_back(Step::notify(conn, make_peer_message(PeerEvent::left)));
       att.peer_epoch = std::max(att.peer_epoch, p.peer_epoch);
       att.peer_present = p.peer_present;
+      att.peer_node = p.peer ? p.peer->node : std::string();
       att.check_at = now + p.expires_in;
       if (p.peer_grace_in > Millis{0}) att.check_at = std::min(att.check_at, now + p.peer_grace_in);
     }

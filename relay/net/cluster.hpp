@@ -16,6 +16,12 @@
 //   `replaced` (fenced) and `slow_consumer`. State, not events: a lost
 //   wake-up is repaired by the next poll (after a reconnect every
 //   attachment is polled).
+// - Node liveness: every node refreshes a key in Redis twice a second (it
+//   expires after kNodeTtl). A node that holds a client whose peer sits on
+//   another node checks that node's key; once it is gone (SIGKILL, a
+//   crashed or frozen host) the peer's slot is evicted, as if its client
+//   had dropped: `peer left` now, `expired` after the grace unless it
+//   resumes on a live node. A frozen node that wakes up is fenced.
 // - Redis down: every local client gets `unavailable` (the node cannot
 //   forward), /healthz answers 503, new joins get `unavailable`; the Redis
 //   adapter reconnects by itself and the node serves again.
@@ -34,12 +40,19 @@
 #include <unordered_map>
 #include <vector>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include "relay/core/address.hpp"
 #include "relay/core/registry.hpp"
 #include "relay/net/hub.hpp"
 #include "relay/redis/backend.hpp"
 
 namespace qrlogin::relay {
+
+// How often a node refreshes its liveness key, and how long the key lives:
+// a node is dead after missing five refreshes in a row.
+inline constexpr Millis kNodeHeartbeat{500};
+inline constexpr Millis kNodeTtl{2500};
 
 struct ClusterOptions {
   redis::ClientOptions redis;
@@ -90,6 +103,7 @@ class Cluster {
     std::uint64_t next_in = 0;   // the peer's next frame index to deliver
     std::uint64_t peer_epoch = 0;
     bool peer_present = false;
+    std::string peer_node;  // the node that holds the peer's socket, when connected
     bool intrusion_notified = false;
     bool ended = false;  // told to end: nothing more for it
     bool polling = false;
@@ -137,6 +151,9 @@ class Cluster {
   using Kind = Step::Kind;
 
   void on_state(bool up, std::string_view reason);
+  void schedule_heartbeat();
+  void heartbeat();
+  void evict_node(const std::string& node);
   void on_wake(const std::string& name);
   void on_attached(JoinArgs args, bool added, redis::Result<redis::Attached> reply,
                    std::function<void(JoinResult)> done);
@@ -150,6 +167,7 @@ class Cluster {
   void run(Actions& actions);
 
   Hub& hub_;
+  boost::asio::steady_timer heartbeat_timer_;
   redis::Backend backend_;
   std::string node_id_;
   std::atomic<bool> up_{false};

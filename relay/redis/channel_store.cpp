@@ -394,6 +394,31 @@ void ChannelStore::leave(const Cid& cid, Role role, std::uint64_t epoch, LeaveKi
   eval(script(Op::leave), channel_keys(name), std::move(args), typed<Left>(&parse_left, std::move(handler)));
 }
 
+void ChannelStore::heartbeat(Millis ttl, Handler<Done> handler) {
+  client_->command({"SET", node_key(node_id_), "1", "PX", std::to_string(ttl.count())},
+                   [handler = std::move(handler)](Result<Reply> reply) {
+                     if (!reply.ok()) return handler(reply.error());
+                     handler(Done{});
+                   });
+}
+
+void ChannelStore::node_alive(const std::string& node, Handler<bool> handler) {
+  client_->command({"EXISTS", node_key(node)}, [handler = std::move(handler)](Result<Reply> reply) {
+    if (!reply.ok()) return handler(reply.error());
+    auto n = reply->as_integer();
+    if (!n) return handler(make_error(Errc::protocol, "unexpected reply to EXISTS"));
+    handler(*n > 0);
+  });
+}
+
+void ChannelStore::evict(const Cid& cid, Role role, const std::string& node, Handler<Done> handler) {
+  auto name = channel_name(cid);
+  auto args = channel_args(name);
+  args.emplace_back(role_code(role));
+  args.push_back(node);
+  eval(script(Op::evict), channel_keys(name), std::move(args), typed<Done>(&parse_done, std::move(handler)));
+}
+
 const ChannelStore::Script& ChannelStore::script(Op op) {
   // Built on first use, then only read (by every store, from any thread).
   static const Script admit{std::string(lua::admit)};
@@ -403,6 +428,7 @@ const ChannelStore::Script& ChannelStore::script(Op op) {
   static const auto delivered = Script::channel(lua::channel_delivered);
   static const auto poll = Script::channel(lua::channel_poll);
   static const auto leave = Script::channel(lua::channel_leave);
+  static const auto evict = Script::channel(lua::channel_evict);
   switch (op) {
     case Op::admit: return admit;
     case Op::join: return join;
@@ -411,6 +437,7 @@ const ChannelStore::Script& ChannelStore::script(Op op) {
     case Op::delivered: return delivered;
     case Op::poll: return poll;
     case Op::leave: return leave;
+    case Op::evict: return evict;
   }
   return leave;
 }

@@ -168,14 +168,24 @@ class ChannelStore {
             Handler<Polled> handler);
   void leave(const Cid& cid, Role role, std::uint64_t epoch, LeaveKind kind, Handler<Left> handler);
 
+  // Node liveness: every node refreshes its key (heartbeat) well within
+  // `ttl`; a node whose key is gone is dead, and the slots it held are
+  // dropped with evict() by a node that holds their peers (a killed node
+  // never runs leave for its clients).
+  void heartbeat(Millis ttl, Handler<Done> handler);
+  void node_alive(const std::string& node, Handler<bool> handler);
+  // `role`'s slot, if `node` still holds it: its grace starts now.
+  void evict(const Cid& cid, Role role, const std::string& node, Handler<Done> handler);
+
  private:
   struct Script;
-  enum class Op : std::uint8_t { admit, join, resume, append, delivered, poll, leave };
+  enum class Op : std::uint8_t { admit, join, resume, append, delivered, poll, leave, evict };
   static const Script& script(Op op);
   void eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args,
             Client::Completion done);
   std::vector<std::string> channel_keys(const std::string& name) const;
   std::vector<std::string> channel_args(const std::string& name) const;
+  [[nodiscard]] std::string node_key(const std::string& node) const { return prefix_ + ":node:" + node; }
 
   std::shared_ptr<Client> client_;
   Secret name_key_;

@@ -14,5 +14,6 @@ extern const std::string_view channel_append;
 extern const std::string_view channel_delivered;
 extern const std::string_view channel_poll;
 extern const std::string_view channel_leave;
+extern const std::string_view channel_evict;
 
 }  // namespace qrlogin::relay::redis::lua

@@ -112,6 +112,15 @@ class Node {
   Res<Left> leave(const Cid& cid, Role role, std::uint64_t epoch, LeaveKind kind) {
     return await<Res<Left>>([&](auto done) { store_->leave(cid, role, epoch, kind, done); });
   }
+  Res<Done> heartbeat(std::chrono::milliseconds ttl) {
+    return await<Res<Done>>([&](auto done) { store_->heartbeat(ttl, done); });
+  }
+  Res<bool> alive(const std::string& node) {
+    return await<Res<bool>>([&](auto done) { store_->node_alive(node, done); });
+  }
+  Res<Done> evict(const Cid& cid, Role role, const std::string& node) {
+    return await<Res<Done>>([&](auto done) { store_->evict(cid, role, node, done); });
+  }
 
   // Waits for a wake-up naming `channel`, consumes it.
   bool woken(const std::string& channel, std::chrono::milliseconds timeout = 3s) {
@@ -422,6 +431,39 @@ TEST_CASE("redis store: fencing - a node whose client resumed elsewhere can no l
   // The channel lives on under the new epoch.
   REQUIRE_FALSE(c.b.append(cid, kR, 2, 1, "r1")->error);
   CHECK(texts(c.b.poll(cid, kS, 1, 0)->frames) == std::vector<std::string>{"0:r0", "1:r1"});
+}
+
+TEST_CASE("redis store: a dead node's slot is evicted - grace starts, a resume elsewhere is never undone", "[redis]") {
+  Limits limits;
+  limits.grace = std::chrono::milliseconds{400};
+  Cluster c(limits);
+  auto cid = make_cid(9);
+  REQUIRE_FALSE(c.a.join(cid, kR, 1, token(1))->error);
+  REQUIRE_FALSE(c.b.join(cid, kS, 2, token(2))->error);
+
+  // Liveness: a key per node that lives `ttl` after its last heartbeat.
+  REQUIRE_FALSE(c.b.heartbeat(std::chrono::milliseconds{300})->error);
+  CHECK(*c.a.alive("node-b"));
+  std::this_thread::sleep_for(std::chrono::milliseconds{450});
+  CHECK_FALSE(*c.a.alive("node-b"));
+
+  // Evicting names the node: a wrong one changes nothing.
+  REQUIRE_FALSE(c.a.evict(cid, kS, "node-x")->error);
+  CHECK(c.a.poll(cid, kR, 1)->peer_present);
+  REQUIRE_FALSE(c.a.evict(cid, kS, "node-b")->error);
+  auto after = c.a.poll(cid, kR, 1);
+  CHECK_FALSE(after->peer_present);
+  CHECK(after->peer_grace_in > std::chrono::milliseconds{0});
+  // The sender may still resume on a live node within the grace; a late
+  // eviction of node B (a second checker) does not touch the new slot.
+  auto back = c.a.resume(cid, kS, 3, token(2), 0, token(4));
+  REQUIRE_FALSE(back->error);
+  REQUIRE_FALSE(c.a.evict(cid, kS, "node-b")->error);
+  CHECK(c.a.poll(cid, kR, 1)->peer_present);
+  // Without a resume the grace ends the channel.
+  REQUIRE_FALSE(c.a.evict(cid, kS, "node-a")->error);
+  std::this_thread::sleep_for(std::chrono::milliseconds{500});
+  CHECK(c.a.poll(cid, kR, 1)->error == Code::expired);
 }
 
 TEST_CASE("redis store: a third client gets channel_full, the one intrusion notice reaches both nodes",
