@@ -1,0 +1,64 @@
+// The resume rules of protocol.md across nodes: a client that drops and
+// does not come back leaves its peer on another node `peer left` at once and
+// `expired` when the grace is over; a wrong token presented on a third node
+// is refused and burns the code for both clients, as on one relay.
+#include "tests/cluster/cluster_helpers.hpp"
+
+using namespace qrlogin::testing;
+using namespace std::chrono_literals;
+
+TEST_CASE("a client cut on node B and gone for good - its peer on node A gets peer left, then expired after the grace") {
+  Cluster cluster(2, {"--grace", "1s", "--channel-lifetime", "30s"});
+  auto& a = cluster.node(0);
+  auto& b = cluster.node(1);
+  auto cid = random_cid();
+  auto receiver = join(a, cid, "receiver");
+  auto sender = join(b, cid, "sender", true);
+  REQUIRE(receiver->next_control("peer", 5s).ok());
+
+  auto cut = Clock::now();
+  sender->abort();  // RST: no close frame, so the slot waits for a resume
+  auto left = receiver->next_control("peer", 5s);
+  REQUIRE(left.ok());
+  CHECK(left->control.event == "left");
+  CHECK(Clock::now() - cut < 1s);
+  auto error = receiver->next_control("error", 5s);
+  REQUIRE(error.ok());
+  auto at = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - cut);
+  INFO(error->text << " after " << at.count() << " ms");
+  CHECK(error->control.code == "expired");
+  CHECK(at >= 900ms);
+  CHECK(at <= 2500ms);
+  auto closed = receiver->wait_closed(5s);
+  REQUIRE(closed.ok());
+  CHECK(closed->close_code == 4404);
+}
+
+TEST_CASE("a resume with a wrong token on a third node - refused, and both paired clients get the intrusion notice") {
+  Cluster cluster(3);
+  auto& a = cluster.node(0);
+  auto& b = cluster.node(1);
+  auto& c = cluster.node(2);
+  auto cid = random_cid();
+  auto receiver = join(a, cid, "receiver");
+  auto sender = join(b, cid, "sender", true);
+  REQUIRE(receiver->next_control("peer", 5s).ok());
+
+  auto o = options_for(c, cid, "sender");
+  o.resume_token = qrlogin::base64url_encode(random_bytes(32));
+  o.received = 0;
+  auto forged = Client::connect(o);
+  REQUIRE(forged);
+  expect_error_then_close(*forged.client, "expired", 4404);
+  for (auto* client : {receiver.get(), sender.get()}) {
+    auto notice = client->next_control("intrusion", 5s);
+    REQUIRE(notice.ok());
+    CHECK(notice->control.type == "intrusion");
+  }
+  CHECK(metric(c, "qrlogin_relay_resumes_total{result=\"refused\"}") == 1);
+  CHECK(metric(c, "qrlogin_relay_intrusions_total") == 1);
+  // The real slot holder is untouched: frames still flow.
+  auto hello = frame_of(0x01, 65);
+  REQUIRE(sender->send(hello).ok());
+  expect_binary(*receiver, hello);
+}

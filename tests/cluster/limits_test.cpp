@@ -1,0 +1,72 @@
+// A channel's limits hold for the channel, not for the node: the frames of
+// both directions count together wherever they were sent, and the lifetime
+// ends both clients on their different nodes.
+#include "tests/cluster/cluster_helpers.hpp"
+
+using namespace qrlogin::testing;
+using namespace std::chrono_literals;
+
+TEST_CASE("the frame limit (--max-frames-per-channel) counts the frames of both nodes") {
+  Cluster cluster(2, {"--max-frames-per-channel", "3"});
+  auto& a = cluster.node(0);
+  auto& b = cluster.node(1);
+  auto cid = random_cid();
+  auto receiver = join(a, cid, "receiver");
+  auto sender = join(b, cid, "sender", true);
+  REQUIRE(receiver->next_control("peer", 5s).ok());
+
+  // Two frames through A, one through B: the channel's three.
+  auto r0 = frame_of(0x02, 49);
+  auto r1 = frame_of(0x05, 30);
+  auto s0 = frame_of(0x01, 65);
+  REQUIRE(receiver->send(r0).ok());
+  REQUIRE(receiver->send(r1).ok());
+  expect_binary(*sender, r0);
+  expect_binary(*sender, r1);
+  REQUIRE(sender->send(s0).ok());
+  expect_binary(*receiver, s0);
+
+  // B has taken one frame of this channel itself; a per-node count would let
+  // the next one through.
+  REQUIRE(sender->send(frame_of(0x03, 49)).ok());
+  expect_error_then_close(*sender, "too_large", 4413);
+  CHECK(metric(b, "qrlogin_relay_rejected_total{limit=\"channel_budget\"}") == 1);
+  CHECK(metric(b, "qrlogin_relay_frames_forwarded_total") == 1);
+  CHECK(metric(a, "qrlogin_relay_frames_forwarded_total") == 2);
+  // The refused frame never reached the receiver.
+  std::vector<std::string> controls;
+  CHECK(frames_within(*receiver, 500ms, &controls).empty());
+}
+
+TEST_CASE("a channel lifetime of 2 s ends both clients, on different nodes, with expired at about 2 s") {
+  Cluster cluster(2, {"--channel-lifetime", "2s", "--grace", "1s"});
+  auto& a = cluster.node(0);
+  auto& b = cluster.node(1);
+  auto cid = random_cid();
+  auto opened = Clock::now();
+  auto receiver = join(a, cid, "receiver");
+  auto sender = join(b, cid, "sender", true);
+  REQUIRE(receiver->next_control("peer", 5s).ok());
+  auto hello = frame_of(0x01, 65);
+  REQUIRE(sender->send(hello).ok());
+  expect_binary(*receiver, hello);
+
+  for (auto* client : {receiver.get(), sender.get()}) {
+    auto error = client->next_control("error", 5s);
+    REQUIRE(error.ok());
+    auto at = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - opened);
+    INFO(error->text << " after " << at.count() << " ms");
+    CHECK(error->control.code == "expired");
+    CHECK(at >= 1900ms);
+    CHECK(at <= 3500ms);
+    auto closed = client->wait_closed(5s);
+    REQUIRE(closed.ok());
+    CHECK(closed->close_code == 4404);
+  }
+  // The cid is used up everywhere: a new receiver for it on either node is refused.
+  for (auto* n : {&a, &b}) {
+    auto again = connect(*n, cid, "receiver");
+    REQUIRE(again);
+    expect_error_then_close(*again.client, "expired", 4404);
+  }
+}
