@@ -1,6 +1,7 @@
 // A channel's limits hold for the channel, not for the node: the frames of
 // both directions count together wherever they were sent, and the lifetime
-// ends both clients on their different nodes.
+// ends both clients on their different nodes. The cap on open channels is
+// the cluster's.
 #include "tests/cluster/cluster_helpers.hpp"
 
 using namespace qrlogin::testing;
@@ -69,4 +70,30 @@ TEST_CASE("a channel lifetime of 2 s ends both clients, on different nodes, with
     REQUIRE(again);
     expect_error_then_close(*again.client, "expired", 4404);
   }
+}
+
+TEST_CASE("the channel cap (--max-channels) holds for the whole cluster, and a normal close frees the place on any node") {
+  Cluster cluster(2, {"--max-channels", "1"});
+  auto& a = cluster.node(0);
+  auto& b = cluster.node(1);
+  auto first = random_cid();
+  auto receiver = join(a, first, "receiver");
+  auto sender = join(b, first, "sender", true);
+
+  // B has no channel of its own, but the cluster is full.
+  auto refused = connect(b, random_cid(), "receiver");
+  REQUIRE(refused);
+  expect_error_then_close(*refused.client, "unavailable", 1013);
+  CHECK(metric(b, "qrlogin_relay_rejected_total{limit=\"capacity\"}") == 1);
+
+  // The pairing ends normally on A; the place is free for a receiver on B.
+  REQUIRE(receiver->close(1000).ok());
+  REQUIRE(receiver->wait_closed(5s).ok());
+  REQUIRE(sender->wait_closed(5s).ok());
+  CHECK(wait_until([&] {
+    auto next = Client::connect(options_for(b, random_cid(), "receiver"));
+    if (!next) return false;
+    auto joined = next.client->next(5s);
+    return joined.ok() && joined->control.type == "joined";
+  }));
 }
