@@ -104,6 +104,24 @@ bool wait_until(Pred pred, std::chrono::milliseconds timeout = std::chrono::seco
   }
 }
 
+// A counter that may still be catching up (a node counts a frame when
+// Redis's reply to the append reaches it, which can be after the peer
+// already has the frame): waits until it reads `expected`, and returns the
+// last value read, for the CHECK to show.
+inline double settled(const RelayProcess& relay, const std::string& series, double expected,
+                      std::chrono::milliseconds timeout = std::chrono::seconds{3}) {
+  double value = -1;
+  (void)wait_until([&] { return (value = metric(relay, series)) == expected; }, timeout);
+  return value;
+}
+
+inline double settled_sum(const std::vector<const RelayProcess*>& nodes, const std::string& series, double expected,
+                          std::chrono::milliseconds timeout = std::chrono::seconds{3}) {
+  double value = -1;
+  (void)wait_until([&] { return (value = metric_sum(nodes, series)) == expected; }, timeout);
+  return value;
+}
+
 struct Health {
   int status = 0;  // 0: no answer
   nlohmann::json body;

@@ -64,7 +64,7 @@ TEST_CASE("SIGKILL of the node(s) holding the CLIs after HELLO, before CREDENTIA
   // the frames it accepted (the receiver's node READY, the sender's HELLO
   // and REVEAL).
   REQUIRE(wait_until([&] { return metric_sum(all, "qrlogin_relay_channels") == 2; }));
-  REQUIRE(metric_sum(all, "qrlogin_relay_frames_forwarded_total") == 3);
+  REQUIRE(settled_sum(all, "qrlogin_relay_frames_forwarded_total", 3) == 3);
   std::vector<std::size_t> doomed, survivors;
   int clients_on_killed = 0;
   bool sender_killed = false, receiver_killed = false;
@@ -132,8 +132,8 @@ TEST_CASE("SIGKILL of the node(s) holding the CLIs after HELLO, before CREDENTIA
   // Exactly once, as the surviving nodes count it: CREDENTIAL and RESULT
   // only, one accepted resume per client of a dead node, one completed pairing.
   CHECK(wait_until([&] { return metric_sum(alive, "qrlogin_relay_pairings_completed_total") == 1; }));
-  CHECK(metric_sum(alive, "qrlogin_relay_frames_forwarded_total") - frames_before == 2);
-  CHECK(metric_sum(alive, "qrlogin_relay_resumes_total{result=\"ok\"}") == clients_on_killed);
+  CHECK(settled_sum(alive, "qrlogin_relay_frames_forwarded_total", frames_before + 2) - frames_before == 2);
+  CHECK(settled_sum(alive, "qrlogin_relay_resumes_total{result=\"ok\"}", clients_on_killed) == clients_on_killed);
   CHECK(metric_sum(alive, "qrlogin_relay_resumes_total{result=\"refused\"}") == 0);
   CHECK(metric_sum(alive, "qrlogin_relay_intrusions_total") == 0);
   CHECK(metric_sum(alive, "qrlogin_relay_fenced_total") == 0);
@@ -224,9 +224,9 @@ TEST_CASE("a frozen node (SIGSTOP) whose client resumed elsewhere cannot forward
   auto replaced = metric(a, "qrlogin_relay_errors_total{code=\"replaced\"}");
   INFO("A: fenced_total=" << fenced << " errors_total{replaced}=" << replaced);
   CHECK(replaced >= 1);
-  CHECK(metric(a, "qrlogin_relay_frames_forwarded_total") == 1);  // F0
+  CHECK(settled(a, "qrlogin_relay_frames_forwarded_total", 1) == 1);  // F0
   CHECK(metric(a, "qrlogin_relay_redis_up") == 1);
-  CHECK(metric(b, "qrlogin_relay_frames_forwarded_total") == 4);  // G0, F1, F2, G1
+  CHECK(settled(b, "qrlogin_relay_frames_forwarded_total", 4) == 4);  // G0, F1, F2, G1
   CHECK(metric(b, "qrlogin_relay_resumes_total{result=\"ok\"}") == 1);
   UNSCOPED_INFO("fenced_total on A after the wake-up: " << fenced);
 }

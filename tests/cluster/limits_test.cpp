@@ -32,8 +32,8 @@ TEST_CASE("the frame limit (--max-frames-per-channel) counts the frames of both 
   REQUIRE(sender->send(frame_of(0x03, 49)).ok());
   expect_error_then_close(*sender, "too_large", 4413);
   CHECK(metric(b, "qrlogin_relay_rejected_total{limit=\"channel_budget\"}") == 1);
-  CHECK(metric(b, "qrlogin_relay_frames_forwarded_total") == 1);
-  CHECK(metric(a, "qrlogin_relay_frames_forwarded_total") == 2);
+  CHECK(settled(b, "qrlogin_relay_frames_forwarded_total", 1) == 1);
+  CHECK(settled(a, "qrlogin_relay_frames_forwarded_total", 2) == 2);
   // The refused frame never reached the receiver.
   std::vector<std::string> controls;
   CHECK(frames_within(*receiver, 500ms, &controls).empty());

@@ -17,8 +17,8 @@ TEST_CASE("a receiver on node A and a sender on node B pair with the real CLI") 
   // HELLO, REVEAL, CREDENTIAL on B; READY, RESULT on A (protocol.md, End-to-end messages).
   const std::vector<const RelayProcess*> both{&a, &b};
   CHECK(wait_until([&] { return metric_sum(both, "qrlogin_relay_pairings_completed_total") == 1; }));
-  CHECK(metric(a, "qrlogin_relay_frames_forwarded_total") == 2);
-  CHECK(metric(b, "qrlogin_relay_frames_forwarded_total") == 3);
+  CHECK(settled(a, "qrlogin_relay_frames_forwarded_total", 2) == 2);
+  CHECK(settled(b, "qrlogin_relay_frames_forwarded_total", 3) == 3);
   CHECK(metric_sum(both, "qrlogin_relay_frames_forwarded_total") == 5);
   CHECK(metric_sum(both, "qrlogin_relay_pairings_completed_total") == 1);
   CHECK(metric_sum(both, "qrlogin_relay_resumes_total{result=\"ok\"}") == 0);
