@@ -1,7 +1,9 @@
 // The resume rules of protocol.md across nodes: a client that drops and
 // does not come back leaves its peer on another node `peer left` at once and
-// `expired` when the grace is over; a wrong token presented on a third node
-// is refused and burns the code for both clients, as on one relay.
+// `expired` when the grace is over; a valid token takes over a slot whose
+// socket on another node still looks connected; a wrong token presented on
+// a third node is refused and burns the code for both clients, as on one
+// relay.
 #include <signal.h>
 
 #include "tests/cluster/cluster_helpers.hpp"
@@ -63,6 +65,43 @@ TEST_CASE("a resume with a wrong token on a third node - refused, and both paire
   auto hello = frame_of(0x01, 65);
   REQUIRE(sender->send(hello).ok());
   expect_binary(*receiver, hello);
+}
+
+TEST_CASE("a resume on node B takes over a slot whose socket on node A still looks connected - the old one gets replaced at once") {
+  Cluster cluster(2, {"--grace", "20s"});
+  auto& a = cluster.node(0);
+  auto& b = cluster.node(1);
+  auto cid = random_cid();
+  auto receiver = join(b, cid, "receiver");
+  auto first = Client::connect(options_for(a, cid, "sender"));
+  REQUIRE(first);
+  auto joined = first.client->next(5s);
+  REQUIRE(joined.ok());
+  REQUIRE(receiver->next_control("peer", 5s).ok());
+  auto hello = frame_of(0x01, 65);
+  REQUIRE(first.client->send(hello).ok());
+  expect_binary(*receiver, hello);
+
+  auto o = options_for(b, cid, "sender");
+  o.resume_token = joined->control.resume_token;
+  o.received = 0;
+  auto taken = Clock::now();
+  auto second = join_with(o, true);
+  // Node A is told by a wake-up; its socket ends with `replaced` 4001.
+  expect_error_then_close(*first.client, "replaced", 4001, 2s);
+  CHECK(Clock::now() - taken < 1s);
+  auto back = receiver->next_control("peer", 5s);
+  REQUIRE(back.ok());
+  CHECK(back->control.event == "back");
+  // The pairing goes on through the new socket, in both directions.
+  auto ready = frame_of(0x02, 49);
+  REQUIRE(receiver->send(ready).ok());
+  expect_binary(*second, ready);
+  auto reveal = frame_of(0x03, 49);
+  REQUIRE(second->send(reveal).ok());
+  expect_binary(*receiver, reveal);
+  CHECK(metric(a, "qrlogin_relay_errors_total{code=\"replaced\"}") == 1);
+  CHECK(metric(b, "qrlogin_relay_resumes_total{result=\"ok\"}") == 1);
 }
 
 // KNOWN RELAY BUG: a node that dies (SIGKILL, a crashed host) never tells
