@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
@@ -69,6 +70,11 @@ void CliProcess::pump(int fd, std::string& sink) {
 }
 
 void CliProcess::write_stdin(std::string_view text) {
+  // A CLI that already exited has closed its end: the write fails (EPIPE),
+  // which the test then sees in the exit code and output. SIGPIPE's default
+  // would end the whole test process and orphan every server it started.
+  static const bool ignoring_sigpipe = [] { return std::signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
+  (void)ignoring_sigpipe;
   if (stdin_fd_ >= 0) (void)!::write(stdin_fd_, text.data(), text.size());
 }
 

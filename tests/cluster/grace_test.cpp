@@ -1,0 +1,145 @@
+// The resume rules of protocol.md across nodes: a client that drops and
+// does not come back leaves its peer on another node `peer left` at once and
+// `expired` when the grace is over; a valid token takes over a slot whose
+// socket on another node still looks connected; a wrong token presented on
+// a third node is refused and burns the code for both clients, as on one
+// relay.
+#include <signal.h>
+
+#include "tests/cluster/cluster_helpers.hpp"
+
+using namespace qrlogin::testing;
+using namespace std::chrono_literals;
+
+TEST_CASE("a client cut on node B and gone for good - its peer on node A gets peer left, then expired after the grace") {
+  Cluster cluster(2, {"--grace", "1s", "--channel-lifetime", "30s"});
+  auto& a = cluster.node(0);
+  auto& b = cluster.node(1);
+  auto cid = random_cid();
+  auto receiver = join(a, cid, "receiver");
+  auto sender = join(b, cid, "sender", true);
+  REQUIRE(receiver->next_control("peer", 5s).ok());
+
+  auto cut = Clock::now();
+  sender->abort();  // RST: no close frame, so the slot waits for a resume
+  auto left = receiver->next_control("peer", 5s);
+  REQUIRE(left.ok());
+  CHECK(left->control.event == "left");
+  CHECK(Clock::now() - cut < 1s);
+  auto error = receiver->next_control("error", 5s);
+  REQUIRE(error.ok());
+  auto at = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - cut);
+  INFO(error->text << " after " << at.count() << " ms");
+  CHECK(error->control.code == "expired");
+  CHECK(at >= 900ms);
+  CHECK(at <= 2500ms);
+  auto closed = receiver->wait_closed(5s);
+  REQUIRE(closed.ok());
+  CHECK(closed->close_code == 4404);
+}
+
+TEST_CASE("a resume with a wrong token on a third node - refused, and both paired clients get the intrusion notice") {
+  Cluster cluster(3);
+  auto& a = cluster.node(0);
+  auto& b = cluster.node(1);
+  auto& c = cluster.node(2);
+  auto cid = random_cid();
+  auto receiver = join(a, cid, "receiver");
+  auto sender = join(b, cid, "sender", true);
+  REQUIRE(receiver->next_control("peer", 5s).ok());
+
+  auto o = options_for(c, cid, "sender");
+  o.resume_token = qrlogin::base64url_encode(random_bytes(32));
+  o.received = 0;
+  auto forged = Client::connect(o);
+  REQUIRE(forged);
+  expect_error_then_close(*forged.client, "expired", 4404);
+  for (auto* client : {receiver.get(), sender.get()}) {
+    auto notice = client->next_control("intrusion", 5s);
+    REQUIRE(notice.ok());
+    CHECK(notice->control.type == "intrusion");
+  }
+  CHECK(metric(c, "qrlogin_relay_resumes_total{result=\"refused\"}") == 1);
+  CHECK(metric(c, "qrlogin_relay_intrusions_total") == 1);
+  // The real slot holder is untouched: frames still flow.
+  auto hello = frame_of(0x01, 65);
+  REQUIRE(sender->send(hello).ok());
+  expect_binary(*receiver, hello);
+}
+
+TEST_CASE("a resume on node B takes over a slot whose socket on node A still looks connected - the old one gets replaced at once") {
+  Cluster cluster(2, {"--grace", "20s"});
+  auto& a = cluster.node(0);
+  auto& b = cluster.node(1);
+  auto cid = random_cid();
+  auto receiver = join(b, cid, "receiver");
+  auto first = Client::connect(options_for(a, cid, "sender"));
+  REQUIRE(first);
+  auto joined = first.client->next(5s);
+  REQUIRE(joined.ok());
+  REQUIRE(receiver->next_control("peer", 5s).ok());
+  auto hello = frame_of(0x01, 65);
+  REQUIRE(first.client->send(hello).ok());
+  expect_binary(*receiver, hello);
+
+  auto o = options_for(b, cid, "sender");
+  o.resume_token = joined->control.resume_token;
+  o.received = 0;
+  auto taken = Clock::now();
+  auto second = join_with(o, true);
+  // Node A is told by a wake-up; its socket ends with `replaced` 4001.
+  expect_error_then_close(*first.client, "replaced", 4001, 2s);
+  CHECK(Clock::now() - taken < 1s);
+  auto back = receiver->next_control("peer", 5s);
+  REQUIRE(back.ok());
+  CHECK(back->control.event == "back");
+  // The pairing goes on through the new socket, in both directions.
+  auto ready = frame_of(0x02, 49);
+  REQUIRE(receiver->send(ready).ok());
+  expect_binary(*second, ready);
+  auto reveal = frame_of(0x03, 49);
+  REQUIRE(second->send(reveal).ok());
+  expect_binary(*receiver, reveal);
+  CHECK(metric(a, "qrlogin_relay_errors_total{code=\"replaced\"}") == 1);
+  CHECK(metric(b, "qrlogin_relay_resumes_total{result=\"ok\"}") == 1);
+}
+
+// KNOWN RELAY BUG: a node that dies (SIGKILL, a crashed host) never tells
+// Redis, so its clients' slots still name it (r_node/s_node) and count as
+// connected: channel_poll.lua's over() starts a slot's grace only once
+// channel_leave.lua ran for it. Its peer on a live node therefore never
+// hears `peer left`, and the channel ends at its lifetime, not after the
+// grace: observed here, `expired` 8.06 s after the kill with --grace 1s
+// --channel-lifetime 8s, and nothing before it. On one relay, and for a
+// client cut on a live node (above), both come at once. Fixing it needs
+// node liveness in Redis (a heartbeat key per node that polls check), not
+// a small change.
+// [!shouldfail]: Catch2 reports this test as passing while the bug is
+// there; once fixed, it fails: drop the tag then.
+TEST_CASE("KNOWN BUG: a SIGKILLed node's client that never comes back - its peer gets peer left, then expired after the grace",
+          "[!shouldfail]") {
+  Cluster cluster(2, {"--grace", "1s", "--channel-lifetime", "8s"});
+  auto& a = cluster.node(0);
+  auto& b = cluster.node(1);
+  auto cid = random_cid();
+  auto receiver = join(a, cid, "receiver");
+  auto sender = join(b, cid, "sender", true);
+  REQUIRE(receiver->next_control("peer", 5s).ok());
+
+  auto killed = Clock::now();
+  REQUIRE(::kill(b.pid(), SIGKILL) == 0);
+  (void)b.wait_exit(5s);
+  // The sender's socket is gone with its node; the sender does not resume.
+  auto event = receiver->next(3s);
+  auto at = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed);
+  REQUIRE(event.ok());
+  INFO(event->text << " after " << at.count() << " ms");
+  CHECK(event->control.type == "peer");
+  CHECK(event->control.event == "left");
+  auto error = receiver->next_control("error", 3s);
+  at = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed);
+  REQUIRE(error.ok());
+  INFO(error->text << " after " << at.count() << " ms");
+  CHECK(error->control.code == "expired");
+  CHECK(at <= 4s);  // grace 1 s plus however long a dead node takes to notice; not the 8 s lifetime
+}

@@ -1,0 +1,124 @@
+// Redis goes away under a running cluster: every node says so at once
+// (/healthz 503, `unavailable` to its clients and to new ones), and serves
+// again by itself when Redis is back on the same address.
+#include "tests/cluster/cluster_helpers.hpp"
+
+using namespace qrlogin::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Polls /healthz until it answers `status`; how long that took (or nullopt).
+std::optional<std::chrono::milliseconds> time_until_health(const RelayProcess& relay, int status, Clock::time_point since,
+                                                           std::chrono::milliseconds timeout) {
+  auto deadline = since + timeout;
+  for (;;) {
+    auto h = health_of(relay, 500ms);
+    auto now = Clock::now();
+    if (h.status == status) return std::chrono::duration_cast<std::chrono::milliseconds>(now - since);
+    if (now >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+// A paired receiver (on `r`) and sender (on `s`), a frame each way.
+std::pair<std::unique_ptr<Client>, std::unique_ptr<Client>> paired(const RelayProcess& r, const RelayProcess& s) {
+  auto cid = random_cid();
+  auto receiver = join(r, cid, "receiver");
+  auto sender = join(s, cid, "sender", true);
+  REQUIRE(receiver->next_control("peer", 5s).ok());
+  auto hello = frame_of(0x01, 65);
+  REQUIRE(sender->send(hello).ok());
+  expect_binary(*receiver, hello);
+  return {std::move(receiver), std::move(sender)};
+}
+
+void check_down(const RelayProcess& relay) {
+  auto h = health_of(relay);
+  INFO(h.body.dump());
+  CHECK(h.status == 503);
+  CHECK(h.body.value("status", "") == "unavailable");
+  CHECK(h.body.value("reason", "").rfind("redis: ", 0) == 0);
+  CHECK(metric(relay, "qrlogin_relay_redis_up") == 0);
+}
+
+}  // namespace
+
+TEST_CASE("Redis stops - clients get unavailable, /healthz 503 within 2 s, back on its port, the nodes serve again") {
+  Cluster cluster(2);
+  auto& a = cluster.node(0);
+  auto& b = cluster.node(1);
+  for (auto* n : {&a, &b}) {
+    auto h = health_of(*n);
+    REQUIRE(h.status == 200);
+    CHECK(h.body.value("status", "") == "ok");
+  }
+  auto [receiver, sender] = paired(a, b);
+
+  auto stopped = Clock::now();
+  cluster.redis().kill();
+  // Each node notices by itself, while nobody asks anything of it.
+  for (auto* n : {&a, &b}) {
+    auto took = time_until_health(*n, 503, stopped, 5s);
+    REQUIRE(took);
+    INFO("503 after " << took->count() << " ms");
+    CHECK(*took < 2s);
+    check_down(*n);
+  }
+  // The pairing in flight cannot go on: both clients are told, on both nodes.
+  expect_error_then_close(*receiver, "unavailable", 1013);
+  expect_error_then_close(*sender, "unavailable", 1013);
+  // A client arriving during the outage is refused the same way.
+  for (auto* n : {&a, &b}) {
+    auto late = connect(*n, random_cid(), "receiver");
+    REQUIRE(late);
+    expect_error_then_close(*late.client, "unavailable", 1013);
+  }
+
+  // Redis comes back on the same port, empty; the relays were not restarted.
+  auto restarted = Clock::now();
+  cluster.redis().start();
+  for (auto* n : {&a, &b}) {
+    auto took = time_until_health(*n, 200, restarted, 8s);
+    REQUIRE(took);
+    INFO("200 again after " << took->count() << " ms");
+    CHECK(*took < 4s);  // the adapter's backoff is at most 2 s
+    CHECK(metric(*n, "qrlogin_relay_redis_up") == 1);
+  }
+  // A new pairing across the nodes, with the real CLI.
+  pair_with_cli(a.port(), b.port(), "after the outage");
+}
+
+TEST_CASE("a frozen Redis (SIGSTOP) is noticed within 2 s and the nodes recover when it thaws") {
+  Cluster cluster(2);
+  auto& a = cluster.node(0);
+  auto& b = cluster.node(1);
+  auto [receiver, sender] = paired(a, b);
+
+  auto frozen = Clock::now();
+  cluster.redis().freeze();
+  for (auto* n : {&a, &b}) {
+    auto took = time_until_health(*n, 503, frozen, 5s);
+    REQUIRE(took);
+    INFO("503 after " << took->count() << " ms");
+    CHECK(*took < 2s);
+    check_down(*n);
+  }
+  expect_error_then_close(*receiver, "unavailable", 1013);
+  expect_error_then_close(*sender, "unavailable", 1013);
+
+  auto thawed = Clock::now();
+  cluster.redis().thaw();
+  for (auto* n : {&a, &b}) {
+    auto took = time_until_health(*n, 200, thawed, 8s);
+    REQUIRE(took);
+    INFO("200 again after " << took->count() << " ms");
+    CHECK(*took < 4s);
+  }
+  // The channels of before were never lost in Redis, but their clients were
+  // told to start over; a new pairing works.
+  auto [r2, s2] = paired(b, a);
+  auto ready = frame_of(0x02, 49);
+  REQUIRE(r2->send(ready).ok());
+  expect_binary(*s2, ready);
+}
