@@ -61,8 +61,20 @@ void Cluster::heartbeat() {
   }
   for (auto& node : nodes)
     store.node_alive(node, [this, node](redis::Result<bool> alive) {
-      if (alive.ok() && !*alive) evict_node(node);
+      if (alive.ok()) node_checked(node, *alive);
     });
+}
+
+void Cluster::node_checked(const std::string& node, bool alive) {
+  if (alive) {
+    missing_since_.erase(node);
+    return;
+  }
+  auto now = Clock::now();
+  auto [it, first] = missing_since_.try_emplace(node, now);
+  if (now - it->second < kNodeMissing) return;
+  missing_since_.erase(it);
+  evict_node(node);
 }
 
 void Cluster::evict_node(const std::string& node) {
@@ -96,18 +108,28 @@ void Cluster::on_state(bool up, std::string_view reason) {
   // their order on the connection).
   if (up) backend_.store().heartbeat(kNodeTtl, [](auto&&) {});
   std::vector<ConnId> conns;
+  std::vector<Orphan> orphans;
   {
     std::lock_guard lock(mutex_);
     up_.store(up, std::memory_order_release);
     down_reason_ = up ? std::string() : "redis: " + std::string(reason);
     for (const auto& [conn, att] : attached_) conns.push_back(conn);
     if (!up) {
+      for (const auto& [conn, att] : attached_) orphans_.push_back({att.cid, att.role, att.epoch});
       attached_.clear();
       by_name_.clear();
+    } else {
+      orphans.swap(orphans_);
     }
   }
   if (up) {
-    hub_.logger().write(LogLevel::info, "redis_up", {{"node", std::string_view(node_id())}});
+    missing_since_.clear();  // Redis may have restarted: every node's key is new
+    hub_.logger().write(LogLevel::info, "redis_up",
+                        {{"node", std::string_view(node_id())}, {"slots_released", std::uint64_t{orphans.size()}}});
+    // The clients Redis's outage ended: their slots start their grace now
+    // (a resume on any node still works), instead of looking connected
+    // until the lifetime.
+    for (const auto& o : orphans) send_leave(o.cid, o.role, o.epoch, LeaveKind::abnormal);
     for (auto conn : conns) poll(conn);  // wake-ups may have been lost while down
     return;
   }
@@ -211,6 +233,7 @@ void Cluster::on_attached(JoinArgs args, bool added, redis::Result<redis::Attach
     }
   }
   if (args.resume) hub_.metrics().resume(!result.error);
+  if (a.resumed && a.ends_at > 0) store.set_open_until(args.cid, a.ends_at, true, [](auto&&) {});
   if (result.intrusion_attempt) hub_.metrics().intrusion();
   if (!a.intrusion.empty())
     hub_.logger().write(LogLevel::warn, "intrusion",
@@ -298,16 +321,22 @@ void Cluster::leave(Role role, ConnId conn, LeaveKind kind) {
   {
     std::lock_guard lock(mutex_);
     auto it = attached_.find(conn);
-    if (it == attached_.end()) return;  // ended by Redis going down, or replaced here
+    if (it == attached_.end()) return;  // ended by Redis going down (see on_state), or replaced here
     cid = it->second.cid;
     epoch = it->second.epoch;
     erase_locked(conn);
   }
+  send_leave(cid, role, epoch, kind);
+}
+
+void Cluster::send_leave(const Cid& cid, Role role, std::uint64_t epoch, LeaveKind kind) {
   backend_.store().leave(cid, role, epoch, kind, [this, cid, kind](redis::Result<redis::Left> left) {
     if (!left.ok() || left->error) return;  // Redis gone (the lifetime ends it), or taken over
     if (left->completed) hub_.metrics().pairing_completed();
-    // A normal close ends the channel: it no longer counts against --max-channels.
+    // A normal close ends the channel: it no longer counts against
+    // --max-channels. After a drop, it counts until its grace ends it.
     if (kind == LeaveKind::normal) backend_.store().release(cid, [](auto&&) {});
+    else if (left->ends_at > 0) backend_.store().set_open_until(cid, left->ends_at, false, [](auto&&) {});
     if (left->peer && left->peer->node == node_id()) poll(left->peer->conn);
   });
 }
@@ -350,14 +379,18 @@ void Cluster::on_polled(ConnId conn, std::uint64_t epoch, redis::Result<redis::P
     auto now = Clock::now();
     if (!reply.ok()) {
       att.check_at = now + kPollRetry;
-      return;
-    }
-    auto& p = *reply;
-    if (p.error) {
+    } else if (reply->error) {
       att.ended = true;
-      if (p.error == Code::peer_closed) actions.push_back(Step::end_by_peer(conn));
-      else actions.push_back(Step::end(conn, *p.error));
+      // A normal close by the peer: its last frames first, then `peer left`.
+      for (auto& frame : reply->frames) {
+        if (frame.index < att.next_in) continue;
+        att.next_in = frame.index + 1;
+        actions.push_back(Step::deliver({conn, peer_of(att.role), frame.index, std::move(frame.frame)}));
+      }
+      if (reply->error == Code::peer_closed) actions.push_back(Step::end_by_peer(conn));
+      else actions.push_back(Step::end(conn, *reply->error));
     } else {
+      auto& p = *reply;
       if (p.intrusion && !att.intrusion_notified) {
         att.intrusion_notified = true;
         actions.push_back(Step::notify(conn, make_intrusion_message()));

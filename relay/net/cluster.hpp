@@ -50,9 +50,11 @@
 namespace qrlogin::relay {
 
 // How often a node refreshes its liveness key, and how long the key lives:
-// a node is dead after missing five refreshes in a row.
+// a node is dead once its key has been gone for kNodeMissing (so a Redis
+// restart, which loses every key until the next refresh, kills nobody).
 inline constexpr Millis kNodeHeartbeat{500};
-inline constexpr Millis kNodeTtl{2500};
+inline constexpr Millis kNodeTtl{2000};
+inline constexpr Millis kNodeMissing{1000};
 
 struct ClusterOptions {
   redis::ClientOptions redis;
@@ -151,9 +153,11 @@ class Cluster {
   using Kind = Step::Kind;
 
   void on_state(bool up, std::string_view reason);
+  void send_leave(const Cid& cid, Role role, std::uint64_t epoch, LeaveKind kind);
   void schedule_heartbeat();
   void heartbeat();
   void evict_node(const std::string& node);
+  void node_checked(const std::string& node, bool alive);
   void on_wake(const std::string& name);
   void on_attached(JoinArgs args, bool added, redis::Result<redis::Attached> reply,
                    std::function<void(JoinResult)> done);
@@ -175,6 +179,16 @@ class Cluster {
   std::string down_reason_;
   std::unordered_map<ConnId, Attachment> attached_;
   std::unordered_multimap<std::string, ConnId> by_name_;
+  // Slots of clients that Redis going down ended: left (abnormal) once it
+  // is back, so they get their grace rather than looking connected.
+  struct Orphan {
+    Cid cid{};
+    Role role = Role::receiver;
+    std::uint64_t epoch = 0;
+  };
+  std::vector<Orphan> orphans_;
+  // Nodes whose liveness key was missing, since when (backend executor only).
+  std::unordered_map<std::string, TimePoint> missing_since_;
 };
 
 }  // namespace qrlogin::relay

@@ -171,6 +171,7 @@ Result<Attached> parse_attached(const Fields& fields, std::optional<Code> error)
   out.peer_epoch = fields.count("peer_epoch");
   out.peer = holder_field(fields, "peer");
   out.replaced = holder_field(fields, "replaced");
+  out.ends_at = fields.integer("ends_at");
   auto frames = frames_field(fields);
   if (!frames.ok()) return frames.error();
   out.backlog = std::move(*frames);
@@ -190,6 +191,11 @@ Result<Appended> parse_appended(const Fields& fields, std::optional<Code> error)
 Result<Polled> parse_polled(const Fields& fields, std::optional<Code> error) {
   Polled out;
   out.error = error;
+  if (error == Code::peer_closed) {  // the peer's last frames come with it
+    auto frames = frames_field(fields);
+    if (!frames.ok()) return frames.error();
+    out.frames = std::move(*frames);
+  }
   if (error) return out;
   out.expires_in = fields.millis("expires_in");
   out.peer_present = fields.flag("peer_present");
@@ -210,6 +216,7 @@ Result<Left> parse_left(const Fields& fields, std::optional<Code> error) {
   Left out;
   out.error = error;
   out.completed = fields.flag("completed");
+  out.ends_at = fields.integer("ends_at");
   out.peer = holder_field(fields, "peer");
   return out;
 }
@@ -318,6 +325,16 @@ void ChannelStore::undo_admit(const Cid& cid, Handler<Done> handler) {
 
 void ChannelStore::release(const Cid& cid, Handler<Done> handler) {
   client_->command({"ZREM", prefix_ + ":{global}:open", channel_name(cid)},
+                   [handler = std::move(handler)](Result<Reply> reply) {
+                     if (!reply.ok()) return handler(reply.error());
+                     handler(Done{});
+                   });
+}
+
+void ChannelStore::set_open_until(const Cid& cid, std::int64_t ends_at, bool raise, Handler<Done> handler) {
+  // XX: only a channel still counted; LT/GT: a late reply never undoes a newer move.
+  client_->command({"ZADD", prefix_ + ":{global}:open", "XX", raise ? "GT" : "LT", std::to_string(ends_at),
+                    channel_name(cid)},
                    [handler = std::move(handler)](Result<Reply> reply) {
                      if (!reply.ok()) return handler(reply.error());
                      handler(Done{});

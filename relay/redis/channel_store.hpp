@@ -93,6 +93,7 @@ struct Attached {  // join() and resume()
   bool resumed = false;
   std::uint64_t received = 0;          // resumed: frames the relay has from this client
   std::optional<SlotHolder> replaced;  // resumed over a live socket: it gets `replaced`
+  std::int64_t ends_at = 0;            // resumed: the channel's end (Redis time, ms), for set_open_until
   std::vector<std::pair<Role, SlotHolder>> intrusion;  // who gets the one `intrusion` notice
   bool intrusion_attempt = false;
 };
@@ -120,12 +121,13 @@ struct Polled {
   std::uint64_t peer_first = 0;  // the peer's oldest frame still held
   std::uint64_t peer_next = 0;   // the peer's next frame index
   std::optional<SlotHolder> peer;
-  std::vector<StoredFrame> frames;  // the peer's frames from `from` on
+  std::vector<StoredFrame> frames;  // the peer's frames from `from` on (also with peer_closed)
 };
 
 struct Left {
   std::optional<Code> error;  // replaced: someone else holds the slot now (nothing changed)
   bool completed = false;     // a normal close after both roles had joined
+  std::int64_t ends_at = 0;   // an abnormal leave: its grace ends the channel then (Redis time, ms)
   std::optional<SlotHolder> peer;
 };
 
@@ -153,6 +155,10 @@ class ChannelStore {
   // The channel ended before its lifetime (normal close): it no longer
   // counts against --max-channels (it still counts as a remembered cid).
   void release(const Cid& cid, Handler<Done> handler);
+  // Moves the channel's end in the --max-channels count ({global}:open) to
+  // `ends_at` (Redis time, ms): lowered when a client dropped (its grace may
+  // end the channel), raised again by its resume.
+  void set_open_until(const Cid& cid, std::int64_t ends_at, bool raise, Handler<Done> handler);
 
   void join(const Cid& cid, Role role, ConnId conn, const TokenHash& new_token, Handler<Attached> handler);
   void resume(const Cid& cid, Role role, ConnId conn, const TokenHash& presented, std::uint64_t received,

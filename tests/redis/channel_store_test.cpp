@@ -253,13 +253,23 @@ TEST_CASE("redis store: only a receiver opens, a cid only once, a normal close e
 
   REQUIRE_FALSE(c.a.join(cid, kR, 1, token(1))->error);
   REQUIRE_FALSE(c.b.join(cid, kS, 2, token(2))->error);
+  // The sender's last frame, then its close 1000 at once: node A has not
+  // fetched the frame yet, and must still get it.
+  REQUIRE_FALSE(c.b.append(cid, kS, 1, 0, "last")->error);
   auto left = c.b.leave(cid, kS, 1, LeaveKind::normal);
   REQUIRE(left.ok());
   REQUIRE_FALSE(left->error);
   CHECK(left->completed);
   CHECK(left->peer == SlotHolder{"node-a", 1});
   CHECK(c.a.woken(c.a.store().channel_name(cid)));
-  CHECK(c.a.poll(cid, kR, 1)->error == Code::peer_closed);  // `peer left`, then close 1000
+  auto polled = c.a.poll(cid, kR, 1);  // the last frame, `peer left`, then close 1000
+  CHECK(polled->error == Code::peer_closed);
+  CHECK(texts(polled->frames) == std::vector<std::string>{"0:last"});
+  CHECK(c.b.append(cid, kS, 1, 1, "late")->error == Code::peer_closed);
+  // The receiver's own leave ends it (completed was counted once).
+  auto second = c.a.leave(cid, kR, 1, LeaveKind::normal);
+  REQUIRE_FALSE(second->error);
+  CHECK_FALSE(second->completed);
 
   // Used: neither role can open or join it again, while it is remembered.
   CHECK(c.a.join(cid, kR, 3, token(3))->error == Code::expired);

@@ -10,6 +10,7 @@ if bad then return bad end
 local now = now_ms()
 local c = load()
 if not c then return { 'expired' } end
+if (c.closed or '') ~= '' then return { 'closed' } end
 if over(c, now) then
   end_channel(c, 'expired')
   return { 'expired' }

@@ -10,6 +10,7 @@ local bad = check_role(role)
 if bad then return bad end
 local now = now_ms()
 local c = load()
+if c and (c.closed or '') ~= '' then return { 'expired' } end
 if c and over(c, now) then
   end_channel(c, 'expired')
   return { 'expired' }

@@ -2,7 +2,7 @@
 -- ends the channel at once; 'abnormal' keeps the slot for the grace period
 -- (never past the lifetime).
 -- Replies: ok (completed=1 when a normal close ended a channel both roles
--- had joined), stale (someone else holds the slot now: nothing changes).
+-- had joined; ends_at: when an abnormal leave's grace ends it), stale (someone else holds the slot now: nothing changes).
 local role, epoch, kind = ARGV[4], tonumber(ARGV[5]), ARGV[6]
 local bad = check_role(role)
 if bad then return bad end
@@ -16,14 +16,36 @@ local out = { 'ok' }
 peer_fields(out, c, role)
 wake(c, peer)
 if kind == 'normal' then
-  local completed = num(c, 'r_epoch') > 0 and num(c, 's_epoch') > 0
-  end_channel(c, 'closed')
+  local completed = num(c, 'r_epoch') > 0 and num(c, 's_epoch') > 0 and (c.closed or '') == ''
+  if (c.closed or '') ~= '' or not connected(c, peer) then
+    -- The second to leave, or nobody left to read: the channel goes.
+    end_channel(c, 'closed')
+  else
+    -- The peer's node may not have fetched this client's last frames yet
+    -- (RESULT, then close 1000 at once): the channel stays, closed, until
+    -- the peer leaves or the grace passes; its polls get those frames and
+    -- then `closed`.
+    redis.call('HSET', CH, 'closed', role, role .. '_node', '', role .. '_conn', '')
+    redis.call('SET', USED, 'closed', 'PX', num(c, 'mem'))
+    local until_ms = now + num(c, 'grace')
+    for _, key in ipairs({ CH, FRAMES.r, FRAMES.s }) do redis.call('PEXPIREAT', key, until_ms) end
+  end
   out[#out + 1] = 'completed'
   out[#out + 1] = completed and 1 or 0
   return out
 end
-redis.call('HSET', CH, role .. '_node', '', role .. '_conn', '',
-  role .. '_grace', math.min(num(c, 'exp'), now + num(c, 'grace')))
+if (c.closed or '') ~= '' then
+  end_channel(c, 'closed')
+  out[#out + 1] = 'completed'
+  out[#out + 1] = 0
+  return out
+end
+local grace_end = math.min(num(c, 'exp'), now + num(c, 'grace'))
+redis.call('HSET', CH, role .. '_node', '', role .. '_conn', '', role .. '_grace', grace_end)
 out[#out + 1] = 'completed'
 out[#out + 1] = 0
+-- Unless this client resumes, the channel ends by then: its place under
+-- --max-channels ({global}:open, another slot) is moved by the caller.
+out[#out + 1] = 'ends_at'
+out[#out + 1] = grace_end
 return out

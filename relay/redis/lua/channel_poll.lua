@@ -14,6 +14,16 @@ if not c then
   if redis.call('GET', USED) == 'closed' then return { 'closed' } end
   return { 'expired' }
 end
+if (c.closed or '') ~= '' then
+  -- The peer closed normally: its last frames, then `closed`.
+  if not current(c, role, epoch) then return { 'stale' } end
+  local out = { 'closed' }
+  if from >= 0 then
+    out[#out + 1] = 'frames'
+    out[#out + 1] = frames_from(peer_of(role), from)
+  end
+  return out
+end
 if over(c, now) then
   end_channel(c, 'expired')
   return { 'expired' }

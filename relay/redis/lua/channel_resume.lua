@@ -11,6 +11,7 @@ if received == nil or received < 0 then return redis.error_reply('ERR qrlogin: b
 local now = now_ms()
 local c = load()
 if not c then return { 'expired' } end  -- ended, or never was: nobody to warn
+if (c.closed or '') ~= '' then return { 'expired' } end
 if over(c, now) then
   end_channel(c, 'expired')
   return { 'expired' }
@@ -43,7 +44,8 @@ local sent = math.min(num(c, peer .. '_sent'), received)
 redis.call('HSET', CH, peer .. '_sent', sent)
 wake(c, peer)
 wake_node(old_node)
-for _, v in ipairs({ 'epoch', epoch, 'expires_in', num(c, 'exp') - now, 'received', num(c, role .. '_next') }) do
+for _, v in ipairs({ 'epoch', epoch, 'expires_in', num(c, 'exp') - now, 'ends_at', num(c, 'exp'),
+                    'received', num(c, role .. '_next') }) do
   out[#out + 1] = v
 end
 peer_fields(out, c, role)
