@@ -302,6 +302,15 @@ void Cluster::offer_locked(ConnId to, std::uint64_t index, const Frame& frame, A
   }
 }
 
+void Cluster::take_frames_locked(ConnId conn, Attachment& att, std::vector<redis::StoredFrame>& frames,
+                                 Actions& actions) {
+  for (auto& frame : frames) {
+    if (frame.index < att.next_in) continue;  // already handed to the socket
+    att.next_in = frame.index + 1;
+    actions.push_back(Step::deliver({conn, peer_of(att.role), frame.index, std::move(frame.frame)}));
+  }
+}
+
 void Cluster::delivered(Role from, std::uint64_t index, ConnId to) {
   Cid cid{};
   std::uint64_t epoch = 0;
@@ -382,11 +391,7 @@ void Cluster::on_polled(ConnId conn, std::uint64_t epoch, redis::Result<redis::P
     } else if (reply->error) {
       att.ended = true;
       // A normal close by the peer: its last frames first, then `peer left`.
-      for (auto& frame : reply->frames) {
-        if (frame.index < att.next_in) continue;
-        att.next_in = frame.index + 1;
-        actions.push_back(Step::deliver({conn, peer_of(att.role), frame.index, std::move(frame.frame)}));
-      }
+      take_frames_locked(conn, att, reply->frames, actions);
       if (reply->error == Code::peer_closed) actions.push_back(Step::end_by_peer(conn));
       else actions.push_back(Step::end(conn, *reply->error));
     } else {
@@ -397,11 +402,7 @@ void Cluster::on_polled(ConnId conn, std::uint64_t epoch, redis::Result<redis::P
       }
       if (p.peer_present && p.peer_epoch > att.peer_epoch)
         actions.push_back(Step::notify(conn, make_peer_message(att.peer_epoch == 0 ? PeerEvent::joined : PeerEvent::back)));
-      for (auto& frame : p.frames) {
-        if (frame.index < att.next_in) continue;
-        att.next_in = frame.index + 1;
-        actions.push_back(Step::deliver({conn, peer_of(att.role), frame.index, std::move(frame.frame)}));
-      }
+      take_frames_locked(conn, att, p.frames, actions);
       if (!p.peer_present && att.peer_present) actions.push_back(Step::notify(conn, make_peer_message(PeerEvent::left)));
       att.peer_epoch = std::max(att.peer_epoch, p.peer_epoch);
       att.peer_present = p.peer_present;

@@ -167,6 +167,8 @@ class Cluster {
   // Hands `frame` (index `index` of the peer's log) to `to` if it is the next
   // one that client needs; a later one means some were missed: poll.
   void offer_locked(ConnId to, std::uint64_t index, const Frame& frame, Actions& actions);
+  // Polled frames from the peer's log: those `conn` still needs, in order.
+  void take_frames_locked(ConnId conn, Attachment& att, std::vector<redis::StoredFrame>& frames, Actions& actions);
   void erase_locked(ConnId conn);
   void run(Actions& actions);
 
