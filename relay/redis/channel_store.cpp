@@ -191,11 +191,10 @@ Result<Appended> parse_appended(const Fields& fields, std::optional<Code> error)
 Result<Polled> parse_polled(const Fields& fields, std::optional<Code> error) {
   Polled out;
   out.error = error;
-  if (error == Code::peer_closed) {  // the peer's last frames come with it
-    auto frames = frames_field(fields);
-    if (!frames.ok()) return frames.error();
-    out.frames = std::move(*frames);
-  }
+  // With ok and with peer_closed (the closer's last frames); absent otherwise.
+  auto frames = frames_field(fields);
+  if (!frames.ok()) return frames.error();
+  out.frames = std::move(*frames);
   if (error) return out;
   out.expires_in = fields.millis("expires_in");
   out.peer_present = fields.flag("peer_present");
@@ -206,9 +205,6 @@ Result<Polled> parse_polled(const Fields& fields, std::optional<Code> error) {
   out.peer_first = fields.count("peer_first");
   out.peer_next = fields.count("peer_next");
   out.peer = holder_field(fields, "peer");
-  auto frames = frames_field(fields);
-  if (!frames.ok()) return frames.error();
-  out.frames = std::move(*frames);
   return out;
 }
 
