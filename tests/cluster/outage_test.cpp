@@ -1,6 +1,8 @@
 // Redis goes away under a running cluster: every node says so at once
 // (/healthz 503, `unavailable` to its clients and to new ones), and serves
 // again by itself when Redis is back on the same address.
+#include <initializer_list>
+
 #include "tests/cluster/cluster_helpers.hpp"
 
 using namespace qrlogin::testing;
@@ -42,6 +44,30 @@ void check_down(const RelayProcess& relay) {
   CHECK(metric(relay, "qrlogin_relay_redis_up") == 0);
 }
 
+// Each node notices by itself, while nobody asks anything of it: 503
+// within 2 s of `since`.
+void expect_down(std::initializer_list<const RelayProcess*> nodes, Clock::time_point since) {
+  for (const auto* n : nodes) {
+    auto took = time_until_health(*n, 503, since, 5s);
+    REQUIRE(took);
+    INFO("503 after " << took->count() << " ms");
+    CHECK(*took < 2s);
+    check_down(*n);
+  }
+}
+
+// Each node serves again by itself, within 4 s of `since` (the adapter's
+// reconnect backoff is at most 2 s).
+void expect_up(std::initializer_list<const RelayProcess*> nodes, Clock::time_point since) {
+  for (const auto* n : nodes) {
+    auto took = time_until_health(*n, 200, since, 8s);
+    REQUIRE(took);
+    INFO("200 again after " << took->count() << " ms");
+    CHECK(*took < 4s);
+    CHECK(metric(*n, "qrlogin_relay_redis_up") == 1);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("Redis stops - clients get unavailable, /healthz 503 within 2 s, back on its port, the nodes serve again") {
@@ -57,14 +83,7 @@ TEST_CASE("Redis stops - clients get unavailable, /healthz 503 within 2 s, back 
 
   auto stopped = Clock::now();
   cluster.redis().kill();
-  // Each node notices by itself, while nobody asks anything of it.
-  for (auto* n : {&a, &b}) {
-    auto took = time_until_health(*n, 503, stopped, 5s);
-    REQUIRE(took);
-    INFO("503 after " << took->count() << " ms");
-    CHECK(*took < 2s);
-    check_down(*n);
-  }
+  expect_down({&a, &b}, stopped);
   // The pairing in flight cannot go on: both clients are told, on both nodes.
   expect_error_then_close(*receiver, "unavailable", 1013);
   expect_error_then_close(*sender, "unavailable", 1013);
@@ -78,13 +97,7 @@ TEST_CASE("Redis stops - clients get unavailable, /healthz 503 within 2 s, back 
   // Redis comes back on the same port, empty; the relays were not restarted.
   auto restarted = Clock::now();
   cluster.redis().start();
-  for (auto* n : {&a, &b}) {
-    auto took = time_until_health(*n, 200, restarted, 8s);
-    REQUIRE(took);
-    INFO("200 again after " << took->count() << " ms");
-    CHECK(*took < 4s);  // the adapter's backoff is at most 2 s
-    CHECK(metric(*n, "qrlogin_relay_redis_up") == 1);
-  }
+  expect_up({&a, &b}, restarted);
   // A new pairing across the nodes, with the real CLI.
   pair_with_cli(a.port(), b.port(), "after the outage");
 }
@@ -97,24 +110,13 @@ TEST_CASE("a frozen Redis (SIGSTOP) is noticed within 2 s and the nodes recover 
 
   auto frozen = Clock::now();
   cluster.redis().freeze();
-  for (auto* n : {&a, &b}) {
-    auto took = time_until_health(*n, 503, frozen, 5s);
-    REQUIRE(took);
-    INFO("503 after " << took->count() << " ms");
-    CHECK(*took < 2s);
-    check_down(*n);
-  }
+  expect_down({&a, &b}, frozen);
   expect_error_then_close(*receiver, "unavailable", 1013);
   expect_error_then_close(*sender, "unavailable", 1013);
 
   auto thawed = Clock::now();
   cluster.redis().thaw();
-  for (auto* n : {&a, &b}) {
-    auto took = time_until_health(*n, 200, thawed, 8s);
-    REQUIRE(took);
-    INFO("200 again after " << took->count() << " ms");
-    CHECK(*took < 4s);
-  }
+  expect_up({&a, &b}, thawed);
   // The channels of before were never lost in Redis, but their clients were
   // told to start over; a new pairing works.
   auto [r2, s2] = paired(b, a);
