@@ -20,6 +20,7 @@
 // frame arrives exactly once, in order. A relay still unreachable when the
 // lifetime ends is a lost connection, as in the CLI: only the relay can say
 // the code expired.
+import { MAX_FRAME_BYTES } from './constants.js';
 import { channelUrl } from './link.js';
 
 export const SUBPROTOCOL = 'qrlogin.v1';
@@ -31,6 +32,17 @@ export const RESUME_BACKOFF_MS = Object.freeze([250, 500, 1000, 2000, 4000]);
 // A resume attempt not open by then is dropped and tried again (a network
 // that swallows packets would otherwise hold it for the TCP timeout).
 export const RESUME_ATTEMPT_TIMEOUT_MS = 5000;
+// What the relay, which is not trusted, can make us hold. A message over
+// these is a protocol violation: binary frames are the peer's (the largest
+// is a CREDENTIAL, MAX_FRAME_BYTES), control messages are a few hundred bytes.
+export { MAX_FRAME_BYTES };
+export const MAX_CONTROL_MESSAGE_BYTES = 4096;
+// Events a handler took as a promise that has not settled yet (see the
+// handlers below). A pairing has a handful in flight at most: the relay
+// forwards at most 16 frames per channel.
+export const MAX_QUEUED_EVENTS = 64;
+export const MAX_QUEUED_BYTES = 2 * MAX_FRAME_BYTES + MAX_CONTROL_MESSAGE_BYTES;
+
 // The CLI's words for the same end (cli/resumable_channel.cpp).
 export const UNRESTORED_MESSAGE =
   'the connection to the relay was lost and could not be restored before the code expired';
@@ -54,6 +66,8 @@ export const RelayErrorCode = Object.freeze({
 // dropped a reader that fell behind, and what it did not take is kept.
 // Every other error ends the channel for us.
 const RESUMABLE_ERRORS = new Set([RelayErrorCode.slow_consumer]);
+
+const utf8 = new TextEncoder();
 
 const now = () => (globalThis.performance?.now ? globalThis.performance.now() : Date.now());
 
@@ -114,6 +128,8 @@ export class RelayClient {
   #peerPresent = false; // the other side is connected, as the relay last said
   #peerSeen = false; // it was connected at some point
   #ended = false;
+  #queued = 0; // events whose handler's promise has not settled
+  #queuedBytes = 0;
 
   // handlers: { onJoined(info), onPeer(event), onIntrusion(), onFrame(Uint8Array),
   //   onReconnecting(), onEnd(end) }
@@ -124,8 +140,15 @@ export class RelayClient {
   //   { reason: 'closed' }                a normal close 1000 by the relay
   //   { reason: 'lost', message }         cut, and no way to resume (no token,
   //                                       or the lifetime passed while reconnecting)
-  //   { reason: 'protocol', message }     the relay broke the protocol
+  //   { reason: 'protocol', message }     the relay broke the protocol, sent
+  //                                       a message over MAX_FRAME_BYTES or
+  //                                       MAX_CONTROL_MESSAGE_BYTES, or more
+  //                                       than the queue bound (below)
   // Not called after close().
+  // onFrame, onPeer and onIntrusion may return a promise: until it settles,
+  // the event counts as queued. Past MAX_QUEUED_EVENTS or MAX_QUEUED_BYTES
+  // queued, the channel ends with 'protocol' rather than pile up what a
+  // relay floods us with.
   constructor({
     relayUrl, cid, role, WebSocket = globalThis.WebSocket, handlers = {},
     backoffMs = RESUME_BACKOFF_MS, attemptTimeoutMs = RESUME_ATTEMPT_TIMEOUT_MS,
@@ -247,7 +270,9 @@ export class RelayClient {
     }
     let socket;
     try {
-      socket = new this.#WebSocket(url, protocols);
+      // The third argument is the `ws` package's options (a browser ignores
+      // it): there it refuses a message over maxPayload before holding it all.
+      socket = new this.#WebSocket(url, protocols, { maxPayload: MAX_FRAME_BYTES });
     } catch (e) {
       this.#end({ reason: 'lost', message: `cannot open a WebSocket: ${e?.message ?? e}` });
       return;
@@ -274,8 +299,21 @@ export class RelayClient {
     };
     socket.onmessage = (event) => {
       if (socket !== this.#socket || this.#ended) return;
-      if (typeof event.data === 'string') this.#onControl(event.data);
-      else this.#onBinary(event.data);
+      const { data } = event;
+      if (typeof data === 'string') {
+        // A string has no more UTF-16 units than UTF-8 bytes: a long one is
+        // too large without encoding it.
+        const bytes = data.length > MAX_CONTROL_MESSAGE_BYTES ? data.length : utf8.encode(data).length;
+        if (bytes > MAX_CONTROL_MESSAGE_BYTES) {
+          this.#protocolError(`the relay sent a control message larger than ${MAX_CONTROL_MESSAGE_BYTES} bytes`);
+          return;
+        }
+        this.#onControl(data, bytes);
+      } else if (data.byteLength > MAX_FRAME_BYTES) {
+        this.#tooLarge();
+      } else {
+        this.#onBinary(data);
+      }
     };
     socket.onclose = (event) => {
       if (socket !== this.#socket || this.#ended) return;
@@ -285,7 +323,37 @@ export class RelayClient {
       this.#socketJoined = false;
       this.#onSocketClosed(event.code);
     };
-    socket.onerror = () => {}; // a close event follows and carries what we can know
+    socket.onerror = (event) => {
+      if (socket !== this.#socket || this.#ended) return;
+      // `ws` refused a message over maxPayload (a browser has no such limit).
+      if (event?.error?.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.#tooLarge();
+      // Otherwise a close event follows and carries what we can know.
+    };
+  }
+
+  // The same words for a browser and for `ws`, which refuses a text message
+  // over MAX_FRAME_BYTES too.
+  #tooLarge() {
+    this.#protocolError(`the relay sent a message larger than ${MAX_FRAME_BYTES} bytes`);
+  }
+
+  // Hands a relay event to a handler. One that returns a promise has not
+  // taken the event until the promise settles.
+  #deliver(name, bytes, ...args) {
+    if (!this.#handlers[name]) return;
+    if (this.#queued >= MAX_QUEUED_EVENTS || this.#queuedBytes + bytes > MAX_QUEUED_BYTES) {
+      this.#protocolError(`the relay sent more than ${MAX_QUEUED_EVENTS} events or ${MAX_QUEUED_BYTES} bytes that were not handled yet`);
+      return;
+    }
+    const result = this.#handlers[name](...args);
+    if (typeof result?.then !== 'function') return;
+    this.#queued += 1;
+    this.#queuedBytes += bytes;
+    const taken = () => {
+      this.#queued -= 1;
+      this.#queuedBytes -= bytes;
+    };
+    result.then(taken, taken);
   }
 
   #onSocketClosed(code) {
@@ -348,14 +416,14 @@ export class RelayClient {
     }
     this.#received += 1;
     if (this.#closing) return; // nobody listens any more
-    this.#handlers.onFrame?.(new Uint8Array(data));
+    this.#deliver('onFrame', data.byteLength, new Uint8Array(data));
   }
 
   #protocolError(message) {
     this.#end({ reason: 'protocol', message });
   }
 
-  #onControl(text) {
+  #onControl(text, bytes) {
     const message = parseControl(text);
     if (!message) {
       this.#protocolError('the relay sent a malformed control message');
@@ -368,11 +436,11 @@ export class RelayClient {
       case 'peer':
         this.#peerPresent = message.event !== 'left';
         if (this.#peerPresent) this.#peerSeen = true;
-        if (!this.#closing) this.#handlers.onPeer?.(message.event);
+        if (!this.#closing) this.#deliver('onPeer', bytes, message.event);
         else if (this.#peerPresent) this.#closeAfterFlush(this.#socket); // what close() waited for
         return;
       case 'intrusion':
-        if (!this.#closing) this.#handlers.onIntrusion?.();
+        if (!this.#closing) this.#deliver('onIntrusion', bytes);
         return;
       case 'error':
         // The relay closes the socket next; that close decides what follows.
