@@ -52,8 +52,10 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   std::condition_variable cv;
   std::deque<Event> events;
   bool is_closed = false;
+  bool paused = false;  // stopped reading with kMaxQueuedEvents queued (under mutex)
   bool reading = false;
   bool broken = false;
+  std::size_t max_message_bytes = 0;
   std::function<void()> wake;
   std::mutex send_mutex;
 
@@ -83,6 +85,9 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
       if (ec == websocket::error::closed) {
         event.close_code = ws.reason().code;
         event.close_reason = std::string(ws.reason().reason.c_str());
+      } else if (ec == websocket::error::message_too_big) {
+        // Beast has sent close 1009 and drops the connection.
+        event.close_reason = "the relay sent a message larger than " + std::to_string(max_message_bytes) + " bytes";
       } else {
         event.close_reason = ec.message();
       }
@@ -104,7 +109,31 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     }
     buffer.consume(buffer.size());
     push(std::move(event));
+    {
+      std::lock_guard lock(mutex);
+      if (events.size() >= kMaxQueuedEvents) {
+        paused = true;  // take() reads on
+        return;
+      }
+    }
     do_read();
+  }
+
+  // Takes the oldest event (called with `lock` held, which it releases) and
+  // reads on if that makes room.
+  std::optional<Event> take(std::unique_lock<std::mutex>& lock) {
+    if (events.empty()) return std::nullopt;
+    auto event = std::move(events.front());
+    events.pop_front();
+    bool resume = paused && events.size() < kMaxQueuedEvents;
+    if (resume) paused = false;
+    lock.unlock();
+    if (resume) {
+      net::post(ws.get_executor(), [self = shared_from_this()] {
+        if (!self->broken) self->do_read();
+      });
+    }
+    return event;
   }
 
   void cut() {
@@ -176,6 +205,7 @@ ConnectResult Client::connect(const Options& options) {
   ConnectResult result;
   auto context = options.context ? options.context : std::make_shared<Context>(1);
   auto impl = std::make_shared<Impl>(context->impl().ioc);
+  impl->max_message_bytes = options.max_message_bytes;
   detail::Destination destination{options.host, options.port, options.bind_address, options.receive_buffer_bytes,
                                   options.tls, options.ca_file, options.server_name};
   auto target = options.target.empty() ? channel_target(options.cid, options.role, options.received) : options.target;
@@ -266,17 +296,12 @@ Result<Event> Client::next(Millis timeout) {
   std::unique_lock lock(impl_->mutex);
   if (!impl_->cv.wait_for(lock, timeout, [&] { return !impl_->events.empty(); }))
     return make_error(Errc::limit_exceeded, "no event within the timeout");
-  auto event = std::move(impl_->events.front());
-  impl_->events.pop_front();
-  return event;
+  return std::move(*impl_->take(lock));
 }
 
 std::optional<Event> Client::try_next() {
-  std::lock_guard lock(impl_->mutex);
-  if (impl_->events.empty()) return std::nullopt;
-  auto event = std::move(impl_->events.front());
-  impl_->events.pop_front();
-  return event;
+  std::unique_lock lock(impl_->mutex);
+  return impl_->take(lock);
 }
 
 Result<Event> Client::next_control(std::string_view type, Millis timeout) {
@@ -385,6 +410,11 @@ void Client::on_event(std::function<void()> wake) {
 bool Client::closed() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->is_closed;
+}
+
+std::size_t Client::queued() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->events.size();
 }
 
 }  // namespace qrlogin::relay_client

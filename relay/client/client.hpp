@@ -13,6 +13,12 @@
 // roots, e.g. with a self-signed relay's own certificate. Host names are
 // resolved (each address tried in turn); IP literals are used as they are.
 //
+// The relay is not trusted, so what it can make a client hold is bounded: a
+// message over Options::max_message_bytes breaks the connection (a `closed`
+// event that says so), and once kMaxQueuedEvents events wait for next(), the
+// client stops reading until the caller takes some (the relay then sees a
+// slow reader).
+//
 // For tests it can also misbehave on purpose: text frames, oversize or
 // fragmented messages, pings, custom headers (Origin, X-Forwarded-For), a
 // chosen source address, and not reading at all.
@@ -27,12 +33,17 @@
 
 #include "crypto/bytes.hpp"
 #include "crypto/error.hpp"
+#include "crypto/pairing/constants.hpp"
 #include "relay/core/control.hpp"
 
 namespace qrlogin::relay_client {
 
 using Millis = std::chrono::milliseconds;
 inline constexpr Millis kDefaultTimeout{5000};
+// Events received and not yet taken by next()/try_next() before the client
+// stops reading. A pairing has a handful: the relay forwards at most 16
+// frames per channel, and its control messages are few.
+inline constexpr std::size_t kMaxQueuedEvents = 256;
 
 // An io_context and the threads that run it.
 class Context {
@@ -80,7 +91,9 @@ struct Options {
   Millis timeout = kDefaultTimeout;  // TCP connect + upgrade
   bool read = true;                  // false: never read (a slow reader) until start_reading()
   int receive_buffer_bytes = 0;      // SO_RCVBUF; 0 leaves the system default
-  std::size_t max_message_bytes = 1u << 20;
+  // The largest message read: the largest frame of the protocol (a
+  // CREDENTIAL); the relay's control messages are far smaller.
+  std::size_t max_message_bytes = pairing::kMaxFrameBytes;
   std::shared_ptr<Context> context;  // null: a Context of its own
 };
 
@@ -140,6 +153,8 @@ class Client {
   // Called from the client's I/O thread whenever an event is queued.
   void on_event(std::function<void()> wake);
   [[nodiscard]] bool closed() const;
+  // Events waiting for next(), at most kMaxQueuedEvents and the close.
+  [[nodiscard]] std::size_t queued() const;
 
   struct Impl;
 
