@@ -62,6 +62,36 @@ AddressKey limit_key(const IpAddress& address) noexcept {
   return key;
 }
 
+std::string_view scope_name(Scope scope) noexcept {
+  switch (scope) {
+    case Scope::address: return "address";
+    case Scope::network: return "network";
+    case Scope::site: return "site";
+  }
+  return "address";
+}
+
+bool key_is_v4(const AddressKey& key) noexcept {
+  return std::memcmp(key.bytes.data(), kV4Mapped.data(), kV4Mapped.size()) == 0;
+}
+
+std::optional<AddressKey> scope_key(const AddressKey& key, Scope scope) noexcept {
+  AddressKey out = key;
+  bool v4 = key_is_v4(key);
+  switch (scope) {
+    case Scope::address: return out;
+    case Scope::network:
+      if (v4) out.bytes[15] = 0;                       // /24
+      else std::memset(out.bytes.data() + 7, 0, 9);    // /56
+      return out;
+    case Scope::site:
+      if (v4) return std::nullopt;
+      std::memset(out.bytes.data() + 6, 0, 10);        // /48
+      return out;
+  }
+  return std::nullopt;
+}
+
 std::string log_address(const IpAddress& address) {
   IpAddress masked = address;
   if (address.is_v4()) {

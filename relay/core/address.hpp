@@ -3,6 +3,7 @@
 // over 16-byte addresses (IPv4 is kept as an IPv4-mapped IPv6 address).
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,17 @@ struct AddressKeyHash {
   std::size_t operator()(const AddressKey& key) const noexcept;
 };
 AddressKey limit_key(const IpAddress& address) noexcept;
+
+// The wider prefixes one household, office or attacker usually holds, each
+// with its own limits (docs/relay.md): `network` is IPv4 /24 and IPv6 /56;
+// `site` is IPv6 /48 (an IPv4 client has no site key). Derived from the
+// per-address key, so they need nothing but what the relay already keeps.
+enum class Scope : std::uint8_t { address = 0, network = 1, site = 2 };
+inline constexpr std::size_t kScopeCount = 3;
+std::string_view scope_name(Scope scope) noexcept;
+[[nodiscard]] bool key_is_v4(const AddressKey& key) noexcept;
+// nullopt for Scope::site of an IPv4 key.
+std::optional<AddressKey> scope_key(const AddressKey& key, Scope scope) noexcept;
 
 // The form logs carry: IPv4 /24 ("203.0.113.0/24"), IPv6 /48 ("2001:db8:1::/48").
 std::string log_address(const IpAddress& address);

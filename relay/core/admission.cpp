@@ -2,6 +2,10 @@
 
 namespace qrlogin::relay {
 
+namespace {
+constexpr std::array<Scope, kScopeCount> kScopes = {Scope::address, Scope::network, Scope::site};
+}  // namespace
+
 Admission::Admission(const Limits& limits, TimePoint now)
     : limits_(limits), global_bucket_(limits.channel_rate_global, limits.channel_burst_global, now) {}
 
@@ -15,33 +19,91 @@ void Admission::release_connection() noexcept {
   if (connections_ > 0) --connections_;
 }
 
-std::optional<Code> Admission::acquire_address(const AddressKey& key, TimePoint /*now*/) {
-  auto& entry = table_[key];
-  if (entry.connections >= limits_.max_connections_per_address) return Code::rate_limited;
-  ++entry.connections;
+bool Admission::idle(const Entry& entry, TimePoint now) noexcept {
+  return entry.connections == 0 && entry.channels == 0 && (!entry.bucket || entry.bucket->full(now));
+}
+
+void Admission::drop_if_idle(Table& table, Table::iterator it, TimePoint now) {
+  if (it != table.end() && idle(it->second, now)) table.erase(it);
+}
+
+std::optional<Refusal> Admission::acquire_address(const AddressKey& key, TimePoint now) {
+  // Check every scope before counting under any.
+  for (auto scope : kScopes) {
+    auto scoped = scope_key(key, scope);
+    if (!scoped) continue;
+    auto& table = tables_[static_cast<std::size_t>(scope)];
+    auto it = table.find(*scoped);
+    auto used = it == table.end() ? 0u : it->second.connections;
+    if (used >= scope_limits(limits_, static_cast<std::size_t>(scope)).connections)
+      return Refusal{Code::rate_limited, scope == Scope::address ? Limit::max_connections_per_address
+                                                                 : Limit::max_connections_per_network};
+  }
+  for (auto scope : kScopes)
+    if (auto scoped = scope_key(key, scope)) ++tables_[static_cast<std::size_t>(scope)][*scoped].connections;
+  (void)now;
   return std::nullopt;
 }
 
 void Admission::release_address(const AddressKey& key, TimePoint now) {
-  auto it = table_.find(key);
-  if (it == table_.end() || it->second.connections == 0) return;
-  --it->second.connections;
-  if (it->second.connections == 0 && (!it->second.bucket || it->second.bucket->full(now))) table_.erase(it);
+  for (auto scope : kScopes) {
+    auto scoped = scope_key(key, scope);
+    if (!scoped) continue;
+    auto& table = tables_[static_cast<std::size_t>(scope)];
+    auto it = table.find(*scoped);
+    if (it == table.end() || it->second.connections == 0) continue;
+    --it->second.connections;
+    drop_if_idle(table, it, now);
+  }
 }
 
-std::optional<Code> Admission::take_channel_token(const AddressKey& key, TimePoint now) {
-  auto& entry = table_[key];
-  if (!entry.bucket) entry.bucket.emplace(limits_.channel_rate_per_address, limits_.channel_burst_per_address, now);
-  if (!entry.bucket->try_take(now)) return Code::rate_limited;
-  if (!global_bucket_.try_take(now)) return Code::rate_limited;
+std::optional<Refusal> Admission::open_channel(const AddressKey& key, TimePoint now) {
+  std::array<Entry*, kScopeCount> entries{};
+  for (auto scope : kScopes) {
+    auto scoped = scope_key(key, scope);
+    if (!scoped) continue;
+    auto i = static_cast<std::size_t>(scope);
+    auto bounds = scope_limits(limits_, i);
+    auto& entry = tables_[i][*scoped];
+    if (!entry.bucket) entry.bucket.emplace(bounds.rate, bounds.burst, now);
+    entries[i] = &entry;
+    if (entry.channels >= bounds.channels) return Refusal{Code::rate_limited, Limit::open_channels};
+  }
+  // Tokens are taken one bucket after the other: a refusal by a wider
+  // bucket has cost the narrower ones a token, which only slows the same
+  // client further.
+  for (auto* entry : entries)
+    if (entry != nullptr && !entry->bucket->try_take(now)) return Refusal{Code::rate_limited, Limit::channel_rate};
+  if (!global_bucket_.try_take(now)) return Refusal{Code::rate_limited, Limit::channel_rate};
+  for (auto* entry : entries)
+    if (entry != nullptr) ++entry->channels;
   return std::nullopt;
 }
 
-void Admission::prune(TimePoint now) {
-  for (auto it = table_.begin(); it != table_.end();) {
-    if (it->second.connections == 0 && (!it->second.bucket || it->second.bucket->full(now))) it = table_.erase(it);
-    else ++it;
+void Admission::release_channel(const AddressKey& key, TimePoint now) {
+  for (auto scope : kScopes) {
+    auto scoped = scope_key(key, scope);
+    if (!scoped) continue;
+    auto& table = tables_[static_cast<std::size_t>(scope)];
+    auto it = table.find(*scoped);
+    if (it == table.end() || it->second.channels == 0) continue;
+    --it->second.channels;
+    drop_if_idle(table, it, now);
   }
+}
+
+void Admission::prune(TimePoint now) {
+  for (auto& table : tables_)
+    for (auto it = table.begin(); it != table.end();) {
+      if (idle(it->second, now)) it = table.erase(it);
+      else ++it;
+    }
+}
+
+std::size_t Admission::tracked_keys() const noexcept {
+  std::size_t n = 0;
+  for (const auto& table : tables_) n += table.size();
+  return n;
 }
 
 }  // namespace qrlogin::relay

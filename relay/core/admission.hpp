@@ -1,8 +1,12 @@
 #pragma once
-// Who may connect and who may open a channel: connections per address and
-// in total, and new-channel token buckets per address and in total. The
-// per-address table only holds addresses with a live connection or a
-// bucket that is not yet full again, so it is bounded by the caps.
+// Who may connect and who may open a channel. Every TCP connection counts in
+// total and, once its client's address is known, under each scope of that
+// address (relay::Scope: the address, its network, its IPv6 site). A new
+// channel takes a token from the bucket of each scope and the global one,
+// and counts as open under each scope until it ends. The per-scope tables
+// only hold keys with a live connection, an open channel or a bucket that
+// is not yet full again, so they are bounded by the caps.
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <unordered_map>
@@ -14,36 +18,49 @@
 
 namespace qrlogin::relay {
 
+struct Refusal {
+  Code code;
+  Limit limit;
+};
+
 class Admission {
  public:
   Admission(const Limits& limits, TimePoint now);
 
-  // Every TCP connection counts in total (unavailable past the cap), and
-  // under its client's address (rate_limited past the per-address cap) once
-  // that address is known: at accept, or after X-Forwarded-For from a
-  // trusted proxy. Each success needs one matching release.
+  // In total: unavailable past --max-connections. Each success needs one
+  // release_connection().
   [[nodiscard]] std::optional<Code> acquire_connection() noexcept;
   void release_connection() noexcept;
-  [[nodiscard]] std::optional<Code> acquire_address(const AddressKey& key, TimePoint now);
+  // Under each scope of `key`: rate_limited past a scope's cap (nothing is
+  // counted then). Each success needs one release_address().
+  [[nodiscard]] std::optional<Refusal> acquire_address(const AddressKey& key, TimePoint now);
   void release_address(const AddressKey& key, TimePoint now);
 
-  // A receiver wants a new channel: one token from its address's bucket and
-  // one from the global one, or rate_limited.
-  [[nodiscard]] std::optional<Code> take_channel_token(const AddressKey& key, TimePoint now);
+  // A receiver at `key` wants a new channel: below each scope's open-channel
+  // cap, and one token from each scope's bucket and the global one; or
+  // rate_limited. On success the channel counts as open under `key` until
+  // release_channel().
+  [[nodiscard]] std::optional<Refusal> open_channel(const AddressKey& key, TimePoint now);
+  void release_channel(const AddressKey& key, TimePoint now);
 
-  // Drops per-address entries that are idle and full again.
+  // Drops per-scope entries that are idle and full again.
   void prune(TimePoint now);
 
   [[nodiscard]] std::uint32_t connections() const noexcept { return connections_; }
-  [[nodiscard]] std::size_t tracked_addresses() const noexcept { return table_.size(); }
+  [[nodiscard]] std::size_t tracked_keys() const noexcept;
 
  private:
   struct Entry {
     std::uint32_t connections = 0;
+    std::uint32_t channels = 0;
     std::optional<TokenBucket> bucket;
   };
+  using Table = std::unordered_map<AddressKey, Entry, AddressKeyHash>;
+  [[nodiscard]] static bool idle(const Entry& entry, TimePoint now) noexcept;
+  void drop_if_idle(Table& table, Table::iterator it, TimePoint now);
+
   const Limits& limits_;
-  std::unordered_map<AddressKey, Entry, AddressKeyHash> table_;
+  std::array<Table, kScopeCount> tables_;
   TokenBucket global_bucket_;
   std::uint32_t connections_ = 0;
 };

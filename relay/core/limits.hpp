@@ -3,10 +3,26 @@
 // docs/relay.md lists each with its flag, environment variable and error.
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "relay/core/types.hpp"
 
 namespace qrlogin::relay {
+
+// Which bound refused something (a /metrics label: a fixed set).
+enum class Limit : std::uint8_t {
+  max_connections,              // at accept
+  max_connections_per_address,  // at accept, or HTTP 429 behind a trusted proxy
+  max_connections_per_network,  // the same, per IPv4 /24, IPv6 /56 or /48
+  channel_rate,                 // rate_limited at join (per address, network, site or global bucket)
+  open_channels,                // rate_limited at join: open channels per address, network or site
+  capacity,                     // unavailable at join (max channels, buffered bytes, remembered cids)
+  channel_budget,               // too_large: frames or bytes per channel, or an oversize message
+  max_header_bytes,             // HTTP 431 / 413
+  buffered_bytes,               // unavailable: a partial message past --max-buffered-bytes
+};
+inline constexpr std::size_t kLimitCount = 9;
+std::string_view limit_name(Limit limit) noexcept;
 
 struct Limits {
   // One frame (WebSocket message): the largest CREDENTIAL, 1 + 65792 + 16.
@@ -19,12 +35,27 @@ struct Limits {
   std::size_t max_buffered_bytes = 256u * 1024 * 1024;
 
   std::uint32_t max_connections = 19000;
+  // Per address (IPv4 /32, IPv6 /64), per network (IPv4 /24, IPv6 /56) and
+  // per site (IPv6 /48): enough for one busy household or office behind
+  // one NAT address, while one attacker's prefix cannot fill the totals.
   std::uint32_t max_connections_per_address = 64;
+  std::uint32_t max_connections_per_network = 256;
+  std::uint32_t max_connections_per_site = 1024;
   std::uint32_t max_channels = 9500;
+  // Open channels (a waiting login page holds one), by the receiver that
+  // opened each.
+  std::uint32_t max_channels_per_address = 32;
+  std::uint32_t max_channels_per_network = 128;
+  std::uint32_t max_channels_per_site = 512;
 
-  // New channels (receiver joins) per address and in total: token buckets.
+  // New channels (receiver joins) per address, network, site and in total:
+  // token buckets.
   double channel_rate_per_address = 10;
   double channel_burst_per_address = 30;
+  double channel_rate_per_network = 20;
+  double channel_burst_per_network = 60;
+  double channel_rate_per_site = 50;
+  double channel_burst_per_site = 150;
   double channel_rate_global = 5000;
   double channel_burst_global = 10000;
 
@@ -33,6 +64,9 @@ struct Limits {
   Millis close_timeout{5000};
   Millis ping_interval{20000};
   Millis pong_timeout{10000};
+  // One WebSocket message written to a client must complete within this;
+  // a client that does not read is cut with slow_consumer.
+  Millis write_timeout{10000};
   std::uint32_t max_control_frames_per_second = 5;
   Millis fragment_timeout{5000};
 
@@ -47,7 +81,21 @@ struct Limits {
 };
 
 // `--profile bench`: raises exactly the frames per channel and the
-// per-address caps and rates; every other protection stays as it is.
+// per-address, per-network and per-site caps and rates; every other
+// protection stays as it is.
 void apply_bench_profile(Limits& limits) noexcept;
+
+}  // namespace qrlogin::relay
+
+namespace qrlogin::relay {
+
+// The per-scope bounds of `limits`, indexed by relay::Scope.
+struct ScopeLimits {
+  std::uint32_t connections;
+  std::uint32_t channels;
+  double rate;
+  double burst;
+};
+ScopeLimits scope_limits(const Limits& limits, std::size_t scope) noexcept;
 
 }  // namespace qrlogin::relay

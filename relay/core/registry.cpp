@@ -6,12 +6,21 @@
 
 namespace qrlogin::relay {
 
-std::optional<Code> Registry::admit_new_channel(const AddressKey& address, Admission& admission,
-                                                TimePoint now) const {
-  if (channels_.size() >= limits_.max_channels) return Code::unavailable;
-  if (buffered_bytes_ >= limits_.max_buffered_bytes) return Code::unavailable;
-  if (channels_.size() + used_.size() >= limits_.max_remembered_cids) return Code::unavailable;
-  return admission.take_channel_token(address, now);
+std::optional<Refusal> Registry::admit_new_channel(const AddressKey& address, TimePoint now) {
+  if (channels_.size() >= limits_.max_channels || buffered_bytes() >= limits_.max_buffered_bytes ||
+      channels_.size() + used_.size() >= limits_.max_remembered_cids)
+    return Refusal{Code::unavailable, Limit::capacity};
+  return admission_.open_channel(address, now);
+}
+
+bool Registry::reserve_incoming(std::size_t bytes) noexcept {
+  if (buffered_bytes() + bytes > limits_.max_buffered_bytes) return false;
+  incoming_bytes_ += bytes;
+  return true;
+}
+
+void Registry::release_incoming(std::size_t bytes) noexcept {
+  incoming_bytes_ -= std::min(bytes, incoming_bytes_);
 }
 
 void Registry::intrude(Channel& channel, JoinResult& result) {
@@ -22,8 +31,8 @@ void Registry::intrude(Channel& channel, JoinResult& result) {
     if (s.conn) result.intrusion.push_back(*s.conn);
 }
 
-JoinResult Registry::join(const Cid& cid, Role role, ConnId conn, const AddressKey& address,
-                          Admission& admission, TimePoint now, const std::optional<TokenHash>& new_token,
+JoinResult Registry::join(const Cid& cid, Role role, ConnId conn, const AddressKey& address, TimePoint now,
+                          const std::optional<TokenHash>& new_token,
                           const std::optional<ResumeRequest>& resume) {
   JoinResult result;
   auto it = channels_.find(cid);
@@ -41,11 +50,13 @@ JoinResult Registry::join(const Cid& cid, Role role, ConnId conn, const AddressK
       result.error = Code::expired;
       return result;
     }
-    if (auto refused = admit_new_channel(address, admission, now)) {
-      result.error = refused;
+    if (auto refused = admit_new_channel(address, now)) {
+      result.error = refused->code;
+      result.limit = refused->limit;
       return result;
     }
     Channel channel;
+    channel.opener = address;
     channel.expires = now + limits_.channel_lifetime;
     auto& slot = channel.slots[index_of(role)];
     slot.conn = conn;
@@ -221,6 +232,7 @@ std::vector<ConnId> Registry::end_all(TimePoint now) {
 
 void Registry::end_channel(Channels::iterator it, TimePoint now) {
   buffered_bytes_ -= it->second.bytes;
+  admission_.release_channel(it->second.opener, now);
   // Remember the cid for lifetime + grace after its end: a channel is never
   // opened twice within that window.
   auto forget_at = now + limits_.channel_lifetime + limits_.grace;

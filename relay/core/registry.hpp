@@ -54,6 +54,7 @@ struct JoinResult {
   std::uint64_t received = 0;         // resumed: binary frames the relay received from this client
   std::optional<ConnId> replaced;     // resumed over a live socket: close it as `replaced`
   bool intrusion_attempt = false;     // channel_full or a wrong token (also after the one notice)
+  std::optional<Limit> limit;         // which bound refused a new channel (rate_limited, unavailable)
 };
 
 struct ForwardResult {
@@ -75,12 +76,14 @@ struct LeaveResult {
 
 class Registry {
  public:
-  explicit Registry(const Limits& limits) : limits_(limits) {}
+  // A new channel is admitted by `admission` (rates and open-channel caps
+  // by the opener's address) and released there when it ends.
+  Registry(const Limits& limits, Admission& admission) : limits_(limits), admission_(admission) {}
 
   // `new_token`: the hash of the token `joined` will hand out (none: this
   // slot cannot be resumed). `resume`: the client presented a token.
-  JoinResult join(const Cid& cid, Role role, ConnId conn, const AddressKey& address, Admission& admission,
-                  TimePoint now, const std::optional<TokenHash>& new_token = std::nullopt,
+  JoinResult join(const Cid& cid, Role role, ConnId conn, const AddressKey& address, TimePoint now,
+                  const std::optional<TokenHash>& new_token = std::nullopt,
                   const std::optional<ResumeRequest>& resume = std::nullopt);
   ForwardResult forward(const Cid& cid, Role from, ConnId conn, Frame frame);
   // The socket of connection `to` took frame `index` of `from`'s log. The
@@ -94,8 +97,15 @@ class Registry {
   // Ends every channel (shutdown); returns every connected client.
   std::vector<ConnId> end_all(TimePoint now);
 
+  // Bytes of messages still arriving (read, not yet complete) count against
+  // max_buffered_bytes like the frames held: false (nothing reserved) when
+  // `bytes` more would pass it.
+  [[nodiscard]] bool reserve_incoming(std::size_t bytes) noexcept;
+  void release_incoming(std::size_t bytes) noexcept;
+
   [[nodiscard]] std::size_t channels() const noexcept { return channels_.size(); }
-  [[nodiscard]] std::size_t buffered_bytes() const noexcept { return buffered_bytes_; }
+  // Frames held plus messages still arriving.
+  [[nodiscard]] std::size_t buffered_bytes() const noexcept { return buffered_bytes_ + incoming_bytes_; }
   [[nodiscard]] std::size_t remembered_cids() const noexcept { return used_.size(); }
   [[nodiscard]] bool is_used(const Cid& cid) const { return used_.contains(cid); }
 
@@ -113,19 +123,22 @@ class Registry {
     std::uint32_t frames = 0;
     std::size_t bytes = 0;
     bool intrusion_sent = false;
+    AddressKey opener;  // the receiver's address, for Admission::release_channel
   };
   using Channels = std::unordered_map<Cid, Channel, CidHash>;
 
   JoinResult resume_slot(Channels::iterator it, Role role, ConnId conn, TimePoint now,
                          const std::optional<TokenHash>& new_token, const ResumeRequest& resume);
   void intrude(Channel& channel, JoinResult& result);
-  std::optional<Code> admit_new_channel(const AddressKey& address, Admission& admission, TimePoint now) const;
+  std::optional<Refusal> admit_new_channel(const AddressKey& address, TimePoint now);
   void end_channel(Channels::iterator it, TimePoint now);
   void forget_old_cids(TimePoint now);
 
   const Limits& limits_;
+  Admission& admission_;
   Channels channels_;
   std::size_t buffered_bytes_ = 0;
+  std::size_t incoming_bytes_ = 0;
   // Used and expired cids, in the order they ended (so forget times rise).
   std::unordered_map<Cid, TimePoint, CidHash> used_;
   std::deque<std::pair<TimePoint, Cid>> used_order_;

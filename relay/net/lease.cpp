@@ -20,8 +20,8 @@ ConnectionLease& ConnectionLease::operator=(ConnectionLease&& other) noexcept {
 
 ConnectionLease::~ConnectionLease() { release(); }
 
-std::optional<Code> ConnectionLease::bind_address(const AddressKey& key) {
-  if (hub_ == nullptr) return Code::unavailable;
+std::optional<Refusal> ConnectionLease::bind_address(const AddressKey& key) {
+  if (hub_ == nullptr) return Refusal{Code::unavailable, Limit::max_connections};
   if (address_ == key) return std::nullopt;
   if (auto refused = hub_->acquire_address(key)) return refused;
   if (address_) hub_->release_address(*address_);

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "relay/core/address.hpp"
+#include "relay/core/admission.hpp"
 #include "relay/core/codes.hpp"
 
 namespace qrlogin::relay {
@@ -21,7 +22,7 @@ class ConnectionLease {
   ~ConnectionLease();
 
   // Counts the connection under `key` (instead of a previous key).
-  [[nodiscard]] std::optional<Code> bind_address(const AddressKey& key);
+  [[nodiscard]] std::optional<Refusal> bind_address(const AddressKey& key);
   [[nodiscard]] const std::optional<AddressKey>& address() const noexcept { return address_; }
 
  private:

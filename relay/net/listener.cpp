@@ -94,16 +94,17 @@ void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
   if (log.enabled(LogLevel::debug))
     log.write(LogLevel::debug, "accept", {{"conn", id}, {"addr", std::string_view(log_address(peer))}});
   if (auto refused = hub_.acquire_connection()) {
-    log.write(LogLevel::warn, "refused", {{"conn", id}, {"code", code_name(*refused)}, {"limit", "max_connections"}});
+    log.write_refusal(LogLevel::warn, "refused",
+                      {{"conn", id}, {"code", code_name(*refused)}, {"limit", "max_connections"}});
     hub_.metrics().rejected(Limit::max_connections);
     return;  // the socket closes as it goes out of scope
   }
   ConnectionLease lease(hub_);
   if (!any_contains(hub_.config().trusted_proxies, peer)) {
     if (auto refused = lease.bind_address(limit_key(peer))) {
-      log.write(LogLevel::info, "refused",
-                {{"conn", id}, {"code", code_name(*refused)}, {"limit", "max_connections_per_address"}});
-      hub_.metrics().rejected(Limit::max_connections_per_address);
+      log.write_refusal(LogLevel::info, "refused",
+                        {{"conn", id}, {"code", code_name(refused->code)}, {"limit", limit_name(refused->limit)}});
+      hub_.metrics().rejected(refused->limit);
       return;
     }
   }

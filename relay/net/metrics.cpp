@@ -2,18 +2,6 @@
 
 namespace qrlogin::relay {
 
-std::string_view limit_name(Limit limit) noexcept {
-  switch (limit) {
-    case Limit::max_connections: return "max_connections";
-    case Limit::max_connections_per_address: return "max_connections_per_address";
-    case Limit::channel_rate: return "channel_rate";
-    case Limit::capacity: return "capacity";
-    case Limit::channel_budget: return "channel_budget";
-    case Limit::max_header_bytes: return "max_header_bytes";
-  }
-  return "unknown";
-}
-
 namespace {
 constexpr auto kRelaxed = std::memory_order_relaxed;
 
@@ -70,7 +58,7 @@ std::string Metrics::render(const MetricsGauges& gauges) const {
   sample(out, "qrlogin_relay_frames_forwarded_total", frames_.load(kRelaxed));
   header(out, "qrlogin_relay_bytes_forwarded_total", "counter", "Bytes of the binary frames accepted for a peer.");
   sample(out, "qrlogin_relay_bytes_forwarded_total", bytes_.load(kRelaxed));
-  header(out, "qrlogin_relay_errors_total", "counter", "error messages sent to clients, by code.");
+  header(out, "qrlogin_relay_errors_total", "counter", "Connections ended with an error, by code (sent as an error message unless the client stopped reading).");
   for (std::size_t i = 0; i < kCodeCount; ++i) {
     auto code = static_cast<Code>(i);
     if (code == Code::peer_closed) continue;  // a normal ending, not an error
@@ -88,6 +76,12 @@ std::string Metrics::render(const MetricsGauges& gauges) const {
   header(out, "qrlogin_relay_rejected_total", "counter", "Connections, channels or frames refused by a limit.");
   for (std::size_t i = 0; i < kLimitCount; ++i)
     sample(out, "qrlogin_relay_rejected_total", rejected_[i].load(kRelaxed), "limit", limit_name(static_cast<Limit>(i)));
+  header(out, "qrlogin_relay_log_lines_dropped_total", "counter",
+         "Log lines dropped because the log queue was full (stdout not taking them).");
+  sample(out, "qrlogin_relay_log_lines_dropped_total", gauges.log_lines_dropped);
+  header(out, "qrlogin_relay_log_lines_suppressed_total", "counter",
+         "Lines about refused connections and requests held back by their rate limit.");
+  sample(out, "qrlogin_relay_log_lines_suppressed_total", gauges.log_lines_suppressed);
   return out;
 }
 

@@ -13,26 +13,18 @@
 #include <string_view>
 
 #include "relay/core/codes.hpp"
+#include "relay/core/limits.hpp"
 
 namespace qrlogin::relay {
 
-// Which bound refused something.
-enum class Limit : std::uint8_t {
-  max_connections,              // at accept
-  max_connections_per_address,  // at accept, or HTTP 429 behind a trusted proxy
-  channel_rate,                 // rate_limited at join (per address or global bucket)
-  capacity,                     // unavailable at join (max channels, buffered bytes, remembered cids)
-  channel_budget,               // too_large: frames or bytes per channel, or an oversize message
-  max_header_bytes,             // HTTP 431 / 413
-};
-inline constexpr std::size_t kLimitCount = 6;
-std::string_view limit_name(Limit limit) noexcept;
 
 struct MetricsGauges {
   std::uint64_t connections = 0;
   std::uint64_t channels = 0;
   std::uint64_t buffered_bytes = 0;
   std::optional<bool> redis_up;  // cluster mode only
+  std::uint64_t log_lines_dropped = 0;     // the log queue was full
+  std::uint64_t log_lines_suppressed = 0;  // refusal lines held back by their rate limit
 };
 
 class Metrics {

@@ -51,7 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   limits.max_remembered_cids = 64;
   auto now = TimePoint{} + std::chrono::hours{1};
   Admission admission(limits, now);
-  Registry registry(limits);
+  Registry registry(limits, admission);
   auto address = limit_key(parse_ip("192.0.2.1").value());
 
   struct Conn {
@@ -80,7 +80,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::optional<ResumeRequest> resume;
         if (op == 1) resume = ResumeRequest{token_of(static_cast<std::uint8_t>(in.byte() % 16)), in.byte() % 8u};
         auto fresh = token_of(static_cast<std::uint8_t>(next_token++ % 16));
-        auto r = registry.join(cid, role, conn, address, admission, now, fresh, resume);
+        auto r = registry.join(cid, role, conn, address, now, fresh, resume);
         if (!r.error) {
           if (r.replaced) attached.erase(*r.replaced);
           attached[conn] = {cid, role};
