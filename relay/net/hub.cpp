@@ -12,8 +12,8 @@ Hub::Hub(const Config& config, Logger& logger)
     : config_(config),
       logger_(logger),
       single_thread_(config.threads == 1),
-      registry_(config.limits),
       admission_(config.limits, Clock::now()),
+      registry_(config.limits, admission_),
       tagger_(system_rng(), Clock::now()) {}
 
 ConnId Hub::next_connection_id() noexcept {
@@ -31,7 +31,7 @@ void Hub::release_connection() {
   admission_.release_connection();
 }
 
-std::optional<Code> Hub::acquire_address(const AddressKey& key) {
+std::optional<Refusal> Hub::acquire_address(const AddressKey& key) {
   Lock lock(*this);
   return admission_.acquire_address(key, Clock::now());
 }
@@ -39,6 +39,16 @@ std::optional<Code> Hub::acquire_address(const AddressKey& key) {
 void Hub::release_address(const AddressKey& key) {
   Lock lock(*this);
   admission_.release_address(key, Clock::now());
+}
+
+bool Hub::reserve_incoming(std::size_t bytes) {
+  Lock lock(*this);
+  return registry_.reserve_incoming(bytes);
+}
+
+void Hub::release_incoming(std::size_t bytes) {
+  Lock lock(*this);
+  registry_.release_incoming(bytes);
 }
 
 void Hub::attach(ConnId id, std::weak_ptr<Endpoint> endpoint) {
@@ -98,7 +108,7 @@ std::optional<Hub::Joined> Hub::join(const Cid& cid, Role role, ConnId id, const
       joined.resume_token.clear();
       return joined;
     }
-    result = registry_.join(cid, role, id, address, admission_, Clock::now(), new_hash, resume);
+    result = registry_.join(cid, role, id, address, Clock::now(), new_hash, resume);
     for (auto conn : result.intrusion)
       if (auto e = find_locked(conn)) intruded.push_back(std::move(e));
     if (result.notify_peer) peer = find_locked(*result.notify_peer);
@@ -107,8 +117,7 @@ std::optional<Hub::Joined> Hub::join(const Cid& cid, Role role, ConnId id, const
   if (result.error) joined.resume_token.clear();
   if (resume) metrics_.resume(!result.error);
   if (result.intrusion_attempt) metrics_.intrusion();
-  if (result.error == Code::rate_limited) metrics_.rejected(Limit::channel_rate);
-  if (result.error == Code::unavailable) metrics_.rejected(Limit::capacity);
+  if (result.limit) metrics_.rejected(*result.limit);
   if (!result.intrusion.empty())
     logger_.write(LogLevel::warn, "intrusion", {{"channel", tag}, {"conn", id}, {"role", role_name(role)}});
   for (auto& e : intruded) e->notify(make_intrusion_message());
@@ -122,11 +131,23 @@ std::optional<Hub::Joined> Hub::join_cluster(const Cid& cid, Role role, ConnId i
                                              const std::optional<ResumeRequest>& resume, Joined joined,
                                              JoinHandler later) {
   std::optional<Code> refused;
+  bool opens = !resume && role == Role::receiver;
   {
     Lock lock(*this);
     if (shutting_down_) refused = Code::going_away;
+    if (!refused && !cluster_->is_up()) refused = Code::unavailable;
+    // The per-scope rates and open-channel caps, on this node: a channel
+    // counts under its receiver's address while that receiver is connected
+    // here. The cluster-wide caps and the per-address rate are Redis's.
+    if (!refused && opens) {
+      if (auto limited = admission_.open_channel(address, Clock::now())) {
+        refused = limited->code;
+        metrics_.rejected(limited->limit);
+      } else {
+        cluster_openers_.emplace(id, address);
+      }
+    }
   }
-  if (!refused && !cluster_->is_up()) refused = Code::unavailable;
   if (refused) {
     secure_wipe({reinterpret_cast<std::uint8_t*>(joined.resume_token.data()), joined.resume_token.size()});
     joined.resume_token.clear();
@@ -140,9 +161,10 @@ std::optional<Hub::Joined> Hub::join_cluster(const Cid& cid, Role role, ConnId i
     delete t;
   });
   Cluster::JoinArgs args{cid, role, id, address, std::string(tag), new_hash, resume};
-  cluster_->join(std::move(args), [token, later = std::move(later)](JoinResult result) {
+  cluster_->join(std::move(args), [this, id, opens, token, later = std::move(later)](JoinResult result) {
     Joined out{std::move(result), {}};
     if (!out.result.error) out.resume_token = *token;
+    else if (opens) release_cluster_opener(id);
     later(std::move(out));
   });
   return std::nullopt;
@@ -181,6 +203,7 @@ void Hub::delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to) {
 
 void Hub::leave(const Cid& cid, Role role, ConnId id, LeaveKind kind) {
   if (cluster_) {
+    release_cluster_opener(id);
     cluster_->leave(role, id, kind);
     return;
   }
@@ -196,6 +219,14 @@ void Hub::leave(const Cid& cid, Role role, ConnId id, LeaveKind kind) {
   if (result.completed) metrics_.pairing_completed();
   if (left_to) left_to->notify(make_peer_message(PeerEvent::left));
   if (closed_to) closed_to->end_by_peer();
+}
+
+void Hub::release_cluster_opener(ConnId id) {
+  Lock lock(*this);
+  auto it = cluster_openers_.find(id);
+  if (it == cluster_openers_.end()) return;
+  admission_.release_channel(it->second, Clock::now());
+  cluster_openers_.erase(it);
 }
 
 std::string Hub::channel_tag(const Cid& cid) {
@@ -230,7 +261,8 @@ void Hub::end_all() {
 
 std::string Hub::render_metrics() {
   auto s = stats();
-  MetricsGauges gauges{s.connections, s.channels, s.buffered_bytes, std::nullopt};
+  MetricsGauges gauges{s.connections, s.channels, s.buffered_bytes, std::nullopt, logger_.lines_dropped(),
+                       logger_.lines_suppressed()};
   if (cluster_) gauges.redis_up = cluster_->is_up();
   return metrics_.render(gauges);
 }
@@ -243,8 +275,14 @@ HubStats Hub::stats() {
   return {admission_.connections(), registry_.channels(), registry_.buffered_bytes()};
 }
 
-std::optional<std::string> Hub::unavailable_reason() const {
+std::optional<std::string> Hub::unavailable_reason() {
   if (cluster_ && !cluster_->is_up()) return cluster_->down_reason();
+  const auto& limits = config_.limits;
+  Lock lock(*this);
+  if (admission_.connections() >= limits.max_connections) return "at the connection cap (--max-connections)";
+  if (cluster_) return std::nullopt;
+  if (registry_.channels() >= limits.max_channels) return "at the channel cap (--max-channels)";
+  if (registry_.buffered_bytes() >= limits.max_buffered_bytes) return "at the memory cap (--max-buffered-bytes)";
   return std::nullopt;
 }
 

@@ -57,8 +57,11 @@ class Hub {
   // TCP level (see Admission). Each success needs one release.
   [[nodiscard]] std::optional<Code> acquire_connection();
   void release_connection();
-  [[nodiscard]] std::optional<Code> acquire_address(const AddressKey& key);
+  [[nodiscard]] std::optional<Refusal> acquire_address(const AddressKey& key);
   void release_address(const AddressKey& key);
+  // Bytes of a message still arriving (Registry::reserve_incoming).
+  [[nodiscard]] bool reserve_incoming(std::size_t bytes);
+  void release_incoming(std::size_t bytes);
 
   // WebSocket level. attach() before join(), detach() when the session dies.
   void attach(ConnId id, std::weak_ptr<Endpoint> endpoint);
@@ -90,9 +93,9 @@ class Hub {
   // upgrade that completes afterwards.
   void end_all();
   HubStats stats();
-  // Why this node cannot serve pairings now (cluster mode: Redis is down),
-  // for /healthz; nothing when it can.
-  std::optional<std::string> unavailable_reason() const;
+  // Why this node cannot serve new pairings now (Redis is down, a global
+  // cap is reached), for /healthz; nothing when it can.
+  std::optional<std::string> unavailable_reason();
 
   // Cluster mode: channel operations go to Redis. Set before the I/O
   // threads run, and cleared (nullptr) after they stopped.
@@ -109,6 +112,7 @@ class Hub {
 
  private:
   std::shared_ptr<Endpoint> find_locked(ConnId id) const;
+  void release_cluster_opener(ConnId id);
   std::optional<Joined> join_cluster(const Cid& cid, Role role, ConnId id, const AddressKey& address,
                                      std::string_view tag, const TokenHash& new_hash,
                                      const std::optional<ResumeRequest>& resume, Joined joined, JoinHandler later);
@@ -134,10 +138,13 @@ class Hub {
   Metrics metrics_;
   const bool single_thread_;
   std::mutex mutex_;
-  Registry registry_;
   Admission admission_;
+  Registry registry_;
   ChannelTagger tagger_;
   std::unordered_map<ConnId, std::weak_ptr<Endpoint>> endpoints_;
+  // Cluster mode: receivers on this node that opened their channel here,
+  // counted under their address in admission_ until they leave.
+  std::unordered_map<ConnId, AddressKey> cluster_openers_;
   std::uint64_t next_id_ = 1;
   bool shutting_down_ = false;
   Cluster* cluster_ = nullptr;

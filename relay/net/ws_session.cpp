@@ -19,6 +19,13 @@ namespace {
 // small buffer; later reads of a large message grow.
 constexpr std::size_t kFirstReadBytes = 256;
 constexpr std::size_t kMinReadBytes = 4096;
+
+// Our pings carry a sequence number, so a pong is matched to its ping.
+websocket::ping_data ping_payload(std::uint32_t seq) {
+  char bytes[4];
+  for (int i = 0; i < 4; ++i) bytes[i] = static_cast<char>((seq >> (8 * (3 - i))) & 0xff);
+  return websocket::ping_data(bytes, sizeof bytes);
+}
 }  // namespace
 
 template <class Stream>
@@ -35,6 +42,7 @@ WsSession<Stream>::WsSession(Stream stream, Hub& hub, ConnectionLease lease, WsC
 
 template <class Stream>
 WsSession<Stream>::~WsSession() {
+  release_incoming();
   leave_channel(LeaveKind::abnormal);
   hub_.detach(info_.id);
   auto& log = hub_.logger();
@@ -73,7 +81,7 @@ void WsSession<Stream>::start(Request request) {
     res.set(beast::http::field::server, "qrlogin-relay");
     if (answer) res.set(beast::http::field::sec_websocket_protocol, "qrlogin.v1");
   }));
-  ws_.control_callback([this](websocket::frame_type kind, std::string_view) { on_control(kind); });
+  ws_.control_callback([this](websocket::frame_type kind, std::string_view payload) { on_control(kind, payload); });
   tag_ = hub_.channel_tag(info_.request.cid);
   ws_.async_accept(request, beast::bind_front_handler(&WsSession<Stream>::on_accept, this->shared_from_this()));
 }
@@ -120,7 +128,7 @@ void WsSession<Stream>::on_joined(Hub::Joined joined_result) {
   }
   last_seen_ = Clock::now();
   if (result.error) {
-    hub_.logger().write(LogLevel::info, "ws_refused",
+    hub_.logger().write_refusal(LogLevel::info, "ws_refused",
                         {{"conn", info_.id},
                          {"channel", std::string_view(tag_)},
                          {"role", role_name(info_.request.role)},
@@ -150,35 +158,64 @@ void WsSession<Stream>::on_joined(Hub::Joined joined_result) {
 
 template <class Stream>
 void WsSession<Stream>::do_read() {
-  if (done_) return;
-  if (!incoming_) incoming_ = std::make_shared<std::vector<std::uint8_t>>();
-  read_offset_ = incoming_->size();
+  if (done_ || reading_) return;
+  auto size = incoming_.size();
   std::size_t limit = hub_.limits().max_frame_bytes + 1;  // Beast refuses more; +1 keeps the buffer non-empty
-  std::size_t chunk = read_offset_ == 0 ? kFirstReadBytes : std::max(kMinReadBytes, read_offset_);
-  chunk = std::max<std::size_t>(1, std::min(chunk, limit > read_offset_ ? limit - read_offset_ : 1));
-  incoming_->resize(read_offset_ + chunk);
-  ws_.async_read_some(net::buffer(incoming_->data() + read_offset_, chunk),
+  std::size_t chunk = size == 0 ? kFirstReadBytes : std::max(kMinReadBytes, size);
+  chunk = std::max<std::size_t>(1, std::min(chunk, limit > size ? limit - size : 1));
+  if (size + chunk > incoming_.capacity()) {
+    if (size > 0 && !grow_incoming(size + chunk)) {
+      // A message still arriving would pass the relay's buffer budget.
+      hub_.metrics().rejected(Limit::buffered_bytes);
+      incoming_.clear();
+      release_incoming();
+      begin_close(Code::unavailable);
+      chunk = kFirstReadBytes;  // only the close frame is still of interest
+      if (chunk > incoming_.capacity()) incoming_.reserve(chunk);
+    } else {
+      incoming_.reserve(size + chunk);  // exactly this much, not zero-filled
+    }
+  }
+  reading_ = true;
+  ws_.async_read_some(incoming_.prepare(chunk),
                       beast::bind_front_handler(&WsSession<Stream>::on_read, this->shared_from_this()));
+}
+
+template <class Stream>
+bool WsSession<Stream>::grow_incoming(std::size_t capacity) {
+  if (capacity <= incoming_reserved_) return true;
+  if (!hub_.reserve_incoming(capacity - incoming_reserved_)) return false;
+  incoming_reserved_ = capacity;
+  return true;
+}
+
+template <class Stream>
+void WsSession<Stream>::release_incoming() {
+  if (incoming_reserved_ == 0) return;
+  hub_.release_incoming(incoming_reserved_);
+  incoming_reserved_ = 0;
 }
 
 template <class Stream>
 void WsSession<Stream>::on_read(beast::error_code ec, std::size_t n) {
   Busy busy(*this);
-  incoming_->resize(read_offset_ + n);
+  reading_ = false;
+  incoming_.commit(n);
   if (ec) {
     on_read_error(ec);
     return;
   }
   auto now = Clock::now();
   last_seen_ = now;
-  ping_sent_.reset();
   if (closing_) {  // only waiting for the peer's close frame now
-    incoming_->clear();
+    incoming_.clear();
+    release_incoming();
     do_read();
     return;
   }
   if (ws_.got_text()) {  // text frames are relay -> client only
-    incoming_.reset();
+    incoming_.clear();
+    release_incoming();
     begin_close(Code::bad_request);
     do_read();
     return;
@@ -192,11 +229,15 @@ void WsSession<Stream>::on_read(beast::error_code ec, std::size_t n) {
     return;
   }
   message_started_.reset();
-  auto message = std::move(incoming_);
-  if (message->capacity() - message->size() > kMinReadBytes) message->shrink_to_fit();
+  auto bytes = incoming_.data();
+  auto* begin = static_cast<const std::uint8_t*>(bytes.data());
+  Frame frame = std::make_shared<const std::vector<std::uint8_t>>(begin, begin + bytes.size());
+  incoming_.clear();
+  if (incoming_.capacity() > kMinReadBytes) incoming_.shrink_to_fit();
+  release_incoming();
   ++frames_in_;
-  bytes_in_ += message->size();
-  if (auto error = hub_.forward(info_.request.cid, info_.request.role, info_.id, Frame(std::move(message))))
+  bytes_in_ += frame->size();
+  if (auto error = hub_.forward(info_.request.cid, info_.request.role, info_.id, std::move(frame)))
     begin_close(*error);
   do_read();
 }
@@ -220,10 +261,13 @@ void WsSession<Stream>::on_read_error(beast::error_code ec) {
 }
 
 template <class Stream>
-void WsSession<Stream>::on_control(websocket::frame_type kind) {
+void WsSession<Stream>::on_control(websocket::frame_type kind, std::string_view payload) {
   auto now = Clock::now();
   last_seen_ = now;
-  if (kind == websocket::frame_type::pong) ping_sent_.reset();
+  if (kind == websocket::frame_type::pong && ping_sent_) {
+    auto ours = ping_payload(ping_seq_);
+    if (payload == std::string_view(ours.data(), ours.size())) ping_sent_.reset();
+  }
   if (now - control_window_ >= std::chrono::seconds{1}) {
     control_window_ = now;
     control_count_ = 0;
@@ -276,6 +320,8 @@ void WsSession<Stream>::do_write() {
     return;
   }
   writing_ = true;
+  write_started_ = Clock::now();
+  arm_timer(write_started_ + hub_.limits().write_timeout);
   const auto& front = queue_[queue_head_];
   ws_.binary(!front.text);
   ws_.async_write(net::buffer(*front.bytes), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
@@ -353,8 +399,12 @@ void WsSession<Stream>::on_timer(beast::error_code ec) {
   const auto& limits = hub_.limits();
   auto now = Clock::now();
   if (closing_) {
-    if (now >= close_deadline_) cut();
+    if (now >= close_deadline_) cut(Cut::reset);
     else arm_timer(close_deadline_);
+    return;
+  }
+  if (writing_ && now >= write_started_ + limits.write_timeout) {
+    on_write_stalled();
     return;
   }
   if (message_started_ && now >= *message_started_ + limits.fragment_timeout) {
@@ -364,16 +414,38 @@ void WsSession<Stream>::on_timer(beast::error_code ec) {
   if (ping_sent_ && now >= *ping_sent_ + limits.pong_timeout) {
     hub_.logger().write(LogLevel::debug, "pong_timeout", {{"conn", info_.id}});
     leave_channel(LeaveKind::abnormal);
-    cut();
+    cut(Cut::reset);
     return;
   }
-  if (!ping_sent_ && now >= last_seen_ + limits.ping_interval) {
-    ping_sent_ = now;
-    ws_.async_ping({}, [self = this->shared_from_this()](beast::error_code) {});
-  }
+  if (!ping_sent_ && !ping_in_flight_ && now >= last_seen_ + limits.ping_interval) start_ping(now);
   auto next = ping_sent_ ? *ping_sent_ + limits.pong_timeout : last_seen_ + limits.ping_interval;
+  if (!ping_sent_ && ping_in_flight_) next = now + limits.pong_timeout;  // the last ping is still being written
   if (message_started_) next = std::min(next, *message_started_ + limits.fragment_timeout);
+  if (writing_) next = std::min(next, write_started_ + limits.write_timeout);
   arm_timer(next);
+}
+
+template <class Stream>
+void WsSession<Stream>::start_ping(TimePoint now) {
+  ping_sent_ = now;
+  ping_in_flight_ = true;
+  ws_.async_ping(ping_payload(++ping_seq_), [self = this->shared_from_this()](beast::error_code) {
+    self->ping_in_flight_ = false;
+  });
+}
+
+// The client has not taken a message for --write-timeout: nothing more can
+// reach it, not even an error, so the socket is cut now. Its slot waits out
+// the grace (the client may resume and read what it missed); the peer hears
+// `peer left`.
+template <class Stream>
+void WsSession<Stream>::on_write_stalled() {
+  hub_.logger().write(LogLevel::info, "write_timeout", {{"conn", info_.id}, {"channel", std::string_view(tag_)}});
+  outcome_ = Code::slow_consumer;
+  hub_.metrics().error(Code::slow_consumer);
+  close_code_ = code_close(Code::slow_consumer);
+  leave_channel(LeaveKind::abnormal);
+  cut(Cut::reset);
 }
 
 template <class Stream>
@@ -384,11 +456,14 @@ void WsSession<Stream>::leave_channel(LeaveKind kind) {
 }
 
 template <class Stream>
-void WsSession<Stream>::cut() {
+void WsSession<Stream>::cut(Cut how) {
   if (done_) return;
   done_ = true;
   beast::error_code ignored;
   auto& socket = beast::get_lowest_layer(ws_);
+  // A client that stopped reading would otherwise leave the kernel holding
+  // what is queued for it (megabytes) until its TCP timeouts give up.
+  if (how == Cut::reset) socket.set_option(net::socket_base::linger(true, 0), ignored);
   socket.shutdown(net::ip::tcp::socket::shutdown_both, ignored);
   socket.close(ignored);
   timer_.cancel();

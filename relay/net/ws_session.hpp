@@ -1,16 +1,33 @@
 #pragma once
 // One WebSocket client of the relay after its upgrade request was checked:
 // accepts the upgrade, joins its channel, forwards each binary message to
-// the hub and writes what the hub delivers. One read and one write in
-// flight; the write queue holds frames counted in the channel's budget and
-// a bounded number of control messages; one timer for pings, pong and
-// fragment deadlines and the closing deadline.
+// the hub and writes what the hub delivers. The write queue holds frames
+// counted in the channel's budget and a bounded number of control messages;
+// one timer serves pings, the pong, fragment, write and closing deadlines.
+//
+// One of each Beast operation in flight, never two: Beast keeps a single
+// slot per kind of operation, and a second one started while the first
+// waits (say, a ping behind a write the client does not read) overwrites
+// the first, whose handler - holding this session - then never runs.
+//   read   reading_: started by do_read() only, from its own completion or
+//          once after the join.
+//   write  writing_: started by do_write() only, from its own completion or
+//          when the queue gets its first item.
+//   ping   ping_in_flight_: started by the timer only when the previous
+//          ping has completed; only a pong carrying our ping's payload
+//          answers it (any other pong is ignored).
+//   close  close_started_: started once, by do_write() when the queue is
+//          empty after begin_close().
+//   pong   never started by us (Beast's read answers pings itself).
+// A write that is not taken within --write-timeout ends the session with
+// slow_consumer; anything else stuck is cut by the closing deadline.
 //
 // A template over the stream below the WebSocket: PlainStream (TCP) or
 // TlsStream (TLS over TCP), both instantiated in ws_session.cpp. Included
 // only by http_session.cpp and ws_session.cpp.
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
@@ -71,7 +88,13 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t n);
   void on_read_error(boost::beast::error_code ec);
-  void on_control(boost::beast::websocket::frame_type kind);
+  void on_control(boost::beast::websocket::frame_type kind, std::string_view payload);
+  void start_ping(TimePoint now);
+  // Accounts the read buffer's growth while a message is still arriving
+  // (Hub::reserve_incoming); false when the relay's buffer budget is spent.
+  [[nodiscard]] bool grow_incoming(std::size_t capacity);
+  void release_incoming();
+  void on_write_stalled();
   void enqueue(Outgoing item);
   void enqueue_control(std::string text);
   void do_write();
@@ -83,7 +106,11 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   void arm_timer(TimePoint at);
   void on_timer(boost::beast::error_code ec);
   void leave_channel(LeaveKind kind);
-  void cut();
+  // Closes the socket: after the peer's close or a failed write (graceful),
+  // or with an RST that drops what the kernel still queues for the client
+  // (a client that stopped reading or answering).
+  enum class Cut : std::uint8_t { graceful, reset };
+  void cut(Cut how = Cut::graceful);
 
   // Work handed over by the hub (deliver/notify/end) runs at once when that
   // is safe, else is posted to the session's executor. See run_or_post.
@@ -111,8 +138,10 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   WsClientInfo info_;
   std::string tag_;
 
-  std::shared_ptr<std::vector<std::uint8_t>> incoming_;
-  std::size_t read_offset_ = 0;
+  // The message being read. Grown without zero-filling; its bytes beyond the
+  // first read's count against --max-buffered-bytes (incoming_reserved_).
+  boost::beast::flat_buffer incoming_;
+  std::size_t incoming_reserved_ = 0;
   std::vector<Outgoing> queue_;
   std::size_t queue_head_ = 0;
   std::size_t queued_controls_ = 0;
@@ -124,7 +153,9 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   bool inline_hub_ = false;
   bool joined_ = false;
   bool resuming_ = false;  // the client presented a resume token
+  bool reading_ = false;
   bool writing_ = false;
+  bool ping_in_flight_ = false;
   bool closing_ = false;
   bool close_started_ = false;
   bool left_ = false;
@@ -137,7 +168,9 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   TimePoint last_seen_;
   TimePoint timer_at_ = TimePoint::max();
   TimePoint close_deadline_;
-  std::optional<TimePoint> ping_sent_;
+  std::optional<TimePoint> ping_sent_;  // our ping awaits its pong
+  std::uint32_t ping_seq_ = 0;         // the payload of our latest ping
+  TimePoint write_started_;
   std::optional<TimePoint> message_started_;
   TimePoint control_window_;
   std::uint32_t control_count_ = 0;
