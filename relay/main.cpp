@@ -22,6 +22,10 @@ int main(int argc, char** argv) {
     std::printf("%.*s\n", static_cast<int>(version_text().size()), version_text().data());
     return 0;
   }
+  if (auto status = ensure_file_limit(parsed->config.limits.max_connections); !status.ok()) {
+    std::fprintf(stderr, "qrlogin-relay: %s\n", status.error().message.c_str());
+    return 2;
+  }
   try {
     Server server(std::move(parsed->config));
     if (auto status = server.load_certificate(); !status.ok()) {

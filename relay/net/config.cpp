@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <sstream>
+#include <sys/resource.h>
 
 #include "relay/redis/url.hpp"
 
@@ -45,7 +46,11 @@ Result<Millis> parse_duration(std::string_view text) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
   if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || x <= 0 || x * scale > 86400e3)
     return make_error(Errc::invalid_argument, "expected a duration such as 2s or 1500ms");
-  return Millis{static_cast<std::int64_t>(x * scale)};
+  // Not rounded: 0.5ms would become 0 (no timeout at all), 1.5ms a guess.
+  double ms = x * scale;
+  if (ms != static_cast<double>(static_cast<std::int64_t>(ms)))
+    return make_error(Errc::invalid_argument, "durations are whole milliseconds (at least 1ms)");
+  return Millis{static_cast<std::int64_t>(ms)};
 }
 
 std::vector<std::string> split_list(std::string_view text) {
@@ -123,7 +128,7 @@ Status set_rate(std::string_view text, double& out) {
 
 struct Option {
   std::string_view flag;  // without the leading --; its variable is env_name(flag)
-  std::string_view value_name;
+  std::string_view value_name;  // empty: a switch, given without a value (its variable: 1, yes or true)
   std::string_view help;
   std::function<std::string(const Config&)> show_default;
   std::function<Status(std::string_view, Config&)> apply;
@@ -199,6 +204,15 @@ const std::vector<Option>& options() {
          c.trusted_proxies = std::move(list.value());
          return {};
        }},
+      {"trust-proxy-wide", "",
+       "let --trust-proxy name ranges wider than /8 (such as 0.0.0.0/0): anyone in them could then pick the "
+       "address every limit counts under",
+       [](const Config&) { return std::string("off"); },
+       [](std::string_view v, Config& c) -> Status {
+         if (v != "1" && v != "yes" && v != "true") return make_error(Errc::invalid_argument, "set it to 1, yes or true");
+         c.trust_wide_proxy_ranges = true;
+         return {};
+       }},
       {"tls-cert", "FILE",
        "serve https and wss on the listen port with this PEM certificate (chain); needs --tls-key; "
        "reloaded on SIGHUP",
@@ -224,6 +238,10 @@ const std::vector<Option>& options() {
        [](std::string_view v, Config& c) -> Status {
          auto endpoint = redis::parse_url(v);
          if (!endpoint.ok()) return make_error(Errc::invalid_argument, endpoint.error().message);
+         if (!endpoint->password.empty())
+           return make_error(Errc::invalid_argument,
+                             "no password in the URL (every user of the machine can read a command line): "
+                             "use --redis-password-file FILE or QRLOGIN_RELAY_REDIS_PASSWORD");
          c.redis_url = std::string(v);
          return {};
        }},
@@ -258,9 +276,14 @@ const std::vector<Option>& options() {
          else return make_error(Errc::invalid_argument, "must be error, warn, info or debug");
          return {};
        }},
+      {"log-queue-lines", "N",
+       "log lines waiting for the writer thread; past it lines are dropped and counted "
+       "(qrlogin_relay_log_lines_dropped_total), so a stuck stdout never stalls the relay",
+       [](const Config& c) { return std::to_string(c.log_queue_lines); },
+       [](std::string_view v, Config& c) { return set_count(v, c.log_queue_lines, 16, 10000000); }},
       {"profile", "NAME",
-       "default, or bench: raises max-frames-per-channel, max-connections-per-address and the per-address channel "
-       "rate and burst (nothing else)",
+       "default, or bench: raises max-frames-per-channel and the per-address, per-network and per-site connection "
+       "caps, open-channel caps and channel rates (nothing else); only from the command line",
        [](const Config&) { return std::string("default"); },
        [](std::string_view, Config&) -> Status { return {}; }},  // applied first, see parse_config
       QRLOGIN_COUNT("max-frame-bytes", max_frame_bytes, 1, 16u << 20,
@@ -276,12 +299,30 @@ const std::vector<Option>& options() {
                     "TCP connections in total; more are closed at accept"),
       QRLOGIN_COUNT("max-connections-per-address", max_connections_per_address, 1, 10000000,
                     "TCP connections per client address (IPv4 /32, IPv6 /64); more are closed at accept"),
+      QRLOGIN_COUNT("max-connections-per-network", max_connections_per_network, 1, 10000000,
+                    "TCP connections per client network (IPv4 /24, IPv6 /56); more are closed at accept"),
+      QRLOGIN_COUNT("max-connections-per-site", max_connections_per_site, 1, 10000000,
+                    "TCP connections per IPv6 /48; more are closed at accept"),
       QRLOGIN_COUNT("max-channels", max_channels, 1, 10000000,
                     "open channels in total; more: unavailable 1013"),
+      QRLOGIN_COUNT("max-channels-per-address", max_channels_per_address, 1, 10000000,
+                    "open channels per receiver address (IPv4 /32, IPv6 /64); more: rate_limited 4429"),
+      QRLOGIN_COUNT("max-channels-per-network", max_channels_per_network, 1, 10000000,
+                    "open channels per receiver network (IPv4 /24, IPv6 /56); more: rate_limited 4429"),
+      QRLOGIN_COUNT("max-channels-per-site", max_channels_per_site, 1, 10000000,
+                    "open channels per IPv6 /48; more: rate_limited 4429"),
       QRLOGIN_RATE("channel-rate", channel_rate_per_address,
                    "new channels per second per address; more: rate_limited 4429"),
       QRLOGIN_RATE("channel-burst", channel_burst_per_address,
                    "burst of new channels per address"),
+      QRLOGIN_RATE("network-channel-rate", channel_rate_per_network,
+                   "new channels per second per network (IPv4 /24, IPv6 /56); more: rate_limited 4429"),
+      QRLOGIN_RATE("network-channel-burst", channel_burst_per_network,
+                   "burst of new channels per network"),
+      QRLOGIN_RATE("site-channel-rate", channel_rate_per_site,
+                   "new channels per second per IPv6 /48; more: rate_limited 4429"),
+      QRLOGIN_RATE("site-channel-burst", channel_burst_per_site,
+                   "burst of new channels per IPv6 /48"),
       QRLOGIN_RATE("global-channel-rate", channel_rate_global,
                    "new channels per second in total; more: rate_limited 4429"),
       QRLOGIN_RATE("global-channel-burst", channel_burst_global,
@@ -295,7 +336,10 @@ const std::vector<Option>& options() {
       QRLOGIN_DURATION("ping-interval", ping_interval,
                        "a ping after this long without anything from the client"),
       QRLOGIN_DURATION("pong-timeout", pong_timeout,
-                       "the connection is cut when nothing arrives this long after a ping"),
+                       "the connection is cut when the pong to our ping does not arrive this long after it"),
+      QRLOGIN_DURATION("write-timeout", write_timeout,
+                       "a message written to a client must be taken within this; else slow_consumer 4408 "
+                       "(the socket is cut, the peer hears peer left)"),
       QRLOGIN_COUNT("max-control-frames", max_control_frames_per_second, 1,
                     1000000, "ping/pong/close frames per second from a client; more: bad_request, close 1008"),
       QRLOGIN_DURATION("fragment-timeout", fragment_timeout,
@@ -308,6 +352,13 @@ const std::vector<Option>& options() {
                     "used/expired cids remembered (each for lifetime + grace); past it new channels: unavailable"),
   };
   return table;
+}
+
+bool is_unspecified_host(std::string_view host) {
+  auto ip = parse_ip(host);
+  if (!ip.ok()) return false;
+  if (ip->is_v4()) return ip->bytes[12] == 0 && ip->bytes[13] == 0 && ip->bytes[14] == 0 && ip->bytes[15] == 0;
+  return *ip == IpAddress{};
 }
 
 bool is_loopback_host(std::string_view host) {
@@ -354,16 +405,23 @@ Result<ParsedArgs> parse_config(const std::vector<std::string>& args, const Envi
     }
     auto it = std::find_if(options().begin(), options().end(), [&](const Option& o) { return o.flag == name; });
     if (it == options().end()) return bad(arg, "unknown flag (see --help)");
-    if (!value) {
+    if (it->value_name.empty()) {
+      if (value) return bad(arg, "takes no value");
+      value = "1";
+    } else if (!value) {
       if (i + 1 >= args.size()) return bad(arg, "needs a value");
       value = args[++i];
     }
     from_flags.emplace_back(&*it, std::move(*value));
   }
 
-  // The profile changes defaults, so it is settled first.
+  // The profile changes defaults, so it is settled first. Only a flag
+  // lifts abuse limits: a variable left in an environment would do it
+  // unseen.
   std::string profile = "default";
-  if (auto e = env(env_name("profile"))) profile = *e;
+  if (auto e = env(env_name("profile")); e && *e != "default")
+    return bad(env_name("profile"), "the bench profile lifts abuse limits, so it is taken only from --profile on "
+                                    "the command line; unset the variable");
   for (const auto& [opt, value] : from_flags)
     if (opt->flag == "profile") profile = value;
   if (profile == "bench") apply_bench_profile(parsed.config.limits);
@@ -371,6 +429,7 @@ Result<ParsedArgs> parse_config(const std::vector<std::string>& args, const Envi
   parsed.config.profile = profile;
 
   for (const auto& opt : options()) {
+    if (opt.flag == "profile") continue;
     auto variable = env_name(opt.flag);
     if (auto value = env(variable)) {
       auto status = opt.apply(*value, parsed.config);
@@ -387,8 +446,22 @@ Result<ParsedArgs> parse_config(const std::vector<std::string>& args, const Envi
   if (!parsed.config.cluster() && (!parsed.config.redis_password_file.empty() || !parsed.config.redis_key_file.empty()))
     return bad(parsed.config.redis_key_file.empty() ? "--redis-password-file" : "--redis-key-file",
                "only with --redis");
-  if (parsed.config.limits.max_channel_bytes < parsed.config.limits.max_frame_bytes)
+  auto& config = parsed.config;
+  if (config.limits.max_channel_bytes < config.limits.max_frame_bytes)
     return bad("--max-channel-bytes", "must be at least --max-frame-bytes");
+  if (is_unspecified_host(config.listen_host) && config.public_url.empty())
+    return bad("--listen", "listening on every interface (" + config.listen_host +
+                               "), the relay cannot know the URL users open: pass --public-url "
+                               "https://relay.example.com (or listen on one address)");
+  if (!config.trust_wide_proxy_ranges)
+    for (const auto& cidr : config.trusted_proxies) {
+      bool v4 = cidr.network.is_v4();
+      unsigned bits = v4 ? (cidr.prefix >= 96 ? cidr.prefix - 96 : 0) : cidr.prefix;
+      if (bits < 8)
+        return bad("--trust-proxy", format_ip(cidr.network) + "/" + std::to_string(bits) +
+                                        " is wider than /8: anyone in it could choose the address the limits count "
+                                        "under; name your proxies' addresses, or add --trust-proxy-wide");
+    }
   return parsed;
 }
 
@@ -402,19 +475,50 @@ std::string help_text() {
          "a flag beats the environment, the environment beats the default. Durations: 2s, 1500ms.\n\n";
   Config defaults;
   for (const auto& opt : options()) {
-    out << "  --" << opt.flag << " " << opt.value_name << "\n      " << opt.help << "\n      env "
+    out << "  --" << opt.flag << (opt.value_name.empty() ? "" : " ") << opt.value_name << "\n      " << opt.help
+        << "\n      env "
         << env_name(opt.flag) << ", default " << opt.show_default(defaults) << "\n";
   }
   out << "  --version\n      print the version and exit\n  --help\n      print this and exit\n\n"
          "Signals: SIGINT/SIGTERM stop (clients get going_away); with TLS, SIGHUP reloads the certificate and\n"
          "key (new connections get them; a file that does not load is logged and the old ones stay).\n\n"
-         "Exit status: 0 after SIGINT/SIGTERM, 2 for bad flags or a certificate or key that does not load,\n"
+         "Exit status: 0 after SIGINT/SIGTERM, 2 for bad or unsafe flags, a certificate or key that does not load,\n"
+         "or an open-file limit (ulimit -n) too low for --max-connections;\n"
          "1 if it cannot listen.\n"
          "Reference: docs/relay.md\n";
   return out.str();
 }
 
 std::string_view version_text() { return "qrlogin-relay 0.1.0 (protocol qrlogin.v1)"; }
+
+Status ensure_file_limit(std::uint32_t max_connections, const std::function<FileLimit()>& get,
+                         const std::function<bool(std::uint64_t soft)>& set) {
+  auto need = std::uint64_t{max_connections} + kReservedFiles;
+  auto limit = get();
+  if (limit.soft >= need) return {};
+  if (limit.hard >= need && set(limit.hard)) return {};
+  return make_error(Errc::invalid_argument,
+                    "--max-connections " + std::to_string(max_connections) + " needs " + std::to_string(need) +
+                        " open files (" + std::to_string(kReservedFiles) + " kept for listeners, Redis, logs and "
+                        "TLS), but this process may open at most " + std::to_string(std::max(limit.soft, limit.hard)) +
+                        ": raise the limit (ulimit -n, or LimitNOFILE= in the systemd unit) or lower --max-connections");
+}
+
+Status ensure_file_limit(std::uint32_t max_connections) {
+  return ensure_file_limit(
+      max_connections,
+      [] {
+        rlimit r{};
+        getrlimit(RLIMIT_NOFILE, &r);
+        return FileLimit{static_cast<std::uint64_t>(r.rlim_cur), static_cast<std::uint64_t>(r.rlim_max)};
+      },
+      [](std::uint64_t soft) {
+        rlimit r{};
+        if (getrlimit(RLIMIT_NOFILE, &r) != 0) return false;
+        r.rlim_cur = static_cast<rlim_t>(soft);
+        return setrlimit(RLIMIT_NOFILE, &r) == 0;
+      });
+}
 
 std::string public_url_for(const Config& config, std::uint16_t bound_port) {
   if (!config.public_url.empty()) return config.public_url;

@@ -2,6 +2,7 @@
 // The relay's configuration: every flag has an environment variable
 // (QRLOGIN_RELAY_<NAME>) and a default; a flag beats the environment, the
 // environment beats the default. docs/relay.md is the reference.
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -27,8 +28,12 @@ struct Config {
   std::string public_url;                   // empty: http://<listen address>
   std::vector<std::string> allowed_origins;  // empty: derived (allowed_origins_for)
   std::vector<Cidr> trusted_proxies;
+  bool trust_wide_proxy_ranges = false;  // --trust-proxy may name ranges wider than /8
   unsigned threads = 1;
   LogLevel log_level = LogLevel::info;
+  // Log lines wait for the writer thread in a queue of this many; past it
+  // they are dropped and counted.
+  std::size_t log_queue_lines = 4096;
   std::string profile = "default";
   // TLS on the public port (https and wss) when both are set; the files are
   // read at start and again on SIGHUP.
@@ -54,7 +59,26 @@ using Environment = std::function<std::optional<std::string>(std::string_view na
 Environment process_environment();
 
 // Errors: invalid_argument with a message naming the flag or variable.
+// Refused as unsafe, not only malformed: --listen on every interface
+// without --public-url, a --trust-proxy range wider than /8 without
+// --trust-proxy-wide, a password inside --redis, the bench profile from the
+// environment (only --profile on the command line lifts abuse limits).
 Result<ParsedArgs> parse_config(const std::vector<std::string>& args, const Environment& env);
+
+// Open files the relay needs besides its client connections: listeners,
+// Redis, the log, TLS reloads, the event loop.
+inline constexpr std::uint64_t kReservedFiles = 64;
+struct FileLimit {
+  std::uint64_t soft = 0;
+  std::uint64_t hard = 0;
+};
+// Raises the soft RLIMIT_NOFILE to the hard one when `max_connections` plus
+// the reserve needs more than the soft limit; an error naming both numbers
+// and what to change when even the hard limit cannot hold them.
+// `get`/`set` are the system's calls (tests pass their own).
+Status ensure_file_limit(std::uint32_t max_connections, const std::function<FileLimit()>& get,
+                         const std::function<bool(std::uint64_t soft)>& set);
+Status ensure_file_limit(std::uint32_t max_connections);
 
 std::string help_text();
 std::string_view version_text();

@@ -134,6 +134,19 @@ bool origin_allowed(const std::vector<std::string>& allowed, std::string_view or
   });
 }
 
+// Every X-Forwarded-For line in order, as one list (RFC 9110 5.3): a proxy
+// may append a line rather than extend the first, and the client is the
+// rightmost untrusted entry of the whole list.
+std::string joined_forwarded_for(const http::request<http::empty_body>& req) {
+  std::string out;
+  auto [first, last] = req.equal_range("X-Forwarded-For");
+  for (auto it = first; it != last; ++it) {
+    if (!out.empty()) out += ',';
+    out += std::string_view(it->value());
+  }
+  return out;
+}
+
 // A parse error that the client's bytes caused, as opposed to the
 // connection ending early (which gets no answer).
 bool is_malformed_request(const beast::error_code& ec) {
@@ -248,14 +261,15 @@ void HttpSession<Stream>::on_read(beast::error_code ec) {
       auto status = ec == http::error::header_limit ? http::status::request_header_fields_too_large
                                                     : http::status::payload_too_large;
       hub_.metrics().rejected(Limit::max_header_bytes);
-      hub_.logger().write(LogLevel::info, "http", {{"conn", id_}, {"status", std::uint64_t(static_cast<unsigned>(status))}});
+      hub_.logger().write_refusal(LogLevel::info, "http",
+                                  {{"conn", id_}, {"status", std::uint64_t(static_cast<unsigned>(status))}});
       respond(json_response(fake, status, error_body("bad_request", "request too large"), false), false);
       return;
     }
     if (is_malformed_request(ec)) {
       // Garbage instead of HTTP (or TLS on the plain port): say so, then close.
       http::request<http::empty_body> fake;
-      hub_.logger().write(LogLevel::info, "http", {{"conn", id_}, {"status", std::uint64_t{400}}});
+      hub_.logger().write_refusal(LogLevel::info, "http", {{"conn", id_}, {"status", std::uint64_t{400}}});
       respond(json_response(fake, http::status::bad_request, error_body("bad_request", "not an HTTP/1.1 request"),
                             false),
               false);
@@ -283,17 +297,13 @@ void HttpSession<Stream>::route(const Request& req) {
     return;
   }
   if (path == "/healthz") {
+    // Public: ok or not ok and why; the counts are on /metrics only.
     if (auto reason = hub_.unavailable_reason()) {
       nlohmann::json body = {{"status", "unavailable"}, {"reason", *reason}};
       respond(json_response(req, http::status::service_unavailable, body.dump(), keep_alive), keep_alive);
       return;
     }
-    auto stats = hub_.stats();
-    nlohmann::json body = {{"status", "ok"},
-                           {"connections", stats.connections},
-                           {"channels", stats.channels},
-                           {"buffered_bytes", stats.buffered_bytes}};
-    respond(json_response(req, http::status::ok, body.dump(), keep_alive), keep_alive);
+    respond(json_response(req, http::status::ok, R"({"status":"ok"})", keep_alive), keep_alive);
     return;
   }
   if (path == "/config.json") {
@@ -332,8 +342,8 @@ void HttpSession<Stream>::route(const Request& req) {
 template <class Stream>
 void HttpSession<Stream>::route_channel(const Request& req) {
   auto refuse = [&](http::status status, std::string_view code, std::string_view message) {
-    hub_.logger().write(LogLevel::info, "http_refused",
-                        {{"conn", id_}, {"status", std::uint64_t(static_cast<unsigned>(status))}, {"code", code}});
+    hub_.logger().write_refusal(LogLevel::info, "http_refused",
+                                {{"conn", id_}, {"status", std::uint64_t(static_cast<unsigned>(status))}, {"code", code}});
     auto res = json_response(req, status, error_body(code, message), false);
     respond(std::move(res), false);
   };
@@ -348,7 +358,7 @@ void HttpSession<Stream>::route_channel(const Request& req) {
     res.body() = error_body("bad_request", "this endpoint speaks WebSocket only");
     res.keep_alive(false);
     res.prepare_payload();
-    hub_.logger().write(LogLevel::info, "http_refused", {{"conn", id_}, {"status", std::uint64_t{426}}});
+    hub_.logger().write_refusal(LogLevel::info, "http_refused", {{"conn", id_}, {"status", std::uint64_t{426}}});
     return respond(std::move(res), false);
   }
   auto origin = req.find(http::field::origin);
@@ -366,13 +376,11 @@ void HttpSession<Stream>::route_channel(const Request& req) {
       return refuse(http::status::bad_request, "bad_request", "at most one qrlogin.resume.<token>, a base64url token");
     resume_token = std::move(token.value());
   }
-  auto forwarded = req.find("X-Forwarded-For");
-  auto client = resolve_client(peer_, forwarded == req.end() ? std::string_view{} : std::string_view(forwarded->value()),
-                               hub_.config().trusted_proxies);
+  auto client = resolve_client(peer_, joined_forwarded_for(req), hub_.config().trusted_proxies);
   auto key = limit_key(client);
   if (auto refused = lease_.bind_address(key)) {
-    hub_.metrics().rejected(Limit::max_connections_per_address);
-    return refuse(http::status::too_many_requests, code_name(*refused), code_message(*refused));
+    hub_.metrics().rejected(refused->limit);
+    return refuse(http::status::too_many_requests, code_name(refused->code), code_message(refused->code));
   }
 
   upgraded_ = true;

@@ -29,7 +29,7 @@ constexpr Millis kDrainPoll{50};
 struct Server::Impl {
   explicit Impl(Config c)
       : config(std::move(c)),
-        logger(config.log_level),
+        logger(config.log_level, config.log_queue_lines),
         hub(config, logger),
         ioc(static_cast<int>(config.threads)),
         signals(ioc, SIGINT, SIGTERM),
