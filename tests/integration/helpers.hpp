@@ -8,9 +8,11 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-#include <thread>
 #include <cstdint>
+#include <map>
+#include <sstream>
 #include <string>
+#include <thread>
 
 #include "crypto/bytes.hpp"
 #include "crypto/random.hpp"
@@ -103,20 +105,62 @@ inline nlohmann::json healthz(const RelayProcess& relay) {
   return nlohmann::json::parse(res->body);
 }
 
-// Polls /healthz until `pred` holds or the timeout passes.
+inline std::string get_metrics(std::uint16_t port, const std::string& target = "/metrics", int expect_status = 200) {
+  relay_client::HttpRequest req;
+  req.port = port;
+  req.target = target;
+  auto res = relay_client::http_request(req);
+  REQUIRE(res.ok());
+  REQUIRE(res->status == expect_status);
+  if (expect_status == 200) CHECK(res->header("Content-Type").starts_with("text/plain; version=0.0.4"));
+  return res->body;
+}
+
+// Series name (with labels) -> value.
+inline std::map<std::string, double> series_of(const std::string& text) {
+  std::map<std::string, double> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    auto space = line.rfind(' ');
+    REQUIRE(space != std::string::npos);
+    out[line.substr(0, space)] = std::stod(line.substr(space + 1));
+  }
+  return out;
+}
+
+inline std::map<std::string, double> metrics_of(const RelayProcess& relay) {
+  REQUIRE(relay.metrics_port() != 0);
+  return series_of(get_metrics(relay.metrics_port()));
+}
+
+// The relay's gauges from /metrics (the public /healthz says only ok or
+// not): {"connections", "channels", "buffered_bytes"}. The metrics listener's
+// own connection is not among the connections.
+inline nlohmann::json gauges(const RelayProcess& relay) {
+  auto m = metrics_of(relay);
+  return {{"connections", m["qrlogin_relay_connections"]},
+          {"channels", m["qrlogin_relay_channels"]},
+          {"buffered_bytes", m["qrlogin_relay_buffered_bytes"]}};
+}
+
+// Polls the gauges until `pred` holds or the timeout passes.
 template <class Pred>
 bool eventually(const RelayProcess& relay, Pred pred, std::chrono::milliseconds timeout = 5s) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    auto h = healthz(relay);
-    if (pred(h)) return true;
+    auto g = gauges(relay);
+    if (pred(g)) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(20ms);
   }
 }
 
 inline bool channels_empty(const RelayProcess& relay) {
-  return eventually(relay, [](const nlohmann::json& h) { return h["channels"] == 0 && h["buffered_bytes"] == 0 && h["connections"] == 1; });
+  return eventually(relay, [](const nlohmann::json& g) {
+    return g["channels"] == 0 && g["buffered_bytes"] == 0 && g["connections"] == 0;
+  });
 }
 
 // A plain TCP socket to the relay, for bytes no client library would send.

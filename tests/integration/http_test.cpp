@@ -15,14 +15,26 @@ relay_client::HttpResponse get(const RelayProcess& relay, const std::string& tar
 }
 }  // namespace
 
-TEST_CASE("http: /healthz answers ok with counts", "[integration]") {
+TEST_CASE("http: /healthz says only ok - the counts are on /metrics", "[integration]") {
   RelayProcess relay;
+  auto receiver = join(relay, random_cid(), "receiver");
   auto res = get(relay, "/healthz");
   CHECK(res.status == 200);
   CHECK(res.header("Content-Type") == "application/json");
+  CHECK(res.body == R"({"status":"ok"})");
+  CHECK(gauges(relay)["channels"] == 1);
+}
+
+TEST_CASE("http: /healthz says why not at the connection cap", "[integration]") {
+  RelayProcess relay({"--max-connections", "2"});
+  auto receiver = join(relay, random_cid(), "receiver");
+  // The /healthz request is the second connection: the cap is reached.
+  auto res = get(relay, "/healthz");
+  CHECK(res.status == 503);
   auto body = nlohmann::json::parse(res.body);
-  CHECK(body["status"] == "ok");
-  CHECK(body["channels"] == 0);
+  CHECK(body["status"] == "unavailable");
+  CHECK(body["reason"] == "at the connection cap (--max-connections)");
+  CHECK(body.size() == 2);
 }
 
 TEST_CASE("http: the embedded pages are served with security headers", "[integration]") {

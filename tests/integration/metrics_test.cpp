@@ -8,34 +8,6 @@
 
 namespace qrlogin::testing {
 
-namespace {
-
-std::string get_metrics(std::uint16_t port, const std::string& target = "/metrics", int expect_status = 200) {
-  relay_client::HttpRequest req;
-  req.port = port;
-  req.target = target;
-  auto res = relay_client::http_request(req);
-  REQUIRE(res.ok());
-  REQUIRE(res->status == expect_status);
-  if (expect_status == 200) CHECK(res->header("Content-Type").starts_with("text/plain; version=0.0.4"));
-  return res->body;
-}
-
-// Series name (with labels) -> value.
-std::map<std::string, double> series_of(const std::string& text) {
-  std::map<std::string, double> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    auto space = line.rfind(' ');
-    REQUIRE(space != std::string::npos);
-    out[line.substr(0, space)] = std::stod(line.substr(space + 1));
-  }
-  return out;
-}
-
-}  // namespace
 
 TEST_CASE("metrics: 1000 random cids leave the series unchanged - and no cid or address shows", "[integration]") {
   RelayProcess relay;

@@ -2,6 +2,7 @@
 // the registry's rules, control messages, channel tags, configuration.
 #include <catch2/catch.hpp>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "crypto/bytes.hpp"
@@ -89,18 +90,18 @@ struct Fixture {
   Limits limits;
   TimePoint now = TimePoint{} + 1h;
   Admission admission{limits, now};
-  Registry registry{limits};
+  Registry registry{limits, admission};
   AddressKey addr = key_of("192.0.2.1");
 };
 
 TEST_CASE("core: only a receiver opens a channel - unknown and used cids are expired alike", "[unit]") {
   Fixture f;
-  auto sender_first = f.registry.join(cid_of(1), Role::sender, 1, f.addr, f.admission, f.now);
+  auto sender_first = f.registry.join(cid_of(1), Role::sender, 1, f.addr, f.now);
   CHECK(sender_first.error == Code::expired);
-  auto r = f.registry.join(cid_of(1), Role::receiver, 2, f.addr, f.admission, f.now);
+  auto r = f.registry.join(cid_of(1), Role::receiver, 2, f.addr, f.now);
   CHECK_FALSE(r.error);
   CHECK(r.expires_in == f.limits.channel_lifetime);
-  auto s = f.registry.join(cid_of(1), Role::sender, 3, f.addr, f.admission, f.now + 1s);
+  auto s = f.registry.join(cid_of(1), Role::sender, 3, f.addr, f.now + 1s);
   CHECK_FALSE(s.error);
   CHECK(s.peer_present);
   CHECK(s.notify_peer == ConnId{2});
@@ -108,8 +109,8 @@ TEST_CASE("core: only a receiver opens a channel - unknown and used cids are exp
   auto left = f.registry.leave(cid_of(1), Role::receiver, 2, LeaveKind::normal, f.now + 2s);
   CHECK(left.peer_closed == ConnId{3});
   CHECK(f.registry.channels() == 0);
-  CHECK(f.registry.join(cid_of(1), Role::receiver, 4, f.addr, f.admission, f.now + 3s).error == Code::expired);
-  CHECK(f.registry.join(cid_of(1), Role::sender, 5, f.addr, f.admission, f.now + 3s).error == Code::expired);
+  CHECK(f.registry.join(cid_of(1), Role::receiver, 4, f.addr, f.now + 3s).error == Code::expired);
+  CHECK(f.registry.join(cid_of(1), Role::sender, 5, f.addr, f.now + 3s).error == Code::expired);
   // Remembered for lifetime + grace after the end, then forgotten.
   f.registry.expire(f.now + 2s + f.limits.channel_lifetime + f.limits.grace - 1s);
   CHECK(f.registry.is_used(cid_of(1)));
@@ -119,12 +120,12 @@ TEST_CASE("core: only a receiver opens a channel - unknown and used cids are exp
 
 TEST_CASE("core: a second of a role is channel_full and intrusion goes to everyone once", "[unit]") {
   Fixture f;
-  REQUIRE_FALSE(f.registry.join(cid_of(2), Role::receiver, 1, f.addr, f.admission, f.now).error);
-  auto second = f.registry.join(cid_of(2), Role::receiver, 2, f.addr, f.admission, f.now);
+  REQUIRE_FALSE(f.registry.join(cid_of(2), Role::receiver, 1, f.addr, f.now).error);
+  auto second = f.registry.join(cid_of(2), Role::receiver, 2, f.addr, f.now);
   CHECK(second.error == Code::channel_full);
   CHECK(second.intrusion == std::vector<ConnId>{1});
-  REQUIRE_FALSE(f.registry.join(cid_of(2), Role::sender, 3, f.addr, f.admission, f.now).error);
-  auto third = f.registry.join(cid_of(2), Role::sender, 4, f.addr, f.admission, f.now);
+  REQUIRE_FALSE(f.registry.join(cid_of(2), Role::sender, 3, f.addr, f.now).error);
+  auto third = f.registry.join(cid_of(2), Role::sender, 4, f.addr, f.now);
   CHECK(third.error == Code::channel_full);
   CHECK(third.intrusion.empty());  // once per channel
 }
@@ -133,11 +134,11 @@ TEST_CASE("core: frames are logged - delivered - trimmed and budgeted", "[unit]"
   Fixture f;
   f.limits.max_frames_per_channel = 4;
   f.limits.max_channel_bytes = 100;
-  REQUIRE_FALSE(f.registry.join(cid_of(3), Role::receiver, 1, f.addr, f.admission, f.now).error);
+  REQUIRE_FALSE(f.registry.join(cid_of(3), Role::receiver, 1, f.addr, f.now).error);
   auto early = f.registry.forward(cid_of(3), Role::receiver, 1, frame(10));
   CHECK_FALSE(early.error);
   CHECK_FALSE(early.delivery);  // no sender yet: kept
-  auto s = f.registry.join(cid_of(3), Role::sender, 2, f.addr, f.admission, f.now);
+  auto s = f.registry.join(cid_of(3), Role::sender, 2, f.addr, f.now);
   REQUIRE(s.backlog.size() == 1);
   CHECK(s.backlog[0].index == 0);
   auto fwd = f.registry.forward(cid_of(3), Role::sender, 2, frame(60));
@@ -168,15 +169,15 @@ TokenHash token_of(std::uint8_t fill) {
 TEST_CASE("core: a resume re-attaches the slot - confirms - replays - and hands out a new token", "[unit]") {
   Fixture f;
   auto cid = cid_of(9);
-  REQUIRE_FALSE(f.registry.join(cid, Role::receiver, 1, f.addr, f.admission, f.now, token_of(1)).error);
-  REQUIRE_FALSE(f.registry.join(cid, Role::sender, 2, f.addr, f.admission, f.now, token_of(2)).error);
+  REQUIRE_FALSE(f.registry.join(cid, Role::receiver, 1, f.addr, f.now, token_of(1)).error);
+  REQUIRE_FALSE(f.registry.join(cid, Role::sender, 2, f.addr, f.now, token_of(2)).error);
   for (int i = 0; i < 3; ++i) REQUIRE(f.registry.forward(cid, Role::receiver, 1, frame(10)).delivery);
   REQUIRE_FALSE(f.registry.forward(cid, Role::sender, 2, frame(5)).error);
   f.registry.delivered(cid, Role::receiver, 2, 2);  // all three went into the sender's socket...
   auto left = f.registry.leave(cid, Role::sender, 2, LeaveKind::abnormal, f.now + 1s);
   CHECK(left.peer_left == ConnId{1});
   // ...but it received only one of them.
-  auto back = f.registry.join(cid, Role::sender, 3, f.addr, f.admission, f.now + 2s, token_of(3),
+  auto back = f.registry.join(cid, Role::sender, 3, f.addr, f.now + 2s, token_of(3),
                               ResumeRequest{token_of(2), 1});
   REQUIRE_FALSE(back.error);
   CHECK(back.resumed);
@@ -189,18 +190,18 @@ TEST_CASE("core: a resume re-attaches the slot - confirms - replays - and hands 
   CHECK(back.expires_in == f.limits.channel_lifetime - 2s);
   CHECK(f.registry.buffered_bytes() == 25);  // frame 0 confirmed and dropped
   // The token was single use: a replay is refused, and is an intrusion.
-  auto replay = f.registry.join(cid, Role::sender, 4, f.addr, f.admission, f.now + 3s, token_of(4),
+  auto replay = f.registry.join(cid, Role::sender, 4, f.addr, f.now + 3s, token_of(4),
                                 ResumeRequest{token_of(2), 3});
   CHECK(replay.error == Code::expired);
   CHECK(replay.intrusion == std::vector<ConnId>{1, 3});
   // Bound to the role: the sender's token does not resume the receiver.
-  CHECK(f.registry.join(cid, Role::receiver, 5, f.addr, f.admission, f.now, token_of(5), ResumeRequest{token_of(3), 0})
+  CHECK(f.registry.join(cid, Role::receiver, 5, f.addr, f.now, token_of(5), ResumeRequest{token_of(3), 0})
             .error == Code::expired);
   // Bound to the channel.
-  CHECK(f.registry.join(cid_of(10), Role::sender, 6, f.addr, f.admission, f.now, token_of(6), ResumeRequest{token_of(3), 0})
+  CHECK(f.registry.join(cid_of(10), Role::sender, 6, f.addr, f.now, token_of(6), ResumeRequest{token_of(3), 0})
             .error == Code::expired);
   // The new token takes over a socket that still looks connected.
-  auto take = f.registry.join(cid, Role::sender, 7, f.addr, f.admission, f.now + 4s, token_of(7),
+  auto take = f.registry.join(cid, Role::sender, 7, f.addr, f.now + 4s, token_of(7),
                               ResumeRequest{token_of(3), 3});
   REQUIRE_FALSE(take.error);
   CHECK(take.replaced == ConnId{3});
@@ -208,37 +209,37 @@ TEST_CASE("core: a resume re-attaches the slot - confirms - replays - and hands 
   CHECK(f.registry.forward(cid, Role::sender, 3, frame(1)).error == Code::expired);  // the old socket is out
   CHECK(f.registry.leave(cid, Role::sender, 3, LeaveKind::abnormal, f.now + 4s).peer_left == std::nullopt);
   // received beyond what the peer sent: bad_request, and the token is spent.
-  CHECK(f.registry.join(cid, Role::sender, 8, f.addr, f.admission, f.now, token_of(8), ResumeRequest{token_of(7), 9})
+  CHECK(f.registry.join(cid, Role::sender, 8, f.addr, f.now, token_of(8), ResumeRequest{token_of(7), 9})
             .error == Code::bad_request);
-  CHECK(f.registry.join(cid, Role::sender, 9, f.addr, f.admission, f.now, token_of(9), ResumeRequest{token_of(7), 3})
+  CHECK(f.registry.join(cid, Role::sender, 9, f.addr, f.now, token_of(9), ResumeRequest{token_of(7), 3})
             .error == Code::expired);
 }
 
 TEST_CASE("core: a resume after the grace or the channel's end is expired", "[unit]") {
   Fixture f;
   auto cid = cid_of(11);
-  REQUIRE_FALSE(f.registry.join(cid, Role::receiver, 1, f.addr, f.admission, f.now, token_of(1)).error);
-  REQUIRE_FALSE(f.registry.join(cid, Role::sender, 2, f.addr, f.admission, f.now, token_of(2)).error);
+  REQUIRE_FALSE(f.registry.join(cid, Role::receiver, 1, f.addr, f.now, token_of(1)).error);
+  REQUIRE_FALSE(f.registry.join(cid, Role::sender, 2, f.addr, f.now, token_of(2)).error);
   (void)f.registry.leave(cid, Role::sender, 2, LeaveKind::abnormal, f.now);
   CHECK(f.registry.expire(f.now + f.limits.grace) == std::vector<ConnId>{1});
-  CHECK(f.registry.join(cid, Role::sender, 3, f.addr, f.admission, f.now + f.limits.grace, token_of(3),
+  CHECK(f.registry.join(cid, Role::sender, 3, f.addr, f.now + f.limits.grace, token_of(3),
                         ResumeRequest{token_of(2), 0})
             .error == Code::expired);
   // A normal close ends the channel at once: no resume.
   auto cid2 = cid_of(12);
-  REQUIRE_FALSE(f.registry.join(cid2, Role::receiver, 4, f.addr, f.admission, f.now, token_of(4)).error);
+  REQUIRE_FALSE(f.registry.join(cid2, Role::receiver, 4, f.addr, f.now, token_of(4)).error);
   (void)f.registry.leave(cid2, Role::receiver, 4, LeaveKind::normal, f.now);
-  CHECK(f.registry.join(cid2, Role::receiver, 5, f.addr, f.admission, f.now, token_of(5), ResumeRequest{token_of(4), 0})
+  CHECK(f.registry.join(cid2, Role::receiver, 5, f.addr, f.now, token_of(5), ResumeRequest{token_of(4), 0})
             .error == Code::expired);
 }
 
 TEST_CASE("core: lifetime and grace end channels", "[unit]") {
   Fixture f;
-  REQUIRE_FALSE(f.registry.join(cid_of(4), Role::receiver, 1, f.addr, f.admission, f.now).error);
+  REQUIRE_FALSE(f.registry.join(cid_of(4), Role::receiver, 1, f.addr, f.now).error);
   CHECK(f.registry.expire(f.now + f.limits.channel_lifetime - 1ms).empty());
   CHECK(f.registry.expire(f.now + f.limits.channel_lifetime) == std::vector<ConnId>{1});
-  REQUIRE_FALSE(f.registry.join(cid_of(5), Role::receiver, 2, f.addr, f.admission, f.now).error);
-  REQUIRE_FALSE(f.registry.join(cid_of(5), Role::sender, 3, f.addr, f.admission, f.now).error);
+  REQUIRE_FALSE(f.registry.join(cid_of(5), Role::receiver, 2, f.addr, f.now).error);
+  REQUIRE_FALSE(f.registry.join(cid_of(5), Role::sender, 3, f.addr, f.now).error);
   auto left = f.registry.leave(cid_of(5), Role::sender, 3, LeaveKind::abnormal, f.now);
   CHECK(left.peer_left == ConnId{2});
   CHECK(f.registry.expire(f.now + f.limits.grace - 1ms).empty());
@@ -250,14 +251,88 @@ TEST_CASE("core: new channels are rate limited per address and capped in total",
   Fixture f;
   f.limits.channel_burst_per_address = 2;
   f.limits.max_channels = 3;
-  Admission admission(f.limits, f.now);
   std::uint8_t n = 10;
-  CHECK_FALSE(f.registry.join(cid_of(n++), Role::receiver, 1, f.addr, admission, f.now).error);
-  CHECK_FALSE(f.registry.join(cid_of(n++), Role::receiver, 2, f.addr, admission, f.now).error);
-  CHECK(f.registry.join(cid_of(n++), Role::receiver, 3, f.addr, admission, f.now).error == Code::rate_limited);
+  CHECK_FALSE(f.registry.join(cid_of(n++), Role::receiver, 1, f.addr, f.now).error);
+  CHECK_FALSE(f.registry.join(cid_of(n++), Role::receiver, 2, f.addr, f.now).error);
+  auto limited = f.registry.join(cid_of(n++), Role::receiver, 3, f.addr, f.now);
+  CHECK(limited.error == Code::rate_limited);
+  CHECK(limited.limit == Limit::channel_rate);
   auto other = key_of("192.0.2.2");
-  CHECK_FALSE(f.registry.join(cid_of(n++), Role::receiver, 4, other, admission, f.now).error);
-  CHECK(f.registry.join(cid_of(n++), Role::receiver, 5, other, admission, f.now).error == Code::unavailable);
+  CHECK_FALSE(f.registry.join(cid_of(n++), Role::receiver, 4, other, f.now).error);
+  auto full = f.registry.join(cid_of(n++), Role::receiver, 5, other, f.now);
+  CHECK(full.error == Code::unavailable);
+  CHECK(full.limit == Limit::capacity);
+}
+
+TEST_CASE("core: open channels are capped per address and network, and freed when they end", "[unit]") {
+  Fixture f;
+  f.limits.max_channels_per_address = 2;
+  f.limits.max_channels_per_network = 3;
+  std::uint8_t n = 10;
+  CHECK_FALSE(f.registry.join(cid_of(n++), Role::receiver, 1, f.addr, f.now).error);
+  CHECK_FALSE(f.registry.join(cid_of(n++), Role::receiver, 2, f.addr, f.now).error);
+  auto third = f.registry.join(cid_of(n++), Role::receiver, 3, f.addr, f.now);
+  CHECK(third.error == Code::rate_limited);
+  CHECK(third.limit == Limit::open_channels);
+  // Same /24, another address: the network's third channel, then its cap.
+  CHECK_FALSE(f.registry.join(cid_of(n++), Role::receiver, 4, key_of("192.0.2.77"), f.now).error);
+  CHECK(f.registry.join(cid_of(n++), Role::receiver, 5, key_of("192.0.2.78"), f.now).limit == Limit::open_channels);
+  // Another /24 is not affected.
+  CHECK_FALSE(f.registry.join(cid_of(n++), Role::receiver, 6, key_of("198.51.100.1"), f.now).error);
+  // A normal close ends the first channel: its place is free again.
+  f.registry.leave(cid_of(10), Role::receiver, 1, LeaveKind::normal, f.now);
+  CHECK_FALSE(f.registry.join(cid_of(n++), Role::receiver, 7, f.addr, f.now).error);
+  // Expiry frees places too.
+  f.registry.expire(f.now + f.limits.channel_lifetime);
+  CHECK(f.registry.channels() == 0);
+  CHECK(f.admission.tracked_keys() > 0);  // buckets not yet full again
+  f.admission.prune(f.now + f.limits.channel_lifetime + 1h);
+  CHECK(f.admission.tracked_keys() == 0);
+}
+
+TEST_CASE("core: IPv6 limits hold per /64, /56 and /48", "[unit]") {
+  Fixture f;
+  f.limits.max_connections_per_address = 2;
+  f.limits.max_connections_per_network = 3;
+  f.limits.max_connections_per_site = 4;
+  Admission a(f.limits, f.now);
+  CHECK_FALSE(a.acquire_address(key_of("2001:db8:0:100::1"), f.now));
+  CHECK_FALSE(a.acquire_address(key_of("2001:db8:0:100::2"), f.now));
+  CHECK(a.acquire_address(key_of("2001:db8:0:100::3"), f.now)->limit == Limit::max_connections_per_address);
+  // Another /64 of the same /56.
+  CHECK_FALSE(a.acquire_address(key_of("2001:db8:0:1ff::1"), f.now));
+  auto network = a.acquire_address(key_of("2001:db8:0:1fe::1"), f.now);
+  REQUIRE(network);
+  CHECK(network->code == Code::rate_limited);
+  CHECK(network->limit == Limit::max_connections_per_network);
+  // Another /56 of the same /48: one more fits the site.
+  CHECK_FALSE(a.acquire_address(key_of("2001:db8:0:200::1"), f.now));
+  CHECK(a.acquire_address(key_of("2001:db8:0:300::1"), f.now)->limit == Limit::max_connections_per_network);
+  // Another /48 is not affected; releases give places back at every scope.
+  CHECK_FALSE(a.acquire_address(key_of("2001:db8:1::1"), f.now));
+  a.release_address(key_of("2001:db8:0:100::1"), f.now);
+  CHECK_FALSE(a.acquire_address(key_of("2001:db8:0:300::1"), f.now));
+}
+
+TEST_CASE("core: scope keys - IPv4 /24, IPv6 /56 and /48", "[unit]") {
+  CHECK(scope_key(key_of("192.0.2.200"), Scope::network) == key_of("192.0.2.0"));
+  CHECK_FALSE(scope_key(key_of("192.0.2.200"), Scope::site));
+  CHECK(scope_key(key_of("2001:db8:aa:bbcc::1"), Scope::network) == key_of("2001:db8:aa:bb00::"));
+  CHECK(scope_key(key_of("2001:db8:aa:bbcc::1"), Scope::site) == key_of("2001:db8:aa::"));
+}
+
+TEST_CASE("core: bytes of messages still arriving count against the buffered total", "[unit]") {
+  Fixture f;
+  f.limits.max_buffered_bytes = 1000;
+  CHECK(f.registry.reserve_incoming(600));
+  CHECK_FALSE(f.registry.reserve_incoming(401));
+  CHECK(f.registry.buffered_bytes() == 600);
+  CHECK(f.registry.reserve_incoming(400));
+  // At the cap, new channels are refused as for held frames.
+  CHECK(f.registry.join(cid_of(1), Role::receiver, 1, f.addr, f.now).limit == Limit::capacity);
+  f.registry.release_incoming(1000);
+  CHECK(f.registry.buffered_bytes() == 0);
+  CHECK_FALSE(f.registry.join(cid_of(1), Role::receiver, 1, f.addr, f.now).error);
 }
 
 TEST_CASE("core: per-address connection counts", "[unit]") {
@@ -267,7 +342,10 @@ TEST_CASE("core: per-address connection counts", "[unit]") {
   Admission a(f.limits, f.now);
   CHECK_FALSE(a.acquire_address(f.addr, f.now));
   CHECK_FALSE(a.acquire_address(f.addr, f.now));
-  CHECK(a.acquire_address(f.addr, f.now) == Code::rate_limited);
+  auto refused = a.acquire_address(f.addr, f.now);
+  REQUIRE(refused);
+  CHECK(refused->code == Code::rate_limited);
+  CHECK(refused->limit == Limit::max_connections_per_address);
   CHECK_FALSE(a.acquire_address(key_of("192.0.2.9"), f.now));
   a.release_address(f.addr, f.now);
   CHECK_FALSE(a.acquire_address(f.addr, f.now));
@@ -366,7 +444,8 @@ TEST_CASE("config: a flag beats the environment - which beats the default", "[un
   CHECK(from_env->config.limits.max_frames_per_channel == 20);
   CHECK(from_env->config.limits.ping_interval == 1500ms);
   CHECK(from_env->config.limits.pong_timeout == 10s);
-  auto from_flag = parse_config({"--max-frames-per-channel", "30", "--listen=0.0.0.0:0"}, env);
+  auto from_flag =
+      parse_config({"--max-frames-per-channel", "30", "--listen=0.0.0.0:0", "--public-url", "https://r.example"}, env);
   REQUIRE(from_flag.ok());
   CHECK(from_flag->config.limits.max_frames_per_channel == 30);
   CHECK(from_flag->config.listen_host == "0.0.0.0");
@@ -385,9 +464,74 @@ TEST_CASE("config: a flag beats the environment - which beats the default", "[un
   CHECK(bench->config.limits.max_channel_bytes == defaults.max_channel_bytes);
   CHECK(bench->config.limits.max_frame_bytes == defaults.max_frame_bytes);
   CHECK(bench->config.limits.channel_rate_global == defaults.channel_rate_global);
+  CHECK(bench->config.limits.max_connections_per_network > defaults.max_connections_per_network);
+  CHECK(bench->config.limits.max_channels_per_site > defaults.max_channels_per_site);
+  CHECK(bench->config.limits.channel_rate_per_network > defaults.channel_rate_per_network);
+  CHECK(bench->config.limits.write_timeout == defaults.write_timeout);
   auto origins = allowed_origins_for(from_env->config, 8080);
   CHECK(std::find(origins.begin(), origins.end(), "http://127.0.0.1:8080") != origins.end());
   CHECK(std::find(origins.begin(), origins.end(), "http://localhost:8080") != origins.end());
+}
+
+namespace {
+// The message of a configuration parse_config must refuse.
+std::string refusal(std::vector<std::string> args, std::map<std::string, std::string> vars = {}) {
+  auto env = [vars](std::string_view name) -> std::optional<std::string> {
+    auto it = vars.find(std::string(name));
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+  auto parsed = parse_config(args, env);
+  if (parsed.ok()) return "(accepted)";
+  return parsed.error().message;
+}
+bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+}  // namespace
+
+TEST_CASE("config: unsafe settings are refused with what to do instead", "[unit]") {
+  CHECK(contains(refusal({"--listen", "0.0.0.0:8080"}), "pass --public-url"));
+  CHECK(contains(refusal({"--listen", "[::]:8080"}), "pass --public-url"));
+  CHECK(refusal({"--listen", "0.0.0.0:8080", "--public-url", "https://relay.example"}) == "(accepted)");
+
+  CHECK(contains(refusal({"--trust-proxy", "0.0.0.0/0"}), "0.0.0.0/0 is wider than /8"));
+  CHECK(contains(refusal({"--trust-proxy", "10.0.0.1,::/0"}), "::/0 is wider than /8"));
+  CHECK(contains(refusal({"--trust-proxy", "10.0.0.0/7"}), "wider than /8"));
+  CHECK(refusal({"--trust-proxy", "10.0.0.0/8"}) == "(accepted)");
+  CHECK(refusal({"--trust-proxy", "0.0.0.0/0", "--trust-proxy-wide"}) == "(accepted)");
+  CHECK(refusal({"--trust-proxy", "0.0.0.0/0"}, {{"QRLOGIN_RELAY_TRUST_PROXY_WIDE", "yes"}}) == "(accepted)");
+  CHECK(contains(refusal({"--trust-proxy-wide=1"}), "takes no value"));
+
+  CHECK(contains(refusal({"--ping-interval", "0.5ms"}), "whole milliseconds"));
+  CHECK(contains(refusal({"--grace", "1.5ms"}), "whole milliseconds"));
+  CHECK(refusal({"--grace", "1.5s"}) == "(accepted)");
+
+  auto profile = refusal({}, {{"QRLOGIN_RELAY_PROFILE", "bench"}});
+  CHECK(contains(profile, "QRLOGIN_RELAY_PROFILE"));
+  CHECK(contains(profile, "only from --profile"));
+  CHECK(refusal({"--profile", "bench"}) == "(accepted)");
+
+  auto password = refusal({"--redis", "redis://qrlogin:Sekr3t@10.0.0.20:6379", "--redis-key-file", "/k"});
+  CHECK(contains(password, "--redis-password-file"));
+  CHECK_FALSE(contains(password, "Sekr3t"));
+}
+
+TEST_CASE("config: the open-file limit is raised to the hard limit, or the start refused", "[unit]") {
+  std::optional<std::uint64_t> raised;
+  auto set = [&](std::uint64_t soft) {
+    raised = soft;
+    return true;
+  };
+  CHECK(ensure_file_limit(19000, [] { return FileLimit{20000, 20000}; }, set).ok());
+  CHECK_FALSE(raised);
+  CHECK(ensure_file_limit(19000, [] { return FileLimit{1024, 524288}; }, set).ok());
+  CHECK(raised == 524288u);
+  auto low = ensure_file_limit(19000, [] { return FileLimit{1024, 4096}; }, set);
+  REQUIRE_FALSE(low.ok());
+  CHECK(contains(low.error().message, "--max-connections 19000 needs 19064 open files"));
+  CHECK(contains(low.error().message, "at most 4096"));
+  CHECK(contains(low.error().message, "LimitNOFILE"));
+  auto refused = ensure_file_limit(100, [] { return FileLimit{100, 1000}; }, [](std::uint64_t) { return false; });
+  CHECK_FALSE(refused.ok());
 }
 
 TEST_CASE("config: TLS needs a certificate and a key - and makes the default URL and origins https", "[unit]") {

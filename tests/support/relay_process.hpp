@@ -51,6 +51,11 @@ class RelayProcess {
   // Waits for the process to exit by itself (SIGKILL after `timeout`);
   // returns the exit status (or 128 + signal).
   int wait_exit(std::chrono::milliseconds timeout);
+  // Stops reading the relay's stdout and stderr (a pipe nobody reads: the
+  // relay's writes to it block once the pipe is full) until resume_output()
+  // (also done by stop()).
+  void pause_output();
+  void resume_output();
 
  private:
   void read_output(int fd);
@@ -65,6 +70,18 @@ class RelayProcess {
   std::condition_variable cv_;
   std::string output_;
   bool eof_ = false;
+  bool paused_ = false;
 };
+
+// Runs qrlogin-relay with `args` (and only the QRLOGIN_RELAY_* variables in
+// `env`) to its end, e.g. for a configuration it must refuse; SIGKILL after
+// `timeout`.
+struct RelayRun {
+  int exit_status = -1;  // or 128 + signal
+  std::string output;    // stdout and stderr
+};
+RelayRun run_relay(const std::vector<std::string>& args,
+                   const std::vector<std::pair<std::string, std::string>>& env = {},
+                   std::chrono::milliseconds timeout = std::chrono::milliseconds{10000});
 
 }  // namespace qrlogin::testing

@@ -30,7 +30,7 @@ if [[ ${TLS:-0} == 1 ]]; then
 fi
 # The bench profile lifts the per-address caps; channels and the global rate
 # are raised so that TOTAL receivers can wait at once.
-"$relay_bin" --listen 127.0.0.1:0 --metrics-listen off --profile bench --log-level warn \
+"$relay_bin" --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --profile bench --log-level warn \
   --max-channels $((total + 100)) --global-channel-rate 100000 --global-channel-burst 100000 \
   "${tls_flags[@]}" >"$log" &
 relay_pid=$!
@@ -57,11 +57,8 @@ done
 sleep 1
 after=$(rss)
 held=$(cat "${outs[@]}" | grep -o '"connections":[0-9]*' | cut -d: -f2 | awk '{s += $1} END {print s}')
-if [[ -n $ca ]]; then
-  channels=$(curl -s --cacert "$ca" "https://127.0.0.1:$port/healthz" | grep -o '"channels":[0-9]*' | cut -d: -f2)
-else
-  channels=$(curl -s "http://127.0.0.1:$port/healthz" | grep -o '"channels":[0-9]*' | cut -d: -f2)
-fi
+metrics_port=$(grep -o '"metrics_port":[0-9]*' "$log" | head -1 | cut -d: -f2)
+channels=$(curl -s "http://127.0.0.1:$metrics_port/metrics" | awk '$1 == "qrlogin_relay_channels" {print $2}')
 echo "relay RSS before: $before KiB, with $held idle connections ($channels channels): $after KiB"
 metric=idle.rss_per_connection
 [[ -n $ca ]] && metric+=_tls
