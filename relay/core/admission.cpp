@@ -27,7 +27,7 @@ void Admission::drop_if_idle(Table& table, Table::iterator it, TimePoint now) {
   if (it != table.end() && idle(it->second, now)) table.erase(it);
 }
 
-std::optional<Refusal> Admission::acquire_address(const AddressKey& key, TimePoint now) {
+std::optional<Refusal> Admission::acquire_address(const AddressKey& key) {
   // Check every scope before counting under any.
   for (auto scope : kScopes) {
     auto scoped = scope_key(key, scope);
@@ -41,18 +41,19 @@ std::optional<Refusal> Admission::acquire_address(const AddressKey& key, TimePoi
   }
   for (auto scope : kScopes)
     if (auto scoped = scope_key(key, scope)) ++tables_[static_cast<std::size_t>(scope)][*scoped].connections;
-  (void)now;
   return std::nullopt;
 }
 
-void Admission::release_address(const AddressKey& key, TimePoint now) {
+void Admission::release_address(const AddressKey& key, TimePoint now) { release(key, &Entry::connections, now); }
+
+void Admission::release(const AddressKey& key, std::uint32_t Entry::*count, TimePoint now) {
   for (auto scope : kScopes) {
     auto scoped = scope_key(key, scope);
     if (!scoped) continue;
     auto& table = tables_[static_cast<std::size_t>(scope)];
     auto it = table.find(*scoped);
-    if (it == table.end() || it->second.connections == 0) continue;
-    --it->second.connections;
+    if (it == table.end() || it->second.*count == 0) continue;
+    --(it->second.*count);
     drop_if_idle(table, it, now);
   }
 }
@@ -80,17 +81,7 @@ std::optional<Refusal> Admission::open_channel(const AddressKey& key, TimePoint 
   return std::nullopt;
 }
 
-void Admission::release_channel(const AddressKey& key, TimePoint now) {
-  for (auto scope : kScopes) {
-    auto scoped = scope_key(key, scope);
-    if (!scoped) continue;
-    auto& table = tables_[static_cast<std::size_t>(scope)];
-    auto it = table.find(*scoped);
-    if (it == table.end() || it->second.channels == 0) continue;
-    --it->second.channels;
-    drop_if_idle(table, it, now);
-  }
-}
+void Admission::release_channel(const AddressKey& key, TimePoint now) { release(key, &Entry::channels, now); }
 
 void Admission::prune(TimePoint now) {
   for (auto& table : tables_)

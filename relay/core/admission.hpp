@@ -33,7 +33,7 @@ class Admission {
   void release_connection() noexcept;
   // Under each scope of `key`: rate_limited past a scope's cap (nothing is
   // counted then). Each success needs one release_address().
-  [[nodiscard]] std::optional<Refusal> acquire_address(const AddressKey& key, TimePoint now);
+  [[nodiscard]] std::optional<Refusal> acquire_address(const AddressKey& key);
   void release_address(const AddressKey& key, TimePoint now);
 
   // A receiver at `key` wants a new channel: below each scope's open-channel
@@ -58,6 +58,8 @@ class Admission {
   using Table = std::unordered_map<AddressKey, Entry, AddressKeyHash>;
   [[nodiscard]] static bool idle(const Entry& entry, TimePoint now) noexcept;
   void drop_if_idle(Table& table, Table::iterator it, TimePoint now);
+  // One less of `count` under each scope of `key`.
+  void release(const AddressKey& key, std::uint32_t Entry::*count, TimePoint now);
 
   const Limits& limits_;
   std::array<Table, kScopeCount> tables_;

@@ -33,7 +33,7 @@ void Hub::release_connection() {
 
 std::optional<Refusal> Hub::acquire_address(const AddressKey& key) {
   Lock lock(*this);
-  return admission_.acquire_address(key, Clock::now());
+  return admission_.acquire_address(key);
 }
 
 void Hub::release_address(const AddressKey& key) {

@@ -296,22 +296,22 @@ TEST_CASE("core: IPv6 limits hold per /64, /56 and /48", "[unit]") {
   f.limits.max_connections_per_network = 3;
   f.limits.max_connections_per_site = 4;
   Admission a(f.limits, f.now);
-  CHECK_FALSE(a.acquire_address(key_of("2001:db8:0:100::1"), f.now));
-  CHECK_FALSE(a.acquire_address(key_of("2001:db8:0:100::2"), f.now));
-  CHECK(a.acquire_address(key_of("2001:db8:0:100::3"), f.now)->limit == Limit::max_connections_per_address);
+  CHECK_FALSE(a.acquire_address(key_of("2001:db8:0:100::1")));
+  CHECK_FALSE(a.acquire_address(key_of("2001:db8:0:100::2")));
+  CHECK(a.acquire_address(key_of("2001:db8:0:100::3"))->limit == Limit::max_connections_per_address);
   // Another /64 of the same /56.
-  CHECK_FALSE(a.acquire_address(key_of("2001:db8:0:1ff::1"), f.now));
-  auto network = a.acquire_address(key_of("2001:db8:0:1fe::1"), f.now);
+  CHECK_FALSE(a.acquire_address(key_of("2001:db8:0:1ff::1")));
+  auto network = a.acquire_address(key_of("2001:db8:0:1fe::1"));
   REQUIRE(network);
   CHECK(network->code == Code::rate_limited);
   CHECK(network->limit == Limit::max_connections_per_network);
   // Another /56 of the same /48: one more fits the site.
-  CHECK_FALSE(a.acquire_address(key_of("2001:db8:0:200::1"), f.now));
-  CHECK(a.acquire_address(key_of("2001:db8:0:300::1"), f.now)->limit == Limit::max_connections_per_network);
+  CHECK_FALSE(a.acquire_address(key_of("2001:db8:0:200::1")));
+  CHECK(a.acquire_address(key_of("2001:db8:0:300::1"))->limit == Limit::max_connections_per_network);
   // Another /48 is not affected; releases give places back at every scope.
-  CHECK_FALSE(a.acquire_address(key_of("2001:db8:1::1"), f.now));
+  CHECK_FALSE(a.acquire_address(key_of("2001:db8:1::1")));
   a.release_address(key_of("2001:db8:0:100::1"), f.now);
-  CHECK_FALSE(a.acquire_address(key_of("2001:db8:0:300::1"), f.now));
+  CHECK_FALSE(a.acquire_address(key_of("2001:db8:0:300::1")));
 }
 
 TEST_CASE("core: scope keys - IPv4 /24, IPv6 /56 and /48", "[unit]") {
@@ -340,15 +340,15 @@ TEST_CASE("core: per-address connection counts", "[unit]") {
   f.limits.max_connections_per_address = 2;
   f.limits.max_connections = 3;
   Admission a(f.limits, f.now);
-  CHECK_FALSE(a.acquire_address(f.addr, f.now));
-  CHECK_FALSE(a.acquire_address(f.addr, f.now));
-  auto refused = a.acquire_address(f.addr, f.now);
+  CHECK_FALSE(a.acquire_address(f.addr));
+  CHECK_FALSE(a.acquire_address(f.addr));
+  auto refused = a.acquire_address(f.addr);
   REQUIRE(refused);
   CHECK(refused->code == Code::rate_limited);
   CHECK(refused->limit == Limit::max_connections_per_address);
-  CHECK_FALSE(a.acquire_address(key_of("192.0.2.9"), f.now));
+  CHECK_FALSE(a.acquire_address(key_of("192.0.2.9")));
   a.release_address(f.addr, f.now);
-  CHECK_FALSE(a.acquire_address(f.addr, f.now));
+  CHECK_FALSE(a.acquire_address(f.addr));
   for (int i = 0; i < 3; ++i) CHECK_FALSE(a.acquire_connection());
   CHECK(a.acquire_connection() == Code::unavailable);
 }
