@@ -496,7 +496,9 @@ Status ensure_file_limit(std::uint32_t max_connections, const std::function<File
   auto need = std::uint64_t{max_connections} + kReservedFiles;
   auto limit = get();
   if (limit.soft >= need) return {};
-  if (limit.hard >= need && set(limit.hard)) return {};
+  // The hard limit may be "unlimited", which the soft one cannot be set to:
+  // then just what is needed.
+  if (limit.hard >= need && (set(limit.hard) || set(need))) return {};
   return make_error(Errc::invalid_argument,
                     "--max-connections " + std::to_string(max_connections) + " needs " + std::to_string(need) +
                         " open files (" + std::to_string(kReservedFiles) + " kept for listeners, Redis, logs and "
