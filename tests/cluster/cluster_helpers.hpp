@@ -61,27 +61,20 @@ class Cluster {
   std::vector<std::unique_ptr<RelayProcess>> nodes_;
 };
 
-// A node's /metrics as series -> value (empty when it does not answer).
-inline std::map<std::string, double> metrics_of(const RelayProcess& relay) {
+// A node's /metrics as series -> value; empty when it does not answer (a
+// node being killed or frozen), where metrics_of() would fail the test.
+inline std::map<std::string, double> node_metrics(const RelayProcess& relay) {
   relay_client::HttpRequest req;
   req.port = relay.metrics_port();
   req.target = "/metrics";
   req.timeout = std::chrono::milliseconds{2000};
   auto res = relay_client::http_request(req);
-  std::map<std::string, double> out;
-  if (!res.ok() || res->status != 200) return out;
-  std::istringstream in(res->body);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    auto space = line.rfind(' ');
-    out[line.substr(0, space)] = std::stod(line.substr(space + 1));
-  }
-  return out;
+  if (!res.ok() || res->status != 200) return {};
+  return series_of(res->body);
 }
 
 inline double metric(const RelayProcess& relay, const std::string& series) {
-  auto m = metrics_of(relay);
+  auto m = node_metrics(relay);
   auto it = m.find(series);
   return it == m.end() ? -1 : it->second;
 }
