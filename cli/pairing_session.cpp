@@ -1,6 +1,7 @@
 #include "cli/pairing_session.hpp"
 
 #include "cli/answer.hpp"
+#include "cli/relay_errors.hpp"
 #include "crypto/pairing/receiver.hpp"
 #include "crypto/pairing/sender.hpp"
 
@@ -115,10 +116,7 @@ void PairingSession<Machine>::handle_event(relay_client::Event& event) {
     if (msg.code == "expired" && channel_.resume_refused())
       error.message = "the connection to the relay was lost for too long: " + error.message;
     outcome_.relay = error;
-    Reason reason = msg.code == "expired"        ? Reason::expired
-                    : msg.code == "channel_full" ? Reason::intrusion
-                                                 : Reason::network;
-    perform(machine_.cancel(reason));
+    perform(machine_.cancel(classify_relay_error(msg.code).reason));
     outcome_.detail = msg.code;
     finished_ = true;
   }

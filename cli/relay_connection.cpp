@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "cli/error.hpp"
+#include "cli/relay_errors.hpp"
 #include "cli/reporter.hpp"
 #include "crypto/pairing/constants.hpp"
 #include "crypto/pairing/url.hpp"
@@ -10,9 +12,9 @@ namespace qrlogin::cli {
 
 Result<RelayEndpoint> relay_endpoint(const std::string& relay_url) {
   auto url = pairing::parse_url(relay_url);
-  if (!url) return make_error(Errc::invalid_argument, "the relay URL is malformed: " + url.error().message);
+  if (!url) return make_error(Errc::bad_relay_url, "the relay URL is malformed: " + url.error().message);
   if (url->scheme != "ws" && url->scheme != "wss")
-    return make_error(Errc::invalid_argument, "the relay URL must start with ws:// or wss://");
+    return make_error(Errc::bad_relay_url, "the relay URL must start with ws:// or wss://");
   RelayEndpoint e;
   e.tls = url->scheme == "wss";
   e.host = url->host;
@@ -79,21 +81,21 @@ ConnectError relay_error(const std::string& raw_code, const std::string& raw_mes
   // Both come from the relay, which is not trusted: no terminal escapes.
   const std::string code = printable(raw_code, 40);
   const std::string relay_message = printable(raw_message, 200);
+  const ExitCode exit_code = classify_relay_error(raw_code).exit_code;
+  auto said = [&](std::string message) { return ConnectError{exit_code, code, std::move(message)}; };
   if (code == "expired")
-    return {ExitCode::expired, code,
-            sender ? "this code has expired or was already used; ask for a new code"
-                   : "this code expired before anyone used it"};
+    return said(sender ? "this code has expired or was already used; ask for a new code"
+                       : "this code expired before anyone used it");
   if (code == "channel_full")
-    return {ExitCode::intrusion, code,
-            sender ? "this code was already used by another device" : "someone else is using this code"};
-  if (code == "rate_limited") return {ExitCode::network, code, "the relay is busy for this address; try again in a minute"};
-  if (code == "unavailable") return {ExitCode::network, code, "the relay is at capacity; try again later"};
-  if (code == "going_away") return {ExitCode::network, code, "the relay is shutting down; try again"};
+    return said(sender ? "this code was already used by another device" : "someone else is using this code");
   if (code == "replaced")
-    return {ExitCode::network, code, "another connection took this pairing over on the relay; stopping"};
+    return said("someone else resumed this pairing with its secret resume token and took it over; stopping");
+  if (code == "rate_limited") return said("the relay is busy for this address; try again in a minute");
+  if (code == "unavailable") return said("the relay is at capacity; try again later");
+  if (code == "going_away") return said("the relay is shutting down; try again");
   if (code == "too_large" || code == "bad_request")
-    return {ExitCode::protocol, code, "the relay refused a message as a protocol violation: " + relay_message};
-  return {ExitCode::network, code.empty() ? "relay_error" : code,
+    return said("the relay refused a message as a protocol violation: " + relay_message);
+  return {exit_code, code.empty() ? "relay_error" : code,
           "the relay closed the connection: " + (relay_message.empty() ? code : relay_message)};
 }
 

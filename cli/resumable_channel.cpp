@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "cli/relay_errors.hpp"
+
 namespace qrlogin::cli {
 
 namespace {
@@ -15,12 +17,9 @@ constexpr Clock::duration kAttemptTimeout = 5s;
 constexpr Clock::duration kJoinedTimeout = 5s;
 // How long a normal close may spend reconnecting to deliver our last frame.
 constexpr Clock::duration kCloseFlushLimit = 10s;
-// The relay's close codes after which the slot waits for a resume
-// (docs/protocol.md): none at all (the socket broke), and slow_consumer.
-constexpr std::uint16_t kCloseSlowConsumer = 4408;
 
 void wipe(std::string& text) noexcept {
-  secure_wipe({reinterpret_cast<std::uint8_t*>(text.data()), text.size()});
+  secure_wipe(text);
   text.clear();
 }
 
@@ -93,14 +92,17 @@ std::optional<Event> ResumableChannel::process(Event event) {
         return std::nullopt;
       }
       if (event.control.type == "error") {
-        // slow_consumer: the relay dropped us but keeps the slot; resume.
-        if (event.control.code == "slow_consumer") return std::nullopt;
+        // A resumable error (slow_consumer, going_away, unavailable): the
+        // relay dropped this socket but keeps the slot; the close that
+        // follows starts a resume. Before any `joined` there is no slot.
+        if (joined_once_ && classify_relay_error(event.control.code).resumable) return std::nullopt;
         refused_ = true;  // anything else is the relay's last word
         resume_refused_ = awaiting_joined_;
       }
       return event;
     case Event::Kind::closed:
-      if (!refused_ && joined_once_ && (event.close_code == 0 || event.close_code == kCloseSlowConsumer)) {
+      // No close frame at all (the socket broke), or a resumable error's.
+      if (!refused_ && joined_once_ && (event.close_code == 0 || resumable_close(event.close_code))) {
         connection_dropped(event.close_reason);
         return std::nullopt;
       }
@@ -118,7 +120,7 @@ void ResumableChannel::on_joined(Event& event) {
   bool resuming = awaiting_joined_;
   std::optional<std::uint64_t> relay_received = resuming ? msg.received : std::nullopt;
   Status counted = resuming && !relay_received
-                       ? Status(make_error(Errc::bad_encoding, "the relay answered a resume like a new connection"))
+                       ? Status(make_error(Errc::bad_resume, "the relay answered a resume like a new connection"))
                        : ledger_.on_joined(msg.resume_token, relay_received);
   // The token now lives only in the ledger's wiped buffer.
   wipe(msg.resume_token);

@@ -22,6 +22,7 @@
 // the code expired.
 import { MAX_FRAME_BYTES } from './constants.js';
 import { channelUrl } from './link.js';
+import { classifyRelayError } from './relay_errors.js';
 
 export const SUBPROTOCOL = 'qrlogin.v1';
 const RESUME_PREFIX = 'qrlogin.resume.';
@@ -46,26 +47,6 @@ export const MAX_QUEUED_BYTES = 2 * MAX_FRAME_BYTES + MAX_CONTROL_MESSAGE_BYTES;
 // The CLI's words for the same end (cli/resumable_channel.cpp).
 export const UNRESTORED_MESSAGE =
   'the connection to the relay was lost and could not be restored before the code expired';
-
-// The relay's error codes (relay/core/codes.hpp); unknown codes pass through.
-export const RelayErrorCode = Object.freeze({
-  expired: 'expired',
-  channel_full: 'channel_full',
-  rate_limited: 'rate_limited',
-  too_large: 'too_large',
-  slow_consumer: 'slow_consumer',
-  bad_request: 'bad_request',
-  forbidden_origin: 'forbidden_origin',
-  unavailable: 'unavailable',
-  going_away: 'going_away',
-  replaced: 'replaced',
-  peer_closed: 'peer_closed',
-});
-
-// The one relay error after which the same slot may be resumed: the relay
-// dropped a reader that fell behind, and what it did not take is kept.
-// Every other error ends the channel for us.
-const RESUMABLE_ERRORS = new Set([RelayErrorCode.slow_consumer]);
 
 const utf8 = new TextEncoder();
 
@@ -112,6 +93,7 @@ export class RelayClient {
   #socketJoined = false; // `joined` arrived on #socket
   #socketError = null; // the relay's `error` on #socket: { code, message }
   #token = null; // for the next resume; spent once a resume socket opens
+  #presented = null; // the token a resume socket presented, until its `joined`
   #received = 0; // binary frames received on this channel, over all sockets
   #sent = []; // our frames from index #sentBase on, for a resume
   #sentBase = 0; // frames below this index the relay confirmed having
@@ -136,7 +118,8 @@ export class RelayClient {
   // onJoined gets every `joined`; info.received is null on the first and a
   // number on a resume. onReconnecting: once per cut, before the first
   // attempt. onEnd: once, when the channel is over for us, with
-  //   { reason: 'relay', code, message }  the relay's error (not resumable)
+  //   { reason: 'relay', code, message }  the relay's error (not resumable, or
+  //                                       no token to resume with)
   //   { reason: 'closed' }                a normal close 1000 by the relay
   //   { reason: 'lost', message }         cut, and no way to resume (no token,
   //                                       or the lifetime passed while reconnecting)
@@ -242,6 +225,7 @@ export class RelayClient {
     clearTimeout(this.#attemptTimer);
     this.#attemptTimer = null;
     this.#token = null;
+    this.#presented = null;
     this.#sent = []; // ciphertexts: dropped, not overwritten (a socket may still be writing them)
     this.#socket = null;
     if (socket && (socket.readyState === 0 || socket.readyState === 1)) {
@@ -292,10 +276,13 @@ export class RelayClient {
       clearTimeout(this.#attemptTimer);
       this.#attemptTimer = null;
       if (socket !== this.#socket) return;
-      // The relay has read the token and spent it, whatever follows; the
-      // next one comes with `joined`. Before `open` it may never have
-      // reached the relay, and stays good for the next attempt.
-      if (resume) this.#token = null;
+      // The relay has read the token and spent it, unless it refuses with a
+      // resumable error; the next one comes with `joined`. Before `open` it
+      // may never have reached the relay, and stays good for the next attempt.
+      if (resume) {
+        this.#presented = this.#token;
+        this.#token = null;
+      }
     };
     socket.onmessage = (event) => {
       if (socket !== this.#socket || this.#ended) return;
@@ -358,14 +345,19 @@ export class RelayClient {
 
   #onSocketClosed(code) {
     const error = this.#socketError;
+    const resumable = error ? classifyRelayError(error.code).resumable : code !== NORMAL_CLOSE;
+    // A resumable refusal of a resume (a node going away, a backend briefly
+    // unavailable) left the slot and its token as they were.
+    if (error && resumable && this.#presented !== null) this.#token = this.#presented;
+    this.#presented = null;
     if (this.#closing) {
       // A clean close (the relay answered ours) or a refusal: the channel is
       // over. A cut: the relay may lack our last frames, or our close.
-      if (code !== NORMAL_CLOSE && !error && this.#token !== null) this.#scheduleResume();
+      if (resumable && this.#token !== null) this.#scheduleResume();
       else this.#finish(null);
       return;
     }
-    if (error && !RESUMABLE_ERRORS.has(error.code)) {
+    if (error && (!resumable || this.#token === null)) {
       this.#end({ reason: 'relay', code: error.code, message: error.message });
       return;
     }
@@ -477,6 +469,7 @@ export class RelayClient {
     this.#sentBase = has;
     this.#written = has;
     this.#token = message.resumeToken;
+    this.#presented = null;
     this.#expiresAt = now() + message.expiresInMs;
     this.#attempt = 0;
     this.#socketJoined = true;

@@ -5,20 +5,14 @@
 // (`reconnecting`, `resumed`) and ends the pairing when it cannot.
 import { RelayClient, UNRESTORED_MESSAGE } from './relay_client.js';
 import { QrloginError, Reason, reasonMessage } from './reason.js';
+import { classifyRelayError } from './relay_errors.js';
 
 // How the end of the relay connection ends a pairing: [Reason code, detail].
 // A relay error's code goes in the detail as `relay: <code>`.
-function reasonForEnd(end) {
+export function reasonForEnd(end) {
   switch (end.reason) {
-    case 'relay': {
-      const detail = `relay: ${end.code}${end.message ? ` (${end.message})` : ''}`;
-      if (end.code === 'expired') return [Reason.expired, detail];
-      // channel_full: a third party has the code; replaced: someone resumed
-      // our slot with our token (our own resumes never see it: the old
-      // socket is dropped first).
-      if (end.code === 'channel_full' || end.code === 'replaced') return [Reason.intrusion, detail];
-      return [Reason.network, detail];
-    }
+    case 'relay':
+      return [classifyRelayError(end.code).reason, `relay: ${end.code}${end.message ? ` (${end.message})` : ''}`];
     case 'closed':
       return [Reason.network, 'the relay closed the channel'];
     default:
