@@ -5,7 +5,7 @@
 #include <string>
 
 #include "cli/exit_codes.hpp"
-#include "relay/client/client.hpp"
+#include "cli/relay_client/client.hpp"
 
 namespace qrlogin::cli {
 

@@ -19,7 +19,7 @@
 #include "cli/relay_connection.hpp"
 #include "cli/reporter.hpp"
 #include "cli/resume_ledger.hpp"
-#include "relay/client/client.hpp"
+#include "cli/relay_client/client.hpp"
 
 namespace qrlogin::cli {
 

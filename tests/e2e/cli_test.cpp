@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "relay/client/client.hpp"
+#include "cli/relay_client/client.hpp"
 #include "tests/support/certs.hpp"
 #include "tests/support/cli_process.hpp"
 #include "tests/support/pairing_helpers.hpp"

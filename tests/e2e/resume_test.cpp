@@ -14,7 +14,7 @@
 #include <map>
 #include <sstream>
 
-#include "relay/client/client.hpp"
+#include "cli/relay_client/client.hpp"
 #include "tests/support/cli_process.hpp"
 #include "tests/support/cut_proxy.hpp"
 #include "tests/support/relay_process.hpp"

@@ -16,7 +16,7 @@
 
 #include "crypto/bytes.hpp"
 #include "crypto/random.hpp"
-#include "relay/client/client.hpp"
+#include "cli/relay_client/client.hpp"
 #include "tests/support/relay_process.hpp"
 
 namespace qrlogin::testing {

@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "crypto/pairing/constants.hpp"
-#include "relay/client/client.hpp"
+#include "cli/relay_client/client.hpp"
 
 using namespace qrlogin;
 using namespace std::chrono_literals;

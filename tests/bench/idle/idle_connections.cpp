@@ -14,7 +14,7 @@
 
 #include "crypto/bytes.hpp"
 #include "crypto/random.hpp"
-#include "relay/client/client.hpp"
+#include "cli/relay_client/client.hpp"
 
 int main(int argc, char** argv) {
   using namespace qrlogin;

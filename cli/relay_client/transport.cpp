@@ -1,4 +1,4 @@
-#include "relay/client/transport.hpp"
+#include "cli/relay_client/transport.hpp"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>

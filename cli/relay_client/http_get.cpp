@@ -3,8 +3,8 @@
 #include <boost/beast/http.hpp>
 #include <strings.h>
 
-#include "relay/client/client.hpp"
-#include "relay/client/transport.hpp"
+#include "cli/relay_client/client.hpp"
+#include "cli/relay_client/transport.hpp"
 
 namespace qrlogin::relay_client {
 

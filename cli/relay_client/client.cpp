@@ -1,4 +1,4 @@
-#include "relay/client/client.hpp"
+#include "cli/relay_client/client.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "crypto/secret.hpp"
-#include "relay/client/transport.hpp"
+#include "cli/relay_client/transport.hpp"
 
 namespace qrlogin::relay_client {
 

@@ -18,7 +18,7 @@
 #include <string>
 #include <utility>
 
-#include "relay/client/client.hpp"
+#include "cli/relay_client/client.hpp"
 
 namespace qrlogin::relay_client::detail {
 
