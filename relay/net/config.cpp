@@ -489,7 +489,8 @@ std::string help_text() {
   return out.str();
 }
 
-std::string_view version_text() { return "qrlogin-relay 0.1.0 (protocol qrlogin.v1)"; }
+// QRLOGIN_VERSION is the CMake project version.
+std::string_view version_text() { return "qrlogin-relay " QRLOGIN_VERSION " (protocol qrlogin.v1)"; }
 
 Status ensure_file_limit(std::uint32_t max_connections, const std::function<FileLimit()>& get,
                          const std::function<bool(std::uint64_t soft)>& set) {
