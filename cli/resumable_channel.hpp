@@ -1,12 +1,13 @@
 #pragma once
 // One relay channel over as many WebSocket connections as it takes: when
-// the connection drops (no close frame, or the relay's resumable
-// `slow_consumer`), it reconnects to the same channel with the last
-// `joined`'s resume token and `received=N`, re-sends the frames the relay
-// had not received, and goes on. The pairing above it sees every binary
-// frame exactly once, in order, and never a dropped connection; only a
-// definitive end (a normal close, a refusal such as `expired`, or no
-// connection until the channel's lifetime is over) reaches it as `closed`.
+// the connection drops (no close frame, or a resumable relay error such as
+// `going_away`: cli/relay_errors.hpp), it reconnects to the same channel
+// with the last `joined`'s resume token and `received=N`, re-sends the
+// frames the relay had not received, and goes on. The pairing above it
+// sees every binary frame exactly once, in order, and never a dropped
+// connection; only a definitive end (a normal close, a refusal such as
+// `expired`, or no connection until the channel's lifetime is over)
+// reaches it as `closed`.
 //
 // Single-threaded: the pairing session's loop calls everything here; the
 // clients' I/O threads only call the wake function.
