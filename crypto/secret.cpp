@@ -35,8 +35,25 @@ void Secret::wipe() noexcept {
   size_ = 0;
 }
 
+SecretString::SecretString(std::string&& text) : SecretString(copy_of(text)) {
+  secure_wipe(text);
+  text.clear();
+}
+
+SecretString SecretString::copy_of(std::string_view text) {
+  SecretString out;
+  if (text.empty()) return out;
+  out.text_ = Secret(text.size() + 1);  // zero-filled: the last byte is the NUL
+  std::memcpy(out.text_.bytes().data(), text.data(), text.size());
+  return out;
+}
+
 void secure_wipe(std::span<std::uint8_t> bytes) noexcept {
   if (!bytes.empty()) sodium_memzero(bytes.data(), bytes.size());
+}
+
+void secure_wipe(std::string& text) noexcept {
+  if (!text.empty()) sodium_memzero(text.data(), text.size());
 }
 
 bool ct_equal(ByteView a, ByteView b) noexcept {
