@@ -17,7 +17,7 @@ namespace qrlogin::cli {
 namespace {
 
 Error io_error(const std::string& what, const std::string& path) {
-  return make_error(Errc::invalid_argument, what + " " + path + ": " + std::strerror(errno));
+  return make_error(Errc::io, what + " " + path + ": " + std::strerror(errno));
 }
 
 Status write_all(int fd, ByteView bytes) {
@@ -25,7 +25,7 @@ Status write_all(int fd, ByteView bytes) {
   while (done < bytes.size()) {
     ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return make_error(Errc::internal, std::string("write failed: ") + std::strerror(errno));
+    if (n <= 0) return make_error(Errc::io, std::string("write failed: ") + std::strerror(errno));
     done += static_cast<std::size_t>(n);
   }
   return {};
@@ -50,7 +50,7 @@ struct Fd {
 };
 
 Error exists_error(const std::string& path) {
-  return make_error(Errc::invalid_argument, path + " already exists; use --force to replace it");
+  return make_error(Errc::file_exists, path + " already exists; use --force to replace it");
 }
 
 }  // namespace
@@ -72,15 +72,16 @@ Result<Secret> read_credential(const std::string& path, std::size_t max_bytes) {
   }
   if (fd != STDIN_FILENO) ::close(fd);
   if (used > max_bytes)
-    return make_error(Errc::limit_exceeded, "the credential is too large (at most " + std::to_string(max_bytes) + " bytes)");
+    return make_error(Errc::credential_too_large,
+                      "the credential is too large (at most " + std::to_string(max_bytes) + " bytes)");
   return Secret::copy_of(buffer.view().first(used));
 }
 
 Status write_credential_file(const std::string& path, ByteView bytes, bool overwrite) {
-  if (path.empty()) return make_error(Errc::invalid_argument, "no output file given");
+  if (path.empty()) return make_error(Errc::usage, "no output file given");
   auto [directory, name] = split_path(path);
   if (name.empty() || name == "." || name == "..")
-    return make_error(Errc::invalid_argument, path + " is not a file name");
+    return make_error(Errc::usage, path + " is not a file name");
 
   // Every step below is relative to this one open directory, so swapping a
   // directory on the path while we write cannot redirect the credential.
@@ -103,7 +104,7 @@ Status write_credential_file(const std::string& path, ByteView bytes, bool overw
   auto written = write_all(file.fd, bytes);
   if (!written || ::fsync(file.fd) != 0) {
     cleanup();
-    return make_error(Errc::internal, "cannot write " + path + (written ? ": fsync failed" : ": " + written.error().message));
+    return make_error(Errc::io, "cannot write " + path + (written ? ": fsync failed" : ": " + written.error().message));
   }
 
   if (overwrite) {
@@ -128,7 +129,7 @@ Status write_credential_file(const std::string& path, ByteView bytes, bool overw
 
 Status write_credential_stdout(ByteView bytes) {
   auto st = write_all(STDOUT_FILENO, bytes);
-  if (!st) return make_error(Errc::internal, "cannot write the credential to standard output: " + st.error().message);
+  if (!st) return make_error(Errc::io, "cannot write the credential to standard output: " + st.error().message);
   return {};
 }
 

@@ -3,6 +3,7 @@
 // atomically, mode 0600, never over an existing file unless asked.
 #include <string>
 
+#include "cli/error.hpp"
 #include "crypto/secret.hpp"
 
 namespace qrlogin::cli {

@@ -7,7 +7,7 @@ namespace qrlogin::cli {
 
 namespace {
 
-Error usage_error(std::string message) { return make_error(Errc::invalid_argument, std::move(message)); }
+Error usage_error(std::string message) { return make_error(Errc::usage, std::move(message)); }
 
 // Pulls the value of a flag written as "--flag value" or "--flag=value".
 struct ArgReader {

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/error.hpp"
 #include "cli/terminal_qr.hpp"
-#include "crypto/error.hpp"
 
 namespace qrlogin::cli {
 

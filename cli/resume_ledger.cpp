@@ -10,7 +10,7 @@ Status ResumeLedger::on_joined(std::string_view token, std::optional<std::uint64
   if (!relay_received) return {};
   if (*relay_received < confirmed_ || *relay_received > sent()) {
     token_.wipe();
-    return make_error(Errc::bad_length, "the relay's resume count does not match the frames this client sent");
+    return make_error(Errc::bad_resume, "the relay's resume count does not match the frames this client sent");
   }
   auto newly_confirmed = static_cast<std::size_t>(*relay_received - confirmed_);
   unconfirmed_.erase(unconfirmed_.begin(), unconfirmed_.begin() + static_cast<std::ptrdiff_t>(newly_confirmed));

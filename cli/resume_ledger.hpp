@@ -20,8 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/error.hpp"
 #include "crypto/bytes.hpp"
-#include "crypto/error.hpp"
 #include "crypto/secret.hpp"
 
 namespace qrlogin::cli {
@@ -30,7 +30,7 @@ class ResumeLedger {
  public:
   // A `joined` arrived with `token` (its resume_token; the caller wipes its
   // own copy) and, on a resume, `relay_received`: how many of our frames the
-  // relay had. Forgets the frames the relay confirmed. bad_length when that
+  // relay had. Forgets the frames the relay confirmed. bad_resume when that
   // count is below what an earlier `joined` confirmed or above what we sent
   // (a relay that cannot count: the channel cannot go on). An empty token
   // leaves nothing to resume with.

@@ -17,7 +17,7 @@ Result<QrCode> encode(std::string_view text) {
   try {
     return QrCode::encodeText(std::string(text).c_str(), QrCode::Ecc::MEDIUM);
   } catch (const std::exception&) {  // qrcodegen signals "too long" by throwing
-    return make_error(Errc::limit_exceeded, "the link is too long for a QR code");
+    return make_error(Errc::qr_too_large, "the link is too long for a QR code");
   }
 }
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "crypto/error.hpp"
+#include "cli/error.hpp"
 
 namespace qrlogin::cli {
 

@@ -20,10 +20,10 @@ const EVP_CIPHER* cipher_of(Algorithm alg) noexcept {
 
 Status check_sizes(Algorithm alg, ByteView key, ByteView nonce, std::size_t data_size) {
   if (alg != Algorithm::aes128_gcm && alg != Algorithm::aes256_gcm)
-    return make_error(Errc::invalid_argument, "unsupported AEAD algorithm");
-  if (key.size() != key_bytes(alg)) return make_error(Errc::bad_length, "AES-GCM key has the wrong length");
-  if (nonce.size() != kNonceBytes) return make_error(Errc::bad_length, "AES-GCM nonce must be 12 bytes");
-  if (data_size > INT_MAX / 2) return make_error(Errc::limit_exceeded, "AES-GCM input is too large");
+    return make_error(crypto::Errc::invalid_argument, "unsupported AEAD algorithm");
+  if (key.size() != key_bytes(alg)) return make_error(crypto::Errc::bad_length, "AES-GCM key has the wrong length");
+  if (nonce.size() != kNonceBytes) return make_error(crypto::Errc::bad_length, "AES-GCM nonce must be 12 bytes");
+  if (data_size > INT_MAX / 2) return make_error(crypto::Errc::limit_exceeded, "AES-GCM input is too large");
   return {};
 }
 
@@ -35,7 +35,7 @@ std::size_t key_bytes(Algorithm alg) noexcept { return alg == Algorithm::aes128_
 Result<Bytes> seal(Algorithm alg, ByteView key, ByteView nonce, ByteView aad, ByteView plaintext) {
   if (auto st = check_sizes(alg, key, nonce, plaintext.size() + aad.size()); !st) return st.error();
   CipherCtx ctx(EVP_CIPHER_CTX_new());
-  if (!ctx) return make_error(Errc::internal, "out of memory");
+  if (!ctx) return make_error(crypto::Errc::internal, "out of memory");
   Bytes out(plaintext.size() + kTagBytes);
   int len = 0;
   bool ok = EVP_EncryptInit_ex(ctx.get(), cipher_of(alg), nullptr, key.data(), nonce.data()) == 1 &&
@@ -44,16 +44,16 @@ Result<Bytes> seal(Algorithm alg, ByteView key, ByteView nonce, ByteView aad, By
              EVP_EncryptUpdate(ctx.get(), out.data(), &len, plaintext.data(), as_int(plaintext.size())) == 1) &&
             EVP_EncryptFinal_ex(ctx.get(), out.data() + plaintext.size(), &len) == 1 &&
             EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes, out.data() + plaintext.size()) == 1;
-  if (!ok) return make_error(Errc::internal, "AES-GCM encryption failed in OpenSSL");
+  if (!ok) return make_error(crypto::Errc::internal, "AES-GCM encryption failed in OpenSSL");
   return out;
 }
 
 Result<Secret> open(Algorithm alg, ByteView key, ByteView nonce, ByteView aad, ByteView ciphertext) {
   if (auto st = check_sizes(alg, key, nonce, ciphertext.size() + aad.size()); !st) return st.error();
   if (ciphertext.size() < kTagBytes)
-    return make_error(Errc::bad_length, "ciphertext is shorter than its 16-byte tag");
+    return make_error(crypto::Errc::bad_length, "ciphertext is shorter than its 16-byte tag");
   CipherCtx ctx(EVP_CIPHER_CTX_new());
-  if (!ctx) return make_error(Errc::internal, "out of memory");
+  if (!ctx) return make_error(crypto::Errc::internal, "out of memory");
   std::size_t body = ciphertext.size() - kTagBytes;
   Secret plain(body);
   // OpenSSL wants a mutable tag pointer; copy the tag rather than cast.
@@ -65,9 +65,9 @@ Result<Secret> open(Algorithm alg, ByteView key, ByteView nonce, ByteView aad, B
                (body == 0 ||
                 EVP_DecryptUpdate(ctx.get(), plain.bytes().data(), &len, ciphertext.data(), as_int(body)) == 1) &&
                EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagBytes, tag) == 1;
-  if (!setup) return make_error(Errc::internal, "AES-GCM decryption failed in OpenSSL");
+  if (!setup) return make_error(crypto::Errc::internal, "AES-GCM decryption failed in OpenSSL");
   if (EVP_DecryptFinal_ex(ctx.get(), plain.bytes().data() + body, &len) != 1)
-    return make_error(Errc::auth_failed, "message authentication failed (wrong key, or the data was altered)");
+    return make_error(crypto::Errc::auth_failed, "message authentication failed (wrong key, or the data was altered)");
   return plain;  // on failure `plain` is wiped by its destructor
 }
 

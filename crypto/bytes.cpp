@@ -54,13 +54,14 @@ constexpr auto kB64Table = make_b64_table();
 }  // namespace
 
 Result<Bytes> hex_decode(std::string_view hex) {
-  if (hex.size() % 2 != 0) return make_error(Errc::bad_encoding, "hex string has an odd number of digits");
+  if (hex.size() % 2 != 0) return make_error(crypto::Errc::bad_encoding, "hex string has an odd number of digits");
   Bytes out;
   out.reserve(hex.size() / 2);
   for (std::size_t i = 0; i < hex.size(); i += 2) {
     int hi = hex_value(hex[i]);
     int lo = hex_value(hex[i + 1]);
-    if (hi < 0 || lo < 0) return make_error(Errc::bad_encoding, "hex string has a character that is not a hex digit");
+    if (hi < 0 || lo < 0)
+      return make_error(crypto::Errc::bad_encoding, "hex string has a character that is not a hex digit");
     out.push_back(static_cast<std::uint8_t>((hi << 4) | lo));
   }
   return out;
@@ -92,7 +93,7 @@ std::string base64url_encode(ByteView bytes) {
 }
 
 Result<Bytes> base64url_decode(std::string_view text) {
-  if (text.size() % 4 == 1) return make_error(Errc::bad_encoding, "base64url text has an impossible length");
+  if (text.size() % 4 == 1) return make_error(crypto::Errc::bad_encoding, "base64url text has an impossible length");
   Bytes out;
   out.reserve(text.size() * 3 / 4);
   std::uint32_t acc = 0;
@@ -100,8 +101,8 @@ Result<Bytes> base64url_decode(std::string_view text) {
   for (char c : text) {
     int v = kB64Table[static_cast<unsigned char>(c)];
     if (v < 0) {
-      if (c == '=') return make_error(Errc::bad_encoding, "base64url text must not carry '=' padding");
-      return make_error(Errc::bad_encoding, "base64url text has a character outside A-Z a-z 0-9 - _");
+      if (c == '=') return make_error(crypto::Errc::bad_encoding, "base64url text must not carry '=' padding");
+      return make_error(crypto::Errc::bad_encoding, "base64url text has a character outside A-Z a-z 0-9 - _");
     }
     acc = (acc << 6) | static_cast<std::uint32_t>(v);
     bits += 6;
@@ -112,7 +113,7 @@ Result<Bytes> base64url_decode(std::string_view text) {
   }
   // Leftover bits must be zero, or two texts would decode to the same bytes.
   if (bits > 0 && (acc & ((1u << bits) - 1)) != 0)
-    return make_error(Errc::bad_encoding, "base64url text is not canonical (non-zero trailing bits)");
+    return make_error(crypto::Errc::bad_encoding, "base64url text is not canonical (non-zero trailing bits)");
   return out;
 }
 

@@ -68,7 +68,7 @@ Secret hkdf_extract(ByteView salt, ByteView ikm) {
 
 Result<Secret> hkdf_expand(ByteView prk, ByteView info, std::size_t length) {
   if (length > kHkdfMaxOutput)
-    return make_error(Errc::limit_exceeded, "HKDF-SHA256 cannot produce more than 8160 bytes");
+    return make_error(crypto::Errc::limit_exceeded, "HKDF-SHA256 cannot produce more than 8160 bytes");
   Secret okm(length);
   Secret block(kSha256Bytes);
   std::size_t done = 0;

@@ -26,7 +26,7 @@ Secret labeled_extract(ByteView suite_id, ByteView salt, std::string_view label,
 
 Result<Secret> labeled_expand(ByteView suite_id, ByteView prk, std::string_view label, ByteView info,
                               std::size_t length) {
-  if (length > 0xffff) return make_error(Errc::limit_exceeded, "HPKE cannot expand more than 65535 bytes");
+  if (length > 0xffff) return make_error(crypto::Errc::limit_exceeded, "HPKE cannot expand more than 65535 bytes");
   Bytes labeled_info = concat({i2osp(length, 2), as_bytes(kVersionLabel), suite_id, as_bytes(label), info});
   return hkdf_expand(prk, labeled_info, length);
 }
@@ -49,7 +49,7 @@ Result<Context> key_schedule_base(aead::Algorithm alg, ByteView shared_secret, B
   auto key = labeled_expand(suite, secret.view(), "key", context, aead::key_bytes(alg));
   auto base_nonce = labeled_expand(suite, secret.view(), "base_nonce", context, aead::kNonceBytes);
   auto exporter = labeled_expand(suite, secret.view(), "exp", context, kSha256Bytes);
-  if (!key || !base_nonce || !exporter) return make_error(Errc::internal, "HPKE key schedule failed");
+  if (!key || !base_nonce || !exporter) return make_error(crypto::Errc::internal, "HPKE key schedule failed");
   if (trace) {
     trace->shared_secret = Secret::copy_of(shared_secret);
     trace->key = Secret::copy_of(key->view());
@@ -61,7 +61,7 @@ Result<Context> key_schedule_base(aead::Algorithm alg, ByteView shared_secret, B
 
 Status check_algorithm(aead::Algorithm alg) {
   if (alg != aead::Algorithm::aes128_gcm && alg != aead::Algorithm::aes256_gcm)
-    return make_error(Errc::invalid_argument, "unsupported HPKE AEAD id");
+    return make_error(crypto::Errc::invalid_argument, "unsupported HPKE AEAD id");
   return {};
 }
 
@@ -74,7 +74,7 @@ SequencedAead::SequencedAead(aead::Algorithm alg, Secret key, ByteView base_nonc
 Result<std::array<std::uint8_t, aead::kNonceBytes>> SequencedAead::next_nonce() const {
   // RFC 9180 allows 2^96 - 1 messages; a 64-bit counter stops earlier, at a
   // bound no pairing comes near.
-  if (seq_ == UINT64_MAX) return make_error(Errc::limit_exceeded, "HPKE message limit reached");
+  if (seq_ == UINT64_MAX) return make_error(crypto::Errc::limit_exceeded, "HPKE message limit reached");
   auto nonce = base_nonce_;
   auto seq = i2osp(seq_, aead::kNonceBytes);
   for (std::size_t i = 0; i < nonce.size(); ++i) nonce[i] ^= seq[i];
@@ -98,7 +98,7 @@ Result<Secret> SequencedAead::open(ByteView aad, ByteView ciphertext) {
 }
 
 Result<Secret> Context::export_secret(ByteView exporter_context, std::size_t length) const {
-  if (length > kHkdfMaxOutput) return make_error(Errc::limit_exceeded, "HPKE export is limited to 8160 bytes");
+  if (length > kHkdfMaxOutput) return make_error(crypto::Errc::limit_exceeded, "HPKE export is limited to 8160 bytes");
   return labeled_expand(hpke_suite_id(aead_.algorithm()), exporter_.view(), "sec", exporter_context, length);
 }
 
@@ -123,7 +123,7 @@ Result<SenderSetup> setup_base_sender_with(aead::Algorithm alg, ByteView pk_rece
 Result<Context> setup_base_receiver(aead::Algorithm alg, ByteView enc, ByteView sk_receiver, ByteView info,
                                     KeyScheduleTrace* trace) {
   if (auto st = check_algorithm(alg); !st) return st.error();
-  if (enc.size() != kEncBytes) return make_error(Errc::bad_length, "HPKE enc must be 32 bytes");
+  if (enc.size() != kEncBytes) return make_error(crypto::Errc::bad_length, "HPKE enc must be 32 bytes");
   auto receiver = x25519::from_secret(sk_receiver);
   if (!receiver) return receiver.error();
   auto dh = x25519::shared_secret(sk_receiver, enc);

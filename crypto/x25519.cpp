@@ -17,7 +17,7 @@ KeyPair generate(Rng& rng) {
 Result<KeyPair> from_secret(ByteView secret_key) {
   ensure_sodium_initialised();
   if (secret_key.size() != kSecretKeyBytes)
-    return make_error(Errc::bad_length, "X25519 secret key must be 32 bytes");
+    return make_error(crypto::Errc::bad_length, "X25519 secret key must be 32 bytes");
   KeyPair pair{Secret::copy_of(secret_key), {}};
   crypto_scalarmult_base(pair.public_key.data(), pair.secret_key.view().data());
   return pair;
@@ -26,15 +26,15 @@ Result<KeyPair> from_secret(ByteView secret_key) {
 Result<Secret> shared_secret(ByteView secret_key, ByteView public_key) {
   ensure_sodium_initialised();
   if (secret_key.size() != kSecretKeyBytes)
-    return make_error(Errc::bad_length, "X25519 secret key must be 32 bytes");
+    return make_error(crypto::Errc::bad_length, "X25519 secret key must be 32 bytes");
   if (public_key.size() != kPublicKeyBytes)
-    return make_error(Errc::bad_length, "X25519 public key must be 32 bytes");
+    return make_error(crypto::Errc::bad_length, "X25519 public key must be 32 bytes");
   Secret shared(kSharedSecretBytes);
   // libsodium returns -1 when the result is all zero; check it ourselves too,
   // so the rule does not depend on the library version.
   int rc = crypto_scalarmult(shared.bytes().data(), secret_key.data(), public_key.data());
   if (rc != 0 || sodium_is_zero(shared.view().data(), shared.size()))
-    return make_error(Errc::low_order_point,
+    return make_error(crypto::Errc::low_order_point,
                       "the peer's X25519 public key is a low-order point (shared secret would be zero)");
   return shared;
 }

@@ -157,10 +157,10 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     });
     if (future.wait_for(timeout) != std::future_status::ready) {
       net::post(ws.get_executor(), [self = shared_from_this()] { self->cut(); });
-      return make_error(Errc::limit_exceeded, "timed out");
+      return make_error(Errc::timeout, "timed out");
     }
     auto ec = future.get();
-    if (ec) return make_error(Errc::internal, ec.message());
+    if (ec) return make_error(std::error_code(ec), ec.message());
     return {};
   }
 };
@@ -180,22 +180,28 @@ namespace {
 // Sec-WebSocket-Protocol value may carry a resume token and is wiped when
 // the last holder lets go.
 struct UpgradeHeaders {
-  std::string protocols;
+  SecretString protocols;
   std::vector<std::pair<std::string, std::string>> headers;
-  UpgradeHeaders() = default;
-  UpgradeHeaders(const UpgradeHeaders&) = delete;
-  UpgradeHeaders& operator=(const UpgradeHeaders&) = delete;
-  ~UpgradeHeaders() { secure_wipe({reinterpret_cast<std::uint8_t*>(protocols.data()), protocols.size()}); }
 };
 
 std::shared_ptr<UpgradeHeaders> upgrade_headers(const Options& options) {
-  auto out = std::make_shared<UpgradeHeaders>();
-  for (const auto& p : options.subprotocols) out->protocols += (out->protocols.empty() ? "" : ", ") + p;
-  if (!options.resume_token.empty()) {
-    if (!out->protocols.empty()) out->protocols += ", ";
-    out->protocols += "qrlogin.resume.";
-    out->protocols += options.resume_token;
+  constexpr std::string_view kResumePrefix = "qrlogin.resume.";
+  // Reserved up front: a reallocation would leave a copy of the token behind.
+  std::size_t size = kResumePrefix.size() + options.resume_token.size();
+  for (const auto& p : options.subprotocols) size += p.size() + 2;
+  std::string text;
+  text.reserve(size + 2);
+  for (const auto& p : options.subprotocols) {
+    if (!text.empty()) text += ", ";
+    text += p;
   }
+  if (!options.resume_token.empty()) {
+    if (!text.empty()) text += ", ";
+    text += kResumePrefix;
+    text += options.resume_token;
+  }
+  auto out = std::make_shared<UpgradeHeaders>();
+  out->protocols = SecretString(std::move(text));
   out->headers = options.headers;
   return out;
 }
@@ -246,7 +252,7 @@ ConnectResult Client::connect(const Options& options) {
       impl->ws.read_message_max(max_message_bytes);
       impl->ws.set_option(websocket::stream_base::decorator([upgrade](websocket::request_type& req) {
         req.set(beast::http::field::user_agent, "qrlogin-relay-client");
-        if (!upgrade->protocols.empty()) req.set(beast::http::field::sec_websocket_protocol, upgrade->protocols);
+        if (!upgrade->protocols.empty()) req.set(beast::http::field::sec_websocket_protocol, upgrade->protocols.view());
         for (const auto& [name, value] : upgrade->headers) req.set(name, value);
       }));
       impl->ws.async_handshake(outcome->response, host, target, [outcome, promise, fail](beast::error_code upgrade_ec) {
@@ -295,7 +301,7 @@ Client::~Client() {
 Result<Event> Client::next(Millis timeout) {
   std::unique_lock lock(impl_->mutex);
   if (!impl_->cv.wait_for(lock, timeout, [&] { return !impl_->events.empty(); }))
-    return make_error(Errc::limit_exceeded, "no event within the timeout");
+    return make_error(Errc::timeout, "no event within the timeout");
   return std::move(*impl_->take(lock));
 }
 

@@ -31,8 +31,8 @@
 #include <utility>
 #include <vector>
 
+#include "cli/relay_client/error.hpp"
 #include "crypto/bytes.hpp"
-#include "crypto/error.hpp"
 #include "crypto/pairing/constants.hpp"
 #include "relay/core/control.hpp"
 
@@ -126,7 +126,7 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // The next event in arrival order; error limit_exceeded on timeout.
+  // The next event in arrival order; Errc::timeout when none comes in time.
   [[nodiscard]] Result<Event> next(Millis timeout = kDefaultTimeout);
   [[nodiscard]] std::optional<Event> try_next();
   // Skips binary frames and other control messages until a control

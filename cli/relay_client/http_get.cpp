@@ -49,8 +49,8 @@ Result<HttpResponse> http_request(const HttpRequest& request) {
     });
   });
   ioc.run();
-  if (open_failed) return make_error(Errc::internal, "http: " + open_failed->message);
-  if (result) return make_error(Errc::internal, "http: " + result.message());
+  if (open_failed) return make_error(Errc::connect_failed, "http: " + open_failed->message);
+  if (result) return make_error(std::error_code(result), "http: " + result.message());
   HttpResponse out;
   out.status = static_cast<int>(res.result_int());
   for (const auto& field : res) out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));

@@ -20,7 +20,7 @@ Result<std::shared_ptr<ssl::context>> make_client_context(const std::string& ca_
   try {
     context = std::make_shared<ssl::context>(ssl::context::tls_client);
   } catch (const std::exception& e) {
-    return make_error(Errc::internal, std::string("TLS: cannot create a context: ") + e.what());
+    return make_error(Errc::tls, std::string("TLS: cannot create a context: ") + e.what());
   }
   SSL_CTX* raw = context->native_handle();
   SSL_CTX_set_min_proto_version(raw, TLS1_2_VERSION);
@@ -29,12 +29,12 @@ Result<std::shared_ptr<ssl::context>> make_client_context(const std::string& ca_
   context->set_verify_mode(ssl::verify_peer, ec);
   if (ca_file.empty()) {
     context->set_default_verify_paths(ec);
-    if (ec) return make_error(Errc::internal, "TLS: cannot load the system's trusted certificates: " + ec.message());
+    if (ec) return make_error(Errc::tls, "TLS: cannot load the system's trusted certificates: " + ec.message());
   } else {
     context->load_verify_file(ca_file, ec);
     if (ec) {
       ERR_clear_error();
-      return make_error(Errc::invalid_argument,
+      return make_error(Errc::tls,
                         "TLS: cannot load the CA file " + ca_file + " (" + ec.message() + ")");
     }
   }

@@ -7,6 +7,7 @@
 #include "crypto/hash.hpp"
 #include "crypto/hpke.hpp"
 #include "crypto/pairing/constants.hpp"
+#include "crypto/pairing/error.hpp"
 
 namespace qrlogin::pairing {
 

@@ -11,7 +11,7 @@ namespace qrlogin::pairing {
 
 namespace {
 
-Error credential_error(std::string message) { return make_error(Errc::bad_encoding, std::move(message)); }
+Error credential_error(std::string message) { return make_error(Errc::bad_credential, std::move(message)); }
 
 // Overwrites the text a JSON value holds before it is freed (best effort:
 // nlohmann may have copied it while parsing). Iterative: no recursion on
@@ -22,8 +22,7 @@ void wipe_json(nlohmann::json& root) {
     auto* value = pending.back();
     pending.pop_back();
     if (value->is_string()) {
-      auto& s = value->get_ref<std::string&>();
-      secure_wipe({reinterpret_cast<std::uint8_t*>(s.data()), s.size()});
+      secure_wipe(value->get_ref<std::string&>());
     } else if (value->is_structured()) {
       for (auto& child : *value) pending.push_back(&child);
     }
@@ -52,18 +51,19 @@ std::size_t json_depth(std::string_view text) {
 }
 
 Result<Secret> dump_limited(nlohmann::json& j) {
-  std::string text;
+  SecretString text;
   try {
-    text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+    text = SecretString(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict));
   } catch (const nlohmann::json::exception&) {
     wipe_json(j);
     return credential_error("the credential or its label is not valid UTF-8 text");
   }
   wipe_json(j);
-  Secret out = Secret::copy_of(as_bytes(text));
-  secure_wipe({reinterpret_cast<std::uint8_t*>(text.data()), text.size()});
+  Secret out = Secret::copy_of(text.bytes());
+  text.wipe();
   if (out.size() > kMaxCredentialJsonBytes)
-    return make_error(Errc::limit_exceeded, "the credential is too large: at most 65536 bytes of JSON can be sent");
+    return make_error(Errc::credential_too_large,
+                      "the credential is too large: at most 65536 bytes of JSON can be sent");
   if (json_depth(as_chars(out.view())) > kMaxCredentialJsonDepth)
     return credential_error("the credential's JSON nests more than 32 levels deep");
   return out;
@@ -79,7 +79,8 @@ Result<Secret> credential_json(const nlohmann::json& credential, std::string_vie
 
 Result<Secret> credential_json_from_text(ByteView text, std::string_view label) {
   if (text.size() > kMaxCredentialJsonBytes)
-    return make_error(Errc::limit_exceeded, "the credential is too large: at most 65536 bytes of JSON can be sent");
+    return make_error(Errc::credential_too_large,
+                      "the credential is too large: at most 65536 bytes of JSON can be sent");
   nlohmann::json j = {{"credential", std::string(as_chars(text))}};
   if (!label.empty()) j["label"] = std::string(label);
   return dump_limited(j);
@@ -87,7 +88,8 @@ Result<Secret> credential_json_from_text(ByteView text, std::string_view label) 
 
 Result<Secret> pad_credential(ByteView json) {
   if (json.size() > kMaxCredentialJsonBytes)
-    return make_error(Errc::limit_exceeded, "the credential is too large: at most 65536 bytes of JSON can be sent");
+    return make_error(Errc::credential_too_large,
+                      "the credential is too large: at most 65536 bytes of JSON can be sent");
   std::size_t framed = 4 + json.size();
   std::size_t padded = (framed + kPaddingBlock - 1) / kPaddingBlock * kPaddingBlock;
   Secret out(padded);  // zero-filled: the padding
@@ -136,9 +138,8 @@ Result<ReceivedCredential> unpad_credential(ByteView plaintext) {
   if (out.is_string) {
     out.bytes = Secret::copy_of(as_bytes(value.get_ref<const std::string&>()));
   } else {
-    std::string dumped = value.dump();
-    out.bytes = Secret::copy_of(as_bytes(dumped));
-    secure_wipe({reinterpret_cast<std::uint8_t*>(dumped.data()), dumped.size()});
+    SecretString dumped(value.dump());
+    out.bytes = Secret::copy_of(dumped.bytes());
   }
   wipe_json(j);
   return out;

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "crypto/pairing/error.hpp"
 #include "crypto/secret.hpp"
 
 namespace qrlogin::pairing {
@@ -25,10 +26,10 @@ Result<Secret> credential_json_from_text(ByteView text, std::string_view label);
 
 // Pads J (at most 65536 bytes) to the wire's size classes.
 Result<Secret> pad_credential(ByteView json);
-// Strictly undoes pad_credential and checks J. Errors (bad_encoding /
-// bad_length): length not a multiple of 256, len(J) over 65536 or over the
-// plaintext, padding not minimal or not all zero, J not a JSON object with
-// a "credential" member, a label that is not a string.
+// Strictly undoes pad_credential and checks J. Errors (bad_credential):
+// length not a multiple of 256, len(J) over 65536 or over the plaintext,
+// padding not minimal or not all zero, J not a JSON object with a
+// "credential" member, a label that is not a string.
 Result<ReceivedCredential> unpad_credential(ByteView plaintext);
 
 }  // namespace qrlogin::pairing

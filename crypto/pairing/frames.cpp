@@ -19,15 +19,15 @@ Result<Bytes> seal_with(Sealer& sealer, MessageType type, ByteView plaintext) {
 
 template <class Opener>
 Result<Secret> open_with(Opener& opener, ByteView frame) {
-  if (frame.empty()) return make_error(Errc::bad_length, "empty frame");
+  if (frame.empty()) return make_error(Errc::bad_frame, "empty frame");
   return opener.open(frame.first(1), frame.subspan(1));
 }
 
 // Status bodies are tiny; a large one is refused before parsing.
 Result<nlohmann::json> parse_status(ByteView body) {
-  if (body.size() > kMaxStatusJsonBytes) return make_error(Errc::bad_length, "status message is too large");
+  if (body.size() > kMaxStatusJsonBytes) return make_error(Errc::bad_frame, "status message is too large");
   auto j = nlohmann::json::parse(as_chars(body), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return make_error(Errc::bad_encoding, "status message is not a JSON object");
+  if (j.is_discarded() || !j.is_object()) return make_error(Errc::bad_frame, "status message is not a JSON object");
   return j;
 }
 }  // namespace
@@ -69,10 +69,10 @@ Result<ResultBody> parse_result_json(ByteView body) {
   if (!j) return j.error();
   auto accepted = j->find("accepted");
   if (accepted == j->end() || !accepted->is_boolean())
-    return make_error(Errc::bad_encoding, "RESULT has no boolean \"accepted\"");
+    return make_error(Errc::bad_frame, "RESULT has no boolean \"accepted\"");
   ResultBody out{accepted->get<bool>(), {}};
   if (auto reason = j->find("reason"); reason != j->end()) {
-    if (!reason->is_string()) return make_error(Errc::bad_encoding, "RESULT's \"reason\" is not a string");
+    if (!reason->is_string()) return make_error(Errc::bad_frame, "RESULT's \"reason\" is not a string");
     out.reason = reason->get<std::string>();
   }
   return out;
@@ -83,7 +83,7 @@ Result<std::string> parse_abort_json(ByteView body) {
   if (!j) return j.error();
   auto reason = j->find("reason");
   if (reason == j->end() || !reason->is_string())
-    return make_error(Errc::bad_encoding, "ABORT has no string \"reason\"");
+    return make_error(Errc::bad_frame, "ABORT has no string \"reason\"");
   return reason->get<std::string>();
 }
 

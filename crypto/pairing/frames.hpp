@@ -6,6 +6,7 @@
 
 #include "crypto/hpke.hpp"
 #include "crypto/pairing/constants.hpp"
+#include "crypto/pairing/error.hpp"
 
 namespace qrlogin::pairing {
 

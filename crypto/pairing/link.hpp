@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "crypto/pairing/channel.hpp"
+#include "crypto/pairing/error.hpp"
 #include "crypto/x25519.hpp"
 
 namespace qrlogin::pairing {
@@ -24,10 +25,10 @@ struct Link {
 Result<std::string> build_link(std::string_view page_url, ByteView receiver_public_key,
                                std::string_view relay_url = {});
 
-// Errors (all Errc::bad_link-like bad_encoding/invalid_argument with a message
-// that says what is wrong): no fragment, wrong version, key not canonical
-// base64url or not 32 bytes, page URL not http(s), https/wss required off
-// loopback, relay parameter not a ws(s) URL, malformed URL.
+// Errors (pairing::Errc::bad_link, with a message that says what is wrong):
+// no fragment, wrong version, key not canonical base64url or not 32 bytes,
+// page URL not http(s), https/wss required off loopback, relay parameter not
+// a ws(s) URL, malformed URL.
 Result<Link> parse_link(std::string_view text);
 
 // The WebSocket URL of a channel: relay base + "/v1/channels/" + cid.

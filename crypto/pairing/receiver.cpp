@@ -69,7 +69,7 @@ Actions Receiver::handle_hello(ByteView frame) {
   auto enc = frame.subspan(1, hpke::kEncBytes);
   auto commit = frame.subspan(1 + hpke::kEncBytes, kCommitBytes);
   auto ctx = hpke::setup_base_receiver(kAead, enc, secret_key_.view(), hpke_info(cid_));
-  if (!ctx) return fail(ctx.error().code == Errc::low_order_point ? Reason::bad_key : Reason::bad_message);
+  if (!ctx) return fail(ctx.error().code == crypto::Errc::low_order_point ? Reason::bad_key : Reason::bad_message);
   auto response = response_aead(*ctx);
   if (!response) return fail(Reason::bad_message);
   enc_.assign(enc.begin(), enc.end());

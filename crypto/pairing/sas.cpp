@@ -9,7 +9,7 @@ namespace qrlogin::pairing {
 
 Result<std::string> compute_sas(const hpke::Context& ctx, ByteView receiver_nonce, ByteView sender_nonce) {
   if (receiver_nonce.size() != kNonceBytes || sender_nonce.size() != kNonceBytes)
-    return make_error(Errc::bad_length, "SAS nonces must be 32 bytes each");
+    return make_error(Errc::invalid_argument, "SAS nonces must be 32 bytes each");
   auto sas_key = ctx.export_secret(as_bytes(kLabelSas), 32);
   if (!sas_key) return sas_key.error();
   auto mac = hmac_sha256(sas_key->view(), {as_bytes(kLabelSas), receiver_nonce, sender_nonce});

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "crypto/hpke.hpp"
+#include "crypto/pairing/error.hpp"
 
 namespace qrlogin::pairing {
 

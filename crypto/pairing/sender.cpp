@@ -7,7 +7,8 @@ namespace qrlogin::pairing {
 
 Result<Sender> Sender::create(const Link& link, Secret credential_json, Rng& rng) {
   if (credential_json.size() > kMaxCredentialJsonBytes)
-    return make_error(Errc::limit_exceeded, "the credential is too large: at most 65536 bytes of JSON can be sent");
+    return make_error(Errc::credential_too_large,
+                      "the credential is too large: at most 65536 bytes of JSON can be sent");
   return Sender(link, std::move(credential_json), rng);
 }
 
@@ -41,7 +42,7 @@ Actions Sender::start() {
   if (state_ != State::ready_to_start) return fail(Reason::invalid_event);
   // Randomness order (docs/protocol.md): the ephemeral key, then Ns.
   auto setup = hpke::setup_base_sender(kAead, link_.receiver_public_key, hpke_info(link_.cid), *rng_);
-  if (!setup) return fail(setup.error().code == Errc::low_order_point ? Reason::bad_key : Reason::bad_message);
+  if (!setup) return fail(setup.error().code == crypto::Errc::low_order_point ? Reason::bad_key : Reason::bad_message);
   auto response = response_aead(setup->context);
   if (!response) return fail(Reason::bad_message);
   sender_nonce_ = Secret(kNonceBytes);

@@ -18,7 +18,7 @@ int hex_digit(char c) {
   return -1;
 }
 
-Error url_error(std::string what) { return make_error(Errc::bad_encoding, std::move(what)); }
+Error url_error(std::string what) { return make_error(Errc::bad_url, std::move(what)); }
 }  // namespace
 
 Result<Url> parse_url(std::string_view text) {

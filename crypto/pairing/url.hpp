@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "crypto/error.hpp"
+#include "crypto/pairing/error.hpp"
 
 namespace qrlogin::pairing {
 

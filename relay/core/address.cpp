@@ -20,7 +20,7 @@ std::string_view trim(std::string_view s) {
 bool IpAddress::is_v4() const noexcept { return std::memcmp(bytes.data(), kV4Mapped.data(), kV4Mapped.size()) == 0; }
 
 Result<IpAddress> parse_ip(std::string_view text) {
-  if (text.empty() || text.size() > 45) return make_error(Errc::invalid_argument, "not an IP address");
+  if (text.empty() || text.size() > 45) return make_error(Errc::bad_address, "not an IP address");
   char buf[46] = {};
   std::memcpy(buf, text.data(), text.size());
   IpAddress out;
@@ -35,7 +35,7 @@ Result<IpAddress> parse_ip(std::string_view text) {
     std::memcpy(out.bytes.data(), &v6, 16);
     return out;
   }
-  return make_error(Errc::invalid_argument, "not an IP address");
+  return make_error(Errc::bad_address, "not an IP address");
 }
 
 std::string format_ip(const IpAddress& address) {
@@ -106,14 +106,14 @@ Result<Cidr> parse_cidr(std::string_view text) {
   text = trim(text);
   auto slash = text.find('/');
   auto ip = parse_ip(text.substr(0, slash));
-  if (!ip.ok()) return make_error(Errc::invalid_argument, "bad CIDR: " + std::string(text));
+  if (!ip.ok()) return make_error(Errc::bad_address, "bad CIDR: " + std::string(text));
   unsigned max = ip->is_v4() ? 32 : 128;
   unsigned prefix = max;
   if (slash != std::string_view::npos) {
     auto digits = text.substr(slash + 1);
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), prefix);
     if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() || prefix > max)
-      return make_error(Errc::invalid_argument, "bad CIDR prefix: " + std::string(text));
+      return make_error(Errc::bad_address, "bad CIDR prefix: " + std::string(text));
   }
   return Cidr{*ip, ip->is_v4() ? prefix + 96 : prefix};
 }

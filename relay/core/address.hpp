@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "crypto/error.hpp"
+#include "relay/core/error.hpp"
 
 namespace qrlogin::relay {
 

@@ -80,7 +80,7 @@ std::string make_intrusion_message() { return R"({"type":"intrusion"})"; }
 std::string make_error_message(Code code) { return rendered().error[static_cast<std::size_t>(code)]; }
 
 namespace {
-Error bad(std::string what) { return qrlogin::make_error(Errc::bad_encoding, "control message: " + std::move(what)); }
+Error bad(std::string what) { return qrlogin::make_error(Errc::bad_control, "control message: " + std::move(what)); }
 }  // namespace
 
 Result<ControlMessage> parse_control(std::string_view text) {

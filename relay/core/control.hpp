@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "crypto/error.hpp"
 #include "relay/core/codes.hpp"
+#include "relay/core/error.hpp"
 #include "relay/core/types.hpp"
 
 namespace qrlogin::relay {
@@ -42,7 +42,7 @@ struct ControlMessage {
   std::string message;             // error
 };
 
-// Errors: bad_encoding when the text is not a JSON object with a string
+// Errors: bad_control when the text is not a JSON object with a string
 // "type", or a known field has the wrong type.
 Result<ControlMessage> parse_control(std::string_view text);
 

@@ -8,7 +8,7 @@
 namespace qrlogin::relay {
 
 namespace {
-Error bad(std::string message) { return make_error(Errc::invalid_argument, std::move(message)); }
+Error bad(std::string message) { return make_error(Errc::bad_request, std::move(message)); }
 }  // namespace
 
 bool is_channel_target(std::string_view target) noexcept {

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string_view>
 
-#include "crypto/error.hpp"
+#include "relay/core/error.hpp"
 #include "relay/core/types.hpp"
 
 namespace qrlogin::relay {
@@ -22,7 +22,7 @@ struct ChannelRequest {
 // request is answered 400 or 426 rather than 404.
 bool is_channel_target(std::string_view target) noexcept;
 
-// Errors (bad_encoding / invalid_argument): cid not exactly 22 canonical
+// Errors (bad_request): cid not exactly 22 canonical
 // base64url characters, role missing or unknown, received not a decimal
 // number, a repeated or unknown parameter, anything after the cid.
 Result<ChannelRequest> parse_channel_target(std::string_view target);

@@ -60,7 +60,7 @@ void Cluster::heartbeat() {
         nodes.push_back(att.peer_node);
   }
   for (auto& node : nodes)
-    store.node_alive(node, [this, node](redis::Result<bool> alive) {
+    store.node_alive(node, [this, node](Result<bool> alive) {
       if (alive.ok()) node_checked(node, *alive);
     });
 }
@@ -153,7 +153,7 @@ void Cluster::on_wake(const std::string& name) {
 void Cluster::join(JoinArgs args, std::function<void(JoinResult)> done) {
   auto& store = backend_.store();
   auto attached = [this, args, done](bool added) {
-    return [this, args, done, added](redis::Result<redis::Attached> reply) {
+    return [this, args, done, added](Result<redis::Attached> reply) {
       on_attached(args, added, std::move(reply), done);
     };
   };
@@ -167,7 +167,7 @@ void Cluster::join(JoinArgs args, std::function<void(JoinResult)> done) {
     return;
   }
   // Only a receiver opens a channel: the cluster-wide caps and rates first.
-  store.admit(args.cid, args.address, [this, args, done, attached](redis::Result<redis::Admitted> admitted) {
+  store.admit(args.cid, args.address, [this, args, done, attached](Result<redis::Admitted> admitted) {
     if (!admitted.ok() || admitted->error) {
       JoinResult result;
       result.error = admitted.ok() ? *admitted->error : Code::unavailable;
@@ -180,7 +180,7 @@ void Cluster::join(JoinArgs args, std::function<void(JoinResult)> done) {
   });
 }
 
-void Cluster::on_attached(JoinArgs args, bool added, redis::Result<redis::Attached> reply,
+void Cluster::on_attached(JoinArgs args, bool added, Result<redis::Attached> reply,
                           std::function<void(JoinResult)> done) {
   auto& store = backend_.store();
   JoinResult result;
@@ -254,12 +254,12 @@ void Cluster::forward(const Cid& cid, Role from, ConnId conn, Frame frame) {
   }
   auto size = frame ? frame->size() : 0;
   backend_.store().append(cid, from, epoch, index, frame,
-                          [this, conn, size, frame](redis::Result<redis::Appended> reply) {
+                          [this, conn, size, frame](Result<redis::Appended> reply) {
                             on_appended(conn, size, frame, std::move(reply));
                           });
 }
 
-void Cluster::on_appended(ConnId conn, std::size_t size, const Frame& frame, redis::Result<redis::Appended> reply) {
+void Cluster::on_appended(ConnId conn, std::size_t size, const Frame& frame, Result<redis::Appended> reply) {
   Actions actions;
   if (!reply.ok()) {
     actions.push_back(Step::end(conn, Code::unavailable));
@@ -339,7 +339,7 @@ void Cluster::leave(Role role, ConnId conn, LeaveKind kind) {
 }
 
 void Cluster::send_leave(const Cid& cid, Role role, std::uint64_t epoch, LeaveKind kind) {
-  backend_.store().leave(cid, role, epoch, kind, [this, cid, kind](redis::Result<redis::Left> left) {
+  backend_.store().leave(cid, role, epoch, kind, [this, cid, kind](Result<redis::Left> left) {
     if (!left.ok() || left->error) return;  // Redis gone (the lifetime ends it), or taken over
     if (left->completed) hub_.metrics().pairing_completed();
     // A normal close ends the channel: it no longer counts against
@@ -370,12 +370,12 @@ void Cluster::poll(ConnId conn) {
     epoch = att.epoch;
     from = att.next_in;
   }
-  backend_.store().poll(cid, role, epoch, from, [this, conn, epoch](redis::Result<redis::Polled> reply) {
+  backend_.store().poll(cid, role, epoch, from, [this, conn, epoch](Result<redis::Polled> reply) {
     on_polled(conn, epoch, std::move(reply));
   });
 }
 
-void Cluster::on_polled(ConnId conn, std::uint64_t epoch, redis::Result<redis::Polled> reply) {
+void Cluster::on_polled(ConnId conn, std::uint64_t epoch, Result<redis::Polled> reply) {
   Actions actions;
   bool again = false;
   {

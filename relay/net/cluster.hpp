@@ -159,11 +159,11 @@ class Cluster {
   void evict_node(const std::string& node);
   void node_checked(const std::string& node, bool alive);
   void on_wake(const std::string& name);
-  void on_attached(JoinArgs args, bool added, redis::Result<redis::Attached> reply,
+  void on_attached(JoinArgs args, bool added, Result<redis::Attached> reply,
                    std::function<void(JoinResult)> done);
-  void on_appended(ConnId conn, std::size_t size, const Frame& frame, redis::Result<redis::Appended> reply);
+  void on_appended(ConnId conn, std::size_t size, const Frame& frame, Result<redis::Appended> reply);
   void poll(ConnId conn);
-  void on_polled(ConnId conn, std::uint64_t epoch, redis::Result<redis::Polled> reply);
+  void on_polled(ConnId conn, std::uint64_t epoch, Result<redis::Polled> reply);
   // Hands `frame` (index `index` of the peer's log) to `to` if it is the next
   // one that client needs; a later one means some were missed: poll.
   void offer_locked(ConnId to, std::uint64_t index, const Frame& frame, Actions& actions);

@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "crypto/error.hpp"
 #include "relay/core/address.hpp"
+#include "relay/core/error.hpp"
 #include "relay/core/limits.hpp"
 
 namespace qrlogin::relay {
@@ -58,7 +58,7 @@ struct ParsedArgs {
 using Environment = std::function<std::optional<std::string>(std::string_view name)>;
 Environment process_environment();
 
-// Errors: invalid_argument with a message naming the flag or variable.
+// Errors: bad_config with a message naming the flag or variable.
 // Refused as unsafe, not only malformed: --listen on every interface
 // without --public-url, a --trust-proxy range wider than /8 without
 // --trust-proxy-wide, a password inside --redis, the bench profile from the

@@ -120,7 +120,7 @@ Result<std::optional<std::string>> offered_resume_token(std::string_view header)
       return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
     };
     if (token || item.empty() || item.size() > kMaxResumeTokenChars || !std::all_of(item.begin(), item.end(), b64url))
-      return make_error(Errc::invalid_argument, "bad resume token");
+      return make_error(Errc::bad_request, "bad resume token");
     token = std::string(item);
   }
   return token;

@@ -38,7 +38,7 @@ Status Listener::open(const tcp::endpoint& endpoint) {
   if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) return make_error(Errc::internal, "cannot listen: " + ec.message());
+  if (ec) return make_error(Errc::listen_failed, "cannot listen: " + ec.message());
   return {};
 }
 

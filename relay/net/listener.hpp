@@ -8,7 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
 
-#include "crypto/error.hpp"
+#include "relay/core/error.hpp"
 #include "relay/net/http_session.hpp"
 #include "relay/net/tls.hpp"
 
@@ -18,7 +18,7 @@ class Listener final : public std::enable_shared_from_this<Listener> {
  public:
   // `tls`: null for plain http/ws; else it outlives the listener.
   Listener(boost::asio::io_context& ioc, Hub& hub, const HttpPolicy& policy, const TlsContexts* tls);
-  // Errors: internal with the OS's reason (address in use, permission).
+  // Errors: listen_failed with the OS's reason (address in use, permission).
   Status open(const boost::asio::ip::tcp::endpoint& endpoint);
   [[nodiscard]] std::uint16_t port() const;
   void start();

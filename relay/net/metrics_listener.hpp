@@ -11,7 +11,7 @@
 #include <memory>
 #include <string>
 
-#include "crypto/error.hpp"
+#include "relay/core/error.hpp"
 #include "relay/core/types.hpp"
 
 namespace qrlogin::relay {

@@ -136,21 +136,21 @@ Status Server::prepare_cluster() {
   auto& im = *impl_;
   if (!im.config.cluster()) return {};
   auto endpoint = redis::parse_url(im.config.redis_url);
-  if (!endpoint.ok()) return make_error(Errc::invalid_argument, "--redis: " + endpoint.error().message);
+  if (!endpoint.ok()) return make_error(Errc::bad_config, "--redis: " + endpoint.error().message);
   redis::PasswordSources sources;
   if (!im.config.redis_password_file.empty()) sources.file = im.config.redis_password_file;
   if (const char* env = std::getenv(std::string(redis::kPasswordEnv).c_str())) sources.env = env;
   auto password_source = redis::resolve_password(*endpoint, sources);
-  if (!password_source.ok()) return make_error(Errc::invalid_argument, password_source.error().message);
+  if (!password_source.ok()) return make_error(Errc::bad_config, password_source.error().message);
   Secret material;
   if (!im.config.redis_key_file.empty()) {
     auto key = redis::read_shared_key(im.config.redis_key_file);
-    if (!key.ok()) return make_error(Errc::invalid_argument, key.error().message);
+    if (!key.ok()) return make_error(Errc::bad_config, key.error().message);
     material = std::move(*key);
   } else if (!endpoint->password.empty()) {
     material = Secret::copy_of(endpoint->password.view());
   } else {
-    return make_error(Errc::invalid_argument,
+    return make_error(Errc::bad_config,
                       "--redis: cluster mode needs a secret all nodes share to name channels in Redis: "
                       "--redis-key-file FILE (or a Redis password)");
   }
@@ -175,16 +175,16 @@ Status Server::prepare_cluster() {
 
 Status Server::listen() {
   auto& im = *impl_;
-  if (im.config.tls() && !im.tls) return make_error(Errc::invalid_argument, "the TLS certificate is not loaded");
+  if (im.config.tls() && !im.tls) return make_error(Errc::bad_config, "the TLS certificate is not loaded");
   boost::system::error_code ec;
   auto address = net::ip::make_address(im.config.listen_host, ec);
-  if (ec) return make_error(Errc::invalid_argument, "bad listen address");
+  if (ec) return make_error(Errc::bad_config, "bad listen address");
   im.listener = std::make_shared<Listener>(im.ioc, im.hub, im.policy, im.tls.get());
   if (auto status = im.listener->open({address, im.config.listen_port}); !status.ok()) return status;
   auto port = im.listener->port();
   if (im.config.metrics_enabled) {
     auto metrics_address = net::ip::make_address(im.config.metrics_host, ec);
-    if (ec) return make_error(Errc::invalid_argument, "bad metrics listen address");
+    if (ec) return make_error(Errc::bad_config, "bad metrics listen address");
     im.metrics = std::make_shared<MetricsListener>(im.ioc, [&hub = im.hub] { return hub.render_metrics(); },
                                                    im.config.limits.handshake_timeout);
     if (auto status = im.metrics->open({metrics_address, im.config.metrics_port}); !status.ok()) return status;

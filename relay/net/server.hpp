@@ -5,7 +5,7 @@
 // accepting, sends going_away to every client, drains and returns.
 #include <memory>
 
-#include "crypto/error.hpp"
+#include "relay/core/error.hpp"
 #include "relay/net/config.hpp"
 
 namespace qrlogin::relay {
@@ -18,13 +18,14 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // With --tls-cert/--tls-key: reads them (call before listen()). Errors:
-  // invalid_argument naming the file and what is wrong with it.
+  // bad_certificate naming the file and what is wrong with it.
   Status load_certificate();
   // With --redis: checks the URL, reads the password and the shared key
   // (call before listen()); the connection itself is made by run(), and
-  // retried until Redis answers. Errors: invalid_argument saying what.
+  // retried until Redis answers. Errors: bad_config saying what.
   Status prepare_cluster();
-  // Binds the listening socket. Errors: internal (address in use, ...).
+  // Binds the listening socket. Errors: bad_config (the address), or
+  // listen_failed (address in use, ...).
   Status listen();
   // Runs until a signal; returns the process exit status.
   int run();

@@ -30,7 +30,7 @@ constexpr const char* kTls12Ciphers =
 
 Error failure(std::string message) {
   ERR_clear_error();
-  return make_error(Errc::invalid_argument, std::move(message));
+  return make_error(Errc::bad_certificate, std::move(message));
 }
 
 // The reason of OpenSSL's last error, e.g. "no start line"; never key bytes.
@@ -63,17 +63,17 @@ using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 // The first private key in a PEM file. Errors say whether it was encrypted.
 Result<Pkey> read_private_key(const std::string& path) {
   BIO* bio = BIO_new_file(path.c_str(), "r");
-  if (bio == nullptr) return make_error(Errc::invalid_argument, "cannot read it");
+  if (bio == nullptr) return make_error(Errc::bad_certificate, "cannot read it");
   ERR_clear_error();
   bool encrypted = false;  // OpenSSL asked for a passphrase
   Pkey key(PEM_read_bio_PrivateKey(bio, nullptr, no_passphrase, &encrypted));
   BIO_free(bio);
   if (key) return key;
   if (encrypted)
-    return make_error(Errc::invalid_argument,
+    return make_error(Errc::bad_certificate,
                       "the key is encrypted with a passphrase; the relay needs it unencrypted "
                       "(openssl pkey -in KEY -out PLAIN, kept with mode 0600)");
-  return make_error(Errc::invalid_argument, "not a PEM private key (" + openssl_reason() + ")");
+  return make_error(Errc::bad_certificate, "not a PEM private key (" + openssl_reason() + ")");
 }
 
 std::string hex(const unsigned char* bytes, unsigned n) {

@@ -12,7 +12,7 @@
 #include <mutex>
 #include <string>
 
-#include "crypto/error.hpp"
+#include "relay/core/error.hpp"
 
 namespace boost::asio::ssl {
 class context;
@@ -38,7 +38,7 @@ struct ServerContext {
   CertificateInfo info;
 };
 
-// Builds a server context. Errors: invalid_argument with a message naming
+// Builds a server context. Errors: bad_certificate with a message naming
 // the file and what is wrong (cannot read it, no PEM certificate, no usable
 // or an encrypted key, the key does not belong to the certificate).
 Result<ServerContext> make_server_context(const TlsFiles& files);

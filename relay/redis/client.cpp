@@ -283,7 +283,7 @@ void Client::on_connected(Link& link) {
     });
     // The AUTH arguments held the password: wipe our copy (hiredis's output
     // buffer is freed without wiping; best effort, as for every sds string).
-    for (auto& a : args) secure_wipe({reinterpret_cast<std::uint8_t*>(a.data()), a.size()});
+    for (auto& a : args) secure_wipe(a);
     if (!sent) {
       drop(link.shared_from_this(), std::string("cannot send ") + std::string(what));
       return;

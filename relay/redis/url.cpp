@@ -10,6 +10,13 @@ namespace {
 
 Error bad(std::string message) { return make_error(Errc::bad_url, "--redis: " + std::move(message)); }
 
+// A file's text without the one line break that ends it.
+std::string_view without_line_end(std::string_view text) {
+  if (text.ends_with("\r\n")) return text.substr(0, text.size() - 2);
+  if (text.ends_with('\n')) return text.substr(0, text.size() - 1);
+  return text;
+}
+
 int hex_value(char c) noexcept {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -21,6 +28,7 @@ int hex_value(char c) noexcept {
 // caller splits on the first ':'). Decoded into `out`.
 bool decode_userinfo_part(std::string_view text, std::string& out) {
   out.clear();
+  out.reserve(text.size());  // never reallocated: no partial copy is left unwiped
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (c == '%') {
@@ -110,13 +118,13 @@ Result<Endpoint> parse_url(std::string_view url) {
     // password then comes from --redis-password-file or the environment).
     auto colon = userinfo.find(':');
     std::string user;
-    std::string password;
     if (!decode_userinfo_part(userinfo.substr(0, colon), user))
       return bad("the user name has a character that must be percent-encoded, or a bad % escape");
     if (colon != std::string_view::npos) {
-      bool decoded = decode_userinfo_part(userinfo.substr(colon + 1), password);
-      if (decoded && !password.empty()) endpoint.password = Secret::copy_of(as_bytes(password));
-      secure_wipe({reinterpret_cast<std::uint8_t*>(password.data()), password.size()});
+      std::string text;
+      bool decoded = decode_userinfo_part(userinfo.substr(colon + 1), text);
+      SecretString password(std::move(text));
+      if (decoded && !password.empty()) endpoint.password = Secret::copy_of(password.bytes());
       if (!decoded) return bad("the password has a character that must be percent-encoded, or a bad % escape");
       if (endpoint.password.empty()) return bad("empty password after ':'");
     } else if (user.empty()) {
@@ -174,31 +182,26 @@ std::string_view password_source_name(PasswordSource source) noexcept {
 }
 
 Result<PasswordSource> resolve_password(Endpoint& endpoint, const PasswordSources& sources) {
-  // Takes `text` over as the password (wiping the string), or says why not.
-  auto adopt = [&endpoint](std::string& text, std::string_view what) -> std::optional<Error> {
-    std::optional<Error> error;
-    if (text.find('\0') != std::string::npos || text.find_first_of("\r\n") != std::string::npos)
-      error = make_error(Errc::bad_config, std::string(what) + ": the password must be one line without NUL bytes");
-    else
-      endpoint.password = Secret::copy_of(as_bytes(text));
-    secure_wipe({reinterpret_cast<std::uint8_t*>(text.data()), text.size()});
-    return error;
+  // Makes `text` the password, or says why not.
+  auto adopt = [&endpoint](std::string_view text, std::string_view what) -> std::optional<Error> {
+    if (text.find('\0') != std::string_view::npos || text.find_first_of("\r\n") != std::string_view::npos)
+      return make_error(Errc::bad_config, std::string(what) + ": the password must be one line without NUL bytes");
+    endpoint.password = Secret::copy_of(as_bytes(text));
+    return std::nullopt;
   };
   if (sources.file) {
     std::ifstream in(*sources.file, std::ios::binary);
     if (!in) return make_error(Errc::bad_config, "--redis-password-file: cannot read " + *sources.file);
-    std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    SecretString file(std::string{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()});
     if (in.bad()) return make_error(Errc::bad_config, "--redis-password-file: cannot read " + *sources.file);
-    if (text.ends_with("\r\n")) text.resize(text.size() - 2);
-    else if (text.ends_with('\n')) text.pop_back();
+    auto text = without_line_end(file.view());
     if (!text.empty()) {
       if (auto error = adopt(text, "--redis-password-file")) return *error;
       return PasswordSource::file;
     }
   }
   if (sources.env && !sources.env->empty()) {
-    std::string text = *sources.env;
-    if (auto error = adopt(text, kPasswordEnv)) return *error;
+    if (auto error = adopt(*sources.env, kPasswordEnv)) return *error;
     return PasswordSource::environment;
   }
   if (endpoint.password.empty() && !endpoint.user.empty())
@@ -210,19 +213,14 @@ Result<PasswordSource> resolve_password(Endpoint& endpoint, const PasswordSource
 Result<Secret> read_shared_key(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_error(Errc::bad_config, "--redis-key-file: cannot read " + path);
-  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  SecretString file(std::string{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()});
   if (in.bad()) return make_error(Errc::bad_config, "--redis-key-file: cannot read " + path);
-  if (text.ends_with("\r\n")) text.resize(text.size() - 2);
-  else if (text.ends_with('\n')) text.pop_back();
-  std::optional<Error> error;
+  auto text = without_line_end(file.view());
   if (text.size() < kMinSharedKeyChars)
-    error = make_error(Errc::bad_config, "--redis-key-file: " + path + " holds fewer than " +
-                                             std::to_string(kMinSharedKeyChars) +
-                                             " characters (make one: head -c 32 /dev/urandom | base64)");
-  auto key = Secret::copy_of(as_bytes(text));
-  secure_wipe({reinterpret_cast<std::uint8_t*>(text.data()), text.size()});
-  if (error) return *error;
-  return key;
+    return make_error(Errc::bad_config, "--redis-key-file: " + path + " holds fewer than " +
+                                            std::to_string(kMinSharedKeyChars) +
+                                            " characters (make one: head -c 32 /dev/urandom | base64)");
+  return Secret::copy_of(as_bytes(text));
 }
 
 }  // namespace qrlogin::relay::redis

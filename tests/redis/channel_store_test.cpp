@@ -19,7 +19,7 @@ using namespace qrlogin::relay::redis;
 namespace {
 
 template <class T>
-using Res = qrlogin::relay::redis::Result<T>;
+using Res = qrlogin::Result<T>;
 
 constexpr Role kR = Role::receiver;
 constexpr Role kS = Role::sender;
@@ -573,10 +573,10 @@ TEST_CASE("redis store: Redis down -> every operation fails at once with unavail
   auto start = std::chrono::steady_clock::now();
   auto appended = c.a.append(cid, kR, 1, 0, "x");
   REQUIRE_FALSE(appended.ok());
-  CHECK(appended.error().code == Errc::unavailable);
+  CHECK(appended.error().code == redis::Errc::unavailable);
   auto joined = c.b.join(cid, kS, 2, token(2));
   REQUIRE_FALSE(joined.ok());
-  CHECK(joined.error().code == Errc::unavailable);
+  CHECK(joined.error().code == redis::Errc::unavailable);
   CHECK(std::chrono::steady_clock::now() - start < 1s);  // refused at once, no timeout
 }
 

@@ -13,7 +13,7 @@ using qrlogin::relay::redis::Client;
 using qrlogin::relay::redis::ClientOptions;
 using qrlogin::relay::redis::Errc;
 using qrlogin::relay::redis::Reply;
-using R = qrlogin::relay::redis::Result<Reply>;
+using R = qrlogin::Result<Reply>;
 
 namespace {
 

@@ -122,9 +122,9 @@ inline relay::redis::ClientOptions local_options(std::uint16_t port) {
 
 // A command's result, synchronously (the test thread waits; the client's
 // loop does not).
-inline relay::redis::Result<relay::redis::Reply> run_command(relay::redis::Client& client,
+inline Result<relay::redis::Reply> run_command(relay::redis::Client& client,
                                                              std::vector<std::string> args) {
-  using R = relay::redis::Result<relay::redis::Reply>;
+  using R = Result<relay::redis::Reply>;
   return await<R>([&](std::function<void(R)> done) { client.command(std::move(args), done); });
 }
 

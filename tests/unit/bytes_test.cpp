@@ -8,8 +8,8 @@ TEST_CASE("hex round trip and errors") {
   Bytes b{0x00, 0x01, 0xab, 0xff};
   CHECK(hex_encode(b) == "0001abff");
   CHECK(hex_decode("0001ABff").value() == b);
-  CHECK(hex_decode("abc").error().code == Errc::bad_encoding);
-  CHECK(hex_decode("zz").error().code == Errc::bad_encoding);
+  CHECK(hex_decode("abc").error().code == crypto::Errc::bad_encoding);
+  CHECK(hex_decode("zz").error().code == crypto::Errc::bad_encoding);
 }
 
 TEST_CASE("base64url encodes without padding and decodes strictly") {

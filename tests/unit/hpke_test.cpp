@@ -101,7 +101,7 @@ TEST_CASE("a flipped bit anywhere is rejected and does not advance the sequence"
   for (std::size_t bit = 0; bit < ct->size() * 8; ++bit) {  // body and tag
     auto r = p.receiver.open(aad, flip(*ct, bit));
     REQUIRE_FALSE(r);
-    CHECK(r.error().code == Errc::auth_failed);
+    CHECK(r.error().code == crypto::Errc::auth_failed);
   }
   for (std::size_t bit = 0; bit < 8; ++bit) CHECK_FALSE(p.receiver.open(flip(aad, bit), *ct));
   CHECK(p.receiver.sequence() == 0);  // failures left the sequence alone
@@ -118,7 +118,7 @@ TEST_CASE("a flipped nonce bit is rejected") {
   for (std::size_t bit = 0; bit < nonce.size() * 8; ++bit) {
     auto r = aead::open(aead::Algorithm::aes256_gcm, key, flip(nonce, bit), aad, *ct);
     REQUIRE_FALSE(r);
-    CHECK(r.error().code == Errc::auth_failed);
+    CHECK(r.error().code == crypto::Errc::auth_failed);
   }
 }
 
@@ -138,28 +138,28 @@ TEST_CASE("setup refuses low-order keys and bad sizes") {
   Bytes zero_key(32, 0);
   auto s = hpke::setup_base_sender(aead::Algorithm::aes256_gcm, zero_key, {}, system_rng());
   REQUIRE_FALSE(s);
-  CHECK(s.error().code == Errc::low_order_point);
+  CHECK(s.error().code == crypto::Errc::low_order_point);
 
   auto r = x25519::generate(system_rng());
   auto rc = hpke::setup_base_receiver(aead::Algorithm::aes256_gcm, zero_key, r.secret_key.view(), {});
   REQUIRE_FALSE(rc);
-  CHECK(rc.error().code == Errc::low_order_point);
+  CHECK(rc.error().code == crypto::Errc::low_order_point);
 
   auto short_enc = hpke::setup_base_receiver(aead::Algorithm::aes256_gcm, Bytes(31, 9), r.secret_key.view(), {});
   REQUIRE_FALSE(short_enc);
-  CHECK(short_enc.error().code == Errc::bad_length);
+  CHECK(short_enc.error().code == crypto::Errc::bad_length);
 }
 
 TEST_CASE("a ciphertext shorter than the tag is a clear error") {
   auto p = make_pair();
   auto r = p.receiver.open({}, Bytes(15, 0));
   REQUIRE_FALSE(r);
-  CHECK(r.error().code == Errc::bad_length);
+  CHECK(r.error().code == crypto::Errc::bad_length);
 }
 
 TEST_CASE("exports are bounded") {
   auto p = make_pair();
   auto big = p.sender.export_secret({}, 8161);
   REQUIRE_FALSE(big);
-  CHECK(big.error().code == Errc::limit_exceeded);
+  CHECK(big.error().code == crypto::Errc::limit_exceeded);
 }

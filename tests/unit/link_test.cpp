@@ -11,7 +11,7 @@ const std::string kKey = "ANkzCa7UkgNf7WS_5RTe5dWL5glbuhkGe3flMz5TCAg";  // 32 b
 std::string error_of(std::string_view link) {
   auto r = parse_link(link);
   REQUIRE_FALSE(r);
-  CHECK(r.error().code == Errc::bad_link);
+  CHECK(r.error().code == pairing::Errc::bad_link);
   return r.error().message;
 }
 }  // namespace

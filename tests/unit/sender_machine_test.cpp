@@ -150,7 +150,7 @@ TEST_CASE("sender: a credential over 65536 bytes of JSON is refused before anyth
   std::string big(65537, 'a');
   auto j = credential_json_from_text(as_bytes(big), {});
   REQUIRE_FALSE(j);
-  CHECK(j.error().code == Errc::limit_exceeded);
+  CHECK(j.error().code == pairing::Errc::credential_too_large);
   auto fits = credential_json_from_text(as_bytes(std::string(65536 - 17, 'a')), {});
   REQUIRE(fits);
   CHECK(fits->size() == 65536);

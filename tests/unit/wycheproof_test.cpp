@@ -34,7 +34,7 @@ TEST_CASE("Wycheproof x25519") {
       } else if (has_flag(tc, "ZeroSharedSecret")) {
         // RFC 9180 §7.1.4: an all-zero shared secret must be refused.
         REQUIRE_FALSE(result);
-        CHECK(result.error().code == Errc::low_order_point);
+        CHECK(result.error().code == crypto::Errc::low_order_point);
         ++low_order;
       } else {
         REQUIRE(result);
@@ -63,13 +63,13 @@ TEST_CASE("Wycheproof AES-GCM") {
       if (!supported) {
         // AES-192 and nonces other than 96 bits are not ours to accept.
         REQUIRE_FALSE(opened);
-        CHECK(opened.error().code == Errc::bad_length);
+        CHECK(opened.error().code == crypto::Errc::bad_length);
         ++unsupported;
         continue;
       }
       if (tc["result"] == "invalid") {
         REQUIRE_FALSE(opened);
-        CHECK(opened.error().code == Errc::auth_failed);
+        CHECK(opened.error().code == crypto::Errc::auth_failed);
         ++rejected;
       } else {
         REQUIRE(opened);
@@ -95,7 +95,7 @@ TEST_CASE("Wycheproof HKDF-SHA256") {
       auto okm = hkdf(hex(tc["salt"]), hex(tc["ikm"]), hex(tc["info"]), tc["size"].get<std::size_t>());
       if (tc["result"] == "invalid") {
         REQUIRE_FALSE(okm);
-        CHECK(okm.error().code == Errc::limit_exceeded);
+        CHECK(okm.error().code == crypto::Errc::limit_exceeded);
         ++rejected;
       } else {
         REQUIRE(okm);
