@@ -11,8 +11,10 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <type_traits>
+#include <variant>
 
 #include "relay/core/target.hpp"
+#include "relay/core/upgrade_headers.hpp"
 #include "relay/net/web_assets.hpp"
 #include "relay/net/ws_session.hpp"
 
@@ -26,7 +28,6 @@ namespace ssl = net::ssl;
 namespace {
 
 constexpr unsigned kMaxRequestsPerConnection = 100;
-constexpr std::string_view kSubprotocol = "qrlogin.v1";
 // The pages' Content-Security-Policy: scripts, styles and images from this
 // origin only (no inline code, and DOM sinks closed by Trusted Types), no
 // frames, forms or plugins; connect-src is completed by page_csp().
@@ -86,52 +87,6 @@ http::message_generator json_response(const http::request<http::empty_body>& req
 
 std::string error_body(std::string_view code, std::string_view message) {
   return nlohmann::json{{"error", code}, {"message", message}}.dump();
-}
-
-// Sec-WebSocket-Protocol is a comma-separated token list.
-bool offers_subprotocol(std::string_view header, std::string_view wanted) {
-  while (!header.empty()) {
-    auto comma = header.find(',');
-    auto item = header.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (item == wanted) return true;
-    header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
-  }
-  return false;
-}
-
-constexpr std::string_view kResumePrefix = "qrlogin.resume.";
-constexpr std::size_t kMaxResumeTokenChars = 128;
-
-// The token of the one `qrlogin.resume.<token>` entry; an error when there
-// are several, or the token is empty, too long or not base64url.
-Result<std::optional<std::string>> offered_resume_token(std::string_view header) {
-  std::optional<std::string> token;
-  while (!header.empty()) {
-    auto comma = header.find(',');
-    auto item = header.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
-    if (!item.starts_with(kResumePrefix)) continue;
-    item.remove_prefix(kResumePrefix.size());
-    auto b64url = [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
-    };
-    if (token || item.empty() || item.size() > kMaxResumeTokenChars || !std::all_of(item.begin(), item.end(), b64url))
-      return make_error(Errc::bad_request, "bad resume token");
-    token = std::string(item);
-  }
-  return token;
-}
-
-bool origin_allowed(const std::vector<std::string>& allowed, std::string_view origin) {
-  return std::any_of(allowed.begin(), allowed.end(), [&](const std::string& a) {
-    return a.size() == origin.size() && std::equal(a.begin(), a.end(), origin.begin(), [](char x, char y) {
-             return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-  });
 }
 
 // Every X-Forwarded-For line in order, as one list (RFC 9110 5.3): a proxy
@@ -361,21 +316,16 @@ void HttpSession<Stream>::route_channel(const Request& req) {
     hub_.logger().write_refusal(LogLevel::info, "http_refused", {{"conn", id_}, {"status", std::uint64_t{426}}});
     return respond(std::move(res), false);
   }
-  auto origin = req.find(http::field::origin);
-  if (origin != req.end() && !origin_allowed(policy_.allowed_origins, origin->value()))
-    return refuse(http::status::forbidden, "forbidden_origin", "this relay does not serve pages of that origin");
-  auto protocols = req.find(http::field::sec_websocket_protocol);
-  bool answer_subprotocol = false;
-  std::optional<std::string> resume_token;
-  if (protocols != req.end()) {
-    if (!offers_subprotocol(protocols->value(), kSubprotocol))
-      return refuse(http::status::bad_request, "bad_request", "the WebSocket subprotocol must include qrlogin.v1");
-    answer_subprotocol = true;
-    auto token = offered_resume_token(protocols->value());
-    if (!token.ok())
-      return refuse(http::status::bad_request, "bad_request", "at most one qrlogin.resume.<token>, a base64url token");
-    resume_token = std::move(token.value());
+  UpgradeHeaders headers;
+  if (auto origin = req.find(http::field::origin); origin != req.end()) headers.origin = origin->value();
+  if (auto protocols = req.find(http::field::sec_websocket_protocol); protocols != req.end())
+    headers.protocols = protocols->value();
+  auto checked = check_upgrade_headers(headers, policy_.allowed_origins);
+  if (const auto* refusal = std::get_if<UpgradeRefusal>(&checked)) {
+    auto response = refusal_response(*refusal);
+    return refuse(static_cast<http::status>(response.status), response.code, response.message);
   }
+  const auto& offer = std::get<UpgradeOffer>(checked);
   auto client = resolve_client(peer_, joined_forwarded_for(req), hub_.config().trusted_proxies);
   auto key = limit_key(client);
   if (auto refused = lease_.bind_address(key)) {
@@ -385,7 +335,11 @@ void HttpSession<Stream>::route_channel(const Request& req) {
 
   upgraded_ = true;
   timer_.cancel();
-  WsClientInfo info{id_, key, *parsed, answer_subprotocol, std::move(resume_token)};
+  // Copied only now: the view points into the request, which the session
+  // takes over just below.
+  std::optional<std::string> resume_token;
+  if (offer.resume_token) resume_token.emplace(*offer.resume_token);
+  WsClientInfo info{id_, key, *parsed, offer.answer_subprotocol, std::move(resume_token)};
   auto session = std::make_shared<WsSession<Stream>>(std::move(stream_), hub_, std::move(lease_), std::move(info));
   session->start(parser_->release());
 }
