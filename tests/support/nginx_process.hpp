@@ -12,9 +12,12 @@
 #include <sys/types.h>
 
 #include <cstdint>
-#include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "tests/support/child_process.hpp"
+#include "tests/support/scratch_dir.hpp"
 
 namespace qrlogin::testing {
 
@@ -30,7 +33,7 @@ class NginxProcess {
   NginxProcess& operator=(const NginxProcess&) = delete;
 
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
-  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+  [[nodiscard]] pid_t pid() const { return process_ ? process_->pid() : -1; }
   // Its error log (connection failures to dead nodes show up here).
   [[nodiscard]] std::string error_log() const;
   // SIGTERM (fast shutdown: open connections are closed), SIGKILL after 5 s.
@@ -40,9 +43,9 @@ class NginxProcess {
   bool spawn_and_wait();
   std::string binary_;
   std::vector<std::uint16_t> upstreams_;
-  std::filesystem::path dir_;
+  ScratchDir dir_{"nginx"};
   std::uint16_t port_ = 0;
-  pid_t pid_ = -1;
+  std::optional<ChildProcess> process_;  // after dir_: it stops before its directory goes
 };
 
 }  // namespace qrlogin::testing

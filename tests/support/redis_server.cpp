@@ -1,99 +1,47 @@
 #include "tests/support/redis_server.hpp"
 
-#include <fcntl.h>
 #include <hiredis/hiredis.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <stdexcept>
 #include <thread>
 
-extern char** environ;
+#include "tests/support/loopback.hpp"
 
 namespace qrlogin::testing {
 
-namespace {
-
-std::uint16_t free_loopback_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("socket failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    throw std::runtime_error("bind failed");
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-}  // namespace
-
 std::string require_redis_server() {
-  for (const char* candidate : {"/usr/bin/redis-server", "/usr/local/bin/redis-server"})
-    if (::access(candidate, X_OK) == 0) return candidate;
-  std::fprintf(stderr,
-               "SKIPPED: redis-server is not installed; scripts/install-deps installs it "
-               "(apt-get install redis-server)\n");
-  std::exit(kSkipExitCode);
+  return require_program({"/usr/bin/redis-server", "/usr/local/bin/redis-server"},
+                         "redis-server is not installed; scripts/install-deps installs it "
+                         "(apt-get install redis-server)");
 }
 
 RedisServer::RedisServer(std::vector<std::string> extra_args)
     : binary_(require_redis_server()), extra_args_(std::move(extra_args)) {
-  std::string pattern = (std::filesystem::temp_directory_path() / "qrlogin-redis-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  dir_ = pattern;
   // Another test may take the port between our probe and Redis's bind: try again.
   for (int attempt = 0; attempt < 5; ++attempt) {
     port_ = free_loopback_port();
     if (spawn_and_wait(std::chrono::seconds{15})) return;
     kill();
   }
-  std::filesystem::remove_all(dir_);
-  throw std::runtime_error("redis-server did not start (see its log in the test's temp dir)");
+  throw std::runtime_error("redis-server did not start: " + dir_.read("redis.out") + dir_.read("redis.log"));
 }
 
-RedisServer::~RedisServer() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGCONT);
-    kill();
-  }
-  std::error_code ignored;
-  std::filesystem::remove_all(dir_, ignored);
-}
+RedisServer::~RedisServer() = default;
 
 bool RedisServer::spawn_and_wait(std::chrono::milliseconds timeout) {
-  std::vector<std::string> args = {binary_,  "--port",       std::to_string(port_), "--bind",     "127.0.0.1",
-                                   "--save", "",             "--appendonly",        "no",         "--dir",
-                                   dir_.string(), "--logfile", (dir_ / "redis.log").string(), "--daemonize", "no"};
-  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  int rc = posix_spawn(&pid_, binary_.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    pid_ = -1;
-    return false;
-  }
+  ChildOptions options;
+  options.program = binary_;
+  options.args = {"--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                  "--dir", dir_.path, "--logfile", dir_.file("redis.log"), "--daemonize", "no"};
+  options.args.insert(options.args.end(), extra_args_.begin(), extra_args_.end());
+  options.output = ChildOptions::Output::file;
+  options.output_file = dir_.file("redis.out");
+  process_.emplace(std::move(options));
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {  // exited: the port was taken, or a bad flag
-      pid_ = -1;
+    if (process_->wait(std::chrono::milliseconds{0})) {  // exited: the port was taken, or a bad flag
+      process_.reset();
       return false;
     }
     timeval tv{0, 200000};
@@ -113,29 +61,24 @@ bool RedisServer::spawn_and_wait(std::chrono::milliseconds timeout) {
   return false;
 }
 
-void RedisServer::kill() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  int status = 0;
-  ::waitpid(pid_, &status, 0);
-  pid_ = -1;
-}
+void RedisServer::kill() { process_.reset(); }
 
 void RedisServer::start() {
-  if (pid_ > 0) return;
+  if (process_) return;
   for (int attempt = 0; attempt < 50; ++attempt) {  // the old socket may linger a moment
     if (spawn_and_wait(std::chrono::seconds{15})) return;
+    kill();
     std::this_thread::sleep_for(std::chrono::milliseconds{100});
   }
   throw std::runtime_error("redis-server did not restart on its port");
 }
 
 void RedisServer::freeze() {
-  if (pid_ > 0) ::kill(pid_, SIGSTOP);
+  if (process_) process_->signal(SIGSTOP);
 }
 
 void RedisServer::thaw() {
-  if (pid_ > 0) ::kill(pid_, SIGCONT);
+  if (process_) process_->signal(SIGCONT);
 }
 
 relay::redis::Reply RedisServer::command(const std::vector<std::string>& args) {

@@ -12,15 +12,15 @@
 
 #include <chrono>
 #include <cstdint>
-#include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "relay/redis/reply.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/scratch_dir.hpp"
 
 namespace qrlogin::testing {
-
-inline constexpr int kSkipExitCode = 77;
 
 // The redis-server binary, or exits the test as skipped.
 std::string require_redis_server();
@@ -34,8 +34,9 @@ class RedisServer {
   RedisServer& operator=(const RedisServer&) = delete;
 
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
-  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
-  [[nodiscard]] bool running() const noexcept { return pid_ > 0; }
+  [[nodiscard]] pid_t pid() const { return process_ ? process_->pid() : -1; }
+  // Started and not killed by the test (it may have died by itself).
+  [[nodiscard]] bool running() const noexcept { return process_.has_value(); }
 
   void kill();    // SIGKILL, and waits for it
   void start();   // (again) on the same port; waits until it answers PING
@@ -51,9 +52,9 @@ class RedisServer {
   bool spawn_and_wait(std::chrono::milliseconds timeout);
   std::string binary_;
   std::vector<std::string> extra_args_;
-  std::filesystem::path dir_;
+  ScratchDir dir_{"redis"};
   std::uint16_t port_ = 0;
-  pid_t pid_ = -1;
+  std::optional<ChildProcess> process_;  // after dir_: it stops before its directory goes
   std::string admin_password_;
 };
 
