@@ -17,9 +17,9 @@
 #include <thread>
 #include <vector>
 
-#include "tests/integration/helpers.hpp"
-#include "tests/support/cli_process.hpp"
+#include "tests/support/cli_runs.hpp"
 #include "tests/support/redis_server.hpp"
+#include "tests/support/relay_helpers.hpp"
 #include "tests/support/relay_process.hpp"
 #include "tests/support/scratch_dir.hpp"
 
@@ -27,7 +27,6 @@ namespace qrlogin::testing {
 
 using Clock = std::chrono::steady_clock;
 using Dir = ScratchDir;
-constexpr auto kCliWait = std::chrono::seconds{20};
 
 // redis-server plus relay nodes sharing it. Every node gets the same flags
 // (a cluster is configured alike); `extra` adds to them.
@@ -86,17 +85,6 @@ inline double metric_sum(const std::vector<const RelayProcess*>& nodes, const st
   return sum;
 }
 
-// Waits until `pred()` holds; false after `timeout`.
-template <class Pred>
-bool wait_until(Pred pred, std::chrono::milliseconds timeout = std::chrono::seconds{5}) {
-  auto deadline = Clock::now() + timeout;
-  for (;;) {
-    if (pred()) return true;
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds{20});
-  }
-}
-
 // A counter that may still be catching up (a node counts a frame when
 // Redis's reply to the append reaches it, which can be after the peer
 // already has the frame): waits until it reads `expected`, and returns the
@@ -152,54 +140,14 @@ inline std::vector<Bytes> frames_within(relay_client::Client& client, std::chron
 
 // --- the CLI ---------------------------------------------------------------
 
-inline std::string ws_url(std::uint16_t port) { return "ws://127.0.0.1:" + std::to_string(port); }
-
-// The link with its relay on another port: the sender goes to another node.
-inline std::string with_port(const std::string& link, std::uint16_t from, std::uint16_t to) {
-  auto needle = "127.0.0.1:" + std::to_string(from) + "/";
-  auto at = link.find(needle);
-  REQUIRE(at != std::string::npos);
-  return link.substr(0, at) + "127.0.0.1:" + std::to_string(to) + "/" + link.substr(at + needle.size());
+// The CLI as the cluster tests run it: no QR code, no prompt on the
+// receiver's side, a 30 s pairing timeout.
+inline std::unique_ptr<CliProcess> cluster_receive(std::uint16_t relay_port, const Dir& dir) {
+  return start_receive(relay_port, dir, {"--qr", "none", "--yes", "--timeout", "30"});
 }
 
-inline std::unique_ptr<CliProcess> start_receive(std::uint16_t relay_port, const Dir& dir) {
-  return std::make_unique<CliProcess>(std::vector<std::string>{"receive", "--relay", ws_url(relay_port), "--out",
-                                                               dir.file("out"), "--json", "--qr", "none", "--yes",
-                                                               "--timeout", "30"});
-}
-
-inline std::unique_ptr<CliProcess> start_send(const std::string& link, const Dir& dir) {
-  return std::make_unique<CliProcess>(
-      std::vector<std::string>{"send", link, "--credential-file", dir.file("cred"), "--json", "--timeout", "30"});
-}
-
-// Waits for `needle` on the CLI's output; fails with everything it printed.
-inline void require_output(CliProcess& p, std::string_view needle, std::string_view who) {
-  if (p.wait_for(needle, kCliWait)) return;
-  FAIL(who << " never printed " << needle << "\nstdout:\n" << p.out() << "\nstderr:\n" << p.err());
-}
-
-inline std::string wait_link(CliProcess& p) {
-  require_output(p, "\"event\":\"link\"", "the receiver");
-  auto link = p.json_field("link", "link");
-  REQUIRE_FALSE(link.empty());
-  return link;
-}
-
-// The exit code (the CLI is killed if it does not exit in time: -1).
-inline int exit_of(CliProcess& p) {
-  auto code = p.wait_exit(kCliWait);
-  return code ? *code : -1;
-}
-
-inline std::string printed(CliProcess& p) { return "stdout:\n" + p.out() + "\nstderr:\n" + p.err(); }
-
-// The receiver wrote exactly the credential, readable by its user only.
-inline void check_written(const Dir& dir, const std::string& credential) {
-  CHECK(dir.read("out") == credential);
-  struct stat st {};
-  REQUIRE(::stat(dir.file("out").c_str(), &st) == 0);
-  CHECK((st.st_mode & 0777) == 0600);
+inline std::unique_ptr<CliProcess> cluster_send(const std::string& link, const Dir& dir) {
+  return start_send(link, dir, {"--timeout", "30"});
 }
 
 // A receiver CLI on `receiver_port` and a sender CLI on `sender_port` pair;
@@ -207,9 +155,9 @@ inline void check_written(const Dir& dir, const std::string& credential) {
 inline void pair_with_cli(std::uint16_t receiver_port, std::uint16_t sender_port, const std::string& credential) {
   Dir dir;
   dir.write("cred", credential);
-  auto receive = start_receive(receiver_port, dir);
+  auto receive = cluster_receive(receiver_port, dir);
   auto link = with_port(wait_link(*receive), receiver_port, sender_port);
-  auto send = start_send(link, dir);
+  auto send = cluster_send(link, dir);
   require_output(*send, "\"event\":\"waiting_confirmation\"", "the sender");
   require_output(*receive, "\"event\":\"sas\"", "the receiver");
   CHECK(send->json_field("sas", "sas") == receive->json_field("sas", "sas"));

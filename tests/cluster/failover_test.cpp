@@ -26,15 +26,7 @@ std::pair<std::unique_ptr<Client>, Event> resume_on(const RelayProcess& relay, c
   auto o = options_for(relay, cid, role);
   o.resume_token = token;
   o.received = received;
-  auto c = Client::connect(o);
-  INFO(c.error);
-  REQUIRE(c);
-  auto joined = c.client->next(5s);
-  REQUIRE(joined.ok());
-  INFO(joined->text);
-  REQUIRE(joined->kind == Event::Kind::control);
-  REQUIRE(joined->control.type == "joined");
-  return {std::move(c.client), std::move(*joined)};
+  return join_event(o);
 }
 
 }  // namespace
@@ -53,8 +45,8 @@ TEST_CASE("SIGKILL of the node(s) holding the CLIs after HELLO, before CREDENTIA
   std::string credential = "a credential that survives a dead relay node \xe2\x9c\x93";
   dir.write("cred", credential);
   // Both through nginx: the link names nginx, as with --public-url in production.
-  auto receive = start_receive(nginx.port(), dir);
-  auto send = start_send(wait_link(*receive), dir);
+  auto receive = cluster_receive(nginx.port(), dir);
+  auto send = cluster_send(wait_link(*receive), dir);
   // HELLO, READY and REVEAL went through; the receiver checked REVEAL, so it
   // is in Redis. CREDENTIAL waits for the user.
   require_output(*send, "\"event\":\"waiting_confirmation\"", "the sender");
@@ -95,7 +87,7 @@ TEST_CASE("SIGKILL of the node(s) holding the CLIs after HELLO, before CREDENTIA
 
   // The nodes die without a word to Redis or to their clients.
   for (auto i : doomed) {
-    REQUIRE(::kill(cluster.node(i).pid(), SIGKILL) == 0);
+    REQUIRE(cluster.node(i).signal(SIGKILL));
     CHECK(cluster.node(i).wait_exit(5s) == 128 + SIGKILL);
   }
   // The user confirms meanwhile: CREDENTIAL waits in the sender's queue if
@@ -152,14 +144,10 @@ TEST_CASE("a frozen node (SIGSTOP) whose client resumed elsewhere cannot forward
 
   // The receiver on B, the sender on A; a frame each way.
   auto receiver = join(b, cid, "receiver");
-  auto first = Client::connect(options_for(a, cid, "sender"));
-  REQUIRE(first);
-  auto sender_joined = first.client->next(5s);
-  REQUIRE(sender_joined.ok());
-  REQUIRE(sender_joined->control.type == "joined");
-  auto token = sender_joined->control.resume_token;
+  auto [first, sender_joined] = join_event(options_for(a, cid, "sender"));
+  auto token = sender_joined.control.resume_token;
   REQUIRE_FALSE(token.empty());
-  auto& old_sender = *first.client;
+  auto& old_sender = *first;
   REQUIRE(receiver->next_control("peer", 5s).ok());
   auto f0 = frame_of(0x01, 65);
   auto g0 = frame_of(0x02, 49);
@@ -170,7 +158,7 @@ TEST_CASE("a frozen node (SIGSTOP) whose client resumed elsewhere cannot forward
 
   // A freezes. The sender's next two frames reach A's socket buffer but not
   // A: in a relay without fencing, A would forward them when it wakes up.
-  REQUIRE(::kill(a.pid(), SIGSTOP) == 0);
+  REQUIRE(a.signal(SIGSTOP));
   auto stale1 = frame_of(0x03, 49);
   auto stale2 = frame_of(0x04, 300);
   REQUIRE(old_sender.send(stale1).ok());
@@ -190,7 +178,7 @@ TEST_CASE("a frozen node (SIGSTOP) whose client resumed elsewhere cannot forward
   // A wakes up: the stale frames and the wake-up of the takeover are waiting
   // for it. Whatever it does first, its old client is told `replaced` and
   // the peer gets nothing from it.
-  REQUIRE(::kill(a.pid(), SIGCONT) == 0);
+  REQUIRE(a.signal(SIGCONT));
   auto error = old_sender.next_control("error", 5s);
   REQUIRE(error.ok());
   INFO(error->text << " close=" << error->close_code << "\nnode A:\n" << a.output());

@@ -73,22 +73,19 @@ TEST_CASE("a resume on node B takes over a slot whose socket on node A still loo
   auto& b = cluster.node(1);
   auto cid = random_cid();
   auto receiver = join(b, cid, "receiver");
-  auto first = Client::connect(options_for(a, cid, "sender"));
-  REQUIRE(first);
-  auto joined = first.client->next(5s);
-  REQUIRE(joined.ok());
+  auto [first, joined] = join_event(options_for(a, cid, "sender"));
   REQUIRE(receiver->next_control("peer", 5s).ok());
   auto hello = frame_of(0x01, 65);
-  REQUIRE(first.client->send(hello).ok());
+  REQUIRE(first->send(hello).ok());
   expect_binary(*receiver, hello);
 
   auto o = options_for(b, cid, "sender");
-  o.resume_token = joined->control.resume_token;
+  o.resume_token = joined.control.resume_token;
   o.received = 0;
   auto taken = Clock::now();
   auto second = join_with(o, true);
   // Node A is told by a wake-up; its socket ends with `replaced` 4001.
-  expect_error_then_close(*first.client, "replaced", 4001, 2s);
+  expect_error_then_close(*first, "replaced", 4001, 2s);
   CHECK(Clock::now() - taken < 1s);
   auto back = receiver->next_control("peer", 5s);
   REQUIRE(back.ok());
@@ -119,7 +116,7 @@ TEST_CASE("a SIGKILLed node's client that never comes back - its peer gets peer 
   REQUIRE(receiver->next_control("peer", 5s).ok());
 
   auto killed = Clock::now();
-  REQUIRE(::kill(b.pid(), SIGKILL) == 0);
+  REQUIRE(b.signal(SIGKILL));
   (void)b.wait_exit(5s);
   // The sender's socket is gone with its node; the sender does not resume.
   auto event = receiver->next(5s);

@@ -93,16 +93,14 @@ TEST_CASE("the real CLI reports the intrusion when a third client joins on anoth
   auto& c = cluster.node(2);
   Dir dir;
   dir.write("cred", "token");
-  auto receive = start_receive(a.port(), dir);
+  auto receive = cluster_receive(a.port(), dir);
   auto link = wait_link(*receive);
-  auto send = start_send(with_port(link, a.port(), b.port()), dir);
+  auto send = cluster_send(with_port(link, a.port(), b.port()), dir);
   require_output(*send, "\"event\":\"waiting_confirmation\"", "the sender");
   require_output(*receive, "\"event\":\"sas\"", "the receiver");
 
   // A third device opens the same code on node C before the user confirms.
-  auto other = std::make_unique<CliProcess>(
-      std::vector<std::string>{"send", with_port(link, a.port(), c.port()), "--credential-file", dir.file("cred"),
-                               "--json", "--timeout", "10"});
+  auto other = start_send(with_port(link, a.port(), c.port()), dir, {"--timeout", "10"});
   auto other_exit = exit_of(*other);
   INFO("third: " << printed(*other));
   CHECK(other_exit == 7);

@@ -11,7 +11,7 @@
 
 #include "cli/relay_client/client.hpp"
 #include "tests/support/certs.hpp"
-#include "tests/support/cli_process.hpp"
+#include "tests/support/cli_runs.hpp"
 #include "tests/support/pairing_helpers.hpp"
 #include "tests/support/qr_decode.hpp"
 #include "tests/support/relay_process.hpp"
@@ -19,8 +19,7 @@
 
 using namespace qrlogin;
 using namespace qrlogin::test;
-using qrlogin::testing::CliProcess;
-using qrlogin::testing::RelayProcess;
+using namespace qrlogin::testing;
 using namespace std::chrono_literals;
 
 namespace {
@@ -28,33 +27,6 @@ namespace {
 constexpr auto kWait = 15s;
 
 using Dir = qrlogin::testing::ScratchDir;
-
-std::string relay_url(const RelayProcess& relay) { return "ws://127.0.0.1:" + std::to_string(relay.port()); }
-
-std::unique_ptr<CliProcess> start_receive(const RelayProcess& relay, const Dir& dir, std::vector<std::string> extra = {}) {
-  std::vector<std::string> args{"receive", "--relay", relay_url(relay), "--out", dir.file("out"), "--json"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return std::make_unique<CliProcess>(args);
-}
-
-std::string wait_link(CliProcess& p) {
-  REQUIRE(p.wait_for("\"event\":\"link\"", kWait));
-  auto link = p.json_field("link", "link");
-  REQUIRE_FALSE(link.empty());
-  return link;
-}
-
-std::unique_ptr<CliProcess> start_send(const std::string& link, const Dir& dir, std::vector<std::string> extra = {}) {
-  std::vector<std::string> args{"send", link, "--credential-file", dir.file("cred"), "--json"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return std::make_unique<CliProcess>(args);
-}
-
-int exit_of(CliProcess& p) {
-  auto code = p.wait_exit(kWait);
-  REQUIRE(code);
-  return *code;
-}
 
 // A hand-driven sender over the relay client, for hostile behaviour.
 struct FakeSender {
@@ -88,7 +60,7 @@ TEST_CASE("receive and send pair, the file is byte-identical, mode 0600, and bot
   Dir dir;
   std::string credential = "line one\nline two \xc3\xa9\t\"quoted\"\n";
   dir.write("cred", credential);
-  auto receive = start_receive(relay, dir);
+  auto receive = start_receive(relay.port(), dir);
   auto link = wait_link(*receive);
   auto send = start_send(link, dir, {"--label", "CI phone"});
   REQUIRE(receive->wait_for("\"event\":\"sas\"", kWait));
@@ -117,7 +89,7 @@ TEST_CASE("the terminal QR and the SVG decode to exactly the link") {
   Dir dir;
   for (std::string style : {"utf8", "ascii"}) {
     INFO(style);
-    auto receive = start_receive(relay, dir, {"--qr", style, "--qr-svg", dir.file("qr.svg"), "--timeout", "10"});
+    auto receive = start_receive(relay.port(), dir, {"--qr", style, "--qr-svg", dir.file("qr.svg"), "--timeout", "10"});
     auto link = wait_link(*receive);
     // stdout and stderr are read by different threads: wait for the line
     // the CLI prints to stderr right after the QR code.
@@ -143,7 +115,7 @@ TEST_CASE("hostile senders make receive abort with a clear message and write not
                  Case{"flipped bit in CREDENTIAL", "bad_message", 6},
                  Case{"READY answered by silence", "possible_attack", 6}}) {
     INFO(c.name);
-    auto receive = start_receive(relay, dir, {"--timeout", "3"});
+    auto receive = start_receive(relay.port(), dir, {"--timeout", "3"});
     receive->write_stdin("y\n");
     FakeSender evil(relay, wait_link(*receive));
     if (c.name == "low-order key") {
@@ -189,7 +161,7 @@ TEST_CASE("a refused or mistyped code aborts both sides and writes nothing") {
   for (std::string who : {"receiver says no", "sender says no", "receiver types another code",
                           "sender input ends", "sender confirmed, then the receiver says no"}) {
     INFO(who);
-    auto receive = start_receive(relay, dir);
+    auto receive = start_receive(relay.port(), dir);
     auto send = start_send(wait_link(*receive), dir);
     REQUIRE(receive->wait_for("\"event\":\"sas\"", kWait));
     REQUIRE(send->wait_for("\"event\":\"sas\"", kWait));
@@ -220,7 +192,7 @@ TEST_CASE("a third client makes both CLIs warn of an intrusion") {
   RelayProcess relay;
   Dir dir;
   dir.write("cred", "token");
-  auto receive = start_receive(relay, dir);
+  auto receive = start_receive(relay.port(), dir);
   auto link = wait_link(*receive);
   auto send = start_send(link, dir);
   REQUIRE(send->wait_for("\"event\":\"sas\"", kWait));
@@ -257,7 +229,7 @@ TEST_CASE("the relay stopped mid-pairing gives the network exit code and no file
   auto relay = std::make_unique<RelayProcess>();
   Dir dir;
   dir.write("cred", "token");
-  auto receive = start_receive(*relay, dir);
+  auto receive = start_receive(relay->port(), dir);
   auto send = start_send(wait_link(*receive), dir);
   REQUIRE(receive->wait_for("\"event\":\"sas\"", kWait));
   REQUIRE(send->wait_for("\"event\":\"sas\"", kWait));
@@ -271,7 +243,7 @@ TEST_CASE("an expired code is replaced by a fresh one and a sender on the old li
   RelayProcess relay({"--channel-lifetime", "2s", "--grace", "1s"});
   Dir dir;
   dir.write("cred", "token");
-  auto receive = start_receive(relay, dir, {"--timeout", "12"});
+  auto receive = start_receive(relay.port(), dir, {"--timeout", "12"});
   auto first = wait_link(*receive);
   REQUIRE(receive->wait_for("\"event\":\"expired\"", kWait));
   REQUIRE(receive->count_events("link") >= 1);
@@ -296,7 +268,7 @@ TEST_CASE("a missing relay is a network error and bad flags are usage errors") {
 }
 
 TEST_CASE("over a TLS relay: wss:// with --ca-file pairs end to end - without it both commands fail with exit 5") {
-  qrlogin::testing::TempDir tls;
+  Dir tls;
   auto certs = qrlogin::testing::make_lan_cert(tls.path);
   RelayProcess relay(qrlogin::testing::tls_args(certs.cert, certs.key));
   Dir dir;

@@ -14,85 +14,16 @@
 #include <map>
 #include <sstream>
 
-#include "cli/relay_client/client.hpp"
-#include "tests/support/cli_process.hpp"
+#include "tests/support/cli_runs.hpp"
 #include "tests/support/cut_proxy.hpp"
-#include "tests/support/relay_process.hpp"
-#include "tests/support/scratch_dir.hpp"
+#include "tests/support/relay_helpers.hpp"
 
-using qrlogin::testing::CliProcess;
-using qrlogin::testing::CutProxy;
-using qrlogin::testing::RelayProcess;
+using namespace qrlogin::testing;
 using Direction = CutProxy::Direction;
+using Dir = ScratchDir;
 using namespace std::chrono_literals;
 
 namespace {
-
-constexpr auto kWait = 20s;
-
-using Dir = qrlogin::testing::ScratchDir;
-
-std::string ws_url(std::uint16_t port) { return "ws://127.0.0.1:" + std::to_string(port); }
-
-// The link with its page (and so its relay) on another port: how a test
-// sends one CLI through the proxy and the other straight to the relay.
-std::string with_port(const std::string& link, std::uint16_t from, std::uint16_t to) {
-  auto needle = "127.0.0.1:" + std::to_string(from) + "/";
-  auto at = link.find(needle);
-  REQUIRE(at != std::string::npos);
-  return link.substr(0, at) + "127.0.0.1:" + std::to_string(to) + "/" + link.substr(at + needle.size());
-}
-
-std::unique_ptr<CliProcess> start_receive(std::uint16_t relay_port, const Dir& dir, std::vector<std::string> extra = {}) {
-  std::vector<std::string> args{"receive", "--relay", ws_url(relay_port), "--out", dir.file("out"), "--json", "--qr",
-                                "none"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return std::make_unique<CliProcess>(args);
-}
-
-std::unique_ptr<CliProcess> start_send(const std::string& link, const Dir& dir) {
-  return std::make_unique<CliProcess>(
-      std::vector<std::string>{"send", link, "--credential-file", dir.file("cred"), "--json", "--label", "CI phone"});
-}
-
-std::string wait_link(CliProcess& p) {
-  REQUIRE(p.wait_for("\"event\":\"link\"", kWait));
-  auto link = p.json_field("link", "link");
-  REQUIRE_FALSE(link.empty());
-  return link;
-}
-
-int exit_of(CliProcess& p) {
-  auto code = p.wait_exit(kWait);
-  REQUIRE(code);
-  return *code;
-}
-
-// The relay's /metrics as series -> value.
-std::map<std::string, double> metrics(const RelayProcess& relay) {
-  qrlogin::relay_client::HttpRequest req;
-  req.port = relay.metrics_port();
-  req.target = "/metrics";
-  auto res = qrlogin::relay_client::http_request(req);
-  REQUIRE(res.ok());
-  REQUIRE(res->status == 200);
-  std::map<std::string, double> out;
-  std::istringstream in(res->body);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    auto space = line.rfind(' ');
-    out[line.substr(0, space)] = std::stod(line.substr(space + 1));
-  }
-  return out;
-}
-
-void check_written(const Dir& dir, const std::string& credential) {
-  CHECK(dir.read("out") == credential);
-  struct stat st {};
-  REQUIRE(::stat(dir.file("out").c_str(), &st) == 0);
-  CHECK((st.st_mode & 0777) == 0600);
-}
 
 // What a cut CLI and the relay must show afterwards: one outage, one
 // resume, and the relay forwarded each of the pairing's five frames
@@ -105,7 +36,7 @@ void check_exactly_once(const RelayProcess& relay, CliProcess& cut, const std::s
   CHECK(cut.json_field("reconnected", "resent") == resent);
   CHECK(cut.err().find("Connection to the relay lost; reconnecting...") != std::string::npos);
   CHECK(cut.err().find("Reconnected to the relay.") != std::string::npos);
-  auto m = metrics(relay);
+  auto m = metrics_of(relay);
   CHECK(m["qrlogin_relay_frames_forwarded_total"] == 5);
   CHECK(m["qrlogin_relay_resumes_total{result=\"ok\"}"] == 1);
   CHECK(m["qrlogin_relay_resumes_total{result=\"refused\"}"] == 0);
@@ -147,24 +78,24 @@ void cut_and_complete(Side cut, const CutCase& c, const std::string& credential)
   CutProxy proxy(relay.port());
   Dir dir;
   dir.write("cred", credential);
-  auto receive = start_receive(receiver_cut ? proxy.port() : relay.port(), dir, {"--yes"});
+  auto receive = start_receive(receiver_cut ? proxy.port() : relay.port(), dir, {"--qr", "none", "--yes"});
   auto link = receiver_cut ? with_port(wait_link(*receive), proxy.port(), relay.port())
                            : with_port(wait_link(*receive), relay.port(), proxy.port());
   if (c.message < 0) {
     proxy.cut_now();
-    REQUIRE(receive->wait_for("\"event\":\"reconnected\"", kWait));
+    REQUIRE(receive->wait_for("\"event\":\"reconnected\"", kCliWait));
   } else {
     proxy.cut_at(c.direction, c.message, c.bytes);
   }
-  auto send = start_send(link, dir);
+  auto send = start_send(link, dir, {"--label", "CI phone"});
   CliProcess& cut_side = receiver_cut ? *receive : *send;
   CliProcess& other_side = receiver_cut ? *send : *receive;
   if (c.before_confirm) {
-    REQUIRE(proxy.wait_cuts(1, kWait));
-    REQUIRE(cut_side.wait_for("\"event\":\"reconnected\"", kWait));
+    REQUIRE(proxy.wait_cuts(1, kCliWait));
+    REQUIRE(cut_side.wait_for("\"event\":\"reconnected\"", kCliWait));
   }
-  REQUIRE(send->wait_for("\"event\":\"sas\"", kWait));
-  REQUIRE(receive->wait_for("\"event\":\"sas\"", kWait));
+  REQUIRE(send->wait_for("\"event\":\"sas\"", kCliWait));
+  REQUIRE(receive->wait_for("\"event\":\"sas\"", kCliWait));
   CHECK(send->json_field("sas", "sas") == receive->json_field("sas", "sas"));
   send->write_stdin("y\n");
   CHECK(exit_of(*send) == 0);
@@ -207,15 +138,15 @@ TEST_CASE("resume: a cut that outlasts the grace period ends with expired (exit 
   CutProxy proxy(relay.port());
   Dir dir;
   dir.write("cred", "token");
-  auto receive = start_receive(relay.port(), dir, {"--yes"});
+  auto receive = start_receive(relay.port(), dir, {"--qr", "none", "--yes"});
   auto link = wait_link(*receive);
-  auto send = start_send(with_port(link, relay.port(), proxy.port()), dir);
-  REQUIRE(send->wait_for("\"event\":\"sas\"", kWait));
-  REQUIRE(receive->wait_for("\"event\":\"sas\"", kWait));
+  auto send = start_send(with_port(link, relay.port(), proxy.port()), dir, {"--label", "CI phone"});
+  REQUIRE(send->wait_for("\"event\":\"sas\"", kCliWait));
+  REQUIRE(receive->wait_for("\"event\":\"sas\"", kCliWait));
   // The network goes away and stays away past the grace.
   proxy.set_down(true);
   proxy.cut_now();
-  REQUIRE(send->wait_for("\"event\":\"reconnecting\"", kWait));
+  REQUIRE(send->wait_for("\"event\":\"reconnecting\"", kCliWait));
   CHECK(exit_of(*receive) == 4);  // the relay ended the channel after the grace
   CHECK(receive->json_field("error", "code") == "expired");
   REQUIRE(proxy.refused_while_down() >= 1);  // the sender kept trying
@@ -226,7 +157,7 @@ TEST_CASE("resume: a cut that outlasts the grace period ends with expired (exit 
   CHECK(send->err().find("lost for too long") != std::string::npos);
   CHECK(send->count_events("reconnected") == 0);
   CHECK_FALSE(dir.exists("out"));
-  auto m = metrics(relay);
+  auto m = metrics_of(relay);
   CHECK(m["qrlogin_relay_resumes_total{result=\"refused\"}"] == 1);
   CHECK(m["qrlogin_relay_intrusions_total"] == 0);  // a late token is not an intrusion
 }
@@ -236,11 +167,11 @@ TEST_CASE("resume: a relay that stays unreachable until the code's lifetime ends
   CutProxy proxy(relay.port());
   Dir dir;
   dir.write("cred", "token");
-  auto receive = start_receive(proxy.port(), dir, {"--yes", "--timeout", "30"});
+  auto receive = start_receive(proxy.port(), dir, {"--qr", "none", "--yes", "--timeout", "30"});
   (void)wait_link(*receive);
   proxy.set_down(true);
   proxy.cut_now();
-  REQUIRE(receive->wait_for("\"event\":\"reconnecting\"", kWait));
+  REQUIRE(receive->wait_for("\"event\":\"reconnecting\"", kCliWait));
   CHECK(exit_of(*receive) == 5);
   CHECK(receive->json_field("error", "code") == "connection_lost");
   CHECK(receive->err().find("could not be restored") != std::string::npos);

@@ -7,7 +7,7 @@
 #include <atomic>
 #include <thread>
 
-#include "tests/integration/helpers.hpp"
+#include "tests/support/relay_helpers.hpp"
 
 namespace qrlogin::testing {
 

@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "tests/integration/helpers.hpp"
+#include "tests/support/relay_helpers.hpp"
 #include "tests/support/raw_websocket.hpp"
 
 namespace qrlogin::testing {

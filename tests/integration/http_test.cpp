@@ -1,5 +1,5 @@
 // The relay's plain HTTP side: /healthz and the embedded pages.
-#include "tests/integration/helpers.hpp"
+#include "tests/support/relay_helpers.hpp"
 
 namespace qrlogin::testing {
 

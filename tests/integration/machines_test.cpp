@@ -6,7 +6,7 @@
 #include "crypto/pairing/link.hpp"
 #include "crypto/pairing/receiver.hpp"
 #include "crypto/pairing/sender.hpp"
-#include "tests/integration/helpers.hpp"
+#include "tests/support/relay_helpers.hpp"
 
 using namespace qrlogin;
 using namespace qrlogin::pairing;

@@ -4,7 +4,7 @@
 #include <set>
 #include <sstream>
 
-#include "tests/integration/helpers.hpp"
+#include "tests/support/relay_helpers.hpp"
 
 namespace qrlogin::testing {
 

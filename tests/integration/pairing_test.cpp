@@ -2,7 +2,7 @@
 // both directions arrive unchanged and in order, and the channel is gone
 // after the normal close. (The pairing state machines will drive this once
 // they land; until then the frames are raw bytes of the contract's sizes.)
-#include "tests/integration/helpers.hpp"
+#include "tests/support/relay_helpers.hpp"
 
 namespace qrlogin::testing {
 
@@ -120,7 +120,7 @@ TEST_CASE("pairing: SIGTERM sends going_away to every client and exits 0", "[int
   auto cid = random_cid();
   auto receiver = join(relay, cid, "receiver", false);
   auto sender = join(relay, cid, "sender", true);
-  kill(relay.pid(), SIGTERM);
+  relay.signal(SIGTERM);
   expect_error_then_close(*sender, "going_away", 1001);
   expect_error_then_close(*receiver, "going_away", 1001);
   CHECK(relay.stop() == 0);

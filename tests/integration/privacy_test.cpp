@@ -1,7 +1,7 @@
 // At debug level the relay's logs never carry a cid, the request path or
 // query, a token offered in Sec-WebSocket-Protocol, a key, frame bytes or a
 // full client address.
-#include "tests/integration/helpers.hpp"
+#include "tests/support/relay_helpers.hpp"
 
 namespace qrlogin::testing {
 

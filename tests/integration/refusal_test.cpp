@@ -1,6 +1,6 @@
 // Every refusal of the channel endpoint, with its code and close, leaves
 // nothing behind in the relay.
-#include "tests/integration/helpers.hpp"
+#include "tests/support/relay_helpers.hpp"
 
 namespace qrlogin::testing {
 

@@ -3,7 +3,7 @@
 // with their tokens and `received=N`, and every frame arrives exactly once,
 // in order. Then the refusals: after the grace, a replayed token (an
 // intrusion), and a takeover of a socket that still looks alive.
-#include "tests/integration/helpers.hpp"
+#include "tests/support/relay_helpers.hpp"
 
 namespace qrlogin::testing {
 

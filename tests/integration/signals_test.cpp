@@ -2,10 +2,9 @@
 // close 1001 to every WebSocket client, and exits 0 within a few seconds,
 // also with a half-open HTTP connection and a client that never reads.
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "tests/integration/helpers.hpp"
+#include "tests/support/relay_helpers.hpp"
 
 namespace qrlogin::testing {
 
@@ -32,7 +31,7 @@ void shuts_down_on(int signal_number) {
   int fd = half_open_http(relay.port());
 
   auto started = std::chrono::steady_clock::now();
-  kill(relay.pid(), signal_number);
+  relay.signal(signal_number);
   expect_error_then_close(*sender, "going_away", 1001);
   expect_error_then_close(*receiver, "going_away", 1001);
   expect_error_then_close(*other, "going_away", 1001);

@@ -15,7 +15,6 @@
 #include <openssl/x509.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -25,8 +24,9 @@
 #include "crypto/pairing/link.hpp"
 #include "crypto/pairing/receiver.hpp"
 #include "crypto/pairing/sender.hpp"
-#include "tests/integration/helpers.hpp"
+#include "tests/support/relay_helpers.hpp"
 #include "tests/support/certs.hpp"
+#include "tests/support/scratch_dir.hpp"
 
 namespace qrlogin::testing {
 
@@ -265,7 +265,7 @@ void pair_over_wss(const RelayProcess& relay, const std::string& ca_file) {
 }  // namespace
 
 TEST_CASE("tls: a whole pairing over wss with the ECDSA certificate of scripts/make-cert", "[integration]") {
-  TempDir dir;
+  ScratchDir dir;
   auto certs = make_lan_cert(dir.path);
   RelayProcess relay(tls_args(certs.cert, certs.key));
   pair_over_wss(relay, certs.ca);
@@ -293,7 +293,7 @@ TEST_CASE("tls: a whole pairing over wss with the ECDSA certificate of scripts/m
 }
 
 TEST_CASE("tls: an RSA certificate works too, and pages are served over https", "[integration]") {
-  TempDir dir;
+  ScratchDir dir;
   auto certs = make_rsa_cert(dir.path);
   RelayProcess relay(tls_args(certs.cert, certs.key));
   pair_over_wss(relay, certs.ca);
@@ -315,7 +315,7 @@ TEST_CASE("tls: an RSA certificate works too, and pages are served over https", 
 }
 
 TEST_CASE("tls: TLS 1.1, TLS 1.2 without ECDHE+AEAD and renegotiation are refused", "[integration]") {
-  TempDir dir;
+  ScratchDir dir;
   auto certs = make_lan_cert(dir.path);
   RelayProcess relay(tls_args(certs.cert, certs.key));
 
@@ -347,7 +347,7 @@ TEST_CASE("tls: TLS 1.1, TLS 1.2 without ECDHE+AEAD and renegotiation are refuse
 // connection per device): no tickets, whose keys would be one more secret
 // to rotate, and no state kept for them.
 TEST_CASE("tls: no session tickets and no resumption, TLS 1.2 or 1.3", "[integration]") {
-  TempDir dir;
+  ScratchDir dir;
   auto certs = make_lan_cert(dir.path);
   RelayProcess relay(tls_args(certs.cert, certs.key));
   for (int version : {TLS1_3_VERSION, TLS1_2_VERSION}) {
@@ -360,7 +360,7 @@ TEST_CASE("tls: no session tickets and no resumption, TLS 1.2 or 1.3", "[integra
 }
 
 TEST_CASE("tls: garbage, plain HTTP and silence instead of a ClientHello are closed on time", "[integration]") {
-  TempDir dir;
+  ScratchDir dir;
   auto certs = make_lan_cert(dir.path);
   RelayProcess relay(tls_args(certs.cert, certs.key, {"--handshake-timeout", "1s"}));
 
@@ -395,7 +395,7 @@ TEST_CASE("tls: garbage, plain HTTP and silence instead of a ClientHello are clo
 }
 
 TEST_CASE("tls: a client that does not trust the certificate fails with a clear error", "[integration]") {
-  TempDir dir;
+  ScratchDir dir;
   auto certs = make_lan_cert(dir.path);
   RelayProcess relay(tls_args(certs.cert, certs.key));
 
@@ -406,7 +406,7 @@ TEST_CASE("tls: a client that does not trust the certificate fails with a clear 
   CHECK(untrusted.error.find("TLS: certificate verify failed for 127.0.0.1") != std::string::npos);
 
   // Another CA.
-  TempDir other_dir;
+  ScratchDir other_dir;
   auto other = make_lan_cert(other_dir.path);
   auto wrong_ca = Client::connect(wss_options(relay, other.ca, random_cid(), "receiver"));
   CHECK_FALSE(wrong_ca);
@@ -441,9 +441,9 @@ TEST_CASE("tls: a client that does not trust the certificate fails with a clear 
 
 TEST_CASE("tls: SIGHUP gives new connections a new certificate - old ones keep going - a broken file changes nothing",
           "[integration]") {
-  TempDir dir;
-  TempDir old_dir;
-  TempDir new_dir;
+  ScratchDir dir;
+  ScratchDir old_dir;
+  ScratchDir new_dir;
   auto first = make_lan_cert(old_dir.path);
   auto second = make_lan_cert(new_dir.path);  // another CA, another key
   REQUIRE(cert_sha256(first.cert) != cert_sha256(second.cert));
@@ -464,7 +464,7 @@ TEST_CASE("tls: SIGHUP gives new connections a new certificate - old ones keep g
 
   copy_file(second.key, key);
   copy_file(second.cert, cert);
-  ::kill(relay.pid(), SIGHUP);
+  relay.signal(SIGHUP);
   REQUIRE(relay.wait_for_output("\"event\":\"tls_reloaded\"", 5s));
 
   // Connections from before the reload stay up and keep forwarding, both ways.
@@ -485,12 +485,12 @@ TEST_CASE("tls: SIGHUP gives new connections a new certificate - old ones keep g
 
   // A broken certificate file: logged, the last good certificate stays.
   std::ofstream(cert, std::ios::trunc) << "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n";
-  ::kill(relay.pid(), SIGHUP);
+  relay.signal(SIGHUP);
   REQUIRE(relay.wait_for_output("\"event\":\"tls_reload_failed\"", 5s));
   // And a key that belongs to another certificate.
   copy_file(second.cert, cert);
   copy_file(first.key, key);
-  ::kill(relay.pid(), SIGHUP);
+  relay.signal(SIGHUP);
   auto failures = [&] {
     auto logs = relay.output();
     std::size_t n = 0;
@@ -510,7 +510,7 @@ TEST_CASE("tls: SIGHUP gives new connections a new certificate - old ones keep g
   expect_binary(*receiver, credential);
 
   // Shutdown reaches wss clients as it does ws clients.
-  ::kill(relay.pid(), SIGTERM);
+  relay.signal(SIGTERM);
   expect_error_then_close(*receiver, "going_away", 1001);
   expect_error_then_close(*sender, "going_away", 1001);
   CHECK(relay.wait_exit(5s) == 0);
@@ -518,9 +518,9 @@ TEST_CASE("tls: SIGHUP gives new connections a new certificate - old ones keep g
 }
 
 TEST_CASE("tls: a certificate or key that does not load stops the relay at start with exit 2", "[integration]") {
-  TempDir dir;
+  ScratchDir dir;
   auto good = make_lan_cert(dir.path);
-  TempDir other_dir;
+  ScratchDir other_dir;
   auto other = make_rsa_cert(other_dir.path);
   auto starts = [](std::vector<std::string> args) -> std::string {
     try {
@@ -539,11 +539,7 @@ TEST_CASE("tls: a certificate or key that does not load stops the relay at start
   auto half = starts({"--tls-cert", good.cert});
   CHECK(half.find("TLS needs both --tls-cert and --tls-key") != std::string::npos);
   // The exit status itself.
-  auto status = std::system((std::string(QRLOGIN_RELAY_BINARY) + " --listen 127.0.0.1:0 --tls-cert '" + good.cert +
-                             "' --tls-key '" + other.key + "' >/dev/null 2>&1")
-                                .c_str());
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 2);
+  CHECK(run_relay({"--listen", "127.0.0.1:0", "--tls-cert", good.cert, "--tls-key", other.key}).exit_status == 2);
 }
 
 }  // namespace qrlogin::testing

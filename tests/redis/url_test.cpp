@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "relay/redis/url.hpp"
+#include "tests/support/scratch_dir.hpp"
 
 using namespace qrlogin::relay::redis;
 
@@ -104,8 +105,8 @@ TEST_CASE("redis url: an error never quotes the password", "[redis][url]") {
 }
 
 TEST_CASE("redis url: the password's sources, file over environment over URL", "[redis][url]") {
-  auto dir = std::filesystem::temp_directory_path() / ("qrlogin-pw-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  qrlogin::testing::ScratchDir scratch;
+  std::filesystem::path dir = scratch.path;
   auto file = (dir / "password").string();
   {
     std::ofstream out(file);
@@ -162,12 +163,11 @@ TEST_CASE("redis url: the password's sources, file over environment over URL", "
     CHECK(two.error().message.find("two") == std::string::npos);
     CHECK(two.error().message.find("lines") == std::string::npos);
   }
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("redis url: the shared key file - one line, at least 16 characters", "[redis][url]") {
-  auto dir = std::filesystem::temp_directory_path() / ("qrlogin-key-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  qrlogin::testing::ScratchDir scratch;
+  std::filesystem::path dir = scratch.path;
   auto write = [&](const std::string& name, const std::string& text) {
     auto path = (dir / name).string();
     std::ofstream(path) << text;
@@ -183,5 +183,4 @@ TEST_CASE("redis url: the shared key file - one line, at least 16 characters", "
   auto missing = read_shared_key((dir / "missing").string());
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().message.find("cannot read") != std::string::npos);
-  std::filesystem::remove_all(dir);
 }

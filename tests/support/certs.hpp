@@ -34,20 +34,6 @@ inline std::string run_command(const std::string& command) {
   return out;
 }
 
-// A fresh directory under /tmp, removed with the object.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/qrlogin-tls-XXXXXX";
-    if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path = tmpl;
-  }
-  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] std::string file(const std::string& name) const { return path + "/" + name; }
-};
-
 // scripts/make-cert --out DIR: a new local CA (unless DIR has one) and an
 // ECDSA relay certificate for localhost, 127.0.0.1, ::1 and this host.
 inline CertFiles make_lan_cert(const std::string& dir) {

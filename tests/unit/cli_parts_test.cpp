@@ -16,18 +16,13 @@
 #include "cli/reporter.hpp"
 #include "cli/terminal_qr.hpp"
 #include "tests/support/qr_decode.hpp"
+#include "tests/support/scratch_dir.hpp"
 
 using namespace qrlogin;
 using namespace qrlogin::cli;
 
 namespace {
 const std::string kLink = "http://127.0.0.1:8080/pair#v1.ANkzCa7UkgNf7WS_5RTe5dWL5glbuhkGe3flMz5TCAg";
-
-std::string temp_dir() {
-  char tmpl[] = "/tmp/qrlogin-cli-test-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl));
-  return tmpl;
-}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -38,7 +33,8 @@ std::string read_file(const std::string& path) {
 }  // namespace
 
 TEST_CASE("the terminal QR decodes to exactly the link, in both styles and with colours") {
-  auto dir = temp_dir();
+  qrlogin::testing::ScratchDir scratch;
+  const std::string& dir = scratch.path;
   for (bool ascii : {false, true}) {
     for (bool colours : {false, true}) {
       auto text = render_terminal_qr(kLink, {ascii ? QrStyle::ascii : QrStyle::utf8, colours});
@@ -54,7 +50,8 @@ TEST_CASE("the terminal QR decodes to exactly the link, in both styles and with 
 }
 
 TEST_CASE("the SVG QR decodes to exactly the link") {
-  auto dir = temp_dir();
+  qrlogin::testing::ScratchDir scratch;
+  const std::string& dir = scratch.path;
   auto svg = render_svg_qr(kLink);
   REQUIRE(svg);
   std::ofstream(dir + "/qr.svg") << *svg;
@@ -141,7 +138,8 @@ TEST_CASE("every reason has its exit code") {
 }
 
 TEST_CASE("credential files are written atomically with mode 0600 and not overwritten") {
-  auto dir = temp_dir();
+  qrlogin::testing::ScratchDir scratch;
+  const std::string& dir = scratch.path;
   auto path = dir + "/credential";
   Bytes content{'a', 'b', 0, 'c', '\n'};
   REQUIRE(write_credential_file(path, content, false));
@@ -174,7 +172,8 @@ TEST_CASE("credential files are written atomically with mode 0600 and not overwr
 }
 
 TEST_CASE("credential files replace a symlink at the path instead of writing through it") {
-  auto dir = temp_dir();
+  qrlogin::testing::ScratchDir scratch;
+  const std::string& dir = scratch.path;
   auto target = dir + "/elsewhere";
   auto path = dir + "/credential";
   REQUIRE(write_credential_file(target, as_bytes("untouched"), false));
@@ -193,7 +192,8 @@ TEST_CASE("credential files replace a symlink at the path instead of writing thr
 }
 
 TEST_CASE("credential file paths that name no file are refused") {
-  auto dir = temp_dir();
+  qrlogin::testing::ScratchDir scratch;
+  const std::string& dir = scratch.path;
   for (const auto& bad : {dir + "/", dir + "/.", dir + "/.."}) {
     auto st = write_credential_file(bad, as_bytes("x"), true);
     REQUIRE_FALSE(st);
@@ -202,7 +202,8 @@ TEST_CASE("credential file paths that name no file are refused") {
 }
 
 TEST_CASE("reading credentials") {
-  auto dir = temp_dir();
+  qrlogin::testing::ScratchDir scratch;
+  const std::string& dir = scratch.path;
   std::ofstream(dir + "/c") << "token\n";
   auto c = read_credential(dir + "/c", 100);
   REQUIRE(c);

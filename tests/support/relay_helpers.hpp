@@ -1,5 +1,7 @@
 #pragma once
-// Shared helpers for the relay integration tests.
+// Clients of a relay a test started (the relay client, raw sockets), its
+// /healthz and /metrics, and waiting for a condition: shared by the
+// integration, e2e and cluster tests.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -13,6 +15,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "crypto/bytes.hpp"
 #include "crypto/random.hpp"
@@ -42,6 +45,17 @@ inline Bytes frame_of(std::uint8_t type, std::size_t size) {
   return out;
 }
 
+// Polls `pred()` every 20 ms until it holds; false after `timeout`.
+template <class Pred>
+bool wait_until(Pred pred, std::chrono::milliseconds timeout = 5s) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (pred()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
 inline Options options_for(const RelayProcess& relay, const std::string& cid, const std::string& role) {
   Options o;
   o.port = relay.port();
@@ -54,8 +68,9 @@ inline ConnectResult connect(const RelayProcess& relay, const std::string& cid, 
   return Client::connect(options_for(relay, cid, role));
 }
 
-// Connects with `options` and expects `joined`; returns the client.
-inline std::unique_ptr<Client> join_with(const Options& options, bool expect_peer = false) {
+// Connects with `options` and expects `joined` (its resume token, peer
+// flag...); returns the client and that event.
+inline std::pair<std::unique_ptr<Client>, Event> join_event(const Options& options) {
   auto c = Client::connect(options);
   INFO(c.error);
   REQUIRE(c);
@@ -64,8 +79,14 @@ inline std::unique_ptr<Client> join_with(const Options& options, bool expect_pee
   INFO(joined->text);
   REQUIRE(joined->kind == Event::Kind::control);
   REQUIRE(joined->control.type == "joined");
-  REQUIRE(joined->control.peer == expect_peer);
-  return std::move(c.client);
+  return {std::move(c.client), std::move(*joined)};
+}
+
+// Connects with `options` and expects `joined`; returns the client.
+inline std::unique_ptr<Client> join_with(const Options& options, bool expect_peer = false) {
+  auto [client, joined] = join_event(options);
+  REQUIRE(joined.control.peer == expect_peer);
+  return std::move(client);
 }
 
 inline std::unique_ptr<Client> join(const RelayProcess& relay, const std::string& cid, const std::string& role,
@@ -148,13 +169,7 @@ inline nlohmann::json gauges(const RelayProcess& relay) {
 // Polls the gauges until `pred` holds or the timeout passes.
 template <class Pred>
 bool eventually(const RelayProcess& relay, Pred pred, std::chrono::milliseconds timeout = 5s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    auto g = gauges(relay);
-    if (pred(g)) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
+  return wait_until([&] { return pred(gauges(relay)); }, timeout);
 }
 
 inline bool channels_empty(const RelayProcess& relay) {
