@@ -226,7 +226,9 @@ TEST_CASE("bad links are refused with the usage exit code before any connection"
 }
 
 TEST_CASE("the relay stopped mid-pairing gives the network exit code and no file") {
-  auto relay = std::make_unique<RelayProcess>();
+  // going_away is resumable (a cluster node's channels live on): both try
+  // to resume until the channel's lifetime is over, then give up.
+  auto relay = std::make_unique<RelayProcess>(std::vector<std::string>{"--channel-lifetime", "6s"});
   Dir dir;
   dir.write("cred", "token");
   auto receive = start_receive(relay->port(), dir);
@@ -234,6 +236,8 @@ TEST_CASE("the relay stopped mid-pairing gives the network exit code and no file
   REQUIRE(receive->wait_for("\"event\":\"sas\"", kWait));
   REQUIRE(send->wait_for("\"event\":\"sas\"", kWait));
   relay->stop();
+  CHECK(receive->wait_for("\"event\":\"reconnecting\"", kWait));
+  CHECK(send->wait_for("\"event\":\"reconnecting\"", kWait));
   CHECK(exit_of(*receive) == 5);
   CHECK(exit_of(*send) == 5);
   CHECK_FALSE(dir.exists("out"));
