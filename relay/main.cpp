@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "relay/net/config.hpp"
+#include "relay/config/config.hpp"
 #include "relay/net/server.hpp"
 
 int main(int argc, char** argv) {

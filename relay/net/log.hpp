@@ -20,7 +20,7 @@
 #include <variant>
 
 #include "relay/core/token_bucket.hpp"
-#include "relay/net/config.hpp"
+#include "relay/config/config.hpp"
 
 namespace qrlogin::relay {
 

@@ -13,7 +13,7 @@
 #include "relay/core/registry.hpp"
 #include "relay/core/target.hpp"
 #include "relay/core/token_bucket.hpp"
-#include "relay/net/config.hpp"
+#include "relay/config/config.hpp"
 
 namespace qrlogin::relay {
 namespace {
