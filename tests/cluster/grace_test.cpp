@@ -16,9 +16,7 @@ TEST_CASE("a client cut on node B and gone for good - its peer on node A gets pe
   auto& a = cluster.node(0);
   auto& b = cluster.node(1);
   auto cid = random_cid();
-  auto receiver = join(a, cid, "receiver");
-  auto sender = join(b, cid, "sender", true);
-  REQUIRE(receiver->next_control("peer", 5s).ok());
+  auto [receiver, sender] = join_pair(a, b, cid);
 
   auto cut = Clock::now();
   sender->abort();  // RST: no close frame, so the slot waits for a resume
@@ -44,9 +42,7 @@ TEST_CASE("a resume with a wrong token on a third node - refused, and both paire
   auto& b = cluster.node(1);
   auto& c = cluster.node(2);
   auto cid = random_cid();
-  auto receiver = join(a, cid, "receiver");
-  auto sender = join(b, cid, "sender", true);
-  REQUIRE(receiver->next_control("peer", 5s).ok());
+  auto [receiver, sender] = join_pair(a, b, cid);
 
   auto o = options_for(c, cid, "sender");
   o.resume_token = qrlogin::base64url_encode(random_bytes(32));
@@ -111,9 +107,7 @@ TEST_CASE("a SIGKILLed node's client that never comes back - its peer gets peer 
   auto& a = cluster.node(0);
   auto& b = cluster.node(1);
   auto cid = random_cid();
-  auto receiver = join(a, cid, "receiver");
-  auto sender = join(b, cid, "sender", true);
-  REQUIRE(receiver->next_control("peer", 5s).ok());
+  auto [receiver, sender] = join_pair(a, b, cid);
 
   auto killed = Clock::now();
   REQUIRE(b.signal(SIGKILL));

@@ -12,9 +12,7 @@ TEST_CASE("the frame limit (--max-frames-per-channel) counts the frames of both 
   auto& a = cluster.node(0);
   auto& b = cluster.node(1);
   auto cid = random_cid();
-  auto receiver = join(a, cid, "receiver");
-  auto sender = join(b, cid, "sender", true);
-  REQUIRE(receiver->next_control("peer", 5s).ok());
+  auto [receiver, sender] = join_pair(a, b, cid);
 
   // Two frames through A, one through B: the channel's three.
   auto r0 = frame_of(0x02, 49);
@@ -45,9 +43,7 @@ TEST_CASE("a channel lifetime of 2 s ends both clients, on different nodes, with
   auto& b = cluster.node(1);
   auto cid = random_cid();
   auto opened = Clock::now();
-  auto receiver = join(a, cid, "receiver");
-  auto sender = join(b, cid, "sender", true);
-  REQUIRE(receiver->next_control("peer", 5s).ok());
+  auto [receiver, sender] = join_pair(a, b, cid);
   auto hello = frame_of(0x01, 65);
   REQUIRE(sender->send(hello).ok());
   expect_binary(*receiver, hello);

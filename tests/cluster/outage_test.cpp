@@ -25,10 +25,7 @@ std::optional<std::chrono::milliseconds> time_until_health(const RelayProcess& r
 
 // A paired receiver (on `r`) and sender (on `s`), a frame each way.
 std::pair<std::unique_ptr<Client>, std::unique_ptr<Client>> paired(const RelayProcess& r, const RelayProcess& s) {
-  auto cid = random_cid();
-  auto receiver = join(r, cid, "receiver");
-  auto sender = join(s, cid, "sender", true);
-  REQUIRE(receiver->next_control("peer", 5s).ok());
+  auto [receiver, sender] = join_pair(r, s, random_cid());
   auto hello = frame_of(0x01, 65);
   REQUIRE(sender->send(hello).ok());
   expect_binary(*receiver, hello);

@@ -94,6 +94,17 @@ inline std::unique_ptr<Client> join(const RelayProcess& relay, const std::string
   return join_with(options_for(relay, cid, role), expect_peer);
 }
 
+// A receiver on `r` and a sender on `s` for `cid`, the receiver told that
+// its peer is there.
+inline std::pair<std::unique_ptr<Client>, std::unique_ptr<Client>> join_pair(const RelayProcess& r,
+                                                                            const RelayProcess& s,
+                                                                            const std::string& cid) {
+  auto receiver = join(r, cid, "receiver");
+  auto sender = join(s, cid, "sender", true);
+  REQUIRE(receiver->next_control("peer", 5s).ok());
+  return {std::move(receiver), std::move(sender)};
+}
+
 // The refusal after an upgrade: one `error` with `code`, then the close.
 inline void expect_error_then_close(Client& client, const std::string& code, std::uint16_t close_code,
                                     std::chrono::milliseconds timeout = 5s) {
