@@ -13,15 +13,21 @@ namespace qrlogin::relay {
 
 namespace {
 
-Error bad(std::string_view source, std::string_view what) {
-  return make_error(Errc::bad_config, std::string(source) + ": " + std::string(what));
+Error bad(std::string_view source, std::string_view what, ConfigErrc code = ConfigErrc::bad_flag) {
+  return make_error(code, std::string(source) + ": " + std::string(what));
+}
+// An option's error under the flag or variable that set it; the code stays
+// the config's own (an address parser's code becomes bad_flag).
+Error bad(std::string_view source, const Error& inner) {
+  auto code = inner.code.category() == config_error_category() ? inner.code : make_error_code(ConfigErrc::bad_flag);
+  return make_error(code, std::string(source) + ": " + inner.message);
 }
 
 Result<std::uint64_t> parse_count(std::string_view text) {
   std::uint64_t n = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (text.empty() || ec != std::errc{} || end != text.data() + text.size())
-    return make_error(Errc::bad_config, "expected a whole number, got '" + std::string(text) + "'");
+    return make_error(ConfigErrc::bad_flag, "expected a whole number, got '" + std::string(text) + "'");
   return n;
 }
 
@@ -29,7 +35,7 @@ Result<double> parse_rate(std::string_view text) {
   double x = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
   if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || x <= 0)
-    return make_error(Errc::bad_config, "expected a positive number, got '" + std::string(text) + "'");
+    return make_error(ConfigErrc::bad_flag, "expected a positive number, got '" + std::string(text) + "'");
   return x;
 }
 
@@ -45,11 +51,11 @@ Result<Millis> parse_duration(std::string_view text) {
   double x = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
   if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || x <= 0 || x * scale > 86400e3)
-    return make_error(Errc::bad_config, "expected a duration such as 2s or 1500ms");
+    return make_error(ConfigErrc::bad_flag, "expected a duration such as 2s or 1500ms");
   // Not rounded: 0.5ms would become 0 (no timeout at all), 1.5ms a guess.
   double ms = x * scale;
   if (ms != static_cast<double>(static_cast<std::int64_t>(ms)))
-    return make_error(Errc::bad_config, "durations are whole milliseconds (at least 1ms)");
+    return make_error(ConfigErrc::bad_flag, "durations are whole milliseconds (at least 1ms)");
   return Millis{static_cast<std::int64_t>(ms)};
 }
 
@@ -71,19 +77,19 @@ Status parse_host_port(std::string_view text, std::string& out_host, std::uint16
   std::string_view port;
   if (text.starts_with('[')) {
     auto close = text.find("]:");
-    if (close == std::string_view::npos) return make_error(Errc::bad_config, "expected [IPv6]:PORT");
+    if (close == std::string_view::npos) return make_error(ConfigErrc::bad_flag, "expected [IPv6]:PORT");
     host = text.substr(1, close - 1);
     port = text.substr(close + 2);
   } else {
     auto colon = text.rfind(':');
-    if (colon == std::string_view::npos) return make_error(Errc::bad_config, "expected HOST:PORT");
+    if (colon == std::string_view::npos) return make_error(ConfigErrc::bad_flag, "expected HOST:PORT");
     host = text.substr(0, colon);
     port = text.substr(colon + 1);
   }
   auto n = parse_count(port);
-  if (!n.ok() || *n > 65535) return make_error(Errc::bad_config, "the port must be 0-65535");
+  if (!n.ok() || *n > 65535) return make_error(ConfigErrc::bad_flag, "the port must be 0-65535");
   if (host != "localhost" && !parse_ip(host).ok())
-    return make_error(Errc::bad_config, "the host must be an IP address or localhost");
+    return make_error(ConfigErrc::bad_flag, "the host must be an IP address or localhost");
   out_host = host == "localhost" ? "127.0.0.1" : std::string(host);
   out_port = static_cast<std::uint16_t>(*n);
   return {};
@@ -107,7 +113,7 @@ Status set_count(std::string_view text, T& out, std::uint64_t min, std::uint64_t
   auto n = parse_count(text);
   if (!n.ok()) return n.error();
   if (*n < min || *n > max)
-    return make_error(Errc::bad_config, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return make_error(ConfigErrc::bad_flag, "must be between " + std::to_string(min) + " and " + std::to_string(max));
   out = static_cast<T>(*n);
   return {};
 }
@@ -183,7 +189,7 @@ const std::vector<Option>& options() {
        [](const Config&) { return std::string("http://<listen address>"); },
        [](std::string_view v, Config& c) -> Status {
          if (!v.starts_with("http://") && !v.starts_with("https://"))
-           return make_error(Errc::bad_config, "must start with http:// or https://");
+           return make_error(ConfigErrc::bad_flag, "must start with http:// or https://");
          c.public_url = std::string(v);
          while (c.public_url.ends_with('/')) c.public_url.pop_back();
          return {};
@@ -209,7 +215,7 @@ const std::vector<Option>& options() {
        "address every limit counts under",
        [](const Config&) { return std::string("off"); },
        [](std::string_view v, Config& c) -> Status {
-         if (v != "1" && v != "yes" && v != "true") return make_error(Errc::bad_config, "set it to 1, yes or true");
+         if (v != "1" && v != "yes" && v != "true") return make_error(ConfigErrc::bad_flag, "set it to 1, yes or true");
          c.trust_wide_proxy_ranges = true;
          return {};
        }},
@@ -218,7 +224,7 @@ const std::vector<Option>& options() {
        "reloaded on SIGHUP",
        [](const Config&) { return std::string("none (plain http and ws)"); },
        [](std::string_view v, Config& c) -> Status {
-         if (v.empty()) return make_error(Errc::bad_config, "needs a file name");
+         if (v.empty()) return make_error(ConfigErrc::bad_flag, "needs a file name");
          c.tls_cert_file = std::string(v);
          return {};
        }},
@@ -226,7 +232,7 @@ const std::vector<Option>& options() {
        "the certificate's private key (PEM, unencrypted); reloaded on SIGHUP",
        [](const Config&) { return std::string("none"); },
        [](std::string_view v, Config& c) -> Status {
-         if (v.empty()) return make_error(Errc::bad_config, "needs a file name");
+         if (v.empty()) return make_error(ConfigErrc::bad_flag, "needs a file name");
          c.tls_key_file = std::string(v);
          return {};
        }},
@@ -237,9 +243,9 @@ const std::vector<Option>& options() {
        [](const Config&) { return std::string("none (channels in this process's memory)"); },
        [](std::string_view v, Config& c) -> Status {
          auto endpoint = redis::parse_url(v);
-         if (!endpoint.ok()) return make_error(Errc::bad_config, endpoint.error().message);
+         if (!endpoint.ok()) return make_error(ConfigErrc::bad_flag, endpoint.error().message);
          if (!endpoint->password.empty())
-           return make_error(Errc::bad_config,
+           return make_error(ConfigErrc::unsafe,
                              "no password in the URL (every user of the machine can read a command line): "
                              "use --redis-password-file FILE or QRLOGIN_RELAY_REDIS_PASSWORD");
          c.redis_url = std::string(v);
@@ -249,7 +255,7 @@ const std::vector<Option>& options() {
        "cluster mode: the Redis password, read from this file (one line)",
        [](const Config&) { return std::string("none"); },
        [](std::string_view v, Config& c) -> Status {
-         if (v.empty()) return make_error(Errc::bad_config, "needs a file name");
+         if (v.empty()) return make_error(ConfigErrc::bad_flag, "needs a file name");
          c.redis_password_file = std::string(v);
          return {};
        }},
@@ -259,7 +265,7 @@ const std::vector<Option>& options() {
        "without it the key is derived from the Redis password",
        [](const Config&) { return std::string("none"); },
        [](std::string_view v, Config& c) -> Status {
-         if (v.empty()) return make_error(Errc::bad_config, "needs a file name");
+         if (v.empty()) return make_error(ConfigErrc::bad_flag, "needs a file name");
          c.redis_key_file = std::string(v);
          return {};
        }},
@@ -273,7 +279,7 @@ const std::vector<Option>& options() {
          else if (v == "warn") c.log_level = LogLevel::warn;
          else if (v == "info") c.log_level = LogLevel::info;
          else if (v == "debug") c.log_level = LogLevel::debug;
-         else return make_error(Errc::bad_config, "must be error, warn, info or debug");
+         else return make_error(ConfigErrc::bad_flag, "must be error, warn, info or debug");
          return {};
        }},
       {"log-queue-lines", "N",
@@ -421,7 +427,8 @@ Result<ParsedArgs> parse_config(const std::vector<std::string>& args, const Envi
   std::string profile = "default";
   if (auto e = env(env_name("profile")); e && *e != "default")
     return bad(env_name("profile"), "the bench profile lifts abuse limits, so it is taken only from --profile on "
-                                    "the command line; unset the variable");
+                                    "the command line; unset the variable",
+               ConfigErrc::unsafe);
   for (const auto& [opt, value] : from_flags)
     if (opt->flag == "profile") profile = value;
   if (profile == "bench") apply_bench_profile(parsed.config.limits);
@@ -433,12 +440,12 @@ Result<ParsedArgs> parse_config(const std::vector<std::string>& args, const Envi
     auto variable = env_name(opt.flag);
     if (auto value = env(variable)) {
       auto status = opt.apply(*value, parsed.config);
-      if (!status.ok()) return bad(variable, status.error().message);
+      if (!status.ok()) return bad(variable, status.error());
     }
   }
   for (const auto& [opt, value] : from_flags) {
     auto status = opt->apply(value, parsed.config);
-    if (!status.ok()) return bad("--" + std::string(opt->flag), status.error().message);
+    if (!status.ok()) return bad("--" + std::string(opt->flag), status.error());
   }
   if (parsed.config.tls_cert_file.empty() != parsed.config.tls_key_file.empty())
     return bad(parsed.config.tls_cert_file.empty() ? "--tls-key" : "--tls-cert",
@@ -452,7 +459,8 @@ Result<ParsedArgs> parse_config(const std::vector<std::string>& args, const Envi
   if (is_unspecified_host(config.listen_host) && config.public_url.empty())
     return bad("--listen", "listening on every interface (" + config.listen_host +
                                "), the relay cannot know the URL users open: pass --public-url "
-                               "https://relay.example.com (or listen on one address)");
+                               "https://relay.example.com (or listen on one address)",
+               ConfigErrc::unsafe);
   if (!config.trust_wide_proxy_ranges)
     for (const auto& cidr : config.trusted_proxies) {
       bool v4 = cidr.network.is_v4();
@@ -460,7 +468,8 @@ Result<ParsedArgs> parse_config(const std::vector<std::string>& args, const Envi
       if (bits < 8)
         return bad("--trust-proxy", format_ip(cidr.network) + "/" + std::to_string(bits) +
                                         " is wider than /8: anyone in it could choose the address the limits count "
-                                        "under; name your proxies' addresses, or add --trust-proxy-wide");
+                                        "under; name your proxies' addresses, or add --trust-proxy-wide",
+                   ConfigErrc::unsafe);
     }
   return parsed;
 }
@@ -500,7 +509,7 @@ Status ensure_file_limit(std::uint32_t max_connections, const std::function<File
   // The hard limit may be "unlimited", which the soft one cannot be set to:
   // then just what is needed.
   if (limit.hard >= need && (set(limit.hard) || set(need))) return {};
-  return make_error(Errc::bad_config,
+  return make_error(ConfigErrc::file_limit,
                     "--max-connections " + std::to_string(max_connections) + " needs " + std::to_string(need) +
                         " open files (" + std::to_string(kReservedFiles) + " kept for listeners, Redis, logs and "
                         "TLS), but this process may open at most " + std::to_string(std::max(limit.soft, limit.hard)) +

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "relay/core/address.hpp"
-#include "relay/core/error.hpp"
+#include "relay/config/error.hpp"
 #include "relay/core/limits.hpp"
 
 namespace qrlogin::relay {
@@ -58,11 +58,12 @@ struct ParsedArgs {
 using Environment = std::function<std::optional<std::string>(std::string_view name)>;
 Environment process_environment();
 
-// Errors: bad_config with a message naming the flag or variable.
-// Refused as unsafe, not only malformed: --listen on every interface
-// without --public-url, a --trust-proxy range wider than /8 without
-// --trust-proxy-wide, a password inside --redis, the bench profile from the
-// environment (only --profile on the command line lifts abuse limits).
+// Errors (ConfigErrc), with a message naming the flag or variable:
+// bad_flag for what is unknown or malformed; unsafe for what is well formed
+// but refused: --listen on every interface without --public-url, a
+// --trust-proxy range wider than /8 without --trust-proxy-wide, a password
+// inside --redis, the bench profile from the environment (only --profile on
+// the command line lifts abuse limits).
 Result<ParsedArgs> parse_config(const std::vector<std::string>& args, const Environment& env);
 
 // Open files the relay needs besides its client connections: listeners,
@@ -74,7 +75,7 @@ struct FileLimit {
 };
 // Raises the soft RLIMIT_NOFILE to the hard one when `max_connections` plus
 // the reserve needs more than the soft limit; an error naming both numbers
-// and what to change when even the hard limit cannot hold them.
+// and what to change (file_limit) when even the hard limit cannot hold them.
 // `get`/`set` are the system's calls (tests pass their own).
 Status ensure_file_limit(std::uint32_t max_connections, const std::function<FileLimit()>& get,
                          const std::function<bool(std::uint64_t soft)>& set);

@@ -515,6 +515,34 @@ TEST_CASE("config: unsafe settings are refused with what to do instead", "[unit]
   CHECK_FALSE(contains(password, "Sekr3t"));
 }
 
+TEST_CASE("config: errors carry the config's own codes - bad_flag, unsafe, file_limit", "[unit]") {
+  auto code_of = [](std::vector<std::string> args, std::map<std::string, std::string> vars = {}) {
+    auto parsed = parse_config(args, [vars](std::string_view name) -> std::optional<std::string> {
+      auto it = vars.find(std::string(name));
+      if (it == vars.end()) return std::nullopt;
+      return it->second;
+    });
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.error().code.category() == config_error_category());
+    return parsed.error().code;
+  };
+  CHECK(code_of({"--nope"}) == ConfigErrc::bad_flag);
+  CHECK(code_of({"--threads", "0"}) == ConfigErrc::bad_flag);
+  CHECK(code_of({}, {{"QRLOGIN_RELAY_PING_INTERVAL", "soon"}}) == ConfigErrc::bad_flag);
+  CHECK(code_of({"--trust-proxy", "not-an-address"}) == ConfigErrc::bad_flag);  // the address parser's code is not passed on
+  CHECK(code_of({"--redis", "http://10.0.0.20"}) == ConfigErrc::bad_flag);
+  CHECK(code_of({"--listen", "0.0.0.0:8080"}) == ConfigErrc::unsafe);
+  CHECK(code_of({"--trust-proxy", "0.0.0.0/0"}) == ConfigErrc::unsafe);
+  CHECK(code_of({}, {{"QRLOGIN_RELAY_PROFILE", "bench"}}) == ConfigErrc::unsafe);
+  CHECK(code_of({"--redis", "redis://qrlogin:Sekr3t@10.0.0.20:6379"}) == ConfigErrc::unsafe);
+  CHECK(code_of({}, {{"QRLOGIN_RELAY_REDIS", "redis://qrlogin:Sekr3t@10.0.0.20:6379"}}) == ConfigErrc::unsafe);
+  CHECK(error_name(make_error_code(ConfigErrc::unsafe)) == "unsafe");
+
+  auto low = ensure_file_limit(19000, [] { return FileLimit{1024, 4096}; }, [](std::uint64_t) { return true; });
+  REQUIRE_FALSE(low.ok());
+  CHECK(low.error().code == ConfigErrc::file_limit);
+}
+
 TEST_CASE("config: the open-file limit is raised to the hard limit, or the start refused", "[unit]") {
   std::optional<std::uint64_t> raised;
   auto set = [&](std::uint64_t soft) {
