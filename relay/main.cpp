@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "qrlogin-relay: %s\n", status.error().message.c_str());
       return 2;  // like a bad flag: the configuration cannot work
     }
-    if (auto status = server.prepare_cluster(); !status.ok()) {
+    if (auto status = server.prepare_channels(); !status.ok()) {
       std::fprintf(stderr, "qrlogin-relay: %s\n", status.error().message.c_str());
       return 2;
     }

@@ -1,12 +1,16 @@
 #pragma once
-// The state all connections share, behind one mutex: the registry, the
-// admission counters and the channel tagger, plus a table of live WebSocket
-// endpoints (and the connection ids and the shutdown flag). With one I/O
-// thread (--threads 1) every caller runs on that thread and the mutex is
-// not taken. Cross-connection work (deliver a frame, notify, close) is
+// What all connections share, and the one place where the channel
+// backend's outcomes meet the network: the table of live WebSocket
+// endpoints (with the connection ids and the shutdown flag), connection
+// admission and the channel tagger, behind one mutex; the backend (memory
+// or Redis, relay/channel/backend.hpp) behind its own. The hub turns every
+// Outcome into endpoint calls (fan-out, outside any lock) and into metrics
+// and log lines (record()); nothing else in the relay counts channel events.
+//
+// With one I/O thread (--threads 1) every caller runs on that thread and no
+// mutex is taken. Cross-connection work (deliver a frame, notify, close) is
 // handed to the other connection's Endpoint, which posts it to its own
-// executor (or, with one I/O thread, may run it at once); nothing is
-// called while the mutex is held.
+// executor (or, with one I/O thread, may run it at once).
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -16,16 +20,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include "crypto/secret.hpp"
+#include "relay/channel/backend.hpp"
 #include "relay/core/admission.hpp"
 #include "relay/core/channel_tag.hpp"
-#include "relay/core/registry.hpp"
 #include "relay/net/config.hpp"
 #include "relay/net/log.hpp"
 #include "relay/net/metrics.hpp"
 
 namespace qrlogin::relay {
-
-class Cluster;
 
 // A WebSocket client as other threads see it. Every method is thread-safe.
 // The work is posted to the connection's executor, or with one I/O thread
@@ -50,7 +53,12 @@ struct HubStats {
 
 class Hub {
  public:
-  Hub(const Config& config, Logger& logger);
+  // Makes the channel backend, given the sink its outcomes must go to.
+  using BackendFactory = std::function<std::unique_ptr<ChannelBackend>(ChannelBackend::Sink)>;
+  Hub(const Config& config, Logger& logger, const BackendFactory& make_backend);
+  ~Hub();
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
 
   ConnId next_connection_id() noexcept;
 
@@ -59,30 +67,28 @@ class Hub {
   void release_connection();
   [[nodiscard]] std::optional<Refusal> acquire_address(const AddressKey& key);
   void release_address(const AddressKey& key);
-  // Bytes of a message still arriving (Registry::reserve_incoming).
+  // Bytes of a message still arriving (ChannelBackend::reserve_incoming).
   [[nodiscard]] bool reserve_incoming(std::size_t bytes);
   void release_incoming(std::size_t bytes);
 
   // WebSocket level. attach() before join(), detach() when the session dies.
   void attach(ConnId id, std::weak_ptr<Endpoint> endpoint);
   void detach(ConnId id);
-  // Notifies the peer, intruders and a replaced socket itself; the caller
-  // sends `joined` (with `resume_token`) or the error, and the backlog, to
-  // its own client. `presented_token`: the resume token the client offered.
-  // In memory the result is returned at once; in cluster mode join()
-  // returns nothing and `later` gets the result, on another executor.
+  // `done` gets the error, or `joined`'s content (with a fresh resume token)
+  // and the backlog, for the caller's own client; maybe before join()
+  // returns, maybe later on another thread. The peer, intruders and a
+  // replaced socket are told by the hub. `presented_token`: the resume
+  // token the client offered.
   struct Joined {
-    JoinResult result;
-    std::string resume_token;  // fresh, for `joined`; never logged
+    std::optional<Code> error;
+    JoinAnswer answer;
+    SecretString resume_token;  // for `joined`
   };
   using JoinHandler = std::function<void(Joined)>;
-  std::optional<Joined> join(const Cid& cid, Role role, ConnId id, const AddressKey& address, std::string_view tag,
-                             const std::optional<std::string>& presented_token, std::uint64_t received,
-                             JoinHandler later);
-  // Hands the frame to the peer and closes a slow peer; returns the error
-  // for the caller's own client, if any (cluster mode: the error comes
-  // later, through Endpoint::end).
-  std::optional<Code> forward(const Cid& cid, Role from, ConnId id, Frame frame);
+  void join(const Cid& cid, Role role, ConnId id, const AddressKey& address, std::string_view tag,
+            const std::optional<SecretString>& presented_token, std::uint64_t received, JoinHandler done);
+  // Hands the frame to the peer; a refusal ends the sender (Endpoint::end).
+  void forward(const Cid& cid, Role from, ConnId id, Frame frame);
   void delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to);
   void leave(const Cid& cid, Role role, ConnId id, LeaveKind kind);
 
@@ -97,11 +103,9 @@ class Hub {
   // cap is reached), for /healthz; nothing when it can.
   std::optional<std::string> unavailable_reason();
 
-  // Cluster mode: channel operations go to Redis. Set before the I/O
-  // threads run, and cleared (nullptr) after they stopped.
-  void set_cluster(Cluster* cluster) noexcept { cluster_ = cluster; }
-  // The live endpoint of a connection, if any.
-  std::shared_ptr<Endpoint> find(ConnId id);
+  // The backend's start() and stop() (stop before the I/O threads end).
+  void start_backend() { backend_->start(); }
+  void stop_backend() { backend_->stop(); }
 
   [[nodiscard]] const Config& config() const noexcept { return config_; }
   [[nodiscard]] const Limits& limits() const noexcept { return config_.limits; }
@@ -112,10 +116,9 @@ class Hub {
 
  private:
   std::shared_ptr<Endpoint> find_locked(ConnId id) const;
-  void release_cluster_opener(ConnId id);
-  std::optional<Joined> join_cluster(const Cid& cid, Role role, ConnId id, const AddressKey& address,
-                                     std::string_view tag, const TokenHash& new_hash,
-                                     const std::optional<ResumeRequest>& resume, Joined joined, JoinHandler later);
+  // The outcome's notices to their endpoints, its events to metrics and logs.
+  void apply(Outcome outcome, std::string_view tag = {});
+  void record(const std::vector<Event>& events, std::string_view tag);
 
   // Locks mutex_ unless the relay runs one I/O thread.
   class Lock {
@@ -138,16 +141,13 @@ class Hub {
   Metrics metrics_;
   const bool single_thread_;
   std::mutex mutex_;
-  Admission admission_;
-  Registry registry_;
+  Admission admission_;  // connections; channels are the backend's
   ChannelTagger tagger_;
   std::unordered_map<ConnId, std::weak_ptr<Endpoint>> endpoints_;
-  // Cluster mode: receivers on this node that opened their channel here,
-  // counted under their address in admission_ until they leave.
-  std::unordered_map<ConnId, AddressKey> cluster_openers_;
   std::uint64_t next_id_ = 1;
   bool shutting_down_ = false;
-  Cluster* cluster_ = nullptr;
+  // Last: destroyed first, so no outcome reaches a half-destroyed hub.
+  std::unique_ptr<ChannelBackend> backend_;
 };
 
 }  // namespace qrlogin::relay

@@ -8,11 +8,12 @@
 #include <thread>
 #include <vector>
 
-#include "relay/net/cluster.hpp"
+#include "relay/channel/memory_backend.hpp"
 #include "relay/net/hub.hpp"
 #include "relay/net/listener.hpp"
 #include "relay/net/metrics_listener.hpp"
 #include "relay/net/tls.hpp"
+#include "relay/redis/redis_backend.hpp"
 
 namespace qrlogin::relay {
 
@@ -30,21 +31,21 @@ struct Server::Impl {
   explicit Impl(Config c)
       : config(std::move(c)),
         logger(config.log_level, config.log_queue_lines),
-        hub(config, logger),
         ioc(static_cast<int>(config.threads)),
         signals(ioc, SIGINT, SIGTERM),
         reload_signals(ioc),
         sweeper(ioc),
         drain(ioc) {}
-  // Sessions that outlive run() (destroyed with the io_context) must not
-  // reach the cluster, which goes first.
-  ~Impl() { hub.set_cluster(nullptr); }
-
+  // The backend's Redis connections belong to the io_context: released
+  // before it goes (a no-op after run()).
+  ~Impl() {
+    if (hub) hub->stop_backend();
+  }
   void sweep() {
     sweeper.expires_after(sweep_interval(config.limits));
     sweeper.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
-      hub.sweep();
+      hub->sweep();
       sweep();
     });
   }
@@ -80,13 +81,13 @@ struct Server::Impl {
     listener->stop();
     if (metrics) metrics->stop();
     sweeper.cancel();
-    hub.end_all();
+    hub->end_all();
     drain_deadline = Clock::now() + config.limits.close_timeout;
     wait_for_drain();
   }
 
   void wait_for_drain() {
-    if (hub.stats().connections == 0 || Clock::now() >= drain_deadline) {
+    if (hub->stats().connections == 0 || Clock::now() >= drain_deadline) {
       signals.cancel();
       ioc.stop();
       return;
@@ -99,7 +100,7 @@ struct Server::Impl {
   // before the hub and the logger they use.
   Config config;
   Logger logger;
-  Hub hub;
+  std::unique_ptr<Hub> hub;  // made by prepare_channels()
   HttpPolicy policy;
   std::unique_ptr<TlsContexts> tls;  // with --tls-cert
   net::io_context ioc;
@@ -110,7 +111,6 @@ struct Server::Impl {
   std::shared_ptr<Listener> listener;
   std::shared_ptr<MetricsListener> metrics;
   TimePoint drain_deadline{};
-  std::unique_ptr<Cluster> cluster;  // with --redis
 };
 
 Server::Server(Config config) : impl_(std::make_unique<Impl>(std::move(config))) {}
@@ -132,9 +132,15 @@ Status Server::load_certificate() {
   return {};
 }
 
-Status Server::prepare_cluster() {
+Status Server::prepare_channels() {
   auto& im = *impl_;
-  if (!im.config.cluster()) return {};
+  if (!im.config.cluster()) {
+    bool single_thread = im.config.threads == 1;
+    im.hub = std::make_unique<Hub>(im.config, im.logger, [&im, single_thread](ChannelBackend::Sink sink) {
+      return std::make_unique<MemoryBackend>(im.config.limits, std::move(sink), single_thread);
+    });
+    return {};
+  }
   auto endpoint = redis::parse_url(im.config.redis_url);
   if (!endpoint.ok()) return make_error(Errc::bad_config, "--redis: " + endpoint.error().message);
   redis::PasswordSources sources;
@@ -154,7 +160,7 @@ Status Server::prepare_cluster() {
                       "--redis: cluster mode needs a secret all nodes share to name channels in Redis: "
                       "--redis-key-file FILE (or a Redis password)");
   }
-  ClusterOptions options;
+  RedisBackendOptions options;
   auto described = endpoint->describe();
   options.redis.endpoint = std::move(*endpoint);
   options.redis.client_name = "qrlogin-relay";
@@ -163,10 +169,14 @@ Status Server::prepare_cluster() {
   // I/O thread).
   boost::asio::any_io_executor executor = im.ioc.get_executor();
   if (im.config.threads > 1) executor = net::make_strand(im.ioc);
-  im.cluster = std::make_unique<Cluster>(im.hub, executor, std::move(options));
-  im.hub.set_cluster(im.cluster.get());
+  RedisBackend* redis = nullptr;
+  im.hub = std::make_unique<Hub>(im.config, im.logger, [&](ChannelBackend::Sink sink) {
+    auto backend = std::make_unique<RedisBackend>(executor, im.config.limits, std::move(options), std::move(sink));
+    redis = backend.get();
+    return backend;
+  });
   im.logger.write(LogLevel::info, "cluster",
-                  {{"node", std::string_view(im.cluster->node_id())},
+                  {{"node", std::string_view(redis->node_id())},
                    {"redis", std::string_view(described)},
                    {"password", redis::password_source_name(*password_source)},
                    {"name_key", im.config.redis_key_file.empty() ? "from the Redis password" : "from --redis-key-file"}});
@@ -179,13 +189,13 @@ Status Server::listen() {
   boost::system::error_code ec;
   auto address = net::ip::make_address(im.config.listen_host, ec);
   if (ec) return make_error(Errc::bad_config, "bad listen address");
-  im.listener = std::make_shared<Listener>(im.ioc, im.hub, im.policy, im.tls.get());
+  im.listener = std::make_shared<Listener>(im.ioc, *im.hub, im.policy, im.tls.get());
   if (auto status = im.listener->open({address, im.config.listen_port}); !status.ok()) return status;
   auto port = im.listener->port();
   if (im.config.metrics_enabled) {
     auto metrics_address = net::ip::make_address(im.config.metrics_host, ec);
     if (ec) return make_error(Errc::bad_config, "bad metrics listen address");
-    im.metrics = std::make_shared<MetricsListener>(im.ioc, [&hub = im.hub] { return hub.render_metrics(); },
+    im.metrics = std::make_shared<MetricsListener>(im.ioc, [&hub = *im.hub] { return hub.render_metrics(); },
                                                    im.config.limits.handshake_timeout);
     if (auto status = im.metrics->open({metrics_address, im.config.metrics_port}); !status.ok()) return status;
   }
@@ -222,7 +232,7 @@ int Server::run() {
       im.ioc.stop();
     });
   });
-  if (im.cluster) im.cluster->start();
+  im.hub->start_backend();
   im.listener->start();
   if (im.metrics) im.metrics->start();
   im.sweep();
@@ -230,8 +240,7 @@ int Server::run() {
   for (unsigned i = 1; i < im.config.threads; ++i) threads.emplace_back([&im] { im.ioc.run(); });
   im.ioc.run();
   for (auto& t : threads) t.join();
-  im.hub.set_cluster(nullptr);
-  if (im.cluster) im.cluster->stop();
+  im.hub->stop_backend();
   im.logger.write(LogLevel::info, "stopped", {});
   return 0;
 }

@@ -20,10 +20,11 @@ class Server {
   // With --tls-cert/--tls-key: reads them (call before listen()). Errors:
   // bad_certificate naming the file and what is wrong with it.
   Status load_certificate();
-  // With --redis: checks the URL, reads the password and the shared key
-  // (call before listen()); the connection itself is made by run(), and
-  // retried until Redis answers. Errors: bad_config saying what.
-  Status prepare_cluster();
+  // Makes the channel backend: in memory, or with --redis on Redis (checks
+  // the URL, reads the password and the shared key; the connection itself
+  // is made by run(), and retried until Redis answers). Call before
+  // listen(). Errors: bad_config saying what.
+  Status prepare_channels();
   // Binds the listening socket. Errors: bad_config (the address), or
   // listen_failed (address in use, ...).
   Status listen();

@@ -103,39 +103,36 @@ void WsSession<Stream>::on_accept(beast::error_code ec) {
 
   hub_.attach(info_.id, this->weak_from_this());
   resuming_ = info_.resume_token.has_value();
-  auto joined = hub_.join(info_.request.cid, info_.request.role, info_.id, info_.address, tag_, info_.resume_token,
-                          info_.request.received.value_or(0), [self = this->shared_from_this()](Hub::Joined j) {
-                            self->run_or_post([j = std::move(j)](WsSession& s) mutable { s.on_joined(std::move(j)); });
-                          });
-  if (info_.resume_token) {
-    secure_wipe({reinterpret_cast<std::uint8_t*>(info_.resume_token->data()), info_.resume_token->size()});
-    info_.resume_token.reset();
-  }
-  if (joined) on_joined(std::move(*joined));
+  hub_.join(info_.request.cid, info_.request.role, info_.id, info_.address, tag_, info_.resume_token,
+            info_.request.received.value_or(0), [self = this->shared_from_this()](Hub::Joined j) {
+              self->run_or_post([j = std::move(j)](WsSession& s) mutable { s.on_joined(std::move(j)); });
+            });
+  info_.resume_token.reset();
 }
 
 template <class Stream>
 void WsSession<Stream>::on_joined(Hub::Joined joined_result) {
-  auto& result = joined_result.result;
+  const auto& error = joined_result.error;
+  auto& result = joined_result.answer;
   if (done_ || closing_) {
-    // Ended (shutdown, a dead socket) while a cluster join was on its way:
-    // give the slot back at once.
-    if (!result.error) {
+    // Ended (shutdown, a dead socket) while the join was on its way: give
+    // the slot back at once.
+    if (!error) {
       joined_ = true;
       leave_channel(LeaveKind::abnormal);
     }
     return;
   }
   last_seen_ = Clock::now();
-  if (result.error) {
+  if (error) {
     hub_.logger().write_refusal(LogLevel::info, "ws_refused",
                         {{"conn", info_.id},
                          {"channel", std::string_view(tag_)},
                          {"role", role_name(info_.request.role)},
                          {"resume", resuming_},
-                         {"code", code_name(*result.error)}});
+                         {"code", code_name(*error)}});
     left_ = true;  // never held a slot
-    begin_close(*result.error);
+    begin_close(*error);
     do_read();
     return;
   }
@@ -147,10 +144,12 @@ void WsSession<Stream>::on_joined(Hub::Joined joined_result) {
                        {"role", role_name(info_.request.role)},
                        {"resumed", result.resumed},
                        {"peer", result.peer_present}});
-  JoinedInfo joined{info_.request.role, result.expires_in, result.peer_present, std::move(joined_result.resume_token),
+  JoinedInfo joined{info_.request.role, result.expires_in, result.peer_present,
+                    std::string(joined_result.resume_token.view()),
                     result.resumed ? std::optional<std::uint64_t>(result.received) : std::nullopt};
   enqueue_control(make_joined_message(joined));
-  secure_wipe({reinterpret_cast<std::uint8_t*>(joined.resume_token.data()), joined.resume_token.size()});
+  secure_wipe(joined.resume_token);
+  joined_result.resume_token.wipe();
   for (auto& d : result.backlog) enqueue({std::move(d.frame), false, true, d.from, d.index});
   do_read();
   arm_timer(last_seen_ + hub_.limits().ping_interval);
@@ -237,8 +236,7 @@ void WsSession<Stream>::on_read(beast::error_code ec, std::size_t n) {
   release_incoming();
   ++frames_in_;
   bytes_in_ += frame->size();
-  if (auto error = hub_.forward(info_.request.cid, info_.request.role, info_.id, std::move(frame)))
-    begin_close(*error);
+  hub_.forward(info_.request.cid, info_.request.role, info_.id, std::move(frame));
   do_read();
 }
 

@@ -54,7 +54,7 @@ struct WsClientInfo {
   AddressKey address;          // for the per-address channel rate
   ChannelRequest request;
   bool answer_subprotocol = false;  // the client offered qrlogin.v1
-  std::optional<std::string> resume_token;  // offered as qrlogin.resume.<token>; never logged
+  std::optional<SecretString> resume_token;  // offered as qrlogin.resume.<token>
 };
 
 template <class Stream>

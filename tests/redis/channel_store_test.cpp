@@ -8,7 +8,7 @@
 #include <set>
 #include <sstream>
 
-#include "relay/redis/backend.hpp"
+#include "relay/redis/connections.hpp"
 #include "relay/redis/channel_store.hpp"
 #include "tests/redis/helpers.hpp"
 
@@ -639,13 +639,13 @@ TEST_CASE("redis backend: one up/down for both connections, wake-ups, and up aga
   options.reconnect_max = 300ms;
   options.client_name = "qrlogin-relay";
   auto material = qrlogin::as_bytes(std::string_view("the cluster's shared secret"));
-  Backend a(io.executor(), options, derive_name_key(material), Limits{}, StoreOptions{"qrl", "node-a"},
+  Connections a(io.executor(), options, derive_name_key(material), Limits{}, StoreOptions{"qrl", "node-a"},
             a_states.handler(), [&](std::string name) {
               std::lock_guard lock(mutex);
               a_wakes.push_back(std::move(name));
               cv.notify_all();
             });
-  Backend b(io.executor(), options, derive_name_key(material), Limits{}, StoreOptions{"qrl", "node-b"},
+  Connections b(io.executor(), options, derive_name_key(material), Limits{}, StoreOptions{"qrl", "node-b"},
             b_states.handler(), {});
   Finally cleanup([&] {
     a.stop();

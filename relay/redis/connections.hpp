@@ -21,18 +21,18 @@
 
 namespace qrlogin::relay::redis {
 
-class Backend {
+class Connections {
  public:
   using StateHandler = std::function<void(bool up, std::string_view reason)>;
   using WakeHandler = std::function<void(std::string channel_name)>;
 
   // `options.subscriptions` is ignored (the subscriber's one channel is the
   // store's wake channel); `options.client_name` gets ":cmd" / ":sub".
-  Backend(asio::any_io_executor executor, const ClientOptions& options, Secret name_key, const Limits& limits,
-          StoreOptions store_options, StateHandler on_state, WakeHandler on_wake);
-  ~Backend();
-  Backend(const Backend&) = delete;
-  Backend& operator=(const Backend&) = delete;
+  Connections(asio::any_io_executor executor, const ClientOptions& options, Secret name_key, const Limits& limits,
+              StoreOptions store_options, StateHandler on_state, WakeHandler on_wake);
+  ~Connections();
+  Connections(const Connections&) = delete;
+  Connections& operator=(const Connections&) = delete;
 
   void start();
   // Both connections, for good; call before destroying (and let the
@@ -41,6 +41,8 @@ class Backend {
 
   [[nodiscard]] ChannelStore& store() noexcept { return *store_; }
   [[nodiscard]] bool is_up() const noexcept { return commands_->is_up() && subscriber_->is_up(); }
+  // Commands sent and not yet answered.
+  [[nodiscard]] std::size_t pending() const noexcept { return commands_->pending(); }
 
  private:
   struct State;

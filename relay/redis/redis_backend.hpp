@@ -1,9 +1,8 @@
 #pragma once
-// Cluster mode (--redis): the hub's channel operations on Redis instead of
-// the in-memory Registry, so the two clients of a channel may sit on
-// different relay nodes and a client whose node died resumes on another.
-// relay/redis/channel_store.hpp holds the semantics (one Lua script per
-// operation); this class is the node's side of it:
+// The channel backend of a cluster (--redis): channels live in Redis, so the
+// two clients of a channel may sit on different relay nodes and a client
+// whose node died resumes on another. relay/redis/channel_store.hpp holds
+// the rules (one Lua script per operation); this class is the node's side:
 //
 // - One Attachment per local client that holds a slot: its channel, role,
 //   epoch (fencing), its own next frame index (for appends) and the peer's
@@ -23,16 +22,19 @@
 //   had dropped: `peer left` now, `expired` after the grace unless it
 //   resumes on a live node. A frozen node that wakes up is fenced.
 // - Redis down: every local client gets `unavailable` (the node cannot
-//   forward), /healthz answers 503, new joins get `unavailable`; the Redis
-//   adapter reconnects by itself and the node serves again.
+//   forward), stats() says so (/healthz answers 503), new joins get
+//   `unavailable`; the Redis client reconnects by itself and the node
+//   serves again.
+// - The per-network and per-site channel caps and rates count on this node
+//   (a channel counts under its receiver's address while that receiver is
+//   connected here); the cluster-wide caps and the per-address rate are
+//   Redis's.
 //
-// Thread-safety: the public methods may be called from any session's
-// thread; Redis replies run on the backend's executor (a strand, or the one
-// I/O thread). One mutex guards the attachments; endpoints are called with
-// it released.
+// Thread-safety: the public methods may be called from any thread; Redis
+// replies run on the executor given (a strand, or the one I/O thread). One
+// mutex guards the attachments; the sink is called with it released.
 #include <atomic>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -42,10 +44,9 @@
 
 #include <boost/asio/steady_timer.hpp>
 
-#include "relay/core/address.hpp"
-#include "relay/core/registry.hpp"
-#include "relay/net/hub.hpp"
-#include "relay/redis/backend.hpp"
+#include "relay/channel/backend.hpp"
+#include "relay/core/admission.hpp"
+#include "relay/redis/connections.hpp"
 
 namespace qrlogin::relay {
 
@@ -56,44 +57,44 @@ inline constexpr Millis kNodeHeartbeat{500};
 inline constexpr Millis kNodeTtl{2000};
 inline constexpr Millis kNodeMissing{1000};
 
-struct ClusterOptions {
+struct RedisBackendOptions {
   redis::ClientOptions redis;
   Secret name_key;
   std::string node_id;  // empty: random
+  std::string prefix = "qrl";
 };
 
-class Cluster {
+class RedisBackend final : public ChannelBackend {
  public:
-  Cluster(Hub& hub, boost::asio::any_io_executor executor, ClusterOptions options);
-  ~Cluster();
-  Cluster(const Cluster&) = delete;
-  Cluster& operator=(const Cluster&) = delete;
+  RedisBackend(boost::asio::any_io_executor executor, const Limits& limits, RedisBackendOptions options, Sink sink);
+  ~RedisBackend() override;
+  RedisBackend(const RedisBackend&) = delete;
+  RedisBackend& operator=(const RedisBackend&) = delete;
 
-  void start();
-  void stop();
+  void start() override;
+  // Disconnects from Redis for good; call while the io_context still exists.
+  void stop() override;
+
+  void join(JoinRequest request, JoinDone done) override;
+  void forward(const Cid& cid, Role from, ConnId conn, Frame frame) override;
+  void delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to) override;
+  void leave(const Cid& cid, Role role, ConnId conn, LeaveKind kind) override;
+  // Polls the attachments whose channel's lifetime or peer's grace is due
+  // (that poll ends the channel in Redis and tells the client).
+  void sweep(TimePoint now) override;
+  // The slots stay in Redis: a client may resume on another node.
+  void shut_down(TimePoint /*now*/) override {}
+  [[nodiscard]] bool reserve_incoming(std::size_t bytes) override;
+  void release_incoming(std::size_t bytes) override;
+  [[nodiscard]] BackendStats stats() override;
+  [[nodiscard]] std::optional<std::string> unavailable_reason() override;
 
   [[nodiscard]] bool is_up() const noexcept { return up_.load(std::memory_order_acquire); }
-  [[nodiscard]] std::string down_reason() const;
   [[nodiscard]] const std::string& node_id() const noexcept { return node_id_; }
-  [[nodiscard]] std::size_t attachments() const;
-
-  // Hub::join's cluster half: `done` runs on the backend's executor.
-  struct JoinArgs {
-    Cid cid{};
-    Role role = Role::receiver;
-    ConnId conn = 0;
-    AddressKey address;
-    std::string tag;
-    TokenHash new_token{};
-    std::optional<ResumeRequest> resume;
-  };
-  void join(JoinArgs args, std::function<void(JoinResult)> done);
-  void forward(const Cid& cid, Role from, ConnId conn, Frame frame);
-  void delivered(Role from, std::uint64_t index, ConnId to);
-  void leave(Role role, ConnId conn, LeaveKind kind);
-  // Periodic: polls the attachments whose channel's lifetime or peer's grace
-  // is due (that poll ends the channel in Redis and tells the client).
-  void sweep(TimePoint now);
+  // Redis commands sent and not yet answered, and wake-ups received: a test
+  // that knows how many wake-ups Redis sent this node knows when it is idle.
+  [[nodiscard]] std::size_t pending() const noexcept { return redis_ ? redis_->pending() : 0; }
+  [[nodiscard]] std::uint64_t wakes() const noexcept { return wakes_.load(std::memory_order_acquire); }
 
  private:
   struct Attachment {
@@ -114,43 +115,13 @@ class Cluster {
   };
   // What to do once the mutex is released, in order (a client hears
   // `peer joined` before the peer's first frame, and its last frames
-  // before `peer left`).
-  struct Step {
-    enum class Kind : std::uint8_t { notify, deliver, end, end_by_peer, poll };
-    Kind kind = Kind::poll;
-    ConnId conn = 0;
-    std::string text;
-    Delivery delivery;
-    Code code = Code::unavailable;
-
-    static Step poll(ConnId conn) { return make(Kind::poll, conn); }
-    static Step notify(ConnId conn, std::string text) {
-      auto s = make(Kind::notify, conn);
-      s.text = std::move(text);
-      return s;
-    }
-    static Step deliver(Delivery delivery) {
-      auto s = make(Kind::deliver, delivery.to);
-      s.delivery = std::move(delivery);
-      return s;
-    }
-    static Step end(ConnId conn, Code code) {
-      auto s = make(Kind::end, conn);
-      s.code = code;
-      return s;
-    }
-    static Step end_by_peer(ConnId conn) { return make(Kind::end_by_peer, conn); }
-
-   private:
-    static Step make(Kind kind, ConnId conn) {
-      Step s;
-      s.kind = kind;
-      s.conn = conn;
-      return s;
-    }
+  // before `peer left`): notices for the sink, and polls.
+  struct Actions {
+    Outcome outcome;
+    std::vector<ConnId> polls;
+    void notice(Notice n) { outcome.notices.push_back(std::move(n)); }
+    void event(Event e) { outcome.events.push_back(std::move(e)); }
   };
-  using Actions = std::vector<Step>;
-  using Kind = Step::Kind;
 
   void on_state(bool up, std::string_view reason);
   void send_leave(const Cid& cid, Role role, std::uint64_t epoch, LeaveKind kind);
@@ -159,8 +130,8 @@ class Cluster {
   void evict_node(const std::string& node);
   void node_checked(const std::string& node, bool alive);
   void on_wake(const std::string& name);
-  void on_attached(JoinArgs args, bool added, Result<redis::Attached> reply,
-                   std::function<void(JoinResult)> done);
+  void admitted(JoinRequest request, JoinDone done);
+  void on_attached(const JoinRequest& request, bool added, Result<redis::Attached> reply, JoinDone done);
   void on_appended(ConnId conn, std::size_t size, const Frame& frame, Result<redis::Appended> reply);
   void poll(ConnId conn);
   void on_polled(ConnId conn, std::uint64_t epoch, Result<redis::Polled> reply);
@@ -170,17 +141,30 @@ class Cluster {
   // Polled frames from the peer's log: those `conn` still needs, in order.
   void take_frames_locked(ConnId conn, Attachment& att, std::vector<redis::StoredFrame>& frames, Actions& actions);
   void erase_locked(ConnId conn);
+  void release_opener(ConnId conn);
   void run(Actions& actions);
+  // After stop(): sessions that outlive the I/O threads may still leave;
+  // nothing more goes to Redis or to the sink.
+  [[nodiscard]] bool stopped() const noexcept { return stopped_.load(std::memory_order_acquire); }
 
-  Hub& hub_;
-  boost::asio::steady_timer heartbeat_timer_;
-  redis::Backend backend_;
+  const Limits& limits_;
+  Sink sink_;
+  // Released by stop(), before the io_context they belong to is destroyed.
+  std::unique_ptr<boost::asio::steady_timer> heartbeat_timer_;
+  std::unique_ptr<redis::Connections> redis_;
   std::string node_id_;
   std::atomic<bool> up_{false};
+  std::atomic<bool> stopped_{false};
+  std::atomic<std::uint64_t> wakes_{0};
   mutable std::mutex mutex_;
   std::string down_reason_;
   std::unordered_map<ConnId, Attachment> attached_;
   std::unordered_multimap<std::string, ConnId> by_name_;
+  // Receivers on this node that opened their channel here, counted under
+  // their address in admission_ until they leave.
+  Admission admission_;
+  std::unordered_map<ConnId, AddressKey> openers_;
+  std::size_t incoming_bytes_ = 0;
   // Slots of clients that Redis going down ended: left (abnormal) once it
   // is back, so they get their grace rather than looking connected.
   struct Orphan {
@@ -189,7 +173,7 @@ class Cluster {
     std::uint64_t epoch = 0;
   };
   std::vector<Orphan> orphans_;
-  // Nodes whose liveness key was missing, since when (backend executor only).
+  // Nodes whose liveness key was missing, since when (executor only).
   std::unordered_map<std::string, TimePoint> missing_since_;
 };
 

@@ -1,9 +1,9 @@
-#include "relay/redis/backend.hpp"
+#include "relay/redis/connections.hpp"
 
 namespace qrlogin::relay::redis {
 
 // The two connections' reports, combined (on the executor only).
-struct Backend::State {
+struct Connections::State {
   StateHandler on_state;
   bool commands_up = false;
   bool subscriber_up = false;
@@ -42,8 +42,8 @@ ClientOptions copy_options(const ClientOptions& options, std::string_view role) 
 
 }  // namespace
 
-Backend::Backend(asio::any_io_executor executor, const ClientOptions& options, Secret name_key, const Limits& limits,
-                 StoreOptions store_options, StateHandler on_state, WakeHandler on_wake)
+Connections::Connections(asio::any_io_executor executor, const ClientOptions& options, Secret name_key,
+                         const Limits& limits, StoreOptions store_options, StateHandler on_state, WakeHandler on_wake)
     : state_(std::make_shared<State>()) {
   state_->on_state = std::move(on_state);
   auto state = state_;
@@ -60,14 +60,14 @@ Backend::Backend(asio::any_io_executor executor, const ClientOptions& options, S
       });
 }
 
-Backend::~Backend() { stop(); }
+Connections::~Connections() { stop(); }
 
-void Backend::start() {
+void Connections::start() {
   commands_->start();
   subscriber_->start();
 }
 
-void Backend::stop() {
+void Connections::stop() {
   commands_->stop();
   subscriber_->stop();
 }

@@ -1,0 +1,110 @@
+#include "relay/channel/memory_backend.hpp"
+
+namespace qrlogin::relay {
+
+MemoryBackend::MemoryBackend(const Limits& limits, Sink sink, bool single_thread)
+    : limits_(limits),
+      sink_(std::move(sink)),
+      single_thread_(single_thread),
+      admission_(limits, Clock::now()),
+      registry_(limits, admission_) {}
+
+void MemoryBackend::join(JoinRequest request, JoinDone done) {
+  Outcome out;
+  JoinResult result;
+  {
+    Lock lock(*this);
+    result = registry_.join(request.cid, request.role, request.conn, request.address, Clock::now(),
+                            request.new_token, request.resume);
+  }
+  out.error = result.error;
+  if (request.resume) out.events.push_back(Event::of(result.error ? Event::Kind::resume_refused : Event::Kind::resumed));
+  if (result.intrusion_attempt) out.events.push_back(Event::of(Event::Kind::intrusion_attempt));
+  if (result.limit) out.events.push_back(Event::rejected_by(*result.limit));
+  if (!result.intrusion.empty()) {
+    auto e = Event::of(Event::Kind::intrusion_noticed);
+    e.conn = request.conn;
+    e.role = request.role;
+    out.events.push_back(std::move(e));
+  }
+  for (auto conn : result.intrusion) out.notices.push_back(Notice::intrusion(conn));
+  if (result.replaced) out.notices.push_back(Notice::end(*result.replaced, Code::replaced));
+  if (result.notify_peer)
+    out.notices.push_back(Notice::peer(*result.notify_peer, result.resumed ? PeerEvent::back : PeerEvent::joined));
+  if (!result.error)
+    out.joined = {result.expires_in, result.peer_present, result.resumed, result.received, std::move(result.backlog)};
+  done(std::move(out));
+}
+
+void MemoryBackend::forward(const Cid& cid, Role from, ConnId conn, Frame frame) {
+  Outcome out;
+  ForwardResult result;
+  auto size = frame ? frame->size() : 0;
+  {
+    Lock lock(*this);
+    result = registry_.forward(cid, from, conn, std::move(frame));
+  }
+  if (!result.error) out.events.push_back(Event::of(Event::Kind::forwarded, size));
+  if (result.error == Code::too_large) out.events.push_back(Event::rejected_by(Limit::channel_budget));
+  if (result.error) out.notices.push_back(Notice::end(conn, *result.error));
+  if (result.delivery) out.notices.push_back(Notice::deliver(std::move(*result.delivery)));
+  if (result.slow_peer) out.notices.push_back(Notice::end(*result.slow_peer, Code::slow_consumer));
+  sink_(std::move(out));
+}
+
+void MemoryBackend::delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to) {
+  Lock lock(*this);
+  registry_.delivered(cid, from, index, to);
+}
+
+void MemoryBackend::leave(const Cid& cid, Role role, ConnId conn, LeaveKind kind) {
+  Outcome out;
+  LeaveResult result;
+  {
+    Lock lock(*this);
+    result = registry_.leave(cid, role, conn, kind, Clock::now());
+  }
+  if (result.completed) out.events.push_back(Event::of(Event::Kind::completed));
+  if (result.peer_left) out.notices.push_back(Notice::peer(*result.peer_left, PeerEvent::left));
+  if (result.peer_closed) out.notices.push_back(Notice::end_by_peer(*result.peer_closed));
+  sink_(std::move(out));
+}
+
+void MemoryBackend::sweep(TimePoint now) {
+  Outcome out;
+  {
+    Lock lock(*this);
+    for (auto conn : registry_.expire(now)) out.notices.push_back(Notice::end(conn, Code::expired));
+    admission_.prune(now);
+  }
+  if (!out.notices.empty()) sink_(std::move(out));
+}
+
+void MemoryBackend::shut_down(TimePoint now) {
+  Lock lock(*this);
+  registry_.end_all(now);  // the hub tells every client going_away
+}
+
+bool MemoryBackend::reserve_incoming(std::size_t bytes) {
+  Lock lock(*this);
+  return registry_.reserve_incoming(bytes);
+}
+
+void MemoryBackend::release_incoming(std::size_t bytes) {
+  Lock lock(*this);
+  registry_.release_incoming(bytes);
+}
+
+BackendStats MemoryBackend::stats() {
+  Lock lock(*this);
+  return {registry_.channels(), registry_.buffered_bytes(), std::nullopt};
+}
+
+std::optional<std::string> MemoryBackend::unavailable_reason() {
+  Lock lock(*this);
+  if (registry_.channels() >= limits_.max_channels) return "at the channel cap (--max-channels)";
+  if (registry_.buffered_bytes() >= limits_.max_buffered_bytes) return "at the memory cap (--max-buffered-bytes)";
+  return std::nullopt;
+}
+
+}  // namespace qrlogin::relay
