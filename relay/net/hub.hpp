@@ -24,7 +24,7 @@
 #include "relay/channel/backend.hpp"
 #include "relay/core/admission.hpp"
 #include "relay/core/channel_tag.hpp"
-#include "relay/net/config.hpp"
+#include "relay/config/config.hpp"
 #include "relay/net/log.hpp"
 #include "relay/net/metrics.hpp"
 

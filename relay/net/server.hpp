@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "relay/core/error.hpp"
-#include "relay/net/config.hpp"
+#include "relay/config/config.hpp"
 
 namespace qrlogin::relay {
 

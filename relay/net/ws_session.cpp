@@ -43,7 +43,7 @@ WsSession<Stream>::WsSession(Stream stream, Hub& hub, ConnectionLease lease, WsC
 template <class Stream>
 WsSession<Stream>::~WsSession() {
   release_incoming();
-  leave_channel(LeaveKind::abnormal);
+  give_up_slot(LeaveKind::abnormal);
   hub_.detach(info_.id);
   auto& log = hub_.logger();
   if (log.enabled(LogLevel::info)) {
@@ -102,6 +102,7 @@ void WsSession<Stream>::on_accept(beast::error_code ec) {
   ws_.set_option(timeouts);
 
   hub_.attach(info_.id, this->weak_from_this());
+  phase_ = Phase::joining;
   resuming_ = info_.resume_token.has_value();
   hub_.join(info_.request.cid, info_.request.role, info_.id, info_.address, tag_, info_.resume_token,
             info_.request.received.value_or(0), [self = this->shared_from_this()](Hub::Joined j) {
@@ -114,13 +115,10 @@ template <class Stream>
 void WsSession<Stream>::on_joined(Hub::Joined joined_result) {
   const auto& error = joined_result.error;
   auto& result = joined_result.answer;
-  if (done_ || closing_) {
+  if (phase_ != Phase::joining) {
     // Ended (shutdown, a dead socket) while the join was on its way: give
     // the slot back at once.
-    if (!error) {
-      joined_ = true;
-      leave_channel(LeaveKind::abnormal);
-    }
+    if (!error) hub_.leave(info_.request.cid, info_.request.role, info_.id, LeaveKind::abnormal);
     return;
   }
   last_seen_ = Clock::now();
@@ -131,12 +129,11 @@ void WsSession<Stream>::on_joined(Hub::Joined joined_result) {
                          {"role", role_name(info_.request.role)},
                          {"resume", resuming_},
                          {"code", code_name(*error)}});
-    left_ = true;  // never held a slot
-    begin_close(*error);
+    begin_close(*error);  // never held a slot
     do_read();
     return;
   }
-  joined_ = true;
+  phase_ = Phase::open;
   hub_.metrics().websocket_opened();
   hub_.logger().write(LogLevel::info, "ws_open",
                       {{"conn", info_.id},
@@ -157,7 +154,7 @@ void WsSession<Stream>::on_joined(Hub::Joined joined_result) {
 
 template <class Stream>
 void WsSession<Stream>::do_read() {
-  if (done_ || reading_) return;
+  if (phase_ == Phase::closed || reading_) return;
   auto size = incoming_.size();
   std::size_t limit = hub_.limits().max_frame_bytes + 1;  // Beast refuses more; +1 keeps the buffer non-empty
   std::size_t chunk = size == 0 ? kFirstReadBytes : std::max(kMinReadBytes, size);
@@ -206,7 +203,7 @@ void WsSession<Stream>::on_read(beast::error_code ec, std::size_t n) {
   }
   auto now = Clock::now();
   last_seen_ = now;
-  if (closing_) {  // only waiting for the peer's close frame now
+  if (phase_ == Phase::closing) {  // only waiting for the peer's close frame now
     incoming_.clear();
     release_incoming();
     do_read();
@@ -244,18 +241,17 @@ template <class Stream>
 void WsSession<Stream>::on_read_error(beast::error_code ec) {
   if (ec == websocket::error::closed) {
     peer_close_code_ = ws_.reason().code;
-    leave_channel(peer_close_code_ == close_code::normal && !closing_ ? LeaveKind::normal : LeaveKind::abnormal);
-  } else {
-    if (ec == websocket::error::message_too_big && !outcome_) {
-      outcome_ = Code::too_large;  // Beast has sent close 1009
-      hub_.metrics().error(Code::too_large);
-      hub_.metrics().rejected(Limit::channel_budget);
-      close_code_ = close_code::message_too_big;
-      close_started_ = true;
-    }
-    leave_channel(LeaveKind::abnormal);
+    fail(peer_close_code_ == close_code::normal ? LeaveKind::normal : LeaveKind::abnormal);
+    return;
   }
-  cut();
+  if (ec == websocket::error::message_too_big && !outcome_) {
+    outcome_ = Code::too_large;  // Beast has sent close 1009
+    hub_.metrics().error(Code::too_large);
+    hub_.metrics().rejected(Limit::channel_budget);
+    close_code_ = close_code::message_too_big;
+    close_started_ = true;
+  }
+  fail();
 }
 
 template <class Stream>
@@ -270,7 +266,7 @@ void WsSession<Stream>::on_control(websocket::frame_type kind, std::string_view 
     control_window_ = now;
     control_count_ = 0;
   }
-  if (++control_count_ == hub_.limits().max_control_frames_per_second + 1 && !closing_) {
+  if (++control_count_ == hub_.limits().max_control_frames_per_second + 1 && phase_ < Phase::closing) {
     // Not from inside Beast's read operation: post.
     net::post(ws_.get_executor(), [self = this->shared_from_this()] {
       Busy busy(*self);
@@ -290,7 +286,7 @@ void WsSession<Stream>::pop_front() {
 
 template <class Stream>
 void WsSession<Stream>::enqueue(Outgoing item) {
-  if (done_) return;
+  if (phase_ == Phase::closed) return;
   if (queue_head_ != 0 && queue_.size() == queue_.capacity()) {  // reuse the sent slots before growing
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_));
     queue_head_ = 0;
@@ -312,9 +308,9 @@ void WsSession<Stream>::enqueue_control(std::string text) {
 
 template <class Stream>
 void WsSession<Stream>::do_write() {
-  if (done_ || writing_) return;
+  if (phase_ == Phase::closed || writing_) return;
   if (queue_empty()) {
-    if (closing_ && !close_started_) do_close();
+    if (phase_ == Phase::closing && !close_started_) do_close();
     return;
   }
   writing_ = true;
@@ -332,8 +328,7 @@ void WsSession<Stream>::on_write(beast::error_code ec) {
   Busy busy(*this);
   writing_ = false;
   if (ec) {
-    leave_channel(LeaveKind::abnormal);
-    cut();
+    fail();
     return;
   }
   auto item = std::move(queue_[queue_head_]);
@@ -345,8 +340,10 @@ void WsSession<Stream>::on_write(beast::error_code ec) {
 
 template <class Stream>
 void WsSession<Stream>::begin_close(Code code) {
-  if (closing_ || done_) return;
-  closing_ = true;
+  if (phase_ >= Phase::closing) return;
+  // Our slot is given up now, so the peer hears `peer left` at once.
+  give_up_slot(LeaveKind::abnormal);
+  phase_ = Phase::closing;
   if (code != Code::peer_closed) {
     outcome_ = code;
     hub_.metrics().error(code);
@@ -354,8 +351,6 @@ void WsSession<Stream>::begin_close(Code code) {
   close_code_ = code_close(code);
   close_deadline_ = Clock::now() + hub_.limits().close_timeout;
   arm_timer(close_deadline_);
-  // Our slot is given up now, so the peer hears `peer left` at once.
-  leave_channel(LeaveKind::abnormal);
   // Undelivered frames stay in the channel's log; a slow reader's queue is
   // dropped so its error is not stuck behind what it would not read.
   auto keep = writing_ ? std::size_t{1} : std::size_t{0};
@@ -383,7 +378,7 @@ void WsSession<Stream>::do_close() {
 
 template <class Stream>
 void WsSession<Stream>::arm_timer(TimePoint at) {
-  if (done_ || at >= timer_at_) return;
+  if (phase_ == Phase::closed || at >= timer_at_) return;
   timer_at_ = at;
   timer_.expires_at(at);
   timer_.async_wait(beast::bind_front_handler(&WsSession<Stream>::on_timer, this->shared_from_this()));
@@ -392,12 +387,12 @@ void WsSession<Stream>::arm_timer(TimePoint at) {
 template <class Stream>
 void WsSession<Stream>::on_timer(beast::error_code ec) {
   Busy busy(*this);
-  if (ec == net::error::operation_aborted || done_) return;
+  if (ec == net::error::operation_aborted || phase_ == Phase::closed) return;
   timer_at_ = TimePoint::max();
   const auto& limits = hub_.limits();
   auto now = Clock::now();
-  if (closing_) {
-    if (now >= close_deadline_) cut(Cut::reset);
+  if (phase_ == Phase::closing) {
+    if (now >= close_deadline_) fail(LeaveKind::abnormal, Cut::reset);
     else arm_timer(close_deadline_);
     return;
   }
@@ -411,8 +406,7 @@ void WsSession<Stream>::on_timer(beast::error_code ec) {
   }
   if (ping_sent_ && now >= *ping_sent_ + limits.pong_timeout) {
     hub_.logger().write(LogLevel::debug, "pong_timeout", {{"conn", info_.id}});
-    leave_channel(LeaveKind::abnormal);
-    cut(Cut::reset);
+    fail(LeaveKind::abnormal, Cut::reset);
     return;
   }
   if (!ping_sent_ && !ping_in_flight_ && now >= last_seen_ + limits.ping_interval) start_ping(now);
@@ -442,21 +436,21 @@ void WsSession<Stream>::on_write_stalled() {
   outcome_ = Code::slow_consumer;
   hub_.metrics().error(Code::slow_consumer);
   close_code_ = code_close(Code::slow_consumer);
-  leave_channel(LeaveKind::abnormal);
-  cut(Cut::reset);
+  fail(LeaveKind::abnormal, Cut::reset);
 }
 
 template <class Stream>
-void WsSession<Stream>::leave_channel(LeaveKind kind) {
-  if (left_ || !joined_) return;
-  left_ = true;
+void WsSession<Stream>::give_up_slot(LeaveKind kind) {
+  if (phase_ != Phase::open) return;
+  phase_ = Phase::closing;
   hub_.leave(info_.request.cid, info_.request.role, info_.id, kind);
 }
 
 template <class Stream>
-void WsSession<Stream>::cut(Cut how) {
-  if (done_) return;
-  done_ = true;
+void WsSession<Stream>::fail(LeaveKind kind, Cut how) {
+  if (phase_ == Phase::closed) return;
+  give_up_slot(kind);
+  phase_ = Phase::closed;
   beast::error_code ignored;
   auto& socket = beast::get_lowest_layer(ws_);
   // A client that stopped reading would otherwise leave the kernel holding
@@ -495,7 +489,7 @@ void WsSession<Stream>::run_or_post(F f) {
 template <class Stream>
 void WsSession<Stream>::deliver(Delivery delivery) {
   run_or_post([d = std::move(delivery)](WsSession& self) mutable {
-    if (self.closing_) return;  // the frame stays in the channel's log
+    if (self.phase_ >= Phase::closing) return;  // the frame stays in the channel's log
     self.enqueue({std::move(d.frame), false, true, d.from, d.index});
   });
 }
@@ -503,7 +497,7 @@ void WsSession<Stream>::deliver(Delivery delivery) {
 template <class Stream>
 void WsSession<Stream>::notify(std::string control_message) {
   run_or_post([text = std::move(control_message)](WsSession& self) mutable {
-    if (self.closing_ || self.done_) return;
+    if (self.phase_ >= Phase::closing) return;
     self.enqueue_control(std::move(text));
   });
 }

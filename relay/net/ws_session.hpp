@@ -105,12 +105,15 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   void do_close();
   void arm_timer(TimePoint at);
   void on_timer(boost::beast::error_code ec);
-  void leave_channel(LeaveKind kind);
-  // Closes the socket: after the peer's close or a failed write (graceful),
-  // or with an RST that drops what the kernel still queues for the client
-  // (a client that stopped reading or answering).
+  // An open session leaves its channel (the peer hears `peer left`, or
+  // with a normal close the channel ends) and is closing from then on.
+  void give_up_slot(LeaveKind kind);
+  // The one way a session ends without (more of) a close handshake: gives
+  // up the slot and closes the socket - gracefully after the peer's close or
+  // a failed write, or with an RST that drops what the kernel still queues
+  // for a client that stopped reading or answering.
   enum class Cut : std::uint8_t { graceful, reset };
-  void cut(Cut how = Cut::graceful);
+  void fail(LeaveKind kind = LeaveKind::abnormal, Cut how = Cut::graceful);
 
   // Work handed over by the hub (deliver/notify/end) runs at once when that
   // is safe, else is posted to the session's executor. See run_or_post.
@@ -151,15 +154,20 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   // One I/O thread: every session and the hub run on that thread, so hub
   // work may run inline (no strand, no posted closure).
   bool inline_hub_ = false;
-  bool joined_ = false;
+  // Where the session is; it only moves forward.
+  enum class Phase : std::uint8_t {
+    accepting,  // the WebSocket handshake is under way
+    joining,    // accepted; the hub's answer to our join is on its way
+    open,       // holds its slot: frames flow both ways
+    closing,    // the slot is given up; the error (or `peer left`) and the close frame go out
+    closed,     // the socket is closed
+  };
+  Phase phase_ = Phase::accepting;
   bool resuming_ = false;  // the client presented a resume token
   bool reading_ = false;
   bool writing_ = false;
   bool ping_in_flight_ = false;
-  bool closing_ = false;
   bool close_started_ = false;
-  bool left_ = false;
-  bool done_ = false;
   std::optional<Code> outcome_;
   std::uint16_t close_code_ = 1000;
   std::uint16_t peer_close_code_ = 0;
