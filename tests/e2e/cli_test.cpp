@@ -97,7 +97,7 @@ TEST_CASE("the terminal QR and the SVG decode to exactly the link") {
     auto lines = qr_lines(receive->err(), style == "ascii");
     REQUIRE(lines.size() > 10);
     CHECK(zbar_decode(terminal_qr_to_pgm(lines, style == "ascii", dir.file("qr.pgm"))) == link);
-    REQUIRE(std::system(("rsvg-convert -w 600 " + dir.file("qr.svg") + " -o " + dir.file("qr.png")).c_str()) == 0);
+    REQUIRE(run_program("rsvg-convert", {"-w", "600", dir.file("qr.svg"), "-o", dir.file("qr.png")}).exit_status == 0);
     CHECK(zbar_decode(dir.file("qr.png")) == link);
     receive->kill();
   }

@@ -73,6 +73,22 @@ std::vector<std::string> environment_for(const ChildOptions& options) {
   return out;
 }
 
+// execve takes a path: a bare name is looked up in $PATH as a shell would.
+std::string resolve(const std::string& program) {
+  if (program.find('/') != std::string::npos) return program;
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path != nullptr ? path : "/usr/bin:/bin";
+  while (!dirs.empty()) {
+    auto colon = dirs.find(':');
+    auto dir = dirs.substr(0, colon);
+    auto candidate = std::string(dir.empty() ? "." : dir) + "/" + program;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    if (colon == std::string_view::npos) break;
+    dirs.remove_prefix(colon + 1);
+  }
+  return program;  // execve fails, and the error names it
+}
+
 std::vector<char*> pointers_to(std::vector<std::string>& strings) {
   std::vector<char*> out;
   for (auto& s : strings) out.push_back(s.data());
@@ -80,20 +96,22 @@ std::vector<char*> pointers_to(std::vector<std::string>& strings) {
   return out;
 }
 
+// Tells the parent why the child could not start, and ends the child.
+[[noreturn]] void fail_exec(int report_fd) {
+  int e = errno;
+  (void)!::write(report_fd, &e, sizeof e);
+  ::_exit(127);
+}
+
 // Between fork and exec only async-signal-safe calls: the test process has
 // other threads, whose locks the child inherits held.
 [[noreturn]] void exec_child(const ChildOptions& options, char* const* argv, char* const* envp, pid_t parent,
                              int in_fd, int out_fd, int err_fd, int report_fd) {
-  auto fail = [&report_fd] {
-    int e = errno;
-    (void)!::write(report_fd, &e, sizeof e);
-    ::_exit(127);
-  };
   // SIGKILL when the thread that started it ends: tests start their
   // programs from the thread that runs the test case.
-  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail();
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail_exec(report_fd);
   if (::getppid() != parent) ::_exit(127);  // the test died before prctl
-  if (options.new_session && ::setsid() < 0) fail();
+  if (options.new_session && ::setsid() < 0) fail_exec(report_fd);
   // The test may ignore SIGPIPE or block signals; the program starts as
   // from a shell.
   struct sigaction dfl {};
@@ -102,16 +120,16 @@ std::vector<char*> pointers_to(std::vector<std::string>& strings) {
   sigset_t none;
   ::sigemptyset(&none);
   (void)::sigprocmask(SIG_SETMASK, &none, nullptr);
-  if (::dup2(in_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0) fail();
+  if (::dup2(in_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0) fail_exec(report_fd);
   if (report_fd != 3) {
-    if (::dup2(report_fd, 3) < 0) fail();
+    if (::dup2(report_fd, 3) < 0) fail_exec(report_fd);
     report_fd = 3;
-    if (::fcntl(report_fd, F_SETFD, FD_CLOEXEC) != 0) fail();
+    if (::fcntl(report_fd, F_SETFD, FD_CLOEXEC) != 0) fail_exec(report_fd);
   }
   ::close_range(4, ~0U, 0);  // nothing of the test's leaks in
-  if (!options.working_dir.empty() && ::chdir(options.working_dir.c_str()) != 0) fail();
+  if (!options.working_dir.empty() && ::chdir(options.working_dir.c_str()) != 0) fail_exec(report_fd);
   ::execve(options.program.c_str(), argv, envp);
-  fail();
+  fail_exec(report_fd);
 }
 
 }  // namespace
@@ -125,6 +143,7 @@ std::string require_program(const std::vector<std::string>& candidates, std::str
 
 ChildProcess::ChildProcess(ChildOptions options) {
   using Output = ChildOptions::Output;
+  options.program = resolve(options.program);
   std::vector<std::string> argv_strings{options.program};
   argv_strings.insert(argv_strings.end(), options.args.begin(), options.args.end());
   auto argv = pointers_to(argv_strings);
@@ -398,6 +417,19 @@ void ChildProcess::resume_output() {
     paused_ = false;
   }
   cv_.notify_all();
+}
+
+ProgramRun run_program(const std::string& program, const std::vector<std::string>& args,
+                       std::chrono::milliseconds timeout) {
+  ChildOptions options;
+  options.program = program;
+  options.args = args;
+  options.output = ChildOptions::Output::merged;
+  ChildProcess child(std::move(options));
+  ProgramRun run;
+  run.exit_status = child.wait_or_kill(timeout);
+  run.output = child.out();
+  return run;
 }
 
 }  // namespace qrlogin::testing

@@ -29,7 +29,7 @@ struct ChildOptions {
     discard,   // /dev/null
   };
 
-  std::string program;            // a path; also argv[0]
+  std::string program;            // a path, or a name looked up in $PATH; also argv[0]
   std::vector<std::string> args;  // argv[1...]
   // The test's environment, less every variable whose name starts with one
   // of `env_drop_prefixes`, plus `env`.
@@ -118,5 +118,14 @@ class ChildProcess {
   bool abandon_output_ = false;
   std::thread reader_;
 };
+
+// A tool run to its end (openssl, zbarimg, rsvg-convert...), no shell in
+// between: its exit status and its stdout and stderr as one text.
+struct ProgramRun {
+  int exit_status = -1;  // or 128 + signal (SIGKILL when it overran `timeout`)
+  std::string output;
+};
+ProgramRun run_program(const std::string& program, const std::vector<std::string>& args,
+                       std::chrono::milliseconds timeout = std::chrono::seconds{60});
 
 }  // namespace qrlogin::testing

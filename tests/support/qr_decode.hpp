@@ -1,11 +1,13 @@
 #pragma once
 // Turning what the CLI prints or writes back into an image and decoding it
 // with a real decoder (zbarimg from zbar-tools), as a phone camera would.
-#include <cstdio>
+#include <chrono>
 #include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "tests/support/child_process.hpp"
 
 namespace qrlogin::test {
 
@@ -101,13 +103,13 @@ inline std::string terminal_qr_to_pgm(const std::vector<std::string>& lines, boo
 
 // zbarimg's decoding of an image file; empty when nothing was found.
 inline std::string zbar_decode(const std::string& image_path) {
-  std::string cmd = "zbarimg --raw -q '" + image_path + "' 2>/dev/null";
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (!pipe) return {};
-  std::string out;
-  char buf[512];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-  ::pclose(pipe);
+  qrlogin::testing::ChildOptions options;
+  options.program = "zbarimg";
+  options.args = {"--raw", "-q", image_path};
+  options.output = qrlogin::testing::ChildOptions::Output::separate;  // stdout only
+  qrlogin::testing::ChildProcess zbarimg(std::move(options));
+  (void)zbarimg.wait_or_kill(std::chrono::seconds{60});
+  auto out = zbarimg.out();
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
   return out;
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -55,7 +56,8 @@ TEST_CASE("the SVG QR decodes to exactly the link") {
   auto svg = render_svg_qr(kLink);
   REQUIRE(svg);
   std::ofstream(dir + "/qr.svg") << *svg;
-  REQUIRE(std::system(("rsvg-convert -w 600 " + dir + "/qr.svg -o " + dir + "/qr.png").c_str()) == 0);
+  REQUIRE(qrlogin::testing::run_program("rsvg-convert", {"-w", "600", dir + "/qr.svg", "-o", dir + "/qr.png"})
+              .exit_status == 0);
   CHECK(test::zbar_decode(dir + "/qr.png") == kLink);
 }
 
@@ -163,12 +165,9 @@ TEST_CASE("credential files are written atomically with mode 0600 and not overwr
   CHECK_THAT(missing_dir.error().message, Catch::Contains("No such file"));
 
   // No temporary files are left behind.
-  std::string listing;
-  FILE* ls = ::popen(("ls -A " + dir).c_str(), "r");
-  char buf[256];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, ls)) listing.append(buf, n);
-  ::pclose(ls);
-  CHECK(listing == "credential\n");
+  std::vector<std::string> listing;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) listing.push_back(entry.path().filename().string());
+  CHECK(listing == std::vector<std::string>{"credential"});
 }
 
 TEST_CASE("credential files replace a symlink at the path instead of writing through it") {
