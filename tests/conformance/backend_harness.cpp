@@ -1,5 +1,6 @@
 #include "tests/conformance/backend_harness.hpp"
 
+#include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <random>
@@ -304,9 +305,17 @@ bool BackendHarness::connected(int index) const {
 std::string BackendHarness::transcript() const {
   std::ostringstream out;
   out << name() << ":\n";
+  // By connection: what one connection sees is ordered, but the lines of a
+  // client's two connections (a takeover, or two channels at once) may
+  // interleave differently on two nodes.
+  auto connection_of = [](const std::string& line) { return std::stoul(line.substr(1, line.find(' ') - 1)); };
   for (const auto& [index, c] : clients_) {
     out << "  client " << index << " (" << role_name(c->role) << "):\n";
-    for (const auto& line : c->log) out << "    " << line << "\n";
+    auto lines = c->log;
+    std::stable_sort(lines.begin(), lines.end(), [&](const std::string& a, const std::string& b) {
+      return connection_of(a) < connection_of(b);
+    });
+    for (const auto& line : lines) out << "    " << line << "\n";
   }
   out << "  counters:";
   for (const auto& [k, v] : counters_) out << " " << k << "=" << v;

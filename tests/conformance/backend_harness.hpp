@@ -67,7 +67,8 @@ class BackendHarness {
   void wait(std::chrono::milliseconds how_long);
 
   [[nodiscard]] const std::vector<std::string>& log(int client) const;
-  // Everything every client saw, and the counters, for a failure message.
+  // Everything every client saw (grouped by connection), and the counters:
+  // two backends that agree give the same transcript.
   [[nodiscard]] std::string transcript() const;
   // Events by name (forwarded, rejected:<limit>, resumed, ...).
   [[nodiscard]] const std::map<std::string, std::uint64_t>& counters() const noexcept { return counters_; }
