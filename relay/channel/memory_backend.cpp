@@ -5,7 +5,7 @@ namespace qrlogin::relay {
 MemoryBackend::MemoryBackend(const Limits& limits, Sink sink, bool single_thread)
     : limits_(limits),
       sink_(std::move(sink)),
-      single_thread_(single_thread),
+      mutex_(single_thread),
       admission_(limits, Clock::now()),
       registry_(limits, admission_) {}
 
@@ -13,7 +13,7 @@ void MemoryBackend::join(JoinRequest request, JoinDone done) {
   Outcome out;
   JoinResult result;
   {
-    Lock lock(*this);
+    std::lock_guard lock(mutex_);
     result = registry_.join(request.cid, request.role, request.conn, request.address, Clock::now(),
                             request.new_token, request.resume);
   }
@@ -41,7 +41,7 @@ void MemoryBackend::forward(const Cid& cid, Role from, ConnId conn, Frame frame)
   ForwardResult result;
   auto size = frame ? frame->size() : 0;
   {
-    Lock lock(*this);
+    std::lock_guard lock(mutex_);
     result = registry_.forward(cid, from, conn, std::move(frame));
   }
   if (!result.error) out.events.push_back(Event::of(Event::Kind::forwarded, size));
@@ -53,7 +53,7 @@ void MemoryBackend::forward(const Cid& cid, Role from, ConnId conn, Frame frame)
 }
 
 void MemoryBackend::delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to) {
-  Lock lock(*this);
+  std::lock_guard lock(mutex_);
   registry_.delivered(cid, from, index, to);
 }
 
@@ -61,7 +61,7 @@ void MemoryBackend::leave(const Cid& cid, Role role, ConnId conn, LeaveKind kind
   Outcome out;
   LeaveResult result;
   {
-    Lock lock(*this);
+    std::lock_guard lock(mutex_);
     result = registry_.leave(cid, role, conn, kind, Clock::now());
   }
   if (result.completed) out.events.push_back(Event::of(Event::Kind::completed));
@@ -73,7 +73,7 @@ void MemoryBackend::leave(const Cid& cid, Role role, ConnId conn, LeaveKind kind
 void MemoryBackend::sweep(TimePoint now) {
   Outcome out;
   {
-    Lock lock(*this);
+    std::lock_guard lock(mutex_);
     for (auto conn : registry_.expire(now)) out.notices.push_back(Notice::end(conn, Code::expired));
     admission_.prune(now);
   }
@@ -81,27 +81,27 @@ void MemoryBackend::sweep(TimePoint now) {
 }
 
 void MemoryBackend::shut_down(TimePoint now) {
-  Lock lock(*this);
+  std::lock_guard lock(mutex_);
   registry_.end_all(now);  // the hub tells every client going_away
 }
 
 bool MemoryBackend::reserve_incoming(std::size_t bytes) {
-  Lock lock(*this);
+  std::lock_guard lock(mutex_);
   return registry_.reserve_incoming(bytes);
 }
 
 void MemoryBackend::release_incoming(std::size_t bytes) {
-  Lock lock(*this);
+  std::lock_guard lock(mutex_);
   registry_.release_incoming(bytes);
 }
 
 BackendStats MemoryBackend::stats() {
-  Lock lock(*this);
+  std::lock_guard lock(mutex_);
   return {registry_.channels(), registry_.buffered_bytes(), std::nullopt};
 }
 
 std::optional<std::string> MemoryBackend::unavailable_reason() {
-  Lock lock(*this);
+  std::lock_guard lock(mutex_);
   if (registry_.channels() >= limits_.max_channels) return "at the channel cap (--max-channels)";
   if (registry_.buffered_bytes() >= limits_.max_buffered_bytes) return "at the memory cap (--max-buffered-bytes)";
   return std::nullopt;

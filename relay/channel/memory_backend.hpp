@@ -3,10 +3,10 @@
 // channel rules) and the per-scope channel admission, behind one mutex
 // (none with one I/O thread). Every outcome goes to the sink before the
 // call returns, with the mutex released.
-#include <mutex>
 
 #include "relay/channel/backend.hpp"
 #include "relay/core/admission.hpp"
+#include "relay/core/maybe_mutex.hpp"
 #include "relay/core/registry.hpp"
 
 namespace qrlogin::relay {
@@ -28,25 +28,10 @@ class MemoryBackend final : public ChannelBackend {
   [[nodiscard]] std::optional<std::string> unavailable_reason() override;
 
  private:
-  class Lock {
-   public:
-    explicit Lock(MemoryBackend& b) : mutex_(b.single_thread_ ? nullptr : &b.mutex_) {
-      if (mutex_) mutex_->lock();
-    }
-    ~Lock() {
-      if (mutex_) mutex_->unlock();
-    }
-    Lock(const Lock&) = delete;
-    Lock& operator=(const Lock&) = delete;
-
-   private:
-    std::mutex* mutex_;
-  };
 
   const Limits& limits_;
   Sink sink_;
-  const bool single_thread_;
-  std::mutex mutex_;
+  MaybeMutex mutex_;
   Admission admission_;
   Registry registry_;
 };

@@ -10,7 +10,7 @@ namespace qrlogin::relay {
 Hub::Hub(const Config& config, Logger& logger, const BackendFactory& make_backend)
     : config_(config),
       logger_(logger),
-      single_thread_(config.threads == 1),
+      mutex_(config.threads == 1),
       admission_(config.limits, Clock::now()),
       tagger_(system_rng(), Clock::now()),
       backend_(make_backend([this](Outcome outcome) { apply(std::move(outcome)); })) {}
@@ -18,27 +18,27 @@ Hub::Hub(const Config& config, Logger& logger, const BackendFactory& make_backen
 Hub::~Hub() = default;
 
 ConnId Hub::next_connection_id() noexcept {
-  Lock lock(*this);
+  std::lock_guard lock(mutex_);
   return next_id_++;
 }
 
 std::optional<Code> Hub::acquire_connection() {
-  Lock lock(*this);
+  std::lock_guard lock(mutex_);
   return admission_.acquire_connection();
 }
 
 void Hub::release_connection() {
-  Lock lock(*this);
+  std::lock_guard lock(mutex_);
   admission_.release_connection();
 }
 
 std::optional<Refusal> Hub::acquire_address(const AddressKey& key) {
-  Lock lock(*this);
+  std::lock_guard lock(mutex_);
   return admission_.acquire_address(key);
 }
 
 void Hub::release_address(const AddressKey& key) {
-  Lock lock(*this);
+  std::lock_guard lock(mutex_);
   admission_.release_address(key, Clock::now());
 }
 
@@ -47,12 +47,12 @@ bool Hub::reserve_incoming(std::size_t bytes) { return backend_->reserve_incomin
 void Hub::release_incoming(std::size_t bytes) { backend_->release_incoming(bytes); }
 
 void Hub::attach(ConnId id, std::weak_ptr<Endpoint> endpoint) {
-  Lock lock(*this);
+  std::lock_guard lock(mutex_);
   endpoints_[id] = std::move(endpoint);
 }
 
 void Hub::detach(ConnId id) {
-  Lock lock(*this);
+  std::lock_guard lock(mutex_);
   endpoints_.erase(id);
 }
 
@@ -87,7 +87,7 @@ void Hub::join(const Cid& cid, Role role, ConnId id, const AddressKey& address, 
                const std::optional<SecretString>& presented_token, std::uint64_t received, JoinHandler done) {
   bool shutting_down = false;
   {
-    Lock lock(*this);
+    std::lock_guard lock(mutex_);
     shutting_down = shutting_down_;
   }
   if (shutting_down) {
@@ -127,7 +127,7 @@ void Hub::apply(Outcome outcome, std::string_view tag) {
   if (outcome.notices.empty()) return;
   std::vector<std::shared_ptr<Endpoint>> to(outcome.notices.size());
   {
-    Lock lock(*this);
+    std::lock_guard lock(mutex_);
     for (std::size_t i = 0; i < to.size(); ++i) to[i] = find_locked(outcome.notices[i].to);
   }
   for (std::size_t i = 0; i < to.size(); ++i) {
@@ -174,21 +174,21 @@ void Hub::record(const std::vector<Event>& events, std::string_view tag) {
 }
 
 std::string Hub::channel_tag(const Cid& cid) {
-  Lock lock(*this);
+  std::lock_guard lock(mutex_);
   return tagger_.tag(cid, Clock::now());
 }
 
 void Hub::sweep() {
   auto now = Clock::now();
   backend_->sweep(now);
-  Lock lock(*this);
+  std::lock_guard lock(mutex_);
   admission_.prune(now);
 }
 
 void Hub::end_all() {
   std::vector<std::shared_ptr<Endpoint>> all;
   {
-    Lock lock(*this);
+    std::lock_guard lock(mutex_);
     shutting_down_ = true;
     for (auto& [id, weak] : endpoints_)
       if (auto e = weak.lock()) all.push_back(std::move(e));
@@ -201,7 +201,7 @@ std::string Hub::render_metrics() {
   auto backend = backend_->stats();
   std::uint32_t connections = 0;
   {
-    Lock lock(*this);
+    std::lock_guard lock(mutex_);
     connections = admission_.connections();
   }
   MetricsGauges gauges{connections,       backend.channels,          backend.buffered_bytes,
@@ -211,13 +211,13 @@ std::string Hub::render_metrics() {
 
 HubStats Hub::stats() {
   auto backend = backend_->stats();
-  Lock lock(*this);
+  std::lock_guard lock(mutex_);
   return {admission_.connections(), backend.channels, backend.buffered_bytes};
 }
 
 std::optional<std::string> Hub::unavailable_reason() {
   if (auto reason = backend_->unavailable_reason()) return reason;
-  Lock lock(*this);
+  std::lock_guard lock(mutex_);
   if (admission_.connections() >= config_.limits.max_connections) return "at the connection cap (--max-connections)";
   return std::nullopt;
 }

@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -23,6 +22,7 @@
 #include "crypto/secret.hpp"
 #include "relay/channel/backend.hpp"
 #include "relay/core/admission.hpp"
+#include "relay/core/maybe_mutex.hpp"
 #include "relay/core/channel_tag.hpp"
 #include "relay/config/config.hpp"
 #include "relay/net/log.hpp"
@@ -120,27 +120,11 @@ class Hub {
   void apply(Outcome outcome, std::string_view tag = {});
   void record(const std::vector<Event>& events, std::string_view tag);
 
-  // Locks mutex_ unless the relay runs one I/O thread.
-  class Lock {
-   public:
-    explicit Lock(Hub& hub) : mutex_(hub.single_thread_ ? nullptr : &hub.mutex_) {
-      if (mutex_) mutex_->lock();
-    }
-    ~Lock() {
-      if (mutex_) mutex_->unlock();
-    }
-    Lock(const Lock&) = delete;
-    Lock& operator=(const Lock&) = delete;
-
-   private:
-    std::mutex* mutex_;
-  };
 
   const Config& config_;
   Logger& logger_;
   Metrics metrics_;
-  const bool single_thread_;
-  std::mutex mutex_;
+  MaybeMutex mutex_;
   Admission admission_;  // connections; channels are the backend's
   ChannelTagger tagger_;
   std::unordered_map<ConnId, std::weak_ptr<Endpoint>> endpoints_;
