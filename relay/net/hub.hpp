@@ -3,7 +3,7 @@
 // backend's outcomes meet the network: the table of live WebSocket
 // endpoints (with the connection ids and the shutdown flag), connection
 // admission and the channel tagger, behind one mutex; the backend (memory
-// or Redis, relay/channel/backend.hpp) behind its own. The hub turns every
+// or Redis, relay/core/channel_backend.hpp) behind its own. The hub turns every
 // Outcome into endpoint calls (fan-out, outside any lock) and into metrics
 // and log lines (record()); nothing else in the relay counts channel events.
 //
@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "crypto/secret.hpp"
-#include "relay/channel/backend.hpp"
+#include "relay/core/channel_backend.hpp"
 #include "relay/core/admission.hpp"
 #include "relay/core/maybe_mutex.hpp"
 #include "relay/core/channel_tag.hpp"

@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "relay/channel/memory_backend.hpp"
+#include "relay/memory/memory_backend.hpp"
 #include "relay/net/hub.hpp"
 #include "relay/net/listener.hpp"
 #include "relay/net/metrics_listener.hpp"

@@ -44,7 +44,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
-#include "relay/channel/backend.hpp"
+#include "relay/core/channel_backend.hpp"
 #include "relay/core/admission.hpp"
 #include "relay/redis/connections.hpp"
 

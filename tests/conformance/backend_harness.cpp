@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "crypto/hash.hpp"
-#include "relay/channel/memory_backend.hpp"
+#include "relay/memory/memory_backend.hpp"
 #include "relay/core/address.hpp"
 #include "relay/redis/client.hpp"
 #include "relay/redis/redis_backend.hpp"

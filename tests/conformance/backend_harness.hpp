@@ -28,7 +28,7 @@
 #include <string>
 #include <vector>
 
-#include "relay/channel/backend.hpp"
+#include "relay/core/channel_backend.hpp"
 
 namespace qrlogin::testing {
 

@@ -4,7 +4,7 @@
 // (none with one I/O thread). Every outcome goes to the sink before the
 // call returns, with the mutex released.
 
-#include "relay/channel/backend.hpp"
+#include "relay/core/channel_backend.hpp"
 #include "relay/core/admission.hpp"
 #include "relay/core/maybe_mutex.hpp"
 #include "relay/core/registry.hpp"

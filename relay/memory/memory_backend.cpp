@@ -1,4 +1,4 @@
-#include "relay/channel/memory_backend.hpp"
+#include "relay/memory/memory_backend.hpp"
 
 namespace qrlogin::relay {
 

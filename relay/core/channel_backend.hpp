@@ -8,7 +8,7 @@
 //
 // Two backends keep the same rules, proven by tests/conformance and the
 // differential fuzzer (tests/fuzz/backend_diff_fuzz.cpp):
-//   MemoryBackend (relay/channel)   one node, the Registry of relay/core;
+//   MemoryBackend (relay/memory)    one node, the Registry of relay/core;
 //   RedisBackend  (relay/redis)     a cluster of nodes sharing Redis.
 //
 // Outcomes arrive through the Sink given at construction, on any thread,
