@@ -31,11 +31,27 @@ void Registry::intrude(Channel& channel, JoinResult& result) {
     if (s.conn) result.intrusion.push_back(*s.conn);
 }
 
+bool Registry::over(const Channel& channel, TimePoint now) noexcept {
+  if (now >= channel.expires) return true;
+  for (const auto& slot : channel.slots)
+    if (!slot.conn && slot.grace_end && now >= *slot.grace_end) return true;
+  return false;
+}
+
+bool Registry::end_if_over(Channels::iterator it, TimePoint now, std::vector<ConnId>& expired) {
+  if (!over(it->second, now)) return false;
+  for (const auto& slot : it->second.slots)
+    if (slot.conn) expired.push_back(*slot.conn);
+  end_channel(it, now);
+  return true;
+}
+
 JoinResult Registry::join(const Cid& cid, Role role, ConnId conn, const AddressKey& address, TimePoint now,
                           const std::optional<TokenHash>& new_token,
                           const std::optional<ResumeRequest>& resume) {
   JoinResult result;
   auto it = channels_.find(cid);
+  if (it != channels_.end() && end_if_over(it, now, result.expired)) it = channels_.end();
   if (resume) {
     if (it == channels_.end()) {
       result.error = Code::expired;  // ended, or never was: nobody to warn
@@ -133,11 +149,16 @@ JoinResult Registry::resume_slot(Channels::iterator it, Role role, ConnId conn, 
   return result;
 }
 
-ForwardResult Registry::forward(const Cid& cid, Role from, ConnId conn, Frame frame) {
+ForwardResult Registry::forward(const Cid& cid, Role from, ConnId conn, Frame frame, TimePoint now) {
   ForwardResult result;
   auto it = channels_.find(cid);
   if (it == channels_.end() || it->second.slots[index_of(from)].conn != conn) {
     result.error = Code::expired;  // the channel ended while the frame was read
+    return result;
+  }
+  if (end_if_over(it, now, result.expired)) {
+    std::erase(result.expired, conn);  // the sender hears it as its error
+    result.error = Code::expired;
     return result;
   }
   auto& channel = it->second;
@@ -200,18 +221,8 @@ LeaveResult Registry::leave(const Cid& cid, Role role, ConnId conn, LeaveKind ki
 std::vector<ConnId> Registry::expire(TimePoint now) {
   std::vector<ConnId> to_close;
   for (auto it = channels_.begin(); it != channels_.end();) {
-    auto& channel = it->second;
-    bool over = now >= channel.expires;
-    for (const auto& slot : channel.slots)
-      if (!slot.conn && slot.grace_end && now >= *slot.grace_end) over = true;
-    if (!over) {
-      ++it;
-      continue;
-    }
-    for (const auto& slot : channel.slots)
-      if (slot.conn) to_close.push_back(*slot.conn);
     auto next = std::next(it);
-    end_channel(it, now);
+    end_if_over(it, now, to_close);
     it = next;
   }
   forget_old_cids(now);

@@ -55,12 +55,14 @@ struct JoinResult {
   std::optional<ConnId> replaced;     // resumed over a live socket: close it as `replaced`
   bool intrusion_attempt = false;     // channel_full or a wrong token (also after the one notice)
   std::optional<Limit> limit;         // which bound refused a new channel (rate_limited, unavailable)
+  std::vector<ConnId> expired;        // the channel was over (lifetime, grace): its clients get `expired`
 };
 
 struct ForwardResult {
   std::optional<Code> error;          // for the client that sent the frame
   std::optional<ConnId> slow_peer;    // close with slow_consumer
   std::optional<Delivery> delivery;   // to the peer, when connected
+  std::vector<ConnId> expired;        // with error expired: the channel was over, its other client ends too
 };
 
 enum class LeaveKind : std::uint8_t {
@@ -85,7 +87,7 @@ class Registry {
   JoinResult join(const Cid& cid, Role role, ConnId conn, const AddressKey& address, TimePoint now,
                   const std::optional<TokenHash>& new_token = std::nullopt,
                   const std::optional<ResumeRequest>& resume = std::nullopt);
-  ForwardResult forward(const Cid& cid, Role from, ConnId conn, Frame frame);
+  ForwardResult forward(const Cid& cid, Role from, ConnId conn, Frame frame, TimePoint now);
   // The socket of connection `to` took frame `index` of `from`'s log. The
   // frame stays (for a resume) but is the first to go under the budget.
   void delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to);
@@ -93,6 +95,8 @@ class Registry {
 
   // Ends channels past their lifetime or grace; returns the connections to
   // close with `expired`. Also forgets cids older than the memory window.
+  // join, resume and forward end an over channel themselves (so an answer
+  // never depends on when the sweep last ran).
   std::vector<ConnId> expire(TimePoint now);
   // Ends every channel (shutdown); returns every connected client.
   std::vector<ConnId> end_all(TimePoint now);
@@ -130,6 +134,9 @@ class Registry {
   JoinResult resume_slot(Channels::iterator it, Role role, ConnId conn, TimePoint now,
                          const std::optional<TokenHash>& new_token, const ResumeRequest& resume);
   void intrude(Channel& channel, JoinResult& result);
+  [[nodiscard]] static bool over(const Channel& channel, TimePoint now) noexcept;
+  // Ends the channel if it is over; its connected clients go to `expired`.
+  bool end_if_over(Channels::iterator it, TimePoint now, std::vector<ConnId>& expired);
   std::optional<Refusal> admit_new_channel(const AddressKey& address, TimePoint now);
   void end_channel(Channels::iterator it, TimePoint now);
   void forget_old_cids(TimePoint now);

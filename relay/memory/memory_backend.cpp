@@ -27,6 +27,7 @@ void MemoryBackend::join(JoinRequest request, JoinDone done) {
     e.role = request.role;
     out.events.push_back(std::move(e));
   }
+  for (auto conn : result.expired) out.notices.push_back(Notice::end(conn, Code::expired));
   for (auto conn : result.intrusion) out.notices.push_back(Notice::intrusion(conn));
   if (result.replaced) out.notices.push_back(Notice::end(*result.replaced, Code::replaced));
   if (result.notify_peer)
@@ -42,11 +43,12 @@ void MemoryBackend::forward(const Cid& cid, Role from, ConnId conn, Frame frame)
   auto size = frame ? frame->size() : 0;
   {
     std::lock_guard lock(mutex_);
-    result = registry_.forward(cid, from, conn, std::move(frame));
+    result = registry_.forward(cid, from, conn, std::move(frame), Clock::now());
   }
   if (!result.error) out.events.push_back(Event::of(Event::Kind::forwarded, size));
   if (result.error == Code::too_large) out.events.push_back(Event::rejected_by(Limit::channel_budget));
   if (result.error) out.notices.push_back(Notice::end(conn, *result.error));
+  for (auto c : result.expired) out.notices.push_back(Notice::end(c, Code::expired));
   if (result.delivery) out.notices.push_back(Notice::deliver(std::move(*result.delivery)));
   if (result.slow_peer) out.notices.push_back(Notice::end(*result.slow_peer, Code::slow_consumer));
   sink_(std::move(out));

@@ -215,6 +215,11 @@ void BackendHarness::wait(std::chrono::milliseconds how_long) {
   pump();
 }
 
+void BackendHarness::sleep(std::chrono::milliseconds how_long) {
+  ++steps_;
+  std::this_thread::sleep_for(how_long);
+}
+
 void BackendHarness::pump() {
   for (;;) {
     settle();

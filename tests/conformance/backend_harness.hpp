@@ -65,6 +65,9 @@ class BackendHarness {
   void close(int client);  // close 1000
   // Real time passes, then the periodic sweep runs.
   void wait(std::chrono::milliseconds how_long);
+  // Real time passes and nothing else: what the backends answer next may
+  // not depend on when their sweep last ran.
+  void sleep(std::chrono::milliseconds how_long);
 
   [[nodiscard]] const std::vector<std::string>& log(int client) const;
   // Everything every client saw (grouped by connection), and the counters:

@@ -83,6 +83,17 @@ std::vector<Scenario> scenarios() {
                   {X, {"#1 refused expired"}}},
                  {}});
 
+  all.push_back({"a channel over its grace ends at the next join, whenever the sweep runs",
+                 base_limits(),
+                 [](BackendHarness& h) {
+                   pair(h);
+                   h.drop(S);
+                   h.sleep(kPastGrace);
+                   h.open(X, 0, Role::receiver);
+                 },
+                 {{R, kPairedR + Lines{"#1 peer left", "#1 end expired"}}, {S, kPairedS}, {X, {"#1 refused expired"}}},
+                 {}});
+
   all.push_back({"a normal close ends the pairing for both",
                  base_limits(),
                  [](BackendHarness& h) {

@@ -81,6 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (op == 1) resume = ResumeRequest{token_of(static_cast<std::uint8_t>(in.byte() % 16)), in.byte() % 8u};
         auto fresh = token_of(static_cast<std::uint8_t>(next_token++ % 16));
         auto r = registry.join(cid, role, conn, address, now, fresh, resume);
+        for (auto ended : r.expired) attached.erase(ended);
         if (!r.error) {
           if (r.replaced) attached.erase(*r.replaced);
           attached[conn] = {cid, role};
@@ -100,7 +101,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::advance(it, static_cast<std::ptrdiff_t>(in.byte() % attached.size()));
         auto n = static_cast<std::size_t>(in.byte()) * 2;
         auto frame = std::make_shared<const std::vector<std::uint8_t>>(n, std::uint8_t{1});
-        auto r = registry.forward(it->second.cid, it->second.role, it->first, frame);
+        auto r = registry.forward(it->second.cid, it->second.role, it->first, frame, now);
+        for (auto ended : r.expired) attached.erase(ended);
         if (r.delivery) {
           check_delivery(*r.delivery);
           if (in.byte() & 1) registry.delivered(it->second.cid, it->second.role, r.delivery->index, r.delivery->to);
@@ -127,7 +129,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       default: {  // a frame from a connection that holds no slot
         auto frame = std::make_shared<const std::vector<std::uint8_t>>(in.byte(), std::uint8_t{2});
-        if (registry.forward(cid, role, next_conn + 1000, frame).delivery) std::abort();
+        if (registry.forward(cid, role, next_conn + 1000, frame, now).delivery) std::abort();
         break;
       }
     }

@@ -135,27 +135,27 @@ TEST_CASE("core: frames are logged - delivered - trimmed and budgeted", "[unit]"
   f.limits.max_frames_per_channel = 4;
   f.limits.max_channel_bytes = 100;
   REQUIRE_FALSE(f.registry.join(cid_of(3), Role::receiver, 1, f.addr, f.now).error);
-  auto early = f.registry.forward(cid_of(3), Role::receiver, 1, frame(10));
+  auto early = f.registry.forward(cid_of(3), Role::receiver, 1, frame(10), f.now);
   CHECK_FALSE(early.error);
   CHECK_FALSE(early.delivery);  // no sender yet: kept
   auto s = f.registry.join(cid_of(3), Role::sender, 2, f.addr, f.now);
   REQUIRE(s.backlog.size() == 1);
   CHECK(s.backlog[0].index == 0);
-  auto fwd = f.registry.forward(cid_of(3), Role::sender, 2, frame(60));
+  auto fwd = f.registry.forward(cid_of(3), Role::sender, 2, frame(60), f.now);
   REQUIRE(fwd.delivery);
   CHECK(fwd.delivery->to == 1);
   CHECK(f.registry.buffered_bytes() == 70);
-  auto over = f.registry.forward(cid_of(3), Role::sender, 2, frame(40));
+  auto over = f.registry.forward(cid_of(3), Role::sender, 2, frame(40), f.now);
   CHECK(over.error == Code::too_large);
   CHECK(over.slow_peer == ConnId{1});
   f.registry.delivered(cid_of(3), Role::sender, 0, 99);  // not the receiver's socket: ignored
   f.registry.delivered(cid_of(3), Role::sender, 0, 1);
   CHECK(f.registry.buffered_bytes() == 70);  // kept for a resume until the budget needs the room
-  CHECK_FALSE(f.registry.forward(cid_of(3), Role::sender, 2, frame(40)).error);
+  CHECK_FALSE(f.registry.forward(cid_of(3), Role::sender, 2, frame(40), f.now).error);
   CHECK(f.registry.buffered_bytes() == 50);  // the delivered 60 went first
-  CHECK_FALSE(f.registry.forward(cid_of(3), Role::receiver, 1, frame(1)).error);
-  CHECK(f.registry.forward(cid_of(3), Role::receiver, 1, frame(1)).error == Code::too_large);  // 5th frame
-  CHECK(f.registry.forward(cid_of(3), Role::receiver, 99, frame(1)).error == Code::expired);  // not the slot owner
+  CHECK_FALSE(f.registry.forward(cid_of(3), Role::receiver, 1, frame(1), f.now).error);
+  CHECK(f.registry.forward(cid_of(3), Role::receiver, 1, frame(1), f.now).error == Code::too_large);  // 5th frame
+  CHECK(f.registry.forward(cid_of(3), Role::receiver, 99, frame(1), f.now).error == Code::expired);  // not the slot owner
 }
 
 namespace {
@@ -171,8 +171,8 @@ TEST_CASE("core: a resume re-attaches the slot - confirms - replays - and hands 
   auto cid = cid_of(9);
   REQUIRE_FALSE(f.registry.join(cid, Role::receiver, 1, f.addr, f.now, token_of(1)).error);
   REQUIRE_FALSE(f.registry.join(cid, Role::sender, 2, f.addr, f.now, token_of(2)).error);
-  for (int i = 0; i < 3; ++i) REQUIRE(f.registry.forward(cid, Role::receiver, 1, frame(10)).delivery);
-  REQUIRE_FALSE(f.registry.forward(cid, Role::sender, 2, frame(5)).error);
+  for (int i = 0; i < 3; ++i) REQUIRE(f.registry.forward(cid, Role::receiver, 1, frame(10), f.now).delivery);
+  REQUIRE_FALSE(f.registry.forward(cid, Role::sender, 2, frame(5), f.now).error);
   f.registry.delivered(cid, Role::receiver, 2, 2);  // all three went into the sender's socket...
   auto left = f.registry.leave(cid, Role::sender, 2, LeaveKind::abnormal, f.now + 1s);
   CHECK(left.peer_left == ConnId{1});
@@ -206,7 +206,7 @@ TEST_CASE("core: a resume re-attaches the slot - confirms - replays - and hands 
   REQUIRE_FALSE(take.error);
   CHECK(take.replaced == ConnId{3});
   CHECK(take.backlog.empty());
-  CHECK(f.registry.forward(cid, Role::sender, 3, frame(1)).error == Code::expired);  // the old socket is out
+  CHECK(f.registry.forward(cid, Role::sender, 3, frame(1), f.now).error == Code::expired);  // the old socket is out
   CHECK(f.registry.leave(cid, Role::sender, 3, LeaveKind::abnormal, f.now + 4s).peer_left == std::nullopt);
   // received beyond what the peer sent: bad_request, and the token is spent.
   CHECK(f.registry.join(cid, Role::sender, 8, f.addr, f.now, token_of(8), ResumeRequest{token_of(7), 9})

@@ -68,9 +68,16 @@ local function over(c, now)
 end
 
 -- Ends the channel: its keys go, the cid stays used for lifetime + grace.
+-- The nodes of its connected clients (this one too: the reply is for the
+-- caller only) are woken, so each client hears the end at once, whichever
+-- operation found the channel over.
 local function end_channel(c, reason)
   redis.call('DEL', CH, FRAMES.r, FRAMES.s)
   redis.call('SET', USED, reason, 'PX', num(c, 'mem'))
+  for _, role in ipairs(ROLES) do
+    local node = c[role .. '_node']
+    if node ~= nil and node ~= '' then redis.call('PUBLISH', WAKE .. node, NAME) end
+  end
 end
 
 -- Wakes the node that holds `role`'s socket (not the caller: it has the
