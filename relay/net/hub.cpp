@@ -100,14 +100,10 @@ void Hub::join(const Cid& cid, Role role, ConnId id, const AddressKey& address, 
   backend_->join(std::move(request), [this, tag = std::string(tag), token, done = std::move(done)](Outcome out) {
     Joined joined{out.error, std::move(out.joined), {}};
     if (!joined.error) joined.resume_token = SecretString::copy_of(token->view());
-    out.joined = {};
-    // The joiner's `joined` is queued before the peer can answer it.
-    auto notices = std::move(out.notices);
-    out.notices.clear();
     record(out.events, tag);
-    done(std::move(joined));
     out.events.clear();
-    out.notices = std::move(notices);
+    // The joiner's `joined` is queued before the peer can answer it.
+    done(std::move(joined));
     apply(std::move(out));
   });
 }

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "tests/conformance/backend_harness.hpp"
+#include "tests/fuzz/event_input.hpp"
 #include "tests/support/redis_server.hpp"
 
 using namespace qrlogin;
@@ -19,14 +20,6 @@ using namespace qrlogin::testing;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct Input {
-  const std::uint8_t* data;
-  std::size_t size;
-  std::size_t at = 0;
-  [[nodiscard]] bool done() const { return at >= size; }
-  std::uint8_t byte() { return at < size ? data[at++] : 0; }
-};
 
 Limits fuzz_limits() {
   Limits l;
@@ -44,7 +37,7 @@ constexpr std::size_t kMaxSteps = 24;
 constexpr int kClients = 4;
 
 // Client 3 is the stranger: it joins channels it was never given.
-void apply(BackendHarness& h, Input& in) {
+void apply(BackendHarness& h, EventInput& in) {
   int waits = 0;
   for (std::size_t step = 0; step < kMaxSteps && !in.done(); ++step) {
     auto op = in.byte() % 9;
@@ -79,10 +72,10 @@ RedisServer& redis_server() {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   auto limits = fuzz_limits();
   auto memory = BackendHarness::memory(limits);
-  Input a{data, size};
+  EventInput a{data, size};
   apply(*memory, a);
   auto redis = BackendHarness::redis(limits, redis_server().port());
-  Input b{data, size};
+  EventInput b{data, size};
   apply(*redis, b);
   auto m = memory->transcript().substr(memory->name().size());
   auto r = redis->transcript().substr(redis->name().size());

@@ -12,19 +12,13 @@
 #include "relay/core/admission.hpp"
 #include "relay/core/address.hpp"
 #include "relay/core/registry.hpp"
+#include "tests/fuzz/event_input.hpp"
 
 using namespace qrlogin;
 using namespace qrlogin::relay;
+using qrlogin::testing::EventInput;
 
 namespace {
-
-struct Input {
-  const std::uint8_t* data;
-  std::size_t size;
-  std::size_t at = 0;
-  bool done() const { return at >= size; }
-  std::uint8_t byte() { return at < size ? data[at++] : 0; }
-};
 
 TokenHash token_of(std::uint8_t n) {
   TokenHash t{};
@@ -68,7 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (it == attached.end() || it->second.role == d.from) std::abort();
   };
 
-  Input in{data, size};
+  EventInput in{data, size};
   while (!in.done()) {
     auto op = in.byte() % 8;
     auto cid = cid_of(static_cast<std::uint8_t>(in.byte() % 4));
