@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <thread>
+#include <utility>
 
 #include "cli/relay_errors.hpp"
 
@@ -95,14 +96,20 @@ std::optional<Event> ResumableChannel::process(Event event) {
         // A resumable error (slow_consumer, going_away, unavailable): the
         // relay dropped this socket but keeps the slot; the close that
         // follows starts a resume. Before any `joined` there is no slot.
-        if (joined_once_ && classify_relay_error(event.control.code).resumable) return std::nullopt;
+        // The error's own `resume` flag decides; an older relay's by its code.
+        auto resumable = event.control.resume.value_or(classify_relay_error(event.control.code).resumable);
+        if (joined_once_ && resumable) {
+          told_to_resume_ = true;
+          return std::nullopt;
+        }
         refused_ = true;  // anything else is the relay's last word
         resume_refused_ = awaiting_joined_;
       }
       return event;
     case Event::Kind::closed:
       // No close frame at all (the socket broke), or a resumable error's.
-      if (!refused_ && joined_once_ && (event.close_code == 0 || resumable_close(event.close_code))) {
+      if (!refused_ && joined_once_ &&
+          (std::exchange(told_to_resume_, false) || event.close_code == 0 || resumable_close(event.close_code))) {
         connection_dropped(event.close_reason);
         return std::nullopt;
       }

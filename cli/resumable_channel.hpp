@@ -92,6 +92,7 @@ class ResumableChannel {
   bool awaiting_joined_ = false;        // a resume's upgrade succeeded, its `joined` not yet read
   bool refused_ = false;                // the relay sent a definitive `error`: its close is the end
   bool resume_refused_ = false;
+  bool told_to_resume_ = false;         // this socket's `error` said resume: its close starts a resume
   bool over_ = false;
   bool end_delivered_ = false;
   bool reported_outage_ = false;

@@ -26,7 +26,7 @@ std::string_view code_message(Code code) noexcept {
     case Code::too_large: return "frame too large, or the channel's frame or byte budget is used up";
     case Code::slow_consumer: return "the connection did not read what the relay had for it";
     case Code::bad_request: return "protocol violation (text frame, bad fragmenting or control-frame flood)";
-    case Code::unavailable: return "the relay is at capacity; try again later";
+    case Code::unavailable: return "the relay is at capacity or briefly without its backend; try again later";
     case Code::going_away: return "the relay is shutting down";
     case Code::replaced: return "this connection was replaced by a resume of the same slot";
     case Code::peer_closed: return "the peer closed the channel";
@@ -48,6 +48,10 @@ std::uint16_t code_close(Code code) noexcept {
     case Code::peer_closed: return close_code::normal;
   }
   return close_code::policy_violation;
+}
+
+bool code_resumable(Code code) noexcept {
+  return code == Code::slow_consumer || code == Code::unavailable || code == Code::going_away;
 }
 
 }  // namespace qrlogin::relay

@@ -43,5 +43,8 @@ std::string_view code_message(Code code) noexcept;
 // (the channel's budget); an oversize single message is closed with 1009 by
 // the WebSocket layer before the relay sees it.
 std::uint16_t code_close(Code code) noexcept;
+// The error's `resume` flag (contract rev. 3): the slot lives on and the
+// client reconnects with its token, as after a dropped socket.
+bool code_resumable(Code code) noexcept;
 
 }  // namespace qrlogin::relay

@@ -26,7 +26,11 @@ struct Rendered {
       peer[static_cast<std::size_t>(e)] = nlohmann::json{{"type", "peer"}, {"event", peer_event_name(e)}}.dump();
     for (std::size_t i = 0; i < kCodeCount; ++i) {
       auto code = static_cast<Code>(i);
-      error[i] = nlohmann::json{{"type", "error"}, {"code", code_name(code)}, {"message", code_message(code)}}.dump();
+      error[i] = nlohmann::json{{"type", "error"},
+                                 {"code", code_name(code)},
+                                 {"message", code_message(code)},
+                                 {"resume", code_resumable(code)}}
+                     .dump();
     }
   }
 };
@@ -120,6 +124,10 @@ Result<ControlMessage> parse_control(std::string_view text) {
     if (code == j.end() || !code->is_string()) return bad("error without code");
     msg.code = code->get<std::string>();
     if (message != j.end() && message->is_string()) msg.message = message->get<std::string>();
+    if (auto resume = j.find("resume"); resume != j.end()) {
+      if (!resume->is_boolean()) return bad("error with a non-boolean resume");
+      msg.resume = resume->get<bool>();
+    }
   }
   return msg;
 }

@@ -40,6 +40,7 @@ struct ControlMessage {
   std::string event;               // peer: joined | left | back
   std::string code;                // error
   std::string message;             // error
+  std::optional<bool> resume;      // error (rev. 3): reconnect with the token; absent from older relays
 };
 
 // Errors: bad_control when the text is not a JSON object with a string

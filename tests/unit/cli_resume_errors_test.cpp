@@ -112,8 +112,8 @@ void join(Ws& ws, const std::string& token, bool resume) {
                     (resume ? R"(","received":0})" : R"("})"));
 }
 
-void refuse(Ws& ws, const std::string& code, std::uint16_t close_code) {
-  send_text(ws, R"({"type":"error","code":")" + code + R"(","message":"the relay says so"})");
+void refuse(Ws& ws, const std::string& code, std::uint16_t close_code, std::string_view extra = "") {
+  send_text(ws, R"({"type":"error","code":")" + code + R"(","message":"the relay says so")" + std::string(extra) + "}");
   beast::error_code ignored;
   ws.close(websocket::close_reason(close_code), ignored);
 }
@@ -179,6 +179,40 @@ TEST_CASE("CLI resume after each relay error: as the table says") {
       bool told = false;
       for (const auto& e : run.events) told = told || (e.control.type == "error" && e.control.code == code);
       CHECK(told);  // the pairing hears the relay's error, and classifies it
+    }
+  }
+}
+
+// Contract rev. 3: the error's `resume` flag decides, not its code.
+TEST_CASE("CLI resume: the error's resume flag decides, not its code") {
+  const Reporter reporter(false);
+  struct Case {
+    std::string code;
+    std::uint16_t close_code;
+    bool resume;
+  };
+  for (const auto& c : {Case{"unavailable", 1013, false}, Case{"going_away", 1001, false}, Case{"expired", 4404, true}}) {
+    INFO(c.code << " resume " << c.resume);
+    ScriptedRelay relay({[&](Ws& ws) {
+                           join(ws, kToken1, false);
+                           std::this_thread::sleep_for(20ms);
+                           refuse(ws, c.code, c.close_code, c.resume ? R"(,"resume":true)" : R"(,"resume":false)");
+                         },
+                         [&](Ws& ws) {
+                           join(ws, kToken2, true);
+                           read_until_closed(ws);
+                         }});
+    ResumableChannel channel(endpoint_of(relay), kCid, "sender", reporter);
+    ConnectError error{};
+    REQUIRE(channel.open(error));
+    auto run = drive(channel, [&](const Run& r) { return r.over || relay.protocols().size() == 2; });
+    if (c.resume) {
+      REQUIRE(relay.protocols().size() == 2);
+      CHECK(relay.protocols()[1] == "qrlogin.v1, qrlogin.resume." + kToken1);
+      CHECK_FALSE(run.over);
+    } else {
+      CHECK(run.over);
+      CHECK(relay.protocols().size() == 1);
     }
   }
 }

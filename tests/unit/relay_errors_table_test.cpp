@@ -48,6 +48,10 @@ TEST_CASE("relay errors table: every relay Code is in it once, with its wire nam
       REQUIRE(sent.ok());
       CHECK(sent->type == "error");
       CHECK(sent->code == name);
+      // ... and says whether to resume, as the table does (contract rev. 3).
+      REQUIRE(sent->resume.has_value());
+      CHECK(*sent->resume == (*error)["resumable"].get<bool>());
+      CHECK(*sent->resume == relay::code_resumable(code));
     }
   }
   CHECK(table()["errors"].size() + table()["not_errors"].size() == relay::kCodeCount);

@@ -65,8 +65,8 @@ async function scriptedRelay(scripts) {
 
 const joined = (ws, token, extra = {}) =>
   ws.send(JSON.stringify({ type: 'joined', role: 'sender', expires_in_ms: 30_000, peer: true, resume_token: token, ...extra }));
-const refuse = (ws, code, closeCode) => {
-  ws.send(JSON.stringify({ type: 'error', code, message: `the relay says ${code}` }));
+const refuse = (ws, code, closeCode, extra = {}) => {
+  ws.send(JSON.stringify({ type: 'error', code, message: `the relay says ${code}`, ...extra }));
   ws.close(closeCode);
 };
 
@@ -176,3 +176,34 @@ test('a resume refused with a resumable error keeps the token for the next attem
     await relay.close();
   }
 });
+
+// Contract rev. 3: every error says whether to resume, and the flag, not the
+// code, decides (a relay may refuse with `unavailable` for good, say at a
+// cap with no slot to come back to).
+for (const [code, closeCode, resume] of [['unavailable', 1013, false], ['going_away', 1001, false], ['expired', 4404, true]]) {
+  test(`${code} with resume: ${resume}: the flag decides, not the code`, async () => {
+    const relay = await scriptedRelay([
+      (ws) => {
+        joined(ws, TOKEN(1));
+        setTimeout(() => refuse(ws, code, closeCode, { resume }), 20);
+      },
+      (ws) => joined(ws, TOKEN(2), { received: 0 }),
+    ]);
+    const got = client(relay);
+    try {
+      got.client.connect();
+      if (resume) {
+        await until(() => got.joins.length === 2, 'the resume');
+        assert.deepEqual(relay.connections, [null, TOKEN(1)]);
+      } else {
+        const end = await within(got.end, 'the end');
+        assert.equal(end.reason, 'relay');
+        assert.equal(end.code, code);
+        assert.deepEqual(relay.connections, [null]);
+      }
+    } finally {
+      await got.client.close();
+      await relay.close();
+    }
+  });
+}

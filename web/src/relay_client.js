@@ -77,7 +77,14 @@ export function parseControl(text) {
       return { type: 'intrusion' };
     case 'error':
       if (typeof j.code !== 'string') return null;
-      return { type: 'error', code: j.code, message: typeof j.message === 'string' ? j.message : '' };
+      if (j.resume !== undefined && typeof j.resume !== 'boolean') return null;
+      return {
+        type: 'error',
+        code: j.code,
+        message: typeof j.message === 'string' ? j.message : '',
+        // Contract rev. 3; an older relay's error has none (its code decides).
+        resume: j.resume ?? classifyRelayError(j.code).resumable,
+      };
     default:
       return { type: j.type };
   }
@@ -345,7 +352,7 @@ export class RelayClient {
 
   #onSocketClosed(code) {
     const error = this.#socketError;
-    const resumable = error ? classifyRelayError(error.code).resumable : code !== NORMAL_CLOSE;
+    const resumable = error ? error.resume : code !== NORMAL_CLOSE;
     // A resumable refusal of a resume (a node going away, a backend briefly
     // unavailable) left the slot and its token as they were.
     if (error && resumable && this.#presented !== null) this.#token = this.#presented;
@@ -436,7 +443,11 @@ export class RelayClient {
         return;
       case 'error':
         // The relay closes the socket next; that close decides what follows.
-        this.#socketError = { code: message.code, message: message.message };
+        this.#socketError = {
+          code: message.code,
+          message: message.message,
+          resume: message.resume,
+        };
         return;
       default:
         return; // a newer relay's message: ignored
