@@ -269,6 +269,26 @@ const std::vector<Option>& options() {
          c.redis_key_file = std::string(v);
          return {};
        }},
+      {"redis-grace", "DURATION",
+       "cluster mode: how long clients wait, their sockets paused, for Redis to answer or come back before they "
+       "are told to resume (unavailable, resume: true)",
+       [](const Config& c) { return dur(c.redis_grace); },
+       [](std::string_view v, Config& c) { return set_duration(v, c.redis_grace); }},
+      {"redis-timeout", "DURATION",
+       "cluster mode: Redis answering nothing for this long drops the connection and reconnects (one slower "
+       "reply is only slow)",
+       [](const Config& c) { return dur(c.redis_link_timeout); },
+       [](std::string_view v, Config& c) { return set_duration(v, c.redis_link_timeout); }},
+      {"redis-node-ttl", "DURATION",
+       "cluster mode: a node's liveness key lives this long after each refresh (refreshed every fifth of it); "
+       "a node stalled longer has its clients' slots given up to their grace",
+       [](const Config& c) { return dur(c.redis_node_ttl); },
+       [](std::string_view v, Config& c) { return set_duration(v, c.redis_node_ttl); }},
+      {"redis-max-pending", "N",
+       "cluster mode: Redis commands waiting for their reply; past it joins get unavailable and frames wait "
+       "(the liveness refresh is never refused)",
+       [](const Config& c) { return std::to_string(c.redis_max_pending); },
+       [](std::string_view v, Config& c) { return set_count(v, c.redis_max_pending, 16, 1000000); }},
       {"threads", "N", "I/O threads",
        [](const Config& c) { return std::to_string(c.threads); },
        [](std::string_view v, Config& c) { return set_count(v, c.threads, 1, 256); }},
@@ -454,6 +474,8 @@ Result<ParsedArgs> parse_config(const std::vector<std::string>& args, const Envi
     return bad(parsed.config.redis_key_file.empty() ? "--redis-password-file" : "--redis-key-file",
                "only with --redis");
   auto& config = parsed.config;
+  if (config.redis_node_ttl < Millis{500}) return bad("--redis-node-ttl", "must be at least 500ms");
+  if (config.redis_link_timeout < Millis{100}) return bad("--redis-timeout", "must be at least 100ms");
   if (config.limits.max_channel_bytes < config.limits.max_frame_bytes)
     return bad("--max-channel-bytes", "must be at least --max-frame-bytes");
   if (is_unspecified_host(config.listen_host) && config.public_url.empty())

@@ -45,6 +45,11 @@ struct Config {
   std::string redis_url;
   std::string redis_password_file;
   std::string redis_key_file;
+  // Cluster mode: how Redis faults are ridden out (docs/deploy.md, "Faults").
+  Millis redis_grace{10000};         // clients wait, paused, this long for Redis
+  Millis redis_link_timeout{5000};   // no reply at all for this long: reconnect
+  Millis redis_node_ttl{5000};       // a node silent this long (plus two refreshes) is dead
+  std::size_t redis_max_pending = 4096;  // Redis commands waiting for a reply
   [[nodiscard]] bool cluster() const noexcept { return !redis_url.empty(); }
   Limits limits;
 };

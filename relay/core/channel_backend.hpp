@@ -40,6 +40,7 @@ struct Notice {
     intrusion,    // the channel's one `intrusion` notice
     end,          // `error` with `code`, then close
     end_by_peer,  // the peer closed with 1000: `peer left`, then close 1000
+    read_on,      // the backend has stored the client's frame(s): read the next
   };
   Kind kind = Kind::end;
   ConnId to = 0;
@@ -64,6 +65,7 @@ struct Notice {
     return n;
   }
   static Notice end_by_peer(ConnId to) { return make(Kind::end_by_peer, to); }
+  static Notice read_on(ConnId to) { return make(Kind::read_on, to); }
 
  private:
   static Notice make(Kind kind, ConnId to) {
@@ -87,7 +89,9 @@ struct Event {
     fenced,             // cluster: a write of `conn` came from an attach taken over elsewhere
     node_dead,          // cluster: `text` (a node) is gone; `count` slots evicted
     store_up,           // cluster: Redis is back; `count` slots left, `text` this node
-    store_down,         // cluster: Redis is lost (`text`: why); `count` clients ended
+    store_down,         // cluster: Redis is lost (`text`: why); `count` clients wait for it
+    store_gave_up,      // cluster: Redis stayed away past --redis-grace; `count` clients told to resume
+    evicted,            // cluster: `conn`'s slot was dropped while this node stalled; told to resume
   };
   Kind kind = Kind::forwarded;
   std::uint64_t count = 0;
@@ -153,7 +157,10 @@ class ChannelBackend {
 
   virtual void join(JoinRequest request, JoinDone done) = 0;
   // A frame from `conn`; a refusal ends the caller (a Notice::end to it).
-  virtual void forward(const Cid& cid, Role from, ConnId conn, Frame frame) = 0;
+  // True when the frame is taken and the caller may read the next one; false
+  // when it is still on its way (to Redis): the caller reads nothing more
+  // until a Notice::read_on, so a slow store slows the sockets, not memory.
+  [[nodiscard]] virtual bool forward(const Cid& cid, Role from, ConnId conn, Frame frame) = 0;
   // The socket of `to` took frame `index` of `from`'s log.
   virtual void delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to) = 0;
   virtual void leave(const Cid& cid, Role role, ConnId conn, LeaveKind kind) = 0;
@@ -168,6 +175,9 @@ class ChannelBackend {
   virtual void release_incoming(std::size_t bytes) = 0;
 
   [[nodiscard]] virtual BackendStats stats() = 0;
+  // Nothing on its way to the store (a shutdown waits for it: the leaves
+  // that let clients resume elsewhere).
+  [[nodiscard]] virtual bool settled() { return true; }
   // Why no new pairing can start here now (for /healthz), if so.
   [[nodiscard]] virtual std::optional<std::string> unavailable_reason() = 0;
 };

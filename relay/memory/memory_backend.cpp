@@ -37,7 +37,7 @@ void MemoryBackend::join(JoinRequest request, JoinDone done) {
   done(std::move(out));
 }
 
-void MemoryBackend::forward(const Cid& cid, Role from, ConnId conn, Frame frame) {
+bool MemoryBackend::forward(const Cid& cid, Role from, ConnId conn, Frame frame) {
   Outcome out;
   ForwardResult result;
   auto size = frame ? frame->size() : 0;
@@ -52,6 +52,7 @@ void MemoryBackend::forward(const Cid& cid, Role from, ConnId conn, Frame frame)
   if (result.delivery) out.notices.push_back(Notice::deliver(std::move(*result.delivery)));
   if (result.slow_peer) out.notices.push_back(Notice::end(*result.slow_peer, Code::slow_consumer));
   sink_(std::move(out));
+  return true;  // stored (or refused) already
 }
 
 void MemoryBackend::delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to) {

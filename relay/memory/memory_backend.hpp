@@ -17,7 +17,7 @@ class MemoryBackend final : public ChannelBackend {
   MemoryBackend(const Limits& limits, Sink sink, bool single_thread);
 
   void join(JoinRequest request, JoinDone done) override;
-  void forward(const Cid& cid, Role from, ConnId conn, Frame frame) override;
+  [[nodiscard]] bool forward(const Cid& cid, Role from, ConnId conn, Frame frame) override;
   void delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to) override;
   void leave(const Cid& cid, Role role, ConnId conn, LeaveKind kind) override;
   void sweep(TimePoint now) override;

@@ -108,8 +108,8 @@ void Hub::join(const Cid& cid, Role role, ConnId id, const AddressKey& address, 
   });
 }
 
-void Hub::forward(const Cid& cid, Role from, ConnId id, Frame frame) {
-  backend_->forward(cid, from, id, std::move(frame));
+bool Hub::forward(const Cid& cid, Role from, ConnId id, Frame frame) {
+  return backend_->forward(cid, from, id, std::move(frame));
 }
 
 void Hub::delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to) {
@@ -135,6 +135,7 @@ void Hub::apply(Outcome outcome, std::string_view tag) {
       case Notice::Kind::intrusion: to[i]->notify(make_intrusion_message()); break;
       case Notice::Kind::end: to[i]->end(n.code); break;
       case Notice::Kind::end_by_peer: to[i]->end_by_peer(); break;
+      case Notice::Kind::read_on: to[i]->read_on(); break;
     }
   }
 }
@@ -160,10 +161,18 @@ void Hub::record(const std::vector<Event>& events, std::string_view tag) {
         logger_.write(LogLevel::warn, "node_dead", {{"node", std::string_view(e.text)}, {"slots", e.count}});
         break;
       case Kind::store_up:
-        logger_.write(LogLevel::info, "redis_up", {{"node", std::string_view(e.text)}, {"slots_released", e.count}});
+        logger_.write(LogLevel::info, "redis_up", {{"node", std::string_view(e.text)}, {"clients_resumed", e.count}});
         break;
       case Kind::store_down:
-        logger_.write(LogLevel::warn, "redis_down", {{"reason", std::string_view(e.text)}, {"clients_ended", e.count}});
+        logger_.write(LogLevel::warn, "redis_down", {{"reason", std::string_view(e.text)}, {"clients_waiting", e.count}});
+        break;
+      case Kind::store_gave_up:
+        logger_.write(LogLevel::warn, "redis_grace_over",
+                      {{"reason", std::string_view(e.text)}, {"clients_told_to_resume", e.count}});
+        break;
+      case Kind::evicted:
+        metrics_.evicted();
+        logger_.write(LogLevel::warn, "evicted", {{"conn", e.conn}});
         break;
     }
   }

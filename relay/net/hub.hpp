@@ -43,6 +43,8 @@ class Endpoint {
   virtual void end(Code code) = 0;
   // The peer closed with 1000: `peer left`, then close 1000.
   virtual void end_by_peer() = 0;
+  // The backend stored the frame(s) forward() left on their way: read on.
+  virtual void read_on() = 0;
 };
 
 struct HubStats {
@@ -88,7 +90,9 @@ class Hub {
   void join(const Cid& cid, Role role, ConnId id, const AddressKey& address, std::string_view tag,
             const std::optional<SecretString>& presented_token, std::uint64_t received, JoinHandler done);
   // Hands the frame to the peer; a refusal ends the sender (Endpoint::end).
-  void forward(const Cid& cid, Role from, ConnId id, Frame frame);
+  // False: the frame is still on its way; read nothing more until
+  // Endpoint::read_on.
+  [[nodiscard]] bool forward(const Cid& cid, Role from, ConnId id, Frame frame);
   void delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to);
   void leave(const Cid& cid, Role role, ConnId id, LeaveKind kind);
 
@@ -99,6 +103,8 @@ class Hub {
   // upgrade that completes afterwards.
   void end_all();
   HubStats stats();
+  // The backend has nothing on its way to its store.
+  [[nodiscard]] bool backend_settled() { return backend_->settled(); }
   // Why this node cannot serve new pairings now (Redis is down, a global
   // cap is reached), for /healthz; nothing when it can.
   std::optional<std::string> unavailable_reason();

@@ -35,6 +35,7 @@ void Metrics::forwarded(std::size_t bytes) noexcept {
 }
 void Metrics::websocket_opened() noexcept { websockets_.fetch_add(1, kRelaxed); }
 void Metrics::fenced() noexcept { fenced_.fetch_add(1, kRelaxed); }
+void Metrics::evicted() noexcept { evicted_.fetch_add(1, kRelaxed); }
 
 std::string Metrics::render(const MetricsGauges& gauges) const {
   std::string out;
@@ -73,6 +74,9 @@ std::string Metrics::render(const MetricsGauges& gauges) const {
   header(out, "qrlogin_relay_fenced_total", "counter",
          "Cluster mode: frames refused because their slot was resumed on another node (fencing).");
   sample(out, "qrlogin_relay_fenced_total", fenced_.load(kRelaxed));
+  header(out, "qrlogin_relay_evicted_total", "counter",
+         "Cluster mode: clients told to resume because their slot was dropped while this node stalled.");
+  sample(out, "qrlogin_relay_evicted_total", evicted_.load(kRelaxed));
   header(out, "qrlogin_relay_rejected_total", "counter", "Connections, channels or frames refused by a limit.");
   for (std::size_t i = 0; i < kLimitCount; ++i)
     sample(out, "qrlogin_relay_rejected_total", rejected_[i].load(kRelaxed), "limit", limit_name(static_cast<Limit>(i)));

@@ -37,6 +37,7 @@ class Metrics {
   void forwarded(std::size_t bytes) noexcept;
   void websocket_opened() noexcept;
   void fenced() noexcept;          // cluster: a write refused because the slot was resumed on another node
+  void evicted() noexcept;         // cluster: a client whose slot was dropped while its node stalled
 
   [[nodiscard]] std::string render(const MetricsGauges& gauges) const;
 
@@ -52,6 +53,7 @@ class Metrics {
   Counter bytes_{0};
   Counter websockets_{0};
   Counter fenced_{0};
+  Counter evicted_{0};
 };
 
 }  // namespace qrlogin::relay

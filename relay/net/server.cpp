@@ -87,7 +87,9 @@ struct Server::Impl {
   }
 
   void wait_for_drain() {
-    if (hub->stats().connections == 0 || Clock::now() >= drain_deadline) {
+    // Every client gone, and (in a cluster) their leaves in Redis, so they
+    // resume on another node at once.
+    if ((hub->stats().connections == 0 && hub->backend_settled()) || Clock::now() >= drain_deadline) {
       signals.cancel();
       ioc.stop();
       return;
@@ -164,6 +166,10 @@ Status Server::prepare_channels() {
   auto described = endpoint->describe();
   options.redis.endpoint = std::move(*endpoint);
   options.redis.client_name = "qrlogin-relay";
+  options.redis.link_timeout = im.config.redis_link_timeout;
+  options.redis.max_pending = im.config.redis_max_pending;
+  options.redis_grace = im.config.redis_grace;
+  options.node_ttl = im.config.redis_node_ttl;
   options.name_key = redis::derive_name_key(material.view());
   // The Redis connections and their replies run on one strand (or the one
   // I/O thread).

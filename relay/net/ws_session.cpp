@@ -154,7 +154,7 @@ void WsSession<Stream>::on_joined(Hub::Joined joined_result) {
 
 template <class Stream>
 void WsSession<Stream>::do_read() {
-  if (phase_ == Phase::closed || reading_) return;
+  if (phase_ == Phase::closed || reading_ || awaiting_backend_) return;
   auto size = incoming_.size();
   std::size_t limit = hub_.limits().max_frame_bytes + 1;  // Beast refuses more; +1 keeps the buffer non-empty
   std::size_t chunk = size == 0 ? kFirstReadBytes : std::max(kMinReadBytes, size);
@@ -233,7 +233,10 @@ void WsSession<Stream>::on_read(beast::error_code ec, std::size_t n) {
   release_incoming();
   ++frames_in_;
   bytes_in_ += frame->size();
-  hub_.forward(info_.request.cid, info_.request.role, info_.id, std::move(frame));
+  if (!hub_.forward(info_.request.cid, info_.request.role, info_.id, std::move(frame))) {
+    awaiting_backend_ = true;  // read_on() reads on
+    return;
+  }
   do_read();
 }
 
@@ -351,6 +354,11 @@ void WsSession<Stream>::begin_close(Code code) {
   close_code_ = code_close(code);
   close_deadline_ = Clock::now() + hub_.limits().close_timeout;
   arm_timer(close_deadline_);
+  // Only the client's close frame is of interest now, stored or not.
+  if (awaiting_backend_) {
+    awaiting_backend_ = false;
+    do_read();
+  }
   // Undelivered frames stay in the channel's log; a slow reader's queue is
   // dropped so its error is not stuck behind what it would not read.
   auto keep = writing_ ? std::size_t{1} : std::size_t{0};
@@ -404,12 +412,18 @@ void WsSession<Stream>::on_timer(beast::error_code ec) {
     begin_close(Code::bad_request);
     return;
   }
+  if (awaiting_backend_) {
+    // Not reading, so no pong can arrive: the backend's own grace bounds
+    // this wait, and the pings start again after it.
+    ping_sent_.reset();
+    last_seen_ = std::max(last_seen_, now);
+  }
   if (ping_sent_ && now >= *ping_sent_ + limits.pong_timeout) {
     hub_.logger().write(LogLevel::debug, "pong_timeout", {{"conn", info_.id}});
     fail(LeaveKind::abnormal, Cut::reset);
     return;
   }
-  if (!ping_sent_ && !ping_in_flight_ && now >= last_seen_ + limits.ping_interval) start_ping(now);
+  if (!ping_sent_ && !ping_in_flight_ && !awaiting_backend_ && now >= last_seen_ + limits.ping_interval) start_ping(now);
   auto next = ping_sent_ ? *ping_sent_ + limits.pong_timeout : last_seen_ + limits.ping_interval;
   if (!ping_sent_ && ping_in_flight_) next = now + limits.pong_timeout;  // the last ping is still being written
   if (message_started_) next = std::min(next, *message_started_ + limits.fragment_timeout);
@@ -510,6 +524,15 @@ void WsSession<Stream>::end(Code code) {
 template <class Stream>
 void WsSession<Stream>::end_by_peer() {
   run_or_post([](WsSession& self) { self.begin_close(Code::peer_closed); });
+}
+
+template <class Stream>
+void WsSession<Stream>::read_on() {
+  run_or_post([](WsSession& self) {
+    if (!self.awaiting_backend_) return;
+    self.awaiting_backend_ = false;
+    self.do_read();
+  });
 }
 
 template class WsSession<PlainStream>;

@@ -73,6 +73,7 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   void notify(std::string control_message) override;
   void end(Code code) override;
   void end_by_peer() override;
+  void read_on() override;
 
  private:
   struct Outgoing {
@@ -165,6 +166,9 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   Phase phase_ = Phase::accepting;
   bool resuming_ = false;  // the client presented a resume token
   bool reading_ = false;
+  // The hub has not taken our last frame yet (Hub::forward was false): no
+  // read until Endpoint::read_on, so a slow backend slows this client.
+  bool awaiting_backend_ = false;
   bool writing_ = false;
   bool ping_in_flight_ = false;
   bool close_started_ = false;

@@ -19,6 +19,10 @@ namespace {
 constexpr std::string_view kNameKeySalt = "qrlogin relay redis names v1";
 constexpr std::string_view kChannelLabel = "qrlogin.redis.channel.v1";
 constexpr std::string_view kAddressLabel = "qrlogin.redis.address.v1";
+// The deadline of the scripts that are safe to run late or twice (polls
+// and `delivered` only read or raise a mark): a caller hears `timeout` and
+// tries again later, while the connection lives on.
+constexpr Millis kIdempotentDeadline{2000};
 
 std::string sha1_hex(std::string_view text) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
@@ -87,6 +91,8 @@ Result<std::optional<Code>> status_code(const std::string& status) {
   if (status == "too_large") return std::optional<Code>{Code::too_large};
   if (status == "bad_request") return std::optional<Code>{Code::bad_request};
   if (status == "stale") return std::optional<Code>{Code::replaced};
+  // Dropped while this node stalled, not taken over: the client resumes.
+  if (status == "evicted") return std::optional<Code>{Code::unavailable};
   if (status == "closed") return std::optional<Code>{Code::peer_closed};
   if (status == "slow") return std::optional<Code>{Code::slow_consumer};
   if (status == "unavailable") return std::optional<Code>{Code::unavailable};
@@ -274,24 +280,41 @@ std::vector<std::string> ChannelStore::channel_args(const std::string& name) con
 }
 
 void ChannelStore::eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args,
-                        Client::Completion done) {
-  std::vector<std::string> command{"EVALSHA", script.sha1, std::to_string(keys.size())};
-  command.reserve(3 + keys.size() + args.size());
-  for (auto& k : keys) command.push_back(std::move(k));
-  for (auto& a : args) command.push_back(std::move(a));
+                        Client::Completion done, Millis deadline) {
+  auto command = std::make_shared<std::vector<std::string>>();
+  command->reserve(3 + keys.size() + args.size());
+  command->push_back("EVALSHA");
+  command->push_back(script.sha1);
+  command->push_back(std::to_string(keys.size()));
+  for (auto& k : keys) command->push_back(std::move(k));
+  for (auto& a : args) command->push_back(std::move(a));
+  Args shared = command;
   auto client = client_;
   const Script* s = &script;  // scripts are static: they outlive every command
-  client_->command(command, [client, s, command, done = std::move(done)](Result<Reply> reply) mutable {
-    if (reply.ok() || reply.error().code != Errc::server || !reply.error().message.starts_with("NOSCRIPT")) {
-      done(std::move(reply));
-      return;
-    }
-    command[0] = "EVAL";
-    command[1] = s->body;
-    client->command(std::move(command), std::move(done));
-  });
+  CommandOptions options{deadline, false};
+  client_->command(
+      shared,
+      [client, s, shared, options, done = std::move(done)](Result<Reply> reply) mutable {
+        if (reply.ok() || reply.error().code != Errc::server || !reply.error().message.starts_with("NOSCRIPT")) {
+          done(std::move(reply));
+          return;
+        }
+        // Every connect loads the scripts; an operator's SCRIPT FLUSH is the
+        // rare case that needs the body once more.
+        auto again = std::make_shared<std::vector<std::string>>(*shared);
+        (*again)[0] = "EVAL";
+        (*again)[1] = s->body;
+        client->command(Args(std::move(again)), std::move(done), options);
+      },
+      options);
 }
 
+std::vector<std::vector<std::string>> ChannelStore::setup_commands() {
+  std::vector<std::vector<std::string>> out;
+  for (auto op : {Op::admit, Op::join, Op::resume, Op::append, Op::delivered, Op::poll, Op::leave, Op::evict})
+    out.push_back({"SCRIPT", "LOAD", script(op).body});
+  return out;
+}
 
 void ChannelStore::admit(const Cid& cid, const AddressKey& address, Handler<Admitted> handler) {
   auto name = channel_name(cid);
@@ -385,7 +408,8 @@ void ChannelStore::delivered(const Cid& cid, Role reader, std::uint64_t epoch, s
   args.emplace_back(role_code(reader));
   args.push_back(std::to_string(epoch));
   args.push_back(std::to_string(index));
-  eval(script(Op::delivered), channel_keys(name), std::move(args), typed<Done>(&parse_done, std::move(handler)));
+  eval(script(Op::delivered), channel_keys(name), std::move(args), typed<Done>(&parse_done, std::move(handler)),
+       kIdempotentDeadline);
 }
 
 void ChannelStore::poll(const Cid& cid, Role role, std::uint64_t epoch, std::optional<std::uint64_t> from,
@@ -395,7 +419,8 @@ void ChannelStore::poll(const Cid& cid, Role role, std::uint64_t epoch, std::opt
   args.emplace_back(role_code(role));
   args.push_back(std::to_string(epoch));
   args.push_back(from ? std::to_string(*from) : std::string("-1"));
-  eval(script(Op::poll), channel_keys(name), std::move(args), typed<Polled>(&parse_polled, std::move(handler)));
+  eval(script(Op::poll), channel_keys(name), std::move(args), typed<Polled>(&parse_polled, std::move(handler)),
+       kIdempotentDeadline);
 }
 
 void ChannelStore::leave(const Cid& cid, Role role, std::uint64_t epoch, LeaveKind kind, Handler<Left> handler) {
@@ -408,20 +433,26 @@ void ChannelStore::leave(const Cid& cid, Role role, std::uint64_t epoch, LeaveKi
 }
 
 void ChannelStore::heartbeat(Millis ttl, Handler<Done> handler) {
-  client_->command({"SET", node_key(node_id_), "1", "PX", std::to_string(ttl.count())},
-                   [handler = std::move(handler)](Result<Reply> reply) {
-                     if (!reply.ok()) return handler(reply.error());
-                     handler(Done{});
-                   });
+  // Never refused for the queue bound: a busy node is not a dead one.
+  client_->command(
+      {"SET", node_key(node_id_), "1", "PX", std::to_string(ttl.count())},
+      [handler = std::move(handler)](Result<Reply> reply) {
+        if (!reply.ok()) return handler(reply.error());
+        handler(Done{});
+      },
+      CommandOptions{Millis{0}, true});
 }
 
 void ChannelStore::node_alive(const std::string& node, Handler<bool> handler) {
-  client_->command({"EXISTS", node_key(node)}, [handler = std::move(handler)](Result<Reply> reply) {
-    if (!reply.ok()) return handler(reply.error());
-    auto n = reply->as_integer();
-    if (!n) return handler(make_error(Errc::protocol, "unexpected reply to EXISTS"));
-    handler(*n > 0);
-  });
+  client_->command(
+      {"EXISTS", node_key(node)},
+      [handler = std::move(handler)](Result<Reply> reply) {
+        if (!reply.ok()) return handler(reply.error());
+        auto n = reply->as_integer();
+        if (!n) return handler(make_error(Errc::protocol, "unexpected reply to EXISTS"));
+        handler(*n > 0);
+      },
+      CommandOptions{kIdempotentDeadline, true});
 }
 
 void ChannelStore::evict(const Cid& cid, Role role, const std::string& node, Handler<Done> handler) {

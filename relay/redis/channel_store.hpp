@@ -142,6 +142,9 @@ class ChannelStore {
 
   ChannelStore(std::shared_ptr<Client> client, Secret name_key, Limits limits, StoreOptions options = {});
 
+  // SCRIPT LOAD of every script, for ClientOptions::setup.
+  static std::vector<std::vector<std::string>> setup_commands();
+
   [[nodiscard]] const std::string& node_id() const noexcept { return node_id_; }
   // The channel's name in Redis (and in wake-up messages).
   [[nodiscard]] std::string channel_name(const Cid& cid) const;
@@ -187,8 +190,10 @@ class ChannelStore {
   struct Script;
   enum class Op : std::uint8_t { admit, join, resume, append, delivered, poll, leave, evict };
   static const Script& script(Op op);
+  // `deadline`: for scripts that are safe to run late or twice (see
+  // CommandOptions::timeout); zero for the rest.
   void eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args,
-            Client::Completion done);
+            Client::Completion done, Millis deadline = Millis{0});
   std::vector<std::string> channel_keys(const std::string& name) const;
   std::vector<std::string> channel_args(const std::string& name) const;
   [[nodiscard]] std::string node_key(const std::string& node) const { return prefix_ + ":node:" + node; }

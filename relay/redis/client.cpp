@@ -33,17 +33,22 @@ struct Client::Link : std::enable_shared_from_this<Link> {
   std::size_t handshake_left = 0;
   std::size_t subscribes_left = 0;
   std::string drop_reason;
-  // Send times of commands awaiting a reply, oldest first (replies come in
-  // order), for the command timeout.
-  std::deque<SteadyClock::time_point> sent;
+  // Commands awaiting a reply, oldest first (replies come in order): when
+  // each was sent (for the link timeout) and its own deadline, if any.
+  struct Sent {
+    SteadyClock::time_point at;
+    SteadyClock::time_point deadline;  // max(): none
+    Pending* pending;                  // owned by hiredis's callback until the reply
+  };
+  std::deque<Sent> sent;
   SteadyClock::time_point last_activity = SteadyClock::now();
   // Subscriber: the SUBSCRIBE probe awaiting its confirmation.
   std::optional<SteadyClock::time_point> probe_since;
 };
 
 struct Client::Pending {
-  std::function<void(Result<Reply>)> done;
-  bool counted = false;  // a caller's command (counts in in_flight_)
+  std::function<void(Result<Reply>)> done;  // empty once answered (or timed out)
+  bool counted = false;  // a caller's command, still counted in in_flight_
 };
 
 namespace {
@@ -113,7 +118,7 @@ void Client::fail_now(Completion completion, std::string reason) {
   completion(make_error(Errc::unavailable, std::move(reason)));  // the completion posts: never inline
 }
 
-void Client::submit(std::vector<std::string> args, Completion completion) {
+void Client::submit(Args args, CommandOptions options, Completion completion) {
   if (!options_.subscriptions.empty()) {
     completion(make_error(Errc::protocol, "a subscriber connection takes no commands"));
     return;
@@ -122,14 +127,14 @@ void Client::submit(std::vector<std::string> args, Completion completion) {
     fail_now(std::move(completion), "Redis is not connected");
     return;
   }
-  if (in_flight_.fetch_add(1, std::memory_order_acq_rel) >= options_.max_pending) {
+  if (in_flight_.fetch_add(1, std::memory_order_acq_rel) >= options_.max_pending && !options.unbounded) {
     in_flight_.fetch_sub(1, std::memory_order_acq_rel);
     fail_now(std::move(completion), "too many Redis commands pending");
     return;
   }
-  asio::dispatch(executor_, [self = shared_from_this(), args = std::move(args),
+  asio::dispatch(executor_, [self = shared_from_this(), args = std::move(args), options,
                              completion = std::move(completion)]() mutable {
-    self->send(std::move(args), std::move(completion));
+    self->send(args, options, std::move(completion));
   });
 }
 
@@ -150,7 +155,7 @@ int send_argv(redisAsyncContext* ac, redisCallbackFn* fn, void* privdata, const 
 
 }  // namespace
 
-void Client::send(std::vector<std::string> args, Completion completion) {
+void Client::send(const Args& args, CommandOptions options, Completion completion) {
   auto release = [this] { in_flight_.fetch_sub(1, std::memory_order_acq_rel); };
   if (stopped_ || !link_ || !link_->ready || link_->closed || link_->freeing || !link_->ac) {
     release();
@@ -158,7 +163,7 @@ void Client::send(std::vector<std::string> args, Completion completion) {
     return;
   }
   auto* pending = new Pending{std::move(completion), true};
-  std::vector<std::string_view> views(args.begin(), args.end());
+  std::vector<std::string_view> views(args->begin(), args->end());
   if (send_argv(link_->ac, &Client::on_reply_cb, pending, views) != REDIS_OK) {
     auto done = std::move(pending->done);
     delete pending;
@@ -166,7 +171,9 @@ void Client::send(std::vector<std::string> args, Completion completion) {
     fail_now(std::move(done), "Redis refused the command (connection closing)");
     return;
   }
-  link_->sent.push_back(SteadyClock::now());
+  auto now = SteadyClock::now();
+  auto deadline = options.timeout.count() > 0 ? now + options.timeout : SteadyClock::time_point::max();
+  link_->sent.push_back({now, deadline, pending});
 }
 
 bool Client::send_internal(const std::vector<std::string>& args, std::function<void(Result<Reply>)> on_reply) {
@@ -177,7 +184,7 @@ bool Client::send_internal(const std::vector<std::string>& args, std::function<v
     delete pending;
     return false;
   }
-  link_->sent.push_back(SteadyClock::now());
+  link_->sent.push_back({SteadyClock::now(), SteadyClock::time_point::max(), pending});
   return true;
 }
 
@@ -189,7 +196,23 @@ void Client::on_reply_cb(redisAsyncContext* ac, void* reply, void* privdata) {
     link->last_activity = SteadyClock::now();
     if (pending->counted) link->owner->in_flight_.fetch_sub(1, std::memory_order_acq_rel);
   }
+  // Empty when the command's deadline passed first: its caller has moved on.
   if (pending->done) pending->done(to_result(static_cast<const redisReply*>(reply)));
+}
+
+// Commands whose own deadline passed complete with `timeout` now; hiredis
+// still owns their callback, which will find nothing left to do.
+void Client::expire_commands(Link& link, SteadyClock::time_point now) {
+  for (auto& entry : link.sent) {
+    if (entry.deadline > now || !entry.pending->done) continue;
+    auto done = std::move(entry.pending->done);
+    entry.pending->done = nullptr;
+    if (entry.pending->counted) {
+      entry.pending->counted = false;
+      in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+    }
+    done(make_error(Errc::timeout, "Redis did not answer within the command's deadline"));
+  }
 }
 
 // ---- connecting -------------------------------------------------------------
@@ -272,6 +295,7 @@ void Client::on_connected(Link& link) {
   }
   if (endpoint.db != 0) steps.push_back({{"SELECT", std::to_string(endpoint.db)}, "SELECT"});
   if (!options_.client_name.empty()) steps.push_back({{"CLIENT", "SETNAME", options_.client_name}, "CLIENT SETNAME"});
+  for (const auto& command : options_.setup) steps.emplace_back(command, "a setup command");
   // Up means Redis answers, not that the kernel accepted the connection (a
   // frozen Redis still completes TCP handshakes from its backlog).
   steps.push_back({{"PING"}, "PING"});
@@ -427,7 +451,7 @@ void Client::check_health() {
   auto now = SteadyClock::now();
   if (!options_.subscriptions.empty()) {
     if (link->probe_since) {
-      if (now - *link->probe_since > options_.command_timeout) drop(link, "Redis did not answer within the command timeout");
+      if (now - *link->probe_since > options_.link_timeout) drop(link, "Redis did not answer within the link timeout");
       return;
     }
     if (now - link->last_activity < options_.health_interval) return;
@@ -440,7 +464,8 @@ void Client::check_health() {
     return;
   }
   if (!link->sent.empty()) {
-    if (now - link->sent.front() > options_.command_timeout) drop(link, "Redis did not answer within the command timeout");
+    expire_commands(*link, now);
+    if (now - link->sent.front().at > options_.link_timeout) drop(link, "Redis did not answer within the link timeout");
     return;
   }
   if (now - link->last_activity >= options_.health_interval)

@@ -8,15 +8,22 @@
 // the address. Everything runs on one executor (a strand, or an io_context
 // run by one thread); the public methods may be called from any thread.
 //
-// - Connects with a timeout, sends AUTH (user and password) and SELECT,
-//   then reports `up`. When the connection breaks, a command is not answered
-//   within `command_timeout`, or a connect fails, it reports `down` once,
-//   fails every pending command with `unavailable`, and reconnects by itself
-//   with exponential backoff (with jitter) between reconnect_min and
-//   reconnect_max.
+// - Connects with a timeout, sends AUTH (user and password), SELECT and the
+//   caller's own setup commands (say SCRIPT LOAD), then reports `up`. When
+//   the connection breaks, Redis answers nothing to a command for
+//   `link_timeout` (a frozen or unreachable Redis), or a connect fails, it
+//   reports `down` once, fails every pending command with `unavailable`, and
+//   reconnects by itself with exponential backoff (with jitter) between
+//   reconnect_min and reconnect_max. One slow reply shorter than that is
+//   only slow: nothing is dropped.
+// - A command may have its own deadline (CommandOptions::timeout): past it
+//   the command completes with `timeout` and its late reply, if any, is
+//   ignored (Redis may still run it: give deadlines only to commands that are
+//   safe to run late or twice).
 // - A bounded number of commands may wait for their reply (`max_pending`);
 //   past it, and whenever the connection is not up, a command fails at once
-//   with `unavailable` (never queued for later, never blocking).
+//   with `unavailable` (never queued for later, never blocking). A command
+//   marked `unbounded` (a liveness heartbeat) is never refused for the bound.
 // - Replies are copied into an owned Reply. A Redis error reply becomes an
 //   Error with code `server` and Redis's message.
 // - A subscriber connection (Options::subscriptions not empty) only
@@ -64,7 +71,7 @@ struct ClientOptions {
   Millis connect_timeout{1000};
   // The oldest command without a reply after this long: the connection is
   // declared dead (a frozen or unreachable Redis), pending commands fail.
-  Millis command_timeout{750};
+  Millis link_timeout{5000};
   // How often the connection is checked; an idle one is PINGed this often.
   Millis health_interval{200};
   Millis reconnect_min{100};
@@ -75,7 +82,21 @@ struct ClientOptions {
   std::string client_name;
   // Not empty: a subscriber connection for these pub/sub channels.
   std::vector<std::string> subscriptions;
+  // Sent after AUTH/SELECT on every connect, before `up` (a failure is a
+  // failed connect): e.g. SCRIPT LOAD, so EVALSHA finds its scripts.
+  std::vector<std::vector<std::string>> setup;
 };
+
+struct CommandOptions {
+  // Completes with `timeout` if Redis has not answered by then; 0: no deadline.
+  Millis timeout{0};
+  // Not refused for max_pending (a liveness heartbeat must get through).
+  bool unbounded = false;
+};
+
+// A command's arguments, shared so that a retry (EVAL after NOSCRIPT) does
+// not copy a frame again.
+using Args = std::shared_ptr<const std::vector<std::string>>;
 
 class Client : public std::enable_shared_from_this<Client> {
  public:
@@ -104,11 +125,17 @@ class Client : public std::enable_shared_from_this<Client> {
   // Refused at once, with `unavailable`, while the connection is not up or
   // when max_pending commands already wait.
   template <class Handler>
-  void command(std::vector<std::string> args, Handler&& handler) {
+  void command(std::vector<std::string> args, Handler&& handler, CommandOptions options = {}) {
+    command(std::make_shared<const std::vector<std::string>>(std::move(args)), std::forward<Handler>(handler),
+            options);
+  }
+  template <class Handler>
+  void command(Args args, Handler&& handler, CommandOptions options = {}) {
     auto executor = asio::get_associated_executor(handler, executor_);
-    submit(std::move(args), [executor, h = std::forward<Handler>(handler)](Result<Reply> result) mutable {
-      asio::post(executor, [h = std::move(h), result = std::move(result)]() mutable { h(std::move(result)); });
-    });
+    submit(std::move(args), options,
+           [executor, h = std::forward<Handler>(handler)](Result<Reply> result) mutable {
+             asio::post(executor, [h = std::move(h), result = std::move(result)]() mutable { h(std::move(result)); });
+           });
   }
 
   [[nodiscard]] bool is_up() const noexcept { return up_.load(std::memory_order_acquire); }
@@ -122,8 +149,9 @@ class Client : public std::enable_shared_from_this<Client> {
 
   Client(asio::any_io_executor executor, ClientOptions options, StateHandler on_state, MessageHandler on_message);
 
-  void submit(std::vector<std::string> args, Completion completion);
-  void send(std::vector<std::string> args, Completion completion);
+  void submit(Args args, CommandOptions options, Completion completion);
+  void send(const Args& args, CommandOptions options, Completion completion);
+  void expire_commands(Link& link, std::chrono::steady_clock::time_point now);
   bool send_internal(const std::vector<std::string>& args, std::function<void(Result<Reply>)> on_reply);
   void fail_now(Completion completion, std::string reason);
 

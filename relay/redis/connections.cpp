@@ -31,7 +31,7 @@ ClientOptions copy_options(const ClientOptions& options, std::string_view role) 
   out.endpoint.password = Secret::copy_of(options.endpoint.password.view());
   out.endpoint.db = options.endpoint.db;
   out.connect_timeout = options.connect_timeout;
-  out.command_timeout = options.command_timeout;
+  out.link_timeout = options.link_timeout;
   out.health_interval = options.health_interval;
   out.reconnect_min = options.reconnect_min;
   out.reconnect_max = options.reconnect_max;
@@ -47,7 +47,9 @@ Connections::Connections(asio::any_io_executor executor, const ClientOptions& op
     : state_(std::make_shared<State>()) {
   state_->on_state = std::move(on_state);
   auto state = state_;
-  commands_ = Client::create(executor, copy_options(options, "cmd"),
+  auto command_options = copy_options(options, "cmd");
+  command_options.setup = ChannelStore::setup_commands();  // EVALSHA finds every script after each connect
+  commands_ = Client::create(executor, std::move(command_options),
                              [state](bool up, std::string_view reason) { state->update(true, up, reason); });
   store_ = std::make_unique<ChannelStore>(commands_, std::move(name_key), limits, std::move(store_options));
   auto subscriber_options = copy_options(options, "sub");

@@ -5,15 +5,19 @@
 namespace qrlogin::relay {
 
 namespace {
-// A poll that Redis did not answer is tried again after this long (unless
-// Redis is down, which ends every attachment).
+// A poll that Redis did not answer is tried again after this long.
 constexpr Millis kPollRetry{1000};
+// How long a wake-up for a channel no client here holds is remembered.
+constexpr Millis kEarlyWake{5000};
 }  // namespace
 
 RedisBackend::RedisBackend(boost::asio::any_io_executor executor, const Limits& limits, RedisBackendOptions options,
                            Sink sink)
     : limits_(limits),
       sink_(std::move(sink)),
+      redis_grace_(options.redis_grace),
+      node_ttl_(options.node_ttl),
+      heartbeat_every_(std::max(Millis{1}, options.node_ttl / 5)),
       heartbeat_timer_(std::make_unique<boost::asio::steady_timer>(executor)),
       redis_(std::make_unique<redis::Connections>(
           executor, options.redis, std::move(options.name_key), limits,
@@ -41,7 +45,7 @@ void RedisBackend::stop() {
 }
 
 void RedisBackend::schedule_heartbeat() {
-  heartbeat_timer_->expires_after(kNodeHeartbeat);
+  heartbeat_timer_->expires_after(heartbeat_every_);
   heartbeat_timer_->async_wait([this](boost::system::error_code ec) {
     if (ec || stopped()) return;
     heartbeat();
@@ -54,7 +58,7 @@ void RedisBackend::schedule_heartbeat() {
 void RedisBackend::heartbeat() {
   if (!is_up() || !redis_) return;
   auto& store = redis_->store();
-  store.heartbeat(kNodeTtl, [](auto&&) {});
+  store.heartbeat(node_ttl_, [](auto&&) {});
   std::vector<std::string> nodes;
   {
     std::lock_guard lock(mutex_);
@@ -76,7 +80,9 @@ void RedisBackend::node_checked(const std::string& node, bool alive) {
   }
   auto now = Clock::now();
   auto [it, first] = missing_since_.try_emplace(node, now);
-  if (now - it->second < kNodeMissing) return;
+  // Gone for two refresh periods: not a Redis restart that lost every key
+  // (each node writes its own again within one period).
+  if (now - it->second < 2 * heartbeat_every_) return;
   missing_since_.erase(it);
   evict_node(node);
 }
@@ -113,6 +119,13 @@ BackendStats RedisBackend::stats() {
   return {attached_.size(), incoming_bytes_, is_up()};
 }
 
+bool RedisBackend::settled() {
+  if (!is_up()) return true;  // nothing more would land
+  if (pending() > 0) return false;
+  std::lock_guard lock(mutex_);
+  return pending_leaves_.empty();
+}
+
 bool RedisBackend::reserve_incoming(std::size_t bytes) {
   std::lock_guard lock(mutex_);
   if (incoming_bytes_ + bytes > limits_.max_buffered_bytes) return false;
@@ -129,42 +142,65 @@ void RedisBackend::on_state(bool up, std::string_view reason) {
   if (stopped()) return;
   // Alive in Redis before any client of this node can join (commands keep
   // their order on the connection).
-  if (up) redis_->store().heartbeat(kNodeTtl, [](auto&&) {});
+  if (up) redis_->store().heartbeat(node_ttl_, [](auto&&) {});
   std::vector<ConnId> conns;
-  std::vector<Orphan> orphans;
   {
     std::lock_guard lock(mutex_);
     up_.store(up, std::memory_order_release);
     down_reason_ = up ? std::string() : "redis: " + std::string(reason);
+    if (up) down_since_.reset();
+    else if (!down_since_) down_since_ = Clock::now();
     for (const auto& [conn, att] : attached_) conns.push_back(conn);
-    if (!up) {
-      for (const auto& [conn, att] : attached_) orphans_.push_back({att.cid, att.role, att.epoch});
-      attached_.clear();
-      by_name_.clear();
-    } else {
-      orphans.swap(orphans_);
-    }
   }
   Outcome out;
-  if (up) {
-    missing_since_.clear();  // Redis may have restarted: every node's key is new
-    auto back = Event::of(Event::Kind::store_up, orphans.size());
-    back.text = node_id_;
-    out.events.push_back(std::move(back));
+  if (!up) {
+    // A pause: the clients keep their sockets and slots, and wait (each
+    // with at most one frame held here) for Redis or the grace's end.
+    auto down = Event::of(Event::Kind::store_down, conns.size());
+    down.text = std::string(reason);
+    out.events.push_back(std::move(down));
     sink_(std::move(out));
-    // The clients Redis's outage ended: their slots start their grace now
-    // (a resume on any node still works), instead of looking connected
-    // until the lifetime.
-    for (const auto& o : orphans) send_leave(o.cid, o.role, o.epoch, LeaveKind::abnormal);
-    for (auto conn : conns) poll(conn);  // wake-ups may have been lost while down
     return;
   }
-  auto down = Event::of(Event::Kind::store_down, conns.size());
-  down.text = std::string(reason);
-  out.events.push_back(std::move(down));
-  // Without Redis this node can neither forward nor learn of the peer.
-  for (auto conn : conns) out.notices.push_back(Notice::end(conn, Code::unavailable));
+  missing_since_.clear();  // Redis may have restarted: every node's key is new
+  auto back = Event::of(Event::Kind::store_up, conns.size());
+  back.text = node_id_;
+  out.events.push_back(std::move(back));
   sink_(std::move(out));
+  send_pending_leaves();
+  // What was held goes now; wake-ups may have been lost while away. If Redis
+  // restarted empty, these find the channels gone: `expired`.
+  for (auto conn : conns) {
+    send_append(conn);
+    poll(conn);
+  }
+}
+
+void RedisBackend::give_up_waiting(TimePoint now) {
+  std::vector<std::pair<ConnId, PendingLeave>> ended;
+  bool away = false;
+  {
+    std::lock_guard lock(mutex_);
+    away = down_since_ && now - *down_since_ >= redis_grace_;
+    for (auto& [conn, att] : attached_) {
+      if (att.ended) continue;
+      bool stuck = !att.held.empty() && now - att.held_since >= redis_grace_;
+      if (!away && !stuck) continue;
+      ended.push_back({conn, {att.cid, att.role, att.epoch, LeaveKind::abnormal,
+                              now + limits_.channel_lifetime + limits_.grace}});
+    }
+    for (const auto& e : ended) erase_locked(e.first);
+  }
+  if (ended.empty()) return;
+  Outcome out;
+  auto gave_up = Event::of(Event::Kind::store_gave_up, ended.size());
+  gave_up.text = away ? "redis away past --redis-grace" : "a frame waited past --redis-grace";
+  out.events.push_back(std::move(gave_up));
+  // They resume, here once Redis is back or on another node; their slots
+  // start their grace when Redis hears of it.
+  for (const auto& e : ended) out.notices.push_back(Notice::end(e.first, Code::unavailable));
+  sink_(std::move(out));
+  for (auto& e : ended) send_leave(std::move(e.second));
 }
 
 void RedisBackend::on_wake(const std::string& name) {
@@ -174,6 +210,9 @@ void RedisBackend::on_wake(const std::string& name) {
     std::lock_guard lock(mutex_);
     auto [first, last] = by_name_.equal_range(name);
     for (auto it = first; it != last; ++it) conns.push_back(it->second);
+    // Perhaps for a client whose join's reply has not arrived yet (the
+    // wake-up came first, on the other connection): it polls once attached.
+    if (conns.empty()) early_wakes_[name] = Clock::now() + kEarlyWake;
   }
   for (auto conn : conns) poll(conn);
 }
@@ -293,6 +332,10 @@ void RedisBackend::on_attached(const JoinRequest& request, bool added, Result<re
       att.peer_present = a.peer_present;
       if (a.peer) att.peer_node = a.peer->node;
       att.check_at = Clock::now() + a.expires_in;
+      if (auto early = early_wakes_.find(att.name); early != early_wakes_.end()) {
+        early_wakes_.erase(early);
+        actions.polls.push_back(request.conn);
+      }
       by_name_.emplace(att.name, request.conn);
       attached_[request.conn] = std::move(att);
       if (a.peer && a.peer->node == self) actions.polls.push_back(a.peer->conn);
@@ -308,31 +351,75 @@ void RedisBackend::on_attached(const JoinRequest& request, bool added, Result<re
   run(actions);
 }
 
-void RedisBackend::forward(const Cid& cid, Role from, ConnId conn, Frame frame) {
-  std::uint64_t epoch = 0;
-  std::uint64_t index = 0;
-  if (stopped()) return;
+bool RedisBackend::forward(const Cid& /*cid*/, Role /*from*/, ConnId conn, Frame frame) {
+  if (stopped()) return true;
   {
     std::lock_guard lock(mutex_);
     auto it = attached_.find(conn);
-    if (it == attached_.end() || it->second.ended) return;  // its slot is gone; it is being closed
-    epoch = it->second.epoch;
-    index = it->second.next_out++;
+    if (it == attached_.end() || it->second.ended) return true;  // its slot is gone; it is being closed
+    auto& att = it->second;
+    if (att.held.empty()) att.held_since = Clock::now();
+    incoming_bytes_ += frame ? frame->size() : 0;
+    att.held.push_back(std::move(frame));
   }
-  auto size = frame ? frame->size() : 0;
-  redis_->store().append(cid, from, epoch, index, frame,
-                        [this, conn, size, frame](Result<redis::Appended> reply) {
-                          on_appended(conn, size, frame, std::move(reply));
-                        });
+  send_append(conn);
+  return false;
 }
 
-void RedisBackend::on_appended(ConnId conn, std::size_t size, const Frame& frame,
+void RedisBackend::send_append(ConnId conn) {
+  if (stopped() || !is_up()) return;  // sent when Redis is back (on_state)
+  Cid cid{};
+  Role role = Role::receiver;
+  std::uint64_t epoch = 0;
+  std::uint64_t index = 0;
+  Frame frame;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = attached_.find(conn);
+    if (it == attached_.end() || it->second.ended || it->second.appending || it->second.held.empty()) return;
+    auto& att = it->second;
+    att.appending = true;
+    cid = att.cid;
+    role = att.role;
+    epoch = att.epoch;
+    index = att.next_out;
+    frame = att.held.front();
+  }
+  redis_->store().append(cid, role, epoch, index, frame,
+                         [this, conn, epoch, index, frame](Result<redis::Appended> reply) {
+                           on_appended(conn, epoch, index, frame, std::move(reply));
+                         });
+}
+
+void RedisBackend::on_appended(ConnId conn, std::uint64_t epoch, std::uint64_t index, const Frame& frame,
                                Result<redis::Appended> reply) {
   Actions actions;
-  if (!reply.ok()) {
-    actions.notice(Notice::end(conn, Code::unavailable));
-    run(actions);
-    return;
+  auto size = frame ? frame->size() : 0;
+  bool next = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = attached_.find(conn);
+    // Gone (left, ended, told to resume) or attached anew: nothing to do; a
+    // frame Redis stored anyway is counted in the `received` of a resume.
+    if (it == attached_.end() || it->second.epoch != epoch || it->second.next_out != index) return;
+    auto& att = it->second;
+    att.appending = false;
+    if (!reply.ok()) {
+      // Redis is away or did not take it now: the frame stays held (and the
+      // socket unread) until Redis is back, or the grace ends (sweep).
+      return;
+    }
+    att.held.pop_front();
+    att.held_since = Clock::now();
+    incoming_bytes_ -= std::min(size, incoming_bytes_);
+    const auto& a = *reply;
+    if (a.error) {
+      att.ended = true;
+    } else {
+      ++att.next_out;
+      next = !att.held.empty();
+      if (!next) actions.notice(Notice::read_on(conn));
+    }
   }
   const auto& a = *reply;
   if (a.error) {
@@ -343,6 +430,12 @@ void RedisBackend::on_appended(ConnId conn, std::size_t size, const Frame& frame
       fenced.conn = conn;
       actions.event(std::move(fenced));
     }
+    if (a.error == Code::unavailable) {
+      // Evicted while this node stalled: the client resumes (its token is good).
+      auto evicted = Event::of(Event::Kind::evicted);
+      evicted.conn = conn;
+      actions.event(std::move(evicted));
+    }
     if (a.error == Code::too_large) actions.event(Event::rejected_by(Limit::channel_budget));
     actions.notice(Notice::end(conn, *a.error));
     if (a.slow_peer && a.slow_peer->node == node_id())
@@ -350,13 +443,13 @@ void RedisBackend::on_appended(ConnId conn, std::size_t size, const Frame& frame
     run(actions);
     return;
   }
-  if (a.duplicate) return;
-  actions.event(Event::of(Event::Kind::forwarded, size));
-  if (a.peer && a.peer->node == node_id()) {
+  if (!a.duplicate) actions.event(Event::of(Event::Kind::forwarded, size));
+  if (!a.duplicate && a.peer && a.peer->node == node_id()) {
     std::lock_guard lock(mutex_);
     offer_locked(a.peer->conn, a.index, frame, actions);
   }
   run(actions);
+  if (next) send_append(conn);
 }
 
 void RedisBackend::offer_locked(ConnId to, std::uint64_t index, const Frame& frame, Actions& actions) {
@@ -397,17 +490,16 @@ void RedisBackend::delivered(const Cid& /*cid*/, Role from, std::uint64_t index,
 void RedisBackend::leave(const Cid& /*cid*/, Role role, ConnId conn, LeaveKind kind) {
   release_opener(conn);
   if (stopped()) return;
-  Cid cid{};
-  std::uint64_t epoch = 0;
+  PendingLeave leave;
   {
     std::lock_guard lock(mutex_);
     auto it = attached_.find(conn);
-    if (it == attached_.end()) return;  // ended by Redis going down (see on_state), or replaced here
-    cid = it->second.cid;
-    epoch = it->second.epoch;
+    if (it == attached_.end()) return;  // told to resume (Redis away), or replaced here
+    leave = {it->second.cid, role, it->second.epoch, kind,
+             Clock::now() + limits_.channel_lifetime + limits_.grace};
     erase_locked(conn);
   }
-  send_leave(cid, role, epoch, kind);
+  send_leave(std::move(leave));
 }
 
 void RedisBackend::release_opener(ConnId conn) {
@@ -418,9 +510,26 @@ void RedisBackend::release_opener(ConnId conn) {
   openers_.erase(it);
 }
 
-void RedisBackend::send_leave(const Cid& cid, Role role, std::uint64_t epoch, LeaveKind kind) {
-  redis_->store().leave(cid, role, epoch, kind, [this, cid, kind](Result<redis::Left> left) {
-    if (!left.ok() || left->error || !redis_) return;  // Redis gone (the lifetime ends it), or taken over
+void RedisBackend::send_leave(PendingLeave leave) {
+  if (stopped()) return;
+  if (!is_up()) {
+    std::lock_guard lock(mutex_);
+    pending_leaves_.push_back(std::move(leave));  // sent when Redis is back
+    return;
+  }
+  auto cid = leave.cid;
+  auto kind = leave.kind;
+  redis_->store().leave(leave.cid, leave.role, leave.epoch, leave.kind,
+                        [this, leave, cid, kind](Result<redis::Left> left) {
+    if (!redis_) return;
+    if (!left.ok()) {
+      // Lost with the connection (or refused for the queue bound): again
+      // when Redis is back, or at the next sweep.
+      std::lock_guard lock(mutex_);
+      pending_leaves_.push_back(leave);
+      return;
+    }
+    if (left->error) return;  // taken over: someone else holds the slot now
     if (left->completed) {
       Outcome out;
       out.events.push_back(Event::of(Event::Kind::completed));
@@ -432,6 +541,17 @@ void RedisBackend::send_leave(const Cid& cid, Role role, std::uint64_t epoch, Le
     else if (left->ends_at > 0) redis_->store().set_open_until(cid, left->ends_at, false, [](auto&&) {});
     if (left->peer && left->peer->node == node_id()) poll(left->peer->conn);
   });
+}
+
+void RedisBackend::send_pending_leaves() {
+  std::vector<PendingLeave> leaves;
+  auto now = Clock::now();
+  {
+    std::lock_guard lock(mutex_);
+    leaves.swap(pending_leaves_);
+  }
+  for (auto& l : leaves)
+    if (now < l.give_up_at) send_leave(std::move(l));  // past it the channel is gone anyway
 }
 
 void RedisBackend::poll(ConnId conn) {
@@ -479,6 +599,11 @@ void RedisBackend::on_polled(ConnId conn, std::uint64_t epoch, Result<redis::Pol
       take_frames_locked(conn, att, reply->frames, actions);
       if (reply->error == Code::peer_closed) actions.notice(Notice::end_by_peer(conn));
       else actions.notice(Notice::end(conn, *reply->error));
+      if (reply->error == Code::unavailable) {  // evicted while this node stalled: resume
+        auto evicted = Event::of(Event::Kind::evicted);
+        evicted.conn = conn;
+        actions.event(std::move(evicted));
+      }
     } else {
       auto& p = *reply;
       if (p.intrusion && !att.intrusion_notified) {
@@ -501,22 +626,32 @@ void RedisBackend::on_polled(ConnId conn, std::uint64_t epoch, Result<redis::Pol
 }
 
 void RedisBackend::sweep(TimePoint now) {
+  give_up_waiting(now);
   std::vector<ConnId> due;
+  std::vector<ConnId> unsent;
+  bool retry_leaves = false;
   {
     std::lock_guard lock(mutex_);
     for (auto& [conn, att] : attached_) {
-      if (att.ended || att.check_at > now) continue;
+      if (att.ended) continue;
+      if (!att.held.empty() && !att.appending) unsent.push_back(conn);  // Redis did not take it last time
+      if (att.check_at > now) continue;
       att.check_at = TimePoint::max();  // set again by the poll's reply
       due.push_back(conn);
     }
     admission_.prune(now);
+    std::erase_if(early_wakes_, [now](const auto& w) { return w.second <= now; });
+    retry_leaves = !pending_leaves_.empty() && is_up();
   }
+  if (retry_leaves) send_pending_leaves();
+  for (auto conn : unsent) send_append(conn);
   for (auto conn : due) poll(conn);
 }
 
 void RedisBackend::erase_locked(ConnId conn) {
   auto it = attached_.find(conn);
   if (it == attached_.end()) return;
+  for (const auto& frame : it->second.held) incoming_bytes_ -= std::min(frame ? frame->size() : 0, incoming_bytes_);
   auto [first, last] = by_name_.equal_range(it->second.name);
   for (auto n = first; n != last; ++n) {
     if (n->second == conn) {

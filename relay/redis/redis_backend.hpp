@@ -15,16 +15,27 @@
 //   `replaced` (fenced) and `slow_consumer`. State, not events: a lost
 //   wake-up is repaired by the next poll (after a reconnect every
 //   attachment is polled).
-// - Node liveness: every node refreshes a key in Redis twice a second (it
-//   expires after kNodeTtl). A node that holds a client whose peer sits on
-//   another node checks that node's key; once it is gone (SIGKILL, a
-//   crashed or frozen host) the peer's slot is evicted, as if its client
-//   had dropped: `peer left` now, `expired` after the grace unless it
-//   resumes on a live node. A frozen node that wakes up is fenced.
-// - Redis down: every local client gets `unavailable` (the node cannot
-//   forward), stats() says so (/healthz answers 503), new joins get
-//   `unavailable`; the Redis client reconnects by itself and the node
-//   serves again.
+// - Backpressure: a client's frame is appended before the node reads its
+//   next one (forward() answers false, and Notice::read_on follows the
+//   append's reply), so a slow Redis slows the sockets; the frames on their
+//   way to Redis count against --max-buffered-bytes.
+// - Node liveness: every node refreshes a key in Redis (every node_ttl / 5,
+//   outside the bounded command queue; it expires after node_ttl). A node
+//   that holds a client whose peer sits on another node checks that node's
+//   key; once it has been gone for two refresh periods (SIGKILL, a crashed
+//   or frozen host) the peer's slot is evicted, as if its client had
+//   dropped: `peer left` now, `expired` after the grace unless it resumes on
+//   a live node. A frozen node that wakes up finds its clients evicted and
+//   tells them to resume (`unavailable`, resume: true); only a client whose
+//   slot someone else resumed hears `replaced`.
+// - Redis faults are pauses: while Redis is unreachable the node keeps its
+//   sockets and their slots, holds each client's one frame on its way, and
+//   refuses new joins (`unavailable`); when Redis is back it sends what it
+//   held and polls every client (the state is in Redis). Past the Redis
+//   grace (--redis-grace), or when one client's frame waited that long, the
+//   clients are told `unavailable` with resume: true, and resume wherever
+//   Redis is reachable. Leaves that could not be sent are sent when Redis is
+//   back (or until the channel could no longer exist).
 // - The per-network and per-site channel caps and rates count on this node
 //   (a channel counts under its receiver's address while that receiver is
 //   connected here); the cluster-wide caps and the per-address rate are
@@ -34,6 +45,7 @@
 // replies run on the executor given (a strand, or the one I/O thread). One
 // mutex guards the attachments; the sink is called with it released.
 #include <atomic>
+#include <deque>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -50,18 +62,16 @@
 
 namespace qrlogin::relay {
 
-// How often a node refreshes its liveness key, and how long the key lives:
-// a node is dead once its key has been gone for kNodeMissing (so a Redis
-// restart, which loses every key until the next refresh, kills nobody).
-inline constexpr Millis kNodeHeartbeat{500};
-inline constexpr Millis kNodeTtl{2000};
-inline constexpr Millis kNodeMissing{1000};
-
 struct RedisBackendOptions {
   redis::ClientOptions redis;
   Secret name_key;
   std::string node_id;  // empty: random
   std::string prefix = "qrl";
+  // How long clients wait, paused, for Redis (a reconnect, or one reply)
+  // before they are told to resume elsewhere.
+  Millis redis_grace{10000};
+  // The node's liveness key lives this long after each refresh.
+  Millis node_ttl{5000};
 };
 
 class RedisBackend final : public ChannelBackend {
@@ -76,17 +86,20 @@ class RedisBackend final : public ChannelBackend {
   void stop() override;
 
   void join(JoinRequest request, JoinDone done) override;
-  void forward(const Cid& cid, Role from, ConnId conn, Frame frame) override;
+  [[nodiscard]] bool forward(const Cid& cid, Role from, ConnId conn, Frame frame) override;
   void delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to) override;
   void leave(const Cid& cid, Role role, ConnId conn, LeaveKind kind) override;
   // Polls the attachments whose channel's lifetime or peer's grace is due
-  // (that poll ends the channel in Redis and tells the client).
+  // (that poll ends the channel in Redis and tells the client); retries
+  // what Redis did not take; tells clients to resume once the Redis grace
+  // is over.
   void sweep(TimePoint now) override;
   // The slots stay in Redis: a client may resume on another node.
   void shut_down(TimePoint /*now*/) override {}
   [[nodiscard]] bool reserve_incoming(std::size_t bytes) override;
   void release_incoming(std::size_t bytes) override;
   [[nodiscard]] BackendStats stats() override;
+  [[nodiscard]] bool settled() override;
   [[nodiscard]] std::optional<std::string> unavailable_reason() override;
 
   [[nodiscard]] bool is_up() const noexcept { return up_.load(std::memory_order_acquire); }
@@ -112,6 +125,20 @@ class RedisBackend final : public ChannelBackend {
     bool polling = false;
     bool poll_again = false;
     TimePoint check_at = TimePoint::max();
+    // The client's frames not yet stored, oldest first (the session sends
+    // one and waits; a caller that does not wait gets them sent in order).
+    std::deque<Frame> held;
+    bool appending = false;     // the first held frame is on its way to Redis
+    TimePoint held_since{};     // since when the first held frame waits
+  };
+  // A leave Redis did not take yet (Redis was away): retried until it
+  // lands or the channel could no longer exist.
+  struct PendingLeave {
+    Cid cid{};
+    Role role = Role::receiver;
+    std::uint64_t epoch = 0;
+    LeaveKind kind = LeaveKind::abnormal;
+    TimePoint give_up_at{};
   };
   // What to do once the mutex is released, in order (a client hears
   // `peer joined` before the peer's first frame, and its last frames
@@ -124,7 +151,13 @@ class RedisBackend final : public ChannelBackend {
   };
 
   void on_state(bool up, std::string_view reason);
-  void send_leave(const Cid& cid, Role role, std::uint64_t epoch, LeaveKind kind);
+  void send_leave(PendingLeave leave);
+  void send_pending_leaves();
+  // Sends `conn`'s first held frame, unless one is on its way already.
+  void send_append(ConnId conn);
+  // Ends the clients that waited for Redis past the grace (all of them when
+  // Redis is away): `unavailable`, resume: true.
+  void give_up_waiting(TimePoint now);
   void schedule_heartbeat();
   void heartbeat();
   void evict_node(const std::string& node);
@@ -132,7 +165,8 @@ class RedisBackend final : public ChannelBackend {
   void on_wake(const std::string& name);
   void admitted(JoinRequest request, JoinDone done);
   void on_attached(const JoinRequest& request, bool added, Result<redis::Attached> reply, JoinDone done);
-  void on_appended(ConnId conn, std::size_t size, const Frame& frame, Result<redis::Appended> reply);
+  void on_appended(ConnId conn, std::uint64_t epoch, std::uint64_t index, const Frame& frame,
+                   Result<redis::Appended> reply);
   void poll(ConnId conn);
   void on_polled(ConnId conn, std::uint64_t epoch, Result<redis::Polled> reply);
   // Hands `frame` (index `index` of the peer's log) to `to` if it is the next
@@ -140,6 +174,7 @@ class RedisBackend final : public ChannelBackend {
   void offer_locked(ConnId to, std::uint64_t index, const Frame& frame, Actions& actions);
   // Polled frames from the peer's log: those `conn` still needs, in order.
   void take_frames_locked(ConnId conn, Attachment& att, std::vector<redis::StoredFrame>& frames, Actions& actions);
+  // Forgets `conn` (its held frames' bytes too).
   void erase_locked(ConnId conn);
   void release_opener(ConnId conn);
   void run(Actions& actions);
@@ -149,6 +184,9 @@ class RedisBackend final : public ChannelBackend {
 
   const Limits& limits_;
   Sink sink_;
+  Millis redis_grace_;
+  Millis node_ttl_;
+  Millis heartbeat_every_;
   // Released by stop(), before the io_context they belong to is destroyed.
   std::unique_ptr<boost::asio::steady_timer> heartbeat_timer_;
   std::unique_ptr<redis::Connections> redis_;
@@ -158,21 +196,20 @@ class RedisBackend final : public ChannelBackend {
   std::atomic<std::uint64_t> wakes_{0};
   mutable std::mutex mutex_;
   std::string down_reason_;
+  std::optional<TimePoint> down_since_;  // Redis is away since then
   std::unordered_map<ConnId, Attachment> attached_;
   std::unordered_multimap<std::string, ConnId> by_name_;
+  // Wake-ups for channels no client here holds (yet): a join whose reply
+  // is still on its way may be their reason; kept a few seconds.
+  std::unordered_map<std::string, TimePoint> early_wakes_;
   // Receivers on this node that opened their channel here, counted under
   // their address in admission_ until they leave.
   Admission admission_;
   std::unordered_map<ConnId, AddressKey> openers_;
+  // Bytes of messages still arriving, and of frames on their way to Redis:
+  // bounded by --max-buffered-bytes.
   std::size_t incoming_bytes_ = 0;
-  // Slots of clients that Redis going down ended: left (abnormal) once it
-  // is back, so they get their grace rather than looking connected.
-  struct Orphan {
-    Cid cid{};
-    Role role = Role::receiver;
-    std::uint64_t epoch = 0;
-  };
-  std::vector<Orphan> orphans_;
+  std::vector<PendingLeave> pending_leaves_;
   // Nodes whose liveness key was missing, since when (executor only).
   std::unordered_map<std::string, TimePoint> missing_since_;
 };

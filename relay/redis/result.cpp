@@ -14,6 +14,7 @@ std::string_view code_name(int code) noexcept {
     case Errc::protocol: return "protocol";
     case Errc::bad_url: return "bad_url";
     case Errc::bad_config: return "bad_config";
+    case Errc::timeout: return "timeout";
   }
   return "unknown";
 }

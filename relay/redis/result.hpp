@@ -16,6 +16,8 @@ enum class Errc {
   protocol,         // a reply of a shape the caller did not expect
   bad_url,          // a --redis URL that is not exactly redis://[user:pass@]host[:port][/db]
   bad_config,       // a password file that cannot be read, and the like
+  timeout,          // the command's own deadline passed without a reply (Redis
+                    // may still run it); the connection itself is fine
 };
 
 [[nodiscard]] const std::error_category& error_category() noexcept;

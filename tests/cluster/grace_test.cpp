@@ -99,11 +99,12 @@ TEST_CASE("a resume on node B takes over a slot whose socket on node A still loo
 
 // A node that dies (SIGKILL, a crashed host) never runs leave for its
 // clients. The nodes holding their peers notice that its liveness key
-// expired (Cluster, kNodeTtl 2.5 s, checked every 0.5 s) and evict its
+// expired (--redis-node-ttl 2s here, refreshed and checked every 0.4 s, dead
+// after two missed refreshes) and evict its
 // slots: the peer hears `peer left`, and `expired` once the grace is over,
 // long before the 8 s lifetime.
 TEST_CASE("a SIGKILLed node's client that never comes back - its peer gets peer left, then expired after the grace") {
-  Cluster cluster(2, {"--grace", "1s", "--channel-lifetime", "8s"});
+  Cluster cluster(2, {"--grace", "1s", "--channel-lifetime", "8s", "--redis-node-ttl", "2s"});
   auto& a = cluster.node(0);
   auto& b = cluster.node(1);
   auto cid = random_cid();

@@ -1,6 +1,8 @@
 // Redis goes away under a running cluster: every node says so at once
-// (/healthz 503, `unavailable` to its clients and to new ones), and serves
-// again by itself when Redis is back on the same address.
+// (/healthz 503, `unavailable` to new clients), keeps its clients waiting
+// with their sockets paused for --redis-grace and then tells them to
+// resume, and serves again by itself when Redis is back on the same
+// address. A stall shorter than the grace is only a pause.
 #include <initializer_list>
 
 #include "tests/cluster/cluster_helpers.hpp"
@@ -67,8 +69,8 @@ void expect_up(std::initializer_list<const RelayProcess*> nodes, Clock::time_poi
 
 }  // namespace
 
-TEST_CASE("Redis stops - clients get unavailable, /healthz 503 within 2 s, back on its port, the nodes serve again") {
-  Cluster cluster(2);
+TEST_CASE("Redis stops - /healthz 503 within 2 s, clients wait out --redis-grace then resume - back on its port the nodes serve again") {
+  Cluster cluster(2, {"--redis-grace", "2s"});
   auto& a = cluster.node(0);
   auto& b = cluster.node(1);
   for (auto* n : {&a, &b}) {
@@ -81,15 +83,22 @@ TEST_CASE("Redis stops - clients get unavailable, /healthz 503 within 2 s, back 
   auto stopped = Clock::now();
   cluster.redis().kill();
   expect_down({&a, &b}, stopped);
-  // The pairing in flight cannot go on: both clients are told, on both nodes.
-  expect_error_then_close(*receiver, "unavailable", 1013);
-  expect_error_then_close(*sender, "unavailable", 1013);
-  // A client arriving during the outage is refused the same way.
+  // A client arriving during the outage is refused: no slot to wait with.
   for (auto* n : {&a, &b}) {
     auto late = connect(*n, random_cid(), "receiver");
     REQUIRE(late);
     expect_error_then_close(*late.client, "unavailable", 1013);
   }
+  // The pairing in flight waits; past the grace both clients are told to
+  // resume (unavailable, "resume": true), on both nodes.
+  auto early = receiver->next(std::chrono::milliseconds{1000});
+  CHECK_FALSE(early.ok());  // nothing within the first second: a pause
+  expect_error_then_close(*receiver, "unavailable", 1013, 4s);
+  expect_error_then_close(*sender, "unavailable", 1013, 4s);
+  auto told = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - stopped);
+  INFO("told to resume after " << told.count() << " ms");
+  CHECK(told >= 1900ms);
+  CHECK(told < 5s);
 
   // Redis comes back on the same port, empty; the relays were not restarted.
   auto restarted = Clock::now();
@@ -99,25 +108,27 @@ TEST_CASE("Redis stops - clients get unavailable, /healthz 503 within 2 s, back 
   pair_with_cli(a.port(), b.port(), "after the outage");
 }
 
-TEST_CASE("a frozen Redis (SIGSTOP) is noticed within 2 s and the nodes recover when it thaws") {
-  Cluster cluster(2);
+TEST_CASE("a frozen Redis (SIGSTOP) past --redis-timeout is noticed within 2 s - its clients wait and go on when it thaws") {
+  Cluster cluster(2, {"--redis-timeout", "1s"});
   auto& a = cluster.node(0);
   auto& b = cluster.node(1);
   auto [receiver, sender] = paired(a, b);
 
   auto frozen = Clock::now();
   cluster.redis().freeze();
+  // A frame sent into the freeze waits on its node, with its sender's socket.
+  auto ready = frame_of(0x02, 49);
+  REQUIRE(receiver->send(ready).ok());
   expect_down({&a, &b}, frozen);
-  expect_error_then_close(*receiver, "unavailable", 1013);
-  expect_error_then_close(*sender, "unavailable", 1013);
+  CHECK_FALSE(sender->next(std::chrono::milliseconds{300}).ok());  // neither the frame nor an error
 
   auto thawed = Clock::now();
   cluster.redis().thaw();
   expect_up({&a, &b}, thawed);
-  // The channels of before were never lost in Redis, but their clients were
-  // told to start over; a new pairing works.
-  auto [r2, s2] = paired(b, a);
-  auto ready = frame_of(0x02, 49);
-  REQUIRE(r2->send(ready).ok());
-  expect_binary(*s2, ready);
+  // Nobody was told to go; the frame arrives, once, and the pairing goes on.
+  expect_binary(*sender, ready, 5s);
+  auto reveal = frame_of(0x03, 49);
+  REQUIRE(sender->send(reveal).ok());
+  expect_binary(*receiver, reveal);
+  CHECK(metric_sum({&a, &b}, "qrlogin_relay_errors_total{code=\"unavailable\"}") == 0);
 }

@@ -74,6 +74,8 @@ std::string event_name(const Event& e) {
     case Event::Kind::completed: return "completed";
     case Event::Kind::fenced: return "fenced";
     case Event::Kind::node_dead: return "node_dead";
+    case Event::Kind::evicted: return "evicted";
+    case Event::Kind::store_gave_up:
     case Event::Kind::store_up:
     case Event::Kind::store_down: return {};  // a node's link to Redis, not a channel's
   }
@@ -170,7 +172,9 @@ void BackendHarness::send(int index, std::size_t bytes) {
   if (!conn || !conn->joined) return;
   auto frame = std::make_shared<const std::vector<std::uint8_t>>(bytes, static_cast<std::uint8_t>(c.sent & 0xff));
   ++c.sent;
-  node(conn->node).forward(c.cid, c.role, conn->id, std::move(frame));
+  // Whether the backend took it at once or reads on later (read_on) is the
+  // backend's business: the transcript records what clients observe.
+  (void)node(conn->node).forward(c.cid, c.role, conn->id, std::move(frame));
   pump();
 }
 
@@ -296,6 +300,7 @@ void BackendHarness::handle(Outcome& outcome, std::optional<ConnId> joiner) {
       case Notice::Kind::intrusion: c.write(number, "intrusion"); break;
       case Notice::Kind::end: end_connection(n.to, "end " + std::string(code_name(n.code))); break;
       case Notice::Kind::end_by_peer: end_connection(n.to, "end peer_closed"); break;
+      case Notice::Kind::read_on: break;  // flow control, not something a client sees
     }
   }
 }

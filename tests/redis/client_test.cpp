@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <future>
 #include <string>
 
 #include "tests/redis/helpers.hpp"
@@ -178,10 +179,10 @@ TEST_CASE("redis client: Redis killed -> down at once, commands fail fast, resta
   CHECK(c.states.size() == 3);
 }
 
-TEST_CASE("redis client: a frozen Redis is noticed within the command timeout, and recovers", "[redis]") {
+TEST_CASE("redis client: a frozen Redis is noticed within the link timeout, and recovers", "[redis]") {
   RedisServer server;
   auto options = local_options(server.port());
-  options.command_timeout = 400ms;
+  options.link_timeout = 400ms;
   options.health_interval = 100ms;
   options.reconnect_max = 300ms;
   options.connect_timeout = 500ms;
@@ -197,7 +198,7 @@ TEST_CASE("redis client: a frozen Redis is noticed within the command timeout, a
   auto down = c.states.wait(2, 2s);
   REQUIRE(down);
   CHECK_FALSE(down->first);
-  CHECK(down->second.find("command timeout") != std::string::npos);
+  CHECK(down->second.find("link timeout") != std::string::npos);
 
   // While it stays frozen, connects time out and commands fail at once.
   std::this_thread::sleep_for(700ms);
@@ -209,6 +210,68 @@ TEST_CASE("redis client: a frozen Redis is noticed within the command timeout, a
   REQUIRE(up);
   CHECK(up->first);
   CHECK(run_command(*c.client, {"PING"}).ok());
+}
+
+// One slow reply is only slow: the link stays, a command with its own
+// deadline hears `timeout`, and everything after completes in order.
+TEST_CASE("redis client: a slow reply within the link timeout drops nothing and per-command deadlines fire", "[redis]") {
+  RedisServer server({"--enable-debug-command", "local"});
+  auto options = local_options(server.port());
+  options.link_timeout = 3s;
+  options.health_interval = 50ms;
+  Connected c(server, std::move(options));
+  REQUIRE(c.wait_up());
+  REQUIRE(run_command(*c.client, {"SET", "k", "v"}).ok());
+
+  std::promise<R> slow;
+  std::promise<R> with_deadline;
+  std::promise<R> after;
+  auto start = std::chrono::steady_clock::now();
+  c.io.run([&] {
+    // Redis sleeps 1.2 s inside the first command: everything behind it waits.
+    c.client->command({"DEBUG", "SLEEP", "1.2"}, [&](R r) { slow.set_value(std::move(r)); });
+    c.client->command({"GET", "k"}, [&](R r) { with_deadline.set_value(std::move(r)); },
+                      qrlogin::relay::redis::CommandOptions{300ms, false});
+    c.client->command({"GET", "k"}, [&](R r) { after.set_value(std::move(r)); });
+  });
+  auto timed_out = with_deadline.get_future().get();
+  auto waited = std::chrono::steady_clock::now() - start;
+  REQUIRE_FALSE(timed_out.ok());
+  CHECK(timed_out.error().code == Errc::timeout);
+  CHECK(waited >= 300ms);
+  CHECK(waited < 1s);  // well before Redis woke up
+  auto slept = slow.get_future().get();
+  CHECK(slept.ok());
+  auto got = after.get_future().get();
+  REQUIRE(got.ok());
+  CHECK(got->str == "v");
+  CHECK(std::chrono::steady_clock::now() - start >= 1200ms);
+  // Never down: one report (up) in all.
+  CHECK(c.states.size() == 1);
+  CHECK(c.client->is_up());
+  CHECK(c.client->pending() == 0);
+}
+
+TEST_CASE("redis client: an unbounded command passes a full queue", "[redis]") {
+  RedisServer server;
+  auto options = local_options(server.port());
+  options.max_pending = 4;
+  Connected c(server, std::move(options));
+  REQUIRE(c.wait_up());
+  std::atomic<int> ok{0};
+  std::atomic<int> refused{0};
+  std::promise<R> heartbeat;
+  c.io.run([&] {
+    for (int i = 0; i < 10; ++i)
+      c.client->command({"PING"}, [&](R reply) { (reply.ok() ? ok : refused)++; });
+    c.client->command({"SET", "alive", "1"}, [&](R r) { heartbeat.set_value(std::move(r)); },
+                      qrlogin::relay::redis::CommandOptions{std::chrono::milliseconds{0}, true});
+  });
+  auto beat = heartbeat.get_future().get();
+  CHECK(beat.ok());
+  std::this_thread::sleep_for(100ms);
+  CHECK(ok == 4);
+  CHECK(refused == 6);
 }
 
 TEST_CASE("redis client: Redis not there at start -> one down report, then up when it comes", "[redis]") {

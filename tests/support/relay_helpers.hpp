@@ -114,6 +114,11 @@ inline void expect_error_then_close(Client& client, const std::string& code, std
   REQUIRE(error->kind == Event::Kind::control);
   CHECK(error->control.code == code);
   CHECK(!error->control.message.empty());
+  // Contract rev. 3: every error says whether to resume, as its code does.
+  for (std::size_t i = 0; i < relay::kCodeCount; ++i) {
+    auto known = static_cast<relay::Code>(i);
+    if (relay::code_name(known) == code) CHECK(error->control.resume == std::optional<bool>(relay::code_resumable(known)));
+  }
   auto closed = client.wait_closed(timeout);
   REQUIRE(closed.ok());
   CHECK(closed->close_code == close_code);

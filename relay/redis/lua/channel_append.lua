@@ -2,7 +2,7 @@
 -- ARGV[5] (the epoch), into its stream with id <index>-1. Idempotent: an
 -- index already stored (a retry after a lost reply) answers ok, duplicate.
 -- ARGV[4] role  ARGV[5] epoch  ARGV[6] index  ARGV[7] the frame's bytes
--- Replies: ok, expired, stale (fenced), too_large (slow_node/slow_conn: a
+-- Replies: ok, expired, stale (fenced), evicted (see not_current), too_large (slow_node/slow_conn: a
 -- connected peer that did not read), bad_request (an index gap).
 local role, epoch, index, frame = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
 local bad = check_role(role)
@@ -15,7 +15,7 @@ if over(c, now) then
   end_channel(c, 'expired')
   return { 'expired' }
 end
-if not current(c, role, epoch) then return { 'stale' } end
+if not current(c, role, epoch) then return not_current(c, role, epoch) end
 local next_index = num(c, role .. '_next')
 if index < next_index then return { 'ok', 'index', index, 'duplicate', 1 } end
 if index > next_index then return { 'bad_request' } end

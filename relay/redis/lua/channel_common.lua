@@ -150,6 +150,15 @@ local function current(c, role, epoch)
   return num(c, role .. '_epoch') == epoch and c[role .. '_node'] == NODE
 end
 
+-- Why the caller's attach is not current: 'evicted' when nobody took the
+-- slot over but it was dropped for this node (its liveness key lapsed while
+-- it stalled): the client's token still resumes it, so the node tells its
+-- client to resume, never that it was replaced. 'stale' otherwise.
+local function not_current(c, role, epoch)
+  if num(c, role .. '_epoch') == epoch and (c[role .. '_node'] or '') == '' then return { 'evicted' } end
+  return { 'stale' }
+end
+
 local function peer_fields(out, c, role)
   local peer = peer_of(role)
   out[#out + 1] = 'peer_present'

@@ -10,7 +10,8 @@ if kind ~= 'normal' and kind ~= 'abnormal' then return redis.error_reply('ERR qr
 local now = now_ms()
 local c = load()
 if not c then return { 'ok', 'completed', 0 } end
-if not current(c, role, epoch) then return { 'stale' } end
+-- An evicted attach still owns its slot (nobody resumed it): its leave counts.
+if not current(c, role, epoch) and not_current(c, role, epoch)[1] == 'stale' then return { 'stale' } end
 local peer = peer_of(role)
 local out = { 'ok' }
 peer_fields(out, c, role)

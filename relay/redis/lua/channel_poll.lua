@@ -3,7 +3,8 @@
 -- from index ARGV[6] on (-1: none). Also ends a channel whose lifetime or
 -- grace is over. State, not events: a lost wake-up loses nothing.
 -- Replies: ok, closed (the peer closed normally), expired, stale (this
--- attach was taken over: `replaced`), slow (the peer overran this client:
+-- attach was taken over: `replaced`), evicted (dropped while this node
+-- stalled: the client resumes), slow (the peer overran this client:
 -- `slow_consumer`).
 local role, epoch, from = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local bad = check_role(role)
@@ -16,7 +17,7 @@ if not c then
 end
 if (c.closed or '') ~= '' then
   -- The peer closed normally: its last frames, then `closed`.
-  if not current(c, role, epoch) then return { 'stale' } end
+  if not current(c, role, epoch) then return not_current(c, role, epoch) end
   local out = { 'closed' }
   if from >= 0 then
     out[#out + 1] = 'frames'
@@ -28,7 +29,7 @@ if over(c, now) then
   end_channel(c, 'expired')
   return { 'expired' }
 end
-if not current(c, role, epoch) then return { 'stale' } end
+if not current(c, role, epoch) then return not_current(c, role, epoch) end
 if num(c, role .. '_slow') == epoch then return { 'slow' } end
 local peer = peer_of(role)
 local grace_end = num(c, peer .. '_grace')
