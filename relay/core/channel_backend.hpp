@@ -142,6 +142,7 @@ struct BackendStats {
   std::size_t channels = 0;        // memory: channels held; cluster: this node's clients' slots
   std::size_t buffered_bytes = 0;  // frames held here plus messages still arriving
   std::optional<bool> store_up;    // cluster: Redis reachable
+  std::optional<std::size_t> store_pending;  // cluster: commands waiting for Redis's reply
 };
 
 class ChannelBackend {

@@ -100,7 +100,7 @@ void MemoryBackend::release_incoming(std::size_t bytes) {
 
 BackendStats MemoryBackend::stats() {
   std::lock_guard lock(mutex_);
-  return {registry_.channels(), registry_.buffered_bytes(), std::nullopt};
+  return {registry_.channels(), registry_.buffered_bytes(), std::nullopt, std::nullopt};
 }
 
 std::optional<std::string> MemoryBackend::unavailable_reason() {

@@ -209,8 +209,13 @@ std::string Hub::render_metrics() {
     std::lock_guard lock(mutex_);
     connections = admission_.connections();
   }
-  MetricsGauges gauges{connections,       backend.channels,          backend.buffered_bytes,
-                       backend.store_up,  logger_.lines_dropped(),   logger_.lines_suppressed()};
+  MetricsGauges gauges{connections,
+                       backend.channels,
+                       backend.buffered_bytes,
+                       backend.store_up,
+                       backend.store_pending ? std::optional<std::uint64_t>(*backend.store_pending) : std::nullopt,
+                       logger_.lines_dropped(),
+                       logger_.lines_suppressed()};
   return metrics_.render(gauges);
 }
 

@@ -49,6 +49,9 @@ std::string Metrics::render(const MetricsGauges& gauges) const {
   if (gauges.redis_up) {
     header(out, "qrlogin_relay_redis_up", "gauge", "Cluster mode: 1 while this node's Redis connections are up.");
     sample(out, "qrlogin_relay_redis_up", *gauges.redis_up ? 1 : 0);
+    header(out, "qrlogin_relay_redis_pending_commands", "gauge",
+           "Cluster mode: commands sent to Redis and not yet answered (bounded by --redis-max-pending).");
+    sample(out, "qrlogin_relay_redis_pending_commands", gauges.redis_pending.value_or(0));
   }
   header(out, "qrlogin_relay_websockets_opened_total", "counter", "WebSocket upgrades completed.");
   sample(out, "qrlogin_relay_websockets_opened_total", websockets_.load(kRelaxed));

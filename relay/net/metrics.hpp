@@ -23,6 +23,7 @@ struct MetricsGauges {
   std::uint64_t channels = 0;
   std::uint64_t buffered_bytes = 0;
   std::optional<bool> redis_up;  // cluster mode only
+  std::optional<std::uint64_t> redis_pending;  // cluster mode: commands waiting for Redis's reply
   std::uint64_t log_lines_dropped = 0;     // the log queue was full
   std::uint64_t log_lines_suppressed = 0;  // refusal lines held back by their rate limit
 };

@@ -7,6 +7,8 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <optional>
 
+#include "relay/redis/sentinel.hpp"
+
 namespace qrlogin::relay::redis {
 
 using SteadyClock = std::chrono::steady_clock;
@@ -197,7 +199,13 @@ void Client::on_reply_cb(redisAsyncContext* ac, void* reply, void* privdata) {
     if (pending->counted) link->owner->in_flight_.fetch_sub(1, std::memory_order_acq_rel);
   }
   // Empty when the command's deadline passed first: its caller has moved on.
-  if (pending->done) pending->done(to_result(static_cast<const redisReply*>(reply)));
+  auto result = to_result(static_cast<const redisReply*>(reply));
+  // A master demoted to a replica (a failover) refuses writes: find the new
+  // master rather than fail every write.
+  if (link != nullptr && !result.ok() && result.error().code == Errc::server &&
+      result.error().message.find("READONLY") != std::string::npos)
+    link->owner->drop(link->shared_from_this(), "Redis is a replica now (a failover): finding the master again");
+  if (pending->done) pending->done(std::move(result));
 }
 
 // Commands whose own deadline passed complete with `timeout` now; hiredis
@@ -221,6 +229,22 @@ void Client::connect() {
   if (stopped_) return;
   auto link = std::make_shared<Link>(*this, executor_);
   link_ = link;
+  if (options_.endpoint.sentinel()) {
+    // Where is the master now? Asked again after every lost connection, so
+    // the node follows a failover. The connect timeout starts once a
+    // Sentinel answered (each Sentinel has its own).
+    find_master(executor_, options_.endpoint.sentinels, options_.endpoint.master_name, options_.connect_timeout,
+                [self = shared_from_this(), link](Result<MasterAddress> master) {
+                  if (self->link_ != link || self->stopped_) return;
+                  if (!master.ok()) return self->on_link_closed(link, master.error().message);
+                  self->resolve(link, master->host, master->port);
+                });
+    return;
+  }
+  resolve(link, options_.endpoint.host, options_.endpoint.port);
+}
+
+void Client::resolve(const std::shared_ptr<Link>& link, const std::string& host, std::uint16_t port) {
   connect_timer_.expires_after(options_.connect_timeout);
   connect_timer_.async_wait([self = shared_from_this(), link](boost::system::error_code ec) {
     if (ec || self->link_ != link || link->ready) return;
@@ -229,7 +253,7 @@ void Client::connect() {
     else self->on_link_closed(link, "no connection to Redis within the connect timeout");
   });
   resolver_.async_resolve(
-      options_.endpoint.host, std::to_string(options_.endpoint.port),
+      host, std::to_string(port),
       [self = shared_from_this(), link](boost::system::error_code ec, asio::ip::tcp::resolver::results_type results) {
         if (self->link_ != link || self->stopped_) return;
         if (ec || results.empty()) {
@@ -295,6 +319,8 @@ void Client::on_connected(Link& link) {
   }
   if (endpoint.db != 0) steps.push_back({{"SELECT", std::to_string(endpoint.db)}, "SELECT"});
   if (!options_.client_name.empty()) steps.push_back({{"CLIENT", "SETNAME", options_.client_name}, "CLIENT SETNAME"});
+  // Through Sentinel: the address may be a master that was just demoted.
+  if (endpoint.sentinel()) steps.push_back({{"ROLE"}, "ROLE"});
   for (const auto& command : options_.setup) steps.emplace_back(command, "a setup command");
   // Up means Redis answers, not that the kernel accepted the connection (a
   // frozen Redis still completes TCP handshakes from its backlog).
@@ -320,6 +346,13 @@ void Client::handshake_step_done(Link& link, const Result<Reply>& reply, std::st
   if (!reply.ok()) {
     drop(link.shared_from_this(), std::string(what) + " failed: " + reply.error().message);
     return;
+  }
+  if (what == "ROLE") {
+    auto role = reply->is_array() && !reply->elements.empty() ? reply->elements[0].text() : std::nullopt;
+    if (!role || *role != "master") {
+      drop(link.shared_from_this(), "the address Sentinel named is not the master (a failover under way)");
+      return;
+    }
   }
   if (--link.handshake_left > 0) return;
   if (options_.subscriptions.empty()) declare_up(link);

@@ -156,6 +156,7 @@ class Client : public std::enable_shared_from_this<Client> {
   void fail_now(Completion completion, std::string reason);
 
   void connect();
+  void resolve(const std::shared_ptr<Link>& link, const std::string& host, std::uint16_t port);
   void on_resolved(const asio::ip::tcp::endpoint& address);
   void on_connected(Link& link);
   void handshake_step_done(Link& link, const Result<Reply>& reply, std::string_view what);

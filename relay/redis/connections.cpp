@@ -30,6 +30,8 @@ ClientOptions copy_options(const ClientOptions& options, std::string_view role) 
   out.endpoint.user = options.endpoint.user;
   out.endpoint.password = Secret::copy_of(options.endpoint.password.view());
   out.endpoint.db = options.endpoint.db;
+  out.endpoint.sentinels = options.endpoint.sentinels;
+  out.endpoint.master_name = options.endpoint.master_name;
   out.connect_timeout = options.connect_timeout;
   out.link_timeout = options.link_timeout;
   out.health_interval = options.health_interval;

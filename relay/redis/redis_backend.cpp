@@ -116,7 +116,7 @@ std::optional<std::string> RedisBackend::unavailable_reason() {
 BackendStats RedisBackend::stats() {
   std::lock_guard lock(mutex_);
   // The channels this node's clients hold; frames wait in Redis.
-  return {attached_.size(), incoming_bytes_, is_up()};
+  return {attached_.size(), incoming_bytes_, is_up(), pending()};
 }
 
 bool RedisBackend::settled() {

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <fstream>
 #include <iterator>
+#include <optional>
 
 namespace qrlogin::relay::redis {
 
@@ -75,22 +76,79 @@ bool parse_decimal(std::string_view text, T& out) {
   return ec == std::errc{} && end == text.data() + text.size();
 }
 
+// One HOST[:PORT] (IPv6 in brackets), or the reason it is not one.
+std::optional<std::string> parse_host_port(std::string_view authority, std::uint16_t default_port, HostPort& out) {
+  std::string_view host;
+  std::string_view port_text;
+  bool has_port = false;
+  if (authority.starts_with("[")) {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos) return "unclosed '[' in the host";
+    host = authority.substr(1, close - 1);
+    auto after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return "expected ':PORT' after ']'";
+      port_text = after.substr(1);
+      has_port = true;
+    }
+    if (!valid_ipv6(host)) return "not an IPv6 address inside [ ]";
+  } else {
+    auto colon = authority.find(':');
+    host = authority.substr(0, colon);
+    if (colon != std::string_view::npos) {
+      port_text = authority.substr(colon + 1);
+      has_port = true;
+    }
+    if (host.empty()) return "missing host";
+    if (!valid_hostname(host)) return "the host must be a name or an address (IPv6 in [ ])";
+  }
+  out.host = std::string(host);
+  out.port = default_port;
+  if (has_port) {
+    unsigned port = 0;
+    if (!parse_decimal(port_text, port) || port == 0 || port > 65535) return "the port must be 1-65535";
+    out.port = static_cast<std::uint16_t>(port);
+  }
+  return std::nullopt;
+}
+
+bool valid_master_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+              c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string Endpoint::describe() const {
-  std::string out = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  out += ":" + std::to_string(port);
+  auto one = [](const std::string& h, std::uint16_t p) {
+    return (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" + std::to_string(p);
+  };
+  std::string out;
+  if (sentinel()) {
+    out = "sentinel:";
+    for (std::size_t i = 0; i < sentinels.size(); ++i) out += (i ? "," : "") + one(sentinels[i].host, sentinels[i].port);
+    out += "/" + master_name;
+  } else {
+    out = one(host, port);
+  }
   if (db != 0) out += "/" + std::to_string(db);
   return out;
 }
 
 Result<Endpoint> parse_url(std::string_view url) {
   constexpr std::string_view scheme = "redis://";
+  constexpr std::string_view sentinel_scheme = "sentinel://";
   if (url.starts_with("rediss://")) return bad("TLS (rediss://) is not supported by this build's hiredis; use a TLS "
                                                "tunnel or a private network");
   if (url.starts_with("unix://")) return bad("unix sockets are not supported; use redis://HOST:PORT");
-  if (!url.starts_with(scheme)) return bad("must start with redis://");
-  auto rest = url.substr(scheme.size());
+  bool sentinel = url.starts_with(sentinel_scheme);
+  if (!sentinel && !url.starts_with(scheme)) return bad("must start with redis:// or sentinel://");
+  auto rest = url.substr(sentinel ? sentinel_scheme.size() : scheme.size());
   if (rest.find_first_of("?#") != std::string_view::npos) return bad("no query or fragment is allowed");
   for (char c : rest)
     if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f)
@@ -133,35 +191,30 @@ Result<Endpoint> parse_url(std::string_view url) {
     endpoint.user = std::move(user);
   }
 
-  std::string_view host;
-  std::string_view port_text;
-  bool has_port = false;
-  if (authority.starts_with("[")) {
-    auto close = authority.find(']');
-    if (close == std::string_view::npos) return bad("unclosed '[' in the host");
-    host = authority.substr(1, close - 1);
-    auto after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return bad("expected ':PORT' after ']'");
-      port_text = after.substr(1);
-      has_port = true;
+  if (sentinel) {
+    // HOST[:PORT],HOST[:PORT].../MASTER[/DB]
+    for (std::size_t start = 0; start <= authority.size();) {
+      auto comma = authority.find(',', start);
+      auto one = authority.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+      HostPort s;
+      if (auto error = parse_host_port(one, kDefaultSentinelPort, s)) return bad("a Sentinel: " + *error);
+      endpoint.sentinels.push_back(std::move(s));
+      if (comma == std::string_view::npos) break;
+      start = comma + 1;
     }
-    if (!valid_ipv6(host)) return bad("not an IPv6 address inside [ ]");
+    if (endpoint.sentinels.size() > 16) return bad("at most 16 Sentinels");
+    if (!path) return bad("sentinel:// needs the master's name: sentinel://HOST:PORT,.../MASTER");
+    auto name_end = path->find('/');
+    auto name = path->substr(0, name_end);
+    if (!valid_master_name(name)) return bad("the master's name must be 1-64 letters, digits, '-', '.' or '_'");
+    endpoint.master_name = std::string(name);
+    if (name_end == std::string_view::npos) return endpoint;
+    path = path->substr(name_end + 1);
   } else {
-    auto colon = authority.find(':');
-    host = authority.substr(0, colon);
-    if (colon != std::string_view::npos) {
-      port_text = authority.substr(colon + 1);
-      has_port = true;
-    }
-    if (host.empty()) return bad("missing host");
-    if (!valid_hostname(host)) return bad("the host must be a name or an address (IPv6 in [ ])");
-  }
-  endpoint.host = std::string(host);
-  if (has_port) {
-    unsigned port = 0;
-    if (!parse_decimal(port_text, port) || port == 0 || port > 65535) return bad("the port must be 1-65535");
-    endpoint.port = static_cast<std::uint16_t>(port);
+    HostPort hp;
+    if (auto error = parse_host_port(authority, kDefaultPort, hp)) return bad(*error);
+    endpoint.host = std::move(hp.host);
+    endpoint.port = hp.port;
   }
   if (path) {
     unsigned db = 0;

@@ -1,5 +1,7 @@
 #pragma once
-// Where Redis is and how to log in: `--redis redis://[user[:pass]@]host[:port][/db]`
+// Where Redis is and how to log in: `--redis redis://[user[:pass]@]host[:port][/db]`,
+// or through Redis Sentinel: `sentinel://[user[:pass]@]HOST[:PORT][,HOST[:PORT]...]/MASTER[/db]`
+// (the Sentinels' port defaults to 26379)
 // and the password's other sources (a password belongs in a file or the
 // environment, not on a command line: `redis://qrlogin@host`). Parsing is strict: anything the grammar
 // does not allow (another scheme, a query, a bad port or database, a bad
@@ -11,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "crypto/secret.hpp"
 #include "relay/redis/result.hpp"
@@ -20,9 +23,21 @@ namespace qrlogin::relay::redis {
 inline constexpr std::uint16_t kDefaultPort = 6379;
 inline constexpr std::string_view kPasswordEnv = "QRLOGIN_RELAY_REDIS_PASSWORD";
 
+inline constexpr std::uint16_t kDefaultSentinelPort = 26379;
+
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
 struct Endpoint {
   std::string host;        // a name, an IPv4 address, or an IPv6 address without brackets
   std::uint16_t port = kDefaultPort;
+  // sentinel://: ask these Sentinels where the master `master_name` is (host
+  // and port above are then unused), after every lost connection.
+  std::vector<HostPort> sentinels;
+  std::string master_name;
+  [[nodiscard]] bool sentinel() const noexcept { return !sentinels.empty(); }
   std::string user;        // empty: AUTH with the password only (the `default` user)
   Secret password;         // empty: no AUTH
   unsigned db = 0;         // SELECT when not 0 (Redis Cluster only has 0)

@@ -431,6 +431,20 @@ async function startRedis(dir) {
   return { child, pid: child.pid, port };
 }
 
+// Redis's own count of the scripts and commands it ran (INFO commandstats),
+// so the cost per pairing is counted, not guessed.
+function redisCommandCounts(port) {
+  const out = spawnSync('redis-cli', ['-p', String(port), 'INFO', 'commandstats'], { encoding: 'utf8' });
+  const counts = { scripts: 0, commands: 0 };
+  if (out.status !== 0) return null;
+  for (const m of out.stdout.matchAll(/^cmdstat_([a-z|_-]+):calls=(\d+)/gm)) {
+    const calls = Number(m[2]);
+    counts.commands += calls;
+    if (m[1] === 'evalsha' || m[1] === 'eval') counts.scripts += calls;
+  }
+  return counts;
+}
+
 async function scenarioCluster() {
   if (!ORDER.includes('qrlogin')) return;
   if (spawnSync('redis-server', ['--version']).status !== 0) {
@@ -451,9 +465,11 @@ async function scenarioCluster() {
     const cpuNodes = () => cpuSeconds(nodes[0].pid) + cpuSeconds(nodes[1].pid);
     const n0 = cpuNodes();
     const r0 = cpuSeconds(redis.pid);
+    const c0 = redisCommandCounts(redis.port);
     const r = await runGen(nodes[0].port, [...load, '--sender-port', String(nodes[1].port)]);
     const nodesCpu = cpuNodes() - n0;
     const redisCpu = cpuSeconds(redis.pid) - r0;
+    const c1 = redisCommandCounts(redis.port);
     check('qrlogin', 'cluster', r);
     const per = (cpu, done) => (1e6 * cpu) / Math.max(1, done);
     metric('cluster.pairings_per_s', 'single', single.r.per_s, '/s');
@@ -461,6 +477,12 @@ async function scenarioCluster() {
     metric('cluster.cpu_us_per_pairing', 'single', per(single.cpu, single.r.completed), 'us');
     metric('cluster.cpu_us_per_pairing', 'qrlogin', per(nodesCpu, r.completed), 'us');
     metric('cluster.redis_cpu_us_per_pairing', 'qrlogin', per(redisCpu, r.completed), 'us');
+    if (c0 && c1) {
+      // Heartbeats and liveness checks count too: they are part of the cost.
+      const done = Math.max(1, r.completed);
+      metric('cluster.redis_scripts_per_pairing', 'qrlogin', (c1.scripts - c0.scripts) / done, '');
+      metric('cluster.redis_commands_per_pairing', 'qrlogin', (c1.commands - c0.commands) / done, '');
+    }
     metric('cluster.total_cpu_us_per_pairing', 'single', per(single.cpu, single.r.completed), 'us');
     metric('cluster.total_cpu_us_per_pairing', 'qrlogin', per(nodesCpu + redisCpu, r.completed), 'us');
     metric('cluster.p99_ms', 'single', single.r.p99_us / 1000, 'ms');

@@ -5,12 +5,14 @@
 // duplicated, and intrusions seen. Lost, duplicated and intrusions must be
 // 0 in every case; what may fail, and why, is said per case.
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <iostream>
 
 #include "tests/cluster/chaos.hpp"
 #include "tests/cluster/cluster_helpers.hpp"
 #include "tests/support/nginx_process.hpp"
+#include "tests/support/redis_sentinel.hpp"
 
 using namespace qrlogin::testing;
 using namespace std::chrono_literals;
@@ -139,4 +141,52 @@ TEST_CASE("chaos: a relay node killed (SIGKILL) behind nginx - its clients resum
   check_clean(r);
   CHECK(r.completed == plan.pairings);
   CHECK(metric(f.cluster.node(1), "qrlogin_relay_resumes_total{result=\"ok\"}") > 0);
+}
+
+// Redis high availability: 1 master, 1 replica, 3 Sentinels (quorum 2) on
+// loopback; the nodes find the master through the Sentinels
+// (--redis sentinel://...). The master is killed mid-pairing; the Sentinels
+// promote the replica (about 2-4 s: 1 s down-after, then the election) and
+// the nodes, which waited meanwhile, follow. Replication is asynchronous:
+// what the master took in its last moment may be gone, and the clients'
+// resumes (received=N, re-sending the rest) recover the frames; a channel
+// whose creation was lost would end as expired.
+TEST_CASE("chaos: a Sentinel failover of the Redis master mid-pairing - the nodes follow it and nothing is lost") {
+  require_redis_sentinel();
+  require_nginx();  // the cluster tests' other dependency: skipped together
+  RedisServer master;
+  RedisServer replica({"--replicaof", "127.0.0.1", std::to_string(master.port())});
+  REQUIRE(wait_until([&] { return replica.command({"INFO", "replication"}).str.find("master_link_status:up") !=
+                                  std::string::npos; }, 10s));
+  RedisSentinel s1(master.port(), "qrl", 2);
+  RedisSentinel s2(master.port(), "qrl", 2);
+  RedisSentinel s3(master.port(), "qrl", 2);
+  Dir dir;
+  dir.write("names.key", qrlogin::base64url_encode(random_bytes(32)) + "\n");
+  REQUIRE(::chmod(dir.file("names.key").c_str(), 0600) == 0);
+  auto url = "sentinel://127.0.0.1:" + std::to_string(s1.port()) + ",127.0.0.1:" + std::to_string(s2.port()) +
+             ",127.0.0.1:" + std::to_string(s3.port()) + "/qrl";
+  std::vector<std::string> args{"--redis", url, "--redis-key-file", dir.file("names.key"), "--redis-grace", "20s"};
+  args.insert(args.end(), kChaosFlags.begin(), kChaosFlags.end());
+  RelayProcess a(args);
+  RelayProcess b(args);
+  REQUIRE(a.wait_for_output("\"event\":\"redis_up\"", 10s));
+  REQUIRE(b.wait_for_output("\"event\":\"redis_up\"", 10s));
+
+  ChaosPlan plan;
+  plan.receiver_port = a.port();
+  plan.sender_port = b.port();
+  plan.fault = [&] { master.kill(); };
+  auto r = run_chaos(plan);
+  print_row("Sentinel failover (master SIGKILL)", r);
+  INFO(r.table_row("sentinel failover"));
+  check_clean(r);
+  for (const auto& [why, n] : r.failures) {
+    INFO(why);
+    CHECK(why == "expired");
+  }
+  // The Sentinels moved the master, and the nodes serve through it.
+  CHECK(s1.master_port() == replica.port());
+  REQUIRE(wait_until([&] { return health_of(a).status == 200 && health_of(b).status == 200; }, 10s));
+  pair_with_cli(a.port(), b.port(), "after a failover");
 }

@@ -21,6 +21,10 @@ using namespace relay;
 struct BackendHarness::Connection {
   ConnId id = 0;
   int node = 0;
+  // Its own channel and role: the client may open another channel while an
+  // older connection still holds this one (two sessions, as in a relay).
+  Cid cid{};
+  Role role = Role::receiver;
   bool joined = false;  // holds (or held) a slot: it leaves when it ends
   bool ended = false;
   std::vector<Delivery> untaken;  // frames sent to it while the client stalls
@@ -137,6 +141,8 @@ void BackendHarness::join(Client& c, std::optional<TokenChoice> choice) {
     if (c.connections.empty()) conn.node = c.role == Role::receiver ? 0 : 1;
     else conn.node = (c.connections.back().node + 1) % nodes();
   }
+  conn.cid = c.cid;
+  conn.role = c.role;
   JoinRequest request;
   request.cid = c.cid;
   request.role = c.role;
@@ -174,7 +180,7 @@ void BackendHarness::send(int index, std::size_t bytes) {
   ++c.sent;
   // Whether the backend took it at once or reads on later (read_on) is the
   // backend's business: the transcript records what clients observe.
-  (void)node(conn->node).forward(c.cid, c.role, conn->id, std::move(frame));
+  (void)node(conn->node).forward(conn->cid, conn->role, conn->id, std::move(frame));
   pump();
 }
 
@@ -198,7 +204,7 @@ void BackendHarness::drop(int index) {
   if (!conn) return;
   conn->ended = true;
   conn->untaken.clear();
-  if (conn->joined) node(conn->node).leave(c.cid, c.role, conn->id, LeaveKind::abnormal);
+  if (conn->joined) node(conn->node).leave(conn->cid, conn->role, conn->id, LeaveKind::abnormal);
   pump();
 }
 
@@ -208,7 +214,7 @@ void BackendHarness::close(int index) {
   auto* conn = c.live();
   if (!conn) return;
   conn->ended = true;
-  if (conn->joined) node(conn->node).leave(c.cid, c.role, conn->id, LeaveKind::normal);
+  if (conn->joined) node(conn->node).leave(conn->cid, conn->role, conn->id, LeaveKind::normal);
   pump();
 }
 
@@ -247,10 +253,13 @@ void BackendHarness::take(Client& c, Connection& conn, Delivery delivery) {
     return;
   }
   std::string line = "frame " + std::to_string(delivery.index) + " (" + std::to_string(delivery.frame->size()) + " bytes)";
-  if (delivery.index != c.received) line += " out of order: expected " + std::to_string(c.received);
+  // The client counts (for its resumes) the frames of the channel it is on
+  // now; an older connection to another channel counts nothing.
+  bool current = conn.cid == c.cid;
+  if (current && delivery.index != c.received) line += " out of order: expected " + std::to_string(c.received);
   c.write(number, line);
-  c.received = std::max(c.received, delivery.index + 1);
-  node(conn.node).delivered(c.cid, delivery.from, delivery.index, conn.id);
+  if (current) c.received = std::max(c.received, delivery.index + 1);
+  node(conn.node).delivered(conn.cid, delivery.from, delivery.index, conn.id);
 }
 
 void BackendHarness::end_connection(ConnId id, const std::string& line) {
@@ -262,7 +271,7 @@ void BackendHarness::end_connection(ConnId id, const std::string& line) {
   conn->ended = true;
   conn->untaken.clear();
   // The session gives its slot up as it closes (WsSession::begin_close).
-  if (conn->joined) node(conn->node).leave(c.cid, c.role, id, LeaveKind::abnormal);
+  if (conn->joined) node(conn->node).leave(conn->cid, conn->role, id, LeaveKind::abnormal);
 }
 
 void BackendHarness::handle(Outcome& outcome, std::optional<ConnId> joiner) {
@@ -278,7 +287,7 @@ void BackendHarness::handle(Outcome& outcome, std::optional<ConnId> joiner) {
     } else if (conn->ended) {
       // Dropped while the join was on its way: the session leaves at once.
       conn->joined = true;
-      node(conn->node).leave(c.cid, c.role, conn->id, LeaveKind::abnormal);
+      node(conn->node).leave(conn->cid, conn->role, conn->id, LeaveKind::abnormal);
     } else {
       conn->joined = true;
       c.token = c.pending_token;

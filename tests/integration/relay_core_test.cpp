@@ -378,10 +378,15 @@ TEST_CASE("core: control messages keep the bytes nlohmann::json wrote", "[unit]"
   CHECK(make_peer_message(PeerEvent::left) == R"({"event":"left","type":"peer"})");
   for (std::size_t c = 0; c < kCodeCount; ++c) {
     auto code = static_cast<Code>(c);
-    CHECK(make_error_message(code) ==
-          nlohmann::json{{"type", "error"}, {"code", code_name(code)}, {"message", code_message(code)}}.dump());
+    CHECK(make_error_message(code) == nlohmann::json{{"type", "error"},
+                                                     {"code", code_name(code)},
+                                                     {"message", code_message(code)},
+                                                     {"resume", code_resumable(code)}}
+                                          .dump());
   }
   CHECK(make_intrusion_message() == R"({"type":"intrusion"})");
+  CHECK(make_error_message(Code::going_away) ==
+        R"({"code":"going_away","message":"the relay is shutting down","resume":true,"type":"error"})");
 }
 
 TEST_CASE("core: control messages round-trip", "[unit]") {

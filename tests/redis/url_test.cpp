@@ -52,6 +52,37 @@ TEST_CASE("redis url: the forms that parse", "[redis][url]") {
   CHECK(password_of(*default_user) == "only-a-password");
 }
 
+TEST_CASE("redis url: Sentinel - the Sentinels, the master's name and the database", "[redis][url]") {
+  auto three = parse_url("sentinel://10.0.0.1,10.0.0.2:26380,[::1]/qrlogin");
+  REQUIRE(three.ok());
+  CHECK(three->sentinel());
+  REQUIRE(three->sentinels.size() == 3);
+  CHECK(three->sentinels[0].host == "10.0.0.1");
+  CHECK(three->sentinels[0].port == kDefaultSentinelPort);
+  CHECK(three->sentinels[1].port == 26380);
+  CHECK(three->sentinels[2].host == "::1");
+  CHECK(three->master_name == "qrlogin");
+  CHECK(three->db == 0);
+  CHECK(three->describe() == "sentinel:10.0.0.1:26379,10.0.0.2:26380,[::1]:26379/qrlogin");
+
+  auto with_db = parse_url("sentinel://relay@s1:1/my-master.2/3");
+  REQUIRE(with_db.ok());
+  CHECK(with_db->user == "relay");
+  CHECK(with_db->master_name == "my-master.2");
+  CHECK(with_db->db == 3);
+  CHECK(with_db->describe() == "sentinel:s1:1/my-master.2/3");
+
+  CHECK_FALSE(parse_url("redis://h:1").value().sentinel());
+  for (const char* url : {"sentinel://", "sentinel://h:1", "sentinel://h:1/", "sentinel://h:1,/m", "sentinel://,h/m",
+                          "sentinel://h:0/m", "sentinel://h/m/x", "sentinel://h/m a", "sentinel://h/m!",
+                          "sentinel://h/m/1/2"}) {
+    INFO(url);
+    auto parsed = parse_url(url);
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.error().message.starts_with("--redis: "));
+  }
+}
+
 TEST_CASE("redis url: everything else is an error that says what is wrong", "[redis][url]") {
   const char* bad[] = {
       "",
