@@ -158,12 +158,13 @@ class ChannelBackend {
 
   virtual void join(JoinRequest request, JoinDone done) = 0;
   // A frame from `conn`; a refusal ends the caller (a Notice::end to it).
-  // True when the frame is taken and the caller may read the next one; false
-  // when it is still on its way (to Redis): the caller reads nothing more
-  // until a Notice::read_on, so a slow store slows the sockets, not memory.
-  [[nodiscard]] virtual bool forward(const Cid& cid, Role from, ConnId conn, Frame frame) = 0;
-  // The socket of `to` took frame `index` of `from`'s log.
-  virtual void delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to) = 0;
+  // `taken`: how many of the peer's frames the caller's socket has taken so
+  // far; they become the first to go when the channel needs room (the
+  // frame confirms them). True when the frame is taken and the caller may
+  // read the next one; false when it is still on its way (to Redis): the
+  // caller reads nothing more until a Notice::read_on, so a slow store
+  // slows the sockets, not memory.
+  [[nodiscard]] virtual bool forward(const Cid& cid, Role from, ConnId conn, Frame frame, std::uint64_t taken) = 0;
   virtual void leave(const Cid& cid, Role role, ConnId conn, LeaveKind kind) = 0;
   // Periodic: ends channels past their lifetime or a slot's grace.
   virtual void sweep(TimePoint now) = 0;

@@ -25,11 +25,12 @@ class FrameLog {
   std::uint64_t append(Frame frame);
   // Drops every frame with an index <= `index`; returns the bytes freed.
   std::size_t trim_through(std::uint64_t index);
-  // The peer's current socket took every frame up to `index`.
+  // The peer confirmed (with a frame of its own) that its socket took
+  // every frame up to `index`.
   void mark_sent(std::uint64_t index) noexcept;
   // A resumed peer gets every frame from `index` again.
   void rewind_sent(std::uint64_t index) noexcept;
-  // Drops the frames the peer's socket took; returns the bytes freed.
+  // Drops the frames the peer confirmed; returns the bytes freed.
   std::size_t evict_sent();
   // The frames with an index >= `index`, in order.
   [[nodiscard]] std::vector<Entry> from(std::uint64_t index) const;

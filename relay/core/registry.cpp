@@ -149,7 +149,8 @@ JoinResult Registry::resume_slot(Channels::iterator it, Role role, ConnId conn, 
   return result;
 }
 
-ForwardResult Registry::forward(const Cid& cid, Role from, ConnId conn, Frame frame, TimePoint now) {
+ForwardResult Registry::forward(const Cid& cid, Role from, ConnId conn, Frame frame, TimePoint now,
+                                std::uint64_t taken) {
   ForwardResult result;
   auto it = channels_.find(cid);
   if (it == channels_.end() || it->second.slots[index_of(from)].conn != conn) {
@@ -163,13 +164,14 @@ ForwardResult Registry::forward(const Cid& cid, Role from, ConnId conn, Frame fr
   }
   auto& channel = it->second;
   auto& peer = channel.slots[index_of(peer_of(from))];
+  if (taken > 0) peer.log.mark_sent(taken - 1);
   if (frame->size() > limits_.max_frame_bytes || channel.frames >= limits_.max_frames_per_channel) {
     result.error = Code::too_large;
     return result;
   }
   if (channel.bytes + frame->size() > limits_.max_channel_bytes) {
-    // Frames the peers' sockets already took go first: they are kept only
-    // in case a socket dropped them.
+    // Frames the peers confirmed go first: they are kept only in case a
+    // socket dropped them.
     for (auto& s : channel.slots) {
       auto freed = s.log.evict_sent();
       channel.bytes -= freed;
@@ -190,12 +192,6 @@ ForwardResult Registry::forward(const Cid& cid, Role from, ConnId conn, Frame fr
   buffered_bytes_ += size;
   if (peer.conn) result.delivery = Delivery{*peer.conn, from, index, std::move(frame)};
   return result;
-}
-
-void Registry::delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to) {
-  auto it = channels_.find(cid);
-  if (it == channels_.end() || it->second.slots[index_of(peer_of(from))].conn != to) return;
-  it->second.slots[index_of(from)].log.mark_sent(index);
 }
 
 LeaveResult Registry::leave(const Cid& cid, Role role, ConnId conn, LeaveKind kind, TimePoint now) {

@@ -87,10 +87,11 @@ class Registry {
   JoinResult join(const Cid& cid, Role role, ConnId conn, const AddressKey& address, TimePoint now,
                   const std::optional<TokenHash>& new_token = std::nullopt,
                   const std::optional<ResumeRequest>& resume = std::nullopt);
-  ForwardResult forward(const Cid& cid, Role from, ConnId conn, Frame frame, TimePoint now);
-  // The socket of connection `to` took frame `index` of `from`'s log. The
-  // frame stays (for a resume) but is the first to go under the budget.
-  void delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to);
+  // `taken`: how many of the peer's frames this client's socket has taken,
+  // as its session counted them when it read this frame. Those frames stay
+  // (for a resume) but are the first to go when the budget needs room: the
+  // client's own frame confirms them, in both backends alike.
+  ForwardResult forward(const Cid& cid, Role from, ConnId conn, Frame frame, TimePoint now, std::uint64_t taken = 0);
   LeaveResult leave(const Cid& cid, Role role, ConnId conn, LeaveKind kind, TimePoint now);
 
   // Ends channels past their lifetime or grace; returns the connections to

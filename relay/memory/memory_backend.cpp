@@ -37,13 +37,13 @@ void MemoryBackend::join(JoinRequest request, JoinDone done) {
   done(std::move(out));
 }
 
-bool MemoryBackend::forward(const Cid& cid, Role from, ConnId conn, Frame frame) {
+bool MemoryBackend::forward(const Cid& cid, Role from, ConnId conn, Frame frame, std::uint64_t taken) {
   Outcome out;
   ForwardResult result;
   auto size = frame ? frame->size() : 0;
   {
     std::lock_guard lock(mutex_);
-    result = registry_.forward(cid, from, conn, std::move(frame), Clock::now());
+    result = registry_.forward(cid, from, conn, std::move(frame), Clock::now(), taken);
   }
   if (!result.error) out.events.push_back(Event::of(Event::Kind::forwarded, size));
   if (result.error == Code::too_large) out.events.push_back(Event::rejected_by(Limit::channel_budget));
@@ -53,11 +53,6 @@ bool MemoryBackend::forward(const Cid& cid, Role from, ConnId conn, Frame frame)
   if (result.slow_peer) out.notices.push_back(Notice::end(*result.slow_peer, Code::slow_consumer));
   sink_(std::move(out));
   return true;  // stored (or refused) already
-}
-
-void MemoryBackend::delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to) {
-  std::lock_guard lock(mutex_);
-  registry_.delivered(cid, from, index, to);
 }
 
 void MemoryBackend::leave(const Cid& cid, Role role, ConnId conn, LeaveKind kind) {

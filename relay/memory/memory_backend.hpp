@@ -17,8 +17,7 @@ class MemoryBackend final : public ChannelBackend {
   MemoryBackend(const Limits& limits, Sink sink, bool single_thread);
 
   void join(JoinRequest request, JoinDone done) override;
-  [[nodiscard]] bool forward(const Cid& cid, Role from, ConnId conn, Frame frame) override;
-  void delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to) override;
+  [[nodiscard]] bool forward(const Cid& cid, Role from, ConnId conn, Frame frame, std::uint64_t taken) override;
   void leave(const Cid& cid, Role role, ConnId conn, LeaveKind kind) override;
   void sweep(TimePoint now) override;
   void shut_down(TimePoint now) override;

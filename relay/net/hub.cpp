@@ -108,12 +108,8 @@ void Hub::join(const Cid& cid, Role role, ConnId id, const AddressKey& address, 
   });
 }
 
-bool Hub::forward(const Cid& cid, Role from, ConnId id, Frame frame) {
-  return backend_->forward(cid, from, id, std::move(frame));
-}
-
-void Hub::delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to) {
-  backend_->delivered(cid, from, index, to);
+bool Hub::forward(const Cid& cid, Role from, ConnId id, Frame frame, std::uint64_t taken) {
+  return backend_->forward(cid, from, id, std::move(frame), taken);
 }
 
 void Hub::leave(const Cid& cid, Role role, ConnId id, LeaveKind kind) { backend_->leave(cid, role, id, kind); }

@@ -92,8 +92,8 @@ class Hub {
   // Hands the frame to the peer; a refusal ends the sender (Endpoint::end).
   // False: the frame is still on its way; read nothing more until
   // Endpoint::read_on.
-  [[nodiscard]] bool forward(const Cid& cid, Role from, ConnId id, Frame frame);
-  void delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to);
+  // `taken`: the peer's frames this client's socket has taken so far.
+  [[nodiscard]] bool forward(const Cid& cid, Role from, ConnId id, Frame frame, std::uint64_t taken);
   void leave(const Cid& cid, Role role, ConnId id, LeaveKind kind);
 
   std::string channel_tag(const Cid& cid);

@@ -141,6 +141,7 @@ void WsSession<Stream>::on_joined(Hub::Joined joined_result) {
                        {"role", role_name(info_.request.role)},
                        {"resumed", result.resumed},
                        {"peer", result.peer_present}});
+  peer_taken_ = info_.request.received.value_or(0);  // a resume's `received=N`
   JoinedInfo joined{info_.request.role, result.expires_in, result.peer_present,
                     std::string(joined_result.resume_token.view()),
                     result.resumed ? std::optional<std::uint64_t>(result.received) : std::nullopt};
@@ -233,7 +234,7 @@ void WsSession<Stream>::on_read(beast::error_code ec, std::size_t n) {
   release_incoming();
   ++frames_in_;
   bytes_in_ += frame->size();
-  if (!hub_.forward(info_.request.cid, info_.request.role, info_.id, std::move(frame))) {
+  if (!hub_.forward(info_.request.cid, info_.request.role, info_.id, std::move(frame), peer_taken_)) {
     awaiting_backend_ = true;  // read_on() reads on
     return;
   }
@@ -337,7 +338,8 @@ void WsSession<Stream>::on_write(beast::error_code ec) {
   auto item = std::move(queue_[queue_head_]);
   pop_front();
   if (item.text) --queued_controls_;
-  if (item.is_frame) hub_.delivered(info_.request.cid, item.from, item.index, info_.id);
+  // The next frame this client sends confirms it (Hub::forward's `taken`).
+  if (item.is_frame) peer_taken_ = std::max(peer_taken_, item.index + 1);
   do_write();
 }
 

@@ -79,7 +79,7 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   struct Outgoing {
     Frame bytes;
     bool text = false;
-    bool is_frame = false;  // a relayed frame: report delivery to the hub
+    bool is_frame = false;  // a relayed frame: counted in peer_taken_ once written
     Role from = Role::receiver;
     std::uint64_t index = 0;
   };
@@ -187,6 +187,7 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   TimePoint control_window_;
   std::uint32_t control_count_ = 0;
   std::uint64_t frames_in_ = 0;
+  std::uint64_t peer_taken_ = 0;  // the peer's frames written to this socket (by index)
   std::uint64_t bytes_in_ = 0;
 };
 

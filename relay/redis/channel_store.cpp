@@ -20,7 +20,7 @@ constexpr std::string_view kNameKeySalt = "qrlogin relay redis names v1";
 constexpr std::string_view kChannelLabel = "qrlogin.redis.channel.v1";
 constexpr std::string_view kAddressLabel = "qrlogin.redis.address.v1";
 // The deadline of the scripts that are safe to run late or twice (polls
-// and `delivered` only read or raise a mark): a caller hears `timeout` and
+// only read, and end what is over anyway): a caller hears `timeout` and
 // tries again later, while the connection lives on.
 constexpr Millis kIdempotentDeadline{2000};
 
@@ -311,7 +311,7 @@ void ChannelStore::eval(const Script& script, std::vector<std::string> keys, std
 
 std::vector<std::vector<std::string>> ChannelStore::setup_commands() {
   std::vector<std::vector<std::string>> out;
-  for (auto op : {Op::admit, Op::join, Op::resume, Op::append, Op::delivered, Op::poll, Op::leave, Op::evict})
+  for (auto op : {Op::admit, Op::join, Op::resume, Op::append, Op::poll, Op::leave, Op::evict})
     out.push_back({"SCRIPT", "LOAD", script(op).body});
   return out;
 }
@@ -391,25 +391,15 @@ void ChannelStore::resume(const Cid& cid, Role role, ConnId conn, const TokenHas
 }
 
 void ChannelStore::append(const Cid& cid, Role from, std::uint64_t epoch, std::uint64_t index, const Frame& frame,
-                          Handler<Appended> handler) {
+                          std::uint64_t taken, Handler<Appended> handler) {
   auto name = channel_name(cid);
   auto args = channel_args(name);
   args.emplace_back(role_code(from));
   args.push_back(std::to_string(epoch));
   args.push_back(std::to_string(index));
   args.emplace_back(frame ? std::string(frame->begin(), frame->end()) : std::string());
+  args.push_back(std::to_string(taken));
   eval(script(Op::append), channel_keys(name), std::move(args), typed<Appended>(&parse_appended, std::move(handler)));
-}
-
-void ChannelStore::delivered(const Cid& cid, Role reader, std::uint64_t epoch, std::uint64_t index,
-                             Handler<Done> handler) {
-  auto name = channel_name(cid);
-  auto args = channel_args(name);
-  args.emplace_back(role_code(reader));
-  args.push_back(std::to_string(epoch));
-  args.push_back(std::to_string(index));
-  eval(script(Op::delivered), channel_keys(name), std::move(args), typed<Done>(&parse_done, std::move(handler)),
-       kIdempotentDeadline);
 }
 
 void ChannelStore::poll(const Cid& cid, Role role, std::uint64_t epoch, std::optional<std::uint64_t> from,
@@ -469,7 +459,6 @@ const ChannelStore::Script& ChannelStore::script(Op op) {
   static const auto join = Script::channel(lua::channel_join);
   static const auto resume = Script::channel(lua::channel_resume);
   static const auto append = Script::channel(lua::channel_append);
-  static const auto delivered = Script::channel(lua::channel_delivered);
   static const auto poll = Script::channel(lua::channel_poll);
   static const auto leave = Script::channel(lua::channel_leave);
   static const auto evict = Script::channel(lua::channel_evict);
@@ -478,7 +467,6 @@ const ChannelStore::Script& ChannelStore::script(Op op) {
     case Op::join: return join;
     case Op::resume: return resume;
     case Op::append: return append;
-    case Op::delivered: return delivered;
     case Op::poll: return poll;
     case Op::leave: return leave;
     case Op::evict: return evict;

@@ -167,11 +167,10 @@ class ChannelStore {
   void resume(const Cid& cid, Role role, ConnId conn, const TokenHash& presented, std::uint64_t received,
               const TokenHash& new_token, Handler<Attached> handler);
   // `index`: this client's frame count before this frame (the `received`
-  // its attach started from, plus the frames read since).
+  // its attach started from, plus the frames read since). `taken`: the
+  // peer's frames this client's socket has taken (the frame confirms them).
   void append(const Cid& cid, Role from, std::uint64_t epoch, std::uint64_t index, const Frame& frame,
-              Handler<Appended> handler);
-  // The socket of `reader` took the peer's frames through `index`.
-  void delivered(const Cid& cid, Role reader, std::uint64_t epoch, std::uint64_t index, Handler<Done> handler);
+              std::uint64_t taken, Handler<Appended> handler);
   // `from`: the next peer frame index this node needs (none: state only).
   void poll(const Cid& cid, Role role, std::uint64_t epoch, std::optional<std::uint64_t> from,
             Handler<Polled> handler);
@@ -188,7 +187,7 @@ class ChannelStore {
 
  private:
   struct Script;
-  enum class Op : std::uint8_t { admit, join, resume, append, delivered, poll, leave, evict };
+  enum class Op : std::uint8_t { admit, join, resume, append, poll, leave, evict };
   static const Script& script(Op op);
   // `deadline`: for scripts that are safe to run late or twice (see
   // CommandOptions::timeout); zero for the rest.

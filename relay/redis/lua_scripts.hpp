@@ -11,7 +11,6 @@ extern const std::string_view channel_common;
 extern const std::string_view channel_join;
 extern const std::string_view channel_resume;
 extern const std::string_view channel_append;
-extern const std::string_view channel_delivered;
 extern const std::string_view channel_poll;
 extern const std::string_view channel_leave;
 extern const std::string_view channel_evict;

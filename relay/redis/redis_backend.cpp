@@ -351,7 +351,7 @@ void RedisBackend::on_attached(const JoinRequest& request, bool added, Result<re
   run(actions);
 }
 
-bool RedisBackend::forward(const Cid& /*cid*/, Role /*from*/, ConnId conn, Frame frame) {
+bool RedisBackend::forward(const Cid& /*cid*/, Role /*from*/, ConnId conn, Frame frame, std::uint64_t taken) {
   if (stopped()) return true;
   {
     std::lock_guard lock(mutex_);
@@ -360,7 +360,7 @@ bool RedisBackend::forward(const Cid& /*cid*/, Role /*from*/, ConnId conn, Frame
     auto& att = it->second;
     if (att.held.empty()) att.held_since = Clock::now();
     incoming_bytes_ += frame ? frame->size() : 0;
-    att.held.push_back(std::move(frame));
+    att.held.push_back({std::move(frame), taken});
   }
   send_append(conn);
   return false;
@@ -372,6 +372,7 @@ void RedisBackend::send_append(ConnId conn) {
   Role role = Role::receiver;
   std::uint64_t epoch = 0;
   std::uint64_t index = 0;
+  std::uint64_t taken = 0;
   Frame frame;
   {
     std::lock_guard lock(mutex_);
@@ -383,9 +384,10 @@ void RedisBackend::send_append(ConnId conn) {
     role = att.role;
     epoch = att.epoch;
     index = att.next_out;
-    frame = att.held.front();
+    frame = att.held.front().frame;
+    taken = att.held.front().taken;
   }
-  redis_->store().append(cid, role, epoch, index, frame,
+  redis_->store().append(cid, role, epoch, index, frame, taken,
                          [this, conn, epoch, index, frame](Result<redis::Appended> reply) {
                            on_appended(conn, epoch, index, frame, std::move(reply));
                          });
@@ -471,20 +473,6 @@ void RedisBackend::take_frames_locked(ConnId conn, Attachment& att, std::vector<
     att.next_in = frame.index + 1;
     actions.notice(Notice::deliver({conn, peer_of(att.role), frame.index, std::move(frame.frame)}));
   }
-}
-
-void RedisBackend::delivered(const Cid& /*cid*/, Role from, std::uint64_t index, ConnId to) {
-  if (stopped()) return;
-  Cid cid{};
-  std::uint64_t epoch = 0;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = attached_.find(to);
-    if (it == attached_.end() || it->second.role != peer_of(from)) return;
-    cid = it->second.cid;
-    epoch = it->second.epoch;
-  }
-  redis_->store().delivered(cid, peer_of(from), epoch, index, [](auto&&) {});
 }
 
 void RedisBackend::leave(const Cid& /*cid*/, Role role, ConnId conn, LeaveKind kind) {
@@ -651,7 +639,7 @@ void RedisBackend::sweep(TimePoint now) {
 void RedisBackend::erase_locked(ConnId conn) {
   auto it = attached_.find(conn);
   if (it == attached_.end()) return;
-  for (const auto& frame : it->second.held) incoming_bytes_ -= std::min(frame ? frame->size() : 0, incoming_bytes_);
+  for (const auto& h : it->second.held) incoming_bytes_ -= std::min(h.frame ? h.frame->size() : 0, incoming_bytes_);
   auto [first, last] = by_name_.equal_range(it->second.name);
   for (auto n = first; n != last; ++n) {
     if (n->second == conn) {

@@ -86,8 +86,7 @@ class RedisBackend final : public ChannelBackend {
   void stop() override;
 
   void join(JoinRequest request, JoinDone done) override;
-  [[nodiscard]] bool forward(const Cid& cid, Role from, ConnId conn, Frame frame) override;
-  void delivered(const Cid& cid, Role from, std::uint64_t index, ConnId to) override;
+  [[nodiscard]] bool forward(const Cid& cid, Role from, ConnId conn, Frame frame, std::uint64_t taken) override;
   void leave(const Cid& cid, Role role, ConnId conn, LeaveKind kind) override;
   // Polls the attachments whose channel's lifetime or peer's grace is due
   // (that poll ends the channel in Redis and tells the client); retries
@@ -127,7 +126,11 @@ class RedisBackend final : public ChannelBackend {
     TimePoint check_at = TimePoint::max();
     // The client's frames not yet stored, oldest first (the session sends
     // one and waits; a caller that does not wait gets them sent in order).
-    std::deque<Frame> held;
+    struct Held {
+      Frame frame;
+      std::uint64_t taken = 0;  // the peer's frames its socket had taken then
+    };
+    std::deque<Held> held;
     bool appending = false;     // the first held frame is on its way to Redis
     TimePoint held_since{};     // since when the first held frame waits
   };

@@ -77,7 +77,10 @@ TEST_CASE("chaos: Redis restarted empty mid-pairing - the pairings in flight end
     INFO(why);
     CHECK(why == "expired");
   }
-  // And the cluster serves new pairings at once.
+  // And the cluster serves new pairings as soon as both nodes are back
+  // (each reconnects with its own backoff, at most 2 s).
+  REQUIRE(wait_until([&] { return health_of(cluster.node(0)).status == 200 && health_of(cluster.node(1)).status == 200; },
+                     5s));
   pair_with_cli(cluster.node(1).port(), cluster.node(0).port(), "after a Redis restart");
 }
 

@@ -25,6 +25,7 @@ struct BackendHarness::Connection {
   // older connection still holds this one (two sessions, as in a relay).
   Cid cid{};
   Role role = Role::receiver;
+  std::uint64_t taken = 0;  // the peer's frames this connection took (its frames confirm them)
   bool joined = false;  // holds (or held) a slot: it leaves when it ends
   bool ended = false;
   std::vector<Delivery> untaken;  // frames sent to it while the client stalls
@@ -143,6 +144,7 @@ void BackendHarness::join(Client& c, std::optional<TokenChoice> choice) {
   }
   conn.cid = c.cid;
   conn.role = c.role;
+  if (choice) conn.taken = c.received;  // a resume confirms what the client has
   JoinRequest request;
   request.cid = c.cid;
   request.role = c.role;
@@ -180,7 +182,7 @@ void BackendHarness::send(int index, std::size_t bytes) {
   ++c.sent;
   // Whether the backend took it at once or reads on later (read_on) is the
   // backend's business: the transcript records what clients observe.
-  (void)node(conn->node).forward(conn->cid, conn->role, conn->id, std::move(frame));
+  (void)node(conn->node).forward(conn->cid, conn->role, conn->id, std::move(frame), conn->taken);
   pump();
 }
 
@@ -259,7 +261,7 @@ void BackendHarness::take(Client& c, Connection& conn, Delivery delivery) {
   if (current && delivery.index != c.received) line += " out of order: expected " + std::to_string(c.received);
   c.write(number, line);
   if (current) c.received = std::max(c.received, delivery.index + 1);
-  node(conn.node).delivered(conn.cid, delivery.from, delivery.index, conn.id);
+  conn.taken = std::max(conn.taken, delivery.index + 1);
 }
 
 void BackendHarness::end_connection(ConnId id, const std::string& line) {

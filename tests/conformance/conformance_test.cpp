@@ -259,17 +259,35 @@ std::vector<Scenario> scenarios() {
   {
     auto l = base_limits();
     l.max_channel_bytes = 100;
-    all.push_back({"frames already taken make room under the channel's budget",
+    // A frame confirms the peer's frames its client's socket took; those go
+    // first when the budget needs room (unconfirmed ones are the resume log).
+    all.push_back({"frames the reader confirmed make room under the channel's budget",
+                   l,
+                   [](BackendHarness& h) {
+                     pair(h);
+                     h.send(S, 60);
+                     h.send(R, 10);  // confirms the sender's 60
+                     h.send(S, 40);  // 110 > 100: the confirmed 60 goes
+                     h.send(S, 30);  // 10 + 40 + 30 fits
+                   },
+                   {{R, kPairedR + Lines{"#1 frame 0 (60 bytes)", "#1 frame 1 (40 bytes)", "#1 frame 2 (30 bytes)"}},
+                    {S, kPairedS + Lines{"#1 frame 0 (10 bytes)"}}},
+                   {{"forwarded", 4}}});
+  }
+
+  {
+    auto l = base_limits();
+    l.max_channel_bytes = 100;
+    all.push_back({"frames taken but not confirmed stay: a reader that never answers is the slow one",
                    l,
                    [](BackendHarness& h) {
                      pair(h);
                      h.send(S, 60);
                      h.send(S, 60);
-                     h.send(S, 30);
                    },
-                   {{R, kPairedR + Lines{"#1 frame 0 (60 bytes)", "#1 frame 1 (60 bytes)", "#1 frame 2 (30 bytes)"}},
-                    {S, kPairedS}},
-                   {{"forwarded", 3}}});
+                   {{R, kPairedR + Lines{"#1 frame 0 (60 bytes)", "#1 end slow_consumer"}},
+                    {S, kPairedS + Lines{"#1 end too_large"}}},
+                   {{"forwarded", 1}, {"rejected:channel_budget", 1}}});
   }
 
   {

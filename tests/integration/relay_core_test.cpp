@@ -130,7 +130,7 @@ TEST_CASE("core: a second of a role is channel_full and intrusion goes to everyo
   CHECK(third.intrusion.empty());  // once per channel
 }
 
-TEST_CASE("core: frames are logged - delivered - trimmed and budgeted", "[unit]") {
+TEST_CASE("core: frames are logged - confirmed - trimmed and budgeted", "[unit]") {
   Fixture f;
   f.limits.max_frames_per_channel = 4;
   f.limits.max_channel_bytes = 100;
@@ -148,12 +148,13 @@ TEST_CASE("core: frames are logged - delivered - trimmed and budgeted", "[unit]"
   auto over = f.registry.forward(cid_of(3), Role::sender, 2, frame(40), f.now);
   CHECK(over.error == Code::too_large);
   CHECK(over.slow_peer == ConnId{1});
-  f.registry.delivered(cid_of(3), Role::sender, 0, 99);  // not the receiver's socket: ignored
-  f.registry.delivered(cid_of(3), Role::sender, 0, 1);
-  CHECK(f.registry.buffered_bytes() == 70);  // kept for a resume until the budget needs the room
+  // A frame from someone else's socket confirms nothing.
+  CHECK(f.registry.forward(cid_of(3), Role::receiver, 99, frame(1), f.now, 1).error == Code::expired);
+  // The receiver's next frame says its socket took the sender's frame 0.
+  CHECK_FALSE(f.registry.forward(cid_of(3), Role::receiver, 1, frame(1), f.now, 1).error);
+  CHECK(f.registry.buffered_bytes() == 71);  // kept for a resume until the budget needs the room
   CHECK_FALSE(f.registry.forward(cid_of(3), Role::sender, 2, frame(40), f.now).error);
-  CHECK(f.registry.buffered_bytes() == 50);  // the delivered 60 went first
-  CHECK_FALSE(f.registry.forward(cid_of(3), Role::receiver, 1, frame(1), f.now).error);
+  CHECK(f.registry.buffered_bytes() == 51);  // 71 + 40 is over 100: the confirmed 60 went first (11 + 40)
   CHECK(f.registry.forward(cid_of(3), Role::receiver, 1, frame(1), f.now).error == Code::too_large);  // 5th frame
   CHECK(f.registry.forward(cid_of(3), Role::receiver, 99, frame(1), f.now).error == Code::expired);  // not the slot owner
 }
@@ -172,8 +173,8 @@ TEST_CASE("core: a resume re-attaches the slot - confirms - replays - and hands 
   REQUIRE_FALSE(f.registry.join(cid, Role::receiver, 1, f.addr, f.now, token_of(1)).error);
   REQUIRE_FALSE(f.registry.join(cid, Role::sender, 2, f.addr, f.now, token_of(2)).error);
   for (int i = 0; i < 3; ++i) REQUIRE(f.registry.forward(cid, Role::receiver, 1, frame(10), f.now).delivery);
-  REQUIRE_FALSE(f.registry.forward(cid, Role::sender, 2, frame(5), f.now).error);
-  f.registry.delivered(cid, Role::receiver, 2, 2);  // all three went into the sender's socket...
+  // All three went into the sender's socket, and its frame says so...
+  REQUIRE_FALSE(f.registry.forward(cid, Role::sender, 2, frame(5), f.now, 3).error);
   auto left = f.registry.leave(cid, Role::sender, 2, LeaveKind::abnormal, f.now + 1s);
   CHECK(left.peer_left == ConnId{1});
   // ...but it received only one of them.

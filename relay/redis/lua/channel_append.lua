@@ -1,10 +1,13 @@
 -- append: the frame with index ARGV[6] from `role`'s client, as attach
 -- ARGV[5] (the epoch), into its stream with id <index>-1. Idempotent: an
 -- index already stored (a retry after a lost reply) answers ok, duplicate.
+-- The frame also confirms the peer's frames its socket took (ARGV[8]):
+-- they go first when the channel needs room.
 -- ARGV[4] role  ARGV[5] epoch  ARGV[6] index  ARGV[7] the frame's bytes
+-- ARGV[8] how many of the peer's frames the client's socket has taken
 -- Replies: ok, expired, stale (fenced), evicted (see not_current), too_large (slow_node/slow_conn: a
 -- connected peer that did not read), bad_request (an index gap).
-local role, epoch, index, frame = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
+local role, epoch, index, frame, taken = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8])
 local bad = check_role(role)
 if bad then return bad end
 local now = now_ms()
@@ -19,12 +22,16 @@ if not current(c, role, epoch) then return not_current(c, role, epoch) end
 local next_index = num(c, role .. '_next')
 if index < next_index then return { 'ok', 'index', index, 'duplicate', 1 } end
 if index > next_index then return { 'bad_request' } end
+local peer = peer_of(role)
+if taken > num(c, peer .. '_sent') and taken <= num(c, peer .. '_next') then
+  c[peer .. '_sent'] = taken
+  redis.call('HSET', CH, peer .. '_sent', taken)
+end
 local size = #frame
 if size > num(c, 'lim_frame') or num(c, 'frames') >= num(c, 'lim_frames') then return { 'too_large' } end
-local peer = peer_of(role)
 if num(c, 'bytes') + size > num(c, 'lim_bytes') then
-  -- Frames the peers' sockets already took go first: they are kept only in
-  -- case a socket dropped them.
+  -- Frames the peers confirmed go first: they are kept only in case a
+  -- socket dropped them.
   for _, r in ipairs(ROLES) do trim(c, r, num(c, r .. '_sent')) end
 end
 if num(c, 'bytes') + size > num(c, 'lim_bytes') then
