@@ -1,6 +1,7 @@
 #include "relay/redis/redis_backend.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 namespace qrlogin::relay {
 
@@ -203,18 +204,101 @@ void RedisBackend::give_up_waiting(TimePoint now) {
   for (auto& e : ended) send_leave(std::move(e.second));
 }
 
-void RedisBackend::on_wake(const std::string& name) {
+struct RedisBackend::WakeNews {
+  char kind = 0;  // 'j' joined, 'f' a frame, 'c' closed normally
+  Role role = Role::receiver;  // whose news
+  std::uint64_t epoch = 0;     // j, f: the attach it came from
+  std::uint64_t number = 0;    // f: the frame's index; c: the closer's frame count
+  std::string node;            // j: where the peer is
+  Frame frame;                 // f
+};
+
+namespace {
+
+// The next '|'-separated field of `rest` (advancing it), as a number.
+bool take_number(std::string_view& rest, std::uint64_t& out) {
+  auto bar = rest.find('|');
+  auto text = rest.substr(0, bar);
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return false;
+  rest = bar == std::string_view::npos ? std::string_view{} : rest.substr(bar + 1);
+  return true;
+}
+
+}  // namespace
+
+void RedisBackend::on_wake(const std::string& payload) {
   wakes_.fetch_add(1, std::memory_order_acq_rel);
-  std::vector<ConnId> conns;
+  std::string_view view(payload);
+  auto bar = view.find('|');
+  std::string name(view.substr(0, bar));
+  // The news, if any and well formed; anything else is a plain wake-up.
+  std::optional<WakeNews> news;
+  if (bar != std::string_view::npos && view.size() >= bar + 4 && view[bar + 2] == '|' &&
+      (view[bar + 3] == 'r' || view[bar + 3] == 's') && (view.size() == bar + 4 || view[bar + 4] == '|')) {
+    WakeNews n;
+    n.kind = view[bar + 1];
+    n.role = view[bar + 3] == 'r' ? Role::receiver : Role::sender;
+    auto rest = view.size() > bar + 5 ? view.substr(bar + 5) : std::string_view{};
+    bool ok = false;
+    if (n.kind == 'j') {
+      ok = take_number(rest, n.epoch) && !rest.empty();
+      n.node = std::string(rest);
+    } else if (n.kind == 'f') {
+      // The frame's bytes are the rest, '|' and all.
+      ok = take_number(rest, n.epoch) && take_number(rest, n.number);
+      if (ok) n.frame = std::make_shared<const std::vector<std::uint8_t>>(rest.begin(), rest.end());
+    } else if (n.kind == 'c') {
+      ok = take_number(rest, n.number);
+    }
+    if (ok) news = std::move(n);
+  }
+  Actions actions;
+  std::vector<ConnId> polls;
   {
     std::lock_guard lock(mutex_);
     auto [first, last] = by_name_.equal_range(name);
-    for (auto it = first; it != last; ++it) conns.push_back(it->second);
+    for (auto it = first; it != last; ++it) {
+      auto a = attached_.find(it->second);
+      if (a == attached_.end()) continue;
+      if (news && apply_news_locked(it->second, a->second, *news, actions)) continue;
+      polls.push_back(it->second);
+    }
     // Perhaps for a client whose join's reply has not arrived yet (the
     // wake-up came first, on the other connection): it polls once attached.
-    if (conns.empty()) early_wakes_[name] = Clock::now() + kEarlyWake;
+    if (first == last) early_wakes_[name] = Clock::now() + kEarlyWake;
   }
-  for (auto conn : conns) poll(conn);
+  run(actions);
+  for (auto conn : polls) poll(conn);
+}
+
+bool RedisBackend::apply_news_locked(ConnId conn, Attachment& att, const WakeNews& news, Actions& actions) {
+  // Only news from the peer, to an attachment that is not waiting for a
+  // poll's reply (which may bring older news): anything else polls.
+  if (att.ended || att.polling || news.role != peer_of(att.role)) return false;
+  switch (news.kind) {
+    case 'j':
+      if (att.peer_epoch != 0 || att.peer_present || news.epoch != 1) return false;
+      att.peer_present = true;
+      att.peer_epoch = 1;
+      att.peer_node = news.node;
+      actions.notice(Notice::peer(conn, PeerEvent::joined));
+      return true;
+    case 'f':
+      if (!att.peer_present || att.peer_epoch != news.epoch) return false;
+      if (news.number < att.next_in) return true;  // had it already
+      if (news.number > att.next_in) return false;  // missed one: poll
+      ++att.next_in;
+      actions.notice(Notice::deliver({conn, peer_of(att.role), news.number, news.frame}));
+      return true;
+    case 'c':
+      if (news.number != att.next_in) return false;  // its last frames: poll fetches them first
+      att.ended = true;
+      actions.notice(Notice::end_by_peer(conn));
+      return true;
+    default:
+      return false;
+  }
 }
 
 void RedisBackend::join(JoinRequest request, JoinDone done) {

@@ -165,7 +165,12 @@ class RedisBackend final : public ChannelBackend {
   void heartbeat();
   void evict_node(const std::string& node);
   void node_checked(const std::string& node, bool alive);
-  void on_wake(const std::string& name);
+  // A wake-up: the channel's name, and perhaps its news (a frame, the peer
+  // joined or closed; channel_common.lua's wake_with), applied without a
+  // poll when this node has seen everything before it.
+  void on_wake(const std::string& payload);
+  struct WakeNews;
+  bool apply_news_locked(ConnId conn, Attachment& att, const WakeNews& news, Actions& actions);
   void admitted(JoinRequest request, JoinDone done);
   void on_attached(const JoinRequest& request, bool added, Result<redis::Attached> reply, JoinDone done);
   void on_appended(ConnId conn, std::uint64_t epoch, std::uint64_t index, const Frame& frame,

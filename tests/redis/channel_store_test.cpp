@@ -50,6 +50,11 @@ std::vector<std::string> texts(const std::vector<StoredFrame>& frames) {
 
 // One relay node: a command connection, a subscriber for its wake-ups, and
 // its store. Every call waits for its result (the loop does not).
+// A wake-up names `channel`: the payload is the name, or the name and news.
+bool names(const std::string& payload, const std::string& channel) {
+  return payload == channel || payload.starts_with(channel + "|");
+}
+
 class Node {
  public:
   Node(IoThread& io, RedisServer& server, std::string id, const Limits& limits, const std::string& user = {},
@@ -124,10 +129,21 @@ class Node {
   }
 
   // Waits for a wake-up naming `channel`, consumes it.
+  // A wake-up with exactly this payload (the name and its news).
+  bool woken_exactly(const std::string& payload, std::chrono::milliseconds timeout = 3s) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, timeout, [&] {
+      auto it = std::find(wakes_.begin(), wakes_.end(), payload);
+      if (it == wakes_.end()) return false;
+      wakes_.erase(it);
+      return true;
+    });
+  }
   bool woken(const std::string& channel, std::chrono::milliseconds timeout = 3s) {
     std::unique_lock lock(mutex_);
     return cv_.wait_for(lock, timeout, [&] {
-      auto it = std::find(wakes_.begin(), wakes_.end(), channel);
+      // The channel's name, alone or with its news ("<name>|f|...").
+      auto it = std::find_if(wakes_.begin(), wakes_.end(), [&](const std::string& w) { return names(w, channel); });
       if (it == wakes_.end()) return false;
       wakes_.erase(it);
       return true;
@@ -244,6 +260,24 @@ TEST_CASE("redis store: a receiver on node A and a sender on node B pair, frames
 
   // The sender's node did not wake itself (it has the replies), A holds the receiver.
   CHECK(c.b.wakes() == 0);
+}
+
+TEST_CASE("redis store: wake-ups carry the news - the peer joined, a small frame, a normal close", "[redis]") {
+  Cluster c;
+  auto cid = make_cid(8);
+  auto name = c.a.store().channel_name(cid);
+  REQUIRE_FALSE(c.a.join(cid, kR, 1, token(1))->error);
+  REQUIRE_FALSE(c.b.join(cid, kS, 2, token(2))->error);
+  CHECK(c.a.woken_exactly(name + "|j|s|1|node-b"));
+  // A small frame rides along, bytes and all ('|' included)...
+  REQUIRE_FALSE(c.b.append(cid, kS, 1, 0, "he|lo")->error);
+  CHECK(c.a.woken_exactly(name + "|f|s|1|0|he|lo"));
+  // ...a large one is fetched by a poll.
+  REQUIRE_FALSE(c.b.append(cid, kS, 1, 1, std::string(5000, 'x'))->error);
+  CHECK(c.a.woken_exactly(name));
+  // A normal close says how many frames the closer sent.
+  REQUIRE_FALSE(c.b.leave(cid, kS, 1, LeaveKind::normal)->error);
+  CHECK(c.a.woken_exactly(name + "|c|s|2"));
 }
 
 TEST_CASE("redis store: only a receiver opens, a cid only once, a normal close ends it for both", "[redis]") {
@@ -665,7 +699,10 @@ TEST_CASE("redis backend: one up/down for both connections, wake-ups, and up aga
 
   auto wait_wake = [&](const std::string& name) {
     std::unique_lock lock(mutex);
-    return cv.wait_for(lock, 3s, [&] { return std::find(a_wakes.begin(), a_wakes.end(), name) != a_wakes.end(); });
+    return cv.wait_for(lock, 3s, [&] {
+      return std::find_if(a_wakes.begin(), a_wakes.end(), [&](const std::string& w) { return names(w, name); }) !=
+             a_wakes.end();
+    });
   };
   auto cid = make_cid(40);
   auto name = a.store().channel_name(cid);

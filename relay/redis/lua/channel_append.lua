@@ -47,7 +47,11 @@ end
 redis.call('XADD', FRAMES[role], index .. '-1', 'd', frame)
 keep(c, FRAMES[role])
 redis.call('HSET', CH, role .. '_next', next_index + 1, 'frames', num(c, 'frames') + 1, 'bytes', num(c, 'bytes') + size)
-wake(c, peer)
+if size <= WAKE_FRAME_BYTES then
+  wake_with(c, peer, 'f|' .. role .. '|' .. epoch .. '|' .. index .. '|' .. frame)
+else
+  wake(c, peer)
+end
 local out = { 'ok', 'index', index, 'duplicate', 0 }
 peer_fields(out, c, role)
 return out

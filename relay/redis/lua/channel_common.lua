@@ -89,6 +89,19 @@ local function wake(c, role)
   wake_node(c[role .. '_node'])
 end
 
+-- A wake-up that carries the news, so the woken node need not poll:
+-- '<name>|<news>', where news is one of
+--   j|<role>|<epoch>|<node>        <role> joined (the first attach)
+--   f|<role>|<epoch>|<index>|<frame bytes>   a frame of <role> (small ones)
+--   c|<role>|<next>                <role> closed normally after <next> frames
+-- A node that cannot use it (it missed something before) polls instead.
+local function wake_with(c, role, news)
+  local node = c[role .. '_node']
+  if node ~= nil and node ~= '' and node ~= NODE then redis.call('PUBLISH', WAKE .. node, NAME .. '|' .. news) end
+end
+-- Frames up to this size ride in their wake-up; larger ones are polled.
+local WAKE_FRAME_BYTES = 4096
+
 -- Every key of a live channel expires with it (+ grace): XADD creates a
 -- stream without a TTL, so each write sets it again.
 local function keep(c, key)

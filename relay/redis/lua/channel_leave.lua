@@ -15,7 +15,6 @@ if not current(c, role, epoch) and not_current(c, role, epoch)[1] == 'stale' the
 local peer = peer_of(role)
 local out = { 'ok' }
 peer_fields(out, c, role)
-wake(c, peer)
 if kind == 'normal' then
   local completed = num(c, 'r_epoch') > 0 and num(c, 's_epoch') > 0 and (c.closed or '') == ''
   if (c.closed or '') ~= '' or not connected(c, peer) then
@@ -26,6 +25,7 @@ if kind == 'normal' then
     -- (RESULT, then close 1000 at once): the channel stays, closed, until
     -- the peer leaves or the grace passes; its polls get those frames and
     -- then `closed`.
+    wake_with(c, peer, 'c|' .. role .. '|' .. num(c, role .. '_next'))
     redis.call('HSET', CH, 'closed', role, role .. '_node', '', role .. '_conn', '')
     redis.call('SET', USED, 'closed', 'PX', num(c, 'mem'))
     local until_ms = now + num(c, 'grace')
@@ -35,6 +35,7 @@ if kind == 'normal' then
   out[#out + 1] = completed and 1 or 0
   return out
 end
+wake(c, peer)
 if (c.closed or '') ~= '' then
   end_channel(c, 'closed')
   out[#out + 1] = 'completed'
