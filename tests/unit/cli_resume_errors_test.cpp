@@ -145,37 +145,49 @@ RelayEndpoint endpoint_of(const ScriptedRelay& relay) { return {"127.0.0.1", rel
 
 const std::string kCid(22, 'C');
 
+// A scripted relay joins the channel, then refuses with `code` (and the
+// error's `extra` fields); a second connection, if one comes, is a resume.
+// What the pairing saw, and the subprotocols each connection offered.
+struct Refused {
+  Run run;
+  std::vector<std::string> protocols;
+};
+Refused refused_once_joined(const std::string& code, std::uint16_t close_code, std::string_view extra = "") {
+  const Reporter reporter(false);
+  ScriptedRelay relay({[&](Ws& ws) {
+                         join(ws, kToken1, false);
+                         std::this_thread::sleep_for(20ms);
+                         refuse(ws, code, close_code, extra);
+                       },
+                       [&](Ws& ws) {
+                         join(ws, kToken2, true);
+                         read_until_closed(ws);
+                       }});
+  ResumableChannel channel(endpoint_of(relay), kCid, "sender", reporter);
+  ConnectError error{};
+  REQUIRE(channel.open(error));
+  auto run = drive(channel, [&](const Run& r) { return r.over || relay.protocols().size() == 2; });
+  return {std::move(run), relay.protocols()};
+}
+
 }  // namespace
 
 TEST_CASE("CLI resume after each relay error: as the table says") {
-  const Reporter reporter(false);
   const auto table = test::load_vectors("relay-errors.json");
   for (const auto& entry : table["errors"]) {
     auto code = entry["code"].get<std::string>();
     auto close_code = entry["close_code"].get<std::uint16_t>();
     bool resumable = entry["resumable"].get<bool>();
     INFO(code << " " << close_code);
-    ScriptedRelay relay({[&](Ws& ws) {
-                           join(ws, kToken1, false);
-                           std::this_thread::sleep_for(20ms);
-                           refuse(ws, code, close_code);
-                         },
-                         [&](Ws& ws) {
-                           join(ws, kToken2, true);
-                           read_until_closed(ws);
-                         }});
-    ResumableChannel channel(endpoint_of(relay), kCid, "sender", reporter);
-    ConnectError error{};
-    REQUIRE(channel.open(error));
-    auto run = drive(channel, [&](const Run& r) { return r.over || relay.protocols().size() == 2; });
+    auto [run, protocols] = refused_once_joined(code, close_code);
     if (resumable) {
-      REQUIRE(relay.protocols().size() == 2);
-      CHECK(relay.protocols()[1] == "qrlogin.v1, qrlogin.resume." + kToken1);
+      REQUIRE(protocols.size() == 2);
+      CHECK(protocols[1] == "qrlogin.v1, qrlogin.resume." + kToken1);
       CHECK_FALSE(run.over);
       for (const auto& e : run.events) CHECK(e.kind != Event::Kind::closed);
     } else {
       CHECK(run.over);
-      CHECK(relay.protocols().size() == 1);
+      CHECK(protocols.size() == 1);
       bool told = false;
       for (const auto& e : run.events) told = told || (e.control.type == "error" && e.control.code == code);
       CHECK(told);  // the pairing hears the relay's error, and classifies it
@@ -185,7 +197,6 @@ TEST_CASE("CLI resume after each relay error: as the table says") {
 
 // Contract rev. 3: the error's `resume` flag decides, not its code.
 TEST_CASE("CLI resume: the error's resume flag decides, not its code") {
-  const Reporter reporter(false);
   struct Case {
     std::string code;
     std::uint16_t close_code;
@@ -193,26 +204,14 @@ TEST_CASE("CLI resume: the error's resume flag decides, not its code") {
   };
   for (const auto& c : {Case{"unavailable", 1013, false}, Case{"going_away", 1001, false}, Case{"expired", 4404, true}}) {
     INFO(c.code << " resume " << c.resume);
-    ScriptedRelay relay({[&](Ws& ws) {
-                           join(ws, kToken1, false);
-                           std::this_thread::sleep_for(20ms);
-                           refuse(ws, c.code, c.close_code, c.resume ? R"(,"resume":true)" : R"(,"resume":false)");
-                         },
-                         [&](Ws& ws) {
-                           join(ws, kToken2, true);
-                           read_until_closed(ws);
-                         }});
-    ResumableChannel channel(endpoint_of(relay), kCid, "sender", reporter);
-    ConnectError error{};
-    REQUIRE(channel.open(error));
-    auto run = drive(channel, [&](const Run& r) { return r.over || relay.protocols().size() == 2; });
+    auto [run, protocols] = refused_once_joined(c.code, c.close_code, c.resume ? R"(,"resume":true)" : R"(,"resume":false)");
     if (c.resume) {
-      REQUIRE(relay.protocols().size() == 2);
-      CHECK(relay.protocols()[1] == "qrlogin.v1, qrlogin.resume." + kToken1);
+      REQUIRE(protocols.size() == 2);
+      CHECK(protocols[1] == "qrlogin.v1, qrlogin.resume." + kToken1);
       CHECK_FALSE(run.over);
     } else {
       CHECK(run.over);
-      CHECK(relay.protocols().size() == 1);
+      CHECK(protocols.size() == 1);
     }
   }
 }
