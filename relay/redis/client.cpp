@@ -198,13 +198,13 @@ void Client::on_reply_cb(redisAsyncContext* ac, void* reply, void* privdata) {
     link->last_activity = SteadyClock::now();
     if (pending->counted) link->owner->in_flight_.fetch_sub(1, std::memory_order_acq_rel);
   }
-  // Empty when the command's deadline passed first: its caller has moved on.
   auto result = to_result(static_cast<const redisReply*>(reply));
   // A master demoted to a replica (a failover) refuses writes: find the new
   // master rather than fail every write.
   if (link != nullptr && !result.ok() && result.error().code == Errc::server &&
       result.error().message.find("READONLY") != std::string::npos)
     link->owner->drop(link->shared_from_this(), "Redis is a replica now (a failover): finding the master again");
+  // Empty when the command's deadline passed first: its caller has moved on.
   if (pending->done) pending->done(std::move(result));
 }
 

@@ -252,6 +252,30 @@ TEST_CASE("redis client: a slow reply within the link timeout drops nothing and 
   CHECK(c.client->pending() == 0);
 }
 
+// A master demoted to a replica (a failover whose old master came back)
+// refuses writes with READONLY: the client drops the connection so that it
+// finds the master again (through Sentinel), rather than fail every write.
+TEST_CASE("redis client: a READONLY refusal drops the link, which comes back by itself", "[redis]") {
+  RedisServer master;
+  RedisServer replica({"--replicaof", "127.0.0.1", std::to_string(master.port())});
+  auto options = local_options(replica.port());
+  options.reconnect_max = 300ms;
+  Connected c(replica, std::move(options));
+  REQUIRE(c.wait_up());
+  auto refused = run_command(*c.client, {"SET", "k", "v"});
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == Errc::server);
+  CHECK(refused.error().message.find("READONLY") != std::string::npos);
+  auto down = c.states.wait(2, 3s);
+  REQUIRE(down);
+  CHECK_FALSE(down->first);
+  CHECK(down->second.find("replica") != std::string::npos);
+  auto up = c.states.wait(3, 5s);
+  REQUIRE(up);
+  CHECK(up->first);
+  CHECK(run_command(*c.client, {"GET", "k"}).ok());  // reads still work there
+}
+
 TEST_CASE("redis client: an unbounded command passes a full queue", "[redis]") {
   RedisServer server;
   auto options = local_options(server.port());
