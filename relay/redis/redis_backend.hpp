@@ -10,10 +10,12 @@
 //   exactly once, whichever way it arrives).
 // - A frame is appended in Redis; when the peer is on this node it is
 //   delivered at once from the append's reply, else the script wakes the
-//   peer's node over pub/sub and that node polls the channel. Polls also
-//   bring `peer joined/back/left`, the intrusion notice, `expired`,
-//   `replaced` (fenced) and `slow_consumer`. State, not events: a lost
-//   wake-up is repaired by the next poll (after a reconnect every
+//   peer's node over pub/sub, with the frame itself when it is small (and
+//   with `peer joined` or a normal close as news of their own). A node
+//   that cannot use the news (it missed something before) polls the
+//   channel. Polls also bring `peer back/left`, the intrusion notice,
+//   `expired`, `replaced` (fenced) and `slow_consumer`. State, not events:
+//   a lost wake-up is repaired by the next poll (after a reconnect every
 //   attachment is polled).
 // - Backpressure: a client's frame is appended before the node reads its
 //   next one (forward() answers false, and Notice::read_on follows the
