@@ -106,6 +106,12 @@ struct Event {
     e.count = count;
     return e;
   }
+  // About one connection of this node (`conn`).
+  static Event about(Kind kind, ConnId conn) {
+    Event e = of(kind);
+    e.conn = conn;
+    return e;
+  }
   static Event rejected_by(Limit limit) {
     Event e = of(Kind::rejected);
     e.limit = limit;

@@ -22,8 +22,7 @@ void MemoryBackend::join(JoinRequest request, JoinDone done) {
   if (result.intrusion_attempt) out.events.push_back(Event::of(Event::Kind::intrusion_attempt));
   if (result.limit) out.events.push_back(Event::rejected_by(*result.limit));
   if (!result.intrusion.empty()) {
-    auto e = Event::of(Event::Kind::intrusion_noticed);
-    e.conn = request.conn;
+    auto e = Event::about(Event::Kind::intrusion_noticed, request.conn);
     e.role = request.role;
     out.events.push_back(std::move(e));
   }

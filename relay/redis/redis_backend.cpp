@@ -136,7 +136,7 @@ bool RedisBackend::reserve_incoming(std::size_t bytes) {
 
 void RedisBackend::release_incoming(std::size_t bytes) {
   std::lock_guard lock(mutex_);
-  incoming_bytes_ -= std::min(bytes, incoming_bytes_);
+  unreserve_locked(bytes);
 }
 
 void RedisBackend::on_state(bool up, std::string_view reason) {
@@ -378,8 +378,7 @@ void RedisBackend::on_attached(const JoinRequest& request, bool added, Result<re
   if (request.resume) out.events.push_back(Event::of(a.error ? Event::Kind::resume_refused : Event::Kind::resumed));
   if (a.intrusion_attempt) out.events.push_back(Event::of(Event::Kind::intrusion_attempt));
   if (!a.intrusion.empty()) {
-    auto e = Event::of(Event::Kind::intrusion_noticed);
-    e.conn = request.conn;
+    auto e = Event::about(Event::Kind::intrusion_noticed, request.conn);
     e.role = request.role;
     out.events.push_back(std::move(e));
   }
@@ -497,7 +496,7 @@ void RedisBackend::on_appended(ConnId conn, std::uint64_t epoch, std::uint64_t i
     }
     att.held.pop_front();
     att.held_since = Clock::now();
-    incoming_bytes_ -= std::min(size, incoming_bytes_);
+    unreserve_locked(size);
     const auto& a = *reply;
     if (a.error) {
       att.ended = true;
@@ -512,16 +511,10 @@ void RedisBackend::on_appended(ConnId conn, std::uint64_t epoch, std::uint64_t i
     if (a.error == Code::replaced) {
       // Fenced: the slot was resumed on another node while this one was
       // frozen or cut off. The frame is not stored; the client has moved on.
-      auto fenced = Event::of(Event::Kind::fenced);
-      fenced.conn = conn;
-      actions.event(std::move(fenced));
+      actions.event(Event::about(Event::Kind::fenced, conn));
     }
-    if (a.error == Code::unavailable) {
-      // Evicted while this node stalled: the client resumes (its token is good).
-      auto evicted = Event::of(Event::Kind::evicted);
-      evicted.conn = conn;
-      actions.event(std::move(evicted));
-    }
+    // Evicted while this node stalled: the client resumes (its token is good).
+    if (a.error == Code::unavailable) actions.event(Event::about(Event::Kind::evicted, conn));
     if (a.error == Code::too_large) actions.event(Event::rejected_by(Limit::channel_budget));
     actions.notice(Notice::end(conn, *a.error));
     if (a.slow_peer && a.slow_peer->node == node_id())
@@ -589,10 +582,7 @@ void RedisBackend::send_leave(PendingLeave leave) {
     pending_leaves_.push_back(std::move(leave));  // sent when Redis is back
     return;
   }
-  auto cid = leave.cid;
-  auto kind = leave.kind;
-  redis_->store().leave(leave.cid, leave.role, leave.epoch, leave.kind,
-                        [this, leave, cid, kind](Result<redis::Left> left) {
+  redis_->store().leave(leave.cid, leave.role, leave.epoch, leave.kind, [this, leave](Result<redis::Left> left) {
     if (!redis_) return;
     if (!left.ok()) {
       // Lost with the connection (or refused for the queue bound): again
@@ -609,8 +599,8 @@ void RedisBackend::send_leave(PendingLeave leave) {
     }
     // A normal close ends the channel: it no longer counts against
     // --max-channels. After a drop, it counts until its grace ends it.
-    if (kind == LeaveKind::normal) redis_->store().release(cid, [](auto&&) {});
-    else if (left->ends_at > 0) redis_->store().set_open_until(cid, left->ends_at, false, [](auto&&) {});
+    if (leave.kind == LeaveKind::normal) redis_->store().release(leave.cid, [](auto&&) {});
+    else if (left->ends_at > 0) redis_->store().set_open_until(leave.cid, left->ends_at, false, [](auto&&) {});
     if (left->peer && left->peer->node == node_id()) poll(left->peer->conn);
   });
 }
@@ -671,11 +661,8 @@ void RedisBackend::on_polled(ConnId conn, std::uint64_t epoch, Result<redis::Pol
       take_frames_locked(conn, att, reply->frames, actions);
       if (reply->error == Code::peer_closed) actions.notice(Notice::end_by_peer(conn));
       else actions.notice(Notice::end(conn, *reply->error));
-      if (reply->error == Code::unavailable) {  // evicted while this node stalled: resume
-        auto evicted = Event::of(Event::Kind::evicted);
-        evicted.conn = conn;
-        actions.event(std::move(evicted));
-      }
+      // Evicted while this node stalled: the client resumes.
+      if (reply->error == Code::unavailable) actions.event(Event::about(Event::Kind::evicted, conn));
     } else {
       auto& p = *reply;
       if (p.intrusion && !att.intrusion_notified) {
@@ -723,7 +710,7 @@ void RedisBackend::sweep(TimePoint now) {
 void RedisBackend::erase_locked(ConnId conn) {
   auto it = attached_.find(conn);
   if (it == attached_.end()) return;
-  for (const auto& h : it->second.held) incoming_bytes_ -= std::min(h.frame ? h.frame->size() : 0, incoming_bytes_);
+  for (const auto& h : it->second.held) unreserve_locked(h.frame ? h.frame->size() : 0);
   auto [first, last] = by_name_.equal_range(it->second.name);
   for (auto n = first; n != last; ++n) {
     if (n->second == conn) {

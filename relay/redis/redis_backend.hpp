@@ -46,9 +46,10 @@
 // Thread-safety: the public methods may be called from any thread; Redis
 // replies run on the executor given (a strand, or the one I/O thread). One
 // mutex guards the attachments; the sink is called with it released.
+#include <algorithm>
 #include <atomic>
-#include <deque>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -186,6 +187,8 @@ class RedisBackend final : public ChannelBackend {
   void take_frames_locked(ConnId conn, Attachment& att, std::vector<redis::StoredFrame>& frames, Actions& actions);
   // Forgets `conn` (its held frames' bytes too).
   void erase_locked(ConnId conn);
+  // Gives back `bytes` of the --max-buffered-bytes budget (incoming_bytes_).
+  void unreserve_locked(std::size_t bytes) noexcept { incoming_bytes_ -= std::min(bytes, incoming_bytes_); }
   void release_opener(ConnId conn);
   void run(Actions& actions);
   // After stop(): sessions that outlive the I/O threads may still leave;
