@@ -175,6 +175,7 @@ Result<Attached> parse_attached(const Fields& fields, std::optional<Code> error)
   out.received = fields.count("received");
   out.peer_present = fields.flag("peer_present");
   out.peer_epoch = fields.count("peer_epoch");
+  out.peer_grace_in = fields.millis("peer_grace_in");
   out.peer = holder_field(fields, "peer");
   out.replaced = holder_field(fields, "replaced");
   out.ends_at = fields.integer("ends_at");

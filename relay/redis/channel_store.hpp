@@ -88,6 +88,7 @@ struct Attached {  // join() and resume()
   Millis expires_in{0};
   bool peer_present = false;
   std::uint64_t peer_epoch = 0;        // as in Polled
+  Millis peer_grace_in{0};             // the peer dropped: its grace ends in this long
   std::optional<SlotHolder> peer;      // gets `peer joined` / `peer back`
   std::vector<StoredFrame> backlog;    // the peer's frames this client has not received
   bool resumed = false;

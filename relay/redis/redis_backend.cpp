@@ -415,6 +415,8 @@ void RedisBackend::on_attached(const JoinRequest& request, bool added, Result<re
       att.peer_present = a.peer_present;
       if (a.peer) att.peer_node = a.peer->node;
       att.check_at = Clock::now() + a.expires_in;
+      // Joined while the peer is away: its grace may end the channel first.
+      if (a.peer_grace_in > Millis{0}) att.check_at = std::min(att.check_at, Clock::now() + a.peer_grace_in);
       if (auto early = early_wakes_.find(att.name); early != early_wakes_.end()) {
         early_wakes_.erase(early);
         actions.polls.push_back(request.conn);

@@ -114,6 +114,20 @@ std::vector<Scenario> scenarios() {
                  {{R, kPairedR + Lines{"#1 peer left", "#1 end expired"}}, {S, kPairedS}},
                  {}});
 
+  // Found by the differential fuzzer: the Redis backend scheduled a joiner's
+  // next look at the channel's lifetime, not at the absent peer's grace.
+  all.push_back({"a sender that joins while the receiver is away hears expired when the receiver's grace ends",
+                 base_limits(),
+                 [](BackendHarness& h) {
+                   h.open(R, 0, Role::receiver);
+                   h.drop(R);
+                   h.open(S, 0, Role::sender);
+                   h.wait(kPastGrace);
+                 },
+                 {{R, {"#1 joined peer=0 resumed=0 received=0"}},
+                  {S, {"#1 joined peer=0 resumed=0 received=0", "#1 end expired"}}},
+                 {}});
+
   all.push_back({"the receiver resumes with frames in flight",
                  base_limits(),
                  [](BackendHarness& h) {

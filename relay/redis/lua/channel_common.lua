@@ -172,6 +172,14 @@ local function not_current(c, role, epoch)
   return { 'stale' }
 end
 
+-- A dropped peer's grace ends in this long (0: connected, or never dropped).
+local function peer_grace_in(c, role, now)
+  local peer = peer_of(role)
+  local grace_end = num(c, peer .. '_grace')
+  if connected(c, peer) or grace_end <= 0 then return 0 end
+  return math.max(0, grace_end - now)
+end
+
 local function peer_fields(out, c, role)
   local peer = peer_of(role)
   out[#out + 1] = 'peer_present'

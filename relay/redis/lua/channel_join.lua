@@ -47,7 +47,8 @@ local peer = peer_of(role)
 redis.call('HSET', CH, role .. '_epoch', 1, role .. '_node', NODE, role .. '_conn', conn, role .. '_grace', 0,
   role .. '_tok', token, role .. '_slow', 0)
 wake_with(c, peer, 'j|' .. role .. '|1|' .. NODE)
-local out = { 'ok', 'created', 0, 'epoch', 1, 'expires_in', num(c, 'exp') - now, 'received', 0 }
+local out = { 'ok', 'created', 0, 'epoch', 1, 'expires_in', num(c, 'exp') - now, 'received', 0,
+              'peer_grace_in', peer_grace_in(c, role, now) }
 peer_fields(out, c, role)
 out[#out + 1] = 'frames'
 out[#out + 1] = frames_from(peer, num(c, peer .. '_first'))

@@ -45,7 +45,7 @@ redis.call('HSET', CH, peer .. '_sent', sent)
 wake(c, peer)
 wake_node(old_node)
 for _, v in ipairs({ 'epoch', epoch, 'expires_in', num(c, 'exp') - now, 'ends_at', num(c, 'exp'),
-                    'received', num(c, role .. '_next') }) do
+                    'received', num(c, role .. '_next'), 'peer_grace_in', peer_grace_in(c, role, now) }) do
   out[#out + 1] = v
 end
 peer_fields(out, c, role)
