@@ -178,7 +178,6 @@ Result<Attached> parse_attached(const Fields& fields, std::optional<Code> error)
   out.peer_grace_in = fields.millis("peer_grace_in");
   out.peer = holder_field(fields, "peer");
   out.replaced = holder_field(fields, "replaced");
-  out.ends_at = fields.integer("ends_at");
   auto frames = frames_field(fields);
   if (!frames.ok()) return frames.error();
   out.backlog = std::move(*frames);
@@ -219,16 +218,11 @@ Result<Left> parse_left(const Fields& fields, std::optional<Code> error) {
   Left out;
   out.error = error;
   out.completed = fields.flag("completed");
-  out.ends_at = fields.integer("ends_at");
   out.peer = holder_field(fields, "peer");
   return out;
 }
 
 Result<Done> parse_done(const Fields& /*fields*/, std::optional<Code> error) { return Done{error}; }
-
-Result<Admitted> parse_admitted(const Fields& fields, std::optional<Code> error) {
-  return Admitted{error, fields.flag("added")};
-}
 
 }  // namespace
 
@@ -273,7 +267,7 @@ std::string ChannelStore::channel_name(const Cid& cid) const {
 
 std::vector<std::string> ChannelStore::channel_keys(const std::string& name) const {
   auto base = prefix_ + ":{" + name + "}:";
-  return {base + "ch", base + "used", base + "fr", base + "fs"};
+  return {base + "ch", base + "used", base + "fr", base + "fs", prefix_ + ":{global}:open"};
 }
 
 std::vector<std::string> ChannelStore::channel_args(const std::string& name) const {
@@ -312,58 +306,15 @@ void ChannelStore::eval(const Script& script, std::vector<std::string> keys, std
 
 std::vector<std::vector<std::string>> ChannelStore::setup_commands() {
   std::vector<std::vector<std::string>> out;
-  for (auto op : {Op::admit, Op::join, Op::resume, Op::append, Op::poll, Op::leave, Op::evict})
+  for (auto op : {Op::join, Op::resume, Op::append, Op::poll, Op::leave, Op::evict})
     out.push_back({"SCRIPT", "LOAD", script(op).body});
   return out;
 }
 
-void ChannelStore::admit(const Cid& cid, const AddressKey& address, Handler<Admitted> handler) {
-  auto name = channel_name(cid);
-  auto mac = hmac_sha256(name_key_.view(), {as_bytes(kAddressLabel), ByteView{address.bytes}});
-  auto address_name = hex_encode(ByteView{mac}.first(kChannelNameBytes));
-  auto base = prefix_ + ":{global}:";
-  const auto& l = limits_;
-  auto number = [](double v) { return std::to_string(v); };
-  eval(script(Op::admit), {base + "open", base + "cids", base + "rate", base + "a:" + address_name},
-       {name, std::to_string(l.channel_lifetime.count()), std::to_string(l.grace.count()),
-        std::to_string(l.max_channels), std::to_string(l.max_remembered_cids), number(l.channel_rate_per_address),
-        number(l.channel_burst_per_address), number(l.channel_rate_global), number(l.channel_burst_global)},
-       typed<Admitted>(&parse_admitted, std::move(handler)));
-}
-
-void ChannelStore::undo_admit(const Cid& cid, Handler<Done> handler) {
-  auto name = channel_name(cid);
-  auto base = prefix_ + ":{global}:";
-  // Two ZREMs on one slot, in one MULTI-free pipeline: either may fail
-  // alone without harm (the entries also expire by their scores).
-  client_->command({"ZREM", base + "open", name}, [](const Result<Reply>&) {});
-  client_->command({"ZREM", base + "cids", name}, [handler = std::move(handler)](Result<Reply> reply) {
-    if (!reply.ok()) return handler(reply.error());
-    handler(Done{});
-  });
-}
-
-void ChannelStore::release(const Cid& cid, Handler<Done> handler) {
-  client_->command({"ZREM", prefix_ + ":{global}:open", channel_name(cid)},
-                   [handler = std::move(handler)](Result<Reply> reply) {
-                     if (!reply.ok()) return handler(reply.error());
-                     handler(Done{});
-                   });
-}
-
-void ChannelStore::set_open_until(const Cid& cid, std::int64_t ends_at, bool raise, Handler<Done> handler) {
-  // XX: only a channel still counted; LT/GT: a late reply never undoes a newer move.
-  client_->command({"ZADD", prefix_ + ":{global}:open", "XX", raise ? "GT" : "LT", std::to_string(ends_at),
-                    channel_name(cid)},
-                   [handler = std::move(handler)](Result<Reply> reply) {
-                     if (!reply.ok()) return handler(reply.error());
-                     handler(Done{});
-                   });
-}
-
 void ChannelStore::join(const Cid& cid, Role role, ConnId conn, const TokenHash& new_token,
-                        Handler<Attached> handler) {
+                        const AddressKey& address, Handler<Attached> handler) {
   auto name = channel_name(cid);
+  auto keys = channel_keys(name);
   auto args = channel_args(name);
   const auto& l = limits_;
   for (auto& a : {std::string(role_code(role)), std::to_string(conn), token_arg(new_token),
@@ -371,7 +322,20 @@ void ChannelStore::join(const Cid& cid, Role role, ConnId conn, const TokenHash&
                   std::to_string(l.max_frame_bytes), std::to_string(l.max_frames_per_channel),
                   std::to_string(l.max_channel_bytes)})
     args.push_back(a);
-  eval(script(Op::join), channel_keys(name), std::move(args), typed<Attached>(&parse_attached, std::move(handler)));
+  if (role == Role::receiver) {
+    // Its admission, should it open the channel.
+    auto mac = hmac_sha256(name_key_.view(), {as_bytes(kAddressLabel), ByteView{address.bytes}});
+    auto base = prefix_ + ":{global}:";
+    keys.push_back(base + "cids");
+    keys.push_back(base + "rate");
+    keys.push_back(base + "a:" + hex_encode(ByteView{mac}.first(kChannelNameBytes)));
+    auto number = [](double v) { return std::to_string(v); };
+    for (auto& a : {std::to_string(l.max_channels), std::to_string(l.max_remembered_cids),
+                    number(l.channel_rate_per_address), number(l.channel_burst_per_address),
+                    number(l.channel_rate_global), number(l.channel_burst_global)})
+      args.push_back(a);
+  }
+  eval(script(Op::join), std::move(keys), std::move(args), typed<Attached>(&parse_attached, std::move(handler)));
 }
 
 void ChannelStore::resume(const Cid& cid, Role role, ConnId conn, const TokenHash& presented,
@@ -423,6 +387,14 @@ void ChannelStore::leave(const Cid& cid, Role role, std::uint64_t epoch, LeaveKi
   eval(script(Op::leave), channel_keys(name), std::move(args), typed<Left>(&parse_left, std::move(handler)));
 }
 
+void ChannelStore::forget(const Cid& cid, Handler<Done> handler) {
+  auto keys = channel_keys(channel_name(cid));
+  client_->command({"DEL", keys[0], keys[2], keys[3]}, [handler = std::move(handler)](Result<Reply> reply) {
+    if (!reply.ok()) return handler(reply.error());
+    handler(Done{});
+  });
+}
+
 void ChannelStore::heartbeat(Millis ttl, Handler<Done> handler) {
   // Never refused for the queue bound: a busy node is not a dead one.
   client_->command(
@@ -456,7 +428,6 @@ void ChannelStore::evict(const Cid& cid, Role role, const std::string& node, Han
 
 const ChannelStore::Script& ChannelStore::script(Op op) {
   // Built on first use, then only read (by every store, from any thread).
-  static const Script admit{std::string(lua::admit)};
   static const auto join = Script::channel(lua::channel_join);
   static const auto resume = Script::channel(lua::channel_resume);
   static const auto append = Script::channel(lua::channel_append);
@@ -464,7 +435,6 @@ const ChannelStore::Script& ChannelStore::script(Op op) {
   static const auto leave = Script::channel(lua::channel_leave);
   static const auto evict = Script::channel(lua::channel_evict);
   switch (op) {
-    case Op::admit: return admit;
     case Op::join: return join;
     case Op::resume: return resume;
     case Op::append: return append;

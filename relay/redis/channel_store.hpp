@@ -74,14 +74,10 @@ struct StoredFrame {
   Frame frame;
 };
 
-struct Admitted {
-  std::optional<Code> error;  // unavailable, rate_limited
-  bool added = false;         // counted now: undo_admit() if the join does not create the channel
-};
-
 struct Attached {  // join() and resume()
-  // join: expired, channel_full. resume: expired (also for a wrong or used
-  // token: intrusion_attempt), bad_request.
+  // join: expired, channel_full, and for a receiver opening a channel
+  // unavailable (a cluster-wide cap) or rate_limited. resume: expired (also
+  // for a wrong or used token: intrusion_attempt), bad_request.
   std::optional<Code> error;
   bool created = false;  // the receiver opened the channel
   std::uint64_t epoch = 0;
@@ -94,7 +90,6 @@ struct Attached {  // join() and resume()
   bool resumed = false;
   std::uint64_t received = 0;          // resumed: frames the relay has from this client
   std::optional<SlotHolder> replaced;  // resumed over a live socket: it gets `replaced`
-  std::int64_t ends_at = 0;            // resumed: the channel's end (Redis time, ms), for set_open_until
   std::vector<std::pair<Role, SlotHolder>> intrusion;  // who gets the one `intrusion` notice
   bool intrusion_attempt = false;
 };
@@ -128,7 +123,6 @@ struct Polled {
 struct Left {
   std::optional<Code> error;  // replaced: someone else holds the slot now (nothing changed)
   bool completed = false;     // a normal close after both roles had joined
-  std::int64_t ends_at = 0;   // an abnormal leave: its grace ends the channel then (Redis time, ms)
   std::optional<SlotHolder> peer;
 };
 
@@ -152,19 +146,10 @@ class ChannelStore {
   // The pub/sub channel this node must SUBSCRIBE to for its wake-ups.
   [[nodiscard]] std::string wake_channel() const { return wake_prefix_ + node_id_; }
 
-  // A receiver wants a new channel: the cluster-wide caps and rates.
-  void admit(const Cid& cid, const AddressKey& address, Handler<Admitted> handler);
-  // The join after admit() did not create the channel: uncount it.
-  void undo_admit(const Cid& cid, Handler<Done> handler);
-  // The channel ended before its lifetime (normal close): it no longer
-  // counts against --max-channels (it still counts as a remembered cid).
-  void release(const Cid& cid, Handler<Done> handler);
-  // Moves the channel's end in the --max-channels count ({global}:open) to
-  // `ends_at` (Redis time, ms): lowered when a client dropped (its grace may
-  // end the channel), raised again by its resume.
-  void set_open_until(const Cid& cid, std::int64_t ends_at, bool raise, Handler<Done> handler);
-
-  void join(const Cid& cid, Role role, ConnId conn, const TokenHash& new_token, Handler<Attached> handler);
+  // A receiver that opens a channel is admitted in the same script (the
+  // cluster-wide caps, and the rates of `address` and of the cluster).
+  void join(const Cid& cid, Role role, ConnId conn, const TokenHash& new_token, const AddressKey& address,
+            Handler<Attached> handler);
   void resume(const Cid& cid, Role role, ConnId conn, const TokenHash& presented, std::uint64_t received,
               const TokenHash& new_token, Handler<Attached> handler);
   // `index`: this client's frame count before this frame (the `received`
@@ -176,6 +161,10 @@ class ChannelStore {
   void poll(const Cid& cid, Role role, std::uint64_t epoch, std::optional<std::uint64_t> from,
             Handler<Polled> handler);
   void leave(const Cid& cid, Role role, std::uint64_t epoch, LeaveKind kind, Handler<Left> handler);
+  // The last client of a channel its peer closed normally is gone too: the
+  // channel's keys go now rather than at their expiry (no script: nothing
+  // can attach to a closed channel).
+  void forget(const Cid& cid, Handler<Done> handler);
 
   // Node liveness: every node refreshes its key (heartbeat) well within
   // `ttl`; a node whose key is gone is dead, and the slots it held are
@@ -188,7 +177,7 @@ class ChannelStore {
 
  private:
   struct Script;
-  enum class Op : std::uint8_t { admit, join, resume, append, poll, leave, evict };
+  enum class Op : std::uint8_t { join, resume, append, poll, leave, evict };
   static const Script& script(Op op);
   // `deadline`: for scripts that are safe to run late or twice (see
   // CommandOptions::timeout); zero for the rest.

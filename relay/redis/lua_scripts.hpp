@@ -6,7 +6,6 @@
 
 namespace qrlogin::relay::redis::lua {
 
-extern const std::string_view admit;
 extern const std::string_view channel_common;
 extern const std::string_view channel_join;
 extern const std::string_view channel_resume;

@@ -294,6 +294,7 @@ bool RedisBackend::apply_news_locked(ConnId conn, Attachment& att, const WakeNew
     case 'c':
       if (news.number != att.next_in) return false;  // its last frames: poll fetches them first
       att.ended = true;
+      att.peer_closed = true;
       actions.notice(Notice::end_by_peer(conn));
       return true;
     default:
@@ -324,47 +325,25 @@ void RedisBackend::join(JoinRequest request, JoinDone done) {
     return;
   }
   auto& store = redis_->store();
-  auto attached = [this, request, done](bool added) {
-    return [this, request, done, added](Result<redis::Attached> reply) {
-      on_attached(request, added, std::move(reply), done);
-    };
+  auto attached = [this, request, done](Result<redis::Attached> reply) {
+    on_attached(request, std::move(reply), done);
   };
   if (request.resume) {
     store.resume(request.cid, request.role, request.conn, request.resume->token, request.resume->received,
-                 request.new_token, attached(false));
+                 request.new_token, std::move(attached));
     return;
   }
-  if (request.role == Role::sender) {
-    store.join(request.cid, request.role, request.conn, request.new_token, attached(false));
-    return;
-  }
-  // Only a receiver opens a channel: the cluster-wide caps and rates first.
-  store.admit(request.cid, request.address,
-              [this, request, done, attached](Result<redis::Admitted> admitted) {
-                if (!redis_) return;
-                if (!admitted.ok() || admitted->error) {
-                  Outcome refusal;
-                  refusal.error = admitted.ok() ? *admitted->error : Code::unavailable;
-                  if (refusal.error == Code::rate_limited)
-                    refusal.events.push_back(Event::rejected_by(Limit::channel_rate));
-                  if (refusal.error == Code::unavailable) refusal.events.push_back(Event::rejected_by(Limit::capacity));
-                  release_opener(request.conn);
-                  done(std::move(refusal));
-                  return;
-                }
-                redis_->store().join(request.cid, request.role, request.conn, request.new_token,
-                                    attached(admitted->added));
-              });
+  // A receiver that opens the channel passes the cluster-wide caps and
+  // rates in the same script.
+  store.join(request.cid, request.role, request.conn, request.new_token, request.address, std::move(attached));
 }
 
-void RedisBackend::on_attached(const JoinRequest& request, bool added, Result<redis::Attached> reply,
-                               JoinDone done) {
+void RedisBackend::on_attached(const JoinRequest& request, Result<redis::Attached> reply, JoinDone done) {
   if (!redis_) return;  // stopped: the session is gone with the io_context
   auto& store = redis_->store();
   Actions actions;
   auto& out = actions.outcome;
   if (!reply.ok()) {
-    if (added) store.undo_admit(request.cid, [](auto&&) {});
     release_opener(request.conn);
     out.error = Code::unavailable;
     if (request.resume) out.events.push_back(Event::of(Event::Kind::resume_refused));
@@ -372,9 +351,11 @@ void RedisBackend::on_attached(const JoinRequest& request, bool added, Result<re
     return;
   }
   auto& a = *reply;
-  if (added && !a.created) store.undo_admit(request.cid, [](auto&&) {});
   out.error = a.error;
   if (a.error) release_opener(request.conn);
+  // Refused by the cluster-wide caps and rates (a receiver opening it).
+  if (a.error == Code::rate_limited) out.events.push_back(Event::rejected_by(Limit::channel_rate));
+  if (a.error == Code::unavailable) out.events.push_back(Event::rejected_by(Limit::capacity));
   if (request.resume) out.events.push_back(Event::of(a.error ? Event::Kind::resume_refused : Event::Kind::resumed));
   if (a.intrusion_attempt) out.events.push_back(Event::of(Event::Kind::intrusion_attempt));
   if (!a.intrusion.empty()) {
@@ -426,7 +407,6 @@ void RedisBackend::on_attached(const JoinRequest& request, bool added, Result<re
       if (a.peer && a.peer->node == self) actions.polls.push_back(a.peer->conn);
     }
   }
-  if (a.resumed && a.ends_at > 0) store.set_open_until(request.cid, a.ends_at, true, [](auto&&) {});
   // The joiner hears `joined` first; what others must hear follows.
   Outcome rest;
   rest.notices = std::move(out.notices);
@@ -558,13 +538,21 @@ void RedisBackend::leave(const Cid& /*cid*/, Role role, ConnId conn, LeaveKind k
   release_opener(conn);
   if (stopped()) return;
   PendingLeave leave;
+  bool peer_closed = false;
   {
     std::lock_guard lock(mutex_);
     auto it = attached_.find(conn);
     if (it == attached_.end()) return;  // told to resume (Redis away), or replaced here
     leave = {it->second.cid, role, it->second.epoch, kind,
              Clock::now() + limits_.channel_lifetime + limits_.grace};
+    peer_closed = it->second.peer_closed;
     erase_locked(conn);
+  }
+  // The peer's close already ended the channel (and counted it completed):
+  // only its keys are left, and they expire by themselves if this is lost.
+  if (peer_closed) {
+    if (is_up()) redis_->store().forget(leave.cid, [](auto&&) {});
+    return;
   }
   send_leave(std::move(leave));
 }
@@ -599,10 +587,6 @@ void RedisBackend::send_leave(PendingLeave leave) {
       out.events.push_back(Event::of(Event::Kind::completed));
       sink_(std::move(out));
     }
-    // A normal close ends the channel: it no longer counts against
-    // --max-channels. After a drop, it counts until its grace ends it.
-    if (leave.kind == LeaveKind::normal) redis_->store().release(leave.cid, [](auto&&) {});
-    else if (left->ends_at > 0) redis_->store().set_open_until(leave.cid, left->ends_at, false, [](auto&&) {});
     if (left->peer && left->peer->node == node_id()) poll(left->peer->conn);
   });
 }
@@ -661,7 +645,8 @@ void RedisBackend::on_polled(ConnId conn, std::uint64_t epoch, Result<redis::Pol
       att.ended = true;
       // A normal close by the peer: its last frames first, then `peer left`.
       take_frames_locked(conn, att, reply->frames, actions);
-      if (reply->error == Code::peer_closed) actions.notice(Notice::end_by_peer(conn));
+      att.peer_closed = reply->error == Code::peer_closed;
+      if (att.peer_closed) actions.notice(Notice::end_by_peer(conn));
       else actions.notice(Notice::end(conn, *reply->error));
       // Evicted while this node stalled: the client resumes.
       if (reply->error == Code::unavailable) actions.event(Event::about(Event::Kind::evicted, conn));

@@ -124,6 +124,7 @@ class RedisBackend final : public ChannelBackend {
     std::string peer_node;  // the node that holds the peer's socket, when connected
     bool intrusion_notified = false;
     bool ended = false;  // told to end: nothing more for it
+    bool peer_closed = false;  // ended because the peer closed normally: its leave forgets the channel
     bool polling = false;
     bool poll_again = false;
     TimePoint check_at = TimePoint::max();
@@ -174,8 +175,7 @@ class RedisBackend final : public ChannelBackend {
   void on_wake(const std::string& payload);
   struct WakeNews;
   bool apply_news_locked(ConnId conn, Attachment& att, const WakeNews& news, Actions& actions);
-  void admitted(JoinRequest request, JoinDone done);
-  void on_attached(const JoinRequest& request, bool added, Result<redis::Attached> reply, JoinDone done);
+  void on_attached(const JoinRequest& request, Result<redis::Attached> reply, JoinDone done);
   void on_appended(ConnId conn, std::uint64_t epoch, std::uint64_t index, const Frame& frame,
                    Result<redis::Appended> reply);
   void poll(ConnId conn);

@@ -93,13 +93,11 @@ class Node {
   ChannelStore& store() { return *store_; }
   const std::string& id() const { return store_->node_id(); }
 
-  Res<Admitted> admit(const Cid& cid, std::uint8_t address = 1) {
+  // `address`: where the client is (a receiver's join counts it against the rates).
+  Res<Attached> join(const Cid& cid, Role role, ConnId conn, const TokenHash& t, std::uint8_t address = 1) {
     AddressKey key{};
     key.bytes[15] = address;
-    return await<Res<Admitted>>([&](auto done) { store_->admit(cid, key, done); });
-  }
-  Res<Attached> join(const Cid& cid, Role role, ConnId conn, const TokenHash& t) {
-    return await<Res<Attached>>([&](auto done) { store_->join(cid, role, conn, t, done); });
+    return await<Res<Attached>>([&](auto done) { store_->join(cid, role, conn, t, key, done); });
   }
   Res<Attached> resume(const Cid& cid, Role role, ConnId conn, const TokenHash& presented, std::uint64_t received,
                        const TokenHash& next) {
@@ -185,6 +183,10 @@ struct Cluster {
   }
   long long pttl(const std::string& key) { return server.command({"PTTL", key}).integer; }
   long long xlen(const std::string& key) { return server.command({"XLEN", key}).integer; }
+  long long redis_now_ms() {
+    auto t = server.command({"TIME"});
+    return std::stoll(t.elements.at(0).str) * 1000 + std::stoll(t.elements.at(1).str) / 1000;
+  }
   std::string key(const Cid& cid, const std::string& suffix) {
     return "qrl:{" + a.store().channel_name(cid) + "}:" + suffix;
   }
@@ -319,7 +321,6 @@ TEST_CASE("redis store: only a receiver opens, a cid only once, a normal close e
 TEST_CASE("redis store: every key has a TTL (lifetime + grace), the cid marker outlives the channel", "[redis]") {
   Cluster c;
   auto cid = make_cid(3);
-  REQUIRE_FALSE(c.a.admit(cid)->error);
   REQUIRE_FALSE(c.a.join(cid, kR, 1, token(1))->error);
   REQUIRE_FALSE(c.b.join(cid, kS, 2, token(2))->error);
   REQUIRE_FALSE(c.a.append(cid, kR, 1, 0, "x")->error);
@@ -565,28 +566,39 @@ TEST_CASE("redis store: lifetime and grace end a channel, then its cid stays use
   CHECK(c.a.join(cid2, kR, 3, token(3))->error == Code::expired);
 }
 
-TEST_CASE("redis store: cluster-wide admission - channel cap and per-address rate", "[redis]") {
+TEST_CASE("redis store: cluster-wide admission - channel cap and per-address rate, in the receiver's join",
+          "[redis]") {
   Limits limits;
   limits.max_channels = 2;
   limits.channel_burst_per_address = 1;
   limits.channel_rate_per_address = 0.001;
   Cluster c(limits);
+  auto open_count = [&] { return c.server.command({"ZCARD", "qrl:{global}:open"}).integer; };
 
-  auto first = c.a.admit(make_cid(20), 1);
-  REQUIRE_FALSE(first->error);
-  CHECK(first->added);
-  CHECK(c.b.admit(make_cid(21), 1)->error == Code::rate_limited);  // same address, other node
-  REQUIRE_FALSE(c.b.admit(make_cid(21), 2)->error);
-  CHECK(c.a.admit(make_cid(22), 3)->error == Code::unavailable);  // two channels in the cluster
-  // An admitted cid is not counted twice (the join decides).
-  auto again = c.b.admit(make_cid(20), 4);
-  REQUIRE_FALSE(again->error);
-  CHECK_FALSE(again->added);
+  REQUIRE_FALSE(c.a.join(make_cid(20), kR, 1, token(1), 1)->error);
+  CHECK(c.b.join(make_cid(21), kR, 2, token(2), 1)->error == Code::rate_limited);  // same address, other node
+  CHECK(c.keys_of(make_cid(21)).empty());                                          // refused: nothing created
+  REQUIRE_FALSE(c.b.join(make_cid(21), kR, 3, token(3), 2)->error);
+  CHECK(c.a.join(make_cid(22), kR, 4, token(4), 3)->error == Code::unavailable);  // two channels in the cluster
+  CHECK(open_count() == 2);
+  // A known cid is not counted twice: its join decides.
+  CHECK(c.b.join(make_cid(20), kR, 5, token(5), 4)->error == Code::channel_full);
+  CHECK(open_count() == 2);
+  // A sender's join is never counted or rate limited.
+  REQUIRE_FALSE(c.b.join(make_cid(20), kS, 6, token(6), 1)->error);
 
-  REQUIRE(await<Res<Done>>([&](auto done) { c.a.store().undo_admit(make_cid(21), done); }).ok());
-  REQUIRE_FALSE(c.a.admit(make_cid(22), 3)->error);
-  REQUIRE(await<Res<Done>>([&](auto done) { c.a.store().release(make_cid(22), done); }).ok());
-  CHECK(c.server.command({"ZCARD", "qrl:{global}:open"}).integer == 1);
+  // A normal close frees its place at once; a drop keeps it for the grace.
+  REQUIRE_FALSE(c.a.leave(make_cid(20), kR, 1, LeaveKind::normal)->error);
+  CHECK(open_count() == 1);
+  REQUIRE_FALSE(c.a.join(make_cid(22), kR, 7, token(7), 3)->error);
+  CHECK(open_count() == 2);
+  REQUIRE_FALSE(c.a.leave(make_cid(22), kR, 1, LeaveKind::abnormal)->error);
+  auto grace_end = c.server.command({"ZSCORE", "qrl:{global}:open", c.a.store().channel_name(make_cid(22))});
+  CHECK(std::stoll(grace_end.str) <= c.redis_now_ms() + c.limits.grace.count());
+  // Its resume counts it until the channel's end again.
+  REQUIRE_FALSE(c.a.resume(make_cid(22), kR, 8, token(7), 0, token(8))->error);
+  auto end = c.server.command({"ZSCORE", "qrl:{global}:open", c.a.store().channel_name(make_cid(22))});
+  CHECK(std::stoll(end.str) > c.redis_now_ms() + c.limits.grace.count());
 }
 
 TEST_CASE("redis store: scripts are loaded again after Redis forgot them", "[redis]") {
@@ -642,9 +654,6 @@ TEST_CASE("redis store: the documented ACL (relay/redis/acl-rules.txt) is enough
     io.stop();
   });
   auto cid = make_cid(30);
-  auto admitted = a.admit(cid);
-  REQUIRE(admitted.ok());
-  REQUIRE_FALSE(admitted->error);
   REQUIRE_FALSE(a.join(cid, kR, 1, token(1))->error);
   REQUIRE_FALSE(b.join(cid, kS, 2, token(2))->error);
   CHECK(a.woken(a.store().channel_name(cid)));
@@ -655,8 +664,7 @@ TEST_CASE("redis store: the documented ACL (relay/redis/acl-rules.txt) is enough
   REQUIRE_FALSE(b.resume(cid, kS, 3, token(2), 0, token(3))->error);
   server.command({"SCRIPT", "FLUSH"});  // EVAL again, as the relay's user
   REQUIRE_FALSE(a.leave(cid, kR, 1, LeaveKind::normal)->error);
-  REQUIRE(await<Res<Done>>([&](auto done) { a.store().release(cid, done); }).ok());
-  REQUIRE(await<Res<Done>>([&](auto done) { a.store().undo_admit(cid, done); }).ok());
+  REQUIRE(await<Res<Done>>([&](auto done) { b.store().forget(cid, done); }).ok());
   // And nothing beyond its keys.
   CHECK(server.command({"ACL", "DRYRUN", "qrlogin", "GET", "other"}).str.find("no permissions") != std::string::npos);
   CHECK(server.command({"ACL", "DRYRUN", "qrlogin", "FLUSHALL"}).str.find("no permissions") != std::string::npos);
@@ -706,8 +714,8 @@ TEST_CASE("redis backend: one up/down for both connections, wake-ups, and up aga
   };
   auto cid = make_cid(40);
   auto name = a.store().channel_name(cid);
-  REQUIRE_FALSE(await<Res<Attached>>([&](auto done) { a.store().join(cid, kR, 1, token(1), done); })->error);
-  REQUIRE_FALSE(await<Res<Attached>>([&](auto done) { b.store().join(cid, kS, 2, token(2), done); })->error);
+  REQUIRE_FALSE(await<Res<Attached>>([&](auto done) { a.store().join(cid, kR, 1, token(1), AddressKey{}, done); })->error);
+  REQUIRE_FALSE(await<Res<Attached>>([&](auto done) { b.store().join(cid, kS, 2, token(2), AddressKey{}, done); })->error);
   CHECK(wait_wake(name));
 
   server.kill();
@@ -727,7 +735,7 @@ TEST_CASE("redis backend: one up/down for both connections, wake-ups, and up aga
     std::lock_guard lock(mutex);
     a_wakes.clear();
   }
-  REQUIRE_FALSE(await<Res<Attached>>([&](auto done) { a.store().join(cid2, kR, 1, token(1), done); })->error);
-  REQUIRE_FALSE(await<Res<Attached>>([&](auto done) { b.store().join(cid2, kS, 2, token(2), done); })->error);
+  REQUIRE_FALSE(await<Res<Attached>>([&](auto done) { a.store().join(cid2, kR, 1, token(1), AddressKey{}, done); })->error);
+  REQUIRE_FALSE(await<Res<Attached>>([&](auto done) { b.store().join(cid2, kS, 2, token(2), AddressKey{}, done); })->error);
   CHECK(wait_wake(a.store().channel_name(cid2)));
 }

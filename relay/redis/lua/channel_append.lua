@@ -11,7 +11,10 @@ local role, epoch, index, frame, taken = ARGV[4], tonumber(ARGV[5]), tonumber(AR
 local bad = check_role(role)
 if bad then return bad end
 local now = now_ms()
-local c = load()
+local peer = peer_of(role)
+local c = load({ 'exp', 'closed', 'r_node', 's_node', 'r_grace', 's_grace', role .. '_epoch', role .. '_next',
+                 peer .. '_sent', peer .. '_next', peer .. '_conn', peer .. '_epoch',
+                 'lim_frame', 'lim_frames', 'lim_bytes', 'frames', 'bytes' })
 if not c then return { 'expired' } end
 if (c.closed or '') ~= '' then return { 'closed' } end
 if over(c, now) then
@@ -22,7 +25,6 @@ if not current(c, role, epoch) then return not_current(c, role, epoch) end
 local next_index = num(c, role .. '_next')
 if index < next_index then return { 'ok', 'index', index, 'duplicate', 1 } end
 if index > next_index then return { 'bad_request' } end
-local peer = peer_of(role)
 if taken > num(c, peer .. '_sent') and taken <= num(c, peer .. '_next') then
   c[peer .. '_sent'] = taken
   redis.call('HSET', CH, peer .. '_sent', taken)
@@ -45,7 +47,7 @@ if num(c, 'bytes') + size > num(c, 'lim_bytes') then
   return { 'too_large', 'slow_node', node, 'slow_conn', conn }
 end
 redis.call('XADD', FRAMES[role], index .. '-1', 'd', frame)
-keep(c, FRAMES[role])
+if index == 0 then keep(c, FRAMES[role]) end  -- the stream is new: it expires with the channel
 redis.call('HSET', CH, role .. '_next', next_index + 1, 'frames', num(c, 'frames') + 1, 'bytes', num(c, 'bytes') + size)
 if size <= WAKE_FRAME_BYTES then
   wake_with(c, peer, 'f|' .. role .. '|' .. epoch .. '|' .. index .. '|' .. frame)

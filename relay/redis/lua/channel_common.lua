@@ -6,6 +6,8 @@
 --                          channel ended ("closed", "expired")
 -- KEYS[3]  <p>:{<h>}:fr    stream: frames the receiver sent, id <index>-1
 -- KEYS[4]  <p>:{<h>}:fs    stream: frames the sender sent, id <index>-1
+-- KEYS[5]  <p>:{global}:open  zset: open channels (name -> when it ends), the
+--                          --max-channels count (see channel_join.lua)
 -- ARGV[1]  <h>, the channel's name (a keyed hash of the cid, never the cid)
 -- ARGV[2]  the wake-up channel prefix, "<p>:wake:"
 -- ARGV[3]  the calling node's id
@@ -14,6 +16,7 @@
 -- reply is a flat array: a status, then name/value pairs.
 local CH, USED = KEYS[1], KEYS[2]
 local FRAMES = { r = KEYS[3], s = KEYS[4] }
+local OPEN = KEYS[5]
 local NAME, WAKE, NODE = ARGV[1], ARGV[2], ARGV[3]
 local ROLES = { 'r', 's' }
 
@@ -32,13 +35,36 @@ local function check_role(role)
   return nil
 end
 
--- The channel hash as a table (nil when there is none).
-local function load()
+-- The whole channel hash as a table (nil when there is none): for the
+-- scripts a pairing rarely runs.
+local function load_all()
   local flat = redis.call('HGETALL', CH)
   if #flat == 0 then return nil end
   local c = {}
   for i = 1, #flat, 2 do c[flat[i]] = flat[i + 1] end
   return c
+end
+
+-- The channel hash as a table (nil when there is none). Reading a whole
+-- hash costs a script more than all else it does, so a script names the
+-- fields it needs every time (`hot`, 'exp' first: every channel has it);
+-- any other field is read when first used.
+local function load(hot)
+  local values = redis.call('HMGET', CH, unpack(hot))
+  if not values[1] then return nil end
+  local c, read = {}, {}
+  for i, field in ipairs(hot) do
+    read[field] = true
+    if values[i] then c[field] = values[i] end
+  end
+  return setmetatable(c, { __index = function(t, field)
+    if read[field] then return nil end
+    read[field] = true
+    local value = redis.call('HGET', CH, field)
+    if not value then return nil end
+    rawset(t, field, value)
+    return value
+  end })
 end
 
 local function num(c, field)
@@ -72,10 +98,11 @@ end
 -- caller only) are woken, so each client hears the end at once, whichever
 -- operation found the channel over.
 local function end_channel(c, reason)
+  local mem, nodes = num(c, 'mem'), { c.r_node, c.s_node }  -- read before the hash goes
   redis.call('DEL', CH, FRAMES.r, FRAMES.s)
-  redis.call('SET', USED, reason, 'PX', num(c, 'mem'))
-  for _, role in ipairs(ROLES) do
-    local node = c[role .. '_node']
+  redis.call('ZREM', OPEN, NAME)
+  redis.call('SET', USED, reason, 'PX', mem)
+  for _, node in ipairs(nodes) do
     if node ~= nil and node ~= '' then redis.call('PUBLISH', WAKE .. node, NAME) end
   end
 end

@@ -1,19 +1,71 @@
--- join: a client without a resume token attaches to a slot.
+-- join: a client without a resume token attaches to a slot. A receiver
+-- that opens a new channel passes its admission first, in this script: the
+-- cluster-wide caps and rates (KEYS[5..8], all under {global}).
+-- KEYS[6] <p>:{global}:cids  zset: channel name -> when it may be forgotten
+-- KEYS[7] <p>:{global}:rate  hash: the global token bucket
+-- KEYS[8] <p>:{global}:a:<address hash>  hash: the address's token bucket
+-- (KEYS[6..8] only with role 'r'). On Redis Cluster {global} is another
+-- slot than the channel's: admission would have to be a script of its own
+-- again (see docs/deploy.md).
 -- ARGV[4] role ('r' opens the channel, 's' joins it)  ARGV[5] conn
 -- ARGV[6] the hash of the token `joined` hands out (32 bytes)
 -- ARGV[7] lifetime ms  ARGV[8] grace ms  ARGV[9] max frame bytes
 -- ARGV[10] max frames per channel  ARGV[11] max channel bytes
+-- ARGV[12] max channels  ARGV[13] max remembered cids
+-- ARGV[14] rate per address  ARGV[15] burst per address
+-- ARGV[16] global rate  ARGV[17] global burst  (ARGV[12..17]: role 'r')
 -- Replies: ok (created=1 when the receiver opened it), expired,
--- channel_full (with the intrusion targets).
+-- channel_full (with the intrusion targets), unavailable (a cap),
+-- rate_limited.
 local role, conn, token = ARGV[4], ARGV[5], ARGV[6]
 local bad = check_role(role)
 if bad then return bad end
 local now = now_ms()
-local c = load()
+local peer = peer_of(role)
+local c = load({ 'exp', 'closed', 'r_node', 's_node', 'r_grace', 's_grace', role .. '_epoch', peer .. '_conn',
+                 peer .. '_epoch', peer .. '_first' })
 if c and (c.closed or '') ~= '' then return { 'expired' } end
 if c and over(c, now) then
   end_channel(c, 'expired')
   return { 'expired' }
+end
+
+-- May a receiver open a new channel? Caps first, then the address's and
+-- the global token buckets; an expired entry no longer counts.
+local function admit(lifetime, grace)
+  local CIDS, GLOBAL, ADDRESS = KEYS[6], KEYS[7], KEYS[8]
+  redis.call('ZREMRANGEBYSCORE', OPEN, '-inf', now)
+  redis.call('ZREMRANGEBYSCORE', CIDS, '-inf', now)
+  if redis.call('ZCARD', OPEN) >= tonumber(ARGV[12]) then return 'unavailable' end
+  if redis.call('ZCARD', CIDS) >= tonumber(ARGV[13]) then return 'unavailable' end
+  -- A token bucket in a hash (t: tokens, at: ms); it expires once full
+  -- again, so an idle address costs nothing.
+  local function take(key, rate, burst)
+    burst = math.max(burst, 1)
+    local state = redis.call('HMGET', key, 't', 'at')
+    local tokens, at = tonumber(state[1]) or burst, tonumber(state[2]) or now
+    if now > at then
+      tokens = math.min(burst, tokens + (now - at) / 1000 * rate)
+      at = now
+    end
+    if tokens < 1 then return false end
+    tokens = tokens - 1
+    redis.call('HSET', key, 't', tokens, 'at', at)
+    local refill_ms = 86400000
+    if rate > 0 then refill_ms = math.min(refill_ms, math.ceil((burst - tokens) / rate * 1000) + 1000) end
+    redis.call('PEXPIRE', key, refill_ms)
+    return true
+  end
+  if not take(ADDRESS, tonumber(ARGV[14]), tonumber(ARGV[15])) then return 'rate_limited' end
+  if not take(GLOBAL, tonumber(ARGV[16]), tonumber(ARGV[17])) then return 'rate_limited' end
+  redis.call('ZADD', OPEN, now + lifetime, NAME)
+  -- The latest the cid can be forgotten: it ends at most at its lifetime
+  -- and is remembered for lifetime + grace after that.
+  redis.call('ZADD', CIDS, now + lifetime + lifetime + grace, NAME)
+  -- No score lies beyond that, so the sets go when the cluster is idle.
+  redis.call('PEXPIRE', OPEN, lifetime + lifetime + grace)
+  redis.call('PEXPIRE', CIDS, lifetime + lifetime + grace)
+  return nil
 end
 
 if not c then
@@ -21,6 +73,8 @@ if not c then
   -- never opened, expired and used.
   if role == 's' or redis.call('EXISTS', USED) == 1 then return { 'expired' } end
   local lifetime, grace = tonumber(ARGV[7]), tonumber(ARGV[8])
+  local refused = admit(lifetime, grace)
+  if refused then return { refused } end
   local exp = now + lifetime
   redis.call('HSET', CH,
     'exp', exp, 'grace', grace, 'mem', lifetime + grace,
@@ -43,7 +97,6 @@ if num(c, role .. '_epoch') > 0 then
   return { 'channel_full', 'intrusion', targets }
 end
 
-local peer = peer_of(role)
 redis.call('HSET', CH, role .. '_epoch', 1, role .. '_node', NODE, role .. '_conn', conn, role .. '_grace', 0,
   role .. '_tok', token, role .. '_slow', 0)
 wake_with(c, peer, 'j|' .. role .. '|1|' .. NODE)

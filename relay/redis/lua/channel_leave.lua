@@ -1,14 +1,16 @@
 -- leave: `role`'s client (attach ARGV[5]) went away. 'normal' (close 1000)
 -- ends the channel at once; 'abnormal' keeps the slot for the grace period
 -- (never past the lifetime).
+-- The --max-channels count ({global}:open) follows: a normal close no
+-- longer counts, a dropped client's channel counts until its grace ends.
 -- Replies: ok (completed=1 when a normal close ended a channel both roles
--- had joined; ends_at: when an abnormal leave's grace ends it), stale (someone else holds the slot now: nothing changes).
+-- had joined), stale (someone else holds the slot now: nothing changes).
 local role, epoch, kind = ARGV[4], tonumber(ARGV[5]), ARGV[6]
 local bad = check_role(role)
 if bad then return bad end
 if kind ~= 'normal' and kind ~= 'abnormal' then return redis.error_reply('ERR qrlogin: bad leave kind') end
 local now = now_ms()
-local c = load()
+local c = load({ 'exp', 'closed', 'r_epoch', 's_epoch', 'r_node', 's_node', 'r_conn', 's_conn', role .. '_next' })
 if not c then return { 'ok', 'completed', 0 } end
 -- An evicted attach still owns its slot (nobody resumed it): its leave counts.
 if not current(c, role, epoch) and not_current(c, role, epoch)[1] == 'stale' then return { 'stale' } end
@@ -28,6 +30,7 @@ if kind == 'normal' then
     wake_with(c, peer, 'c|' .. role .. '|' .. num(c, role .. '_next'))
     redis.call('HSET', CH, 'closed', role, role .. '_node', '', role .. '_conn', '')
     redis.call('SET', USED, 'closed', 'PX', num(c, 'mem'))
+    redis.call('ZREM', OPEN, NAME)
     local until_ms = now + num(c, 'grace')
     for _, key in ipairs({ CH, FRAMES.r, FRAMES.s }) do redis.call('PEXPIREAT', key, until_ms) end
   end
@@ -44,10 +47,9 @@ if (c.closed or '') ~= '' then
 end
 local grace_end = math.min(num(c, 'exp'), now + num(c, 'grace'))
 redis.call('HSET', CH, role .. '_node', '', role .. '_conn', '', role .. '_grace', grace_end)
+-- Unless this client resumes, the channel ends by then (XX: still counted;
+-- LT: never later than it was).
+redis.call('ZADD', OPEN, 'XX', 'LT', grace_end, NAME)
 out[#out + 1] = 'completed'
 out[#out + 1] = 0
--- Unless this client resumes, the channel ends by then: its place under
--- --max-channels ({global}:open, another slot) is moved by the caller.
-out[#out + 1] = 'ends_at'
-out[#out + 1] = grace_end
 return out

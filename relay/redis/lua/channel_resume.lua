@@ -9,7 +9,7 @@ local bad = check_role(role)
 if bad then return bad end
 if received == nil or received < 0 then return redis.error_reply('ERR qrlogin: bad received') end
 local now = now_ms()
-local c = load()
+local c = load_all()
 if not c then return { 'expired' } end  -- ended, or never was: nobody to warn
 if (c.closed or '') ~= '' then return { 'expired' } end
 if over(c, now) then
@@ -44,7 +44,9 @@ local sent = math.min(num(c, peer .. '_sent'), received)
 redis.call('HSET', CH, peer .. '_sent', sent)
 wake(c, peer)
 wake_node(old_node)
-for _, v in ipairs({ 'epoch', epoch, 'expires_in', num(c, 'exp') - now, 'ends_at', num(c, 'exp'),
+-- It counts against --max-channels until the channel's end again.
+redis.call('ZADD', OPEN, 'XX', 'GT', num(c, 'exp'), NAME)
+for _, v in ipairs({ 'epoch', epoch, 'expires_in', num(c, 'exp') - now,
                     'received', num(c, role .. '_next'), 'peer_grace_in', peer_grace_in(c, role, now) }) do
   out[#out + 1] = v
 end
