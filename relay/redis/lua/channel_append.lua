@@ -12,9 +12,7 @@ local bad = check_role(role)
 if bad then return bad end
 local now = now_ms()
 local peer = peer_of(role)
-local c = load({ 'exp', 'closed', 'r_node', 's_node', 'r_grace', 's_grace', role .. '_epoch', role .. '_next',
-                 peer .. '_sent', peer .. '_next', peer .. '_conn', peer .. '_epoch',
-                 'lim_frame', 'lim_frames', 'lim_bytes', 'frames', 'bytes' })
+local c = load()
 if not c then return { 'expired' } end
 if (c.closed or '') ~= '' then return { 'closed' } end
 if over(c, now) then

@@ -8,7 +8,7 @@
 local role, node = ARGV[4], ARGV[5]
 local bad = check_role(role)
 if bad then return bad end
-local c = load_all()
+local c = load()
 if not c then return { 'expired' } end
 if node == '' or (c[role .. '_node'] or '') ~= node then return { 'ok', 'evicted', 0 } end
 local now = now_ms()

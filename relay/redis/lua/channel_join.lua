@@ -22,8 +22,7 @@ local bad = check_role(role)
 if bad then return bad end
 local now = now_ms()
 local peer = peer_of(role)
-local c = load({ 'exp', 'closed', 'r_node', 's_node', 'r_grace', 's_grace', role .. '_epoch', peer .. '_conn',
-                 peer .. '_epoch', peer .. '_first' })
+local c = load()
 if c and (c.closed or '') ~= '' then return { 'expired' } end
 if c and over(c, now) then
   end_channel(c, 'expired')

@@ -10,7 +10,7 @@ local bad = check_role(role)
 if bad then return bad end
 if kind ~= 'normal' and kind ~= 'abnormal' then return redis.error_reply('ERR qrlogin: bad leave kind') end
 local now = now_ms()
-local c = load({ 'exp', 'closed', 'r_epoch', 's_epoch', 'r_node', 's_node', 'r_conn', 's_conn', role .. '_next' })
+local c = load()
 if not c then return { 'ok', 'completed', 0 } end
 -- An evicted attach still owns its slot (nobody resumed it): its leave counts.
 if not current(c, role, epoch) and not_current(c, role, epoch)[1] == 'stale' then return { 'stale' } end

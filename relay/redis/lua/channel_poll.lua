@@ -10,7 +10,7 @@ local role, epoch, from = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local bad = check_role(role)
 if bad then return bad end
 local now = now_ms()
-local c = load_all()
+local c = load()
 if not c then
   if redis.call('GET', USED) == 'closed' then return { 'closed' } end
   return { 'expired' }

@@ -9,7 +9,7 @@ local bad = check_role(role)
 if bad then return bad end
 if received == nil or received < 0 then return redis.error_reply('ERR qrlogin: bad received') end
 local now = now_ms()
-local c = load_all()
+local c = load()
 if not c then return { 'expired' } end  -- ended, or never was: nobody to warn
 if (c.closed or '') ~= '' then return { 'expired' } end
 if over(c, now) then
