@@ -56,7 +56,9 @@ Result<Context> key_schedule_base(aead::Algorithm alg, ByteView shared_secret, B
     trace->base_nonce.assign(base_nonce->view().begin(), base_nonce->view().end());
     trace->exporter_secret = Secret::copy_of(exporter->view());
   }
-  return Context(SequencedAead(alg, std::move(key).value(), base_nonce->view()), std::move(exporter).value());
+  auto aead = SequencedAead::create(alg, std::move(key).value(), base_nonce->view());
+  if (!aead) return aead.error();
+  return Context(std::move(aead).value(), std::move(exporter).value());
 }
 
 Status check_algorithm(aead::Algorithm alg) {
@@ -67,8 +69,16 @@ Status check_algorithm(aead::Algorithm alg) {
 
 }  // namespace
 
+Result<SequencedAead> SequencedAead::create(aead::Algorithm alg, Secret key, ByteView base_nonce) {
+  if (key.size() != aead::key_bytes(alg))
+    return make_error(crypto::Errc::invalid_argument, "AEAD key of the wrong size");
+  if (base_nonce.size() != aead::kNonceBytes)
+    return make_error(crypto::Errc::invalid_argument, "AEAD base nonce of the wrong size (12 bytes expected)");
+  return SequencedAead(alg, std::move(key), base_nonce);
+}
+
 SequencedAead::SequencedAead(aead::Algorithm alg, Secret key, ByteView base_nonce) : alg_(alg), key_(std::move(key)) {
-  std::copy_n(base_nonce.begin(), std::min(base_nonce.size(), base_nonce_.size()), base_nonce_.begin());
+  std::copy_n(base_nonce.begin(), base_nonce_.size(), base_nonce_.begin());
 }
 
 Result<std::array<std::uint8_t, aead::kNonceBytes>> SequencedAead::next_nonce() const {

@@ -27,7 +27,9 @@ using Enc = std::array<std::uint8_t, kEncBytes>;
 // message never desynchronises the two sides.
 class SequencedAead {
  public:
-  SequencedAead(aead::Algorithm alg, Secret key, ByteView base_nonce);
+  // invalid_argument unless the key has the algorithm's size and the base
+  // nonce is exactly aead::kNonceBytes (never truncated or zero-filled).
+  static Result<SequencedAead> create(aead::Algorithm alg, Secret key, ByteView base_nonce);
   SequencedAead(SequencedAead&&) noexcept = default;
   SequencedAead& operator=(SequencedAead&&) noexcept = default;
   ~SequencedAead() { secure_wipe(base_nonce_); }
@@ -38,6 +40,7 @@ class SequencedAead {
   [[nodiscard]] aead::Algorithm algorithm() const noexcept { return alg_; }
 
  private:
+  SequencedAead(aead::Algorithm alg, Secret key, ByteView base_nonce);
   Result<std::array<std::uint8_t, aead::kNonceBytes>> next_nonce() const;
 
   aead::Algorithm alg_;
