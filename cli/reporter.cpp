@@ -1,6 +1,7 @@
 #include "cli/reporter.hpp"
 
 #include <cstdio>
+#include <utility>
 
 namespace qrlogin::cli {
 
@@ -41,11 +42,25 @@ std::size_t utf8_decode(std::string_view text, std::size_t i, char32_t& cp) {
   return len;
 }
 
-// C0 and C1 controls (terminal escapes: ESC, CSI as U+009B, OSC...) and the
-// bidirectional overrides that can make text read differently than it is.
+// Unicode's format characters (category Cf: zero-width and joiners,
+// bidirectional marks and overrides that can make text read differently
+// than it is, U+FEFF, tags), as of Unicode 15.
+constexpr std::pair<char32_t, char32_t> kFormatCharacters[] = {
+    {0x00ad, 0x00ad},   {0x0600, 0x0605},   {0x061c, 0x061c},   {0x06dd, 0x06dd},   {0x070f, 0x070f},
+    {0x0890, 0x0891},   {0x08e2, 0x08e2},   {0x180e, 0x180e},   {0x200b, 0x200f},   {0x202a, 0x202e},
+    {0x2060, 0x2064},   {0x2066, 0x206f},   {0xfeff, 0xfeff},   {0xfff9, 0xfffb},   {0x110bd, 0x110bd},
+    {0x110cd, 0x110cd}, {0x13430, 0x1343f}, {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a}, {0xe0001, 0xe0001},
+    {0xe0020, 0xe007f},
+};
+
+// C0 and C1 controls (terminal escapes: ESC, CSI as U+009B, OSC...), the
+// line and paragraph separators (Zl, Zp: a line break in disguise) and the
+// format characters.
 bool unsafe_to_print(char32_t cp) {
-  return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
-         (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e || cp == 0x200f || cp == 0x061c;
+  if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029) return true;
+  for (const auto& [first, last] : kFormatCharacters)
+    if (cp >= first && cp <= last) return true;
+  return false;
 }
 }  // namespace
 

@@ -79,6 +79,15 @@ TEST_CASE("untrusted text is printed without terminal escapes") {
   CHECK(printable("a\nb\rc") == "a?b?c");
   CHECK(printable(std::string(200, 'x')).size() == 80);
   CHECK(printable("\xc3\xa9\xc3\xa9", 1) == "\xc3\xa9");
+  // Line and paragraph separators, zero-width and bidirectional format
+  // characters, the BOM and tag characters are not shown as they are.
+  CHECK(printable("a\u2028b\u2029c") == "a?b?c");
+  CHECK(printable("pay\u200bpal \u200d\u2060") == "pay?pal ??");
+  CHECK(printable("\ufeffAlice \u202egnp.exe \u2066x\u2069") == "?Alice ?gnp.exe ?x?");
+  CHECK(printable("tag\U000E0041\U000E007F") == "tag??");
+  CHECK(printable("soft\u00adhyphen") == "soft?hyphen");
+  // Letters, marks and symbols beyond ASCII stay.
+  CHECK(printable("Zo\u00eb \u65e5\u672c \u2713 e\u0301") == "Zo\u00eb \u65e5\u672c \u2713 e\u0301");
   CHECK(printable("csi\xc2\x9b" "31m") == "csi?31m");            // C1 CSI
   CHECK(printable("\xc2\x1b[31m") == "??[31m");                   // a broken sequence hiding ESC
   CHECK(printable("abc\xe2\x80\xae" "evil") == "abc?evil");     // right-to-left override
