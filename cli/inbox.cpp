@@ -48,17 +48,25 @@ AnswerReader::~AnswerReader() {
   if (own_fd_ && fd_ >= 0 && !started_) ::close(fd_);
 }
 
+bool AnswerReader::terminal_available() {
+  if (::isatty(STDIN_FILENO)) return true;
+  int fd = ::open("/dev/tty", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
+}
+
 void AnswerReader::start() {
   if (started_) return;
   started_ = true;
-  if (::isatty(STDIN_FILENO) && !stdin_is_busy_) {
+  if (input_ != AnswerInput::terminal_not_stdin && ::isatty(STDIN_FILENO)) {
     fd_ = STDIN_FILENO;
   } else {
     fd_ = ::open("/dev/tty", O_RDONLY | O_CLOEXEC);
     own_fd_ = fd_ >= 0;
-    if (fd_ < 0 && !stdin_is_busy_) fd_ = STDIN_FILENO;
+    if (fd_ < 0 && input_ == AnswerInput::terminal_or_stdin) fd_ = STDIN_FILENO;
   }
-  if (fd_ < 0) {  // no terminal, and stdin carried the credential: no one can answer
+  if (fd_ < 0) {  // no terminal, and stdin may not answer: no one can
     inbox_->push_line({true, {}});
     return;
   }

@@ -42,14 +42,24 @@ class Inbox {
   bool woken_ = false;
 };
 
-// Reads answers line by line on a thread of its own, from the terminal when
-// there is one (so a credential on stdin is never mistaken for an answer),
-// else from stdin. Starts reading only when first asked to.
+enum class AnswerInput {
+  // A terminal only: stdin when it is one, else /dev/tty. The receiver's
+  // confirmation is a deliberate act of its user (contract rev. 3).
+  terminal,
+  // A terminal when there is one, else stdin (a sender run by a script).
+  terminal_or_stdin,
+  // /dev/tty only: the sender's stdin carries the credential.
+  terminal_not_stdin,
+};
+
+// Reads answers line by line on a thread of its own. Starts reading (and
+// drops what was typed before) only when first asked to.
 class AnswerReader {
  public:
   // The inbox is shared with the reader thread, which may outlive this object.
-  AnswerReader(std::shared_ptr<Inbox> inbox, bool stdin_is_busy)
-      : inbox_(std::move(inbox)), stdin_is_busy_(stdin_is_busy) {}
+  AnswerReader(std::shared_ptr<Inbox> inbox, AnswerInput input) : inbox_(std::move(inbox)), input_(input) {}
+  // Whether a user could answer at a terminal: stdin is one, or /dev/tty opens.
+  static bool terminal_available();
   ~AnswerReader();
   AnswerReader(const AnswerReader&) = delete;
   AnswerReader& operator=(const AnswerReader&) = delete;
@@ -58,7 +68,7 @@ class AnswerReader {
 
  private:
   std::shared_ptr<Inbox> inbox_;
-  bool stdin_is_busy_;
+  AnswerInput input_;
   bool started_ = false;
   int fd_ = -1;
   bool own_fd_ = false;

@@ -192,6 +192,8 @@ std::string usage_text() {
       Shows a QR code and a link; when the other device has scanned it, shows
       a 6-digit code to compare, then writes the credential it receives to
       FILE (mode 0600, atomically) or to standard output with --out -.
+      The answer is read from a terminal only (never a pipe); without one,
+      only --yes can complete a pairing.
 
   qrlogin send LINK --credential-file FILE|- [--label TEXT]
                [--timeout SECONDS] [--json] [--ca-file FILE]

@@ -178,10 +178,11 @@ void PairingSession<Machine>::perform(Actions actions) {
         }
       }
     } else if (auto* sas = std::get_if<ShowSas>(&action)) {
-      if (hooks_.show_sas(sas->code)) {
-        awaiting_answer_ = true;
-        answers_.start();
-      }
+      // The reader starts (and drops what was typed so far) before the
+      // code is on screen, so an answer typed after seeing it always counts.
+      awaiting_answer_ = hooks_.asks_user();
+      if (awaiting_answer_) answers_.start();
+      hooks_.show_sas(sas->code);
     } else if (auto* peer = std::get_if<PeerStatus>(&action)) {
       const char* name = peer->event == PeerEvent::joined ? "joined" : peer->event == PeerEvent::left ? "left" : "back";
       const char* human = peer->event == PeerEvent::joined ? "The other device connected."

@@ -21,8 +21,10 @@ struct SessionHooks {
   // starts here when its peer is present).
   virtual pairing::Actions on_joined(bool peer_present, std::chrono::milliseconds expires_in) = 0;
   virtual pairing::Actions on_peer_joined() { return {}; }
-  // Shows the code; returns true when the user's answer is needed.
-  virtual bool show_sas(const std::string& code) = 0;
+  // Whether the user's answer to the code is needed (not with auto-accept).
+  virtual bool asks_user() const { return true; }
+  // Shows the code (and the question, when asks_user()).
+  virtual void show_sas(const std::string& code) = 0;
   virtual pairing::Actions deliver(pairing::DeliverCredential&) { return {}; }
   virtual void show_result(const pairing::ShowResult&) {}
   // How long the current machine state may last, if bounded.

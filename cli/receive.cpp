@@ -29,15 +29,15 @@ class ReceiveHooks final : public SessionHooks {
     return {};
   }
 
-  bool show_sas(const std::string& code) override {
+  bool asks_user() const override { return !options_.yes; }
+  void show_sas(const std::string& code) override {
     reporter_.event("sas", {{"sas", code}}, "\nThe code is:   " + code + "\n");
     if (options_.yes) {
       reporter_.say("Accepting automatically (--yes): the other device's user must check this code.");
-      return false;
+      return;
     }
     reporter_.event("waiting_confirmation", {},
                     "Does the other device show the same code? Answer y or n, or type the code it shows:");
-    return true;
   }
 
   void answered() override { reporter_.say("Waiting for the other device to send the credential..."); }
@@ -112,8 +112,15 @@ ExitCode run_receive(const ReceiveOptions& options) {
   if (options.common.timeout_seconds)
     deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                   std::chrono::duration<double>(*options.common.timeout_seconds));
+  // Only its user, at a terminal, may confirm the code (a pipe such as
+  // `yes |` must not): without one, only --yes can complete a pairing.
+  if (!options.yes && !AnswerReader::terminal_available())
+    return reporter.failure(ExitCode::usage, "no_terminal",
+                            "no terminal to confirm the code at (stdin is not a terminal and there is no "
+                            "/dev/tty): run qrlogin receive at a terminal, or pass --yes to accept "
+                            "automatically (then only the other device's user checks the code)");
   auto inbox = std::make_shared<Inbox>();
-  AnswerReader answers(inbox, /*stdin_is_busy=*/false);
+  AnswerReader answers(inbox, AnswerInput::terminal);
 
   for (;;) {
     // build_link omits the relay parameter when it is the page's own relay,

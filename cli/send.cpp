@@ -29,11 +29,10 @@ class SendHooks final : public SessionHooks {
     return {};
   }
 
-  bool show_sas(const std::string& code) override {
+  void show_sas(const std::string& code) override {
     reporter_.event("sas", {{"sas", code}}, "\nThe code is:   " + code + "\n");
     reporter_.event("waiting_confirmation", {},
                     "Does the other device show the same code? Answer y or n, or type the code it shows:");
-    return true;
   }
   void answered() override { reporter_.say("Sending the credential..."); }
 
@@ -80,7 +79,7 @@ ExitCode run_send(const SendOptions& options) {
     deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                   std::chrono::duration<double>(*options.common.timeout_seconds));
   auto inbox = std::make_shared<Inbox>();
-  AnswerReader answers(inbox, /*stdin_is_busy=*/options.credential_file == "-");
+  AnswerReader answers(inbox, options.credential_file == "-" ? AnswerInput::terminal_not_stdin : AnswerInput::terminal_or_stdin);
 
   ConnectError error{};
   ResumableChannel channel(*endpoint, link->cid.text, "sender", reporter);

@@ -84,6 +84,30 @@ TEST_CASE("receive and send pair, the file is byte-identical, mode 0600, and bot
   CHECK(send->out().find("line one") == std::string::npos);
 }
 
+TEST_CASE("only a user at a terminal confirms a receiver's code: without one, receive refuses to start unless --yes") {
+  RelayProcess relay;
+  Dir dir;
+  {
+    // As under cron or a CI runner: no terminal, and `yes |` on stdin.
+    auto piped = start_receive(relay.port(), dir, {"--qr", "none"}, CliProcess::Input::pipe);
+    piped->write_stdin("y\ny\ny\n");
+    CHECK(exit_of(*piped) == 2);
+    CHECK(piped->json_field("error", "code") == "no_terminal");
+    CHECK(piped->json_field("error", "message").find("--yes") != std::string::npos);
+    CHECK(piped->json_field("link", "link").empty());  // no code shown that nobody could confirm
+  }
+  // With --yes (its warning shown) the same run pairs; the sender's user checks the code.
+  dir.write("cred", "the credential");
+  auto receive = start_receive(relay.port(), dir, {"--qr", "none", "--yes"}, CliProcess::Input::pipe);
+  auto send = start_send(wait_link(*receive), dir);
+  REQUIRE(send->wait_for("\"event\":\"sas\"", kWait));
+  send->write_stdin("y\n");
+  CHECK(exit_of(*send) == 0);
+  CHECK(exit_of(*receive) == 0);
+  CHECK(receive->err().find("Accepting automatically (--yes)") != std::string::npos);
+  check_written(dir, "the credential");
+}
+
 TEST_CASE("the terminal QR and the SVG decode to exactly the link") {
   RelayProcess relay;
   Dir dir;
@@ -263,7 +287,8 @@ TEST_CASE("an expired code is replaced by a fresh one and a sender on the old li
 TEST_CASE("a missing relay is a network error and bad flags are usage errors") {
   Dir dir;
   auto receive = std::make_unique<CliProcess>(
-      std::vector<std::string>{"receive", "--relay", "ws://127.0.0.1:1", "--out", dir.file("out"), "--json"});
+      std::vector<std::string>{"receive", "--relay", "ws://127.0.0.1:1", "--out", dir.file("out"), "--json"},
+      std::string{}, CliProcess::Input::terminal);
   CHECK(exit_of(*receive) == 5);
   CHECK(receive->json_field("error", "code") == "unreachable");
   auto bad = std::make_unique<CliProcess>(std::vector<std::string>{"receive", "--bogus"});
@@ -281,14 +306,16 @@ TEST_CASE("over a TLS relay: wss:// with --ca-file pairs end to end - without it
   auto wss = "wss://localhost:" + std::to_string(relay.port());
 
   auto untrusted = std::make_unique<CliProcess>(
-      std::vector<std::string>{"receive", "--relay", wss, "--out", dir.file("out"), "--json"});
+      std::vector<std::string>{"receive", "--relay", wss, "--out", dir.file("out"), "--json"}, std::string{},
+      CliProcess::Input::terminal);
   CHECK(exit_of(*untrusted) == 5);
   CHECK(untrusted->json_field("error", "code") == "tls_untrusted");
   CHECK(untrusted->err().find("TLS: certificate verify failed for localhost") != std::string::npos);
   CHECK(untrusted->err().find("--ca-file") != std::string::npos);
 
-  auto receive = std::make_unique<CliProcess>(std::vector<std::string>{
-      "receive", "--relay", wss, "--out", dir.file("out"), "--json", "--ca-file", certs.ca});
+  auto receive = std::make_unique<CliProcess>(
+      std::vector<std::string>{"receive", "--relay", wss, "--out", dir.file("out"), "--json", "--ca-file", certs.ca},
+      std::string{}, CliProcess::Input::terminal);
   auto link = wait_link(*receive);
   CHECK(link.starts_with("https://localhost:" + std::to_string(relay.port()) + "/pair#v1."));
 

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <termios.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -44,6 +46,22 @@ struct Pipe {
   ~Pipe() {
     close_fd(read);
     close_fd(write);
+  }
+  // A pseudo-terminal as a pipe: `read` is the terminal the child gets,
+  // `write` our end (what we write there is what the user typed).
+  struct Terminal {};
+  explicit Pipe(Terminal /*unused*/) {
+    write = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (write < 0 || ::grantpt(write) != 0 || ::unlockpt(write) != 0)
+      throw std::runtime_error(std::string("pseudo-terminal: ") + std::strerror(errno));
+    read = ::open(::ptsname(write), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (read < 0) throw std::runtime_error(std::string("pseudo-terminal: ") + std::strerror(errno));
+    // Typed answers are not echoed back: nobody reads them on our side.
+    termios t{};
+    if (::tcgetattr(read, &t) == 0) {
+      t.c_lflag &= ~static_cast<tcflag_t>(ECHO | ECHONL);
+      (void)::tcsetattr(read, TCSANOW, &t);
+    }
   }
   Pipe(const Pipe&) = delete;
   Pipe& operator=(const Pipe&) = delete;
@@ -112,6 +130,8 @@ std::vector<char*> pointers_to(std::vector<std::string>& strings) {
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail_exec(report_fd);
   if (::getppid() != parent) ::_exit(127);  // the test died before prctl
   if (options.new_session && ::setsid() < 0) fail_exec(report_fd);
+  // A terminal on stdin becomes the session's controlling terminal.
+  if (options.stdin_terminal && ::ioctl(in_fd, TIOCSCTTY, 0) != 0) fail_exec(report_fd);
   // The test may ignore SIGPIPE or block signals; the program starts as
   // from a shell.
   struct sigaction dfl {};
@@ -154,7 +174,12 @@ ChildProcess::ChildProcess(ChildOptions options) {
   if (dev_null.fd < 0) throw std::runtime_error("cannot open /dev/null");
   std::optional<Pipe> in, out, err;
   std::optional<Fd> file;
-  if (options.stdin_pipe) in.emplace();
+  if (options.stdin_terminal) {
+    if (!options.new_session) throw std::runtime_error("a terminal on stdin needs a session of its own");
+    in.emplace(Pipe::Terminal{});
+  } else if (options.stdin_pipe) {
+    in.emplace();
+  }
   int child_out = dev_null.fd;
   int child_err = dev_null.fd;
   switch (options.output) {

@@ -37,6 +37,10 @@ struct ChildOptions {
   std::vector<std::string> env_drop_prefixes;
   std::string working_dir;  // empty: the test's
   bool stdin_pipe = false;  // write_stdin(); otherwise stdin is /dev/null
+  // Instead of a pipe, stdin is a terminal (a pseudo-terminal, without
+  // echo) that becomes the program's controlling terminal: what a user types
+  // at it (write_stdin). Needs new_session. close_stdin() hangs it up.
+  bool stdin_terminal = false;
   Output output = Output::separate;
   std::string output_file;
   // In a session of its own: no controlling terminal, so a program that

@@ -6,20 +6,21 @@
 namespace qrlogin::testing {
 
 namespace {
-ChildOptions cli_options(std::vector<std::string> args, std::string working_dir) {
+ChildOptions cli_options(std::vector<std::string> args, std::string working_dir, CliProcess::Input input) {
   ChildOptions o;
   o.program = QRLOGIN_CLI_BINARY;
   o.args = std::move(args);
   o.working_dir = std::move(working_dir);
-  o.stdin_pipe = true;
+  o.stdin_pipe = input == CliProcess::Input::pipe;
+  o.stdin_terminal = input == CliProcess::Input::terminal;
   o.output = ChildOptions::Output::separate;
-  o.new_session = true;  // no controlling terminal
+  o.new_session = true;  // no controlling terminal but the one we may give it
   return o;
 }
 }  // namespace
 
-CliProcess::CliProcess(std::vector<std::string> args, std::string working_dir)
-    : process_(cli_options(std::move(args), std::move(working_dir))) {}
+CliProcess::CliProcess(std::vector<std::string> args, std::string working_dir, Input input)
+    : process_(cli_options(std::move(args), std::move(working_dir), input)) {}
 
 std::optional<int> CliProcess::wait_exit(std::chrono::milliseconds timeout) {
   auto status = process_.wait(timeout);

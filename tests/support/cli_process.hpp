@@ -1,7 +1,8 @@
 #pragma once
-// Runs the qrlogin CLI as a child process in its own session (so it has no
-// controlling terminal and answers come from the pipe we hold), with
-// stdin/stdout/stderr pipes, for tests that assert what a user would see.
+// Runs the qrlogin CLI as a child process in its own session, with stdout
+// and stderr pipes, for tests that assert what a user would see. Its stdin
+// is a pipe (no controlling terminal: as under cron or a CI runner), or a
+// terminal: what the user types at it.
 #include <chrono>
 #include <optional>
 #include <string>
@@ -14,7 +15,8 @@ namespace qrlogin::testing {
 
 class CliProcess {
  public:
-  explicit CliProcess(std::vector<std::string> args, std::string working_dir = {});
+  enum class Input { pipe, terminal };
+  explicit CliProcess(std::vector<std::string> args, std::string working_dir = {}, Input input = Input::pipe);
   CliProcess(const CliProcess&) = delete;
   CliProcess& operator=(const CliProcess&) = delete;
 

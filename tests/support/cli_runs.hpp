@@ -31,11 +31,13 @@ inline std::string with_port(const std::string& link, std::uint16_t from, std::u
 }
 
 // qrlogin receive --relay ws://127.0.0.1:PORT --out DIR/out --json EXTRA...
+// at a terminal (its user confirms the code there; see write_stdin).
 inline std::unique_ptr<CliProcess> start_receive(std::uint16_t relay_port, const ScratchDir& dir,
-                                                 std::vector<std::string> extra = {}) {
+                                                 std::vector<std::string> extra = {},
+                                                 CliProcess::Input input = CliProcess::Input::terminal) {
   std::vector<std::string> args{"receive", "--relay", ws_url(relay_port), "--out", dir.file("out"), "--json"};
   args.insert(args.end(), extra.begin(), extra.end());
-  return std::make_unique<CliProcess>(args);
+  return std::make_unique<CliProcess>(args, std::string{}, input);
 }
 
 // qrlogin send LINK --credential-file DIR/cred --json EXTRA...
