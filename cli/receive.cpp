@@ -148,6 +148,9 @@ ExitCode run_receive(const ReceiveOptions& options) {
     Reason reason = outcome.reason.value_or(Reason::network);
     if (outcome.expired_waiting) reason = Reason::timeout;
     std::string message(reason_message(reason));
+    if (reason == Reason::possible_attack && !outcome.detail.empty())
+      message += " (" + printable(outcome.detail, 60) + ")";
+    if (reason == Reason::possible_attack && outcome.relay) message += ": " + outcome.relay->message;
     if (reason == Reason::intrusion) message += ". Run qrlogin receive again for a new code.";
     if (reason == Reason::timeout && !deadline) message = "the other device took too long";
     if (reason == Reason::timeout && deadline) message = "no pairing completed within --timeout";

@@ -89,13 +89,15 @@ ExitCode run_send(const SendOptions& options) {
   PairingSession<Sender> session(*sender, channel, inbox, answers, reporter, hooks, deadline, true);
   auto outcome = session.run();
   if (outcome.completed) return ExitCode::ok;
-  if (outcome.relay && outcome.reason != Reason::rejected)
+  if (outcome.relay && outcome.reason != Reason::rejected && outcome.reason != Reason::possible_attack)
     return reporter.failure(outcome.relay->exit_code, outcome.relay->code, outcome.relay->message);
   Reason reason = outcome.reason.value_or(Reason::network);
   std::string message(reason_message(reason));
+  if (reason == Reason::possible_attack && !outcome.detail.empty()) message += " (" + printable(outcome.detail, 60) + ")";
+  if (reason == Reason::possible_attack && outcome.relay) message += ": " + outcome.relay->message;
   if (reason == Reason::rejected) message = "the other device refused the credential";
-  if (reason == Reason::sas_mismatch && outcome.detail == "sas_mismatch")
-    message = "the other device's user said the codes differ";
+  if (reason == Reason::possible_attack && outcome.detail == "sas_mismatch")
+    message = "the other device's user said the codes differ: the pairing may have been attacked";
   if (sender->credential_sent())
     message += ". The credential WAS sent before the pairing failed: revoke it if you do not trust the other device";
   else if (reason != Reason::network)

@@ -17,7 +17,7 @@ constexpr std::array kReasons{
     ReasonText{Reason::user_cancelled, "user_cancelled", "the pairing was cancelled"},
     ReasonText{Reason::timeout, "timeout", "the other device took too long"},
     ReasonText{Reason::possible_attack, "possible_attack",
-               "the pairing failed and may have been attacked: the other device never revealed its code"},
+               "the pairing failed after the devices exchanged their keys and may have been attacked"},
     ReasonText{Reason::bad_commit, "bad_commit",
                "the other device's code did not match what it committed to (possible attack)"},
     ReasonText{Reason::bad_message, "bad_message", "a message was altered or damaged in transit"},
@@ -53,6 +53,20 @@ Reason reason_from_peer_code(std::string_view code) noexcept {
   for (auto reason : kFromPeer)
     if (reason_code(reason) == code) return reason;
   return Reason::peer_aborted;
+}
+
+Reason shown_after_ready(Reason reason) noexcept {
+  switch (reason) {
+    case Reason::user_cancelled:
+    case Reason::sas_mismatch:
+    case Reason::rejected:
+    case Reason::intrusion:
+    case Reason::possible_attack:
+    case Reason::invalid_event:
+      return reason;
+    default:
+      return Reason::possible_attack;
+  }
 }
 
 }  // namespace qrlogin::pairing

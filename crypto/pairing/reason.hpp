@@ -31,4 +31,13 @@ std::string_view reason_message(Reason reason) noexcept;
 // could send to hide an attack) is peer_aborted.
 Reason reason_from_peer_code(std::string_view code) noexcept;
 
+// What a user is shown for an ending once READY was sent or received
+// (contract rev. 3): the local user's own acts (user_cancelled,
+// sas_mismatch), a completed RESULT (rejected), and the warnings that
+// already say "attack" (intrusion, possible_attack) stay; every other
+// ending (a malformed, oversized or out-of-order frame, a peer's ABORT, a
+// timeout, a lost connection) is possible_attack, its precise reason the
+// detail, so a man in the middle cannot pick a milder message.
+Reason shown_after_ready(Reason reason) noexcept;
+
 }  // namespace qrlogin::pairing

@@ -39,10 +39,14 @@ Actions Receiver::fail(Reason reason, std::string detail, bool tell_peer) {
     auto body = abort_json(reason_code(reason));
     if (auto frame = seal_frame(*response_, MessageType::abort, as_bytes(body))) actions.emplace_back(SendFrame{std::move(frame).value()});
   }
-  actions.emplace_back(Aborted{reason, std::move(detail)});
+  // Once READY went out, any ending but the user's own is a possible attack.
+  bool ready_sent = state_ == State::waiting_for_reveal || state_ == State::comparing_codes || state_ == State::delivering;
+  Reason shown = ready_sent ? shown_after_ready(reason) : reason;
+  if (shown != reason && detail.empty()) detail = std::string(reason_code(reason));
+  actions.emplace_back(Aborted{shown, std::move(detail)});
   actions.emplace_back(CloseConnection{});
   state_ = State::aborted;
-  failure_ = reason;
+  failure_ = shown;
   wipe();
   return actions;
 }
@@ -122,9 +126,10 @@ Actions Receiver::handle_abort(ByteView frame) {
   // Before HELLO there is no context, so an ABORT cannot be genuine.
   if (!ctx_) return fail(Reason::unexpected_message, {}, false);
   std::string code = read_abort_code(*ctx_, frame);
-  // The sender committed, got Nr, and stopped before revealing Ns: whatever
-  // it claims, that is the pattern of an attack (docs/threat-model.md).
-  if (state_ == State::waiting_for_reveal) return fail(Reason::possible_attack, code, false);
+  // After READY whatever the sender claims is a possible attack (the
+  // sender that stops before revealing Ns is the classic pattern,
+  // docs/threat-model.md); its code is the detail.
+  if (state_ != State::waiting_for_hello) return fail(Reason::possible_attack, code, false);
   return fail(reason_from_peer_code(code), code, false);
 }
 
@@ -183,16 +188,13 @@ Actions Receiver::on_credential_handled(bool accepted, std::string_view reason) 
 
 Actions Receiver::on_timeout() {
   if (finished()) return {};
-  return fail(state_ == State::waiting_for_reveal ? Reason::possible_attack : Reason::timeout);
+  return fail(Reason::timeout);  // after READY: a possible attack (fail)
 }
 
 Actions Receiver::cancel(Reason reason) {
   if (finished()) return {};
   // READY went out and REVEAL never came: a lost connection or an expired
   // channel now is reported as what it may be, not as a network error.
-  if (state_ == State::waiting_for_reveal &&
-      (reason == Reason::network || reason == Reason::expired || reason == Reason::timeout))
-    return fail(Reason::possible_attack, std::string(reason_code(reason)));
   return fail(reason);
 }
 

@@ -29,10 +29,14 @@ Actions Sender::fail(Reason reason, std::string detail, bool tell_peer) {
     auto body = abort_json(reason_code(reason));
     if (auto frame = seal_frame(*ctx_, MessageType::abort, as_bytes(body))) actions.emplace_back(SendFrame{std::move(frame).value()});
   }
-  actions.emplace_back(Aborted{reason, std::move(detail)});
+  // Once READY arrived, any ending but the user's own is a possible attack.
+  bool ready_received = state_ == State::comparing_codes || state_ == State::waiting_for_result;
+  Reason shown = ready_received ? shown_after_ready(reason) : reason;
+  if (shown != reason && detail.empty()) detail = std::string(reason_code(reason));
+  actions.emplace_back(Aborted{shown, std::move(detail)});
   actions.emplace_back(CloseConnection{});
   state_ = State::aborted;
-  failure_ = reason;
+  failure_ = shown;
   wipe();
   return actions;
 }
@@ -111,6 +115,8 @@ Actions Sender::handle_result(ByteView frame) {
 Actions Sender::handle_abort(ByteView frame) {
   if (!response_) return fail(Reason::unexpected_message, {}, false);  // nothing sent yet: not genuine
   std::string code = read_abort_code(*response_, frame);
+  // After READY whatever the receiver claims is a possible attack; its code is the detail.
+  if (state_ != State::waiting_for_ready) return fail(Reason::possible_attack, code, false);
   return fail(reason_from_peer_code(code), code, false);
 }
 

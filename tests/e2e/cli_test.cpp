@@ -133,11 +133,13 @@ TEST_CASE("hostile senders make receive abort with a clear message and write not
   struct Case {
     std::string name, reason;
     int exit;
+    std::string detail;  // after READY: the precise reason, in the message
   };
-  for (auto c : {Case{"low-order key", "bad_key", 6}, Case{"short HELLO", "bad_message", 6},
-                 Case{"second HELLO", "unexpected_message", 6}, Case{"REVEAL not matching the commit", "bad_commit", 6},
-                 Case{"flipped bit in CREDENTIAL", "bad_message", 6},
-                 Case{"READY answered by silence", "possible_attack", 6}}) {
+  for (auto c : {Case{"low-order key", "bad_key", 6, ""}, Case{"short HELLO", "bad_message", 6, ""},
+                 Case{"second HELLO", "possible_attack", 6, "unexpected_message"},
+                 Case{"REVEAL not matching the commit", "possible_attack", 6, "bad_commit"},
+                 Case{"flipped bit in CREDENTIAL", "possible_attack", 6, "bad_message"},
+                 Case{"READY answered by silence", "possible_attack", 6, "timeout"}}) {
     INFO(c.name);
     auto receive = start_receive(relay.port(), dir, {"--timeout", "3"});
     receive->write_stdin("y\n");
@@ -173,7 +175,12 @@ TEST_CASE("hostile senders make receive abort with a clear message and write not
     }
     CHECK(exit_of(*receive) == c.exit);
     CHECK(receive->json_field("error", "code") == c.reason);
-    CHECK_FALSE(receive->json_field("error", "message").empty());
+    auto message = receive->json_field("error", "message");
+    CHECK_FALSE(message.empty());
+    if (!c.detail.empty()) {
+      CHECK(message.find("may have been attacked") != std::string::npos);
+      CHECK(message.find("(" + c.detail + ")") != std::string::npos);
+    }
     CHECK_FALSE(dir.exists("out"));
   }
 }
@@ -201,13 +208,22 @@ TEST_CASE("a refused or mistyped code aborts both sides and writes nothing") {
       REQUIRE(send->wait_for("Sending the credential", kWait));
       receive->write_stdin("n\n");
     }
-    CHECK(exit_of(*receive) == 3);
-    CHECK(exit_of(*send) == 3);
+    // The side whose user refused says the codes differ (exit 3); the other
+    // was told so by an ABORT after READY, which it shows as a possible
+    // attack (exit 6, rev. 3): a man in the middle cannot pick the milder one.
+    bool receiver_refused = who.starts_with("receiver") || who.ends_with("the receiver says no");
+    auto& refused = receiver_refused ? *receive : *send;
+    auto& told = receiver_refused ? *send : *receive;
+    CHECK(exit_of(refused) == 3);
+    CHECK(exit_of(told) == 6);
+    CHECK(refused.json_field("error", "code") == "sas_mismatch");
+    CHECK(told.json_field("error", "code") == "possible_attack");
+    auto told_message = told.json_field("error", "message");
+    CHECK((told_message.find("(sas_mismatch)") != std::string::npos ||
+           told_message.find("said the codes differ") != std::string::npos));
     bool sent = who == "sender confirmed, then the receiver says no";
     CHECK((send->err().find("WAS sent") != std::string::npos) == sent);
     CHECK((send->err().find("nothing was sent") != std::string::npos) == !sent);
-    CHECK(receive->json_field("error", "code") == "sas_mismatch");
-    CHECK(send->json_field("error", "code") == "sas_mismatch");
     CHECK_FALSE(dir.exists("out"));
   }
 }
@@ -249,7 +265,7 @@ TEST_CASE("bad links are refused with the usage exit code before any connection"
   CHECK(relay.output().find("ws_open") == std::string::npos);
 }
 
-TEST_CASE("the relay stopped mid-pairing gives the network exit code and no file") {
+TEST_CASE("the relay stopped after the codes were shown: both report a possible attack (the network the detail), no file") {
   // going_away is resumable (a cluster node's channels live on): both try
   // to resume until the channel's lifetime is over, then give up.
   auto relay = std::make_unique<RelayProcess>(std::vector<std::string>{"--channel-lifetime", "6s"});
@@ -262,8 +278,12 @@ TEST_CASE("the relay stopped mid-pairing gives the network exit code and no file
   relay->stop();
   CHECK(receive->wait_for("\"event\":\"reconnecting\"", kWait));
   CHECK(send->wait_for("\"event\":\"reconnecting\"", kWait));
-  CHECK(exit_of(*receive) == 5);
-  CHECK(exit_of(*send) == 5);
+  // After READY a lost connection is shown as what it may be (rev. 3).
+  for (auto* cli : {receive.get(), send.get()}) {
+    CHECK(exit_of(*cli) == 6);
+    CHECK(cli->json_field("error", "code") == "possible_attack");
+    CHECK(cli->json_field("error", "message").find("(network)") != std::string::npos);
+  }
   CHECK_FALSE(dir.exists("out"));
 }
 

@@ -133,7 +133,7 @@ TEST_CASE("resume: the receiver's connection is cut, before and during the pairi
     cut_and_complete(Side::receiver, c, "{\"not\": \"json to the receiver, just text\"}");
 }
 
-TEST_CASE("resume: a cut that outlasts the grace period ends with expired (exit 4) on both sides, no file") {
+TEST_CASE("resume: a cut after the codes were shown that outlasts the grace period is a possible attack (exit 6, expired the detail) on both sides, no file") {
   RelayProcess relay({"--grace", "1s", "--channel-lifetime", "60s"});
   CutProxy proxy(relay.port());
   Dir dir;
@@ -147,13 +147,16 @@ TEST_CASE("resume: a cut that outlasts the grace period ends with expired (exit 
   proxy.set_down(true);
   proxy.cut_now();
   REQUIRE(send->wait_for("\"event\":\"reconnecting\"", kCliWait));
-  CHECK(exit_of(*receive) == 4);  // the relay ended the channel after the grace
-  CHECK(receive->json_field("error", "code") == "expired");
+  // The relay ended the channel after the grace; after READY that is shown
+  // as a possible attack, expired the detail (rev. 3).
+  CHECK(exit_of(*receive) == 6);
+  CHECK(receive->json_field("error", "code") == "possible_attack");
+  CHECK(receive->json_field("error", "message").find("(expired)") != std::string::npos);
   REQUIRE(proxy.refused_while_down() >= 1);  // the sender kept trying
   proxy.set_down(false);
-  CHECK(exit_of(*send) == 4);  // its resume is refused: expired
-  CHECK(send->json_field("error", "code") == "expired");
-  CHECK(send->err().find("expired") != std::string::npos);
+  CHECK(exit_of(*send) == 6);  // its resume is refused: expired
+  CHECK(send->json_field("error", "code") == "possible_attack");
+  CHECK(send->err().find("(expired)") != std::string::npos);
   CHECK(send->err().find("lost for too long") != std::string::npos);
   CHECK(send->count_events("reconnected") == 0);
   CHECK_FALSE(dir.exists("out"));

@@ -47,6 +47,14 @@ void require_aborted(Receiver& r, const Actions& actions, Reason reason, bool se
   CHECK_FALSE(r.holds_secrets());
 }
 
+// After READY (contract rev. 3): shown as possible_attack, the precise
+// reason (or the peer's ABORT code) the detail.
+void require_attack(Receiver& r, const Actions& actions, std::string_view detail, bool sends_abort) {
+  require_aborted(r, actions, Reason::possible_attack, sends_abort);
+  REQUIRE(find_action<Aborted>(actions));
+  CHECK(find_action<Aborted>(actions)->detail == detail);
+}
+
 }  // namespace
 
 TEST_CASE("receiver: a happy pairing with the sender machine") {
@@ -82,8 +90,8 @@ TEST_CASE("receiver: messages out of order abort") {
     auto r = make_receiver();
     ManualSender s(r.link());
     r.on_frame(s.hello());
-    require_aborted(r, r.on_frame(s.sealed(MessageType::credential, padded_credential(R"({"credential":1})"))),
-                    Reason::unexpected_message, true);
+    require_attack(r, r.on_frame(s.sealed(MessageType::credential, padded_credential(R"({"credential":1})"))),
+                   "unexpected_message", true);
   }
   SECTION("receiver-bound types only: READY, RESULT, unknown and empty frames") {
     for (Bytes frame : {Bytes{0x02, 1, 2}, Bytes{0x05, 1}, Bytes{0x07}, Bytes{0x00}, Bytes{}}) {
@@ -102,7 +110,7 @@ TEST_CASE("receiver: one HELLO per key") {
     auto r = make_receiver();
     ManualSender s(r.link());
     r.on_frame(s.hello());
-    require_aborted(r, r.on_frame(s.hello()), Reason::unexpected_message, true);
+    require_attack(r, r.on_frame(s.hello()), "unexpected_message", true);
   }
   SECTION("a second HELLO from another sender after the peer came back") {
     auto r = make_receiver();
@@ -110,11 +118,11 @@ TEST_CASE("receiver: one HELLO per key") {
     r.on_frame(first.hello());
     CHECK(find_action<PeerStatus>(r.on_peer(PeerEvent::left)));
     CHECK(find_action<PeerStatus>(r.on_peer(PeerEvent::back)));
-    require_aborted(r, r.on_frame(second.hello()), Reason::unexpected_message, true);
+    require_attack(r, r.on_frame(second.hello()), "unexpected_message", true);
   }
   SECTION("a second HELLO after the codes were shown") {
     AtCodes p;
-    require_aborted(p.receiver, p.receiver.on_frame(p.sender.hello()), Reason::unexpected_message, true);
+    require_attack(p.receiver, p.receiver.on_frame(p.sender.hello()), "unexpected_message", true);
   }
 }
 
@@ -146,7 +154,7 @@ TEST_CASE("receiver: a REVEAL that does not match the commitment") {
   ManualSender s(r.link());
   Bytes other(kNonceBytes, 0x42);
   r.on_frame(s.hello_committing_to(other));  // commits to one Ns, reveals another
-  require_aborted(r, r.on_frame(s.reveal()), Reason::bad_commit, true);
+  require_attack(r, r.on_frame(s.reveal()), "bad_commit", true);
 }
 
 TEST_CASE("receiver: replays") {
@@ -154,7 +162,7 @@ TEST_CASE("receiver: replays") {
     AtCodes p;
     auto credential = p.sender.sealed(MessageType::credential, padded_credential(R"({"credential":"a"})"));
     CHECK(p.receiver.on_frame(credential).empty());
-    require_aborted(p.receiver, p.receiver.on_frame(credential), Reason::unexpected_message, true);
+    require_attack(p.receiver, p.receiver.on_frame(credential), "unexpected_message", true);
   }
   SECTION("CREDENTIAL replayed after the pairing finished is ignored") {
     AtCodes p;
@@ -173,14 +181,14 @@ TEST_CASE("receiver: a replayed REVEAL aborts") {
   r.on_frame(s.hello());
   auto reveal = s.reveal();
   REQUIRE(find_action<ShowSas>(r.on_frame(reveal)));
-  require_aborted(r, r.on_frame(reveal), Reason::unexpected_message, true);
+  require_attack(r, r.on_frame(reveal), "unexpected_message", true);
 }
 
 TEST_CASE("receiver: READY sent and no REVEAL is a possible attack") {
   auto r = make_receiver();
   ManualSender s(r.link());
   r.on_frame(s.hello());
-  require_aborted(r, r.on_timeout(), Reason::possible_attack, true);
+  require_attack(r, r.on_timeout(), "timeout", true);
 }
 
 TEST_CASE("receiver: after READY, whatever ends the pairing is reported as a possible attack") {
@@ -214,20 +222,18 @@ TEST_CASE("receiver: a peer cannot claim our local reasons, and oversize ABORTs 
   for (std::string code : {"network", "expired", "invalid_event", "rejected", "made_up"}) {
     AtCodes p;
     auto actions = p.receiver.on_frame(p.sender.sealed(MessageType::abort, as_bytes(abort_json(code))));
-    require_aborted(p.receiver, actions, Reason::peer_aborted, false);
-    CHECK(find_action<Aborted>(actions)->detail == code);
+    require_attack(p.receiver, actions, code, false);
   }
   AtCodes big;
   auto actions = big.receiver.on_frame(big.sender.sealed(MessageType::abort, Bytes(2000, ' ')));
-  require_aborted(big.receiver, actions, Reason::peer_aborted, false);
-  CHECK(find_action<Aborted>(actions)->detail == "unreadable");
+  require_attack(big.receiver, actions, "unreadable", false);
 }
 
-TEST_CASE("receiver: timeouts elsewhere are plain timeouts") {
+TEST_CASE("receiver: a timeout before HELLO is a plain timeout, after READY a possible attack") {
   auto r = make_receiver();
   require_aborted(r, r.on_timeout(), Reason::timeout, false);
   AtCodes p;
-  require_aborted(p.receiver, p.receiver.on_timeout(), Reason::timeout, true);
+  require_attack(p.receiver, p.receiver.on_timeout(), "timeout", true);
 }
 
 TEST_CASE("receiver: the user rejects or mistypes the code") {
@@ -250,12 +256,15 @@ TEST_CASE("receiver: the user rejects or mistypes the code") {
               .empty());
     require_aborted(p.receiver, p.receiver.on_user_rejected(), Reason::sas_mismatch, true);
   }
-  SECTION("the sender rejected it") {
+  SECTION("the sender's user said the codes differ: a possible attack, for this side too") {
     AtCodes p;
     auto abort = p.sender.sealed(MessageType::abort, as_bytes(abort_json("sas_mismatch")));
-    auto actions = p.receiver.on_frame(abort);
-    require_aborted(p.receiver, actions, Reason::sas_mismatch, false);
-    CHECK(find_action<Aborted>(actions)->detail == "sas_mismatch");
+    require_attack(p.receiver, p.receiver.on_frame(abort), "sas_mismatch", false);
+  }
+  SECTION("the sender's claimed cancel is not a cancel on this side") {
+    AtCodes p;
+    auto abort = p.sender.sealed(MessageType::abort, as_bytes(abort_json("user_cancelled")));
+    require_attack(p.receiver, p.receiver.on_frame(abort), "user_cancelled", false);
   }
 }
 
@@ -274,7 +283,7 @@ TEST_CASE("receiver: bad credentials") {
       AtCodes p;
       p.receiver.on_user_confirmed();
       auto actions = p.receiver.on_frame(p.sender.sealed(MessageType::credential, hex(c["plaintext_hex"])));
-      require_aborted(p.receiver, actions, Reason::bad_credential, true);
+      require_attack(p.receiver, actions, "bad_credential", true);
     }
   }
   SECTION("J over 65536 bytes (length field 65537 in a full-size plaintext)") {
@@ -283,18 +292,18 @@ TEST_CASE("receiver: bad credentials") {
     plaintext[1] = 1;
     plaintext[3] = 1;
     auto actions = p.receiver.on_frame(p.sender.sealed(MessageType::credential, plaintext));
-    require_aborted(p.receiver, actions, Reason::bad_credential, true);
+    require_attack(p.receiver, actions, "bad_credential", true);
   }
   SECTION("a CREDENTIAL frame over the size limit") {
     AtCodes p;
     auto actions = p.receiver.on_frame(p.sender.sealed(MessageType::credential, Bytes(kMaxPaddedCredentialBytes + 256, 0)));
-    require_aborted(p.receiver, actions, Reason::bad_message, true);
+    require_attack(p.receiver, actions, "bad_message", true);
   }
   SECTION("a flipped tag") {
     AtCodes p;
     auto frame = p.sender.sealed(MessageType::credential, padded_credential(R"({"credential":"a"})"));
     frame.back() ^= 1;
-    require_aborted(p.receiver, p.receiver.on_frame(frame), Reason::bad_message, true);
+    require_attack(p.receiver, p.receiver.on_frame(frame), "bad_message", true);
   }
 }
 

@@ -24,6 +24,14 @@ void require_aborted(Sender& s, const Actions& actions, Reason reason, bool send
   CHECK_FALSE(s.holds_secrets());
 }
 
+// After READY (contract rev. 3): shown as possible_attack, the precise
+// reason (or the receiver's ABORT code) the detail.
+void require_attack(Sender& s, const Actions& actions, std::string_view detail, bool sends_abort) {
+  require_aborted(s, actions, Reason::possible_attack, sends_abort);
+  REQUIRE(find_action<Aborted>(actions));
+  CHECK(find_action<Aborted>(actions)->detail == detail);
+}
+
 }  // namespace
 
 TEST_CASE("sender: frames before start, and sender-bound types, abort") {
@@ -40,7 +48,7 @@ TEST_CASE("sender: RESULT before the credential was sent") {
   Pair p;
   auto ready = only_frame(p.receiver.on_frame(only_frame(p.sender.start())));
   p.sender.on_frame(ready);
-  require_aborted(p.sender, p.sender.on_frame(Bytes(1 + 16 + 17, 0x05)), Reason::unexpected_message, true);
+  require_attack(p.sender, p.sender.on_frame(Bytes(1 + 16 + 17, 0x05)), "unexpected_message", true);
 }
 
 TEST_CASE("sender: a READY that does not open") {
@@ -58,7 +66,9 @@ TEST_CASE("sender: the user rejects, mistypes or confirms too early") {
     p.receiver.on_frame(only_frame(p.sender.on_frame(only_frame(p.receiver.on_frame(only_frame(p.sender.start()))))));
     auto actions = p.sender.on_user_rejected();
     require_aborted(p.sender, actions, Reason::sas_mismatch, true);
-    CHECK(aborted_with(p.receiver.on_frame(only_frame(actions))) == Reason::sas_mismatch);
+    auto on_receiver = p.receiver.on_frame(only_frame(actions));
+    CHECK(aborted_with(on_receiver) == Reason::possible_attack);
+    CHECK(find_action<Aborted>(on_receiver)->detail == "sas_mismatch");
   }
   SECTION("wrong digits typed: nothing sent but ABORT") {
     Pair p;
@@ -87,18 +97,22 @@ TEST_CASE("sender: the receiver refuses or aborts") {
     CHECK(find_action<ShowResult>(actions)->reason == "already logged in");
     require_aborted(s, actions, Reason::rejected, false);
   }
-  SECTION("ABORT(intrusion) from the receiver") {
+  SECTION("ABORT(intrusion) from the receiver after READY: a possible attack") {
     Pair p;
     p.sender.on_frame(only_frame(p.receiver.on_frame(only_frame(p.sender.start()))));
     auto actions = p.sender.on_frame(only_frame(p.receiver.on_intrusion()));
-    require_aborted(p.sender, actions, Reason::intrusion, false);
+    require_attack(p.sender, actions, "intrusion", false);
   }
-  SECTION("an ABORT that cannot be opened is a generic failure") {
+  SECTION("ABORT(user_cancelled) from the receiver after READY: not a cancel on this side") {
     Pair p;
     p.sender.on_frame(only_frame(p.receiver.on_frame(only_frame(p.sender.start()))));
-    auto actions = p.sender.on_frame(Bytes(40, 0x06));
-    require_aborted(p.sender, actions, Reason::peer_aborted, false);
-    CHECK(find_action<Aborted>(actions)->detail == "unreadable");
+    auto actions = p.sender.on_frame(only_frame(p.receiver.cancel(Reason::user_cancelled)));
+    require_attack(p.sender, actions, "user_cancelled", false);
+  }
+  SECTION("an ABORT that cannot be opened after READY") {
+    Pair p;
+    p.sender.on_frame(only_frame(p.receiver.on_frame(only_frame(p.sender.start()))));
+    require_attack(p.sender, p.sender.on_frame(Bytes(40, 0x06)), "unreadable", false);
   }
 }
 
@@ -111,7 +125,7 @@ TEST_CASE("sender: knows whether the credential left before a failure") {
   r.on_frame(only_frame(s.on_user_confirmed()));
   CHECK(s.credential_sent());
   auto actions = s.on_frame(only_frame(r.on_user_rejected()));
-  require_aborted(s, actions, Reason::sas_mismatch, false);
+  require_attack(s, actions, "sas_mismatch", false);
   CHECK(s.credential_sent());
 }
 

@@ -57,11 +57,11 @@ test('a pairing completes: both show the same code, the credential arrives, the 
   assert.ok(events.statuses.includes('receiver:done') && events.statuses.includes('sender:done'));
 });
 
-test('a sender that rejects the code ends both sides with sas_mismatch and delivers nothing', async () => {
+test('a sender that rejects the code ends with sas_mismatch, the receiver with a possible attack (rev. 3), and delivers nothing', async () => {
   const { receiver, senderStarted, events } = pair({ senderOptions: { onSas: (s) => s.reject() } });
   const sender = await senderStarted;
   await assert.rejects(sender.done, (e) => e.code === 'sas_mismatch');
-  await assert.rejects(receiver.done, (e) => e.code === 'sas_mismatch' && e.detail === 'sas_mismatch');
+  await assert.rejects(receiver.done, (e) => e.code === 'possible_attack' && e.detail === 'sas_mismatch');
   assert.equal(events.credential, null);
 });
 

@@ -29,14 +29,18 @@ async function abortReasonSeen(sender, frame) {
   return new TextDecoder().decode(await sender.openResponse(frame));
 }
 
-async function assertAbortedWithAbort(receiver, sender, actions, reason) {
+// `reason` is what the ABORT tells the sender; `shown` what this side's user
+// sees: after READY a possible attack, `reason` the detail (rev. 3).
+async function assertAbortedWithAbort(receiver, sender, actions, reason, shown = reason) {
   assert.deepEqual(kinds(actions), ['SendFrame', 'Aborted', 'CloseConnection']);
-  assert.equal(abortedOf(actions).reason, reason);
+  assert.equal(abortedOf(actions).reason, shown);
+  if (shown !== reason) assert.equal(abortedOf(actions).detail, reason);
   assert.equal(await abortReasonSeen(sender, actions[0].frame), JSON.stringify({ reason }));
   assert.equal(receiver.state, 'aborted');
-  assert.equal(receiver.failure, reason);
+  assert.equal(receiver.failure, shown);
   assert.equal(receiver.holdsSecrets, false);
 }
+const attack = 'possible_attack';
 
 test('Nr is drawn only after HELLO arrived', async () => {
   const randomR = scriptedRandom(t.skR, t.Nr);
@@ -68,7 +72,7 @@ test('a second HELLO aborts the pairing and tells the sender', async () => {
   for (const step of ['ready', 'codes']) {
     const { receiver, sender } = await receiverAt(step);
     const actions = await receiver.onFrame(frameOf('HELLO'));
-    await assertAbortedWithAbort(receiver, sender, actions, 'unexpected_message');
+    await assertAbortedWithAbort(receiver, sender, actions, 'unexpected_message', attack);
   }
 });
 
@@ -90,7 +94,7 @@ test('a REVEAL that does not match the commitment is bad_commit', async () => {
     const tampered = flipBit(hello, 8 * 33 + bit); // a bit of the commit
     await receiver.onFrame(tampered);
     const actions = await receiver.onFrame(frameOf('REVEAL'));
-    await assertAbortedWithAbort(receiver, sender, actions, 'bad_commit');
+    await assertAbortedWithAbort(receiver, sender, actions, 'bad_commit', attack);
     assert.equal(receiver.sas, '', 'no code is shown');
   }
 });
@@ -113,7 +117,15 @@ test('a flipped bit anywhere in HELLO, REVEAL or CREDENTIAL aborts with its reas
       let actions = await receiver.onFrame(flipBit(frame, bit));
       // A HELLO with another enc or commit is accepted; REVEAL then fails.
       if (receiver.state === 'waiting_for_reveal') actions = await receiver.onFrame(frameOf('REVEAL'));
-      assert.equal(receiver.failure, reasonForFlip(type, frame, bit), `${type} bit ${bit}`);
+      // Past HELLO's type byte, READY went out: a possible attack, the
+      // precise reason the detail (an unopenable ABORT: unreadable).
+      const precise = reasonForFlip(type, frame, bit);
+      if (type === 'HELLO' && bit < 8) {
+        assert.equal(receiver.failure, precise, `${type} bit ${bit}`);
+      } else {
+        assert.equal(receiver.failure, attack, `${type} bit ${bit}`);
+        assert.equal(abortedOf(actions).detail, precise === 'peer_aborted' ? 'unreadable' : precise, `${type} bit ${bit}`);
+      }
       assert.ok(!kinds(actions).includes('DeliverCredential') && !kinds(actions).includes('ShowSas'));
       assert.equal(receiver.holdsSecrets, false);
     }
@@ -122,12 +134,12 @@ test('a flipped bit anywhere in HELLO, REVEAL or CREDENTIAL aborts with its reas
 
 test('a replayed REVEAL or CREDENTIAL is unexpected', async () => {
   const { receiver, sender } = await receiverAt('codes');
-  await assertAbortedWithAbort(receiver, sender, await receiver.onFrame(frameOf('REVEAL')), 'unexpected_message');
+  await assertAbortedWithAbort(receiver, sender, await receiver.onFrame(frameOf('REVEAL')), 'unexpected_message', attack);
 
   const second = await receiverAt('codes');
   assert.deepEqual(await second.receiver.onFrame(frameOf('CREDENTIAL')), []);
   const actions = await second.receiver.onFrame(frameOf('CREDENTIAL'));
-  await assertAbortedWithAbort(second.receiver, second.sender, actions, 'unexpected_message');
+  await assertAbortedWithAbort(second.receiver, second.sender, actions, 'unexpected_message', attack);
 });
 
 test('bad padding and J over 65536 bytes are bad_credential (every invalid_padding case)', async () => {
@@ -137,7 +149,7 @@ test('bad padding and J over 65536 bytes are bad_credential (every invalid_paddi
     await sender.seal(MessageType.reveal, hex(t.Ns));
     const frame = await sender.seal(MessageType.credential, hex(c.plaintext_hex));
     const actions = await receiver.onFrame(frame);
-    assert.equal(abortedOf(actions)?.reason, 'bad_credential', c.why);
+    assert.deepEqual(abortedOf(actions), { kind: 'Aborted', reason: attack, detail: 'bad_credential' }, c.why);
     assert.equal(receiver.holdsSecrets, false);
   }
 });
@@ -150,14 +162,14 @@ test('non-JSON, JSON without "credential", a non-string label and nesting over 3
     const sender = await manualSender();
     await sender.seal(MessageType.reveal, hex(t.Ns));
     const actions = await receiver.onFrame(await sender.seal(MessageType.credential, padCredential(utf8Encode(body))));
-    assert.equal(abortedOf(actions)?.reason, 'bad_credential', body);
+    assert.deepEqual(abortedOf(actions), { kind: 'Aborted', reason: attack, detail: 'bad_credential' }, body);
   }
 });
 
 test('a CREDENTIAL frame over 65809 bytes is a bad message', async () => {
   const { receiver } = await receiverAt('codes');
   const actions = await receiver.onFrame(new Uint8Array(MAX_FRAME_BYTES + 1).fill(MessageType.credential, 0, 1));
-  assert.equal(abortedOf(actions).reason, 'bad_message');
+  assert.deepEqual(abortedOf(actions), { kind: 'Aborted', reason: attack, detail: 'bad_message' });
 });
 
 test('the credential is delivered only after the receiver confirmed, in either order', async () => {
@@ -203,22 +215,22 @@ test('intrusion before the code closes quietly; after it, the sender is told', a
   await assertAbortedWithAbort(after.receiver, after.sender, await after.receiver.onIntrusion(), 'intrusion');
 });
 
-test('a timeout after READY without REVEAL is a possible attack; otherwise a timeout', async () => {
+test('a timeout before HELLO is a timeout; after READY a possible attack', async () => {
   const fresh = await receiverAt('fresh');
   assert.deepEqual(await fresh.receiver.onTimeout(), closedWithoutAbort('timeout'));
   const ready = await receiverAt('ready');
-  await assertAbortedWithAbort(ready.receiver, ready.sender, await ready.receiver.onTimeout(), 'possible_attack');
+  await assertAbortedWithAbort(ready.receiver, ready.sender, await ready.receiver.onTimeout(), 'timeout', attack);
   const codes = await receiverAt('codes');
-  await assertAbortedWithAbort(codes.receiver, codes.sender, await codes.receiver.onTimeout(), 'timeout');
+  await assertAbortedWithAbort(codes.receiver, codes.sender, await codes.receiver.onTimeout(), 'timeout', attack);
 });
 
-test("the sender's ABORT ends the pairing with its reason; an unreadable one is peer_aborted", async () => {
+test("the sender's ABORT after READY is a possible attack, its reason the detail; an unreadable one too", async () => {
   const { receiver } = await receiverAt('codes');
   assert.deepEqual(await receiver.onFrame(hex(t.aborts[0].hex)),
-    [{ kind: 'Aborted', reason: 'sas_mismatch', detail: 'sas_mismatch' }, { kind: 'CloseConnection' }]);
+    [{ kind: 'Aborted', reason: attack, detail: 'sas_mismatch' }, { kind: 'CloseConnection' }]);
   const unreadable = await receiverAt('codes');
   assert.deepEqual(await unreadable.receiver.onFrame(flipBit(hex(t.aborts[0].hex), 20)),
-    [{ kind: 'Aborted', reason: 'peer_aborted', detail: 'unreadable' }, { kind: 'CloseConnection' }]);
+    [{ kind: 'Aborted', reason: attack, detail: 'unreadable' }, { kind: 'CloseConnection' }]);
 });
 
 test('events after the end return no actions, and handling the credential outside delivering is invalid', async () => {
@@ -268,17 +280,17 @@ test('after READY, an ABORT or a lost connection is reported as a possible attac
   assert.equal(abortedOf(await cancelled.receiver.cancel('user_cancelled')).reason, 'user_cancelled');
 });
 
-test('a peer cannot claim our local reasons, and an oversize ABORT is unreadable', async () => {
-  for (const code of ['network', 'expired', 'invalid_event', 'rejected', 'made_up']) {
+test('after READY a peer cannot pick a milder reason: any ABORT is a possible attack, an oversize one unreadable', async () => {
+  for (const code of ['network', 'expired', 'invalid_event', 'rejected', 'made_up', 'user_cancelled', 'sas_mismatch']) {
     const { receiver, sender } = await receiverAt('codes');
     await sender.seal(MessageType.reveal, new Uint8Array(32));  // the transcript's REVEAL used sequence 0
     const frame = await sender.seal(MessageType.abort, utf8Encode(JSON.stringify({ reason: code })));
     assert.deepEqual(await receiver.onFrame(frame),
-      [{ kind: 'Aborted', reason: 'peer_aborted', detail: code }, { kind: 'CloseConnection' }]);
+      [{ kind: 'Aborted', reason: attack, detail: code }, { kind: 'CloseConnection' }]);
   }
   const { receiver, sender } = await receiverAt('codes');
   await sender.seal(MessageType.reveal, new Uint8Array(32));
   const big = await sender.seal(MessageType.abort, new Uint8Array(2000).fill(32));
   assert.deepEqual(await receiver.onFrame(big),
-    [{ kind: 'Aborted', reason: 'peer_aborted', detail: 'unreadable' }, { kind: 'CloseConnection' }]);
+    [{ kind: 'Aborted', reason: attack, detail: 'unreadable' }, { kind: 'CloseConnection' }]);
 });

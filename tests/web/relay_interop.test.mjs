@@ -99,7 +99,7 @@ test('qrlogin receive <-> JS sender', { timeout: 60_000 }, () => withCleanup(asy
   await sender.handle.done;
 }));
 
-test('JS sender refuses, both sides end with sas_mismatch', { timeout: 60_000 }, () => withCleanup(async (defer) => {
+test('JS sender refuses: it ends with sas_mismatch, the receiver with a possible attack', { timeout: 60_000 }, () => withCleanup(async (defer) => {
   const relay = await startRelay();
   defer(() => relay.stop());
   const receiver = jsReceiver(relay);
@@ -107,5 +107,5 @@ test('JS sender refuses, both sides end with sas_mismatch', { timeout: 60_000 },
   await Promise.all([receiver.code, sender.code]);
   await sender.handle.reject();
   await assert.rejects(sender.handle.done, { code: 'sas_mismatch' });
-  await assert.rejects(receiver.handle.done, { code: 'sas_mismatch' });
+  await assert.rejects(receiver.handle.done, { code: 'possible_attack', detail: 'sas_mismatch' });
 }));

@@ -340,8 +340,9 @@ test('resume: JS receiver and qrlogin send, both cut (the CLI resumes too)', { t
   assert.equal(receiverProxy.connections().filter((c) => c.resume).length, 1, 'the receiver came back to deliver RESULT');
 }));
 
-// As in the CLI (exit 5, connection_lost): only the relay can say a code
-// expired; a side that cannot reach it reports a lost connection.
+// After the codes were shown both endings are possible attacks (rev. 3);
+// the detail still tells them apart: only the relay can say a code
+// expired, a side that cannot reach it lost its connection.
 test('a relay unreachable until the channel lifetime ends: the cut side lost its connection, the other side expired', { timeout: 60_000 }, () => withCleanup(async (defer) => {
   const { proxy, receiver, sender, codes } = await pairedThroughProxy(defer, {
     relay: { lifetime: '6s', grace: '30s' }, label: 'late phone',
@@ -363,9 +364,10 @@ test('a relay unreachable until the channel lifetime ends: the cut side lost its
   proxy.cutAll();
   await within(proxy.waitFor((e) => e.kind === 'refused'), 'a refused resume attempt');
   await assert.rejects(within(sender.handle.done, 'the sender failure'),
-    (e) => e.code === 'network' && e.message === 'the connection to the relay was lost' && e.detail === UNRESTORED_MESSAGE);
+    (e) => e.code === 'possible_attack' && e.detail === `network (${UNRESTORED_MESSAGE})`);
   // The receiver stayed connected: the relay told it the channel expired.
-  await assert.rejects(within(receiver.handle.done, 'the receiver failure'), (e) => e.code === 'expired');
+  await assert.rejects(within(receiver.handle.done, 'the receiver failure'),
+    (e) => e.code === 'possible_attack' && e.detail.startsWith('expired'));
   assert.deepEqual(await within(bareEnd, "the bare client's end"), { reason: 'lost', message: UNRESTORED_MESSAGE });
   assert.ok(sender.status.list.includes('reconnecting'));
   assert.ok(!sender.status.list.includes('resumed'));
@@ -382,10 +384,12 @@ test('a resume after the grace period is refused by the relay as expired', { tim
   proxy.block();
   proxy.cutAll();
   // The relay ends the channel once the grace is over; the receiver hears it.
-  await assert.rejects(within(receiver.handle.done, 'the receiver failure'), (e) => e.code === 'expired' && /relay: expired/.test(e.detail));
+  await assert.rejects(within(receiver.handle.done, 'the receiver failure'),
+    (e) => e.code === 'possible_attack' && /^expired \(relay: expired/.test(e.detail));
   proxy.unblock();
   // The sender's next attempt reaches the relay, which refuses the token.
-  await assert.rejects(within(sender.handle.done, 'the sender failure'), (e) => e.code === 'expired' && /relay: expired/.test(e.detail));
+  await assert.rejects(within(sender.handle.done, 'the sender failure'),
+    (e) => e.code === 'possible_attack' && /^expired \(relay: expired/.test(e.detail));
   const resumes = proxy.connections().filter((c) => c.resume);
   assert.equal(resumes.length, 1, 'one resume reached the relay, and it was refused');
 }));

@@ -86,18 +86,22 @@ test('a flipped bit in READY aborts without showing a code', async () => {
   }
 });
 
-test('a second READY, or RESULT before the credential was sent, is unexpected', async () => {
+// After READY every ending but the user's own is shown as a possible
+// attack, the precise reason the detail (rev. 3).
+const attackFor = (detail) => ({ kind: 'Aborted', reason: 'possible_attack', detail });
+
+test('a second READY, or RESULT before the credential was sent, is unexpected: a possible attack', async () => {
   const { sender } = await senderAt('codes');
-  assert.equal(abortedOf(await sender.onFrame(frameOf('READY'))).reason, 'unexpected_message');
+  assert.deepEqual(abortedOf(await sender.onFrame(frameOf('READY'))), attackFor('unexpected_message'));
   const early = await senderAt('codes');
-  assert.equal(abortedOf(await early.sender.onFrame(frameOf('RESULT'))).reason, 'unexpected_message');
+  assert.deepEqual(abortedOf(await early.sender.onFrame(frameOf('RESULT'))), attackFor('unexpected_message'));
 });
 
-test('a flipped bit in RESULT is a bad message', async () => {
+test('a flipped bit in RESULT is a bad message: a possible attack', async () => {
   const result = frameOf('RESULT');
   for (let bit = 8; bit < result.length * 8; bit += 11) {
     const { sender } = await senderAt('sent');
-    assert.equal(abortedOf(await sender.onFrame(flipBit(result, bit))).reason, 'bad_message', `bit ${bit}`);
+    assert.deepEqual(abortedOf(await sender.onFrame(flipBit(result, bit))), attackFor('bad_message'), `bit ${bit}`);
   }
 });
 
@@ -146,19 +150,23 @@ test('intrusion before start closes quietly; after the code, the receiver is tol
   const actions = await codes.sender.onIntrusion();
   assert.deepEqual(kinds(actions), ['SendFrame', 'Aborted', 'CloseConnection']);
   await codes.receiver.onFrame(frameOf('REVEAL'));
-  await assertReceiverSees(codes.receiver, actions[0].frame, 'intrusion');
+  await assertReceiverSees(codes.receiver, actions[0].frame, 'intrusion', 'possible_attack');
 });
 
-test('a timeout in any step is a timeout', async () => {
-  for (const step of ['fresh', 'started', 'codes', 'sent']) {
+test('a timeout before READY is a timeout; after it a possible attack', async () => {
+  for (const step of ['fresh', 'started']) {
     const { sender } = await senderAt(step);
     assert.equal(abortedOf(await sender.onTimeout()).reason, 'timeout', step);
   }
+  for (const step of ['codes', 'sent']) {
+    const { sender } = await senderAt(step);
+    assert.deepEqual(abortedOf(await sender.onTimeout()), attackFor('timeout'), step);
+  }
 });
 
-test("the receiver's ABORT ends the pairing with its reason", async () => {
+test("the receiver's ABORT after READY is a possible attack, its reason the detail", async () => {
   const { sender } = await senderAt('codes');
-  assert.deepEqual(await sender.onFrame(hex(t.aborts[1].hex)), closedWithoutAbort('sas_mismatch', 'sas_mismatch'));
+  assert.deepEqual(await sender.onFrame(hex(t.aborts[1].hex)), closedWithoutAbort('possible_attack', 'sas_mismatch'));
 });
 
 test('a link whose key is a low-order point is refused at start as bad_key', async () => {

@@ -24,7 +24,7 @@ const MESSAGES = Object.freeze({
   sas_mismatch: 'the codes on the two screens did not match',
   user_cancelled: 'the pairing was cancelled',
   timeout: 'the other device took too long',
-  possible_attack: 'the pairing failed and may have been attacked: the other device never revealed its code',
+  possible_attack: 'the pairing failed after the devices exchanged their keys and may have been attacked',
   bad_commit: "the other device's code did not match what it committed to (possible attack)",
   bad_message: 'a message was altered or damaged in transit',
   unexpected_message: 'a message arrived out of order',
@@ -50,6 +50,20 @@ const FROM_PEER = new Set(['sas_mismatch', 'user_cancelled', 'timeout', 'possibl
   'bad_message', 'unexpected_message', 'bad_key', 'bad_credential', 'intrusion']);
 export function reasonFromPeerCode(text) {
   return FROM_PEER.has(text) ? Reason[text] : Reason.peer_aborted;
+}
+
+// What a user is shown for an ending once READY was sent or received
+// (contract rev. 3): the local user's own acts (user_cancelled,
+// sas_mismatch), a completed RESULT (rejected), and the warnings that
+// already say "attack" (intrusion, possible_attack) stay; every other
+// ending (a malformed, oversized or out-of-order frame, a peer's ABORT, a
+// timeout, a lost connection) is possible_attack, its precise reason the
+// detail, so a man in the middle cannot pick a milder message. The same
+// rule as crypto/pairing/reason.cpp.
+const KEPT_AFTER_READY = new Set(['user_cancelled', 'sas_mismatch', 'rejected', 'intrusion', 'possible_attack',
+  'invalid_event']);
+export function shownAfterReady(code) {
+  return KEPT_AFTER_READY.has(code) ? code : Reason.possible_attack;
 }
 
 // The error every qrlogin API rejects or reports with. `code` is a Reason

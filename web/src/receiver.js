@@ -20,7 +20,7 @@ import {
   resultJson, sasMatches, sealFrame, SEALED_NONCE_FRAME_BYTES, unpadCredential,
 } from './protocol.js';
 import { aborted, closeConnection, deliverCredential, peerStatus, sendFrame, showSas } from './actions.js';
-import { Reason, reasonFromPeerCode } from './reason.js';
+import { Reason, reasonFromPeerCode, shownAfterReady } from './reason.js';
 import { SerialQueue } from './serial.js';
 import { systemRandom } from './random.js';
 
@@ -156,21 +156,15 @@ export class Receiver {
   }
 
   // A step took too long (the driver owns the clock). After READY this is
-  // reported as a possible attack.
+  // reported as a possible attack (#fail).
   onTimeout() {
-    return this.#event(() => this.#fail(this.#state === S.waiting_for_reveal ? Reason.possible_attack : Reason.timeout));
+    return this.#event(() => this.#fail(Reason.timeout));
   }
 
   // After READY a network loss, expiry or timeout is reported as
-  // possible_attack, with the driver's reason as detail.
+  // possible_attack, with the driver's reason as detail (#fail).
   cancel(reason = Reason.user_cancelled) {
-    return this.#event(() => {
-      if (this.#state === S.waiting_for_reveal &&
-          (reason === Reason.network || reason === Reason.expired || reason === Reason.timeout)) {
-        return this.#fail(Reason.possible_attack, reason);
-      }
-      return this.#fail(reason);
-    });
+    return this.#event(() => this.#fail(reason));
   }
 
   async #handleHello(frame) {
@@ -269,7 +263,10 @@ export class Receiver {
     }
     // The sender committed, got Nr, and stopped before revealing Ns: whatever
     // it claims, that is the pattern of an attack (docs/threat-model.md).
-    if (this.#state === S.waiting_for_reveal) return this.#fail(Reason.possible_attack, code, false);
+    // After READY whatever the sender claims is a possible attack (the
+    // sender that stops before revealing Ns is the classic pattern); its
+    // code is the detail.
+    if (this.#state !== S.waiting_for_hello) return this.#fail(Reason.possible_attack, code, false);
     return this.#fail(code === 'unreadable' ? Reason.peer_aborted : reasonFromPeerCode(code), code, false);
   }
 
@@ -297,9 +294,12 @@ export class Receiver {
         // Nothing more to tell: the close follows.
       }
     }
-    actions.push(aborted(reason, detail), closeConnection());
+    // Once READY went out, any ending but the user's own is a possible attack.
+    const readySent = [S.waiting_for_reveal, S.comparing_codes, S.delivering].includes(this.#state);
+    const shown = readySent ? shownAfterReady(reason) : reason;
+    actions.push(aborted(shown, shown !== reason && !detail ? reason : detail), closeConnection());
     this.#state = S.aborted;
-    this.#failure = reason;
+    this.#failure = shown;
     this.#wipe();
     return actions;
   }

@@ -17,7 +17,7 @@ import {
   parseAbortJson, parseResultJson, responseAead, sasMatches, sealFrame, SEALED_NONCE_FRAME_BYTES,
 } from './protocol.js';
 import { aborted, closeConnection, peerStatus, sendFrame, showResult, showSas } from './actions.js';
-import { QrloginError, Reason, reasonFromPeerCode } from './reason.js';
+import { QrloginError, Reason, reasonFromPeerCode, shownAfterReady } from './reason.js';
 import { SerialQueue } from './serial.js';
 import { systemRandom } from './random.js';
 
@@ -205,6 +205,8 @@ export class Sender {
         code = 'unreadable';
       }
     }
+    // After READY whatever the receiver claims is a possible attack; its code is the detail.
+    if (this.#state !== S.waiting_for_ready) return this.#fail(Reason.possible_attack, code, false);
     return this.#fail(code === 'unreadable' ? Reason.peer_aborted : reasonFromPeerCode(code), code, false);
   }
 
@@ -239,9 +241,12 @@ export class Sender {
         // Nothing more to tell: the close follows.
       }
     }
-    actions.push(aborted(reason, detail), closeConnection());
+    // Once READY arrived, any ending but the user's own is a possible attack.
+    const readyReceived = this.#state === S.comparing_codes || this.#state === S.waiting_for_result;
+    const shown = readyReceived ? shownAfterReady(reason) : reason;
+    actions.push(aborted(shown, shown !== reason && !detail ? reason : detail), closeConnection());
     this.#state = S.aborted;
-    this.#failure = reason;
+    this.#failure = shown;
     this.#wipe();
     return actions;
   }

@@ -129,9 +129,13 @@ export class PairingSession {
       case 'CloseConnection':
         this.#relay.close();
         return;
-      case 'Aborted':
-        this.#fail(new QrloginError(action.reason, reasonMessage(action.reason), action.detail || detail));
+      case 'Aborted': {
+        // The machine's detail (after READY: the precise reason) and the
+        // relay's (what the connection said), both when there are both.
+        const both = action.detail && detail && action.detail !== detail ? `${action.detail} (${detail})` : '';
+        this.#fail(new QrloginError(action.reason, reasonMessage(action.reason), both || action.detail || detail));
         return;
+      }
       default:
         try {
           this.#callbacks.onAction(action);
