@@ -107,3 +107,28 @@ test('bad input is refused at once with a stable code', () => {
   assert.throws(() => startSender(link, 'a'.repeat(70000), { WebSocket }), (e) => e.code === 'limit_exceeded');
   assert.throws(() => startReceiver({ page: 'https://example.com/pair', onLink() {} }), TypeError);
 });
+
+test("the link's page must be this page's origin; an opaque origin (sandboxed frame, file) matches none", () => {
+  const link = `http://localhost:8080/pair#v1.${'A'.repeat(42)}E`;
+  const saved = Object.getOwnPropertyDescriptor(globalThis, 'location');
+  try {
+    for (const [origin, allowed] of [['http://localhost:8080', true], ['https://evil.example', false], ['null', false]]) {
+      Object.defineProperty(globalThis, 'location', { value: { origin }, configurable: true });
+      const start = () => startSender(link, 'x', { WebSocket, onStatus: () => {} });
+      if (allowed) {
+        const handle = start();
+        handle.cancel();
+        handle.done.catch(() => {});
+      } else {
+        assert.throws(start, (e) => e.code === 'bad_link' && (origin === 'null' ? /no origin of its own/ : /another site/).test(e.message), origin);
+        // The application may still allow it explicitly.
+        const handle = startSender(link, 'x', { WebSocket, allowOtherOrigin: true, onStatus: () => {} });
+        handle.cancel();
+        handle.done.catch(() => {});
+      }
+    }
+  } finally {
+    if (saved) Object.defineProperty(globalThis, 'location', saved);
+    else delete globalThis.location;
+  }
+});

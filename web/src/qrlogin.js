@@ -174,9 +174,15 @@ export function startSender(link, credential, {
   } catch (e) {
     throw new QrloginError('bad_link', e.message);
   }
+  // In a browser the link must be for this page's own origin. An opaque
+  // origin ("null": a sandboxed frame, a file) matches none, so it cannot
+  // tell: refused too, unless the application says otherwise.
   const here = globalThis.location?.origin;
-  if (here && here !== 'null' && !allowOtherOrigin && new URL(parsed.pageUrl).origin !== here) {
-    throw new QrloginError('bad_link', `this code is for another site (${new URL(parsed.pageUrl).origin}); it was not made for this page`);
+  const linkOrigin = new URL(parsed.pageUrl).origin;
+  if (here !== undefined && !allowOtherOrigin && (here === 'null' || linkOrigin !== here)) {
+    throw new QrloginError('bad_link', here === 'null'
+      ? 'this page has no origin of its own (a sandboxed frame or a local file), so it cannot check that this code was made for it; open it from the application\'s own page'
+      : `this code is for another site (${linkOrigin}); it was not made for this page`);
   }
   const j = typeof credential === 'string' ? credentialJsonFromText(credential, label) : credentialJson(credential, label);
   let failure = null;
