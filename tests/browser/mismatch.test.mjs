@@ -24,8 +24,11 @@ test('"It doesn\'t match" on the desktop aborts both; the credential that arrive
   await phone.getByRole('button', { name: 'Confirm', exact: true }).click();
   await waitForStatus(phone, /Sending your login/);
   await desktop.getByRole('button', { name: 'It doesn’t match', exact: true }).click();
-  await waitForStatus(desktop, /codes did not match, so nothing was stored/);
-  await waitForStatus(phone, /said the codes did not match, so it threw your login away/);
+  // The side whose user refused says so; the other was told by an ABORT
+  // after the codes were shown, so it also warns of a possible attack (rev. 3).
+  const desktopSays = await waitForStatus(desktop, /codes did not match, so nothing was stored/);
+  assert.doesNotMatch(desktopSays, /how an attack would look/);
+  await waitForStatus(phone, /said the codes did not match, so it threw your login away.*how an attack would look/);
   assert.equal(await stored(desktop), null);
   assert.equal(await desktop.locator('#code-panel').isHidden(), true);
   assert.equal(await desktop.getByRole('button', { name: 'Show a new code' }).isVisible(), true);
@@ -47,8 +50,9 @@ test('"It doesn\'t match" on the phone aborts both; nothing is sent or stored', 
   await desktop.getByRole('button', { name: 'Confirm', exact: true }).click();
   await waitForStatus(desktop, /Waiting for your phone to confirm/);
   await phone.getByRole('button', { name: 'It doesn’t match', exact: true }).click();
-  await waitForStatus(phone, /codes did not match, so nothing was sent/);
-  await waitForStatus(desktop, /codes did not match, so nothing was stored/);
+  const phoneSays = await waitForStatus(phone, /codes did not match, so nothing was sent/);
+  assert.doesNotMatch(phoneSays, /how an attack would look/);
+  await waitForStatus(desktop, /codes did not match, so nothing was stored.*how an attack would look/);
   assert.equal(await stored(desktop), null);
   assert.equal(await phone.getByRole('button', { name: 'Scan another code' }).isVisible(), true);
   await assertAccessible(desktop);

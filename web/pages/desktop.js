@@ -181,9 +181,15 @@ function onPairingFailed(error) {
     newPairing({ text: T.expired, tone: 'info' });
     return;
   }
-  if (code === 'network') stopped(T.connectionLost, 'error');
-  else if (code === 'sas_mismatch') stopped(T.mismatch, 'warn');
-  else if (code === 'user_cancelled' || code === 'peer_aborted') stopped(T.cancelled, 'warn');
+  // After the codes were exchanged every ending is a possible attack, its
+  // precise reason the first word of the detail (contract rev. 3).
+  const attack = code === 'possible_attack';
+  const why = attack ? String(error.detail ?? '').split(' ')[0] : code;
+  const note = attack ? STRINGS.common.maybeAttack : '';
+  if (why === 'network') stopped(T.connectionLost + note, attack ? 'warn' : 'error');
+  else if (why === 'expired') stopped(T.expiredStopped + note, 'warn');
+  else if (why === 'sas_mismatch') stopped(T.mismatch + note, 'warn');
+  else if (why === 'user_cancelled' || why === 'peer_aborted') stopped(T.cancelled + note, 'warn');
   else failed(error);
 }
 

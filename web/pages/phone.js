@@ -132,17 +132,25 @@ function begin(link) {
   );
 }
 
+// After the codes were exchanged every ending is a possible attack, its
+// precise reason the first word of the detail (contract rev. 3): the page
+// says what happened, and that it may have been an attack.
 function failureText(error) {
-  switch (error?.code) {
-    case 'intrusion': return T.intrusion;
-    case 'expired': return T.expired;
-    case 'network': return confirmed ? T.connectionLostAfterSend : T.connectionLost;
-    case 'sas_mismatch': return confirmed ? T.mismatchAfterSend : T.mismatch;
-    case 'user_cancelled':
-    case 'peer_aborted': return T.cancelled;
-    case 'rejected': return T.refused(displayText(error.detail) || error.message);
-    default: return STRINGS.common.failed(error?.message ?? String(error));
-  }
+  const attack = error?.code === 'possible_attack';
+  const why = attack ? String(error.detail ?? '').split(' ')[0] : error?.code;
+  const text = (() => {
+    switch (why) {
+      case 'intrusion': return T.intrusion;
+      case 'expired': return T.expired;
+      case 'network': return confirmed ? T.connectionLostAfterSend : T.connectionLost;
+      case 'sas_mismatch': return confirmed ? T.mismatchAfterSend : T.mismatch;
+      case 'user_cancelled':
+      case 'peer_aborted': return T.cancelled;
+      case 'rejected': return T.refused(displayText(error.detail) || error.message);
+      default: return STRINGS.common.failed(error?.message ?? String(error));
+    }
+  })();
+  return attack ? text + STRINGS.common.maybeAttack : text;
 }
 
 function finish(ok, text) {

@@ -27,6 +27,10 @@ export const STRINGS = {
       'Safari 17 have it). Please update your browser and reload this page.',
     otherUnsupported: (message) => `This browser cannot run qrlogin: ${message}.`,
     failed: (message) => `The login failed: ${message}.`,
+    // Appended when it ended after the codes were exchanged (the library's
+    // possible_attack): the reason stands, and so does the warning.
+    maybeAttack: ' It ended after the codes were shown, which is also how an attack would look: ' +
+      'if you did not expect this, do not trust this pairing.',
     // This device's own connection to the relay dropped; it is being resumed.
     reconnecting: 'Connection lost \u2014 reconnecting\u2026',
     qrHelp: 'How it works: the code is end to end encrypted; the relay in between sees nothing.',
