@@ -193,8 +193,11 @@ Actions Receiver::on_timeout() {
 
 Actions Receiver::cancel(Reason reason) {
   if (finished()) return {};
-  // READY went out and REVEAL never came: a lost connection or an expired
-  // channel now is reported as what it may be, not as a network error.
+  // The application holds the credential and is storing it: a cancel now
+  // would tell the sender `user_cancelled` after the fact. Its answer
+  // (RESULT) says what became of the credential instead.
+  if (state_ == State::delivering && reason == Reason::user_cancelled) return {};
+  // Anything else after READY is reported as what it may be (fail).
   return fail(reason);
 }
 

@@ -357,3 +357,21 @@ TEST_CASE("receiver: Nr is drawn only after HELLO") {
   CHECK(rng.draws() == 2);
   CHECK(rng.remaining() == 0);
 }
+
+TEST_CASE("receiver: a user's cancel while the application stores the credential changes nothing; RESULT tells the truth") {
+  AtCodes p;
+  p.receiver.on_user_confirmed();
+  auto delivered = p.receiver.on_frame(p.sender.sealed(MessageType::credential, padded_credential(R"({"credential":"a"})")));
+  REQUIRE(find_action<DeliverCredential>(delivered));
+  CHECK(p.receiver.cancel(Reason::user_cancelled).empty());  // no ABORT(user_cancelled) after the fact
+  CHECK(p.receiver.state() == Receiver::State::delivering);
+  auto result = p.receiver.on_credential_handled(true);
+  auto body = p.sender.open_response(only_frame(result));
+  CHECK(std::string(as_chars(body.view())).find(R"("accepted":true)") != std::string::npos);
+  CHECK(p.receiver.state() == Receiver::State::done);
+  // A lost connection then is still an ending (after READY: a possible attack).
+  AtCodes q;
+  q.receiver.on_user_confirmed();
+  q.receiver.on_frame(q.sender.sealed(MessageType::credential, padded_credential(R"({"credential":"a"})")));
+  require_attack(q.receiver, q.receiver.cancel(Reason::network), "network", true);
+}

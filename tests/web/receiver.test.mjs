@@ -294,3 +294,19 @@ test('after READY a peer cannot pick a milder reason: any ABORT is a possible at
   assert.deepEqual(await receiver.onFrame(big),
     [{ kind: 'Aborted', reason: attack, detail: 'unreadable' }, { kind: 'CloseConnection' }]);
 });
+
+test("a user's cancel while the application stores the credential changes nothing; RESULT tells the truth", async () => {
+  const { receiver, sender } = await receiverAt('codes');
+  await receiver.onUserConfirmed();
+  assert.ok(kinds(await receiver.onFrame(frameOf('CREDENTIAL'))).includes('DeliverCredential'));
+  assert.deepEqual(await receiver.cancel(), [], 'no ABORT(user_cancelled) after the fact');
+  assert.equal(receiver.state, 'delivering');
+  const actions = await receiver.onCredentialHandled(true);
+  assert.deepEqual(kinds(actions), ['SendFrame', 'CloseConnection']);
+  assert.equal(await abortReasonSeen(sender, actions[0].frame), '{"accepted":true}');
+  // A lost connection then is still an ending (after READY: a possible attack).
+  const lost = await receiverAt('codes');
+  await lost.receiver.onUserConfirmed();
+  await lost.receiver.onFrame(frameOf('CREDENTIAL'));
+  assert.deepEqual(abortedOf(await lost.receiver.cancel('network')), { kind: 'Aborted', reason: 'possible_attack', detail: 'network' });
+});

@@ -163,8 +163,14 @@ export class Receiver {
 
   // After READY a network loss, expiry or timeout is reported as
   // possible_attack, with the driver's reason as detail (#fail).
+  // While the application stores the credential (delivering) the user's
+  // cancel is ignored: it would tell the sender `user_cancelled` after the
+  // fact; the application's answer (RESULT) says what became of it.
   cancel(reason = Reason.user_cancelled) {
-    return this.#event(() => this.#fail(reason));
+    return this.#event(() => {
+      if (this.#state === S.delivering && reason === Reason.user_cancelled) return [];
+      return this.#fail(reason);
+    });
   }
 
   async #handleHello(frame) {
