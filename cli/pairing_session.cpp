@@ -206,6 +206,14 @@ void PairingSession<Machine>::perform(Actions actions) {
   if (machine_.state() == Machine::State::done) outcome_.completed = true;
 }
 
+std::string SessionOutcome::message_for(Reason shown) const {
+  std::string message(reason_message(shown));
+  if (shown != Reason::possible_attack) return message;
+  if (!detail.empty()) message += " (" + printable(detail, 60) + ")";
+  if (relay) message += ": " + relay->message;
+  return message;
+}
+
 template class PairingSession<Receiver>;
 template class PairingSession<Sender>;
 

@@ -42,6 +42,12 @@ struct SessionOutcome {
   std::string detail;                   // the peer's reason code, or the relay's error code
   std::optional<ConnectError> relay;    // the relay's error, when it caused the end
   bool expired_waiting = false;         // the channel expired before any peer spoke
+
+  // What to tell the user for `shown` (the reason reported, which may
+  // differ from `reason`, e.g. timeout for an expired wait): its message, and
+  // for an ending after READY (possible_attack) the precise reason and the
+  // relay's words.
+  [[nodiscard]] std::string message_for(pairing::Reason shown) const;
 };
 
 template <class Machine>

@@ -147,10 +147,7 @@ ExitCode run_receive(const ReceiveOptions& options) {
       return reporter.failure(outcome.relay->exit_code, outcome.relay->code, outcome.relay->message);
     Reason reason = outcome.reason.value_or(Reason::network);
     if (outcome.expired_waiting) reason = Reason::timeout;
-    std::string message(reason_message(reason));
-    if (reason == Reason::possible_attack && !outcome.detail.empty())
-      message += " (" + printable(outcome.detail, 60) + ")";
-    if (reason == Reason::possible_attack && outcome.relay) message += ": " + outcome.relay->message;
+    std::string message = outcome.message_for(reason);
     if (reason == Reason::intrusion) message += ". Run qrlogin receive again for a new code.";
     if (reason == Reason::timeout && !deadline) message = "the other device took too long";
     if (reason == Reason::timeout && deadline) message = "no pairing completed within --timeout";

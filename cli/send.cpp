@@ -92,9 +92,7 @@ ExitCode run_send(const SendOptions& options) {
   if (outcome.relay && outcome.reason != Reason::rejected && outcome.reason != Reason::possible_attack)
     return reporter.failure(outcome.relay->exit_code, outcome.relay->code, outcome.relay->message);
   Reason reason = outcome.reason.value_or(Reason::network);
-  std::string message(reason_message(reason));
-  if (reason == Reason::possible_attack && !outcome.detail.empty()) message += " (" + printable(outcome.detail, 60) + ")";
-  if (reason == Reason::possible_attack && outcome.relay) message += ": " + outcome.relay->message;
+  std::string message = outcome.message_for(reason);
   if (reason == Reason::rejected) message = "the other device refused the credential";
   if (reason == Reason::possible_attack && outcome.detail == "sas_mismatch")
     message = "the other device's user said the codes differ: the pairing may have been attacked";

@@ -3,6 +3,7 @@
 // fuzzers) carry the actions out in order.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -34,7 +35,14 @@ struct ShowResult {
 };
 struct Aborted {
   Reason reason;
-  std::string detail;  // the peer's reason code for peer_aborted, else empty
+  std::string detail;  // the precise reason, or the peer's code, when `reason` does not say it
+  // How an ending is shown (contract rev. 3): once READY was exchanged,
+  // shown_after_ready(reason), with the precise reason as the detail.
+  static Aborted shown(Reason reason, std::string detail, bool after_ready) {
+    Reason as_shown = after_ready ? shown_after_ready(reason) : reason;
+    if (as_shown != reason && detail.empty()) detail = std::string(reason_code(reason));
+    return Aborted{as_shown, std::move(detail)};
+  }
 };
 // Close the relay connection normally (1000), which ends the channel.
 struct CloseConnection {};

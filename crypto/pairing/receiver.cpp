@@ -41,12 +41,11 @@ Actions Receiver::fail(Reason reason, std::string detail, bool tell_peer) {
   }
   // Once READY went out, any ending but the user's own is a possible attack.
   bool ready_sent = state_ == State::waiting_for_reveal || state_ == State::comparing_codes || state_ == State::delivering;
-  Reason shown = ready_sent ? shown_after_ready(reason) : reason;
-  if (shown != reason && detail.empty()) detail = std::string(reason_code(reason));
-  actions.emplace_back(Aborted{shown, std::move(detail)});
+  auto ending = Aborted::shown(reason, std::move(detail), ready_sent);
+  failure_ = ending.reason;
+  actions.emplace_back(std::move(ending));
   actions.emplace_back(CloseConnection{});
   state_ = State::aborted;
-  failure_ = shown;
   wipe();
   return actions;
 }
@@ -125,12 +124,10 @@ Actions Receiver::handle_credential(ByteView frame) {
 Actions Receiver::handle_abort(ByteView frame) {
   // Before HELLO there is no context, so an ABORT cannot be genuine.
   if (!ctx_) return fail(Reason::unexpected_message, {}, false);
-  std::string code = read_abort_code(*ctx_, frame);
-  // After READY whatever the sender claims is a possible attack (the
-  // sender that stops before revealing Ns is the classic pattern,
-  // docs/threat-model.md); its code is the detail.
-  if (state_ != State::waiting_for_hello) return fail(Reason::possible_attack, code, false);
-  return fail(reason_from_peer_code(code), code, false);
+  // With a context READY went out too, so whatever the sender claims is a
+  // possible attack (the sender that stops before revealing Ns is the
+  // classic pattern, docs/threat-model.md); its code is the detail.
+  return fail(Reason::possible_attack, read_abort_code(*ctx_, frame), false);
 }
 
 Actions Receiver::deliver_if_ready() {

@@ -31,12 +31,11 @@ Actions Sender::fail(Reason reason, std::string detail, bool tell_peer) {
   }
   // Once READY arrived, any ending but the user's own is a possible attack.
   bool ready_received = state_ == State::comparing_codes || state_ == State::waiting_for_result;
-  Reason shown = ready_received ? shown_after_ready(reason) : reason;
-  if (shown != reason && detail.empty()) detail = std::string(reason_code(reason));
-  actions.emplace_back(Aborted{shown, std::move(detail)});
+  auto ending = Aborted::shown(reason, std::move(detail), ready_received);
+  failure_ = ending.reason;
+  actions.emplace_back(std::move(ending));
   actions.emplace_back(CloseConnection{});
   state_ = State::aborted;
-  failure_ = shown;
   wipe();
   return actions;
 }

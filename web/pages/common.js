@@ -142,6 +142,14 @@ export function randomToken(bytes = 16) {
   return btoa(String.fromCharCode(...raw)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
+// How a pairing ended, for the page's words: after the codes were
+// exchanged the library says possible_attack and puts the precise reason
+// first in the detail (contract rev. 3). `why` is that reason, or the code.
+export function endingOf(error) {
+  const attack = error?.code === 'possible_attack';
+  return { attack, why: attack ? String(error.detail ?? '').split(' ')[0] : error?.code };
+}
+
 // Untrusted display text (a label from the other device): one line, bounded.
 export function displayText(text, max = 80) {
   const line = String(text ?? '').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').trim();

@@ -5,7 +5,7 @@ import { startReceiver } from '../src/qrlogin.js';
 import { qrSvg } from '../src/qr_render.js';
 import { STRINGS } from './strings.js';
 import {
-  $, applyStrings, displayText, endPassingStatus, keepFocus, loadJson, removeKey, renderCode, saveJson,
+  $, applyStrings, displayText, endingOf, endPassingStatus, keepFocus, loadJson, removeKey, renderCode, saveJson,
   setPassingStatus, setStatus, show, supportOrExplain,
 } from './common.js';
 
@@ -181,10 +181,9 @@ function onPairingFailed(error) {
     newPairing({ text: T.expired, tone: 'info' });
     return;
   }
-  // After the codes were exchanged every ending is a possible attack, its
-  // precise reason the first word of the detail (contract rev. 3).
-  const attack = code === 'possible_attack';
-  const why = attack ? String(error.detail ?? '').split(' ')[0] : code;
+  // After the codes were exchanged: what happened, and that it may have
+  // been an attack.
+  const { attack, why } = endingOf(error);
   const note = attack ? STRINGS.common.maybeAttack : '';
   if (why === 'network') stopped(T.connectionLost + note, attack ? 'warn' : 'error');
   else if (why === 'expired') stopped(T.expiredStopped + note, 'warn');

@@ -7,8 +7,8 @@ import { parseLink } from '../src/link.js';
 import { cameraAvailable, startScanner } from '../src/qr_scan.js';
 import { STRINGS } from './strings.js';
 import {
-  $, applyStrings, displayText, endPassingStatus, keepFocus, loadJson, randomToken, removeKey, renderCode, saveJson,
-  setPassingStatus, setStatus, show, supportOrExplain,
+  $, applyStrings, displayText, endingOf, endPassingStatus, keepFocus, loadJson, randomToken, removeKey, renderCode,
+  saveJson, setPassingStatus, setStatus, show, supportOrExplain,
 } from './common.js';
 
 const T = STRINGS.phone;
@@ -132,12 +132,10 @@ function begin(link) {
   );
 }
 
-// After the codes were exchanged every ending is a possible attack, its
-// precise reason the first word of the detail (contract rev. 3): the page
-// says what happened, and that it may have been an attack.
+// What happened, and after the codes were exchanged that it may have been
+// an attack (endingOf).
 function failureText(error) {
-  const attack = error?.code === 'possible_attack';
-  const why = attack ? String(error.detail ?? '').split(' ')[0] : error?.code;
+  const { attack, why } = endingOf(error);
   const text = (() => {
     switch (why) {
       case 'intrusion': return T.intrusion;

@@ -1,5 +1,6 @@
 // What a pairing machine asks its driver to do, in order (the same actions
 // as crypto/pairing/actions.hpp). Each is a plain object with a `kind`.
+import { shownAfterReady } from './reason.js';
 
 export const PeerEvent = Object.freeze({ joined: 'joined', left: 'left', back: 'back' });
 
@@ -13,7 +14,14 @@ export const peerStatus = (event) => ({ kind: 'PeerStatus', event });
 export const deliverCredential = (credential) => ({ kind: 'DeliverCredential', credential });
 // Sender only: the receiver's answer (its reason text is untrusted).
 export const showResult = (accepted, reason) => ({ kind: 'ShowResult', accepted, reason });
-// detail: the peer's reason code for peer_aborted (or "unreadable"), else ''.
+// detail: the precise reason, or the peer's code (or "unreadable"), when
+// `reason` does not say it; else ''.
 export const aborted = (reason, detail = '') => ({ kind: 'Aborted', reason, detail });
+// How an ending is shown (contract rev. 3): once READY was exchanged,
+// shownAfterReady(reason), with the precise reason as the detail.
+export function abortedShown(reason, detail, afterReady) {
+  const shown = afterReady ? shownAfterReady(reason) : reason;
+  return aborted(shown, shown !== reason && !detail ? reason : detail);
+}
 // Close the relay connection normally (1000), which ends the channel.
 export const closeConnection = () => ({ kind: 'CloseConnection' });

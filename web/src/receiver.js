@@ -19,8 +19,8 @@ import {
   MAX_FRAME_BYTES, MAX_STATUS_JSON_BYTES, MessageType, NONCE_BYTES, openFrame, parseAbortJson, responseAead,
   resultJson, sasMatches, sealFrame, SEALED_NONCE_FRAME_BYTES, unpadCredential,
 } from './protocol.js';
-import { aborted, closeConnection, deliverCredential, peerStatus, sendFrame, showSas } from './actions.js';
-import { Reason, reasonFromPeerCode, shownAfterReady } from './reason.js';
+import { abortedShown, closeConnection, deliverCredential, peerStatus, sendFrame, showSas } from './actions.js';
+import { Reason } from './reason.js';
 import { SerialQueue } from './serial.js';
 import { systemRandom } from './random.js';
 
@@ -267,13 +267,10 @@ export class Receiver {
         code = 'unreadable';
       }
     }
-    // The sender committed, got Nr, and stopped before revealing Ns: whatever
-    // it claims, that is the pattern of an attack (docs/threat-model.md).
-    // After READY whatever the sender claims is a possible attack (the
-    // sender that stops before revealing Ns is the classic pattern); its
-    // code is the detail.
-    if (this.#state !== S.waiting_for_hello) return this.#fail(Reason.possible_attack, code, false);
-    return this.#fail(code === 'unreadable' ? Reason.peer_aborted : reasonFromPeerCode(code), code, false);
+    // With a context READY went out too, so whatever the sender claims is a
+    // possible attack (the sender that stops before revealing Ns is the
+    // classic pattern, docs/threat-model.md); its code is the detail.
+    return this.#fail(Reason.possible_attack, code, false);
   }
 
   #confirm() {
@@ -302,10 +299,10 @@ export class Receiver {
     }
     // Once READY went out, any ending but the user's own is a possible attack.
     const readySent = [S.waiting_for_reveal, S.comparing_codes, S.delivering].includes(this.#state);
-    const shown = readySent ? shownAfterReady(reason) : reason;
-    actions.push(aborted(shown, shown !== reason && !detail ? reason : detail), closeConnection());
+    const ending = abortedShown(reason, detail, readySent);
+    actions.push(ending, closeConnection());
     this.#state = S.aborted;
-    this.#failure = shown;
+    this.#failure = ending.reason;
     this.#wipe();
     return actions;
   }

@@ -16,8 +16,8 @@ import {
   MAX_CREDENTIAL_JSON_BYTES, MAX_STATUS_JSON_BYTES, MessageType, NONCE_BYTES, openFrame, padCredential,
   parseAbortJson, parseResultJson, responseAead, sasMatches, sealFrame, SEALED_NONCE_FRAME_BYTES,
 } from './protocol.js';
-import { aborted, closeConnection, peerStatus, sendFrame, showResult, showSas } from './actions.js';
-import { QrloginError, Reason, reasonFromPeerCode, shownAfterReady } from './reason.js';
+import { abortedShown, closeConnection, peerStatus, sendFrame, showResult, showSas } from './actions.js';
+import { QrloginError, Reason, reasonFromPeerCode } from './reason.js';
 import { SerialQueue } from './serial.js';
 import { systemRandom } from './random.js';
 
@@ -243,10 +243,10 @@ export class Sender {
     }
     // Once READY arrived, any ending but the user's own is a possible attack.
     const readyReceived = this.#state === S.comparing_codes || this.#state === S.waiting_for_result;
-    const shown = readyReceived ? shownAfterReady(reason) : reason;
-    actions.push(aborted(shown, shown !== reason && !detail ? reason : detail), closeConnection());
+    const ending = abortedShown(reason, detail, readyReceived);
+    actions.push(ending, closeConnection());
     this.#state = S.aborted;
-    this.#failure = shown;
+    this.#failure = ending.reason;
     this.#wipe();
     return actions;
   }

@@ -109,7 +109,7 @@ end
 local WAKE_FRAME_BYTES = 4096
 
 -- Every key of a live channel expires with it (+ grace): XADD creates a
--- stream without a TTL, so each write sets it again.
+-- stream without a TTL, so the write that creates one sets it.
 local function keep(c, key)
   redis.call('PEXPIREAT', key, num(c, 'exp') + num(c, 'grace'))
 end

@@ -32,12 +32,9 @@ end
 if not current(c, role, epoch) then return not_current(c, role, epoch) end
 if num(c, role .. '_slow') == epoch then return { 'slow' } end
 local peer = peer_of(role)
-local grace_end = num(c, peer .. '_grace')
-local grace_in = 0
-if not connected(c, peer) and grace_end > 0 then grace_in = grace_end - now end
 local notified = string.find(',' .. (c.intr or '') .. ',', ',' .. role .. ':' .. epoch .. ',', 1, true) ~= nil
 local out = { 'ok', 'expires_in', num(c, 'exp') - now,
-              'peer_grace_in', grace_in, 'intrusion', notified and 1 or 0,
+              'peer_grace_in', peer_grace_in(c, role, now), 'intrusion', notified and 1 or 0,
               'received', num(c, role .. '_next'), 'peer_first', num(c, peer .. '_first'),
               'peer_next', num(c, peer .. '_next') }
 peer_fields(out, c, role)
