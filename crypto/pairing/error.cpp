@@ -9,7 +9,6 @@ namespace {
 
 std::string_view code_name(int code) noexcept {
   switch (static_cast<Errc>(code)) {
-    case Errc::bad_link: return "bad_link";
     case Errc::bad_url: return "bad_url";
     case Errc::bad_frame: return "bad_frame";
     case Errc::bad_credential: return "bad_credential";

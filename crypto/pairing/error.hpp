@@ -1,5 +1,6 @@
 #pragma once
-// The pairing layer's error codes (category "pairing"): links, URLs, frames, credentials.
+// The pairing layer's error codes (category "pairing"): URLs, frames,
+// credentials. A link's own faults have their own codes (link_error.hpp).
 #include <system_error>
 
 #include "crypto/result.hpp"
@@ -7,8 +8,7 @@
 namespace qrlogin::pairing {
 
 enum class Errc {
-  bad_link = 1,              // a pairing link that is not exactly what the protocol allows
-  bad_url,                   // a URL that is not scheme://host[:port][/path][?query]
+  bad_url = 1,               // a URL that is not scheme://host[:port][/path][?query]
   bad_frame,                 // a frame or status message of the wrong size or shape
   bad_credential,            // a credential that is not valid text or JSON of the allowed shape
   credential_too_large,      // more than 65536 bytes of credential JSON

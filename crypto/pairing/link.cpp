@@ -9,7 +9,9 @@ namespace qrlogin::pairing {
 
 namespace {
 
-Error link_error(std::string message) { return make_error(Errc::bad_link, std::move(message)); }
+constexpr std::string_view kRelayParam = "relay";
+
+Error link_error(LinkErrc code, std::string message) { return make_error(code, std::move(message)); }
 
 bool is_ipv4_loopback(std::string_view host) {
   // 127.0.0.0/8 in dotted-decimal: four numbers 0-255, the first 127.
@@ -36,27 +38,54 @@ bool is_ipv4_loopback(std::string_view host) {
 // Checks a page URL and returns it parsed.
 Result<Url> check_page_url(std::string_view page_url) {
   auto url = parse_url(page_url);
-  if (!url) return link_error("the link's page URL is malformed: " + url.error().message);
+  if (!url) return link_error(LinkErrc::page_malformed, "the link's page URL is malformed: " + url.error().message);
   if (url->scheme != "https" && url->scheme != "http")
-    return link_error("the link's page URL must start with https:// (http:// only on this computer)");
+    return link_error(LinkErrc::page_scheme,
+                      "the link's page URL must start with https:// (http:// only on this computer)");
   if (url->scheme == "http" && !is_loopback_host(url->host))
-    return link_error("the link's page URL must use https:// (plain http:// is allowed only for localhost)");
+    return link_error(LinkErrc::page_insecure,
+                      "the link's page URL must use https:// (plain http:// is allowed only for localhost)");
   return url;
 }
 
-Result<Url> check_relay_url(std::string_view relay_url) {
+Status check_relay_url(std::string_view relay_url) {
   auto url = parse_url(relay_url);
-  if (!url) return link_error("the relay URL is malformed: " + url.error().message);
+  if (!url) return link_error(LinkErrc::relay_malformed, "the relay URL is malformed: " + url.error().message);
   if (url->scheme != "wss" && url->scheme != "ws")
-    return link_error("the relay URL must start with wss:// (ws:// only on this computer)");
+    return link_error(LinkErrc::relay_scheme, "the relay URL must start with wss:// (ws:// only on this computer)");
   if (url->scheme == "ws" && !is_loopback_host(url->host))
-    return link_error("the relay URL must use wss:// (plain ws:// is allowed only for localhost)");
-  if (!url->query.empty()) return link_error("the relay URL must not carry a query");
-  return url;
+    return link_error(LinkErrc::relay_insecure,
+                      "the relay URL must use wss:// (plain ws:// is allowed only for localhost)");
+  // Even an empty query: the channel path is appended to this URL.
+  if (relay_url.find('?') != std::string_view::npos)
+    return link_error(LinkErrc::relay_query, "the relay URL must not carry a query");
+  return {};
 }
 
 std::string relay_from(const Url& page) {
   return (page.scheme == "https" ? "wss://" : "ws://") + page.authority();
+}
+
+bool is_base64url_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+// The key's checks in this order, so that a key with more than one fault
+// gets the same code from both implementations.
+Result<Bytes> decode_key(std::string_view key_text) {
+  if (key_text.find('=') != std::string_view::npos)
+    return link_error(LinkErrc::key_padding, "the link's key is not valid base64url: it must not carry '=' padding");
+  if (!std::all_of(key_text.begin(), key_text.end(), is_base64url_char))
+    return link_error(LinkErrc::key_alphabet,
+                      "the link's key is not valid base64url: it has a character outside A-Z a-z 0-9 - _");
+  if (key_text.size() != kPublicKeyTextChars)
+    return link_error(LinkErrc::key_length, "the link's key must be 43 characters, exactly 32 bytes (it has " +
+                                                std::to_string(key_text.size()) + ")");
+  auto key = base64url_decode(key_text);
+  if (!key)
+    return link_error(LinkErrc::key_trailing_bits,
+                      "the link's key is not valid base64url: it is not canonical (non-zero trailing bits)");
+  return key;
 }
 
 }  // namespace
@@ -79,16 +108,19 @@ std::string channel_url(std::string_view relay_url, std::string_view cid_text) {
 
 Result<std::string> build_link(std::string_view page_url, ByteView receiver_public_key, std::string_view relay_url) {
   if (receiver_public_key.size() != x25519::kPublicKeyBytes)
-    return link_error("the receiver's public key must be 32 bytes");
+    return link_error(LinkErrc::key_length, "the receiver's public key must be 32 bytes");
   auto page = check_page_url(page_url);
   if (!page) return page.error();
+  if (!query_values(page->query, kRelayParam).empty())
+    return link_error(LinkErrc::page_has_relay,
+                      "the page URL already carries a relay parameter: give the relay separately");
   std::string link(page_url);
+  // An empty query counts as none: "…/pair?" makes the link "…/pair" makes.
+  if (page->query.empty() && !link.empty() && link.back() == '?') link.pop_back();
   if (!relay_url.empty() && relay_url != relay_from(*page)) {
     if (auto relay = check_relay_url(relay_url); !relay) return relay.error();
-    auto existing = query_param(page->query, "relay");
-    if (!existing || existing->found) return link_error("the page URL already carries a relay parameter");
     link += page->query.empty() ? (page->path.empty() ? "/?" : "?") : "&";
-    link += "relay=" + percent_encode(relay_url);
+    link += std::string(kRelayParam) + "=" + percent_encode(relay_url);
   }
   link += "#";
   link += kLinkVersionPrefix;
@@ -99,30 +131,35 @@ Result<std::string> build_link(std::string_view page_url, ByteView receiver_publ
 Result<Link> parse_link(std::string_view text) {
   auto hash = text.find('#');
   if (hash == std::string_view::npos)
-    return link_error("the link has no key: it must end in #v1.<key> (was it cut off when copied?)");
+    return link_error(LinkErrc::no_key,
+                      "the link has no key: it must end in #v1.<key> (was it cut off when copied?)");
   std::string_view page_url = text.substr(0, hash);
   std::string_view fragment = text.substr(hash + 1);
   if (fragment.substr(0, kLinkVersionPrefix.size()) != kLinkVersionPrefix)
-    return link_error("the link is not a qrlogin v1 link (its key part must start with v1.); update qrlogin or ask for a new code");
-  std::string_view key_text = fragment.substr(kLinkVersionPrefix.size());
-  auto key = base64url_decode(key_text);
-  if (!key) return link_error("the link's key is not valid base64url: " + key.error().message);
-  if (key->size() != x25519::kPublicKeyBytes || key_text.size() != kPublicKeyTextChars)
-    return link_error("the link's key must decode to exactly 32 bytes (got " + std::to_string(key->size()) + ")");
+    return link_error(LinkErrc::bad_version,
+                      "the link is not a qrlogin v1 link (its key part must start with v1.); update qrlogin or "
+                      "ask for a new code");
+  auto key = decode_key(fragment.substr(kLinkVersionPrefix.size()));
+  if (!key) return key.error();
 
   auto page = check_page_url(page_url);
   if (!page) return page.error();
-  auto relay_param = query_param(page->query, "relay");
-  if (!relay_param) return link_error("the link's relay parameter is malformed: " + relay_param.error().message);
-
   Link link;
   link.page_url = std::string(page_url);
-  if (relay_param->found) {
-    auto relay = check_relay_url(relay_param->value);
-    if (!relay) return link_error("the link's relay parameter is not acceptable: " + relay.error().message);
-    link.relay_url = relay_param->value;
-  } else {
+  auto relays = query_values(page->query, kRelayParam);
+  if (relays.size() > 1)
+    return link_error(LinkErrc::relay_duplicate, "the link gives the relay parameter more than once");
+  if (relays.empty()) {
     link.relay_url = relay_from(*page);
+  } else {
+    auto relay = percent_decode(relays.front());
+    if (!relay)
+      return link_error(LinkErrc::relay_bad_escape,
+                        "the link's relay parameter is malformed: " + relay.error().message);
+    if (auto checked = check_relay_url(*relay); !checked)
+      return make_error(checked.error().code,
+                        "the link's relay parameter is not acceptable: " + checked.error().message);
+    link.relay_url = std::move(relay).value();
   }
   std::copy(key->begin(), key->end(), link.receiver_public_key.begin());
   link.cid = channel_id(link.receiver_public_key);

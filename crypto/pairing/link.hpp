@@ -1,12 +1,14 @@
 #pragma once
 // The pairing link the QR code holds:  <page-url>#v1.<base64url(pkR)>
 // Parsing is strict (docs/protocol.md, "The pairing link"): every way a link
-// can be wrong has its own message, and nothing about a bad link is guessed.
+// can be wrong has its own code (LinkErrc) and message, and nothing about a
+// bad link is guessed. web/src/link.js follows the same rules, and both are
+// checked against tests/vectors/links-v1.json.
 #include <string>
 #include <string_view>
 
 #include "crypto/pairing/channel.hpp"
-#include "crypto/pairing/error.hpp"
+#include "crypto/pairing/link_error.hpp"
 #include "crypto/x25519.hpp"
 
 namespace qrlogin::pairing {
@@ -20,15 +22,23 @@ struct Link {
 
 // Builds the link for a page URL and a key. When relay_url is not empty and
 // differs from the relay derived from the page URL, it is carried as the
-// page URL's `relay` query parameter. Errors: the page or relay URL is not
-// acceptable (same rules as parse_link).
+// page URL's `relay` query parameter, after '?' or, when the page URL has a
+// query, '&'. An empty query counts as none: a lone '?' at the end of the
+// page URL is dropped, so "…/pair?" makes the same link as "…/pair".
+// Errors (LinkErrc): the page or relay URL is not acceptable (same rules as
+// parse_link), the page URL has a relay parameter of its own
+// (page_has_relay), the key is not 32 bytes (key_length).
 Result<std::string> build_link(std::string_view page_url, ByteView receiver_public_key,
                                std::string_view relay_url = {});
 
-// Errors (pairing::Errc::bad_link, with a message that says what is wrong):
-// no fragment, wrong version, key not canonical base64url or not 32 bytes,
-// page URL not http(s), https/wss required off loopback, relay parameter not
-// a ws(s) URL, malformed URL.
+// The query follows the one rule of protocol rev. 3: parameter names are
+// compared exactly, never decoded; only the `relay` value is decoded (%XX,
+// UTF-8; '+' is a plus); other parameters are ignored. Errors (LinkErrc,
+// with a message that says what is wrong), checked in this order: no_key,
+// bad_version, key_padding, key_alphabet, key_length, key_trailing_bits,
+// page_malformed, page_scheme, page_insecure, relay_duplicate,
+// relay_bad_escape, relay_malformed, relay_scheme, relay_insecure,
+// relay_query.
 Result<Link> parse_link(std::string_view text);
 
 // The WebSocket URL of a channel: relay base + "/v1/channels/" + cid.

@@ -19,6 +19,22 @@ int hex_digit(char c) {
 }
 
 Error url_error(std::string what) { return make_error(Errc::bad_url, std::move(what)); }
+
+// Only what every resolver reads the same way: a browser would percent-decode
+// or re-encode anything else, and the CLI would look it up as written.
+bool is_name_host(std::string_view host) {
+  for (char c : host)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_') return false;
+  return true;
+}
+
+bool is_ipv6_literal(std::string_view bracketed) {
+  auto inside = bracketed.substr(1, bracketed.size() - 2);
+  if (inside.find(':') == std::string_view::npos) return false;
+  for (char c : inside)
+    if (hex_digit(c) < 0 && c != ':' && c != '.') return false;
+  return true;
+}
 }  // namespace
 
 Result<Url> parse_url(std::string_view text) {
@@ -56,6 +72,10 @@ Result<Url> parse_url(std::string_view text) {
     for (auto& c : url.host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   if (url.host.empty() || url.host == "[]") return url_error("the URL has no host");
+  if (url.host.front() == '[' ? !is_ipv6_literal(url.host) : !is_name_host(url.host))
+    return url_error(url.host.front() == '['
+                         ? "the URL's IPv6 address may hold only hex digits, ':' and '.'"
+                         : "the URL's host may hold only letters, digits, '-', '.' and '_'");
   if (!port.empty() || authority.back() == ':') {
     if (port.empty() || port.size() > 5) return url_error("the URL's port is not a number from 1 to 65535");
     unsigned long value = 0;
@@ -73,44 +93,69 @@ Result<Url> parse_url(std::string_view text) {
 }
 
 namespace {
-// application/x-www-form-urlencoded decoding, as a browser's URLSearchParams
-// does it ('+' is a space), so both sides read a link the same way.
-Result<std::string> form_decode(std::string_view raw) {
-  std::string out;
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] == '+') {
-      out.push_back(' ');
-    } else if (raw[i] != '%') {
-      out.push_back(raw[i]);
+// Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing
+// above U+10FFFF; what a strict TextDecoder accepts.
+bool is_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto b = static_cast<unsigned char>(text[i]);
+    std::size_t more = 0;
+    unsigned char low = 0x80, high = 0xbf;  // the range of the second byte
+    if (b < 0x80) {
+      ++i;
+      continue;
+    } else if (b >= 0xc2 && b <= 0xdf) {
+      more = 1;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      more = 2;
+      if (b == 0xe0) low = 0xa0;
+      if (b == 0xed) high = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      more = 3;
+      if (b == 0xf0) low = 0x90;
+      if (b == 0xf4) high = 0x8f;
     } else {
-      int hi = i + 2 < raw.size() ? hex_digit(raw[i + 1]) : -1;
-      int lo = i + 2 < raw.size() ? hex_digit(raw[i + 2]) : -1;
-      if (hi < 0 || lo < 0) return url_error("bad %-escape");
-      out.push_back(static_cast<char>((hi << 4) | lo));
-      i += 2;
+      return false;
     }
+    if (text.size() - i - 1 < more) return false;
+    for (std::size_t k = 1; k <= more; ++k) {
+      auto c = static_cast<unsigned char>(text[i + k]);
+      if (c < (k == 1 ? low : 0x80) || c > (k == 1 ? high : 0xbf)) return false;
+    }
+    i += more + 1;
   }
-  return out;
+  return true;
 }
 }  // namespace
 
-Result<QueryParam> query_param(std::string_view query, std::string_view name) {
-  QueryParam result;
-  while (!query.empty()) {
+std::vector<std::string_view> query_values(std::string_view query, std::string_view name) {
+  std::vector<std::string_view> values;
+  for (;;) {
     auto amp = query.find('&');
     std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     auto eq = pair.find('=');
-    auto key = form_decode(pair.substr(0, eq));
-    if (!key) return url_error("the URL's query has a bad %-escape");
-    if (*key != name) continue;
-    if (result.found) return url_error("the URL gives the '" + std::string(name) + "' parameter twice");
-    auto value = form_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
-    if (!value) return url_error("the URL's '" + std::string(name) + "' parameter has a bad %-escape");
-    result.found = true;
-    result.value = std::move(value).value();
+    if (pair.substr(0, eq) == name)
+      values.push_back(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+    if (amp == std::string_view::npos) return values;
+    query = query.substr(amp + 1);
   }
-  return result;
+}
+
+Result<std::string> percent_decode(std::string_view raw) {
+  std::string out;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] != '%') {
+      out.push_back(raw[i]);
+      continue;
+    }
+    int hi = i + 2 < raw.size() ? hex_digit(raw[i + 1]) : -1;
+    int lo = i + 2 < raw.size() ? hex_digit(raw[i + 2]) : -1;
+    if (hi < 0 || lo < 0) return url_error("a '%' is not followed by two hex digits");
+    out.push_back(static_cast<char>((hi << 4) | lo));
+    i += 2;
+  }
+  if (!is_utf8(out)) return url_error("its %-escapes do not decode to UTF-8 text");
+  return out;
 }
 
 std::string percent_encode(std::string_view text) {

@@ -17,9 +17,12 @@ TEST_CASE("each module's codes have their category and their stable machine name
   CHECK(error_name(bad_length) == "bad_length");
   CHECK(error_name(crypto::Errc::low_order_point) == "low_order_point");
 
-  std::error_code bad_link = pairing::Errc::bad_link;
-  CHECK(std::string(bad_link.category().name()) == "pairing");
-  CHECK(error_name(bad_link) == "bad_link");
+  std::error_code bad_url = pairing::Errc::bad_url;
+  CHECK(std::string(bad_url.category().name()) == "pairing");
+  CHECK(error_name(bad_url) == "bad_url");
+  std::error_code no_key = pairing::LinkErrc::no_key;
+  CHECK(std::string(no_key.category().name()) == "link");
+  CHECK(error_name(no_key) == "no_key");
 
   // The same enumerator name in two modules is two different codes.
   CHECK(std::error_code(crypto::Errc::internal) != std::error_code(pairing::Errc::internal));
@@ -29,7 +32,8 @@ TEST_CASE("each module's codes have their category and their stable machine name
 TEST_CASE("an error code is never the zero 'no error' value") {
   CHECK(static_cast<bool>(std::error_code(crypto::Errc{})) == false);
   CHECK(static_cast<bool>(std::error_code(crypto::Errc::invalid_argument)));
-  CHECK(static_cast<bool>(std::error_code(pairing::Errc::bad_link)));
+  CHECK(static_cast<bool>(std::error_code(pairing::Errc::bad_url)));
+  CHECK(static_cast<bool>(std::error_code(pairing::LinkErrc::no_key)));
 }
 
 TEST_CASE("a Result compares its error with the module's enum") {
@@ -37,11 +41,11 @@ TEST_CASE("a Result compares its error with the module's enum") {
   REQUIRE_FALSE(decoded);
   CHECK(decoded.error().code == crypto::Errc::bad_encoding);
   CHECK(decoded.error().code != crypto::Errc::bad_length);
-  CHECK(decoded.error().code != pairing::Errc::bad_link);
+  CHECK(decoded.error().code != pairing::Errc::bad_url);
 
   auto link = pairing::parse_link("https://example.com/pair");
   REQUIRE_FALSE(link.ok());
-  CHECK(link.error().code == pairing::Errc::bad_link);
+  CHECK(link.error().code == pairing::LinkErrc::no_key);
   CHECK_FALSE(link.error().message.empty());
 }
 

@@ -64,7 +64,7 @@ function refusal(link, fromScanner) {
     if (fromScanner && !String(link).includes('#v1.')) return T.notQrlogin;
     return T.badLink(e.message);
   }
-  const origin = new URL(parsed.pageUrl).origin;
+  const origin = parsed.pageOrigin;
   // Trusted code: only this origin's page may handle the login.
   if (origin !== location.origin) return T.otherSite(origin, location.host);
   return null;

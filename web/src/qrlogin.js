@@ -10,7 +10,7 @@
 // `done` resolves when the pairing succeeded and rejects with a QrloginError
 // whose `code` is one of the stable Reason codes (reason.js).
 import { assertSecureContext, assertX25519, checkSupport } from './features.js';
-import { parseLink, relayUrlForPage } from './link.js';
+import { LinkError, parseLink, relayUrlForPage } from './link.js';
 import { credentialJson, credentialJsonFromText } from './credential.js';
 import { QrloginError, Reason } from './reason.js';
 import { Receiver } from './receiver.js';
@@ -53,12 +53,19 @@ function makeHandle(sessionReady, failedEarly) {
   };
 }
 
+// A link that is refused, or cannot be made, is bad_link; its own code
+// (link.js: no_key, page_insecure, relay_duplicate, ...) is the detail.
+const linkFailure = (e) => new QrloginError('bad_link', e.message, e.code);
+
 async function prepare(create, onStatus) {
   try {
     await assertX25519();
     return { machine: await create() };
   } catch (e) {
-    const error = e instanceof QrloginError ? e : new QrloginError(e?.code ?? 'invalid_event', e?.message ?? String(e));
+    let error;
+    if (e instanceof QrloginError) error = e;
+    else if (e instanceof LinkError) error = linkFailure(e);
+    else error = new QrloginError(e?.code ?? 'invalid_event', e?.message ?? String(e));
     safeCall(onStatus, { status: 'failed', error });
     return { error };
   }
@@ -172,13 +179,13 @@ export function startSender(link, credential, {
   try {
     parsed = parseLink(String(link));
   } catch (e) {
-    throw new QrloginError('bad_link', e.message);
+    throw linkFailure(e);
   }
   // In a browser the link must be for this page's own origin. An opaque
   // origin ("null": a sandboxed frame, a file) matches none, so it cannot
   // tell: refused too, unless the application says otherwise.
   const here = globalThis.location?.origin;
-  const linkOrigin = new URL(parsed.pageUrl).origin;
+  const linkOrigin = parsed.pageOrigin;
   if (here !== undefined && !allowOtherOrigin && (here === 'null' || linkOrigin !== here)) {
     throw new QrloginError('bad_link', here === 'null'
       ? 'this page has no origin of its own (a sandboxed frame or a local file), so it cannot check that this code was made for it; open it from the application\'s own page'

@@ -1,14 +1,17 @@
 // A deliberately small, strict URL splitter for the few URLs qrlogin handles
 // (page, relay), with the same rules as crypto/pairing/url.cpp: only
 // scheme://host[:port][/path][?query], no user info, no whitespace or
-// control characters, no fragment. The WHATWG URL parser is not used on
-// purpose: it repairs what this splitter must refuse.
+// control characters, no fragment; a host is a name of letters, digits,
+// '-', '.' and '_', or an IPv6 address in brackets. The WHATWG URL parser is
+// not used on purpose: it repairs what this splitter must refuse. Queries
+// follow the one rule of docs/protocol.md, "The pairing link" (rev. 3).
+import { utf8DecodeStrict } from './bytes.js';
 
 export class UrlError extends Error {
   constructor(message) {
     super(message);
     this.name = 'UrlError';
-    this.code = 'bad_encoding';
+    this.code = 'bad_url';
   }
 }
 
@@ -62,6 +65,14 @@ export function parseUrl(text) {
     }
   }
   if (host === '' || host === '[]') throw new UrlError('the URL has no host');
+  // Only what every resolver reads the same way: a browser would
+  // percent-decode or re-encode anything else, and the CLI would look it up
+  // as written.
+  if (host[0] === '[') {
+    if (!/^\[[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*\]$/.test(host)) throw new UrlError("the URL's IPv6 address may hold only hex digits, ':' and '.'");
+  } else if (!/^[A-Za-z0-9._-]+$/.test(host)) {
+    throw new UrlError("the URL's host may hold only letters, digits, '-', '.' and '_'");
+  }
   if (hasPortSeparator) {
     const value = /^[0-9]{1,5}$/.test(port) ? Number(port) : 0;
     if (value < 1 || value > 65535) throw new UrlError("the URL's port is not a number from 1 to 65535");
@@ -72,36 +83,47 @@ export function parseUrl(text) {
   return { scheme, host, port, path, query, authority: port === '' ? host : `${host}:${port}` };
 }
 
-// The percent-decoded value of a query parameter: { found, value }.
-// Throws when the parameter is given twice or has a bad %-escape.
-export function queryParam(query, name) {
-  const result = { found: false, value: '' };
-  if (query === '') return result;
+// The raw values of every parameter whose name is exactly `name`, in order.
+// Parameters are split at '&', a name ends at the first '='; names are
+// compared as written, never decoded ("rel%61y" is not "relay"). A
+// parameter without '=' has the empty value.
+export function queryValues(query, name) {
+  const values = [];
   for (const pair of query.split('&')) {
     const eq = pair.indexOf('=');
-    if ((eq < 0 ? pair : pair.slice(0, eq)) !== name) continue;
-    if (result.found) throw new UrlError(`the URL gives the '${name}' parameter twice`);
-    result.found = true;
-    const raw = eq < 0 ? '' : pair.slice(eq + 1);
-    const bytes = [];
-    for (let i = 0; i < raw.length; i++) {
-      if (raw[i] !== '%') {
-        bytes.push(raw.charCodeAt(i));
-        continue;
-      }
-      const hi = i + 2 < raw.length ? HEX_VALUE(raw[i + 1]) : -1;
-      const lo = i + 2 < raw.length ? HEX_VALUE(raw[i + 2]) : -1;
-      if (hi < 0 || lo < 0) throw new UrlError(`the URL's '${name}' parameter has a bad %-escape`);
-      bytes.push((hi << 4) | lo);
-      i += 2;
-    }
-    // The C++ side works on bytes; a decoded value is later checked as a URL,
-    // which refuses anything outside printable ASCII.
-    result.value = String.fromCharCode(...bytes);
+    if ((eq < 0 ? pair : pair.slice(0, eq)) === name) values.push(eq < 0 ? '' : pair.slice(eq + 1));
   }
-  return result;
+  return values;
 }
 
+// A query value percent-decoded: each %XX is one byte, '+' and every other
+// character stand for themselves, and the bytes must be UTF-8 (a leading
+// byte-order mark is kept, as the C++ side keeps it). Throws UrlError for a
+// '%' without two hex digits after it, or bytes that are not UTF-8.
+export function percentDecode(raw) {
+  // Byte by byte over the UTF-8 of raw, as the C++ side reads its bytes.
+  const text = new TextEncoder().encode(raw);
+  const hex = (i) => (i < text.length ? HEX_VALUE(String.fromCharCode(text[i])) : -1);
+  const bytes = [];
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] !== 0x25) {
+      bytes.push(text[i]);
+      continue;
+    }
+    const hi = hex(i + 1);
+    const lo = hex(i + 2);
+    if (hi < 0 || lo < 0) throw new UrlError("a '%' is not followed by two hex digits");
+    bytes.push((hi << 4) | lo);
+    i += 2;
+  }
+  try {
+    return utf8DecodeStrict(new Uint8Array(bytes));
+  } catch {
+    throw new UrlError('its %-escapes do not decode to UTF-8 text');
+  }
+}
+
+// Every byte of the UTF-8 text but A-Z a-z 0-9 - . _ ~ as %XX (upper-case hex).
 export function percentEncode(text) {
   let out = '';
   for (const b of new TextEncoder().encode(text)) {
