@@ -110,6 +110,10 @@ ordered_json status_bodies() {
       // 96 bytes fit; the next character takes 3 and does not.
       written_result("RESULT refused, the reason cut before a character that does not fit", false,
                      std::string(96, 'r') + "\xe2\x82\xac"),
+      // Escapes both libraries must write alike: short ones, \u00XX in lower
+      // case, and DEL, U+2028 and non-ASCII as they are.
+      written_result("RESULT refused, a reason with every kind of escape", false,
+                     "q\" b\\ s/ t\t n\n r\r f\f b\b \x01\x1f del\x7f ls\xe2\x80\xa8 \xc3\xa9\xf0\x9f\x98\x80"),
       written_abort("ABORT", "sas_mismatch"),
       written_abort("ABORT, the reason cut to the 115 bytes it may take", long_abort),
       status_case("read: whitespace inside the object", "ABORT", padded_with(R"({ "reason" : "sas_mismatch" })", ' ')),
