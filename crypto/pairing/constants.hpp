@@ -31,12 +31,17 @@ inline constexpr std::size_t kPublicKeyTextChars = 43;
 inline constexpr std::size_t kHelloFrameBytes = 1 + 32 + kCommitBytes;               // 65
 inline constexpr std::size_t kSealedNonceFrameBytes = 1 + kNonceBytes + aead::kTagBytes;  // 49
 inline constexpr std::size_t kMaxCredentialJsonBytes = 65536;
-inline constexpr std::size_t kMaxCredentialJsonDepth = 32;  // our bound; see docs/protocol.md
 inline constexpr std::size_t kPaddingBlock = 256;
 inline constexpr std::size_t kMaxPaddedCredentialBytes = 65792;  // 4 + 65536 rounded up to 256
 inline constexpr std::size_t kMaxFrameBytes = 1 + kMaxPaddedCredentialBytes + aead::kTagBytes;  // 65809
-// RESULT and ABORT carry a small JSON object; anything larger is refused.
-inline constexpr std::size_t kMaxStatusJsonBytes = 1024;
+// RESULT and ABORT bodies (contract rev. 3): a JSON object padded with
+// spaces to exactly 128 bytes, so the frame's size says nothing about how
+// the pairing ended.
+inline constexpr std::size_t kStatusBodyBytes = 128;
+inline constexpr std::size_t kStatusFrameBytes = 1 + kStatusBodyBytes + aead::kTagBytes;  // 145
+// The JSON rule (contract rev. 3) for every JSON body: arrays and objects
+// nest at most this deep.
+inline constexpr std::size_t kMaxJsonDepth = 32;
 
 inline constexpr std::string_view kLinkVersionPrefix = "v1.";
 inline constexpr std::string_view kLabelChannel = "qrlogin/v1 channel";

@@ -1,56 +1,40 @@
 #include "crypto/pairing/credential.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "crypto/pairing/constants.hpp"
+#include "crypto/pairing/strict_json.hpp"
 
 namespace qrlogin::pairing {
 
 namespace {
 
+constexpr std::string_view kSubject = "the credential";
+
 Error credential_error(std::string message) { return make_error(Errc::bad_credential, std::move(message)); }
 
-// Overwrites the text a JSON value holds before it is freed (best effort:
-// nlohmann may have copied it while parsing). Iterative: no recursion on
-// untrusted depth.
-void wipe_json(nlohmann::json& root) {
-  std::vector<nlohmann::json*> pending{&root};
+// JSON has no infinity or NaN; nlohmann would print them as null.
+bool has_non_finite_number(const nlohmann::json& root) {
+  std::vector<const nlohmann::json*> pending{&root};
   while (!pending.empty()) {
-    auto* value = pending.back();
+    const auto* value = pending.back();
     pending.pop_back();
-    if (value->is_string()) {
-      secure_wipe(value->get_ref<std::string&>());
-    } else if (value->is_structured()) {
-      for (auto& child : *value) pending.push_back(&child);
-    }
+    if (value->is_number_float() && !std::isfinite(value->get<double>())) return true;
+    if (value->is_structured())
+      for (const auto& child : *value) pending.push_back(&child);
   }
-}
-
-// The deepest nesting of arrays and objects in a JSON text (strings skipped).
-// Parsing and printing JSON recurse, so depth is bounded before either runs.
-std::size_t json_depth(std::string_view text) {
-  std::size_t depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
+  return false;
 }
 
 Result<Secret> dump_limited(nlohmann::json& j) {
+  if (has_non_finite_number(j)) {
+    wipe_json(j);
+    return credential_error("the credential has a number that is not finite (JSON has no infinity or NaN)");
+  }
   SecretString text;
   try {
     text = SecretString(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict));
@@ -64,8 +48,8 @@ Result<Secret> dump_limited(nlohmann::json& j) {
   if (out.size() > kMaxCredentialJsonBytes)
     return make_error(Errc::credential_too_large,
                       "the credential is too large: at most 65536 bytes of JSON can be sent");
-  if (json_depth(as_chars(out.view())) > kMaxCredentialJsonDepth)
-    return credential_error("the credential's JSON nests more than 32 levels deep");
+  // What we send meets the rule every receiver applies (depth, above all).
+  if (auto checked = check_strict_json(out.view(), Errc::bad_credential, kSubject); !checked) return checked.error();
   return out;
 }
 
@@ -116,11 +100,9 @@ Result<ReceivedCredential> unpad_credential(ByteView plaintext) {
   for (auto b : plaintext.subspan(4 + len)) nonzero |= b;
   if (nonzero != 0) return credential_error("the credential's padding is not all zero bytes");
 
-  auto text = as_chars(plaintext.subspan(4, len));
-  if (json_depth(text) > kMaxCredentialJsonDepth)
-    return credential_error("the credential's JSON nests more than 32 levels deep");
-  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return credential_error("the credential is not valid JSON");
+  auto parsed = parse_strict_json(plaintext.subspan(4, len), Errc::bad_credential, kSubject);
+  if (!parsed) return parsed.error();
+  auto& j = *parsed;
   if (!j.is_object() || !j.contains("credential")) {
     wipe_json(j);
     return credential_error("the credential message has no \"credential\" member");

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "crypto/pairing/strict_json.hpp"
+
 namespace qrlogin::pairing {
 
 namespace {
@@ -23,12 +25,52 @@ Result<Secret> open_with(Opener& opener, ByteView frame) {
   return opener.open(frame.first(1), frame.subspan(1));
 }
 
-// Status bodies are tiny; a large one is refused before parsing.
-Result<nlohmann::json> parse_status(ByteView body) {
-  if (body.size() > kMaxStatusJsonBytes) return make_error(Errc::bad_frame, "status message is too large");
-  auto j = nlohmann::json::parse(as_chars(body), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return make_error(Errc::bad_frame, "status message is not a JSON object");
+using nlohmann::json;
+
+constexpr std::string_view kStatusSubject = "the status message";
+
+Error status_error(std::string message) { return make_error(Errc::bad_frame, std::move(message)); }
+
+// The JSON object of a status body: exactly 128 bytes, the trailing spaces
+// stripped, the rest one JSON object under the JSON rule with nothing
+// around it (so a tab or NUL where the spaces belong is refused).
+Result<json> parse_status(ByteView body) {
+  if (body.size() != kStatusBodyBytes)
+    return status_error(std::string(kStatusSubject) + " is " + std::to_string(body.size()) + " bytes, not 128");
+  std::size_t end = body.size();
+  while (end > 0 && body[end - 1] == ' ') --end;
+  auto text = body.first(end);
+  auto j = parse_strict_json(text, Errc::bad_frame, kStatusSubject);
+  if (!j) return j.error();
+  if (!j->is_object() || text.front() != '{' || text.back() != '}')
+    return status_error(std::string(kStatusSubject) + " is not a JSON object followed by spaces");
   return j;
+}
+
+// The reason as the inside of a JSON string, cut at a character boundary so
+// it takes at most `budget` bytes.
+std::string escaped_within(std::string_view reason, std::size_t budget) {
+  // Every byte escapes to at least one, so later bytes cannot fit; the 4
+  // spare bytes keep the last character that might fit whole.
+  std::string quoted = json(std::string(reason.substr(0, budget + 4))).dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string_view inside = std::string_view(quoted).substr(1, quoted.size() - 2);
+  std::size_t used = 0;
+  while (used < inside.size()) {
+    auto c = static_cast<unsigned char>(inside[used]);
+    std::size_t step = c == '\\' ? (inside[used + 1] == 'u' ? 6 : 2) : c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+    if (used + step > budget) break;
+    used += step;
+  }
+  return std::string(inside.substr(0, used));
+}
+
+Bytes padded_status(std::string_view head, std::string_view reason) {
+  // The head, the reason, its closing quote and brace, then the spaces.
+  std::string text(head);
+  text += escaped_within(reason, kStatusBodyBytes - head.size() - 2);
+  text += "\"}";
+  text.resize(kStatusBodyBytes, ' ');
+  return Bytes(text.begin(), text.end());
 }
 }  // namespace
 
@@ -51,49 +93,46 @@ std::optional<MessageType> frame_type(ByteView frame) noexcept {
   return static_cast<MessageType>(frame[0]);
 }
 
-std::string result_json(bool accepted, std::string_view reason) {
-  nlohmann::ordered_json j;
-  j["accepted"] = accepted;
-  if (!accepted) j["reason"] = std::string(reason);
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+Bytes result_body(bool accepted, std::string_view reason) {
+  if (accepted) {
+    std::string text = R"({"accepted":true})";
+    text.resize(kStatusBodyBytes, ' ');
+    return Bytes(text.begin(), text.end());
+  }
+  return padded_status(R"({"accepted":false,"reason":")", reason);
 }
 
-std::string abort_json(std::string_view reason) {
-  nlohmann::ordered_json j;
-  j["reason"] = std::string(reason);
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
+Bytes abort_body(std::string_view reason) { return padded_status(R"({"reason":")", reason); }
 
-Result<ResultBody> parse_result_json(ByteView body) {
+Result<ResultBody> parse_result_body(ByteView body) {
   auto j = parse_status(body);
   if (!j) return j.error();
   auto accepted = j->find("accepted");
   if (accepted == j->end() || !accepted->is_boolean())
-    return make_error(Errc::bad_frame, "RESULT has no boolean \"accepted\"");
+    return status_error("RESULT has no boolean \"accepted\"");
   ResultBody out{accepted->get<bool>(), {}};
   if (auto reason = j->find("reason"); reason != j->end()) {
-    if (!reason->is_string()) return make_error(Errc::bad_frame, "RESULT's \"reason\" is not a string");
+    if (!reason->is_string()) return status_error("RESULT's \"reason\" is not a string");
     out.reason = reason->get<std::string>();
   }
   return out;
 }
 
-Result<std::string> parse_abort_json(ByteView body) {
+Result<std::string> parse_abort_body(ByteView body) {
   auto j = parse_status(body);
   if (!j) return j.error();
   auto reason = j->find("reason");
-  if (reason == j->end() || !reason->is_string())
-    return make_error(Errc::bad_frame, "ABORT has no string \"reason\"");
+  if (reason == j->end() || !reason->is_string()) return status_error("ABORT has no string \"reason\"");
   return reason->get<std::string>();
 }
 
 namespace {
 template <class Opener>
 std::string read_abort_code_with(Opener& opener, ByteView frame) {
-  if (frame.size() > 1 + kMaxStatusJsonBytes + aead::kTagBytes) return std::string(kUnreadableAbort);
+  if (frame.size() != kStatusFrameBytes) return std::string(kUnreadableAbort);
   auto body = open_frame(opener, frame);
   if (!body) return std::string(kUnreadableAbort);
-  auto reason = parse_abort_json(body->view());
+  auto reason = parse_abort_body(body->view());
   return reason ? std::move(reason).value() : std::string(kUnreadableAbort);
 }
 }  // namespace

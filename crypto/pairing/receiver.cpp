@@ -36,8 +36,8 @@ Actions Receiver::fail(Reason reason, std::string detail, bool tell_peer) {
   Actions actions;
   // ABORT needs an HPKE context; before HELLO the socket is simply closed.
   if (tell_peer && response_) {
-    auto body = abort_json(reason_code(reason));
-    if (auto frame = seal_frame(*response_, MessageType::abort, as_bytes(body))) actions.emplace_back(SendFrame{std::move(frame).value()});
+    auto body = abort_body(reason_code(reason));
+    if (auto frame = seal_frame(*response_, MessageType::abort, body)) actions.emplace_back(SendFrame{std::move(frame).value()});
   }
   // Once READY went out, any ending but the user's own is a possible attack.
   bool ready_sent = state_ == State::waiting_for_reveal || state_ == State::comparing_codes || state_ == State::delivering;
@@ -174,8 +174,8 @@ Actions Receiver::on_credential_handled(bool accepted, std::string_view reason) 
   if (finished()) return {};
   if (state_ != State::delivering) return fail(Reason::invalid_event);
   Actions actions;
-  auto body = result_json(accepted, reason);
-  auto frame = seal_frame(*response_, MessageType::result, as_bytes(body));
+  auto body = result_body(accepted, reason);
+  auto frame = seal_frame(*response_, MessageType::result, body);
   if (frame) actions.emplace_back(SendFrame{std::move(frame).value()});
   actions.emplace_back(CloseConnection{});
   state_ = State::done;

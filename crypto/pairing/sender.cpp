@@ -26,8 +26,8 @@ void Sender::wipe() noexcept {
 Actions Sender::fail(Reason reason, std::string detail, bool tell_peer) {
   Actions actions;
   if (tell_peer && ctx_) {
-    auto body = abort_json(reason_code(reason));
-    if (auto frame = seal_frame(*ctx_, MessageType::abort, as_bytes(body))) actions.emplace_back(SendFrame{std::move(frame).value()});
+    auto body = abort_body(reason_code(reason));
+    if (auto frame = seal_frame(*ctx_, MessageType::abort, body)) actions.emplace_back(SendFrame{std::move(frame).value()});
   }
   // Once READY arrived, any ending but the user's own is a possible attack.
   bool ready_received = state_ == State::comparing_codes || state_ == State::waiting_for_result;
@@ -93,10 +93,10 @@ Actions Sender::handle_ready(ByteView frame) {
 
 Actions Sender::handle_result(ByteView frame) {
   if (state_ != State::waiting_for_result) return fail(Reason::unexpected_message);
-  if (frame.size() > 1 + kMaxStatusJsonBytes + aead::kTagBytes) return fail(Reason::bad_message);
+  if (frame.size() != kStatusFrameBytes) return fail(Reason::bad_message);
   auto body = open_frame(*response_, frame);
   if (!body) return fail(Reason::bad_message);
-  auto result = parse_result_json(body->view());
+  auto result = parse_result_body(body->view());
   if (!result) return fail(Reason::bad_message, {}, false);
   Actions actions;
   actions.emplace_back(ShowResult{result->accepted, result->reason});

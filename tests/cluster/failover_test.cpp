@@ -202,7 +202,7 @@ TEST_CASE("a frozen node (SIGSTOP) whose client resumed elsewhere cannot forward
   CHECK(frames_within(*receiver, 300ms).empty());
   CHECK(got[0] == f1);
   CHECK(got[1] == f2);
-  auto g1 = frame_of(0x05, 40);
+  auto g1 = frame_of(0x05, 145);
   REQUIRE(receiver->send(g1).ok());
   expect_binary(*sender, g1);
 

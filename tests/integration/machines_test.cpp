@@ -65,12 +65,14 @@ TEST_CASE("machines: a contract pairing through the relay, driven by both state 
   REQUIRE(std::holds_alternative<ShowResult>(result.at(0)));
   CHECK(std::get<ShowResult>(result[0]).accepted);
 
-  // Contract sizes: HELLO 65, REVEAL 49, CREDENTIAL 273; READY 49.
+  // Contract sizes: HELLO 65, REVEAL 49, CREDENTIAL 273; READY 49, RESULT 145.
   REQUIRE(from_sender.size() == 3);
   CHECK(from_sender[0].size() == 65);
   CHECK(from_sender[1].size() == 49);
   CHECK(from_sender[2].size() == 273);
-  CHECK(from_receiver.at(0).size() == 49);
+  REQUIRE(from_receiver.size() == 2);
+  CHECK(from_receiver[0].size() == 49);
+  CHECK(from_receiver[1].size() == 145);
   CHECK(receiver.state() == Receiver::State::done);
   CHECK(sender.state() == Sender::State::done);
 

@@ -19,7 +19,7 @@ void run_pairing(RelayProcess& relay, std::size_t credential_bytes) {
   auto ready = frame_of(0x02, 49);
   auto reveal = frame_of(0x03, 49);
   auto credential = frame_of(0x04, credential_bytes);
-  auto result = frame_of(0x05, 1 + 40 + 16);
+  auto result = frame_of(0x05, 1 + 128 + 16);  // RESULT's body is padded to 128 bytes
 
   REQUIRE(sender->send(hello).ok());
   expect_binary(*receiver, hello);

@@ -102,7 +102,7 @@ TEST_CASE("resume: RST on both sockets with frames in flight both ways - each fr
     REQUIRE(receiver.token.size() >= 22);  // >= 128 bits
     REQUIRE(sender.token != receiver.token);
     REQUIRE(receiver.client->next_control("peer").ok());
-    receiver.mine = {frame_of(0x02, 49), frame_of(0x02, 1000), frame_of(0x02, 65809), frame_of(0x05, 57)};
+    receiver.mine = {frame_of(0x02, 49), frame_of(0x02, 1000), frame_of(0x02, 65809), frame_of(0x05, 145)};
     sender.mine = {frame_of(0x01, 65), frame_of(0x03, 49), frame_of(0x04, 65809), frame_of(0x04, 273)};
 
     // Both send everything, then both sockets are cut mid-flight.

@@ -74,4 +74,24 @@ struct ManualSender {
   Secret open_response(ByteView frame) { return open_frame(*response, frame).value(); }
 };
 
+// A receiver built from primitives, so a test can answer a sender machine
+// with any frame it likes: link() for the sender, then accept(HELLO) gives
+// READY, and sealed() seals with the next response index.
+struct ManualReceiver {
+  x25519::KeyPair keys = x25519::generate(system_rng());
+  std::string link_text = build_link("http://127.0.0.1:8080/pair", keys.public_key, {}).value();
+  std::optional<hpke::SequencedAead> response;
+
+  const std::string& link() const { return link_text; }
+  Bytes accept(ByteView hello) {
+    auto cid = channel_id(keys.public_key);
+    auto ctx = hpke::setup_base_receiver(kAead, hello.subspan(1, hpke::kEncBytes), keys.secret_key.view(), hpke_info(cid));
+    response.emplace(response_aead(ctx.value()).value());
+    Bytes nr(kNonceBytes);
+    system_rng().fill(nr);
+    return sealed(MessageType::ready, nr);
+  }
+  Bytes sealed(MessageType type, ByteView plaintext) { return seal_frame(*response, type, plaintext).value(); }
+};
+
 }  // namespace qrlogin::test

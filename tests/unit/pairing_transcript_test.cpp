@@ -91,6 +91,8 @@ TEST_CASE("the transcript is reproduced byte for byte") {
 
   auto finished = r.on_credential_handled(true);
   CHECK(only_frame(finished) == frame_hex("RESULT"));
+  CHECK(frame_hex("RESULT").size() == kStatusFrameBytes);  // padded (rev. 3)
+  CHECK(hex_encode(result_body(true, "")) == t["result_plaintext_hex"].get<std::string>());
   CHECK(count_actions<CloseConnection>(finished) == 1);
   CHECK(r.state() == Receiver::State::done);
 
@@ -104,6 +106,10 @@ TEST_CASE("the transcript is reproduced byte for byte") {
 
 TEST_CASE("the transcript's ABORT frames are reproduced") {
   const auto& aborts = transcript()["aborts"];
+  for (const auto& a : aborts) {
+    CHECK(hex(a["hex"]).size() == kStatusFrameBytes);
+    CHECK(hex_encode(abort_body("sas_mismatch")) == a["plaintext_hex"].get<std::string>());
+  }
   {
     Fixed f;
     f.receiver->on_frame(only_frame(f.sender->start()));

@@ -3,6 +3,8 @@
 // wiped, nothing delivered.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+
 #include "tests/support/pairing_helpers.hpp"
 #include "tests/support/vectors.hpp"
 
@@ -196,7 +198,7 @@ TEST_CASE("receiver: after READY, whatever ends the pairing is reported as a pos
     auto r = make_receiver();
     ManualSender s(r.link());
     s.open_response(only_frame(r.on_frame(s.hello())));
-    auto actions = r.on_frame(s.sealed(MessageType::abort, as_bytes(abort_json("network"))));
+    auto actions = r.on_frame(s.sealed(MessageType::abort, abort_body("network")));
     require_aborted(r, actions, Reason::possible_attack, false);
     CHECK(find_action<Aborted>(actions)->detail == "network");
   }
@@ -218,15 +220,33 @@ TEST_CASE("receiver: after READY, whatever ends the pairing is reported as a pos
   }
 }
 
-TEST_CASE("receiver: a peer cannot claim our local reasons, and oversize ABORTs are unreadable") {
+TEST_CASE("receiver: a peer cannot claim our local reasons, and ABORTs of another size are unreadable") {
   for (std::string code : {"network", "expired", "invalid_event", "rejected", "made_up"}) {
     AtCodes p;
-    auto actions = p.receiver.on_frame(p.sender.sealed(MessageType::abort, as_bytes(abort_json(code))));
+    auto actions = p.receiver.on_frame(p.sender.sealed(MessageType::abort, abort_body(code)));
     require_attack(p.receiver, actions, code, false);
   }
   AtCodes big;
   auto actions = big.receiver.on_frame(big.sender.sealed(MessageType::abort, Bytes(2000, ' ')));
   require_attack(big.receiver, actions, "unreadable", false);
+  AtCodes unpadded;  // the old, unpadded body (rev. 2)
+  auto old = unpadded.receiver.on_frame(unpadded.sender.sealed(MessageType::abort, as_bytes(R"({"reason":"network"})")));
+  require_attack(unpadded.receiver, old, "unreadable", false);
+}
+
+TEST_CASE("receiver: every invalid status body of the transcript, as ABORT after READY, is a possible attack") {
+  const auto invalid = load_vectors("transcript-v1.json")["invalid_status_bodies"];
+  const auto& expected = invalid["as_abort_after_ready"];
+  REQUIRE(expected["reason"] == "possible_attack");
+  int cases = 0;
+  for (const auto& c : invalid["cases"]) {
+    INFO(c["why"].get<std::string>());
+    AtCodes p;
+    auto actions = p.receiver.on_frame(p.sender.sealed(MessageType::abort, hex(c["plaintext_hex"])));
+    require_attack(p.receiver, actions, expected["detail"].get<std::string>(), false);
+    ++cases;
+  }
+  std::printf("cases: invalid status bodies as ABORT into the receiver %d, all possible_attack\n", cases);
 }
 
 TEST_CASE("receiver: a timeout before HELLO is a plain timeout, after READY a possible attack") {
@@ -242,7 +262,8 @@ TEST_CASE("receiver: the user rejects or mistypes the code") {
     auto actions = p.receiver.on_user_rejected();
     require_aborted(p.receiver, actions, Reason::sas_mismatch, true);
     auto body = p.sender.open_response(only_frame(actions));
-    CHECK(as_chars(body.view()) == R"({"reason":"sas_mismatch"})");
+    CHECK(to_bytes(body.view()) == abort_body("sas_mismatch"));
+    CHECK(body.size() == kStatusBodyBytes);
   }
   SECTION("wrong digits typed") {
     AtCodes p;
@@ -258,12 +279,12 @@ TEST_CASE("receiver: the user rejects or mistypes the code") {
   }
   SECTION("the sender's user said the codes differ: a possible attack, for this side too") {
     AtCodes p;
-    auto abort = p.sender.sealed(MessageType::abort, as_bytes(abort_json("sas_mismatch")));
+    auto abort = p.sender.sealed(MessageType::abort, abort_body("sas_mismatch"));
     require_attack(p.receiver, p.receiver.on_frame(abort), "sas_mismatch", false);
   }
   SECTION("the sender's claimed cancel is not a cancel on this side") {
     AtCodes p;
-    auto abort = p.sender.sealed(MessageType::abort, as_bytes(abort_json("user_cancelled")));
+    auto abort = p.sender.sealed(MessageType::abort, abort_body("user_cancelled"));
     require_attack(p.receiver, p.receiver.on_frame(abort), "user_cancelled", false);
   }
 }
@@ -276,6 +297,32 @@ TEST_CASE("receiver: intrusion before and after the code") {
 }
 
 TEST_CASE("receiver: bad credentials") {
+  SECTION("each invalid case of the transcript's JSON rule") {
+    const auto rule = load_vectors("transcript-v1.json")["credential_json_rule"];
+    REQUIRE(rule["in_pairing"]["reason"] == "possible_attack");
+    int cases = 0;
+    for (const auto& c : rule["invalid"]) {
+      INFO(c["why"].get<std::string>());
+      AtCodes p;
+      p.receiver.on_user_confirmed();
+      auto actions = p.receiver.on_frame(p.sender.sealed(MessageType::credential, hex(c["plaintext_hex"])));
+      require_attack(p.receiver, actions, rule["in_pairing"]["detail"].get<std::string>(), true);
+      ++cases;
+    }
+    std::printf("cases: credential JSON rule violations into the receiver %d, none delivered\n", cases);
+  }
+  SECTION("each valid case of the transcript's JSON rule is delivered") {
+    const auto valid = load_vectors("transcript-v1.json")["credential_json_rule"]["valid"];
+    for (const auto& c : valid) {
+      INFO(c["why"].get<std::string>());
+      AtCodes p;
+      p.receiver.on_user_confirmed();
+      auto actions = p.receiver.on_frame(p.sender.sealed(MessageType::credential, hex(c["plaintext_hex"])));
+      auto* d = find_action<DeliverCredential>(actions);
+      REQUIRE(d);
+      CHECK(as_chars(d->credential.bytes.view()) == c["delivered"].get<std::string>());
+    }
+  }
   SECTION("each invalid padding case of the transcript") {
     auto invalid = load_vectors("transcript-v1.json")["invalid_padding"];
     for (const auto& c : invalid) {
@@ -324,8 +371,10 @@ TEST_CASE("receiver: the application's refusal is sent as RESULT accepted=false"
   p.receiver.on_user_confirmed();
   p.receiver.on_frame(p.sender.sealed(MessageType::credential, padded_credential(R"({"credential":"a"})")));
   auto actions = p.receiver.on_credential_handled(false, "file exists");
+  CHECK(only_frame(actions).size() == kStatusFrameBytes);
   auto body = p.sender.open_response(only_frame(actions));
-  CHECK(as_chars(body.view()) == R"({"accepted":false,"reason":"file exists"})");
+  std::string json = R"({"accepted":false,"reason":"file exists"})";
+  CHECK(as_chars(body.view()) == json + std::string(kStatusBodyBytes - json.size(), ' '));
   CHECK(p.receiver.state() == Receiver::State::done);
   CHECK_FALSE(p.receiver.holds_secrets());
 }

@@ -1,7 +1,10 @@
 // The sender's state machine against a receiver that misbehaves.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+
 #include "tests/support/pairing_helpers.hpp"
+#include "tests/support/vectors.hpp"
 
 using namespace qrlogin;
 using namespace qrlogin::test;
@@ -31,6 +34,20 @@ void require_attack(Sender& s, const Actions& actions, std::string_view detail, 
   REQUIRE(find_action<Aborted>(actions));
   CHECK(find_action<Aborted>(actions)->detail == detail);
 }
+
+// A sender whose receiver is built from primitives, so any RESULT or ABORT
+// can be sealed for it: at the codes, or waiting for RESULT.
+struct WithManualReceiver {
+  ManualReceiver receiver;
+  Sender sender = Sender::create(parse_link(receiver.link()).value(),
+                                 credential_json_from_text(as_bytes("secret-token"), {}).value(), system_rng())
+                      .value();
+  explicit WithManualReceiver(bool send_credential) {
+    auto shown = sender.on_frame(receiver.accept(only_frame(sender.start())));
+    REQUIRE(find_action<ShowSas>(shown));
+    if (send_credential) REQUIRE(frames_of(sender.on_user_confirmed()).size() == 1);
+  }
+};
 
 }  // namespace
 
@@ -114,6 +131,46 @@ TEST_CASE("sender: the receiver refuses or aborts") {
     p.sender.on_frame(only_frame(p.receiver.on_frame(only_frame(p.sender.start()))));
     require_attack(p.sender, p.sender.on_frame(Bytes(40, 0x06)), "unreadable", false);
   }
+}
+
+TEST_CASE("sender: RESULT is 145 bytes, and another size is a bad message") {
+  WithManualReceiver ok(true);
+  auto result = ok.receiver.sealed(MessageType::result, result_body(true, ""));
+  CHECK(result.size() == kStatusFrameBytes);
+  CHECK(find_action<ShowResult>(ok.sender.on_frame(result))->accepted);
+  CHECK(ok.sender.state() == Sender::State::done);
+  WithManualReceiver unpadded(true);  // the old, unpadded body (rev. 2)
+  auto old = unpadded.sender.on_frame(unpadded.receiver.sealed(MessageType::result, as_bytes(R"({"accepted":true})")));
+  CHECK(find_action<ShowResult>(old) == nullptr);
+  CHECK(aborted_with(old) == Reason::possible_attack);
+  CHECK(find_action<Aborted>(old)->detail == "bad_message");
+}
+
+TEST_CASE("sender: every invalid status body of the transcript is a possible attack, as RESULT or as ABORT") {
+  const auto invalid = load_vectors("transcript-v1.json")["invalid_status_bodies"];
+  const auto& as_result = invalid["as_result"];
+  const auto& as_abort = invalid["as_abort_after_ready"];
+  REQUIRE(as_result["reason"] == "possible_attack");
+  REQUIRE(as_abort["reason"] == "possible_attack");
+  int cases = 0;
+  for (const auto& c : invalid["cases"]) {
+    INFO(c["why"].get<std::string>());
+    auto body = hex(c["plaintext_hex"]);
+    WithManualReceiver waiting(true);
+    auto actions = waiting.sender.on_frame(waiting.receiver.sealed(MessageType::result, body));
+    CHECK(find_action<ShowResult>(actions) == nullptr);
+    CHECK(aborted_with(actions) == Reason::possible_attack);
+    REQUIRE(find_action<Aborted>(actions));
+    CHECK(find_action<Aborted>(actions)->detail == as_result["detail"].get<std::string>());
+    CHECK(waiting.sender.state() == Sender::State::aborted);
+    CHECK_FALSE(waiting.sender.holds_secrets());
+
+    WithManualReceiver at_codes(false);
+    require_attack(at_codes.sender, at_codes.sender.on_frame(at_codes.receiver.sealed(MessageType::abort, body)),
+                   as_abort["detail"].get<std::string>(), false);
+    ++cases;
+  }
+  std::printf("cases: invalid status bodies into the sender %d as RESULT and as ABORT, all possible_attack\n", cases);
 }
 
 TEST_CASE("sender: knows whether the credential left before a failure") {

@@ -1,5 +1,6 @@
 // Writes tests/vectors/transcript-v1.json: one complete qrlogin v1 pairing
-// with fixed keys, nonces and credential, plus the padding boundary cases.
+// with fixed keys, nonces and credential, plus the padding boundary cases
+// and the JSON rule's cases (json_rule_cases.cpp).
 // Run once by a person (scripts/make-transcript); tests only read the file.
 // Every random value is fixed as SHA-256 of a label, so the file can be
 // regenerated and diffed.
@@ -18,6 +19,7 @@
 #include "crypto/pairing/link.hpp"
 #include "crypto/pairing/receiver.hpp"
 #include "crypto/pairing/sender.hpp"
+#include "tests/vectors/json_rule_cases.hpp"
 
 using namespace qrlogin;
 using namespace qrlogin::pairing;
@@ -152,7 +154,8 @@ int main() {
   auto shown = run.sender.on_frame(result);
   if (!std::holds_alternative<ShowResult>(shown.at(0)) || !std::get<ShowResult>(shown[0]).accepted)
     die("sender did not see an accepted RESULT");
-  out["result_json"] = result_json(true, "");
+  out["result_json"] = R"({"accepted":true})";
+  out["result_plaintext_hex"] = hex_encode(result_body(true, ""));
   frames.push_back({{"type", "CREDENTIAL"}, {"from", "sender"}, {"hex", hex_encode(credential)}});
   frames.push_back({{"type", "RESULT"}, {"from", "receiver"}, {"hex", hex_encode(result)}});
   out["frames"] = frames;
@@ -164,7 +167,8 @@ int main() {
     auto again = run_to_codes(r, s, nullptr);
     aborts.push_back({{"case", "sender rejects the code after REVEAL"},
                       {"from", "sender"},
-                      {"json", abort_json("sas_mismatch")},
+                      {"json", R"({"reason":"sas_mismatch"})"},
+                      {"plaintext_hex", hex_encode(abort_body("sas_mismatch"))},
                       {"hex", hex_encode(only_frame(again.sender.on_user_rejected()))}});
   }
   {
@@ -172,7 +176,8 @@ int main() {
     auto again = run_to_codes(r, s, nullptr);
     aborts.push_back({{"case", "receiver rejects the code after REVEAL"},
                       {"from", "receiver"},
-                      {"json", abort_json("sas_mismatch")},
+                      {"json", R"({"reason":"sas_mismatch"})"},
+                      {"plaintext_hex", hex_encode(abort_body("sas_mismatch"))},
                       {"hex", hex_encode(only_frame(again.receiver.on_user_rejected()))}});
   }
   out["aborts"] = aborts;
@@ -209,6 +214,11 @@ int main() {
       invalid_padding("J has no credential member", padded(R"({"label":"x"})", 256)),
       invalid_padding("J is not an object", padded(R"(["credential"])", 256)),
   };
+
+  // The JSON rule and the padded status bodies (contract rev. 3).
+  out["status_bodies"] = vectors::status_bodies();
+  out["invalid_status_bodies"] = vectors::invalid_status_bodies();
+  out["credential_json_rule"] = vectors::credential_json_rule();
 
   std::cout << out.dump(2) << "\n";
   return 0;

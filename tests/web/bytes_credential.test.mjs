@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { base64urlDecode, base64urlEncode, hexEncode, utf8Encode } from '../../web/src/bytes.js';
-import { credentialJson, credentialJsonFromText, padCredential, unpadCredential, jsonDepth } from '../../web/src/credential.js';
+import { credentialJson, credentialJsonFromText, padCredential, unpadCredential } from '../../web/src/credential.js';
+import { parseStrictJson } from '../../web/src/strict_json.js';
 import { computeSas, sasMatches } from '../../web/src/protocol.js';
 import { transcript as t, hex } from './support.mjs';
 
@@ -30,7 +31,49 @@ test('J has the keys credential, label in that order, compact, label left out wh
   assert.throws(() => credentialJsonFromText(Uint8Array.of(0xff)), (e) => e.code === 'bad_credential');
   assert.throws(() => credentialJsonFromText('\ud800'), (e) => e.code === 'bad_credential');
   assert.throws(() => credentialJson(JSON.parse('['.repeat(32) + ']'.repeat(32))), /nests more than 32 levels/);
-  assert.equal(jsonDepth('{"a":"[[[[","b":[{}]}'), 3);
+  assert.throws(() => credentialJson({ n: Infinity }), (e) => e.code === 'bad_credential' && /not finite/.test(e.message));
+  assert.throws(() => credentialJson([NaN]), (e) => e.code === 'bad_credential');
+  assert.equal(new TextDecoder().decode(credentialJson({ a: '[[[[' })), '{"credential":{"a":"[[[["}}');
+});
+
+test('JSON.parse alone lets through what the JSON rule refuses', () => {
+  assert.equal(JSON.parse('{"a":1e400}').a, Infinity);
+  assert.equal(JSON.parse('{"a":"\\ud800"}').a, '\ud800');
+  assert.equal(JSON.parse('{"a":1,"a":2}').a, 2);
+  const strict = (text) => {
+    try {
+      parseStrictJson(utf8Encode(text), 'the text');
+      return 'accepted';
+    } catch (e) {
+      return e.message;
+    }
+  };
+  assert.equal(strict('{"a":1e400}'), "the text's JSON has a number too large for a double");
+  assert.equal(strict('{"a":"\\ud800"}'), "the text's JSON has a lone surrogate escape (\\uD800 to \\uDFFF without its pair)");
+  assert.equal(strict('{"a":{"x":1,"x":2}}'), 'the text\'s JSON has the member name "x" twice');
+  assert.equal(strict(`{"${'k'.repeat(60)}":1,"${'k'.repeat(60)}":2}`), "the text's JSON has the same member name twice in one object");
+  assert.equal(strict('['.repeat(33) + ']'.repeat(33)), "the text's JSON nests more than 32 levels deep");
+  assert.equal(strict('['.repeat(65536)), "the text's JSON nests more than 32 levels deep");
+  assert.equal(strict('\ufeff{}'), 'the text starts with a byte order mark (U+FEFF)');
+  assert.equal(strict('{}\u0000'), 'the text is not valid JSON');
+  assert.equal(strict('{'), 'the text is not valid JSON');
+  assert.equal(strict('['.repeat(32) + ']'.repeat(32)), 'accepted');
+  assert.equal(strict('{"a":{"x":1},"b":{"x":1},"x":[{"x":0}]}'), 'accepted');
+  assert.equal(strict(' {"a":[1.5e3,-0,true,false,null,"\\u00e9\\/\\n"]} '), 'accepted');
+});
+
+test("the transcript's credential JSON cases are delivered or refused with its message", () => {
+  const rule = t.credential_json_rule;
+  for (const c of rule.valid) {
+    const back = unpadCredential(hex(c.plaintext_hex));
+    assert.equal(back.text, c.delivered, c.why);
+    assert.equal(back.isString, c.is_string, c.why);
+  }
+  for (const c of rule.invalid) {
+    assert.throws(() => unpadCredential(hex(c.plaintext_hex)), (e) => e.code === 'bad_credential' && e.message === c.message, c.why);
+  }
+  assert.ok(rule.invalid.length >= 19);
+  console.log(`cases: credential JSON rule ${rule.valid.length} valid delivered, ${rule.invalid.length} invalid refused`);
 });
 
 test('the padding cases of the transcript are reproduced and read back', () => {

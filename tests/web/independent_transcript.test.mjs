@@ -98,6 +98,16 @@ function unpadStrict(plaintext) {
   return j;
 }
 
+// A status body (RESULT, ABORT), per the contract's rev. 3: the JSON, then
+// spaces up to exactly 128 bytes.
+function statusBody(json) {
+  const text = ascii(json);
+  assert.ok(text.length <= 128);
+  const out = new Uint8Array(128).fill(0x20);
+  out.set(text);
+  return out;
+}
+
 function flipped(frame, bit) {
   const out = Uint8Array.from(frame);
   out[bit >> 3] ^= 1 << (bit & 7);
@@ -141,8 +151,10 @@ test('every frame of the pairing is reproduced byte for byte', async () => {
   assert.equal(Buffer.from(j).toString(), t.credential_json);
   assert.equal(toHex(pad(j)), t.credential_plaintext_hex);
   assert.equal(toHex(await sealFrame(sender, 4, pad(j))), frameHex('CREDENTIAL'));
-  assert.equal(toHex(await response.seal(1, 5, ascii('{"accepted":true}'))), frameHex('RESULT'));
+  assert.equal(toHex(await response.seal(1, 5, statusBody('{"accepted":true}'))), frameHex('RESULT'));
   assert.equal(t.result_json, '{"accepted":true}');
+  assert.equal(t.result_plaintext_hex, toHex(statusBody(t.result_json)));
+  assert.equal(bytes(frameHex('RESULT')).length, 1 + 128 + 16);
 });
 
 test('the two ABORT frames are reproduced byte for byte', async () => {
@@ -154,10 +166,14 @@ test('the two ABORT frames are reproduced byte for byte', async () => {
   // The sender rejects after REVEAL (its seq 0): ABORT uses seq 1.
   const sender = await senderContext(d);
   await sealFrame(sender, 3, bytes(t.Ns));
-  assert.equal(toHex(await sealFrame(sender, 6, ascii(bySender.json))), bySender.hex);
+  assert.equal(toHex(await sealFrame(sender, 6, statusBody(bySender.json))), bySender.hex);
   // The receiver rejects after READY (response 0): ABORT uses response 1.
   const response = await responseCipher(await recipientContext(d, bytes(t.enc)));
-  assert.equal(toHex(await response.seal(1, 6, ascii(byReceiver.json))), byReceiver.hex);
+  assert.equal(toHex(await response.seal(1, 6, statusBody(byReceiver.json))), byReceiver.hex);
+  for (const a of t.aborts) {
+    assert.equal(a.plaintext_hex, toHex(statusBody(a.json)));
+    assert.equal(bytes(a.hex).length, 1 + 128 + 16);
+  }
 });
 
 test('the receiver side opens every frame, checks the commit and gets the delivered credential', async () => {
@@ -171,7 +187,7 @@ test('the receiver side opens every frame, checks the commit and gets the delive
   assert.equal(j.label, t.label);
   const response = await responseCipher(await senderContext(d));
   assert.equal(toHex(await response.open(0, bytes(frameHex('READY')))), t.Nr);
-  assert.equal(Buffer.from(await response.open(1, bytes(frameHex('RESULT')))).toString(), '{"accepted":true}');
+  assert.equal(Buffer.from(await response.open(1, bytes(frameHex('RESULT')))).toString(), '{"accepted":true}'.padEnd(128, ' '));
 });
 
 test('the padding cases match and the strict unpadder takes them back', () => {
@@ -183,6 +199,19 @@ test('the padding cases match and the strict unpadder takes them back', () => {
     assert.equal(padded.length, p.padded_length);
     assert.equal(toHex(padded), p.padded_hex);
     assert.equal(unpadStrict(padded).credential, JSON.parse(p.json).credential);
+  }
+});
+
+test('every valid status body is its JSON and spaces up to 128 bytes, and reads as the transcript says', () => {
+  for (const c of t.status_bodies) {
+    const body = bytes(c.plaintext_hex);
+    assert.equal(body.length, 128, c.case);
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(body).replace(/ +$/, '');
+    assert.ok(text.startsWith('{') && text.endsWith('}'), c.case);
+    const j = JSON.parse(text);
+    if (c.kind === 'RESULT') assert.deepEqual({ accepted: j.accepted, reason: j.reason ?? '' }, c.read, c.case);
+    else assert.deepEqual({ reason: j.reason }, c.read, c.case);
+    if (c.write) assert.equal(c.write.reason.startsWith(c.read.reason), true, c.case);
   }
 });
 

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hexEncode, utf8Encode } from '../../web/src/bytes.js';
-import { MessageType, padCredential, MAX_FRAME_BYTES } from '../../web/src/protocol.js';
+import { abortBody, MessageType, padCredential, MAX_FRAME_BYTES, STATUS_BODY_BYTES, STATUS_FRAME_BYTES } from '../../web/src/protocol.js';
 import { Receiver } from '../../web/src/receiver.js';
 import {
   transcript as t, hex, frameOf, scriptedRandom, kinds, framesOf, abortedOf, flipBit, transcriptMachines, manualSender,
@@ -23,10 +23,14 @@ async function receiverAt(step) {
   return { receiver, sender, randomR };
 }
 
-// What the sender reads in the receiver's ABORT or RESULT (response index 1).
+// What the sender reads in the receiver's ABORT or RESULT (response index
+// 1): the JSON, after checking the frame's and the body's padded sizes.
 async function abortReasonSeen(sender, frame) {
+  assert.equal(frame.length, STATUS_FRAME_BYTES);
   await sender.openResponse(frameOf('READY'));
-  return new TextDecoder().decode(await sender.openResponse(frame));
+  const body = await sender.openResponse(frame);
+  assert.equal(body.length, STATUS_BODY_BYTES);
+  return new TextDecoder().decode(body).replace(/ +$/, '');
 }
 
 // `reason` is what the ABORT tells the sender; `shown` what this side's user
@@ -267,7 +271,7 @@ test('a refused credential is answered with RESULT accepted=false and its reason
 
 test('after READY, an ABORT or a lost connection is reported as a possible attack (mirrors the C++)', async () => {
   const aborted = await receiverAt('ready');
-  const frame = await aborted.sender.seal(MessageType.abort, utf8Encode(JSON.stringify({ reason: 'network' })));
+  const frame = await aborted.sender.seal(MessageType.abort, abortBody('network'));
   assert.deepEqual(await aborted.receiver.onFrame(frame),
     [{ kind: 'Aborted', reason: 'possible_attack', detail: 'network' }, { kind: 'CloseConnection' }]);
   for (const reason of ['network', 'expired', 'timeout']) {
@@ -280,11 +284,11 @@ test('after READY, an ABORT or a lost connection is reported as a possible attac
   assert.equal(abortedOf(await cancelled.receiver.cancel('user_cancelled')).reason, 'user_cancelled');
 });
 
-test('after READY a peer cannot pick a milder reason: any ABORT is a possible attack, an oversize one unreadable', async () => {
+test('after READY a peer cannot pick a milder reason: any ABORT is a possible attack, one of another size unreadable', async () => {
   for (const code of ['network', 'expired', 'invalid_event', 'rejected', 'made_up', 'user_cancelled', 'sas_mismatch']) {
     const { receiver, sender } = await receiverAt('codes');
     await sender.seal(MessageType.reveal, new Uint8Array(32));  // the transcript's REVEAL used sequence 0
-    const frame = await sender.seal(MessageType.abort, utf8Encode(JSON.stringify({ reason: code })));
+    const frame = await sender.seal(MessageType.abort, abortBody(code));
     assert.deepEqual(await receiver.onFrame(frame),
       [{ kind: 'Aborted', reason: attack, detail: code }, { kind: 'CloseConnection' }]);
   }
@@ -293,6 +297,41 @@ test('after READY a peer cannot pick a milder reason: any ABORT is a possible at
   const big = await sender.seal(MessageType.abort, new Uint8Array(2000).fill(32));
   assert.deepEqual(await receiver.onFrame(big),
     [{ kind: 'Aborted', reason: attack, detail: 'unreadable' }, { kind: 'CloseConnection' }]);
+  const unpadded = await receiverAt('codes'); // the old, unpadded body (rev. 2)
+  await unpadded.sender.seal(MessageType.reveal, new Uint8Array(32));
+  const old = await unpadded.sender.seal(MessageType.abort, utf8Encode('{"reason":"network"}'));
+  assert.deepEqual(abortedOf(await unpadded.receiver.onFrame(old)), { kind: 'Aborted', reason: attack, detail: 'unreadable' });
+});
+
+test('every invalid status body of the transcript, as ABORT after READY, is a possible attack', async () => {
+  const { as_abort_after_ready: expected, cases } = t.invalid_status_bodies;
+  for (const c of cases) {
+    const { receiver, sender } = await receiverAt('codes');
+    await sender.seal(MessageType.reveal, hex(t.Ns));
+    const actions = await receiver.onFrame(await sender.seal(MessageType.abort, hex(c.plaintext_hex)));
+    assert.deepEqual(actions, [{ kind: 'Aborted', ...expected }, { kind: 'CloseConnection' }], c.why);
+    assert.equal(receiver.holdsSecrets, false);
+  }
+  console.log(`cases: invalid status bodies as ABORT into the receiver ${cases.length}, all ${expected.reason}`);
+});
+
+test("every case of the transcript's JSON rule: the valid ones delivered, the others bad_credential", async () => {
+  const rule = t.credential_json_rule;
+  for (const c of rule.valid) {
+    const { receiver, sender } = await receiverAt('codes-auto');
+    await sender.seal(MessageType.reveal, hex(t.Ns));
+    const actions = await receiver.onFrame(await sender.seal(MessageType.credential, hex(c.plaintext_hex)));
+    assert.deepEqual(kinds(actions), ['DeliverCredential'], c.why);
+    assert.equal(actions[0].credential.text, c.delivered, c.why);
+  }
+  for (const c of rule.invalid) {
+    const { receiver, sender } = await receiverAt('codes-auto');
+    await sender.seal(MessageType.reveal, hex(t.Ns));
+    const actions = await receiver.onFrame(await sender.seal(MessageType.credential, hex(c.plaintext_hex)));
+    assert.deepEqual(abortedOf(actions), { kind: 'Aborted', ...rule.in_pairing }, c.why);
+    assert.ok(!kinds(actions).includes('DeliverCredential'), c.why);
+  }
+  console.log(`cases: credential JSON rule into the receiver ${rule.valid.length} delivered, ${rule.invalid.length} refused`);
 });
 
 test("a user's cancel while the application stores the credential changes nothing; RESULT tells the truth", async () => {

@@ -4,11 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hexEncode, utf8Encode } from '../../web/src/bytes.js';
 import { parseLink, buildLink } from '../../web/src/link.js';
-import { credentialJsonFromText, MessageType } from '../../web/src/protocol.js';
+import { credentialJsonFromText, MessageType, resultBody, STATUS_FRAME_BYTES } from '../../web/src/protocol.js';
 import { Sender } from '../../web/src/sender.js';
 import { QrloginError } from '../../web/src/reason.js';
 import {
-  transcript as t, hex, frameOf, scriptedRandom, kinds, abortedOf, flipBit, transcriptMachines,
+  transcript as t, hex, frameOf, scriptedRandom, kinds, abortedOf, flipBit, transcriptMachines, manualResponder,
 } from './support.mjs';
 
 const closedWithoutAbort = (reason, detail = '') => [{ kind: 'Aborted', reason, detail }, { kind: 'CloseConnection' }];
@@ -103,6 +103,35 @@ test('a flipped bit in RESULT is a bad message: a possible attack', async () => 
     const { sender } = await senderAt('sent');
     assert.deepEqual(abortedOf(await sender.onFrame(flipBit(result, bit))), attackFor('bad_message'), `bit ${bit}`);
   }
+});
+
+test('RESULT is 145 bytes; the old unpadded one is a bad message', async () => {
+  assert.equal(frameOf('RESULT').length, STATUS_FRAME_BYTES);
+  const ok = await senderAt('sent');
+  const responder = await manualResponder();
+  const result = await responder.seal(MessageType.result, resultBody(true));
+  assert.deepEqual(result, frameOf('RESULT'));
+  const unpadded = await senderAt('sent');
+  const old = await (await manualResponder()).seal(MessageType.result, utf8Encode('{"accepted":true}'));
+  assert.deepEqual(abortedOf(await unpadded.sender.onFrame(old)), attackFor('bad_message'));
+  assert.deepEqual(kinds(await ok.sender.onFrame(result)), ['ShowResult', 'CloseConnection']);
+});
+
+test('every invalid status body of the transcript is a possible attack, as RESULT or as ABORT', async () => {
+  const { as_result: asResult, as_abort_after_ready: asAbort, cases } = t.invalid_status_bodies;
+  for (const c of cases) {
+    const waiting = await senderAt('sent');
+    const result = await (await manualResponder()).seal(MessageType.result, hex(c.plaintext_hex));
+    const actions = await waiting.sender.onFrame(result);
+    assert.ok(!kinds(actions).includes('ShowResult'), c.why);
+    assert.deepEqual(abortedOf(actions), { kind: 'Aborted', ...asResult }, c.why);
+    assert.equal(waiting.sender.holdsSecrets, false);
+
+    const atCodes = await senderAt('codes');
+    const abort = await (await manualResponder()).seal(MessageType.abort, hex(c.plaintext_hex));
+    assert.deepEqual(await atCodes.sender.onFrame(abort), [{ kind: 'Aborted', ...asAbort }, { kind: 'CloseConnection' }], c.why);
+  }
+  console.log(`cases: invalid status bodies into the sender ${cases.length} as RESULT and as ABORT, all possible_attack`);
 });
 
 test('a refusing RESULT shows the answer and ends as rejected, with the reason as detail', async () => {

@@ -65,3 +65,14 @@ export async function manualSender() {
     openResponse: (frame) => response.open(frame.subarray(0, 1), frame.subarray(1)),
   };
 }
+
+// The receiver's side of the transcript's response direction, for RESULT
+// and ABORT frames no honest receiver machine would make: seal() uses
+// response index 1, 2, ... (the transcript's READY took index 0).
+export async function manualResponder() {
+  const { SequencedAead } = await import('../../web/src/hpke.js');
+  const { AEAD_ID, sealFrame, MessageType } = await import('../../web/src/protocol.js');
+  const response = await SequencedAead.create(AEAD_ID, hex(transcript.exports.response_key), hex(transcript.exports.response_nonce));
+  await sealFrame(response, MessageType.ready, hex(transcript.Nr));
+  return { seal: (type, plaintext) => sealFrame(response, type, plaintext) };
+}

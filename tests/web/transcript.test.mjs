@@ -4,7 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hexEncode } from '../../web/src/bytes.js';
 import { parseLink } from '../../web/src/link.js';
-import { channelId, credentialJsonFromText, hpkeInfo, commitment, padCredential } from '../../web/src/protocol.js';
+import {
+  abortBody, channelId, credentialJsonFromText, hpkeInfo, commitment, padCredential, parseAbortBody, parseResultBody, resultBody,
+  STATUS_FRAME_BYTES,
+} from '../../web/src/protocol.js';
 import { Receiver } from '../../web/src/receiver.js';
 import { Sender } from '../../web/src/sender.js';
 import { transcript as t, hex, scriptedRandom, kinds, framesOf } from './support.mjs';
@@ -65,6 +68,8 @@ test('CREDENTIAL and RESULT are byte-identical and the credential is delivered a
   const handled = await run.receiver.onCredentialHandled(true);
   assert.deepEqual(kinds(handled), ['SendFrame', 'CloseConnection']);
   assert.equal(hexEncode(handled[0].frame), t.frames[4].hex);
+  assert.equal(handled[0].frame.length, STATUS_FRAME_BYTES, 'padded (rev. 3)');
+  assert.equal(hexEncode(resultBody(true)), t.result_plaintext_hex);
   assert.equal(run.receiver.state, 'done');
   assert.equal(run.receiver.holdsSecrets, false);
   const shown = await run.sender.onFrame(handled[0].frame);
@@ -86,4 +91,47 @@ test('each side rejecting the code sends the transcript ABORT frame', async () =
     // The other side got it after READY: a possible attack, its reason the detail (rev. 3).
     assert.deepEqual(seen, [{ kind: 'Aborted', reason: 'possible_attack', detail: 'sas_mismatch' }, { kind: 'CloseConnection' }]);
   }
+});
+
+test("the transcript's status bodies are written and read as it says", () => {
+  let written = 0;
+  for (const c of t.status_bodies) {
+    const isResult = c.kind === 'RESULT';
+    if (c.write) {
+      const body = isResult ? resultBody(c.write.accepted, c.write.reason) : abortBody(c.write.reason);
+      assert.equal(hexEncode(body), c.plaintext_hex, c.case);
+      written++;
+    }
+    const read = isResult ? parseResultBody(hex(c.plaintext_hex)) : { reason: parseAbortBody(hex(c.plaintext_hex)) };
+    assert.deepEqual(read, c.read, c.case);
+  }
+  for (const a of t.aborts) {
+    assert.equal(hexEncode(abortBody('sas_mismatch')), a.plaintext_hex);
+    assert.equal(hex(a.hex).length, STATUS_FRAME_BYTES);
+  }
+  console.log(`cases: status bodies ${written} written, ${t.status_bodies.length} read`);
+});
+
+test('every invalid status body of the transcript is refused by both readers with its message', () => {
+  for (const c of t.invalid_status_bodies.cases) {
+    for (const read of [parseResultBody, parseAbortBody]) {
+      assert.throws(() => read(hex(c.plaintext_hex)), (e) => e instanceof SyntaxError && e.message === c.message, c.why);
+    }
+  }
+  assert.ok(t.invalid_status_bodies.cases.length >= 18);
+  console.log(`cases: invalid status bodies ${t.invalid_status_bodies.cases.length}, all refused by both readers`);
+});
+
+test('status bodies are always 128 bytes, a long reason cut at a character boundary, a lone surrogate made U+FFFD', () => {
+  for (const n of [0, 1, 97, 98, 99, 115, 116, 1000, 100000]) {
+    for (const piece of ['a', 'é', '€', '😀', '\n', '\u0001', '"']) {
+      const reason = piece.repeat(Math.ceil(n / piece.length)).slice(0, n);
+      const refused = resultBody(false, reason);
+      assert.equal(refused.length, 128);
+      assert.ok(reason.toWellFormed().startsWith(parseResultBody(refused).reason), `${n} ${piece}`);
+      assert.equal(abortBody(reason).length, 128);
+      parseAbortBody(abortBody(reason));
+    }
+  }
+  assert.equal(parseAbortBody(abortBody('bad \ud800 half')), 'bad \ufffd half');
 });

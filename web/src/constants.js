@@ -23,12 +23,17 @@ export const SAS_DIGITS = 6;
 export const HELLO_FRAME_BYTES = 1 + ENC_BYTES + COMMIT_BYTES; // 65
 export const SEALED_NONCE_FRAME_BYTES = 1 + NONCE_BYTES + TAG_BYTES; // 49
 export const MAX_CREDENTIAL_JSON_BYTES = 65536;
-export const MAX_CREDENTIAL_JSON_DEPTH = 32; // our bound, as in the C++ core
 export const PADDING_BLOCK = 256;
 export const MAX_PADDED_CREDENTIAL_BYTES = 65792; // 4 + 65536 rounded up to 256
 export const MAX_FRAME_BYTES = 1 + MAX_PADDED_CREDENTIAL_BYTES + TAG_BYTES; // 65809
-// RESULT and ABORT carry a small JSON object; anything larger is refused.
-export const MAX_STATUS_JSON_BYTES = 1024;
+// RESULT and ABORT bodies (contract rev. 3): a JSON object padded with
+// spaces to exactly 128 bytes, so the frame's size says nothing about how
+// the pairing ended.
+export const STATUS_BODY_BYTES = 128;
+export const STATUS_FRAME_BYTES = 1 + STATUS_BODY_BYTES + TAG_BYTES; // 145
+// The JSON rule (contract rev. 3) for every JSON body: arrays and objects
+// nest at most this deep.
+export const MAX_JSON_DEPTH = 32;
 
 export const LINK_VERSION_PREFIX = 'v1.';
 export const LABEL_CHANNEL = 'qrlogin/v1 channel';

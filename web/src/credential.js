@@ -3,13 +3,12 @@
 // the relay learns only a 256-byte size class. Same rules and messages as
 // crypto/pairing/credential.cpp.
 import { utf8DecodeStrict, utf8Encode, wipe } from './bytes.js';
-import {
-  MAX_CREDENTIAL_JSON_BYTES, MAX_CREDENTIAL_JSON_DEPTH, MAX_PADDED_CREDENTIAL_BYTES, PADDING_BLOCK,
-} from './constants.js';
+import { MAX_CREDENTIAL_JSON_BYTES, MAX_PADDED_CREDENTIAL_BYTES, PADDING_BLOCK } from './constants.js';
+import { checkStrictJson, parseStrictJson } from './strict_json.js';
 import { QrloginError } from './reason.js';
 
 const TOO_LARGE = 'the credential is too large: at most 65536 bytes of JSON can be sent';
-const TOO_DEEP = "the credential's JSON nests more than 32 levels deep";
+const SUBJECT = 'the credential';
 
 const credentialError = (message) => new QrloginError('bad_credential', message);
 
@@ -20,46 +19,6 @@ function isWellFormed(text) {
   } catch {
     return false;
   }
-}
-
-// Iterative: the tree comes from untrusted JSON.
-function everyStringWellFormed(root) {
-  const pending = [root];
-  while (pending.length > 0) {
-    const v = pending.pop();
-    if (typeof v === 'string') {
-      if (!isWellFormed(v)) return false;
-    } else if (v !== null && typeof v === 'object') {
-      for (const [k, child] of Object.entries(v)) {
-        if (!isWellFormed(k)) return false;
-        pending.push(child);
-      }
-    }
-  }
-  return true;
-}
-
-// The deepest nesting of arrays and objects in a JSON text (strings
-// skipped). Bounded before parsing, as the C++ core does.
-export function jsonDepth(text) {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  let escaped = false;
-  for (const c of text) {
-    if (inString) {
-      if (escaped) escaped = false;
-      else if (c === '\\') escaped = true;
-      else if (c === '"') inString = false;
-    } else if (c === '"') {
-      inString = true;
-    } else if (c === '[' || c === '{') {
-      deepest = Math.max(deepest, ++depth);
-    } else if ((c === ']' || c === '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
 }
 
 const utf8Compare = (a, b) => {
@@ -76,6 +35,9 @@ export function compactJson(value) {
     if (!isWellFormed(value)) throw credentialError('the credential is not valid UTF-8 text');
     return JSON.stringify(value);
   }
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    throw credentialError('the credential has a number that is not finite (JSON has no infinity or NaN)');
+  }
   if (value === null || typeof value === 'number' || typeof value === 'boolean') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : compactJson(v))).join(',')}]`;
   if (typeof value === 'object') {
@@ -91,9 +53,12 @@ function checkedJ(text) {
     wipe(bytes);
     throw new QrloginError('limit_exceeded', TOO_LARGE);
   }
-  if (jsonDepth(text) > MAX_CREDENTIAL_JSON_DEPTH) {
+  // What we send meets the rule every receiver applies (depth, above all).
+  try {
+    checkStrictJson(bytes, SUBJECT);
+  } catch (e) {
     wipe(bytes);
-    throw credentialError(TOO_DEEP);
+    throw credentialError(e.message);
   }
   return bytes;
 }
@@ -146,19 +111,11 @@ export function unpadCredential(plaintext) {
   for (let i = 4 + len; i < plaintext.length; i++) nonzero |= plaintext[i];
   if (nonzero !== 0) throw credentialError("the credential's padding is not all zero bytes");
 
-  let text;
-  try {
-    text = utf8DecodeStrict(plaintext.subarray(4, 4 + len));
-  } catch {
-    throw credentialError('the credential is not valid JSON');
-  }
-  if (jsonDepth(text) > MAX_CREDENTIAL_JSON_DEPTH) throw credentialError(TOO_DEEP);
   let j;
   try {
-    // The C++ parser skips one leading byte order mark; JSON.parse does not.
-    j = JSON.parse(text.startsWith('\ufeff') ? text.slice(1) : text);
-  } catch {
-    throw credentialError('the credential is not valid JSON');
+    j = parseStrictJson(plaintext.subarray(4, 4 + len), SUBJECT);
+  } catch (e) {
+    throw credentialError(e.message);
   }
   if (j === null || typeof j !== 'object' || Array.isArray(j) || !Object.hasOwn(j, 'credential')) {
     throw credentialError('the credential message has no "credential" member');
@@ -168,8 +125,6 @@ export function unpadCredential(plaintext) {
     if (typeof j.label !== 'string') throw credentialError("the credential's label is not a string");
     label = j.label;
   }
-  // A lone surrogate escape (\ud800) is invalid JSON for the C++ parser.
-  if (!everyStringWellFormed(j)) throw credentialError('the credential is not valid JSON');
   const value = j.credential;
   const isString = typeof value === 'string';
   const out = isString ? value : compactJson(value);

@@ -1,12 +1,13 @@
 // The qrlogin v1 derivations and messages (crypto/pairing/channel.cpp,
 // sas.cpp, frames.cpp): channel id, HPKE info, commitment, short
 // authentication string, the receiver-to-sender AEAD, and the six frames.
-import { base64urlEncode, concat, constantTimeEqual, utf8DecodeStrict, utf8Encode, wipe } from './bytes.js';
+import { base64urlEncode, concat, constantTimeEqual, utf8Encode, wipe } from './bytes.js';
 import { hmacSha256, SequencedAead, aeadKeyBytes, NONCE_BYTES as AEAD_NONCE_BYTES } from './hpke.js';
 import {
   AEAD_ID, CID_RAW_BYTES, LABEL_CHANNEL, LABEL_COMMIT, LABEL_INFO, LABEL_RESPONSE_KEY, LABEL_RESPONSE_NONCE,
-  LABEL_SAS, MAX_STATUS_JSON_BYTES, MessageType, NONCE_BYTES, SAS_DIGITS,
+  LABEL_SAS, MessageType, NONCE_BYTES, SAS_DIGITS, STATUS_BODY_BYTES,
 } from './constants.js';
+import { parseStrictJson } from './strict_json.js';
 
 export * from './constants.js';
 export * from './credential.js';
@@ -89,35 +90,83 @@ export function frameType(frame) {
 }
 
 const wellFormed = (text) => (typeof text.toWellFormed === 'function' ? text.toWellFormed() : text);
+const STATUS_SUBJECT = 'the status message';
 
-// RESULT and ABORT bodies: compact JSON, keys in this order.
-export function resultJson(accepted, reason = '') {
-  return accepted ? '{"accepted":true}' : `{"accepted":false,"reason":${JSON.stringify(wellFormed(reason))}}`;
+// The reason as the inside of a JSON string, cut at a character boundary so
+// it takes at most `budget` UTF-8 bytes (as crypto/pairing/frames.cpp).
+function escapedWithin(reason, budget) {
+  // Every UTF-16 unit takes at least one byte, so later ones cannot fit; the
+  // spare units keep the last character that might fit whole.
+  const quoted = JSON.stringify(wellFormed(String(reason).slice(0, budget + 4)));
+  const inside = quoted.slice(1, -1);
+  let used = 0;
+  let bytes = 0;
+  while (used < inside.length) {
+    let units = 1;
+    let size;
+    if (inside[used] === '\\') {
+      units = inside[used + 1] === 'u' ? 6 : 2;
+      size = units;
+    } else {
+      const point = inside.codePointAt(used);
+      if (point > 0xffff) units = 2;
+      size = point < 0x80 ? 1 : point < 0x800 ? 2 : point < 0x10000 ? 3 : 4;
+    }
+    if (bytes + size > budget) break;
+    used += units;
+    bytes += size;
+  }
+  return inside.slice(0, used);
 }
 
-export function abortJson(reason) {
-  return `{"reason":${JSON.stringify(wellFormed(reason))}}`;
+function paddedStatus(text) {
+  const body = new Uint8Array(STATUS_BODY_BYTES).fill(0x20);
+  body.set(utf8Encode(text));
+  return body;
 }
 
+function statusWithReason(head, reason) {
+  return paddedStatus(`${head}${escapedWithin(reason, STATUS_BODY_BYTES - utf8Encode(head).length - 2)}"}`);
+}
+
+// RESULT and ABORT bodies (docs/protocol.md): compact JSON, keys in this
+// order, then spaces up to exactly 128 bytes. A reason too long to fit is
+// cut at a character boundary; a lone surrogate in it becomes U+FFFD.
+export function resultBody(accepted, reason = '') {
+  return accepted ? paddedStatus('{"accepted":true}') : statusWithReason('{"accepted":false,"reason":"', reason);
+}
+
+export function abortBody(reason) {
+  return statusWithReason('{"reason":"', reason);
+}
+
+// Exactly 128 bytes, the trailing spaces stripped, the rest one JSON object
+// under the JSON rule with nothing around it (so a tab or NUL where the
+// spaces belong is refused).
 function parseStatus(body) {
-  if (body.length > MAX_STATUS_JSON_BYTES) throw new SyntaxError('status message is too large');
-  const text = utf8DecodeStrict(body);
-  const j = JSON.parse(text.startsWith('\ufeff') ? text.slice(1) : text);
-  if (j === null || typeof j !== 'object' || Array.isArray(j)) throw new SyntaxError('status message is not a JSON object');
+  if (body.length !== STATUS_BODY_BYTES) throw new SyntaxError(`${STATUS_SUBJECT} is ${body.length} bytes, not 128`);
+  let end = body.length;
+  while (end > 0 && body[end - 1] === 0x20) end--;
+  const text = body.subarray(0, end);
+  const j = parseStrictJson(text, STATUS_SUBJECT);
+  if (j === null || typeof j !== 'object' || Array.isArray(j) || text[0] !== 0x7b || text[end - 1] !== 0x7d) {
+    throw new SyntaxError(`${STATUS_SUBJECT} is not a JSON object followed by spaces`);
+  }
   return j;
 }
 
-// { accepted, reason }. Throws when "accepted" is not a boolean or
-// "reason" not a string.
-export function parseResultJson(body) {
+// { accepted, reason }. Throws a SyntaxError (the message says why) for a
+// body of the wrong size or padding, JSON against the rule, "accepted" not
+// a boolean or "reason" not a string.
+export function parseResultBody(body) {
   const j = parseStatus(body);
   if (typeof j.accepted !== 'boolean' || !Object.hasOwn(j, 'accepted')) throw new SyntaxError('RESULT has no boolean "accepted"');
   if (Object.hasOwn(j, 'reason') && typeof j.reason !== 'string') throw new SyntaxError('RESULT\'s "reason" is not a string');
   return { accepted: j.accepted, reason: j.reason ?? '' };
 }
 
-// The reason code. Throws when the body is not {"reason": "<string>"}.
-export function parseAbortJson(body) {
+// The reason code. Throws as parseResultBody, or when "reason" is not a string.
+export function parseAbortBody(body) {
   const j = parseStatus(body);
   if (!Object.hasOwn(j, 'reason') || typeof j.reason !== 'string') throw new SyntaxError('ABORT has no string "reason"');
   return j.reason;

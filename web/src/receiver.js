@@ -11,13 +11,13 @@
 // Any invalid event moves to `aborted` with a reason; secrets are dropped
 // (and typed arrays overwritten) in both final states. Events after a final
 // state return no actions.
-import { constantTimeEqual, utf8Encode, wipe } from './bytes.js';
-import { ENC_BYTES, HpkeError, keyPairFromSecret, SECRET_KEY_BYTES, setupBaseReceiver, TAG_BYTES } from './hpke.js';
+import { constantTimeEqual, wipe } from './bytes.js';
+import { ENC_BYTES, HpkeError, keyPairFromSecret, SECRET_KEY_BYTES, setupBaseReceiver } from './hpke.js';
 import { buildLink } from './link.js';
 import {
-  abortJson, AEAD_ID, channelId, commitment, computeSas, frameType, hpkeInfo, HELLO_FRAME_BYTES,
-  MAX_FRAME_BYTES, MAX_STATUS_JSON_BYTES, MessageType, NONCE_BYTES, openFrame, parseAbortJson, responseAead,
-  resultJson, sasMatches, sealFrame, SEALED_NONCE_FRAME_BYTES, unpadCredential,
+  abortBody, AEAD_ID, channelId, commitment, computeSas, frameType, hpkeInfo, HELLO_FRAME_BYTES,
+  MAX_FRAME_BYTES, MessageType, NONCE_BYTES, openFrame, parseAbortBody, responseAead,
+  resultBody, sasMatches, sealFrame, SEALED_NONCE_FRAME_BYTES, STATUS_FRAME_BYTES, unpadCredential,
 } from './protocol.js';
 import { abortedShown, closeConnection, deliverCredential, peerStatus, sendFrame, showSas } from './actions.js';
 import { Reason } from './reason.js';
@@ -144,7 +144,7 @@ export class Receiver {
       if (this.#state !== S.delivering) return this.#fail(Reason.invalid_event);
       const actions = [];
       try {
-        actions.push(sendFrame(await sealFrame(this.#response, MessageType.result, utf8Encode(resultJson(accepted, reason)))));
+        actions.push(sendFrame(await sealFrame(this.#response, MessageType.result, resultBody(accepted, reason))));
       } catch {
         // As in the C++ core: without RESULT the sender times out.
       }
@@ -260,9 +260,9 @@ export class Receiver {
     // Before HELLO there is no context, so an ABORT cannot be genuine.
     if (!this.#ctx) return this.#fail(Reason.unexpected_message, '', false);
     let code = 'unreadable';
-    if (frame.length <= 1 + MAX_STATUS_JSON_BYTES + TAG_BYTES) {
+    if (frame.length === STATUS_FRAME_BYTES) {
       try {
-        code = parseAbortJson(await openFrame(this.#ctx, frame));
+        code = parseAbortBody(await openFrame(this.#ctx, frame));
       } catch {
         code = 'unreadable';
       }
@@ -292,7 +292,7 @@ export class Receiver {
     // ABORT needs an HPKE context; before HELLO the socket is simply closed.
     if (tellPeer && this.#response) {
       try {
-        actions.push(sendFrame(await sealFrame(this.#response, MessageType.abort, utf8Encode(abortJson(reason)))));
+        actions.push(sendFrame(await sealFrame(this.#response, MessageType.abort, abortBody(reason))));
       } catch {
         // Nothing more to tell: the close follows.
       }

@@ -9,12 +9,12 @@
 //
 // One (enc, Ns) per Sender: it never retries by itself. Any invalid event
 // moves to `aborted` with a reason; secrets are dropped in both final states.
-import { utf8Encode, wipe } from './bytes.js';
-import { HpkeError, setupBaseSender, TAG_BYTES } from './hpke.js';
+import { wipe } from './bytes.js';
+import { HpkeError, setupBaseSender } from './hpke.js';
 import {
-  abortJson, AEAD_ID, channelId, commitment, computeSas, frameType, hpkeInfo, makeHello,
-  MAX_CREDENTIAL_JSON_BYTES, MAX_STATUS_JSON_BYTES, MessageType, NONCE_BYTES, openFrame, padCredential,
-  parseAbortJson, parseResultJson, responseAead, sasMatches, sealFrame, SEALED_NONCE_FRAME_BYTES,
+  abortBody, AEAD_ID, channelId, commitment, computeSas, frameType, hpkeInfo, makeHello,
+  MAX_CREDENTIAL_JSON_BYTES, MessageType, NONCE_BYTES, openFrame, padCredential,
+  parseAbortBody, parseResultBody, responseAead, sasMatches, sealFrame, SEALED_NONCE_FRAME_BYTES, STATUS_FRAME_BYTES,
 } from './protocol.js';
 import { abortedShown, closeConnection, peerStatus, sendFrame, showResult, showSas } from './actions.js';
 import { QrloginError, Reason, reasonFromPeerCode } from './reason.js';
@@ -172,7 +172,7 @@ export class Sender {
 
   async #handleResult(frame) {
     if (this.#state !== S.waiting_for_result) return this.#fail(Reason.unexpected_message);
-    if (frame.length > 1 + MAX_STATUS_JSON_BYTES + TAG_BYTES) return this.#fail(Reason.bad_message);
+    if (frame.length !== STATUS_FRAME_BYTES) return this.#fail(Reason.bad_message);
     let body;
     try {
       body = await openFrame(this.#response, frame);
@@ -181,7 +181,7 @@ export class Sender {
     }
     let result;
     try {
-      result = parseResultJson(body);
+      result = parseResultBody(body);
     } catch {
       return this.#fail(Reason.bad_message, '', false);
     }
@@ -198,9 +198,9 @@ export class Sender {
   async #handleAbort(frame) {
     if (!this.#response) return this.#fail(Reason.unexpected_message, '', false); // nothing sent yet: not genuine
     let code = 'unreadable';
-    if (frame.length <= 1 + MAX_STATUS_JSON_BYTES + TAG_BYTES) {
+    if (frame.length === STATUS_FRAME_BYTES) {
       try {
-        code = parseAbortJson(await openFrame(this.#response, frame));
+        code = parseAbortBody(await openFrame(this.#response, frame));
       } catch {
         code = 'unreadable';
       }
@@ -236,7 +236,7 @@ export class Sender {
     const actions = [];
     if (tellPeer && this.#ctx) {
       try {
-        actions.push(sendFrame(await sealFrame(this.#ctx, MessageType.abort, utf8Encode(abortJson(reason)))));
+        actions.push(sendFrame(await sealFrame(this.#ctx, MessageType.abort, abortBody(reason))));
       } catch {
         // Nothing more to tell: the close follows.
       }

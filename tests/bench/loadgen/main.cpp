@@ -263,8 +263,8 @@ net::awaitable<void> pairing(std::uint64_t id, Clock::time_point intended) {
     co_await send(*s, 273, 4, stream, 3);  // CREDENTIAL (a short one)
     co_await recv(*r, 49, 3, stream, 2);
     co_await recv(*r, 273, 4, stream, 3);
-    co_await send(*r, 40, 5, stream, 4);   // RESULT
-    co_await recv(*s, 40, 5, stream, 4);
+    co_await send(*r, 145, 5, stream, 4);  // RESULT
+    co_await recv(*s, 145, 5, stream, 4);
     auto done = Clock::now();
     g->lat.record(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(done - intended).count()));
     co_await r->ws.async_close(websocket::close_code::normal, use_awaitable);
