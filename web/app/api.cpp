@@ -138,18 +138,18 @@ Result<DeviceRow> Api::authenticate(const ApiRequest& request) {
   const UnixMillis now = clock_.now();
   std::optional<DeviceRow> found;
   bool went_idle = false;
-  auto status = store_.transaction([&]() -> Status {
+  auto status = store_.run([&]() -> Status {
     auto device = store_.find_device_by_secret(*hash);
     if (!device.ok()) return device.error();
     found = std::move(*device);
-    if (!found || found->ended_at) return {};
-    if (now - found->last_seen_at > settings_.session_idle) {
-      went_idle = true;
-      return store_.end_device(found->id, now, "idle");
-    }
     return {};
   });
   if (!status.ok()) return status.error();
+  if (found && !found->ended_at && found->kind == kind && now - found->last_seen_at > settings_.session_idle) {
+    went_idle = true;
+    auto ended = store_.transaction([&] { return store_.end_device(found->id, now, "idle"); });
+    if (!ended.ok()) return ended.error();
+  }
   if (!found || found->kind != kind)
     return make_error(AppErrc::not_authenticated, "not logged in (unknown session)");
   if (went_idle) found->ended_why = "idle";

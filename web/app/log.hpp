@@ -3,6 +3,7 @@
 // published: ids, codes, counts and reasons; never a password, session id,
 // token, grant, registration secret, cookie or request body.
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <mutex>
 #include <string_view>
@@ -17,11 +18,13 @@ struct LogField {
 
 class Logger {
  public:
-  explicit Logger(bool quiet = false) : quiet_(quiet) {}
+  // Where lines go instead of stdout (tests read them); call before use.
+  using Sink = std::function<void(std::string_view line)>;
+  void redirect(Sink sink) { sink_ = std::move(sink); }
   void write(std::string_view event, std::initializer_list<LogField> fields);
 
  private:
-  bool quiet_;
+  Sink sink_;
   std::mutex mutex_;
 };
 

@@ -235,6 +235,8 @@ Status Server::open() {
 
 void Server::set_pages(PageHandler pages) { impl_->pages = std::move(pages); }
 
+void Server::redirect_log(std::function<void(std::string_view line)> sink) { impl_->logger.redirect(std::move(sink)); }
+
 std::uint16_t Server::port() const {
   beast::error_code ec;
   auto endpoint = impl_->acceptor.local_endpoint(ec);

@@ -36,6 +36,8 @@ class Server {
   // makes no origin).
   Status open();
   void set_pages(PageHandler pages);
+  // Log lines go to `sink` instead of stdout (tests); call before open().
+  void redirect_log(std::function<void(std::string_view line)> sink);
 
   [[nodiscard]] std::uint16_t port() const;
   [[nodiscard]] const std::string& origin() const;
