@@ -180,9 +180,11 @@ std::string help_text() {
       "with single-use grants redeemed for the new device's own session (docs/app-api.md).\n\n"
       "Usage: qrlogin-app [--listen HOST:PORT] [--origin URL] [--state-dir DIR] [--relay URL] ...\n\n";
   for (const auto& f : kFlags) {
-    std::string head = "  " + std::string(f.name);
-    if (!f.value.empty()) head += " " + std::string(f.value);
-    text += head + "\n      " + std::string(f.help) + " (default: " + std::string(f.default_text) + ")\n";
+    // Appended piece by piece: "literal" + std::string&& trips GCC 12's -Wrestrict (bug 105329).
+    text += "  ";
+    text += f.name;
+    if (!f.value.empty()) (text += " ") += f.value;
+    ((((text += "\n      ") += f.help) += " (default: ") += f.default_text) += ")\n";
   }
   text +=
       "  --help, --version\n\n"

@@ -38,7 +38,8 @@ namespace {
 // utime + stime of `pid`, in seconds.
 double cpu_seconds(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string stat;
+  std::getline(in, stat);
   std::istringstream fields(stat.substr(stat.rfind(')') + 2));
   std::string skip;
   for (int i = 3; i < 14; ++i) fields >> skip;  // fields 3..13
