@@ -117,13 +117,14 @@ export function unpadCredential(plaintext) {
 }
 
 // (rev. 3) Status bodies: the JSON object, then spaces up to exactly 128 bytes.
-export function padStatus(object) {
-  const json = ascii(JSON.stringify(object));
+export function padStatusText(text) {
+  const json = ascii(text);
   if (json.length > STATUS_BODY_BYTES) throw new Error('status body over 128 bytes');
   const out = new Uint8Array(STATUS_BODY_BYTES).fill(0x20);
   out.set(json);
   return out;
 }
+export const padStatus = (object) => padStatusText(JSON.stringify(object));
 
 export function unpadStatus(plaintext) {
   if (plaintext.length !== STATUS_BODY_BYTES) throw new Error(`status body of ${plaintext.length} bytes, not 128`);

@@ -1,112 +1,31 @@
 // Issue 4's independent check: tests/vectors/transcript-v1.json recomputed
-// with an HPKE implementation that is not ours (@hpke/core with the
-// noble-based @hpke/dhkem-x25519) plus WebCrypto for SHA-256, HMAC and the
-// receiver-to-sender AES-256-GCM. Nothing from web/src is imported here.
+// with the independent implementation (tests/independent: @hpke/core with
+// the noble-based @hpke/dhkem-x25519, WebCrypto for SHA-256, HMAC and the
+// receiver-to-sender AES-256-GCM). Nothing from web/src is imported here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Aes256Gcm, CipherSuite, HkdfSha256 } from '@hpke/core';
-import { DhkemX25519HkdfSha256, X25519 } from '@hpke/dhkem-x25519';
+import {
+  ascii, channelOf, hmac, join, keyPairFromSecret, openFrame, padCredential as pad, padStatusText as statusBody,
+  recipientContext, responseCipher, sealFrame, senderContext as contextTo, sha256, unpadCredential as unpadStrict,
+} from '../independent/qrlogin_rev3.mjs';
 
 const t = JSON.parse(readFileSync(new URL('../vectors/transcript-v1.json', import.meta.url), 'utf8'));
-const subtle = globalThis.crypto.subtle;
 
 const bytes = (hex) => new Uint8Array(Buffer.from(hex, 'hex'));
 const toHex = (data) => Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('hex');
-const ascii = (text) => new Uint8Array(Buffer.from(text, 'utf8'));
-const join = (...parts) => new Uint8Array(Buffer.concat(parts.map((p) => Buffer.from(p))));
 const frameHex = (type) => t.frames.find((f) => f.type === type).hex;
 const typeByte = { HELLO: 1, READY: 2, REVEAL: 3, CREDENTIAL: 4, RESULT: 5, ABORT: 6 };
 
-const suite = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() });
-const curve = new X25519(new HkdfSha256());
-
-async function publicKeyOf(secretHex) {
-  const privateKey = await suite.kem.importKey('raw', bytes(secretHex).buffer, false);
-  const publicKey = await curve.derivePublicKey(privateKey);
-  return { privateKey, publicKey, raw: new Uint8Array(await suite.kem.serializePublicKey(publicKey)) };
-}
-
-const sha256 = async (...parts) => new Uint8Array(await subtle.digest('SHA-256', join(...parts)));
-async function hmac(key, data) {
-  const k = await subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  return new Uint8Array(await subtle.sign('HMAC', k, data));
-}
-
 async function derived() {
-  const receiver = await publicKeyOf(t.skR);
+  const receiver = await keyPairFromSecret(bytes(t.skR));
   const pkR = receiver.raw;
-  const cidRaw = (await sha256(ascii('qrlogin/v1 channel'), pkR)).slice(0, 16);
-  const info = join(ascii('qrlogin/v1'), cidRaw);
-  return { receiver, pkR, cidRaw, info };
+  return { receiver, pkR, ...(await channelOf(pkR)) };
 }
 
-async function senderContext({ pkR, info }) {
-  const ephemeral = await publicKeyOf(t.skE);
-  return suite.createSenderContext({
-    recipientPublicKey: await suite.kem.importKey('raw', pkR.buffer, true),
-    info: info.buffer,
-    ekm: { privateKey: ephemeral.privateKey, publicKey: ephemeral.publicKey },
-  });
-}
-
-async function recipientContext({ receiver, info }, enc) {
-  return suite.createRecipientContext({ recipientKey: receiver.privateKey, enc: enc.buffer, info: info.buffer });
-}
-
-// The receiver-to-sender direction: AES-256-GCM with the exported key and
-// nonce_r XOR I2OSP(i, 12).
-async function responseCipher(ctx) {
-  const key = new Uint8Array(await ctx.export(ascii('qrlogin/v1 response key').buffer, 32));
-  const nonce = new Uint8Array(await ctx.export(ascii('qrlogin/v1 response nonce').buffer, 12));
-  const aesKey = await subtle.importKey('raw', key, 'AES-GCM', false, ['encrypt', 'decrypt']);
-  const iv = (i) => {
-    const out = Uint8Array.from(nonce);
-    new DataView(out.buffer).setUint32(8, new DataView(out.buffer).getUint32(8) ^ i);
-    return out;
-  };
-  return {
-    seal: async (i, type, plaintext) =>
-      join([type], new Uint8Array(await subtle.encrypt({ name: 'AES-GCM', iv: iv(i), additionalData: Uint8Array.of(type) }, aesKey, plaintext))),
-    open: async (i, frame) =>
-      new Uint8Array(await subtle.decrypt({ name: 'AES-GCM', iv: iv(i), additionalData: frame.subarray(0, 1) }, aesKey, frame.subarray(1))),
-  };
-}
-
-const sealFrame = async (ctx, type, plaintext) => join([type], new Uint8Array(await ctx.seal(plaintext.buffer, Uint8Array.of(type).buffer)));
-const openFrame = async (ctx, frame) => new Uint8Array(await ctx.open(frame.slice(1).buffer, frame.slice(0, 1).buffer));
-
-// The contract's padding, written independently of web/src.
-function pad(j) {
-  const size = Math.ceil((4 + j.length) / 256) * 256;
-  const out = new Uint8Array(size);
-  new DataView(out.buffer).setUint32(0, j.length);
-  out.set(j, 4);
-  return out;
-}
-
-// A strict unpadder: the receiver's checks from docs/protocol-v1.
-function unpadStrict(plaintext) {
-  if (plaintext.length === 0 || plaintext.length % 256 !== 0) throw new Error('length is not a multiple of 256');
-  const len = new DataView(plaintext.buffer, plaintext.byteOffset).getUint32(0);
-  if (len > 65536) throw new Error('len(J) over 65536');
-  if (len > plaintext.length - 4) throw new Error('len(J) over the plaintext');
-  if (plaintext.length - 4 - len >= 256) throw new Error('more padding than needed');
-  if (plaintext.subarray(4 + len).some((b) => b !== 0)) throw new Error('non-zero padding');
-  const j = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plaintext.subarray(4, 4 + len)));
-  if (j === null || typeof j !== 'object' || Array.isArray(j) || !('credential' in j)) throw new Error('no credential member');
-  return j;
-}
-
-// A status body (RESULT, ABORT), per the contract's rev. 3: the JSON, then
-// spaces up to exactly 128 bytes.
-function statusBody(json) {
-  const text = ascii(json);
-  assert.ok(text.length <= 128);
-  const out = new Uint8Array(128).fill(0x20);
-  out.set(text);
-  return out;
-}
+// The transcript's sender: its ephemeral key is the fixed skE.
+const senderContext = async ({ pkR, info }) => contextTo(pkR, info, await keyPairFromSecret(bytes(t.skE)));
+const recipientContextOf = ({ receiver, info }, enc) => recipientContext(receiver.privateKey, info, enc);
 
 function flipped(frame, bit) {
   const out = Uint8Array.from(frame);
@@ -129,7 +48,7 @@ test('the commitment, the exporter values and the SAS match the transcript', asy
   const d = await derived();
   const commit = await sha256(ascii('qrlogin/v1 commit'), d.cidRaw, bytes(t.enc), bytes(t.Ns));
   assert.equal(toHex(commit), t.commit);
-  for (const ctx of [await senderContext(d), await recipientContext(d, bytes(t.enc))]) {
+  for (const ctx of [await senderContext(d), await recipientContextOf(d, bytes(t.enc))]) {
     assert.equal(toHex(await ctx.export(ascii('qrlogin/v1 sas').buffer, 32)), t.exports.sas_key);
     assert.equal(toHex(await ctx.export(ascii('qrlogin/v1 response key').buffer, 32)), t.exports.response_key);
     assert.equal(toHex(await ctx.export(ascii('qrlogin/v1 response nonce').buffer, 12)), t.exports.response_nonce);
@@ -168,7 +87,7 @@ test('the two ABORT frames are reproduced byte for byte', async () => {
   await sealFrame(sender, 3, bytes(t.Ns));
   assert.equal(toHex(await sealFrame(sender, 6, statusBody(bySender.json))), bySender.hex);
   // The receiver rejects after READY (response 0): ABORT uses response 1.
-  const response = await responseCipher(await recipientContext(d, bytes(t.enc)));
+  const response = await responseCipher(await recipientContextOf(d, bytes(t.enc)));
   assert.equal(toHex(await response.seal(1, 6, statusBody(byReceiver.json))), byReceiver.hex);
   for (const a of t.aborts) {
     assert.equal(a.plaintext_hex, toHex(statusBody(a.json)));
@@ -179,7 +98,7 @@ test('the two ABORT frames are reproduced byte for byte', async () => {
 test('the receiver side opens every frame, checks the commit and gets the delivered credential', async () => {
   const d = await derived();
   const hello = bytes(frameHex('HELLO'));
-  const ctx = await recipientContext(d, hello.slice(1, 33));
+  const ctx = await recipientContextOf(d, hello.slice(1, 33));
   const ns = await openFrame(ctx, bytes(frameHex('REVEAL')));
   assert.equal(toHex(await sha256(ascii('qrlogin/v1 commit'), d.cidRaw, hello.slice(1, 33), ns)), toHex(hello.slice(33)));
   const j = unpadStrict(await openFrame(ctx, bytes(frameHex('CREDENTIAL'))));
@@ -237,7 +156,7 @@ test('flipping any bit of HELLO (enc or commit) makes the receiver fail', async 
     }
     let ns;
     try {
-      ns = await openFrame(await recipientContext(d, bad.slice(1, 33)), reveal);
+      ns = await openFrame(await recipientContextOf(d, bad.slice(1, 33)), reveal);
     } catch {
       decryptFailures++;
       continue;
@@ -253,7 +172,7 @@ test('flipping any bit of HELLO (enc or commit) makes the receiver fail', async 
 
 test('flipping any bit of READY, REVEAL, CREDENTIAL, RESULT or either ABORT makes its receiver fail to open it', async () => {
   const d = await derived();
-  const toReceiver = await recipientContext(d, bytes(t.enc));
+  const toReceiver = await recipientContextOf(d, bytes(t.enc));
   const toSender = await responseCipher(await senderContext(d));
   const cases = [
     ['READY', (f) => toSender.open(0, f)],
