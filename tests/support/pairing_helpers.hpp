@@ -56,7 +56,7 @@ struct ManualSender {
   Bytes ns;
 
   explicit ManualSender(const std::string& link_text) : link(parse_link(link_text).value()) {
-    auto setup = hpke::setup_base_sender(kAead, link.receiver_public_key, hpke_info(link.cid), system_rng());
+    auto setup = hpke::setup_base_sender(kAead, link.receiver_public_key, hpke_info(link.cid));
     enc = setup->enc;
     ctx.emplace(std::move(setup->context));
     response.emplace(response_aead(*ctx).value());
