@@ -2,6 +2,7 @@
 // AES-128-GCM or AES-256-GCM, on WebCrypto only. Keys live in non-extractable
 // CryptoKeys wherever WebCrypto allows; raw intermediate bytes are wiped.
 import { concat, i2osp, utf8Encode, wipe } from './bytes.js';
+import { KEY_SCHEDULE_TRACE, randomOf } from './random.js';
 
 export const KEM_X25519_SHA256 = 0x0020;
 export const KDF_HKDF_SHA256 = 0x0001;
@@ -306,26 +307,22 @@ async function keyScheduleBase(aeadId, sharedSecret, info, trace) {
   }
 }
 
-// SetupBaseS with the ephemeral key drawn as 32 bytes from random(n).
-// Returns { enc, context }.
-export async function setupBaseSender(aeadId, receiverPublicKey, info, random, trace) {
+// SetupBaseS with a fresh ephemeral key (32 bytes from the system's
+// CSPRNG). Returns { enc, context }. `internal` is for qrlogin's own code
+// (random.js): nothing an application passes changes the key.
+export async function setupBaseSender(aeadId, receiverPublicKey, info, internal = {}) {
   aeadKeyBytes(aeadId);
-  const ephemeralSecret = random(SECRET_KEY_BYTES);
+  const ephemeralSecret = randomOf(internal)(SECRET_KEY_BYTES);
+  let ephemeral;
   try {
-    return await setupBaseSenderWith(aeadId, receiverPublicKey, info, ephemeralSecret, trace);
+    ephemeral = await keyPairFromSecret(ephemeralSecret);
   } finally {
     wipe(ephemeralSecret);
   }
-}
-
-// SetupBaseS with a given ephemeral secret key (test vectors).
-export async function setupBaseSenderWith(aeadId, receiverPublicKey, info, ephemeralSecret, trace) {
-  aeadKeyBytes(aeadId);
-  const ephemeral = await keyPairFromSecret(ephemeralSecret);
   const dh = await x25519(ephemeral.privateKey, receiverPublicKey);
   const shared = await extractAndExpand(dh, concat(ephemeral.publicKey, receiverPublicKey));
   try {
-    const context = await keyScheduleBase(aeadId, shared, info, trace);
+    const context = await keyScheduleBase(aeadId, shared, info, internal[KEY_SCHEDULE_TRACE]);
     return { enc: ephemeral.publicKey, context };
   } finally {
     wipe(dh, shared);
@@ -333,13 +330,13 @@ export async function setupBaseSenderWith(aeadId, receiverPublicKey, info, ephem
 }
 
 // SetupBaseR. receiver is { privateKey: CryptoKey, publicKey: Uint8Array }.
-export async function setupBaseReceiver(aeadId, enc, receiver, info, trace) {
+export async function setupBaseReceiver(aeadId, enc, receiver, info, internal = {}) {
   aeadKeyBytes(aeadId);
   if (enc.length !== ENC_BYTES) throw new HpkeError('bad_length', 'HPKE enc must be 32 bytes');
   const dh = await x25519(receiver.privateKey, enc);
   const shared = await extractAndExpand(dh, concat(enc, receiver.publicKey));
   try {
-    return await keyScheduleBase(aeadId, shared, info, trace);
+    return await keyScheduleBase(aeadId, shared, info, internal[KEY_SCHEDULE_TRACE]);
   } finally {
     wipe(dh, shared);
   }

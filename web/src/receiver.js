@@ -22,7 +22,7 @@ import {
 import { abortedShown, closeConnection, deliverCredential, peerStatus, sendFrame, showSas } from './actions.js';
 import { Reason } from './reason.js';
 import { SerialQueue } from './serial.js';
-import { systemRandom } from './random.js';
+import { randomOf } from './random.js';
 
 export const ReceiverState = Object.freeze({
   waiting_for_hello: 'waiting_for_hello',
@@ -57,16 +57,18 @@ export class Receiver {
     if (secret !== CONSTRUCT) throw new TypeError('use Receiver.create()');
   }
 
-  // Draws the key pair (32 bytes) from random; nothing else until HELLO.
-  // relayUrl may be '': the link then points at the page URL's own relay.
-  // autoAccept skips the receiver's own confirmation (the code is still
-  // shown for the sender's user). Risk: whoever holds the QR can push their
-  // own credential into this device. Throws LinkError for a bad URL.
-  static async create({ pageUrl, relayUrl = '', random = systemRandom, autoAccept = false }) {
+  // Draws a fresh key pair (32 bytes from the system's CSPRNG); nothing
+  // else until HELLO. relayUrl may be '': the link then points at the page
+  // URL's own relay. autoAccept skips the receiver's own confirmation (the
+  // code is still shown for the sender's user). Risk: whoever holds the QR
+  // can push their own credential into this device. Throws LinkError for a
+  // bad URL.
+  static async create(options) {
+    const { pageUrl, relayUrl = '', autoAccept = false } = options;
     const r = new Receiver(CONSTRUCT);
-    r.#random = random;
+    r.#random = randomOf(options);
     r.#autoAccept = autoAccept;
-    const secretKey = random(SECRET_KEY_BYTES);
+    const secretKey = r.#random(SECRET_KEY_BYTES);
     try {
       r.#keyPair = await keyPairFromSecret(secretKey);
     } finally {
