@@ -12,7 +12,7 @@
 // (and typed arrays overwritten) in both final states. Events after a final
 // state return no actions.
 import { constantTimeEqual, utf8Encode, wipe } from './bytes.js';
-import { ENC_BYTES, HpkeError, keyPairFromSecret, SECRET_KEY_BYTES, setupBaseReceiver, TAG_BYTES } from './hpke.js';
+import { ENC_BYTES, HpkeError, isPlatformFailure, keyPairFromSecret, SECRET_KEY_BYTES, setupBaseReceiver, TAG_BYTES } from './hpke.js';
 import { buildLink } from './link.js';
 import {
   abortJson, AEAD_ID, channelId, commitment, computeSas, frameType, hpkeInfo, HELLO_FRAME_BYTES,
@@ -20,7 +20,7 @@ import {
   resultJson, sasMatches, sealFrame, SEALED_NONCE_FRAME_BYTES, unpadCredential,
 } from './protocol.js';
 import { abortedShown, closeConnection, deliverCredential, peerStatus, sendFrame, showSas } from './actions.js';
-import { Reason } from './reason.js';
+import { QrloginError, Reason } from './reason.js';
 import { SerialQueue } from './serial.js';
 import { randomOf } from './random.js';
 
@@ -186,6 +186,7 @@ export class Receiver {
     try {
       ctx = await setupBaseReceiver(AEAD_ID, enc, this.#keyPair, hpkeInfo(this.#cid));
     } catch (e) {
+      if (isPlatformFailure(e)) this.#failLocally(e);
       return this.#fail(e instanceof HpkeError && e.code === 'low_order_point' ? Reason.bad_key : Reason.bad_message);
     }
     try {
@@ -307,6 +308,16 @@ export class Receiver {
     this.#failure = ending.reason;
     this.#wipe();
     return actions;
+  }
+
+  // This device's WebCrypto failed: not the peer's doing, and no protocol
+  // outcome. The machine ends with its secrets dropped, and the event
+  // rejects with what failed (QrloginError 'unsupported' or 'internal'),
+  // which the driver reports as it is.
+  #failLocally(error) {
+    this.#state = S.aborted;
+    this.#wipe();
+    throw new QrloginError(error.code, error.message);
   }
 
   #wipe() {

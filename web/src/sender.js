@@ -10,7 +10,7 @@
 // One (enc, Ns) per Sender: it never retries by itself. Any invalid event
 // moves to `aborted` with a reason; secrets are dropped in both final states.
 import { utf8Encode, wipe } from './bytes.js';
-import { HpkeError, setupBaseSender, TAG_BYTES } from './hpke.js';
+import { HpkeError, isPlatformFailure, setupBaseSender, TAG_BYTES } from './hpke.js';
 import {
   abortJson, AEAD_ID, channelId, commitment, computeSas, frameType, hpkeInfo, makeHello,
   MAX_CREDENTIAL_JSON_BYTES, MAX_STATUS_JSON_BYTES, MessageType, NONCE_BYTES, openFrame, padCredential,
@@ -95,6 +95,7 @@ export class Sender {
         response = await responseAead(setup.context);
       } catch (e) {
         setup?.context.wipe();
+        if (isPlatformFailure(e)) this.#failLocally(e);
         return this.#fail(e instanceof HpkeError && e.code === 'low_order_point' ? Reason.bad_key : Reason.bad_message);
       }
       this.#senderNonce = this.#random(NONCE_BYTES);
@@ -252,6 +253,16 @@ export class Sender {
     this.#failure = ending.reason;
     this.#wipe();
     return actions;
+  }
+
+  // This device's WebCrypto failed: not the peer's doing, and no protocol
+  // outcome. The machine ends with its secrets dropped, and the event
+  // rejects with what failed (QrloginError 'unsupported' or 'internal'),
+  // which the driver reports as it is.
+  #failLocally(error) {
+    this.#state = S.aborted;
+    this.#wipe();
+    throw new QrloginError(error.code, error.message);
   }
 
   #wipe() {
