@@ -125,7 +125,7 @@ ExitCode run_receive(const ReceiveOptions& options) {
   for (;;) {
     // build_link omits the relay parameter when it is the page's own relay,
     // and refuses a bad page URL here, before anything is sent.
-    auto receiver = Receiver::create(options.page, options.relay, system_rng(), {.auto_accept = options.yes});
+    auto receiver = Receiver::create(options.page, options.relay, {.auto_accept = options.yes});
     if (!receiver) return reporter.failure(ExitCode::usage, "bad_page", receiver.error().message);
     ConnectError error{};
     ResumableChannel channel(*endpoint, receiver->cid().text, "receiver", reporter);

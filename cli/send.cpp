@@ -71,7 +71,7 @@ ExitCode run_send(const SendOptions& options) {
   auto j = credential_json_from_text(text->view(), options.label);
   text->wipe();
   if (!j) return reporter.failure(ExitCode::local_error, "credential_invalid", j.error().message);
-  auto sender = Sender::create(*link, std::move(j).value(), system_rng());
+  auto sender = Sender::create(*link, std::move(j).value());
   if (!sender) return reporter.failure(ExitCode::local_error, "credential_invalid", sender.error().message);
 
   std::optional<Clock::time_point> deadline;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "crypto/hash.hpp"
+#include "crypto/internal.hpp"
 
 namespace qrlogin::hpke {
 
@@ -39,7 +40,7 @@ Result<Secret> extract_and_expand(ByteView dh, ByteView kem_context) {
 }
 
 Result<Context> key_schedule_base(aead::Algorithm alg, ByteView shared_secret, ByteView info,
-                                  KeyScheduleTrace* trace) {
+                                  internal::KeyScheduleTrace* trace) {
   auto suite = hpke_suite_id(alg);
   Secret psk_id_hash = labeled_extract(suite, {}, "psk_id_hash", {});
   Secret info_hash = labeled_extract(suite, {}, "info_hash", info);
@@ -53,7 +54,7 @@ Result<Context> key_schedule_base(aead::Algorithm alg, ByteView shared_secret, B
   if (trace) {
     trace->shared_secret = Secret::copy_of(shared_secret);
     trace->key = Secret::copy_of(key->view());
-    trace->base_nonce.assign(base_nonce->view().begin(), base_nonce->view().end());
+    trace->base_nonce = Secret::copy_of(base_nonce->view());
     trace->exporter_secret = Secret::copy_of(exporter->view());
   }
   auto aead = SequencedAead::create(alg, std::move(key).value(), base_nonce->view());
@@ -112,14 +113,31 @@ Result<Secret> Context::export_secret(ByteView exporter_context, std::size_t len
   return labeled_expand(hpke_suite_id(aead_.algorithm()), exporter_.view(), "sec", exporter_context, length);
 }
 
-Result<SenderSetup> setup_base_sender(aead::Algorithm alg, ByteView pk_receiver, ByteView info, Rng& rng) {
-  auto ephemeral = x25519::generate(rng);
-  return setup_base_sender_with(alg, pk_receiver, info, ephemeral);
+Result<SenderSetup> setup_base_sender(aead::Algorithm alg, ByteView pk_receiver, ByteView info) {
+  return internal::hpke_setup_base_sender(alg, pk_receiver, info, system_rng());
 }
 
-Result<SenderSetup> setup_base_sender_with(aead::Algorithm alg, ByteView pk_receiver, ByteView info,
-                                           const x25519::KeyPair& ephemeral, KeyScheduleTrace* trace) {
+Result<Context> setup_base_receiver(aead::Algorithm alg, ByteView enc, ByteView sk_receiver, ByteView info) {
+  return internal::hpke_setup_base_receiver(alg, enc, sk_receiver, info, nullptr);
+}
+
+Result<x25519::KeyPair> derive_key_pair(ByteView ikm) {
+  auto suite = kem_suite_id();
+  Secret dkp_prk = labeled_extract(suite, {}, "dkp_prk", ikm);
+  auto sk = labeled_expand(suite, dkp_prk.view(), "sk", {}, x25519::kSecretKeyBytes);
+  if (!sk) return sk.error();
+  return x25519::from_secret(sk->view());
+}
+
+}  // namespace qrlogin::hpke
+
+namespace qrlogin::internal {
+
+Result<hpke::SenderSetup> hpke_setup_base_sender(aead::Algorithm alg, ByteView pk_receiver, ByteView info, Rng& rng,
+                                                 KeyScheduleTrace* trace) {
+  using namespace hpke;
   if (auto st = check_algorithm(alg); !st) return st.error();
+  auto ephemeral = x25519_generate(rng);
   auto dh = x25519::shared_secret(ephemeral.secret_key.view(), pk_receiver);
   if (!dh) return dh.error();
   Bytes kem_context = concat({ephemeral.public_key, pk_receiver});
@@ -130,8 +148,9 @@ Result<SenderSetup> setup_base_sender_with(aead::Algorithm alg, ByteView pk_rece
   return SenderSetup{ephemeral.public_key, std::move(ctx).value()};
 }
 
-Result<Context> setup_base_receiver(aead::Algorithm alg, ByteView enc, ByteView sk_receiver, ByteView info,
-                                    KeyScheduleTrace* trace) {
+Result<hpke::Context> hpke_setup_base_receiver(aead::Algorithm alg, ByteView enc, ByteView sk_receiver, ByteView info,
+                                               KeyScheduleTrace* trace) {
+  using namespace hpke;
   if (auto st = check_algorithm(alg); !st) return st.error();
   if (enc.size() != kEncBytes) return make_error(crypto::Errc::bad_length, "HPKE enc must be 32 bytes");
   auto receiver = x25519::from_secret(sk_receiver);
@@ -144,12 +163,4 @@ Result<Context> setup_base_receiver(aead::Algorithm alg, ByteView enc, ByteView 
   return key_schedule_base(alg, shared->view(), info, trace);
 }
 
-Result<x25519::KeyPair> derive_key_pair(ByteView ikm) {
-  auto suite = kem_suite_id();
-  Secret dkp_prk = labeled_extract(suite, {}, "dkp_prk", ikm);
-  auto sk = labeled_expand(suite, dkp_prk.view(), "sk", {}, x25519::kSecretKeyBytes);
-  if (!sk) return sk.error();
-  return x25519::from_secret(sk->view());
-}
-
-}  // namespace qrlogin::hpke
+}  // namespace qrlogin::internal

@@ -8,7 +8,6 @@
 #include "crypto/aead.hpp"
 #include "crypto/bytes.hpp"
 #include "crypto/error.hpp"
-#include "crypto/random.hpp"
 #include "crypto/secret.hpp"
 #include "crypto/x25519.hpp"
 
@@ -69,22 +68,9 @@ struct SenderSetup {
   Context context;
 };
 
-// The intermediate values of a key schedule, for tests against RFC 9180's
-// vectors. Never logged.
-struct KeyScheduleTrace {
-  Secret shared_secret;
-  Secret key;
-  Bytes base_nonce;
-  Secret exporter_secret;
-};
-
-// SetupBaseS with a fresh ephemeral key drawn from rng.
-Result<SenderSetup> setup_base_sender(aead::Algorithm alg, ByteView pk_receiver, ByteView info, Rng& rng);
-// SetupBaseS with a given ephemeral key pair (test vectors).
-Result<SenderSetup> setup_base_sender_with(aead::Algorithm alg, ByteView pk_receiver, ByteView info,
-                                           const x25519::KeyPair& ephemeral, KeyScheduleTrace* trace = nullptr);
-Result<Context> setup_base_receiver(aead::Algorithm alg, ByteView enc, ByteView sk_receiver, ByteView info,
-                                    KeyScheduleTrace* trace = nullptr);
+// SetupBaseS with a fresh ephemeral key from the system's CSPRNG.
+Result<SenderSetup> setup_base_sender(aead::Algorithm alg, ByteView pk_receiver, ByteView info);
+Result<Context> setup_base_receiver(aead::Algorithm alg, ByteView enc, ByteView sk_receiver, ByteView info);
 
 // DeriveKeyPair (RFC 9180 §7.1.3) for DHKEM(X25519).
 Result<x25519::KeyPair> derive_key_pair(ByteView ikm);

@@ -2,17 +2,26 @@
 
 #include <sodium.h>
 
-#include <algorithm>
+#include <utility>
+
+#include "crypto/internal.hpp"
+#include "crypto/random.hpp"
+
+namespace qrlogin::internal {
+
+x25519::KeyPair x25519_generate(Rng& rng) {
+  ensure_sodium_initialised();
+  Secret sk(x25519::kSecretKeyBytes);
+  rng.fill(sk.bytes());
+  auto pair = x25519::from_secret(sk.view());
+  return std::move(pair).value();  // cannot fail for a 32-byte key
+}
+
+}  // namespace qrlogin::internal
 
 namespace qrlogin::x25519 {
 
-KeyPair generate(Rng& rng) {
-  ensure_sodium_initialised();
-  Secret sk(kSecretKeyBytes);
-  rng.fill(sk.bytes());
-  auto pair = from_secret(sk.view());
-  return std::move(pair).value();  // cannot fail for a 32-byte key
-}
+KeyPair generate() { return internal::x25519_generate(system_rng()); }
 
 Result<KeyPair> from_secret(ByteView secret_key) {
   ensure_sodium_initialised();

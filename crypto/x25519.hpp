@@ -7,7 +7,6 @@
 
 #include "crypto/bytes.hpp"
 #include "crypto/error.hpp"
-#include "crypto/random.hpp"
 #include "crypto/secret.hpp"
 
 namespace qrlogin::x25519 {
@@ -23,8 +22,9 @@ struct KeyPair {
   PublicKey public_key;
 };
 
-KeyPair generate(Rng& rng);
-// Derives the public key of a given secret key (for fixed test keys).
+// A fresh key pair from the system's CSPRNG.
+KeyPair generate();
+// The key pair of a given secret key (a stored static key, a derived one).
 Result<KeyPair> from_secret(ByteView secret_key);
 // DH(sk, pk). Errors: bad_length, low_order_point.
 Result<Secret> shared_secret(ByteView secret_key, ByteView public_key);

@@ -1,14 +1,20 @@
 #include "crypto/pairing/receiver.hpp"
 
+#include "crypto/internal.hpp"
 #include "crypto/pairing/frames.hpp"
 #include "crypto/pairing/link.hpp"
 #include "crypto/pairing/sas.hpp"
 
 namespace qrlogin::pairing {
 
-Result<Receiver> Receiver::create(std::string_view page_url, std::string_view relay_url, Rng& rng, Options options) {
+Result<Receiver> Receiver::create(std::string_view page_url, std::string_view relay_url, Options options) {
+  return create_drawing_from(system_rng(), page_url, relay_url, options);
+}
+
+Result<Receiver> Receiver::create_drawing_from(Rng& rng, std::string_view page_url, std::string_view relay_url,
+                                               Options options) {
   Receiver r(rng, options);
-  auto keys = x25519::generate(rng);
+  auto keys = internal::x25519_generate(rng);
   auto link = build_link(page_url, keys.public_key, relay_url);
   if (!link) return link.error();
   r.secret_key_ = std::move(keys.secret_key);

@@ -19,6 +19,10 @@
 
 namespace qrlogin::pairing {
 
+namespace testing {
+struct MachineAccess;  // crypto/pairing/testing: the tests' way to fix the randomness
+}
+
 class Receiver {
  public:
   enum class State { waiting_for_hello, waiting_for_reveal, comparing_codes, delivering, done, aborted };
@@ -30,11 +34,12 @@ class Receiver {
     bool auto_accept = false;
   };
 
-  // Draws the key pair from rng (nothing else until HELLO). relay_url may be
-  // empty: the link then points at the page URL's own relay.
-  static Result<Receiver> create(std::string_view page_url, std::string_view relay_url, Rng& rng, Options options);
-  static Result<Receiver> create(std::string_view page_url, std::string_view relay_url, Rng& rng) {
-    return create(page_url, relay_url, rng, Options{});
+  // Draws a fresh key pair from the system's CSPRNG (nothing else until
+  // HELLO). relay_url may be empty: the link then points at the page URL's
+  // own relay.
+  static Result<Receiver> create(std::string_view page_url, std::string_view relay_url, Options options);
+  static Result<Receiver> create(std::string_view page_url, std::string_view relay_url) {
+    return create(page_url, relay_url, Options{});
   }
 
   Receiver(Receiver&&) noexcept = default;
@@ -72,6 +77,9 @@ class Receiver {
   Actions cancel(Reason reason = Reason::user_cancelled);
 
  private:
+  friend struct testing::MachineAccess;
+  static Result<Receiver> create_drawing_from(Rng& rng, std::string_view page_url, std::string_view relay_url,
+                                              Options options);
   Receiver(Rng& rng, Options options) : rng_(&rng), options_(options) {}
 
   Actions handle_hello(ByteView frame);

@@ -1,11 +1,16 @@
 #include "crypto/pairing/sender.hpp"
 
+#include "crypto/internal.hpp"
 #include "crypto/pairing/frames.hpp"
 #include "crypto/pairing/sas.hpp"
 
 namespace qrlogin::pairing {
 
-Result<Sender> Sender::create(const Link& link, Secret credential_json, Rng& rng) {
+Result<Sender> Sender::create(const Link& link, Secret credential_json) {
+  return create_drawing_from(system_rng(), link, std::move(credential_json));
+}
+
+Result<Sender> Sender::create_drawing_from(Rng& rng, const Link& link, Secret credential_json) {
   if (credential_json.size() > kMaxCredentialJsonBytes)
     return make_error(Errc::credential_too_large,
                       "the credential is too large: at most 65536 bytes of JSON can be sent");
@@ -44,7 +49,7 @@ Actions Sender::start() {
   if (finished()) return {};
   if (state_ != State::ready_to_start) return fail(Reason::invalid_event);
   // Randomness order (docs/protocol.md): the ephemeral key, then Ns.
-  auto setup = hpke::setup_base_sender(kAead, link_.receiver_public_key, hpke_info(link_.cid), *rng_);
+  auto setup = internal::hpke_setup_base_sender(kAead, link_.receiver_public_key, hpke_info(link_.cid), *rng_);
   if (!setup) return fail(setup.error().code == crypto::Errc::low_order_point ? Reason::bad_key : Reason::bad_message);
   auto response = response_aead(setup->context);
   if (!response) return fail(Reason::bad_message);

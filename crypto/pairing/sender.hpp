@@ -17,13 +17,18 @@
 
 namespace qrlogin::pairing {
 
+namespace testing {
+struct MachineAccess;  // crypto/pairing/testing: the tests' way to fix the randomness
+}
+
 class Sender {
  public:
   enum class State { ready_to_start, waiting_for_ready, comparing_codes, waiting_for_result, done, aborted };
 
   // credential_json is J (see credential_json()); it is padded and sent
   // only after the user confirmed the code. Errors: J over 65536 bytes.
-  static Result<Sender> create(const Link& link, Secret credential_json, Rng& rng);
+  // The ephemeral key and Ns come from the system's CSPRNG.
+  static Result<Sender> create(const Link& link, Secret credential_json);
 
   Sender(Sender&&) noexcept = default;
   Sender& operator=(Sender&&) noexcept = default;
@@ -37,8 +42,8 @@ class Sender {
   // told the credential may need revoking if the pairing failed).
   [[nodiscard]] bool credential_sent() const noexcept { return credential_sent_; }
 
-  // The relay paired us with the receiver: draws the ephemeral key, then
-  // Ns, and sends HELLO. Valid once, in ready_to_start.
+  // The relay paired us with the receiver: draws a fresh ephemeral key,
+  // then Ns, and sends HELLO. Valid once, in ready_to_start.
   Actions start();
   Actions on_frame(ByteView frame);
   Actions on_peer(PeerEvent event);
@@ -50,6 +55,8 @@ class Sender {
   Actions cancel(Reason reason = Reason::user_cancelled);
 
  private:
+  friend struct testing::MachineAccess;
+  static Result<Sender> create_drawing_from(Rng& rng, const Link& link, Secret credential_json);
   Sender(Link link, Secret credential, Rng& rng) : rng_(&rng), link_(std::move(link)), credential_(std::move(credential)) {}
 
   Actions handle_ready(ByteView frame);

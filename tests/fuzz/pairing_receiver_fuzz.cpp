@@ -6,9 +6,13 @@
 
 #include "crypto/pairing/receiver.hpp"
 #include "crypto/pairing/sender.hpp"
+#include "crypto/pairing/testing/machines.hpp"
 
 using namespace qrlogin;
 using namespace qrlogin::pairing;
+using qrlogin::pairing::testing::make_receiver;
+using qrlogin::pairing::testing::make_sender;
+using qrlogin::pairing::testing::ScriptedRng;
 
 namespace {
 void check(bool ok) {
@@ -22,8 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   rng_r.push(Bytes(32, 0x22));
   rng_s.push(Bytes(32, 0x33));
   rng_s.push(Bytes(32, 0x44));
-  auto receiver = Receiver::create("http://127.0.0.1/pair", {}, rng_r).value();
-  auto sender = Sender::create(parse_link(receiver.link()).value(),
+  auto receiver = make_receiver("http://127.0.0.1/pair", {}, rng_r).value();
+  auto sender = make_sender(parse_link(receiver.link()).value(),
                                credential_json_from_text(as_bytes("fuzz"), {}).value(), rng_s)
                     .value();
   ByteView in(data, size);

@@ -41,9 +41,9 @@ Bytes next_frame(Client& client) {
 TEST_CASE("machines: a contract pairing through the relay, driven by both state machines", "[integration]") {
   RelayProcess relay;
   auto page = "http://127.0.0.1:" + std::to_string(relay.port()) + "/pair";
-  auto receiver = Receiver::create(page, {}, system_rng()).value();
+  auto receiver = Receiver::create(page, {}).value();
   auto link = parse_link(receiver.link()).value();
-  auto sender = Sender::create(link, credential_json_from_text(as_bytes("grant-42"), "Phone").value(), system_rng())
+  auto sender = Sender::create(link, credential_json_from_text(as_bytes("grant-42"), "Phone").value())
                     .value();
 
   auto r = join(relay, receiver.cid().text, "receiver");

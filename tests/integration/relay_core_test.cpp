@@ -7,6 +7,7 @@
 
 #include "crypto/bytes.hpp"
 #include "crypto/random.hpp"
+#include "crypto/testing/scripted_rng.hpp"
 #include "relay/core/address.hpp"
 #include "relay/core/channel_tag.hpp"
 #include "relay/core/control.hpp"
@@ -426,7 +427,7 @@ TEST_CASE("core: control messages round-trip", "[unit]") {
 }
 
 TEST_CASE("core: channel tags are keyed - short - and change when the key rotates", "[unit]") {
-  ScriptedRng rng;
+  testing::ScriptedRng rng;
   rng.push(Bytes(32, 1));
   rng.push(Bytes(32, 2));
   auto t0 = TimePoint{} + 1h;

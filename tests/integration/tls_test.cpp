@@ -234,11 +234,11 @@ void pair_over_wss(const RelayProcess& relay, const std::string& ca_file) {
   REQUIRE(relay.tls());
   REQUIRE(relay.url().starts_with("https://"));
   auto page = relay.url() + "/pair";
-  auto receiver = Receiver::create(page, {}, system_rng()).value();
+  auto receiver = Receiver::create(page, {}).value();
   auto link = parse_link(receiver.link()).value();
   CHECK(link.relay_url.starts_with("wss://"));
   auto sender =
-      Sender::create(link, credential_json_from_text(as_bytes("grant-tls"), "Phone").value(), system_rng()).value();
+      Sender::create(link, credential_json_from_text(as_bytes("grant-tls"), "Phone").value()).value();
   auto r = wss_join(relay, ca_file, receiver.cid().text, "receiver");
   auto s = wss_join(relay, ca_file, link.cid.text, "sender", /*expect_peer=*/true);
   carry_out(sender.start(), *s);                       // HELLO

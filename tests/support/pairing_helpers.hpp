@@ -56,7 +56,7 @@ struct ManualSender {
   Bytes ns;
 
   explicit ManualSender(const std::string& link_text) : link(parse_link(link_text).value()) {
-    auto setup = hpke::setup_base_sender(kAead, link.receiver_public_key, hpke_info(link.cid), system_rng());
+    auto setup = hpke::setup_base_sender(kAead, link.receiver_public_key, hpke_info(link.cid));
     enc = setup->enc;
     ctx.emplace(std::move(setup->context));
     response.emplace(response_aead(*ctx).value());
@@ -78,7 +78,7 @@ struct ManualSender {
 // with any frame it likes: link() for the sender, then accept(HELLO) gives
 // READY, and sealed() seals with the next response index.
 struct ManualReceiver {
-  x25519::KeyPair keys = x25519::generate(system_rng());
+  x25519::KeyPair keys = x25519::generate();
   std::string link_text = build_link("http://127.0.0.1:8080/pair", keys.public_key, {}).value();
   std::optional<hpke::SequencedAead> response;
 

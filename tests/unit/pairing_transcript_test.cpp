@@ -2,11 +2,15 @@
 // machines, and every flipped bit of every frame caught.
 #include <catch2/catch.hpp>
 
+#include "crypto/pairing/testing/machines.hpp"
 #include "tests/support/pairing_helpers.hpp"
 #include "tests/support/vectors.hpp"
 
 using namespace qrlogin;
 using namespace qrlogin::test;
+using qrlogin::pairing::testing::make_receiver;
+using qrlogin::pairing::testing::make_sender;
+using qrlogin::testing::ScriptedRng;
 
 namespace {
 
@@ -32,10 +36,10 @@ struct Fixed {
     rng_r.push(hex(t["Nr"]));
     rng_s.push(hex(t["skE"]));
     rng_s.push(hex(t["Ns"]));
-    receiver.emplace(Receiver::create(t["page_url"].get<std::string>(), {}, rng_r).value());
+    receiver.emplace(make_receiver(t["page_url"].get<std::string>(), {}, rng_r).value());
     auto link = parse_link(receiver->link()).value();
     auto j = credential_json_from_text(as_bytes(t["credential"].get<std::string>()), t["label"].get<std::string>());
-    sender.emplace(Sender::create(link, std::move(j).value(), rng_s).value());
+    sender.emplace(make_sender(link, std::move(j).value(), rng_s).value());
   }
 };
 

@@ -5,18 +5,22 @@
 
 #include <cstdio>
 
+#include "crypto/pairing/testing/machines.hpp"
 #include "tests/support/pairing_helpers.hpp"
 #include "tests/support/vectors.hpp"
 
 using namespace qrlogin;
 using namespace qrlogin::test;
+using qrlogin::pairing::testing::make_receiver;
+using qrlogin::pairing::testing::make_sender;
+using qrlogin::testing::ScriptedRng;
 
 namespace {
 
 constexpr std::string_view kPage = "http://127.0.0.1:8080/pair";
 
 Receiver make_receiver(Receiver::Options options = {}) {
-  return Receiver::create(kPage, {}, system_rng(), options).value();
+  return Receiver::create(kPage, {}, options).value();
 }
 
 // Honest exchange up to the point where both show the code.
@@ -62,7 +66,7 @@ void require_attack(Receiver& r, const Actions& actions, std::string_view detail
 TEST_CASE("receiver: a happy pairing with the sender machine") {
   auto r = make_receiver();
   auto link = parse_link(r.link()).value();
-  auto s = Sender::create(link, credential_json_from_text(as_bytes("tok"), "phone").value(), system_rng()).value();
+  auto s = Sender::create(link, credential_json_from_text(as_bytes("tok"), "phone").value()).value();
   auto ready = only_frame(r.on_frame(only_frame(s.start())));
   auto reveal_and_sas = s.on_frame(ready);
   auto shown = r.on_frame(only_frame(reveal_and_sas));
@@ -397,7 +401,7 @@ TEST_CASE("receiver: Nr is drawn only after HELLO") {
   ScriptedRng rng;
   rng.push(Bytes(32, 7));   // skR
   rng.push(Bytes(32, 9));   // Nr
-  auto r = Receiver::create(kPage, {}, rng).value();
+  auto r = make_receiver(kPage, {}, rng).value();
   CHECK(rng.draws() == 1);
   r.on_peer(PeerEvent::joined);
   CHECK(rng.draws() == 1);

@@ -3,18 +3,22 @@
 
 #include <cstdio>
 
+#include "crypto/pairing/testing/machines.hpp"
 #include "tests/support/pairing_helpers.hpp"
 #include "tests/support/vectors.hpp"
 
 using namespace qrlogin;
 using namespace qrlogin::test;
+using qrlogin::pairing::testing::make_receiver;
+using qrlogin::pairing::testing::make_sender;
+using qrlogin::testing::ScriptedRng;
 
 namespace {
 
 struct Pair {
-  Receiver receiver = Receiver::create("http://localhost:8080/pair", {}, system_rng()).value();
+  Receiver receiver = Receiver::create("http://localhost:8080/pair", {}).value();
   Sender sender = Sender::create(parse_link(receiver.link()).value(),
-                                 credential_json_from_text(as_bytes("secret-token"), {}).value(), system_rng())
+                                 credential_json_from_text(as_bytes("secret-token"), {}).value())
                       .value();
 };
 
@@ -40,7 +44,7 @@ void require_attack(Sender& s, const Actions& actions, std::string_view detail, 
 struct WithManualReceiver {
   ManualReceiver receiver;
   Sender sender = Sender::create(parse_link(receiver.link()).value(),
-                                 credential_json_from_text(as_bytes("secret-token"), {}).value(), system_rng())
+                                 credential_json_from_text(as_bytes("secret-token"), {}).value())
                       .value();
   explicit WithManualReceiver(bool send_credential) {
     auto shown = sender.on_frame(receiver.accept(only_frame(sender.start())));
@@ -200,7 +204,7 @@ TEST_CASE("sender: intrusion, timeout and cancel") {
 
 TEST_CASE("sender: a low-order receiver key in the link") {
   auto link = parse_link("https://example.com/pair#v1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").value();
-  auto s = Sender::create(link, credential_json_from_text(as_bytes("x"), {}).value(), system_rng()).value();
+  auto s = Sender::create(link, credential_json_from_text(as_bytes("x"), {}).value()).value();
   require_aborted(s, s.start(), Reason::bad_key, false);
 }
 
@@ -208,8 +212,8 @@ TEST_CASE("sender: draws the ephemeral key, then Ns, at start and never again") 
   ScriptedRng rng;
   rng.push(Bytes(32, 1));
   rng.push(Bytes(32, 2));
-  auto r = Receiver::create("http://localhost:8080/pair", {}, system_rng()).value();
-  auto s = Sender::create(parse_link(r.link()).value(), credential_json_from_text(as_bytes("x"), {}).value(), rng)
+  auto r = Receiver::create("http://localhost:8080/pair", {}).value();
+  auto s = make_sender(parse_link(r.link()).value(), credential_json_from_text(as_bytes("x"), {}).value(), rng)
                .value();
   CHECK(rng.draws() == 0);
   s.start();

@@ -19,10 +19,12 @@
 #include "crypto/pairing/link.hpp"
 #include "crypto/pairing/receiver.hpp"
 #include "crypto/pairing/sender.hpp"
+#include "crypto/pairing/testing/machines.hpp"
 #include "tests/vectors/json_rule_cases.hpp"
 
 using namespace qrlogin;
 using namespace qrlogin::pairing;
+using qrlogin::pairing::testing::ScriptedRng;
 using nlohmann::ordered_json;
 
 namespace {
@@ -66,10 +68,10 @@ Run run_to_codes(ScriptedRng& rng_r, ScriptedRng& rng_s, ordered_json* frames) {
   rng_r.push(fixed("Nr"));
   rng_s.push(fixed("skE"));
   rng_s.push(fixed("Ns"));
-  auto receiver = take(Receiver::create(kPageUrl, {}, rng_r), "receiver");
+  auto receiver = take(pairing::testing::make_receiver(kPageUrl, {}, rng_r), "receiver");
   auto link = take(parse_link(receiver.link()), "link");
   auto j = take(credential_json_from_text(as_bytes(kCredential), kLabel), "credential");
-  auto sender = take(Sender::create(link, std::move(j), rng_s), "sender");
+  auto sender = take(pairing::testing::make_sender(link, std::move(j), rng_s), "sender");
   auto hello = only_frame(sender.start());
   auto ready = only_frame(receiver.on_frame(hello));
   auto reveal = only_frame(sender.on_frame(ready));

@@ -5,9 +5,8 @@ import assert from 'node:assert/strict';
 import { hexEncode } from '../../web/src/bytes.js';
 import {
   AEAD_AES_128_GCM, AEAD_AES_256_GCM, deriveSecretKey, HpkeError, keyPairFromSecret, setupBaseReceiver,
-  setupBaseSenderWith,
 } from '../../web/src/hpke.js';
-import { rfc9180, hex } from './support.mjs';
+import { rfc9180, hex, setupBaseReceiverTraced, setupBaseSenderWith } from './support.mjs';
 
 const baseVectors = rfc9180.filter((v) => v.mode === 0 && v.kem_id === 0x20 && v.kdf_id === 1 && (v.aead_id === 1 || v.aead_id === 2));
 
@@ -30,7 +29,7 @@ for (const v of baseVectors) {
     const { enc } = await setupBaseSenderWith(v.aead_id, hex(v.pkRm), hex(v.info), hex(v.skEm), senderTrace);
     assert.equal(hexEncode(enc), v.enc);
     const receiverTrace = {};
-    await setupBaseReceiver(v.aead_id, hex(v.enc), await keyPairFromSecret(hex(v.skRm)), hex(v.info), receiverTrace);
+    await setupBaseReceiverTraced(v.aead_id, hex(v.enc), await keyPairFromSecret(hex(v.skRm)), hex(v.info), receiverTrace);
     for (const trace of [senderTrace, receiverTrace]) {
       assert.equal(hexEncode(trace.sharedSecret), v.shared_secret);
       assert.equal(hexEncode(trace.keyScheduleContext), v.key_schedule_context);

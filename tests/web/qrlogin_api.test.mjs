@@ -4,6 +4,12 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { checkSupport, startReceiver, startSender } from '../../web/src/qrlogin.js';
+import { keyPairFromSecret } from '../../web/src/hpke.js';
+import { parseLink } from '../../web/src/link.js';
+import { Receiver } from '../../web/src/receiver.js';
+import { Sender } from '../../web/src/sender.js';
+import { credentialJsonFromText } from '../../web/src/protocol.js';
+import { INJECTED_RANDOM } from '../../web/src/random.js';
 import { startFakeRelay } from './fake_relay.mjs';
 
 const relay = await startFakeRelay();
@@ -131,4 +137,53 @@ test("the link's page must be this page's origin; an opaque origin (sandboxed fr
     if (saved) Object.defineProperty(globalThis, 'location', saved);
     else delete globalThis.location;
   }
+});
+
+// Randomness that would make every key the all-zero secret's, and counts
+// how often it is asked.
+function zeroRandom() {
+  const random = (n) => {
+    random.draws += 1;
+    return new Uint8Array(n);
+  };
+  random.draws = 0;
+  return random;
+}
+
+test('the public functions take no randomness from the application: keys are fresh whatever the options say', async () => {
+  const random = zeroRandom();
+  const zeroKey = (await keyPairFromSecret(new Uint8Array(32))).publicKey;
+  const links = [];
+  for (let i = 0; i < 2; i++) {
+    let sender;
+    const receiver = startReceiver({
+      relay: relay.url,
+      page: 'http://localhost:8080/pair',
+      WebSocket,
+      random,
+      [INJECTED_RANDOM]: random, // not even qrlogin's own internal option passes through
+      onLink: (link) => {
+        links.push(link);
+        sender = startSender(link, 'grant', { WebSocket, random, [INJECTED_RANDOM]: random, onSas: () => sender.confirm() });
+      },
+      onSas: () => receiver.confirm(),
+      onCredential: () => true,
+    });
+    assert.deepEqual(await receiver.done, { accepted: true });
+    assert.deepEqual(await sender.done, { accepted: true });
+  }
+  assert.equal(random.draws, 0, 'the application\'s random source was never called');
+  const keys = links.map((link) => Buffer.from(parseLink(link).receiverPublicKey).toString('hex'));
+  assert.notEqual(keys[0], keys[1]);
+  assert.ok(!keys.includes(Buffer.from(zeroKey).toString('hex')));
+});
+
+test('the machines ignore a `random` option too: only the internal symbol fixes their randomness', async () => {
+  const random = zeroRandom();
+  const receiver = await Receiver.create({ pageUrl: 'http://localhost:8080/pair', random });
+  const sender = await Sender.create(parseLink(receiver.link), credentialJsonFromText('x', ''), { random });
+  await sender.start();
+  assert.equal(random.draws, 0);
+  const zeroKey = (await keyPairFromSecret(new Uint8Array(32))).publicKey;
+  assert.notDeepEqual(receiver.publicKey, zeroKey);
 });

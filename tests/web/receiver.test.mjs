@@ -7,14 +7,14 @@ import { hexEncode, utf8Encode } from '../../web/src/bytes.js';
 import { abortBody, MessageType, padCredential, MAX_FRAME_BYTES, STATUS_BODY_BYTES, STATUS_FRAME_BYTES } from '../../web/src/protocol.js';
 import { Receiver } from '../../web/src/receiver.js';
 import {
-  transcript as t, hex, frameOf, scriptedRandom, kinds, framesOf, abortedOf, flipBit, transcriptMachines, manualSender,
+  transcript as t, hex, frameOf, scriptedRandom, drawingFrom, kinds, framesOf, abortedOf, flipBit, transcriptMachines, manualSender,
 } from './support.mjs';
 
 const closedWithoutAbort = (reason) => [{ kind: 'Aborted', reason, detail: '' }, { kind: 'CloseConnection' }];
 
 async function receiverAt(step) {
   const randomR = scriptedRandom(t.skR, t.Nr);
-  const receiver = await Receiver.create({ pageUrl: t.page_url, random: randomR, autoAccept: step.endsWith('auto') });
+  const receiver = await Receiver.create({ pageUrl: t.page_url, autoAccept: step.endsWith('auto'), ...drawingFrom(randomR) });
   const sender = await manualSender();
   if (step === 'fresh') return { receiver, sender, randomR };
   await receiver.onFrame(frameOf('HELLO'));
@@ -48,7 +48,7 @@ const attack = 'possible_attack';
 
 test('Nr is drawn only after HELLO arrived', async () => {
   const randomR = scriptedRandom(t.skR, t.Nr);
-  const receiver = await Receiver.create({ pageUrl: t.page_url, random: randomR });
+  const receiver = await Receiver.create({ pageUrl: t.page_url, ...drawingFrom(randomR) });
   assert.equal(randomR.draws.length, 1, 'only skR before HELLO');
   await receiver.onPeer('joined');
   assert.equal(randomR.draws.length, 1, 'a peer joining draws nothing');

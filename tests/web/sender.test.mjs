@@ -8,7 +8,7 @@ import { credentialJsonFromText, MessageType, resultBody, STATUS_FRAME_BYTES } f
 import { Sender } from '../../web/src/sender.js';
 import { QrloginError } from '../../web/src/reason.js';
 import {
-  transcript as t, hex, frameOf, scriptedRandom, kinds, abortedOf, flipBit, transcriptMachines, manualResponder,
+  transcript as t, hex, frameOf, scriptedRandom, drawingFrom, kinds, abortedOf, flipBit, transcriptMachines, manualResponder,
 } from './support.mjs';
 
 const closedWithoutAbort = (reason, detail = '') => [{ kind: 'Aborted', reason, detail }, { kind: 'CloseConnection' }];
@@ -37,7 +37,7 @@ async function assertReceiverSees(receiver, frame, reason, seenAs = reason) {
 
 test('the sender draws nothing until start, then the ephemeral key and Ns', async () => {
   const random = scriptedRandom(t.skE, t.Ns);
-  const sender = await Sender.create(parseLink(t.link), credentialJsonFromText(t.credential, t.label), { random });
+  const sender = await Sender.create(parseLink(t.link), credentialJsonFromText(t.credential, t.label), drawingFrom(random));
   assert.equal(random.draws.length, 0);
   const actions = await sender.start();
   assert.deepEqual(random.draws, [32, 32]);
@@ -200,6 +200,6 @@ test("the receiver's ABORT after READY is a possible attack, its reason the deta
 
 test('a link whose key is a low-order point is refused at start as bad_key', async () => {
   const link = parseLink(buildLink(t.page_url, new Uint8Array(32)));
-  const sender = await Sender.create(link, utf8Encode('{"credential":"x"}'), { random: scriptedRandom(t.skE) });
+  const sender = await Sender.create(link, utf8Encode('{"credential":"x"}'), drawingFrom(scriptedRandom(t.skE)));
   assert.deepEqual(await sender.start(), closedWithoutAbort('bad_key'));
 });

@@ -1,7 +1,10 @@
-// Helpers shared by the web tests: the committed vectors and a scripted
-// random source that hands out fixed byte strings in order.
+// Helpers shared by the web tests: the committed vectors, a scripted
+// random source that hands out fixed byte strings in order, and the one
+// place the tests hand it to the library (web/src/random.js: a symbol-keyed
+// option that the public module never passes).
 import { readFileSync } from 'node:fs';
 import { hexDecode } from '../../web/src/bytes.js';
+import { INJECTED_RANDOM, KEY_SCHEDULE_TRACE } from '../../web/src/random.js';
 
 const vectorsDir = new URL('../vectors/', import.meta.url);
 
@@ -27,6 +30,22 @@ export function scriptedRandom(...values) {
   return random;
 }
 
+// The internal options that make a machine (or SetupBaseS) draw from `random`.
+export const drawingFrom = (random) => ({ [INJECTED_RANDOM]: random });
+
+// SetupBaseS with a given ephemeral secret key (test vectors), the key
+// schedule's intermediate values written to `trace` when given.
+export async function setupBaseSenderWith(aeadId, receiverPublicKey, info, ephemeralSecret, trace) {
+  const { setupBaseSender } = await import('../../web/src/hpke.js');
+  return setupBaseSender(aeadId, receiverPublicKey, info,
+    { [INJECTED_RANDOM]: scriptedRandom(ephemeralSecret), [KEY_SCHEDULE_TRACE]: trace });
+}
+
+export async function setupBaseReceiverTraced(aeadId, enc, receiver, info, trace) {
+  const { setupBaseReceiver } = await import('../../web/src/hpke.js');
+  return setupBaseReceiver(aeadId, enc, receiver, info, { [KEY_SCHEDULE_TRACE]: trace });
+}
+
 export const kinds = (actions) => actions.map((a) => a.kind);
 export const framesOf = (actions) => actions.filter((a) => a.kind === 'SendFrame').map((a) => a.frame);
 export const abortedOf = (actions) => actions.find((a) => a.kind === 'Aborted');
@@ -45,15 +64,15 @@ export async function transcriptMachines({ autoAccept = false } = {}) {
   const { credentialJsonFromText } = await import('../../web/src/credential.js');
   const randomR = scriptedRandom(transcript.skR, transcript.Nr);
   const randomS = scriptedRandom(transcript.skE, transcript.Ns);
-  const receiver = await Receiver.create({ pageUrl: transcript.page_url, random: randomR, autoAccept });
-  const sender = await Sender.create(parseLink(receiver.link), credentialJsonFromText(transcript.credential, transcript.label), { random: randomS });
+  const receiver = await Receiver.create({ pageUrl: transcript.page_url, autoAccept, ...drawingFrom(randomR) });
+  const sender = await Sender.create(parseLink(receiver.link), credentialJsonFromText(transcript.credential, transcript.label),
+    drawingFrom(randomS));
   return { receiver, sender, randomR, randomS };
 }
 
 // A hand-driven sender on the transcript's keys, for frames no honest
 // sender machine would make (bad padding, bad commit, ...).
 export async function manualSender() {
-  const { setupBaseSenderWith } = await import('../../web/src/hpke.js');
   const { channelId, hpkeInfo, sealFrame, responseAead, AEAD_ID } = await import('../../web/src/protocol.js');
   const cid = await channelId(hex(transcript.pkR));
   const { enc, context } = await setupBaseSenderWith(AEAD_ID, hex(transcript.pkR), hpkeInfo(cid), hex(transcript.skE));

@@ -10,14 +10,14 @@ import {
 } from '../../web/src/protocol.js';
 import { Receiver } from '../../web/src/receiver.js';
 import { Sender } from '../../web/src/sender.js';
-import { transcript as t, hex, scriptedRandom, kinds, framesOf } from './support.mjs';
+import { transcript as t, hex, scriptedRandom, drawingFrom, kinds, framesOf } from './support.mjs';
 
 async function pairToCodes() {
   const randomR = scriptedRandom(t.skR, t.Nr);
   const randomS = scriptedRandom(t.skE, t.Ns);
-  const receiver = await Receiver.create({ pageUrl: t.page_url, random: randomR });
+  const receiver = await Receiver.create({ pageUrl: t.page_url, ...drawingFrom(randomR) });
   const link = parseLink(receiver.link);
-  const sender = await Sender.create(link, credentialJsonFromText(t.credential, t.label), { random: randomS });
+  const sender = await Sender.create(link, credentialJsonFromText(t.credential, t.label), drawingFrom(randomS));
   const [hello] = framesOf(await sender.start());
   const [ready] = framesOf(await receiver.onFrame(hello));
   const senderActions = await sender.onFrame(ready);
@@ -27,7 +27,7 @@ async function pairToCodes() {
 }
 
 test('the receiver derives the transcript link, pkR and cid from skR', async () => {
-  const receiver = await Receiver.create({ pageUrl: t.page_url, random: scriptedRandom(t.skR) });
+  const receiver = await Receiver.create({ pageUrl: t.page_url, ...drawingFrom(scriptedRandom(t.skR)) });
   assert.equal(receiver.link, t.link);
   assert.equal(hexEncode(receiver.publicKey), t.pkR);
   assert.equal(receiver.cid.text, t.cid);

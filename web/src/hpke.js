@@ -2,6 +2,7 @@
 // AES-128-GCM or AES-256-GCM, on WebCrypto only. Keys live in non-extractable
 // CryptoKeys wherever WebCrypto allows; raw intermediate bytes are wiped.
 import { concat, i2osp, utf8Encode, wipe } from './bytes.js';
+import { KEY_SCHEDULE_TRACE, randomOf } from './random.js';
 
 export const KEM_X25519_SHA256 = 0x0020;
 export const KDF_HKDF_SHA256 = 0x0001;
@@ -22,12 +23,22 @@ const AEAD_KEY_BYTES = new Map([
 ]);
 
 export class HpkeError extends Error {
-  // code: low_order_point | auth_failed | bad_length | limit_exceeded | invalid_argument
-  constructor(code, message) {
-    super(message);
+  // code: low_order_point | auth_failed | bad_length | limit_exceeded | invalid_argument,
+  // or, when this platform's WebCrypto fails rather than the input being bad:
+  // unsupported (it cannot do X25519) | internal (anything else; `cause`
+  // holds WebCrypto's own error).
+  constructor(code, message, options) {
+    super(message, options);
     this.name = 'HpkeError';
     this.code = code;
   }
+}
+
+// True when this platform's WebCrypto failed, rather than the input being
+// bad: the pairing machines end with what failed, not with a reason that
+// blames the other device.
+export function isPlatformFailure(e) {
+  return e instanceof HpkeError && (e.code === 'unsupported' || e.code === 'internal');
 }
 
 function subtle() {
@@ -111,11 +122,30 @@ const BASE_POINT = (() => {
   return p;
 })();
 
+const LOW_ORDER = "the peer's X25519 public key is a low-order point (shared secret would be zero)";
+
+// What a WebCrypto exception during an X25519 step means. Only deriveBits'
+// OperationError says something about the peer's key: it is WebCrypto's
+// signal for an all-zero shared secret (a low-order public key). Anything
+// else (NotSupportedError, a TypeError, a DataError on import) is this
+// platform failing, and is reported as that, never as "invalid key".
+function x25519Failure(e, step) {
+  if (e instanceof HpkeError) return e;
+  if (step === 'deriveBits' && e?.name === 'OperationError') return new HpkeError('low_order_point', LOW_ORDER, { cause: e });
+  const what = `${e?.name ?? 'Error'}: ${e?.message ?? e}`;
+  if (e?.name === 'NotSupportedError') {
+    return new HpkeError('unsupported', `this browser cannot do X25519 in WebCrypto (${step} failed with ${what})`, { cause: e });
+  }
+  return new HpkeError('internal', `WebCrypto failed during X25519 (${step} failed with ${what})`, { cause: e });
+}
+
 export async function importPrivateKey(secretKey) {
   if (secretKey.length !== SECRET_KEY_BYTES) throw new HpkeError('bad_length', 'X25519 secret key must be 32 bytes');
   const pkcs8 = concat(PKCS8_X25519_PREFIX, secretKey);
   try {
     return await subtle().importKey('pkcs8', pkcs8, { name: 'X25519' }, false, ['deriveBits']);
+  } catch (e) {
+    throw x25519Failure(e, 'importKey pkcs8');
   } finally {
     wipe(pkcs8);
   }
@@ -123,22 +153,25 @@ export async function importPrivateKey(secretKey) {
 
 async function importPublicKey(publicKey) {
   if (publicKey.length !== PUBLIC_KEY_BYTES) throw new HpkeError('bad_length', 'X25519 public key must be 32 bytes');
-  return subtle().importKey('raw', publicKey, { name: 'X25519' }, true, []);
+  try {
+    return await subtle().importKey('raw', publicKey, { name: 'X25519' }, true, []);
+  } catch (e) {
+    throw x25519Failure(e, 'importKey raw');
+  }
 }
 
 // X25519(sk, pk). Rejects an all-zero result (a low-order public key, RFC
-// 9180 §7.1.4); WebCrypto implementations throw for it, and we check too.
+// 9180 §7.1.4); WebCrypto implementations throw OperationError for it, and
+// we check too.
 export async function x25519(privateKey, publicKey) {
   const pub = await importPublicKey(publicKey);
   let shared;
   try {
     shared = new Uint8Array(await subtle().deriveBits({ name: 'X25519', public: pub }, privateKey, 256));
-  } catch {
-    throw new HpkeError('low_order_point', "the peer's X25519 public key is a low-order point (shared secret would be zero)");
+  } catch (e) {
+    throw x25519Failure(e, 'deriveBits');
   }
-  if (shared.every((b) => b === 0)) {
-    throw new HpkeError('low_order_point', "the peer's X25519 public key is a low-order point (shared secret would be zero)");
-  }
+  if (shared.every((b) => b === 0)) throw new HpkeError('low_order_point', LOW_ORDER);
   return shared;
 }
 
@@ -306,26 +339,22 @@ async function keyScheduleBase(aeadId, sharedSecret, info, trace) {
   }
 }
 
-// SetupBaseS with the ephemeral key drawn as 32 bytes from random(n).
-// Returns { enc, context }.
-export async function setupBaseSender(aeadId, receiverPublicKey, info, random, trace) {
+// SetupBaseS with a fresh ephemeral key (32 bytes from the system's
+// CSPRNG). Returns { enc, context }. `internal` is for qrlogin's own code
+// (random.js): nothing an application passes changes the key.
+export async function setupBaseSender(aeadId, receiverPublicKey, info, internal = {}) {
   aeadKeyBytes(aeadId);
-  const ephemeralSecret = random(SECRET_KEY_BYTES);
+  const ephemeralSecret = randomOf(internal)(SECRET_KEY_BYTES);
+  let ephemeral;
   try {
-    return await setupBaseSenderWith(aeadId, receiverPublicKey, info, ephemeralSecret, trace);
+    ephemeral = await keyPairFromSecret(ephemeralSecret);
   } finally {
     wipe(ephemeralSecret);
   }
-}
-
-// SetupBaseS with a given ephemeral secret key (test vectors).
-export async function setupBaseSenderWith(aeadId, receiverPublicKey, info, ephemeralSecret, trace) {
-  aeadKeyBytes(aeadId);
-  const ephemeral = await keyPairFromSecret(ephemeralSecret);
   const dh = await x25519(ephemeral.privateKey, receiverPublicKey);
   const shared = await extractAndExpand(dh, concat(ephemeral.publicKey, receiverPublicKey));
   try {
-    const context = await keyScheduleBase(aeadId, shared, info, trace);
+    const context = await keyScheduleBase(aeadId, shared, info, internal[KEY_SCHEDULE_TRACE]);
     return { enc: ephemeral.publicKey, context };
   } finally {
     wipe(dh, shared);
@@ -333,13 +362,13 @@ export async function setupBaseSenderWith(aeadId, receiverPublicKey, info, ephem
 }
 
 // SetupBaseR. receiver is { privateKey: CryptoKey, publicKey: Uint8Array }.
-export async function setupBaseReceiver(aeadId, enc, receiver, info, trace) {
+export async function setupBaseReceiver(aeadId, enc, receiver, info, internal = {}) {
   aeadKeyBytes(aeadId);
   if (enc.length !== ENC_BYTES) throw new HpkeError('bad_length', 'HPKE enc must be 32 bytes');
   const dh = await x25519(receiver.privateKey, enc);
   const shared = await extractAndExpand(dh, concat(enc, receiver.publicKey));
   try {
-    return await keyScheduleBase(aeadId, shared, info, trace);
+    return await keyScheduleBase(aeadId, shared, info, internal[KEY_SCHEDULE_TRACE]);
   } finally {
     wipe(dh, shared);
   }

@@ -89,7 +89,7 @@ async function prepare(create, onStatus) {
  */
 export function startReceiver({
   relay = '', page, onLink, onSas, onCredential, onStatus, autoAccept = false,
-  WebSocket = globalThis.WebSocket, random, timeouts = DEFAULT_TIMEOUTS,
+  WebSocket = globalThis.WebSocket, timeouts = DEFAULT_TIMEOUTS,
 } = {}) {
   assertSecureContext();
   if (typeof onCredential !== 'function') throw new TypeError('startReceiver needs an onCredential callback');
@@ -98,7 +98,7 @@ export function startReceiver({
   let linkShown = false;
   let failure = null;
 
-  const sessionReady = prepare(() => Receiver.create({ pageUrl: page, relayUrl: relay, random, autoAccept }), onStatus)
+  const sessionReady = prepare(() => Receiver.create({ pageUrl: page, relayUrl: relay, autoAccept }), onStatus)
     .then(({ machine, error }) => {
       if (error) {
         failure = error;
@@ -172,7 +172,7 @@ export function startReceiver({
  */
 export function startSender(link, credential, {
   label = '', onSas, onResult, onStatus, allowOtherOrigin = false,
-  WebSocket = globalThis.WebSocket, random, timeouts = DEFAULT_TIMEOUTS,
+  WebSocket = globalThis.WebSocket, timeouts = DEFAULT_TIMEOUTS,
 } = {}) {
   assertSecureContext();
   let parsed;

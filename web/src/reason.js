@@ -70,7 +70,9 @@ export function shownAfterReady(code) {
 // code for a pairing that ended, or one of: bad_link (a link that is not
 // exactly what the protocol allows), limit_exceeded (a credential over
 // 65536 bytes of JSON), bad_credential (a credential that cannot be sent),
-// unsupported (no secure context or no WebCrypto X25519).
+// unsupported (no secure context or no WebCrypto X25519), internal (this
+// device failed in a way it should not, e.g. its WebCrypto; the message
+// says what).
 export class QrloginError extends Error {
   constructor(code, message = reasonMessage(code), detail = '') {
     super(message);

@@ -12,7 +12,7 @@
 // (and typed arrays overwritten) in both final states. Events after a final
 // state return no actions.
 import { constantTimeEqual, wipe } from './bytes.js';
-import { ENC_BYTES, HpkeError, keyPairFromSecret, SECRET_KEY_BYTES, setupBaseReceiver } from './hpke.js';
+import { ENC_BYTES, HpkeError, isPlatformFailure, keyPairFromSecret, SECRET_KEY_BYTES, setupBaseReceiver } from './hpke.js';
 import { buildLink } from './link.js';
 import {
   abortBody, AEAD_ID, channelId, commitment, computeSas, frameType, hpkeInfo, HELLO_FRAME_BYTES,
@@ -20,9 +20,9 @@ import {
   resultBody, sasMatches, sealFrame, SEALED_NONCE_FRAME_BYTES, STATUS_FRAME_BYTES, unpadCredential,
 } from './protocol.js';
 import { abortedShown, closeConnection, deliverCredential, peerStatus, sendFrame, showSas } from './actions.js';
-import { Reason } from './reason.js';
+import { QrloginError, Reason } from './reason.js';
 import { SerialQueue } from './serial.js';
-import { systemRandom } from './random.js';
+import { randomOf } from './random.js';
 
 export const ReceiverState = Object.freeze({
   waiting_for_hello: 'waiting_for_hello',
@@ -57,16 +57,18 @@ export class Receiver {
     if (secret !== CONSTRUCT) throw new TypeError('use Receiver.create()');
   }
 
-  // Draws the key pair (32 bytes) from random; nothing else until HELLO.
-  // relayUrl may be '': the link then points at the page URL's own relay.
-  // autoAccept skips the receiver's own confirmation (the code is still
-  // shown for the sender's user). Risk: whoever holds the QR can push their
-  // own credential into this device. Throws LinkError for a bad URL.
-  static async create({ pageUrl, relayUrl = '', random = systemRandom, autoAccept = false }) {
+  // Draws a fresh key pair (32 bytes from the system's CSPRNG); nothing
+  // else until HELLO. relayUrl may be '': the link then points at the page
+  // URL's own relay. autoAccept skips the receiver's own confirmation (the
+  // code is still shown for the sender's user). Risk: whoever holds the QR
+  // can push their own credential into this device. Throws LinkError for a
+  // bad URL.
+  static async create(options) {
+    const { pageUrl, relayUrl = '', autoAccept = false } = options;
     const r = new Receiver(CONSTRUCT);
-    r.#random = random;
+    r.#random = randomOf(options);
     r.#autoAccept = autoAccept;
-    const secretKey = random(SECRET_KEY_BYTES);
+    const secretKey = r.#random(SECRET_KEY_BYTES);
     try {
       r.#keyPair = await keyPairFromSecret(secretKey);
     } finally {
@@ -184,6 +186,7 @@ export class Receiver {
     try {
       ctx = await setupBaseReceiver(AEAD_ID, enc, this.#keyPair, hpkeInfo(this.#cid));
     } catch (e) {
+      if (isPlatformFailure(e)) this.#failLocally(e);
       return this.#fail(e instanceof HpkeError && e.code === 'low_order_point' ? Reason.bad_key : Reason.bad_message);
     }
     try {
@@ -305,6 +308,16 @@ export class Receiver {
     this.#failure = ending.reason;
     this.#wipe();
     return actions;
+  }
+
+  // This device's WebCrypto failed: not the peer's doing, and no protocol
+  // outcome. The machine ends with its secrets dropped, and the event
+  // rejects with what failed (QrloginError 'unsupported' or 'internal'),
+  // which the driver reports as it is.
+  #failLocally(error) {
+    this.#state = S.aborted;
+    this.#wipe();
+    throw new QrloginError(error.code, error.message);
   }
 
   #wipe() {

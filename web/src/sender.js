@@ -10,7 +10,7 @@
 // One (enc, Ns) per Sender: it never retries by itself. Any invalid event
 // moves to `aborted` with a reason; secrets are dropped in both final states.
 import { wipe } from './bytes.js';
-import { HpkeError, setupBaseSender } from './hpke.js';
+import { HpkeError, isPlatformFailure, setupBaseSender } from './hpke.js';
 import {
   abortBody, AEAD_ID, channelId, commitment, computeSas, frameType, hpkeInfo, makeHello,
   MAX_CREDENTIAL_JSON_BYTES, MessageType, NONCE_BYTES, openFrame, padCredential,
@@ -19,7 +19,7 @@ import {
 import { abortedShown, closeConnection, peerStatus, sendFrame, showResult, showSas } from './actions.js';
 import { QrloginError, Reason, reasonFromPeerCode } from './reason.js';
 import { SerialQueue } from './serial.js';
-import { systemRandom } from './random.js';
+import { INJECTED_RANDOM, randomOf } from './random.js';
 
 export const SenderState = Object.freeze({
   ready_to_start: 'ready_to_start',
@@ -51,13 +51,14 @@ export class Sender {
   // link: a parsed link (parseLink). credentialJson: J as UTF-8 bytes (see
   // credentialJson()); the Sender takes it over and overwrites it when the
   // pairing ends. It is padded and sent only after the user confirmed the
-  // code. Throws QrloginError('limit_exceeded') for J over 65536 bytes.
-  static async create(link, credentialJson, { random = systemRandom } = {}) {
+  // code. Throws QrloginError('limit_exceeded') for J over 65536 bytes. The
+  // ephemeral key and Ns come from the system's CSPRNG.
+  static async create(link, credentialJson, internal = {}) {
     if (credentialJson.length > MAX_CREDENTIAL_JSON_BYTES) {
       throw new QrloginError('limit_exceeded', 'the credential is too large: at most 65536 bytes of JSON can be sent');
     }
     const s = new Sender(CONSTRUCT);
-    s.#random = random;
+    s.#random = randomOf(internal);
     s.#link = link;
     s.#credential = credentialJson;
     s.#cid = await channelId(link.receiverPublicKey);
@@ -88,10 +89,13 @@ export class Sender {
       let setup;
       let response;
       try {
-        setup = await setupBaseSender(AEAD_ID, this.#link.receiverPublicKey, hpkeInfo(this.#cid), this.#random);
+        setup = await setupBaseSender(AEAD_ID, this.#link.receiverPublicKey, hpkeInfo(this.#cid), {
+          [INJECTED_RANDOM]: this.#random,
+        });
         response = await responseAead(setup.context);
       } catch (e) {
         setup?.context.wipe();
+        if (isPlatformFailure(e)) this.#failLocally(e);
         return this.#fail(e instanceof HpkeError && e.code === 'low_order_point' ? Reason.bad_key : Reason.bad_message);
       }
       this.#senderNonce = this.#random(NONCE_BYTES);
@@ -249,6 +253,16 @@ export class Sender {
     this.#failure = ending.reason;
     this.#wipe();
     return actions;
+  }
+
+  // This device's WebCrypto failed: not the peer's doing, and no protocol
+  // outcome. The machine ends with its secrets dropped, and the event
+  // rejects with what failed (QrloginError 'unsupported' or 'internal'),
+  // which the driver reports as it is.
+  #failLocally(error) {
+    this.#state = S.aborted;
+    this.#wipe();
+    throw new QrloginError(error.code, error.message);
   }
 
   #wipe() {

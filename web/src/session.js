@@ -113,7 +113,9 @@ export class PairingSession {
     try {
       actions = await pendingActions;
     } catch (e) {
-      this.#fail(new QrloginError(Reason.invalid_event, `internal error: ${e?.message ?? e}`));
+      // A machine rejects only when this device failed (e.g. its WebCrypto:
+      // 'unsupported', 'internal'); that error is reported as it is.
+      this.#fail(e instanceof QrloginError ? e : new QrloginError('internal', `internal error: ${e?.message ?? e}`));
       return;
     }
     for (const action of actions) this.#perform(action, detail);

@@ -1,0 +1,26 @@
+#include "crypto/pairing/testing/machines.hpp"
+
+#include <utility>
+
+namespace qrlogin::pairing::testing {
+
+struct MachineAccess {
+  static Result<Receiver> receiver(Rng& rng, std::string_view page_url, std::string_view relay_url,
+                                   Receiver::Options options) {
+    return Receiver::create_drawing_from(rng, page_url, relay_url, options);
+  }
+  static Result<Sender> sender(Rng& rng, const Link& link, Secret credential_json) {
+    return Sender::create_drawing_from(rng, link, std::move(credential_json));
+  }
+};
+
+Result<Receiver> make_receiver(std::string_view page_url, std::string_view relay_url, Rng& rng,
+                               Receiver::Options options) {
+  return MachineAccess::receiver(rng, page_url, relay_url, options);
+}
+
+Result<Sender> make_sender(const Link& link, Secret credential_json, Rng& rng) {
+  return MachineAccess::sender(rng, link, std::move(credential_json));
+}
+
+}  // namespace qrlogin::pairing::testing
