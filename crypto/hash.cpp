@@ -70,18 +70,22 @@ Result<Secret> hkdf_expand(ByteView prk, ByteView info, std::size_t length) {
   if (length > kHkdfMaxOutput)
     return make_error(crypto::Errc::limit_exceeded, "HKDF-SHA256 cannot produce more than 8160 bytes");
   Secret okm(length);
-  Secret block(kSha256Bytes);
+  // T(i) lives for this call only, on the stack beside the HMAC state that
+  // holds the PRK, and is wiped with it (a guarded region of its own would
+  // cost more than the whole expansion).
+  Sha256Digest block{};
   std::size_t done = 0;
   for (std::uint8_t counter = 1; done < length; ++counter) {
     HmacState mac(prk);
-    if (counter > 1) mac.update(block.view());
+    if (counter > 1) mac.update(block);
     mac.update(info);
     mac.update(ByteView(&counter, 1));
-    mac.final(block.bytes().data());
+    mac.final(block.data());
     std::size_t take = std::min(kSha256Bytes, length - done);
-    std::copy_n(block.view().begin(), take, okm.bytes().begin() + static_cast<std::ptrdiff_t>(done));
+    std::copy_n(block.begin(), take, okm.bytes().begin() + static_cast<std::ptrdiff_t>(done));
     done += take;
   }
+  sodium_memzero(block.data(), block.size());
   return okm;
 }
 

@@ -25,6 +25,12 @@ Secret labeled_extract(ByteView suite_id, ByteView salt, std::string_view label,
   return prk;
 }
 
+// LabeledExtract of public input with an empty salt (psk_id_hash and
+// info_hash in mode_base): a public value, not a Secret.
+Sha256Digest labeled_extract_public(ByteView suite_id, std::string_view label, ByteView ikm) {
+  return hmac_sha256({}, {as_bytes(kVersionLabel), suite_id, as_bytes(label), ikm});
+}
+
 Result<Secret> labeled_expand(ByteView suite_id, ByteView prk, std::string_view label, ByteView info,
                               std::size_t length) {
   if (length > 0xffff) return make_error(crypto::Errc::limit_exceeded, "HPKE cannot expand more than 65535 bytes");
@@ -42,9 +48,9 @@ Result<Secret> extract_and_expand(ByteView dh, ByteView kem_context) {
 Result<Context> key_schedule_base(aead::Algorithm alg, ByteView shared_secret, ByteView info,
                                   internal::KeyScheduleTrace* trace) {
   auto suite = hpke_suite_id(alg);
-  Secret psk_id_hash = labeled_extract(suite, {}, "psk_id_hash", {});
-  Secret info_hash = labeled_extract(suite, {}, "info_hash", info);
-  Bytes context = concat({i2osp(kModeBase, 1), psk_id_hash.view(), info_hash.view()});
+  auto psk_id_hash = labeled_extract_public(suite, "psk_id_hash", {});
+  auto info_hash = labeled_extract_public(suite, "info_hash", info);
+  Bytes context = concat({i2osp(kModeBase, 1), psk_id_hash, info_hash});
   Secret secret = labeled_extract(suite, shared_secret, "secret", {});
 
   auto key = labeled_expand(suite, secret.view(), "key", context, aead::key_bytes(alg));
@@ -57,7 +63,7 @@ Result<Context> key_schedule_base(aead::Algorithm alg, ByteView shared_secret, B
     trace->base_nonce = Secret::copy_of(base_nonce->view());
     trace->exporter_secret = Secret::copy_of(exporter->view());
   }
-  auto aead = SequencedAead::create(alg, std::move(key).value(), base_nonce->view());
+  auto aead = SequencedAead::create(alg, std::move(key).value(), std::move(base_nonce).value());
   if (!aead) return aead.error();
   return Context(std::move(aead).value(), std::move(exporter).value());
 }
@@ -70,23 +76,20 @@ Status check_algorithm(aead::Algorithm alg) {
 
 }  // namespace
 
-Result<SequencedAead> SequencedAead::create(aead::Algorithm alg, Secret key, ByteView base_nonce) {
+Result<SequencedAead> SequencedAead::create(aead::Algorithm alg, Secret key, Secret base_nonce) {
   if (key.size() != aead::key_bytes(alg))
     return make_error(crypto::Errc::invalid_argument, "AEAD key of the wrong size");
   if (base_nonce.size() != aead::kNonceBytes)
     return make_error(crypto::Errc::invalid_argument, "AEAD base nonce of the wrong size (12 bytes expected)");
-  return SequencedAead(alg, std::move(key), base_nonce);
-}
-
-SequencedAead::SequencedAead(aead::Algorithm alg, Secret key, ByteView base_nonce) : alg_(alg), key_(std::move(key)) {
-  std::copy_n(base_nonce.begin(), base_nonce_.size(), base_nonce_.begin());
+  return SequencedAead(alg, std::move(key), std::move(base_nonce));
 }
 
 Result<std::array<std::uint8_t, aead::kNonceBytes>> SequencedAead::next_nonce() const {
   // RFC 9180 allows 2^96 - 1 messages; a 64-bit counter stops earlier, at a
   // bound no pairing comes near.
   if (seq_ == UINT64_MAX) return make_error(crypto::Errc::limit_exceeded, "HPKE message limit reached");
-  auto nonce = base_nonce_;
+  std::array<std::uint8_t, aead::kNonceBytes> nonce{};
+  std::copy_n(base_nonce_.view().begin(), nonce.size(), nonce.begin());
   auto seq = i2osp(seq_, aead::kNonceBytes);
   for (std::size_t i = 0; i < nonce.size(); ++i) nonce[i] ^= seq[i];
   return nonce;

@@ -28,10 +28,9 @@ class SequencedAead {
  public:
   // invalid_argument unless the key has the algorithm's size and the base
   // nonce is exactly aead::kNonceBytes (never truncated or zero-filled).
-  static Result<SequencedAead> create(aead::Algorithm alg, Secret key, ByteView base_nonce);
+  static Result<SequencedAead> create(aead::Algorithm alg, Secret key, Secret base_nonce);
   SequencedAead(SequencedAead&&) noexcept = default;
   SequencedAead& operator=(SequencedAead&&) noexcept = default;
-  ~SequencedAead() { secure_wipe(base_nonce_); }
 
   Result<Bytes> seal(ByteView aad, ByteView plaintext);
   Result<Secret> open(ByteView aad, ByteView ciphertext);
@@ -39,12 +38,13 @@ class SequencedAead {
   [[nodiscard]] aead::Algorithm algorithm() const noexcept { return alg_; }
 
  private:
-  SequencedAead(aead::Algorithm alg, Secret key, ByteView base_nonce);
+  SequencedAead(aead::Algorithm alg, Secret key, Secret base_nonce)
+      : alg_(alg), key_(std::move(key)), base_nonce_(std::move(base_nonce)) {}
   Result<std::array<std::uint8_t, aead::kNonceBytes>> next_nonce() const;
 
   aead::Algorithm alg_;
   Secret key_;
-  std::array<std::uint8_t, aead::kNonceBytes> base_nonce_{};
+  Secret base_nonce_;  // aead::kNonceBytes
   std::uint64_t seq_ = 0;
 };
 

@@ -7,21 +7,21 @@
 
 namespace qrlogin {
 
-Secret::Secret(std::size_t size) : data_(size ? new std::uint8_t[size]() : nullptr), size_(size) {}
+Secret::Secret(std::size_t size, SecretMemory memory) : region_(secret_region_allocate(size, memory)), size_(size) {}
 
-Secret Secret::copy_of(ByteView bytes) {
-  Secret s(bytes.size());
-  if (!bytes.empty()) std::memcpy(s.data_.get(), bytes.data(), bytes.size());
+Secret Secret::copy_of(ByteView bytes, SecretMemory memory) {
+  Secret s(bytes.size(), memory);
+  if (!bytes.empty()) std::memcpy(s.region_.data, bytes.data(), bytes.size());
   return s;
 }
 
 Secret::Secret(Secret&& other) noexcept
-    : data_(std::move(other.data_)), size_(std::exchange(other.size_, 0)) {}
+    : region_(std::exchange(other.region_, {})), size_(std::exchange(other.size_, 0)) {}
 
 Secret& Secret::operator=(Secret&& other) noexcept {
   if (this != &other) {
     wipe();
-    data_ = std::move(other.data_);
+    region_ = std::exchange(other.region_, {});
     size_ = std::exchange(other.size_, 0);
   }
   return *this;
@@ -30,20 +30,19 @@ Secret& Secret::operator=(Secret&& other) noexcept {
 Secret::~Secret() { wipe(); }
 
 void Secret::wipe() noexcept {
-  if (data_) sodium_memzero(data_.get(), size_);
-  data_.reset();
+  secret_region_free(std::exchange(region_, {}), size_);
   size_ = 0;
 }
 
-SecretString::SecretString(std::string&& text) : SecretString(copy_of(text)) {
+SecretString::SecretString(std::string&& text, SecretMemory memory) : SecretString(copy_of(text, memory)) {
   secure_wipe(text);
   text.clear();
 }
 
-SecretString SecretString::copy_of(std::string_view text) {
+SecretString SecretString::copy_of(std::string_view text, SecretMemory memory) {
   SecretString out;
   if (text.empty()) return out;
-  out.text_ = Secret(text.size() + 1);  // zero-filled: the last byte is the NUL
+  out.text_ = Secret(text.size() + 1, memory);  // zero-filled: the last byte is the NUL
   std::memcpy(out.text_.bytes().data(), text.data(), text.size());
   return out;
 }

@@ -2,24 +2,26 @@
 // Secret: a move-only byte buffer that wipes itself. It cannot be copied,
 // compared with == (use ct_equal) or streamed, so a key cannot end up in a
 // log line or a second buffer by accident. Copies must be explicit
-// (Secret::copy_of) and are wiped too.
+// (Secret::copy_of) and are wiped too. Its bytes live in guarded memory
+// (crypto/secure_memory.hpp: guard pages, locked, out of core dumps)
+// unless the caller or the process chose the heap.
 #include <cstddef>
 #include <cstdint>
 #include <iosfwd>
-#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 
 #include "crypto/bytes.hpp"
+#include "crypto/secure_memory.hpp"
 
 namespace qrlogin {
 
 class Secret {
  public:
   Secret() noexcept = default;
-  explicit Secret(std::size_t size);  // zero-filled
-  static Secret copy_of(ByteView bytes);
+  explicit Secret(std::size_t size, SecretMemory memory = default_secret_memory());  // zero-filled
+  static Secret copy_of(ByteView bytes, SecretMemory memory = default_secret_memory());
 
   Secret(Secret&& other) noexcept;
   Secret& operator=(Secret&& other) noexcept;
@@ -31,14 +33,17 @@ class Secret {
 
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
-  [[nodiscard]] std::span<std::uint8_t> bytes() noexcept { return {data_.get(), size_}; }
-  [[nodiscard]] ByteView view() const noexcept { return {data_.get(), size_}; }
+  [[nodiscard]] std::span<std::uint8_t> bytes() noexcept { return {region_.data, size_}; }
+  [[nodiscard]] ByteView view() const noexcept { return {region_.data, size_}; }
+  // Where the bytes are: guarded unless heap was asked for, or no guarded
+  // region could be had.
+  [[nodiscard]] SecretMemory memory() const noexcept { return region_.where; }
 
   // Overwrites and frees the buffer now (the destructor does the same).
   void wipe() noexcept;
 
  private:
-  std::unique_ptr<std::uint8_t[]> data_;
+  SecretRegion region_;
   std::size_t size_ = 0;
 };
 
@@ -51,8 +56,8 @@ class SecretString {
  public:
   SecretString() noexcept = default;
   // Takes the text over and wipes the string it came from.
-  explicit SecretString(std::string&& text);
-  static SecretString copy_of(std::string_view text);
+  explicit SecretString(std::string&& text, SecretMemory memory = default_secret_memory());
+  static SecretString copy_of(std::string_view text, SecretMemory memory = default_secret_memory());
 
   SecretString(SecretString&&) noexcept = default;
   SecretString& operator=(SecretString&&) noexcept = default;  // Secret's wipes the old text

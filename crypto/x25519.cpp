@@ -2,8 +2,6 @@
 
 #include <sodium.h>
 
-#include <utility>
-
 #include "crypto/internal.hpp"
 #include "crypto/random.hpp"
 
@@ -11,10 +9,10 @@ namespace qrlogin::internal {
 
 x25519::KeyPair x25519_generate(Rng& rng) {
   ensure_sodium_initialised();
-  Secret sk(x25519::kSecretKeyBytes);
-  rng.fill(sk.bytes());
-  auto pair = x25519::from_secret(sk.view());
-  return std::move(pair).value();  // cannot fail for a 32-byte key
+  x25519::KeyPair pair{Secret(x25519::kSecretKeyBytes), {}};
+  rng.fill(pair.secret_key.bytes());
+  crypto_scalarmult_base(pair.public_key.data(), pair.secret_key.view().data());
+  return pair;
 }
 
 }  // namespace qrlogin::internal

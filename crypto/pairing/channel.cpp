@@ -22,7 +22,7 @@ Result<hpke::SequencedAead> response_aead(const hpke::Context& ctx) {
   auto key = ctx.export_secret(as_bytes(kLabelResponseKey), aead::key_bytes(kAead));
   auto nonce = ctx.export_secret(as_bytes(kLabelResponseNonce), aead::kNonceBytes);
   if (!key || !nonce) return make_error(Errc::internal, "cannot export the response keys");
-  return hpke::SequencedAead::create(kAead, std::move(key).value(), nonce->view());
+  return hpke::SequencedAead::create(kAead, std::move(key).value(), std::move(nonce).value());
 }
 
 }  // namespace qrlogin::pairing

@@ -338,7 +338,8 @@ void HttpSession<Stream>::route_channel(const Request& req) {
   // Copied only now: the view points into the request, which the session
   // takes over just below.
   std::optional<SecretString> resume_token;
-  if (offer.resume_token) resume_token.emplace(SecretString::copy_of(*offer.resume_token));
+  // On the heap, like every resume token (relay/net/hub.cpp).
+  if (offer.resume_token) resume_token.emplace(SecretString::copy_of(*offer.resume_token, SecretMemory::heap));
   WsClientInfo info{id_, key, *parsed, offer.answer_subprotocol, std::move(resume_token)};
   auto session = std::make_shared<WsSession<Stream>>(std::move(stream_), hub_, std::move(lease_), std::move(info));
   session->start(parser_->release());

@@ -73,11 +73,15 @@ TokenHash hash_token(std::string_view token) {
 constexpr std::size_t kResumeTokenBytes = 32;  // 256 bits, 43 base64url characters
 
 // The fresh token waits for the backend's answer in one wiped place,
-// however often the handler is copied.
+// however often the handler is copied. Resume tokens live on the heap
+// (wiped), not in guarded pages: two or three per join, each bearing only
+// the right to resume one slot of an end-to-end encrypted channel for its
+// few minutes, where guarded regions would add about ten system calls and
+// four mappings each to every join (crypto/secure_memory.hpp).
 std::shared_ptr<const SecretString> fresh_token() {
   Bytes raw(kResumeTokenBytes);
   system_rng().fill(raw);
-  auto token = std::make_shared<const SecretString>(base64url_encode(raw));
+  auto token = std::make_shared<const SecretString>(base64url_encode(raw), SecretMemory::heap);
   secure_wipe(raw);
   return token;
 }
@@ -99,7 +103,7 @@ void Hub::join(const Cid& cid, Role role, ConnId id, const AddressKey& address, 
   if (presented_token) request.resume = ResumeRequest{hash_token(presented_token->view()), received};
   backend_->join(std::move(request), [this, tag = std::string(tag), token, done = std::move(done)](Outcome out) {
     Joined joined{out.error, std::move(out.joined), {}};
-    if (!joined.error) joined.resume_token = SecretString::copy_of(token->view());
+    if (!joined.error) joined.resume_token = SecretString::copy_of(token->view(), SecretMemory::heap);
     record(out.events, tag);
     out.events.clear();
     // The joiner's `joined` is queued before the peer can answer it.

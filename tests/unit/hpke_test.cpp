@@ -157,16 +157,16 @@ TEST_CASE("setup refuses low-order keys and bad sizes") {
 
 TEST_CASE("a sequenced AEAD refuses a base nonce or key of the wrong size instead of truncating it") {
   auto key = [] { return Secret::copy_of(Bytes(32, 7)); };
-  auto good = hpke::SequencedAead::create(aead::Algorithm::aes256_gcm, key(), Bytes(12, 1));
+  auto good = hpke::SequencedAead::create(aead::Algorithm::aes256_gcm, key(), Secret::copy_of(Bytes(12, 1)));
   REQUIRE(good);
   CHECK(good->seal({}, Bytes(3, 0)));
   for (std::size_t size : {0U, 11U, 13U, 24U}) {
-    auto bad = hpke::SequencedAead::create(aead::Algorithm::aes256_gcm, key(), Bytes(size, 1));
+    auto bad = hpke::SequencedAead::create(aead::Algorithm::aes256_gcm, key(), Secret::copy_of(Bytes(size, 1)));
     REQUIRE_FALSE(bad);
     CHECK(bad.error().code == crypto::Errc::invalid_argument);
     CHECK(bad.error().message.find("nonce") != std::string::npos);
   }
-  auto short_key = hpke::SequencedAead::create(aead::Algorithm::aes256_gcm, Secret::copy_of(Bytes(16, 7)), Bytes(12, 1));
+  auto short_key = hpke::SequencedAead::create(aead::Algorithm::aes256_gcm, Secret::copy_of(Bytes(16, 7)), Secret::copy_of(Bytes(12, 1)));
   REQUIRE_FALSE(short_key);
   CHECK(short_key.error().code == crypto::Errc::invalid_argument);
 }
