@@ -62,13 +62,10 @@ ApiResponse Api::signup(const ApiRequest& request) {
   auto status = store_.transaction([&]() -> Status {
     auto account_id = store_.insert_account(credentials->name, *hashed, now);
     if (!account_id.ok()) return account_id.error();
-    auto device_id = store_.insert_device(NewDevice{*account_id, session.hash, credentials->kind,
-                                                    credentials->device_name, "signup", std::nullopt, now,
-                                                    request.peer});
-    if (!device_id.ok()) return device_id.error();
-    auto row = store_.find_device(*device_id);
+    auto row = store_.add_device(NewDevice{*account_id, session.hash, credentials->kind, credentials->device_name,
+                                           "signup", std::nullopt, now, request.peer});
     if (!row.ok()) return row.error();
-    device = std::move(**row);
+    device = std::move(*row);
     return {};
   });
   if (!status.ok()) return fail(status.error(), request);
@@ -112,13 +109,10 @@ ApiResponse Api::login(const ApiRequest& request) {
   auto session = issue_secret(rng_);
   DeviceRow device;
   auto status = store_.transaction([&]() -> Status {
-    auto device_id = store_.insert_device(NewDevice{account->id, session.hash, credentials->kind,
-                                                    credentials->device_name, "password", std::nullopt, now,
-                                                    request.peer});
-    if (!device_id.ok()) return device_id.error();
-    auto row = store_.find_device(*device_id);
+    auto row = store_.add_device(NewDevice{account->id, session.hash, credentials->kind, credentials->device_name,
+                                           "password", std::nullopt, now, request.peer});
     if (!row.ok()) return row.error();
-    device = std::move(**row);
+    device = std::move(*row);
     return {};
   });
   if (!status.ok()) return fail(status.error(), request);

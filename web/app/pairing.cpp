@@ -169,14 +169,12 @@ ApiResponse Api::redeem(const ApiRequest& request) {
     if (!approver.ok()) return approver.error();
     if (!*approver || (*approver)->ended_at)
       return make_error(AppErrc::grant_revoked, "the device that approved this grant has logged out since");
-    auto device_id = store_.insert_device(
-        NewDevice{g.account_id, session.hash, *kind, device_name, "qr", g.approved_by, now, request.peer});
-    if (!device_id.ok()) return device_id.error();
-    if (auto s = store_.mark_grant_used(g.id, now, *device_id); !s.ok()) return s;
-    if (auto s = store_.mark_pairing_redeemed(*cid, now); !s.ok()) return s;
-    auto row = store_.find_device(*device_id);
+    auto row =
+        store_.add_device(NewDevice{g.account_id, session.hash, *kind, device_name, "qr", g.approved_by, now, request.peer});
     if (!row.ok()) return row.error();
-    device = std::move(**row);
+    if (auto s = store_.mark_grant_used(g.id, now, row->id); !s.ok()) return s;
+    if (auto s = store_.mark_pairing_redeemed(*cid, now); !s.ok()) return s;
+    device = std::move(*row);
     return {};
   });
   secure_wipe(**grant_text);

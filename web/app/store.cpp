@@ -317,6 +317,15 @@ Result<std::int64_t> Store::insert_device(const NewDevice& device) {
   return std::int64_t{sqlite3_last_insert_rowid(db_)};
 }
 
+Result<DeviceRow> Store::add_device(const NewDevice& device) {
+  auto id = insert_device(device);
+  if (!id.ok()) return id.error();
+  auto row = find_device(*id);
+  if (!row.ok()) return row.error();
+  if (!*row) return failure(SQLITE_NOTFOUND, "read back a new device");
+  return std::move(**row);
+}
+
 Result<std::optional<DeviceRow>> Store::find_device_by_secret(const Sha256Digest& hash) {
   auto statement = prepare(kDeviceBySecret);
   if (!statement.ok()) return statement.error();

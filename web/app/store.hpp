@@ -103,6 +103,8 @@ class Store {
   Result<std::int64_t> insert_account(const std::string& name, const std::string& password_hash, UnixMillis now);
 
   Result<std::int64_t> insert_device(const NewDevice& device);
+  // insert_device, then the new device's row as stored.
+  Result<DeviceRow> add_device(const NewDevice& device);
   Result<std::optional<DeviceRow>> find_device_by_secret(const Sha256Digest& hash);
   Result<std::optional<DeviceRow>> find_device(std::int64_t id);
   Status touch_device(std::int64_t id, UnixMillis now, const std::string& address);
