@@ -50,8 +50,8 @@ ApiResponse Api::signup(const ApiRequest& request) {
   const UnixMillis now = clock_.now();
   const auto network = network_key(request.peer);
   if (!signups_per_network_.try_take(network, now))
-    return fail(make_error(AppErrc::rate_limited, "too many new accounts from your network; try again later"),
-                request, signups_per_network_.retry_after_seconds(network, now));
+    return refuse_rate_limited(signups_per_network_, network, now,
+                               "too many new accounts from your network; try again later", request);
   auto credentials = read_credentials(request);
   if (!credentials.ok()) return fail(credentials.error(), request);
   auto hashed = password_hash(credentials->password.view(), settings_.password_cost);
@@ -80,11 +80,11 @@ ApiResponse Api::login(const ApiRequest& request) {
   const auto network = network_key(request.peer);
   const auto& account_key = credentials->name;
   if (!login_failures_per_network_.has_token(network, now))
-    return fail(make_error(AppErrc::rate_limited, "too many wrong passwords from your network; try again later"),
-                request, login_failures_per_network_.retry_after_seconds(network, now));
+    return refuse_rate_limited(login_failures_per_network_, network, now,
+                               "too many wrong passwords from your network; try again later", request);
   if (!login_failures_per_account_.has_token(account_key, now))
-    return fail(make_error(AppErrc::rate_limited, "too many wrong passwords for this account; try again later"),
-                request, login_failures_per_account_.retry_after_seconds(account_key, now));
+    return refuse_rate_limited(login_failures_per_account_, account_key, now,
+                               "too many wrong passwords for this account; try again later", request);
 
   std::optional<AccountRow> account;
   auto found = store_.run([&]() -> Status {

@@ -181,6 +181,11 @@ ApiResponse Api::fail(const Error& error, const ApiRequest& request, long retry_
   return answer;
 }
 
+ApiResponse Api::refuse_rate_limited(RateLimiter& limiter, const std::string& key, UnixMillis now,
+                                     std::string message, const ApiRequest& request) {
+  return fail(make_error(AppErrc::rate_limited, std::move(message)), request, limiter.retry_after_seconds(key, now));
+}
+
 ApiResponse Api::session_answer(unsigned status, const DeviceRow& device, const std::string& kind,
                                 const SecretString& secret) {
   Json body{{"account", Json{{"name", device.account_name}}}, {"device", device_json(device, device.id)}};

@@ -81,6 +81,9 @@ class Api {
   // An error answer; clears the cookie when the session is gone, logs a
   // storage failure with its reason, adds Retry-After to rate_limited.
   ApiResponse fail(const Error& error, const ApiRequest& request, long retry_after = 0);
+  // 429 rate_limited with `message`, and Retry-After from `limiter`'s bucket for `key`.
+  ApiResponse refuse_rate_limited(RateLimiter& limiter, const std::string& key, UnixMillis now,
+                                  std::string message, const ApiRequest& request);
   // 200/201 with a new session: a cookie (kind "cookie") or a "token" member.
   ApiResponse session_answer(unsigned status, const DeviceRow& device, const std::string& kind,
                              const SecretString& secret);

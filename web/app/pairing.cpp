@@ -39,8 +39,8 @@ ApiResponse Api::register_pairing(const ApiRequest& request) {
   const UnixMillis now = clock_.now();
   const auto address = address_key(request.peer);
   if (!registrations_per_address_.try_take(address, now))
-    return fail(make_error(AppErrc::rate_limited, "too many codes from your address; try again later"), request,
-                registrations_per_address_.retry_after_seconds(address, now));
+    return refuse_rate_limited(registrations_per_address_, address, now,
+                               "too many codes from your address; try again later", request);
   auto body = read_json_object(request);
   if (!body.ok()) return fail(body.error(), request);
   auto cid = read_cid(*body);
@@ -91,8 +91,8 @@ ApiResponse Api::mint_grant(const ApiRequest& request) {
   const UnixMillis now = clock_.now();
   const auto account = std::to_string(device->account_id);
   if (!grants_per_account_.try_take(account, now))
-    return fail(make_error(AppErrc::rate_limited, "too many grants for this account; try again later"), request,
-                grants_per_account_.retry_after_seconds(account, now));
+    return refuse_rate_limited(grants_per_account_, account, now,
+                               "too many grants for this account; try again later", request);
   auto body = read_json_object(request);
   if (!body.ok()) return fail(body.error(), request);
   auto cid = read_cid(*body);
@@ -119,8 +119,8 @@ ApiResponse Api::redeem(const ApiRequest& request) {
   const UnixMillis now = clock_.now();
   const auto address = address_key(request.peer);
   if (!redeems_per_address_.try_take(address, now))
-    return fail(make_error(AppErrc::rate_limited, "too many attempts from your address; try again later"), request,
-                redeems_per_address_.retry_after_seconds(address, now));
+    return refuse_rate_limited(redeems_per_address_, address, now,
+                               "too many attempts from your address; try again later", request);
   auto body = read_json_object(request);
   if (!body.ok()) return fail(body.error(), request);
   auto cid = read_cid(*body);
@@ -169,8 +169,8 @@ ApiResponse Api::redeem(const ApiRequest& request) {
     if (!approver.ok()) return approver.error();
     if (!*approver || (*approver)->ended_at)
       return make_error(AppErrc::grant_revoked, "the device that approved this grant has logged out since");
-    auto row =
-        store_.add_device(NewDevice{g.account_id, session.hash, *kind, device_name, "qr", g.approved_by, now, request.peer});
+    auto row = store_.add_device(
+        NewDevice{g.account_id, session.hash, *kind, device_name, "qr", g.approved_by, now, request.peer});
     if (!row.ok()) return row.error();
     if (auto s = store_.mark_grant_used(g.id, now, row->id); !s.ok()) return s;
     if (auto s = store_.mark_pairing_redeemed(*cid, now); !s.ok()) return s;
