@@ -160,7 +160,6 @@ class Channel {
   #frames = [];
   #waiters = [];
   #failure = null;
-  notices = [];
 
   constructor(relay, cid, role) {
     this.#socket = new WebSocket(`${relay.replace(/\/+$/, '')}/v1/channels/${cid}?role=${role}`, 'qrlogin.v1');
@@ -168,7 +167,6 @@ class Channel {
       this.#socket.on('message', (data, isBinary) => {
         if (isBinary) return this.#deliver(new Uint8Array(data));
         const notice = JSON.parse(String(data));
-        this.notices.push(notice);
         if (notice.type === 'joined') resolve(notice);
         if (notice.type === 'error') this.#fail(new Error(`relay error ${notice.code}: ${notice.message}`), reject);
       });
