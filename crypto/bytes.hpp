@@ -20,6 +20,10 @@ using ByteView = std::span<const std::uint8_t>;
 ByteView as_bytes(std::string_view text) noexcept;
 std::string_view as_chars(ByteView bytes) noexcept;
 
+// Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates
+// (U+D800..U+DFFF), nothing above U+10FFFF; what a strict TextDecoder accepts.
+bool is_valid_utf8(ByteView text) noexcept;
+
 // Concatenates any number of byte views into one buffer.
 Bytes concat(std::initializer_list<ByteView> parts);
 

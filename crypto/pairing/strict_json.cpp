@@ -11,43 +11,6 @@ namespace {
 
 using nlohmann::json;
 
-// RFC 3629: no overlong forms, no surrogates (U+D800..U+DFFF), nothing
-// above U+10FFFF.
-bool is_valid_utf8(ByteView text) noexcept {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::uint8_t lead = text[i];
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t length = 0;
-    std::uint8_t low = 0x80, high = 0xbf;  // the allowed range of the second byte
-    if (lead >= 0xc2 && lead <= 0xdf) {
-      length = 2;
-    } else if (lead == 0xe0) {
-      length = 3, low = 0xa0;
-    } else if (lead == 0xed) {
-      length = 3, high = 0x9f;
-    } else if (lead >= 0xe1 && lead <= 0xef) {
-      length = 3;
-    } else if (lead == 0xf0) {
-      length = 4, low = 0x90;
-    } else if (lead == 0xf4) {
-      length = 4, high = 0x8f;
-    } else if (lead >= 0xf1 && lead <= 0xf3) {
-      length = 4;
-    } else {
-      return false;
-    }
-    if (text.size() - i < length || text[i + 1] < low || text[i + 1] > high) return false;
-    for (std::size_t k = 2; k < length; ++k)
-      if (text[i + k] < 0x80 || text[i + k] > 0xbf) return false;
-    i += length;
-  }
-  return true;
-}
-
 bool starts_with_bom(ByteView text) noexcept {
   return text.size() >= 3 && text[0] == 0xef && text[1] == 0xbb && text[2] == 0xbf;
 }

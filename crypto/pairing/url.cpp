@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "crypto/bytes.hpp"
+
 namespace qrlogin::pairing {
 
 namespace {
@@ -92,42 +94,6 @@ Result<Url> parse_url(std::string_view text) {
   return url;
 }
 
-namespace {
-// Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing
-// above U+10FFFF; what a strict TextDecoder accepts.
-bool is_utf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    auto b = static_cast<unsigned char>(text[i]);
-    std::size_t more = 0;
-    unsigned char low = 0x80, high = 0xbf;  // the range of the second byte
-    if (b < 0x80) {
-      ++i;
-      continue;
-    } else if (b >= 0xc2 && b <= 0xdf) {
-      more = 1;
-    } else if (b >= 0xe0 && b <= 0xef) {
-      more = 2;
-      if (b == 0xe0) low = 0xa0;
-      if (b == 0xed) high = 0x9f;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      more = 3;
-      if (b == 0xf0) low = 0x90;
-      if (b == 0xf4) high = 0x8f;
-    } else {
-      return false;
-    }
-    if (text.size() - i - 1 < more) return false;
-    for (std::size_t k = 1; k <= more; ++k) {
-      auto c = static_cast<unsigned char>(text[i + k]);
-      if (c < (k == 1 ? low : 0x80) || c > (k == 1 ? high : 0xbf)) return false;
-    }
-    i += more + 1;
-  }
-  return true;
-}
-}  // namespace
-
 std::vector<std::string_view> query_values(std::string_view query, std::string_view name) {
   std::vector<std::string_view> values;
   for (;;) {
@@ -154,7 +120,7 @@ Result<std::string> percent_decode(std::string_view raw) {
     out.push_back(static_cast<char>((hi << 4) | lo));
     i += 2;
   }
-  if (!is_utf8(out)) return url_error("its %-escapes do not decode to UTF-8 text");
+  if (!is_valid_utf8(as_bytes(out))) return url_error("its %-escapes do not decode to UTF-8 text");
   return out;
 }
 
