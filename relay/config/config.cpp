@@ -185,7 +185,7 @@ const std::vector<Option>& options() {
        [](const Config&) { return std::string("127.0.0.1:9180"); },
        [](std::string_view v, Config& c) { return parse_metrics_listen(v, c); }},
       {"public-url", "URL",
-       "the URL users open (pairing links point to URL/pair)",
+       "the URL the relay is reached at (its ws(s):// form is what the application tells clients); its origin is allowed",
        [](const Config&) { return std::string("http://<listen address>"); },
        [](std::string_view v, Config& c) -> Status {
          if (!v.starts_with("http://") && !v.starts_with("https://"))
@@ -195,7 +195,7 @@ const std::vector<Option>& options() {
          return {};
        }},
       {"allowed-origin", "ORIGIN[,...]",
-       "browser Origins allowed to open a WebSocket (others get HTTP 403); requests without Origin are allowed",
+       "browser Origins allowed to open a WebSocket: the application's origin (others get HTTP 403); requests without Origin are allowed",
        [](const Config&) { return std::string("the public URL's origin + the listen address's http origins"); },
        [](std::string_view v, Config& c) -> Status {
          c.allowed_origins = split_list(v);
@@ -480,7 +480,7 @@ Result<ParsedArgs> parse_config(const std::vector<std::string>& args, const Envi
     return bad("--max-channel-bytes", "must be at least --max-frame-bytes");
   if (is_unspecified_host(config.listen_host) && config.public_url.empty())
     return bad("--listen", "listening on every interface (" + config.listen_host +
-                               "), the relay cannot know the URL users open: pass --public-url "
+                               "), the relay cannot know the URL it is reached at: pass --public-url "
                                "https://relay.example.com (or listen on one address)",
                ConfigErrc::unsafe);
   if (!config.trust_wide_proxy_ranges)

@@ -1,7 +1,5 @@
 #include "relay/net/http_session.hpp"
 
-#include <algorithm>
-#include <cctype>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/bind_handler.hpp>
@@ -15,7 +13,6 @@
 
 #include "relay/core/target.hpp"
 #include "relay/core/upgrade_headers.hpp"
-#include "relay/net/web_assets.hpp"
 #include "relay/net/ws_session.hpp"
 
 namespace qrlogin::relay {
@@ -28,45 +25,10 @@ namespace ssl = net::ssl;
 namespace {
 
 constexpr unsigned kMaxRequestsPerConnection = 100;
-// The pages' Content-Security-Policy: scripts, styles and images from this
-// origin only (no inline code, and DOM sinks closed by Trusted Types), no
-// frames, forms or plugins; connect-src is completed by page_csp().
-constexpr std::string_view kPageCsp =
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
-    "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; "
-    "require-trusted-types-for 'script'; trusted-types 'none'; connect-src 'self'";
-constexpr std::string_view kPagePermissions =
-    "camera=(self), microphone=(), geolocation=(), payment=(), usb=()";
-// HTML is never cached (it names the scripts); scripts, styles and images briefly.
-constexpr std::string_view kAssetCache = "max-age=60";
-
-// "https://host:port/path" -> "wss://host:port" (http -> ws); empty for anything else.
-std::string websocket_origin(std::string_view url) {
-  std::string_view scheme;
-  if (url.starts_with("https://")) scheme = "wss://";
-  else if (url.starts_with("http://")) scheme = "ws://";
-  else return {};
-  auto rest = url.substr(url.find("://") + 3);
-  auto end = rest.find_first_of("/?#");
-  if (end != std::string_view::npos) rest = rest.substr(0, end);
-  // host[:port] only: nothing that could end the directive or add another.
-  auto host_char = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
-  };
-  if (rest.empty() || !std::all_of(rest.begin(), rest.end(), host_char)) return {};
-  return std::string(scheme) + std::string(rest);
-}
-
-// The WebSocket connects to the relay derived from the pairing link's page
-// URL (the public URL), which may differ from the origin the page was opened
-// at (e.g. http://localhost:8080 vs --public-url), so that origin is named
-// beside 'self'.
-std::string page_csp(const HttpPolicy& policy) {
-  std::string csp(kPageCsp);
-  if (auto ws = websocket_origin(policy.public_url); !ws.empty()) csp += " " + ws;
-  return csp;
-}
-
+// The relay serves no page and no script: whoever serves the code that
+// handles a credential could read it, so the application serves the pages.
+constexpr std::string_view kNotFoundMessage =
+    "this relay serves only its channel endpoint and /healthz; the pages are served by the application";
 void set_common_headers(http::fields& fields) {
   fields.set(http::field::server, "qrlogin-relay");
   fields.set(http::field::cache_control, "no-store");
@@ -261,36 +223,7 @@ void HttpSession<Stream>::route(const Request& req) {
     respond(json_response(req, http::status::ok, R"({"status":"ok"})", keep_alive), keep_alive);
     return;
   }
-  if (path == "/config.json") {
-    // What the pages cannot know by themselves: where pairing links point.
-    nlohmann::json body = {{"pair_url", policy_.public_url + "/pair"}};
-    respond(json_response(req, http::status::ok, body.dump(), keep_alive), keep_alive);
-    return;
-  }
-  if (const auto* asset = find_web_asset(path)) {
-    http::response<http::span_body<const char>> res{http::status::ok, req.version()};
-    set_common_headers(res.base());
-    auto type = content_type_for(asset->path);
-    res.set(http::field::content_type, type);
-    res.set("Cross-Origin-Resource-Policy", "same-origin");
-    if (type.starts_with("text/html")) {
-      res.set("Content-Security-Policy", page_csp(policy_));
-      res.set("Permissions-Policy", kPagePermissions);
-      res.set("Cross-Origin-Opener-Policy", "same-origin");
-    } else {
-      res.set(http::field::cache_control, kAssetCache);
-    }
-    res.keep_alive(keep_alive);
-    if (req.method() == http::verb::head) {
-      res.content_length(asset->bytes.size());
-    } else {
-      res.body() = {reinterpret_cast<const char*>(asset->bytes.data()), asset->bytes.size()};
-      res.prepare_payload();
-    }
-    respond(std::move(res), keep_alive);
-    return;
-  }
-  respond(json_response(req, http::status::not_found, error_body("not_found", "no such page"), keep_alive),
+  respond(json_response(req, http::status::not_found, error_body("not_found", kNotFoundMessage), keep_alive),
           keep_alive);
 }
 

@@ -25,7 +25,6 @@ namespace qrlogin::relay {
 
 struct HttpPolicy {
   std::vector<std::string> allowed_origins;
-  std::string public_url;
 };
 
 // Serves an accepted connection; over TLS when `tls` is set (the

@@ -104,6 +104,7 @@ struct Server::Impl {
   Logger logger;
   std::unique_ptr<Hub> hub;  // made by prepare_channels()
   HttpPolicy policy;
+  std::string public_url;  // for the listening line
   std::unique_ptr<TlsContexts> tls;  // with --tls-cert
   net::io_context ioc;
   net::signal_set signals;
@@ -206,7 +207,7 @@ Status Server::listen() {
     if (auto status = im.metrics->open({metrics_address, im.config.metrics_port}); !status.ok()) return status;
   }
   im.policy.allowed_origins = allowed_origins_for(im.config, port);
-  im.policy.public_url = public_url_for(im.config, port);
+  im.public_url = public_url_for(im.config, port);
   return {};
 }
 
@@ -217,13 +218,13 @@ int Server::run() {
   if (im.metrics)
     im.logger.write_always("listening", {{"port", std::uint64_t{port}},
                                          {"metrics_port", std::uint64_t{im.metrics->port()}},
-                                         {"url", std::string_view(im.policy.public_url)},
+                                         {"url", std::string_view(im.public_url)},
                                          {"tls", tls},
                                          {"threads", std::uint64_t{im.config.threads}},
                                          {"profile", std::string_view(im.config.profile)}});
   else
     im.logger.write_always("listening", {{"port", std::uint64_t{port}},
-                                         {"url", std::string_view(im.policy.public_url)},
+                                         {"url", std::string_view(im.public_url)},
                                          {"tls", tls},
                                          {"threads", std::uint64_t{im.config.threads}},
                                          {"profile", std::string_view(im.config.profile)}});
