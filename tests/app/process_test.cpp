@@ -5,7 +5,9 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "cli/relay_client/client.hpp"
 #include "tests/app/app_fixture.hpp"
+#include "tests/support/certs.hpp"
 #include "tests/support/child_process.hpp"
 
 using namespace qrlogin::testing;
@@ -108,4 +110,39 @@ TEST_CASE("a restart on the same state directory keeps accounts, sessions and de
   cli.token = token;
   CHECK(cli.get("/api/session").status == 200);
   CHECK(again.stop() == 0);
+}
+
+TEST_CASE("qrlogin-app serves https with --tls-cert and --tls-key, and refuses a certificate that does not load") {
+  ScratchDir dir("app-tls");
+  auto certs = make_rsa_cert(dir.path);
+  AppProcess app({"--in-memory", "--relay", "wss://127.0.0.1:9", "--tls-cert", certs.cert, "--tls-key", certs.key});
+  CHECK(app.origin() == "https://127.0.0.1:" + std::to_string(app.port()));
+
+  qrlogin::relay_client::HttpRequest request;
+  request.port = app.port();
+  request.tls = true;
+  request.ca_file = certs.ca;
+  request.target = "/api/config";
+  auto config = qrlogin::relay_client::http_request(request);
+  REQUIRE(config.ok());
+  CHECK(config->status == 200);
+  CHECK(Json::parse(config->body)["origin"] == app.origin());
+
+  // Plain http on the TLS port gets no answer, and the server keeps serving.
+  request.tls = false;
+  CHECK_FALSE(qrlogin::relay_client::http_request(request).ok());
+  request.tls = true;
+  request.target = "/healthz";
+  auto health = qrlogin::relay_client::http_request(request);
+  REQUIRE(health.ok());
+  CHECK(health->status == 200);
+  CHECK(app.stop() == 0);
+
+  auto missing = run_program(QRLOGIN_APP_BINARY, {"--in-memory", "--listen", "127.0.0.1:0", "--tls-cert",
+                                                  dir.file("missing.pem"), "--tls-key", certs.key});
+  CHECK(missing.exit_status == 1);
+  CHECK(missing.output.find("missing.pem: cannot read it") != std::string::npos);
+  auto half = run_program(QRLOGIN_APP_BINARY, {"--in-memory", "--tls-cert", certs.cert});
+  CHECK(half.exit_status == 2);
+  CHECK(half.output.find("TLS needs both --tls-cert and --tls-key") != std::string::npos);
 }

@@ -55,7 +55,7 @@ Status set_seconds(std::int64_t& out, std::string_view flag, std::string_view v,
 constexpr Flag kFlags[] = {
     {"--listen", "HOST:PORT", "127.0.0.1:8090", "address and port to serve on (port 0: any free port)",
      &set_listen},
-    {"--origin", "URL", "http://<listen address>",
+    {"--origin", "URL", "http(s)://<listen address>",
      "the application's own origin, as browsers send it in Origin (https:// turns on Secure __Host- cookies)",
      [](Config& c, std::string_view, std::string_view v) -> Status {
        auto origin = parse_origin(v);
@@ -80,6 +80,19 @@ constexpr Flag kFlags[] = {
        if (!v.starts_with("ws://") && !v.starts_with("wss://"))
          return make_error(AppErrc::bad_flag, std::string(flag) + " " + std::string(v) + ": expected ws:// or wss://");
        c.relay_url = std::string(v);
+       return {};
+     }},
+    {"--tls-cert", "FILE", "none",
+     "serve https with this PEM certificate (then any intermediates); needs --tls-key. Same rules as the relay's",
+     [](Config& c, std::string_view flag, std::string_view v) -> Status {
+       if (v.empty()) return make_error(AppErrc::bad_flag, std::string(flag) + ": empty");
+       c.tls_cert_file = std::string(v);
+       return {};
+     }},
+    {"--tls-key", "FILE", "none", "the certificate's private key, PEM, unencrypted (keep it 0600)",
+     [](Config& c, std::string_view flag, std::string_view v) -> Status {
+       if (v.empty()) return make_error(AppErrc::bad_flag, std::string(flag) + ": empty");
+       c.tls_key_file = std::string(v);
        return {};
      }},
     {"--pairing-lifetime", "SECONDS", "150",
@@ -170,6 +183,8 @@ Result<ParsedArgs> parse_config(const std::vector<std::string>& args, const Envi
   }
   if (parsed.config.in_memory && !parsed.config.state_dir.empty())
     return make_error(AppErrc::bad_flag, "--in-memory and --state-dir exclude each other");
+  if (parsed.config.tls_cert_file.empty() != parsed.config.tls_key_file.empty())
+    return make_error(AppErrc::bad_flag, "TLS needs both --tls-cert and --tls-key");
   if (!parsed.config.in_memory && parsed.config.state_dir.empty()) parsed.config.state_dir = default_state_dir(env);
   return parsed;
 }
@@ -188,7 +203,7 @@ std::string help_text() {
   }
   text +=
       "  --help, --version\n\n"
-      "Exit status: 0 stopped by SIGINT/SIGTERM, 1 cannot listen or fatal error,\n"
+      "Exit status: 0 stopped by SIGINT/SIGTERM, 1 cannot listen, a certificate that does not load, or a fatal error,\n"
       "2 bad flags, 3 the state directory or database cannot be used.\n";
   return text;
 }

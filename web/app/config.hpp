@@ -20,6 +20,8 @@ struct Config {
   std::string state_dir;  // where app.sqlite3 lives (created 0700 when missing)
   bool in_memory = false; // keep nothing on disk (trying it out, benchmarks)
   std::string relay_url;  // ws:// or wss://; told to clients by /api/config
+  std::string tls_cert_file;  // both set: https (the relay's TLS rules, relay/net/tls.hpp)
+  std::string tls_key_file;
   std::int64_t pairing_lifetime_seconds = 150;
   std::int64_t grant_lifetime_seconds = 60;
   std::int64_t session_idle_seconds = 30LL * 24 * 3600;

@@ -39,6 +39,7 @@ std::string_view code_name(int code) noexcept {
     case AppErrc::bad_flag: return "bad_flag";
     case AppErrc::state_dir: return "state_dir";
     case AppErrc::listen_failed: return "listen_failed";
+    case AppErrc::tls: return "tls";
   }
   return "unknown";
 }
@@ -81,7 +82,8 @@ unsigned http_status(AppErrc code) noexcept {
     case AppErrc::internal:
     case AppErrc::bad_flag:
     case AppErrc::state_dir:
-    case AppErrc::listen_failed: return 500;
+    case AppErrc::listen_failed:
+    case AppErrc::tls: return 500;
   }
   return 500;
 }

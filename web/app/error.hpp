@@ -39,6 +39,7 @@ enum class AppErrc {
   bad_flag,                // startup only: a flag that is unknown or malformed
   state_dir,               // startup only: the state directory or database cannot be used
   listen_failed,           // startup only
+  tls,                     // startup only: the certificate or key does not load
 };
 
 [[nodiscard]] const std::error_category& app_error_category() noexcept;

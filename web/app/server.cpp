@@ -9,6 +9,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include "web/app/api.hpp"
 #include "web/app/log.hpp"
 #include "web/app/origin.hpp"
+#include "relay/net/tls.hpp"
 
 namespace qrlogin::app {
 
@@ -31,6 +33,8 @@ namespace {
 constexpr std::size_t kMaxHeaderBytes = 8 * 1024;
 constexpr auto kRequestTimeout = std::chrono::seconds(15);
 constexpr unsigned kMaxRequestsPerConnection = 1000;
+
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 std::string peer_address(const tcp::socket& socket) {
   beast::error_code ec;
@@ -46,22 +50,38 @@ bool is_page_request(const ApiRequest& r) {
   return (r.method == "GET" || r.method == "HEAD") && !r.path.starts_with("/api/") && r.path != "/healthz";
 }
 
-// Answers one connection's requests in turn, on its own strand.
-class Session final : public std::enable_shared_from_this<Session> {
+// Answers one connection's requests in turn, on its own strand; over TLS
+// when Stream is TlsStream (the handshake first, within the request timeout).
+template <class Stream>
+class Session final : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(tcp::socket socket, Api& api, const PageHandler& pages)
-      : stream_(std::move(socket)), api_(api), pages_(pages), peer_(peer_address(stream_.socket())) {}
+  template <class... TlsContext>
+  Session(tcp::socket socket, Api& api, const PageHandler& pages, TlsContext&... tls)
+      : stream_(std::move(socket), tls...), api_(api), pages_(pages),
+        peer_(peer_address(beast::get_lowest_layer(stream_).socket())) {}
 
   void start() {
-    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::do_read, shared_from_this()));
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (std::is_same_v<Stream, TlsStream>) {
+        beast::get_lowest_layer(self->stream_).expires_after(kRequestTimeout);
+        self->stream_.async_handshake(net::ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) return self->close();  // not TLS, or a client that gave up: nothing to answer
+          self->do_read();
+        });
+      } else {
+        self->do_read();
+      }
+    });
   }
 
  private:
+  std::shared_ptr<Session> shared_from_this() { return this->std::template enable_shared_from_this<Session>::shared_from_this(); }
+
   void do_read() {
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
     parser_->body_limit(kMaxBodyBytes);
-    stream_.expires_after(kRequestTimeout);
+    beast::get_lowest_layer(stream_).expires_after(kRequestTimeout);
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
   }
 
@@ -129,12 +149,15 @@ class Session final : public std::enable_shared_from_this<Session> {
   }
 
   void close() {
+    // Over TLS no close_notify is sent: every answer carries its length, so
+    // a truncated one cannot pass for a whole one.
+    auto& tcp_layer = beast::get_lowest_layer(stream_);
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.close();
+    tcp_layer.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    tcp_layer.close();
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Api& api_;
@@ -158,7 +181,10 @@ struct Server::Impl {
         retry.async_wait([this](beast::error_code) { if (acceptor.is_open()) do_accept(); });
         return;
       }
-      std::make_shared<Session>(std::move(socket), *api, pages)->start();
+      if (tls)
+        std::make_shared<Session<TlsStream>>(std::move(socket), *api, pages, *tls)->start();
+      else
+        std::make_shared<Session<beast::tcp_stream>>(std::move(socket), *api, pages)->start();
       do_accept();
     });
   }
@@ -170,6 +196,7 @@ struct Server::Impl {
   std::unique_ptr<Store> store;
   std::unique_ptr<Api> api;
   PageHandler pages;
+  std::shared_ptr<net::ssl::context> tls;  // null: plain http
   std::string origin;
   std::string where;  // the database path, for the listening line
   net::io_context ioc;
@@ -196,6 +223,11 @@ Status Server::open() {
     ::chmod(c.state_dir.c_str(), 0700);  // best effort: the directory may be someone else's
     impl_->where = c.state_dir + "/app.sqlite3";
   }
+  if (!c.tls_cert_file.empty()) {
+    auto context = relay::make_server_context({c.tls_cert_file, c.tls_key_file});
+    if (!context.ok()) return make_error(AppErrc::tls, context.error().message);
+    impl_->tls = std::move(context->context);
+  }
   auto store = Store::open(impl_->where);
   if (!store.ok()) return store.error();
   impl_->store = std::move(*store);
@@ -215,7 +247,7 @@ Status Server::open() {
   std::string origin_text = c.origin;
   if (origin_text.empty()) {
     const std::string host = address.is_v6() ? "[" + c.listen_host + "]" : c.listen_host;
-    origin_text = "http://" + host + ":" + std::to_string(port());
+    origin_text = (impl_->tls ? "https://" : "http://") + host + ":" + std::to_string(port());
   }
   auto origin = parse_origin(origin_text);
   if (!origin.ok()) return origin.error();
