@@ -126,6 +126,11 @@ ApiResponse Api::logout(const ApiRequest& request) {
   auto status = store_.transaction([&] { return store_.end_device(device->id, clock_.now(), "logout"); });
   if (!status.ok()) return fail(status.error(), request);
   logger_.write("logout", {{"account", device->account_id}, {"device", device->id}});
+  notices_.publish(device->account_id,
+                   Notice{"logout",
+                          Json{{"device", Json{{"id", device->id}, {"name", device->name}}}}.dump(
+                              -1, ' ', false, Json::error_handler_t::replace),
+                          device->id});
   auto answer = json_answer(200, Json{{"logged_out", true}});
   if (device->kind == "cookie") answer.headers.emplace_back("Set-Cookie", cleared_session_cookie(settings_.origin));
   return answer;

@@ -11,11 +11,13 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <variant>
 
 #include "crypto/random.hpp"
 #include "web/app/clock.hpp"
 #include "web/app/http_types.hpp"
 #include "web/app/log.hpp"
+#include "web/app/notices.hpp"
 #include "web/app/origin.hpp"
 #include "web/app/password.hpp"
 #include "web/app/rate_limit.hpp"
@@ -41,6 +43,9 @@ struct ApiSettings {
   UnixMillis grant_lifetime = 60'000;
   UnixMillis session_idle = 30LL * 24 * 3600 * 1000;
   PasswordCost password_cost = PasswordCost::interactive;
+  // A grant for a device on another network than the approving one: false
+  // needs the deliberate step ("other_network_confirmed"), true refuses it.
+  bool refuse_other_network = false;
   ApiLimits limits;
 };
 
@@ -56,6 +61,14 @@ class Api {
   [[nodiscard]] static ApiResponse error_response(const Error& error);
 
   [[nodiscard]] const ApiSettings& settings() const noexcept { return settings_; }
+
+  // GET /api/events, the live notice stream: the caller's device, or the
+  // refusal to answer (not authenticated, session ended, too many streams).
+  // The server keeps the connection and writes what notices() publishes.
+  [[nodiscard]] std::variant<ApiResponse, DeviceRow> begin_event_stream(const ApiRequest& request);
+  // Whether a device is still logged in (a stream ends when it is not).
+  [[nodiscard]] bool device_active(std::int64_t device_id);
+  [[nodiscard]] Notices& notices() noexcept { return notices_; }
 
  private:
   ApiResponse route(const ApiRequest& request);
@@ -103,6 +116,7 @@ class Api {
   RateLimiter redeems_per_address_;
   RateLimiter grants_per_account_;
   std::atomic<UnixMillis> last_purge_{0};
+  Notices notices_;
 };
 
 }  // namespace qrlogin::app

@@ -95,6 +95,23 @@ constexpr Flag kFlags[] = {
        c.tls_key_file = std::string(v);
        return {};
      }},
+    {"--trust-proxy", "CIDR[,...]", "none",
+     "read X-Forwarded-For only from these proxies (the client is the rightmost entry not among them)",
+     [](Config& c, std::string_view flag, std::string_view v) -> Status {
+       auto list = relay::parse_cidr_list(v);
+       if (!list.ok()) return make_error(AppErrc::bad_flag, std::string(flag) + ": " + list.error().message);
+       c.trusted_proxies = std::move(*list);
+       return {};
+     }},
+    {"--other-network", "confirm|refuse", "confirm",
+     "a login approved from another network than the new device's: confirm needs a deliberate step on the "
+     "phone, refuse never allows it",
+     [](Config& c, std::string_view flag, std::string_view v) -> Status {
+       if (v == "confirm") c.refuse_other_network = false;
+       else if (v == "refuse") c.refuse_other_network = true;
+       else return make_error(AppErrc::bad_flag, std::string(flag) + " " + std::string(v) + ": expected confirm or refuse");
+       return {};
+     }},
     {"--pairing-lifetime", "SECONDS", "150",
      "how long a registered code can get a grant (the relay's channel lifetime, 120 s, plus slack)",
      [](Config& c, std::string_view flag, std::string_view v) {

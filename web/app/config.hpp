@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "crypto/result.hpp"
+#include "relay/core/address.hpp"
 #include "web/app/password.hpp"
 
 namespace qrlogin::app {
@@ -22,6 +23,10 @@ struct Config {
   std::string relay_url;  // ws:// or wss://; told to clients by /api/config
   std::string tls_cert_file;  // both set: https (the relay's TLS rules, relay/net/tls.hpp)
   std::string tls_key_file;
+  // X-Forwarded-For is read only from these peers (the relay's rule:
+  // the rightmost entry that is not one of them is the client).
+  std::vector<relay::Cidr> trusted_proxies;
+  bool refuse_other_network = false;  // --other-network refuse
   std::int64_t pairing_lifetime_seconds = 150;
   std::int64_t grant_lifetime_seconds = 60;
   std::int64_t session_idle_seconds = 30LL * 24 * 3600;

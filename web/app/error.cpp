@@ -39,6 +39,9 @@ std::string_view code_name(int code) noexcept {
     case AppErrc::bad_flag: return "bad_flag";
     case AppErrc::state_dir: return "state_dir";
     case AppErrc::listen_failed: return "listen_failed";
+    case AppErrc::other_network_unconfirmed: return "other_network_unconfirmed";
+    case AppErrc::other_network_refused: return "other_network_refused";
+    case AppErrc::too_many_streams: return "too_many_streams";
     case AppErrc::tls: return "tls";
   }
   return "unknown";
@@ -77,7 +80,10 @@ unsigned http_status(AppErrc code) noexcept {
     case AppErrc::grant_revoked: return 410;
     case AppErrc::body_too_large: return 413;
     case AppErrc::unsupported_media_type: return 415;
-    case AppErrc::rate_limited: return 429;
+    case AppErrc::rate_limited:
+    case AppErrc::too_many_streams: return 429;
+    case AppErrc::other_network_unconfirmed: return 428;
+    case AppErrc::other_network_refused: return 403;
     case AppErrc::storage_unavailable: return 503;
     case AppErrc::internal:
     case AppErrc::bad_flag:

@@ -32,6 +32,9 @@ enum class AppErrc {
   grant_revoked,           // 410: the device that approved it has logged out or was revoked since
   registration_refused,    // 403: the cid's registration secret is missing or wrong
   unknown_device,          // 404
+  other_network_unconfirmed,  // 428: the device asking is on another network; approving needs the deliberate step
+  other_network_refused,   // 403: the application refuses logins approved from another network
+  too_many_streams,        // 429: too many open notice streams
   not_found,               // 404: no such endpoint
   method_not_allowed,      // 405
   storage_unavailable,     // 503: the database refuses writes (read-only, disk full, I/O error)

@@ -1,6 +1,7 @@
 #include "web/app/json_io.hpp"
 
 #include "web/app/error.hpp"
+#include "web/app/network.hpp"
 
 namespace qrlogin::app {
 
@@ -62,6 +63,7 @@ Json device_json(const DeviceRow& d, std::int64_t current_device_id) {
       {"approved_by", approved_by},
       {"created_at", unix_seconds(d.created_at)},
       {"created_address", d.created_address},
+      {"created_network", network_text(d.created_address)},
       {"last_seen_at", unix_seconds(d.last_seen_at)},
       {"last_address", d.last_address},
       {"current", d.id == current_device_id},

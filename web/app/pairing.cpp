@@ -5,6 +5,7 @@
 #include "web/app/api.hpp"
 #include "web/app/json_io.hpp"
 #include "web/app/names.hpp"
+#include "web/app/network.hpp"
 #include "web/app/secrets.hpp"
 
 namespace qrlogin::app {
@@ -31,6 +32,14 @@ Status check_pairing_open(const std::optional<PairingRow>& pairing, UnixMillis n
   if (pairing->redeemed_at) return make_error(AppErrc::pairing_used, "a device already logged in with this code");
   if (now >= pairing->expires_at) return make_error(AppErrc::pairing_expired, "this code has expired");
   return {};
+}
+
+// What approving takes, given where the two devices are: "confirm" (the
+// plain Confirm), "deliberate" (the explicit "this is my device, somewhere
+// else" step and the typed code), or "refused" (--other-network refuse).
+std::string_view approval_for(NetworkRelation relation, bool refuse_other_network) {
+  if (relation != NetworkRelation::other_network) return "confirm";
+  return refuse_other_network ? "refused" : "deliberate";
 }
 
 }  // namespace
@@ -77,12 +86,18 @@ ApiResponse Api::lookup_pairing(const ApiRequest& request) {
     return check_pairing_open(pairing, now);
   });
   if (!status.ok()) return fail(status.error(), request);
+  const auto relation = network_relation(pairing->address, request.peer);
   return json_answer(200, Json{{"cid", pairing->cid},
                                {"address", pairing->address},
                                {"user_agent", pairing->user_agent},
                                {"device_name", device_name_from_user_agent(pairing->user_agent)},
                                {"registered_at", unix_seconds(pairing->created_at)},
-                               {"expires_in", seconds_left(pairing->expires_at, now)}});
+                               {"age", (now - pairing->created_at) / 1000},
+                               {"expires_in", seconds_left(pairing->expires_at, now)},
+                               {"network", Json{{"relation", relation_name(relation)},
+                                                {"requester", network_text(pairing->address)},
+                                                {"approver", network_text(request.peer)}}},
+                               {"approval", approval_for(relation, settings_.refuse_other_network)}});
 }
 
 ApiResponse Api::mint_grant(const ApiRequest& request) {
@@ -97,12 +112,27 @@ ApiResponse Api::mint_grant(const ApiRequest& request) {
   if (!body.ok()) return fail(body.error(), request);
   auto cid = read_cid(*body);
   if (!cid.ok()) return fail(cid.error(), request);
+  auto confirmed = body->find("other_network_confirmed");
+  if (confirmed != body->end() && !confirmed->is_boolean())
+    return fail(make_error(AppErrc::bad_request, "\"other_network_confirmed\" must be true or false"), request);
+  const bool other_network_confirmed = confirmed != body->end() && confirmed->get<bool>();
   auto grant = issue_secret(rng_);
   const UnixMillis expires_at = now + settings_.grant_lifetime;
   auto status = store_.transaction([&]() -> Status {
     auto pairing = store_.find_pairing(*cid);
     if (!pairing.ok()) return pairing.error();
     if (auto open = check_pairing_open(*pairing, now); !open.ok()) return open;
+    const auto relation = network_relation((*pairing)->address, request.peer);
+    if (relation == NetworkRelation::other_network) {
+      if (settings_.refuse_other_network)
+        return make_error(AppErrc::other_network_refused,
+                          "the device asking is on another network than this one, and this application does not "
+                          "allow that: log in on that device with your password instead");
+      if (!other_network_confirmed)
+        return make_error(AppErrc::other_network_unconfirmed,
+                          "the device asking is on another network than this one: approve only if it is your "
+                          "own device somewhere else (\"other_network_confirmed\": true)");
+    }
     return store_.insert_grant(grant.hash, GrantRow{0, *cid, device->account_id, device->id, now, expires_at, {}});
   });
   if (!status.ok()) return fail(status.error(), request);
@@ -182,6 +212,7 @@ ApiResponse Api::redeem(const ApiRequest& request) {
   if (!status.ok()) return fail(status.error(), request);
   logger_.write("device_added",
                 {{"account", device.account_id}, {"device", device.id}, {"approved_by", *device.approved_by}});
+  notices_.publish(device.account_id, Notice{"login", device_json(device, 0).dump(-1, ' ', false, Json::error_handler_t::replace), device.id});
   return session_answer(201, device, *kind, session.text);
 }
 

@@ -19,6 +19,7 @@
 #include "web/app/api.hpp"
 #include "web/app/log.hpp"
 #include "web/app/origin.hpp"
+#include "relay/core/address.hpp"
 #include "relay/net/tls.hpp"
 
 namespace qrlogin::app {
@@ -46,6 +47,23 @@ std::string peer_address(const tcp::socket& socket) {
   return address.to_string();
 }
 
+// The client's address: the TCP peer, or behind a trusted proxy the
+// rightmost X-Forwarded-For entry that is not a trusted proxy (every
+// X-Forwarded-For line joined in order, as the relay does).
+std::string client_address(const std::string& peer, const http::request<http::string_body>& req,
+                           const std::vector<relay::Cidr>& trusted) {
+  if (trusted.empty()) return peer;
+  auto parsed = relay::parse_ip(peer);
+  if (!parsed.ok()) return peer;
+  std::string forwarded;
+  auto [first, last] = req.equal_range("X-Forwarded-For");
+  for (auto it = first; it != last; ++it) {
+    if (!forwarded.empty()) forwarded += ',';
+    forwarded += std::string_view(it->value());
+  }
+  return relay::format_ip(relay::resolve_client(*parsed, forwarded, trusted));
+}
+
 bool is_page_request(const ApiRequest& r) {
   return (r.method == "GET" || r.method == "HEAD") && !r.path.starts_with("/api/") && r.path != "/healthz";
 }
@@ -56,8 +74,9 @@ template <class Stream>
 class Session final : public std::enable_shared_from_this<Session<Stream>> {
  public:
   template <class... TlsContext>
-  Session(tcp::socket socket, Api& api, const PageHandler& pages, TlsContext&... tls)
-      : stream_(std::move(socket), tls...), api_(api), pages_(pages),
+  Session(tcp::socket socket, Api& api, const PageHandler& pages, const std::vector<relay::Cidr>& trusted,
+          TlsContext&... tls)
+      : stream_(std::move(socket), tls...), api_(api), pages_(pages), trusted_(trusted),
         peer_(peer_address(beast::get_lowest_layer(stream_).socket())) {}
 
   void start() {
@@ -117,7 +136,7 @@ class Session final : public std::enable_shared_from_this<Session<Stream>> {
     request.user_agent = std::string(req[http::field::user_agent]);
     request.content_type = std::string(req[http::field::content_type]);
     request.body = std::move(req.body());
-    request.peer = peer_;
+    request.peer = client_address(peer_, req, trusted_);
     const bool keep_alive = req.keep_alive() && ++requests_ < kMaxRequestsPerConnection;
     const unsigned version = req.version();
     std::optional<ApiResponse> answer;
@@ -162,6 +181,7 @@ class Session final : public std::enable_shared_from_this<Session<Stream>> {
   std::optional<http::request_parser<http::string_body>> parser_;
   Api& api_;
   const PageHandler& pages_;
+  const std::vector<relay::Cidr>& trusted_;
   std::string peer_;
   unsigned requests_ = 0;
 };
@@ -182,9 +202,9 @@ struct Server::Impl {
         return;
       }
       if (tls)
-        std::make_shared<Session<TlsStream>>(std::move(socket), *api, pages, *tls)->start();
+        std::make_shared<Session<TlsStream>>(std::move(socket), *api, pages, config.trusted_proxies, *tls)->start();
       else
-        std::make_shared<Session<beast::tcp_stream>>(std::move(socket), *api, pages)->start();
+        std::make_shared<Session<beast::tcp_stream>>(std::move(socket), *api, pages, config.trusted_proxies)->start();
       do_accept();
     });
   }
@@ -260,6 +280,7 @@ Status Server::open() {
   settings.grant_lifetime = c.grant_lifetime_seconds * 1000;
   settings.session_idle = c.session_idle_seconds * 1000;
   settings.password_cost = c.password_cost;
+  settings.refuse_other_network = c.refuse_other_network;
   if (c.bench_profile) settings.limits = ApiLimits::unlimited();
   impl_->api = std::make_unique<Api>(std::move(settings), *impl_->store, impl_->clock, impl_->rng, impl_->logger);
   return {};

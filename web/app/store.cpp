@@ -73,6 +73,8 @@ constexpr const char* kDeviceBySecret = QRLOGIN_DEVICE_SELECT("WHERE d.secret_ha
 constexpr const char* kDeviceById = QRLOGIN_DEVICE_SELECT("WHERE d.id = ?1");
 constexpr const char* kDevicesOfAccount =
     QRLOGIN_DEVICE_SELECT("WHERE d.account_id = ?1 AND d.ended_at IS NULL ORDER BY d.id");
+constexpr const char* kRecentDevices = QRLOGIN_DEVICE_SELECT(
+    "WHERE d.account_id = ?1 ORDER BY coalesce(d.ended_at, d.created_at) DESC, d.id DESC LIMIT ?2");
 constexpr const char* kTouchDevice = "UPDATE devices SET last_seen_at = ?2, last_address = ?3 WHERE id = ?1";
 constexpr const char* kEndDevice =
     "UPDATE devices SET ended_at = ?2, ended_why = ?3 WHERE id = ?1 AND ended_at IS NULL";
@@ -378,6 +380,21 @@ Result<std::vector<DeviceRow>> Store::list_devices(std::int64_t account_id) {
     const int rc = q.step();
     if (rc == SQLITE_DONE) break;
     if (rc != SQLITE_ROW) return failure(rc, "list devices");
+    devices.push_back(read_device(q));
+  }
+  return devices;
+}
+
+Result<std::vector<DeviceRow>> Store::recent_devices(std::int64_t account_id, std::int64_t limit) {
+  auto statement = prepare(kRecentDevices);
+  if (!statement.ok()) return statement.error();
+  Query q(*statement);
+  q.bind(1, account_id).bind(2, limit);
+  std::vector<DeviceRow> devices;
+  for (;;) {
+    const int rc = q.step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return failure(rc, "recent devices");
     devices.push_back(read_device(q));
   }
   return devices;

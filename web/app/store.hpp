@@ -111,6 +111,8 @@ class Store {
   Status end_device(std::int64_t id, UnixMillis now, const std::string& why);
   // The account's devices that have not ended, oldest first.
   Result<std::vector<DeviceRow>> list_devices(std::int64_t account_id);
+  // The account's devices, ended ones too, most recently added or ended first.
+  Result<std::vector<DeviceRow>> recent_devices(std::int64_t account_id, std::int64_t limit);
 
   // Errors: cid_registered.
   Status insert_pairing(const PairingRow& pairing);
