@@ -155,15 +155,19 @@ export async function startApp({ port, relayUrl = '', stateDir, args = [] }) {
 // What most tests start with: the application (serving the pages), the
 // relay (allowing only the application's origin), and a browser, all
 // stopped by `defer` (from withCleanup) when the test ends, however it ends.
-// Pages open on app.origin.
-export async function startSession(defer, { relay: relayOptions = {}, app: appOptions = {}, browserArgs = [] } = {}) {
+// Pages open on app.origin. `relayUrl(relay)`: what the application tells
+// its pages about the relay (default: the relay itself; a proxy in front of
+// it in the reconnect tests).
+export async function startSession(defer, {
+  relay: relayOptions = {}, app: appOptions = {}, browserArgs = [], relayUrl = (r) => `ws://127.0.0.1:${r.port}`,
+} = {}) {
   const appPort = await freePort();
   const appOrigin = `http://127.0.0.1:${appPort}`;
   const relay = await startRelay({ ...relayOptions, args: ['--allowed-origin', appOrigin, ...(relayOptions.args ?? [])] });
   defer(() => relay.stop());
   const state = tempDir('qrlogin-app-state-');
   defer(state.cleanup);
-  const app = await startApp({ port: appPort, relayUrl: `ws://127.0.0.1:${relay.port}`, stateDir: state.dir, ...appOptions });
+  const app = await startApp({ port: appPort, relayUrl: relayUrl(relay), stateDir: state.dir, ...appOptions });
   defer(() => app.stop());
   const browser = await launchBrowser(browserArgs);
   defer(() => browser.close());

@@ -126,14 +126,15 @@ async function begin(link) {
   show($('result-panel'), false);
   show($('log-out'), false);
   setStatus(T.checking);
+  pairing = { pending: true }; // no second link (nor a camera) while this one is looked up
   let cid;
   try {
     cid = await linkChannelId(link);
   } catch (error) {
+    pairing = null;
     finish(false, T.badLink(error?.message ?? String(error)));
     return;
   }
-  pairing = { pending: true }; // no second link while this one is looked up
   const found = await lookUp(cid);
   if (!found.ok) {
     pairing = null;

@@ -20,8 +20,8 @@ export const STRINGS = {
     // No secure context: WebCrypto and the camera are hidden by the browser.
     insecure: (origin) =>
       `This page was opened over plain http from another computer (${origin}), so the browser ` +
-      'hides the cryptography (and the camera) it needs. Open it over https:// \u2014 start the relay ' +
-      'with TLS, see the README\u2019s TLS recipe \u2014 or, on the computer running the relay, open ' +
+      'hides the cryptography (and the camera) it needs. Open it over https:// \u2014 serve the application ' +
+      'with TLS, see the README\u2019s TLS recipe \u2014 or, on the computer running the application, open ' +
       'it as http://localhost or http://127.0.0.1.',
     noX25519: 'This browser lacks the X25519 key exchange in WebCrypto (Chrome 133, Firefox 130 and ' +
       'Safari 17 have it). Please update your browser and reload this page.',
@@ -51,7 +51,7 @@ export const STRINGS = {
     copied: 'Link copied.',
     phoneWarning: (host) =>
       `This code points at ${host}, which only this computer can reach. To use a phone, start the ` +
-      'relay with TLS and its network address (see the README).',
+      'application and the relay with TLS on their network address (see the README).',
     phoneConnected: 'Your phone is connected. It will show a code in a moment.',
     phoneLeft: 'Your phone lost its connection. Waiting for it to come back\u2026',
     phoneBack: 'Your phone is back.',
