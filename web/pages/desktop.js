@@ -145,7 +145,7 @@ function newPairing(notice = null) {
           endPassingStatus();
         }
       },
-      onCredential: ({ text, isString }) => redeem(text, isString),
+      onCredential: ({ text }) => redeem(text),
     });
   } catch (error) {
     failed(error);
@@ -224,10 +224,12 @@ function stopped(text, tone) {
 // The credential is the application's grant, {"grant", "app"}: redeemed
 // with this code's cid and registration secret for this device's own
 // session. Anything else is refused, and the reason reaches both screens.
-async function redeem(text, isString) {
+// A sender that sends the grant's JSON as text (the CLI's --credential-file)
+// is read the same way: what counts is the redemption.
+async function redeem(text) {
   let grant = null;
   try {
-    grant = isString ? null : JSON.parse(text);
+    grant = JSON.parse(text);
   } catch {
     grant = null;
   }
