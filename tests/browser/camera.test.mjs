@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import qrcode from 'qrcode-generator';
 import {
-  PHONE, assertAccessible, createAccount, gotoPage, launchBrowser, openPage, pngToY4m, startRelay, tempDir,
+  PHONE, assertAccessible, gotoPage, launchBrowser, openPage, pngToY4m, signUp, startSession, tempDir,
   waitForCode, waitForLink, waitForStatus, withCleanup,
 } from './harness.mjs';
 
@@ -16,13 +16,13 @@ const cameraArgs = (file) => [
   '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${file}`,
 ];
 
-async function phoneWithCamera(videoFile, relay, defer) {
+async function phoneWithCamera(videoFile, app, defer) {
   const browser = await launchBrowser(cameraArgs(videoFile));
   defer(() => browser.close());
   const phone = await openPage(browser, { viewport: PHONE, name: 'phone' });
-  await phone.context().grantPermissions(['camera'], { origin: relay.origin });
-  await gotoPage(phone, `${relay.origin}/pair`);
-  await createAccount(phone, 'Carol');
+  await phone.context().grantPermissions(['camera'], { origin: app.origin });
+  await gotoPage(phone, `${app.origin}/pair`);
+  await signUp(phone, 'Carol');
   const sockets = [];
   phone.on('websocket', (ws) => sockets.push(ws.url()));
   phone.sockets = sockets;
@@ -30,20 +30,17 @@ async function phoneWithCamera(videoFile, relay, defer) {
 }
 
 test('the phone scans the desktop QR code with its camera and logs in', { timeout: 120_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay();
-  defer(() => relay.stop());
+  const { app, browser: desktopBrowser } = await startSession(defer);
   const { dir, cleanup } = tempDir();
   defer(cleanup);
-  const desktopBrowser = await launchBrowser();
-  defer(() => desktopBrowser.close());
   const desktop = await openPage(desktopBrowser, { name: 'desktop' });
-  await gotoPage(desktop, `${relay.origin}/`);
+  await gotoPage(desktop, `${app.origin}/`);
   const link = await waitForLink(desktop);
   const png = path.join(dir, 'qr.png');
   await desktop.locator('#qr-box svg').screenshot({ path: png });
   const video = pngToY4m(png, path.join(dir, 'qr.y4m'));
 
-  const phone = await phoneWithCamera(video, relay, defer);
+  const phone = await phoneWithCamera(video, app, defer);
   await assertAccessible(phone);
   await phone.getByRole('button', { name: 'Start the camera' }).click();
   const code = await waitForCode(phone);
@@ -60,8 +57,7 @@ test('the phone scans the desktop QR code with its camera and logs in', { timeou
 }));
 
 test('a scanned QR code for another origin is refused and nothing connects', { timeout: 120_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay();
-  defer(() => relay.stop());
+  const { app } = await startSession(defer);
   const { dir, cleanup } = tempDir();
   defer(cleanup);
   // A valid v1 link whose page is another site: a phishing page relaying a QR code.
@@ -73,11 +69,11 @@ test('a scanned QR code for another origin is refused and nothing connects', { t
   writeFileSync(gif, Buffer.from(qr.createDataURL(8, 4).split(',')[1], 'base64'));
   const video = pngToY4m(gif, path.join(dir, 'foreign.y4m'));
 
-  const phone = await phoneWithCamera(video, relay, defer);
+  const phone = await phoneWithCamera(video, app, defer);
   await phone.getByRole('button', { name: 'Start the camera' }).click();
   const refusal = await waitForStatus(phone, /Refused: this code is for another site/);
   assert.match(refusal, /https:\/\/login\.example\.net/);
-  assert.match(refusal, new RegExp(`Only scan codes shown by 127\\.0\\.0\\.1:${relay.port}`));
+  assert.match(refusal, new RegExp(`Only scan codes shown by 127\\.0\\.0\\.1:${app.port}`));
   assert.equal(await phone.locator('#code-panel').isHidden(), true);
   assert.deepEqual(phone.sockets, [], 'no WebSocket was opened');
   // The same refusal for a pasted link.

@@ -8,9 +8,9 @@ import {
 } from './harness.mjs';
 
 test('an expired code is replaced by a new QR code; the old link fails clearly on the phone', { timeout: 120_000 }, () => withCleanup(async (defer) => {
-  const { relay, browser } = await startSession(defer, { relay: { lifetime: '4s', grace: '1s' } });
+  const { app, browser } = await startSession(defer, { relay: { lifetime: '4s', grace: '1s' } });
   const desktop = await openPage(browser, { name: 'desktop' });
-  await gotoPage(desktop, `${relay.origin}/`);
+  await gotoPage(desktop, `${app.origin}/`);
   const first = await waitForLink(desktop);
   // A live countdown: the text goes down.
   const countdown = desktop.locator('#countdown');
@@ -24,7 +24,7 @@ test('an expired code is replaced by a new QR code; the old link fails clearly o
   await waitForStatus(desktop, /The code expired\. Here is a new one/);
   await assertAccessible(desktop);
 
-  const phone = await openPhone(browser, relay, 'Alice');
+  const phone = await openPhone(browser, app, 'Alice');
   await gotoPage(phone, first);
   await waitForStatus(phone, /This code has expired or was already used, so nothing was sent/);
   assert.equal(await phone.getByRole('heading', { name: 'Not logged in' }).isVisible(), true);
@@ -35,9 +35,9 @@ test('an expired code is replaced by a new QR code; the old link fails clearly o
 }));
 
 test('with prefers-reduced-motion the countdown only steps', { timeout: 60_000 }, () => withCleanup(async (defer) => {
-  const { relay, browser } = await startSession(defer);
+  const { app, browser } = await startSession(defer);
   const desktop = await openPage(browser, { name: 'desktop', reducedMotion: 'reduce' });
-  await gotoPage(desktop, `${relay.origin}/`);
+  await gotoPage(desktop, `${app.origin}/`);
   await waitForLink(desktop);
   assert.match(await desktop.locator('#countdown').textContent(), /expires in \d:\d\d/);
   assert.equal(await desktop.locator('#countdown-fill').evaluate((el) => getComputedStyle(el).transitionDuration), '0s');

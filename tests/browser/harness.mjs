@@ -1,15 +1,19 @@
-// What every browser test shares: a real qrlogin-relay on a free loopback
-// port, Debian's Chromium driven by playwright-core (headless, nothing
-// downloaded), pages that fail the test on any CSP violation, console error
-// or uncaught exception, and small helpers to read the pages' state.
+// What every browser test shares: the real application (qrlogin-app, which
+// serves the pages and the API) and the real qrlogin-relay, each on a free
+// loopback port, Debian's Chromium driven by playwright-core (headless,
+// nothing downloaded), pages that fail the test on any CSP violation,
+// console error or uncaught exception, and small helpers to read the pages'
+// state and to talk to the application's API from Node.
 //
 // Environment (set by tests/browser/CMakeLists.txt):
+//   QRLOGIN_APP_BIN    the qrlogin-app binary (required)
 //   QRLOGIN_RELAY_BIN  the qrlogin-relay binary (required)
 //   QRLOGIN_CLI_BIN    the qrlogin binary (CLI interop tests; optional)
 //   QRLOGIN_CHROMIUM   the browser (default /usr/bin/chromium)
 //   QRLOGIN_SCREENSHOT_DIR  where the screenshot test writes its PNGs
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -25,6 +29,9 @@ try {
 }
 
 export const RELAY_BIN = process.env.QRLOGIN_RELAY_BIN ?? '';
+export const APP_BIN = process.env.QRLOGIN_APP_BIN ?? '';
+// Every account the tests make has this password.
+export const PASSWORD = 'correct horse battery staple';
 export const CLI_BIN = process.env.QRLOGIN_CLI_BIN ?? '';
 export const CHROMIUM = process.env.QRLOGIN_CHROMIUM || '/usr/bin/chromium';
 export const PHONE = { width: 390, height: 844 };
@@ -46,38 +53,12 @@ export async function startRelay({ lifetime = '60s', grace = '5s', args = [], li
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = [];
   child.stderr.on('data', (d) => log.push(String(d)));
-  const lines = createInterface({ input: child.stdout });
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the relay did not start:\n${log.join('')}`)), STEP_MS);
-    lines.on('line', (line) => {
-      log.push(line);
-      try {
-        const event = JSON.parse(line);
-        if (event.event === 'listening') {
-          clearTimeout(timer);
-          resolve(event.port);
-        }
-      } catch {
-        // not JSON: a log line
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the relay exited (${code}):\n${log.join('')}`));
-    });
-  });
+  const port = await listeningPort(child, 'the relay', log);
   return {
     port,
     origin: origin ?? `http://127.0.0.1:${port}`,
     log,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child),
   };
 }
 
@@ -97,28 +78,114 @@ export async function launchBrowser(extraArgs = []) {
   });
 }
 
-// What most tests start with: a relay and a browser, both stopped by
-// `defer` (from withCleanup) when the test ends, however it ends.
-export async function startSession(defer, { relay: relayOptions = {}, browserArgs = [] } = {}) {
-  const relay = await startRelay(relayOptions);
-  defer(() => relay.stop());
-  const browser = await launchBrowser(browserArgs);
-  defer(() => browser.close());
-  return { relay, browser };
+// A loopback port that was free a moment ago (listen on 0, then close):
+// the application's origin must be known before the relay starts, which
+// allows only that origin's pages to open its WebSockets.
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
 }
 
-// The desktop page on `relay`, once it shows its first QR code.
-export async function openDesktop(browser, relay, pageOptions = {}) {
+// Waits for a child's {"event":"listening","port":N} line.
+function listeningPort(child, what, log) {
+  const lines = createInterface({ input: child.stdout });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${log.join('')}`)), STEP_MS);
+    lines.on('line', (line) => {
+      log.push(line);
+      try {
+        const event = JSON.parse(line);
+        if (event.event === 'listening') {
+          clearTimeout(timer);
+          resolve(event.port);
+        }
+      } catch {
+        // not JSON: a log line
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited (${code}):\n${log.join('')}`));
+    });
+  });
+}
+
+async function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
+  await exited;
+  clearTimeout(timer);
+}
+
+// Starts qrlogin-app on 127.0.0.1:`port` with its database in `stateDir`,
+// telling its pages about `relayUrl`. restart() stops it and starts it again
+// on the same port and state directory (sessions and devices survive).
+export async function startApp({ port, relayUrl = '', stateDir, args = [] }) {
+  assert.ok(APP_BIN && existsSync(APP_BIN), 'QRLOGIN_APP_BIN must name the built qrlogin-app');
+  const log = [];
+  let child;
+  const launch = async () => {
+    const flags = ['--listen', `127.0.0.1:${port}`, '--state-dir', stateDir, ...args];
+    if (relayUrl) flags.push('--relay', relayUrl);
+    child = spawn(APP_BIN, flags, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stderr.on('data', (d) => log.push(String(d)));
+    await listeningPort(child, 'qrlogin-app', log);
+  };
+  await launch();
+  return {
+    port,
+    origin: `http://127.0.0.1:${port}`,
+    log,
+    stop: () => stopChild(child),
+    async restart() {
+      await stopChild(child);
+      await launch();
+    },
+  };
+}
+
+// What most tests start with: the application (serving the pages), the
+// relay (allowing only the application's origin), and a browser, all
+// stopped by `defer` (from withCleanup) when the test ends, however it ends.
+// Pages open on app.origin. `relayUrl(relay)`: what the application tells
+// its pages about the relay (default: the relay itself; a proxy in front of
+// it in the reconnect tests).
+export async function startSession(defer, {
+  relay: relayOptions = {}, app: appOptions = {}, browserArgs = [], relayUrl = (r) => `ws://127.0.0.1:${r.port}`,
+} = {}) {
+  const appPort = await freePort();
+  const appOrigin = `http://127.0.0.1:${appPort}`;
+  const relay = await startRelay({ ...relayOptions, args: ['--allowed-origin', appOrigin, ...(relayOptions.args ?? [])] });
+  defer(() => relay.stop());
+  const state = tempDir('qrlogin-app-state-');
+  defer(state.cleanup);
+  const app = await startApp({ port: appPort, relayUrl: relayUrl(relay), stateDir: state.dir, ...appOptions });
+  defer(() => app.stop());
+  const browser = await launchBrowser(browserArgs);
+  defer(() => browser.close());
+  return { relay, app, browser };
+}
+
+// The desktop page of `app`, once it shows its first QR code.
+export async function openDesktop(browser, app, pageOptions = {}) {
   const desktop = await openPage(browser, { name: 'desktop', ...pageOptions });
-  await gotoPage(desktop, `${relay.origin}/`);
+  await gotoPage(desktop, `${app.origin}/`);
   return { desktop, link: await waitForLink(desktop) };
 }
 
-// A phone-sized page at /pair with a demo account named `account`.
-export async function openPhone(browser, relay, account, { name = 'phone' } = {}) {
+// A phone-sized page at /pair, signed up as `account` (password PASSWORD).
+export async function openPhone(browser, app, account, { name = 'phone' } = {}) {
   const phone = await openPage(browser, { viewport: PHONE, name });
-  await gotoPage(phone, `${relay.origin}/pair`);
-  await createAccount(phone, account);
+  await gotoPage(phone, `${app.origin}/pair`);
+  await signUp(phone, account);
   return phone;
 }
 
@@ -140,6 +207,10 @@ export async function openPage(browser, { viewport = DESKTOP, reducedMotion = 'n
   page.on('console', (message) => {
     if (message.type() !== 'error') return;
     if (expectConsole.some((re) => re.test(message.text()))) return;
+    // Chromium logs every non-2xx answer; the API's refusals (401 not
+    // logged in, 409 already used, ...) are answers the pages handle.
+    if (/^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text()) &&
+        new URL(message.location().url || 'about:blank', 'http://x').pathname.startsWith('/api/')) return;
     problems.push(`${name} console error: ${message.text()}`);
   });
   page.on('pageerror', (error) => problems.push(`${name} uncaught: ${error.message}`));
@@ -187,11 +258,56 @@ export async function waitForCode(page) {
   return digits.replace(/\D/g, '');
 }
 
-// Creates the phone's demo account through its form.
-export async function createAccount(page, name) {
+// Signs up (or logs in) on the phone page through its form.
+export async function signUp(page, name, { password = PASSWORD, button = 'Sign up' } = {}) {
   await page.getByLabel('Your name').fill(name);
-  await page.getByRole('button', { name: 'Create demo account' }).click();
-  await page.locator('#account-text').filter({ hasText: name }).waitFor();
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: button, exact: true }).click();
+  await page.locator('#account-text').filter({ hasText: `Logged in here as ${name}` }).waitFor();
+}
+export const logIn = (page, name, options = {}) => signUp(page, name, { ...options, button: 'Log in' });
+
+// The application's API from Node, as a program does it (no Origin, no
+// cookie; a Bearer token once `token` is set). Resolves { status, body, headers }.
+export async function apiCall(app, method, path, body, { token = '', headers = {} } = {}) {
+  const init = { method, headers: { ...headers } };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  if (token) init.headers.Authorization = `Bearer ${token}`;
+  const response = await fetch(`${app.origin}${path}`, init);
+  let json = null;
+  try {
+    json = await response.json();
+  } catch {
+    json = null;
+  }
+  return { status: response.status, body: json, headers: response.headers };
+}
+
+// A CLI-style account with a device token (signup kind "token").
+export async function tokenAccount(app, name) {
+  const answer = await apiCall(app, 'POST', '/api/signup', { name, password: PASSWORD, kind: 'token', device_name: `${name}'s CLI` });
+  assert.equal(answer.status, 201, JSON.stringify(answer.body));
+  return answer.body.token;
+}
+
+// A real grant for `cid` (the credential JSON {"grant","app"}), minted by a
+// token account: what a logged-in sender sends.
+export async function mintGrant(app, token, cid) {
+  const answer = await apiCall(app, 'POST', '/api/grants', { cid }, { token });
+  assert.equal(answer.status, 201, JSON.stringify(answer.body));
+  return answer.body.credential;
+}
+
+// Registers `cid` as the new device would (POST /api/pairings), for
+// receivers that do not yet do it themselves (the CLI without --app, the
+// independent peer); resolves the registration secret.
+export async function registerPairing(app, cid) {
+  const answer = await apiCall(app, 'POST', '/api/pairings', { cid });
+  assert.equal(answer.status, 201, JSON.stringify(answer.body));
+  return answer.body.registration_secret;
 }
 
 // The accessibility basics every test checks: one aria-live status region,

@@ -1,21 +1,30 @@
-// The pages are served by the relay under strict security headers: CSP
-// without inline code and with connect-src naming the relay, no framing,
+// The pages are served by the application (qrlogin-app, never the relay)
+// under strict security headers: CSP without inline code and with
+// connect-src naming the relay the application was given, no framing,
 // no referrer, camera only for this origin, correct types, no caching of HTML.
 // In the browser, the CSP also stops framing and inline script.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  gotoPage, openPage, startRelay, startSession, withCleanup,
+  freePort, gotoPage, openPage, startApp, startSession, tempDir, withCleanup,
 } from './harness.mjs';
+
+// qrlogin-app alone, telling its pages about `relayUrl`.
+async function appAlone(defer, relayUrl) {
+  const state = tempDir('qrlogin-app-state-');
+  defer(state.cleanup);
+  const app = await startApp({ port: await freePort(), relayUrl, stateDir: state.dir });
+  defer(() => app.stop());
+  return app;
+}
 
 const directives = (csp) => Object.fromEntries(csp.split(';').map((d) => d.trim()).filter(Boolean)
   .map((d) => { const [name, ...values] = d.split(/\s+/); return [name, values]; }));
 
 test('pages, scripts and vendored packages carry the right headers', { timeout: 60_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay();
-  defer(() => relay.stop());
+  const app = await appAlone(defer, 'ws://127.0.0.1:9');
   const get = async (p) => {
-    const response = await fetch(`${relay.origin}${p}`);
+    const response = await fetch(`${app.origin}${p}`);
     return { status: response.status, headers: response.headers, body: await response.text() };
   };
 
@@ -35,7 +44,9 @@ test('pages, scripts and vendored packages carry the right headers', { timeout: 
     assert.deepEqual(csp['base-uri'], ["'none'"]);
     assert.deepEqual(csp['form-action'], ["'none'"]);
     assert.deepEqual(csp['object-src'], ["'none'"]);
-    assert.deepEqual(csp['connect-src'], ["'self'", `ws://127.0.0.1:${relay.port}`]);
+    assert.deepEqual(csp['connect-src'], ["'self'", 'ws://127.0.0.1:9']);
+    assert.equal(headers.get('cross-origin-opener-policy'), 'same-origin');
+    assert.equal(headers.get('cross-origin-resource-policy'), 'same-origin');
     assert.ok(csp['img-src'], 'img-src is set');
     assert.deepEqual(csp['require-trusted-types-for'], ["'script'"]);
     for (const values of Object.values(csp)) {
@@ -66,27 +77,27 @@ test('pages, scripts and vendored packages carry the right headers', { timeout: 
     assert.ok(Number(headers.get('cache-control').split('=')[1]) <= 300, `a short cache for ${p}`);
   }
 
-  const config = await get('/config.json');
+  const config = await get('/api/config');
   assert.equal(config.status, 200);
   assert.equal(config.headers.get('cache-control'), 'no-store');
-  assert.deepEqual(JSON.parse(config.body), { pair_url: `${relay.origin}/pair` });
+  assert.equal(JSON.parse(config.body).relay, 'ws://127.0.0.1:9');
   assert.equal((await get('/nope.js')).status, 404);
+  assert.equal((await get('/app/api.cpp')).status, 404, 'the application\'s C++ is not served');
 }));
 
-test('with --public-url, links and connect-src follow the public URL', { timeout: 60_000 }, () => withCleanup(async (defer) => {
-  const relay = await startRelay({ args: ['--public-url', 'https://qr.example.org:8443'] });
-  defer(() => relay.stop());
-  const response = await fetch(`${relay.origin}/`);
+test('connect-src names the relay given by --relay (its origin only)', { timeout: 60_000 }, () => withCleanup(async (defer) => {
+  const app = await appAlone(defer, 'wss://qr.example.org:8443/some/path');
+  const response = await fetch(`${app.origin}/`);
   const csp = directives(response.headers.get('content-security-policy'));
   assert.deepEqual(csp['connect-src'], ["'self'", 'wss://qr.example.org:8443']);
-  const config = await (await fetch(`${relay.origin}/config.json`)).json();
-  assert.equal(config.pair_url, 'https://qr.example.org:8443/pair');
+  const config = await (await fetch(`${app.origin}/api/config`)).json();
+  assert.equal(config.relay, 'wss://qr.example.org:8443/some/path');
 }));
 
 test('in the browser the CSP blocks framing and inline script', { timeout: 60_000 }, () => withCleanup(async (defer) => {
-  const { relay, browser } = await startSession(defer);
+  const { app, browser } = await startSession(defer);
   const page = await openPage(browser, { name: 'desktop' });
-  await gotoPage(page, `${relay.origin}/`);
+  await gotoPage(page, `${app.origin}/`);
   const blocked = await page.evaluate(() => new Promise((resolve) => {
     const seen = [];
     document.addEventListener('securitypolicyviolation', (e) => seen.push(e.effectiveDirective));
@@ -101,17 +112,17 @@ test('in the browser the CSP blocks framing and inline script', { timeout: 60_00
   }));
   assert.equal(blocked.ran, false, 'inline script does not run');
   assert.ok(blocked.seen.length > 0, 'the CSP reported the attempt');
-  // Framed by another origin (http://localhost:PORT, same relay, no CSP on
-  // /healthz): refused by frame-ancestors.
+  // Framed by another origin (http://localhost:PORT, same application, no
+  // CSP on /healthz): refused by frame-ancestors.
   const framer = await openPage(browser, { name: 'framer' });
-  await framer.goto(`http://localhost:${relay.port}/healthz`);
+  await framer.goto(`http://localhost:${app.port}/healthz`);
   await framer.evaluate((src) => {
     const frame = document.createElement('iframe');
     frame.src = src;
     document.body.append(frame);
-  }, `${relay.origin}/`);
+  }, `${app.origin}/`);
   await framer.waitForTimeout(1000);
-  const frame = framer.frames().find((f) => f.url().startsWith(relay.origin));
+  const frame = framer.frames().find((f) => f.url().startsWith(app.origin));
   const framedTitle = frame ? await frame.evaluate(() => document.title).catch(() => '') : '';
   assert.notEqual(framedTitle, 'qrlogin \u2014 log in with your phone', 'the page does not render in a frame');
   assert.ok(framer.problems.some((p) => /frame-ancestors/.test(p)), `refused by frame-ancestors: ${framer.problems}`);

@@ -8,16 +8,16 @@ import {
 } from './harness.mjs';
 
 test('a third device with the same code: intrusion warning on both pages, a fresh QR code', { timeout: 120_000 }, () => withCleanup(async (defer) => {
-  const { relay, browser } = await startSession(defer);
-  const { desktop, link } = await openDesktop(browser, relay);
+  const { app, browser } = await startSession(defer);
+  const { desktop, link } = await openDesktop(browser, app);
 
-  const phone = await openPhone(browser, relay, 'Alice');
+  const phone = await openPhone(browser, app, 'Alice');
   await gotoPage(phone, link);
   await waitForCode(phone);
   await waitForCode(desktop);
 
   // Someone who photographed the QR code opens it too.
-  const intruder = await openPhone(browser, relay, 'Eve', { name: 'intruder' });
+  const intruder = await openPhone(browser, app, 'Eve', { name: 'intruder' });
   await gotoPage(intruder, link);
 
   await waitForStatus(intruder, /already used by someone else/);
@@ -30,7 +30,7 @@ test('a third device with the same code: intrusion warning on both pages, a fres
   assert.match(await desktop.locator('#status').textContent(), /Someone else scanned this code/);
   assert.equal(await desktop.locator('#status').getAttribute('data-tone'), 'warn');
   assert.equal(await desktop.locator('#code-panel').isHidden(), true);
-  assert.equal(await desktop.evaluate(() => localStorage.getItem('qrlogin.demo.session')), null);
+  assert.equal(await desktop.evaluate(async () => (await fetch('/api/session')).status), 401, 'nothing was redeemed');
   for (const page of [desktop, phone, intruder]) await assertAccessible(page);
 
   // The fresh code works for the real phone.

@@ -7,16 +7,17 @@ import {
 } from './harness.mjs';
 
 async function pairedPages(defer) {
-  const { relay, browser } = await startSession(defer);
-  const { desktop, link } = await openDesktop(browser, relay);
-  const phone = await openPhone(browser, relay, 'Mallory');
+  const { app, browser } = await startSession(defer);
+  const { desktop, link } = await openDesktop(browser, app);
+  const phone = await openPhone(browser, app, 'Mallory');
   await gotoPage(phone, link);
   const code = await waitForCode(phone);
   assert.equal(await waitForCode(desktop), code);
   return { desktop, phone };
 }
 
-const stored = (desktop) => desktop.evaluate(() => localStorage.getItem('qrlogin.demo.session'));
+// The desktop's session as the application sees it: 401 means nothing was redeemed.
+const stored = (desktop) => desktop.evaluate(async () => ((await fetch('/api/session')).status === 401 ? null : 'a session'));
 
 test('"It doesn\'t match" on the desktop aborts both; the credential that arrived is not stored', { timeout: 120_000 }, () => withCleanup(async (defer) => {
   const { desktop, phone } = await pairedPages(defer);

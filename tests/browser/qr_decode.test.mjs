@@ -8,12 +8,12 @@ import {
 } from './harness.mjs';
 
 test('the QR code on the screen decodes to the link', { timeout: 90_000 }, () => withCleanup(async (defer) => {
-  const { relay, browser } = await startSession(defer);
+  const { app, browser } = await startSession(defer);
   const { dir, cleanup } = tempDir();
   defer(cleanup);
   for (const [name, viewport] of [['desktop', DESKTOP], ['narrow', PHONE]]) {
     const page = await openPage(browser, { viewport, name });
-    await gotoPage(page, `${relay.origin}/`);
+    await gotoPage(page, `${app.origin}/`);
     const link = await waitForLink(page);
     // The whole visible page, as a camera would see the screen.
     const shot = path.join(dir, `${name}.png`);

@@ -3,11 +3,11 @@
 // the login completes; or, when the relay stays out of reach until the
 // code's lifetime is over, it says the connection was lost. Both pages reach
 // the relay through the cutting proxy of the web tests
-// (tests/web/cut_proxy.mjs), whose address is the relay's public URL.
+// (tests/web/cut_proxy.mjs), the relay URL the application gives its pages.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DESKTOP, PHONE, assertAccessible, createAccount, gotoPage, launchBrowser, openPage, startRelay, waitForCode,
+  DESKTOP, PHONE, assertAccessible, gotoPage, openPage, signUp, startSession, waitForCode,
   waitForLink, waitForStatus, withCleanup,
 } from './harness.mjs';
 import { startCutProxy } from '../web/cut_proxy.mjs';
@@ -18,22 +18,21 @@ async function comparingCodes(defer, { lifetime, grace }) {
   let relayPort = 0;
   const proxy = await startCutProxy(() => relayPort);
   defer(() => proxy.close());
-  const origin = `http://127.0.0.1:${proxy.port}`;
-  const relay = await startRelay({ lifetime, grace, args: ['--public-url', origin] });
+  const { relay, app, browser } = await startSession(defer, {
+    relay: { lifetime, grace }, relayUrl: () => `ws://127.0.0.1:${proxy.port}`,
+  });
   relayPort = relay.port;
-  defer(() => relay.stop());
-  const browser = await launchBrowser();
-  defer(() => browser.close());
+  const origin = app.origin;
 
   const desktop = await openPage(browser, { viewport: DESKTOP, name: 'desktop' });
   await gotoPage(desktop, `${origin}/`);
   const link = await waitForLink(desktop);
-  assert.ok(link.startsWith(`${origin}/pair#v1.`), link);
+  assert.ok(link.startsWith(`${origin}/pair?relay=${encodeURIComponent(`ws://127.0.0.1:${proxy.port}`)}#v1.`), link);
 
   // Chromium reports each refused WebSocket attempt on the console.
   const phone = await openPage(browser, { viewport: PHONE, name: 'phone', expectConsole: [/WebSocket connection to .* failed/] });
   await gotoPage(phone, `${origin}/pair`);
-  await createAccount(phone, 'Alice');
+  await signUp(phone, 'Alice');
   await phone.goto(link);
   await phone.waitForFunction(() => document.title !== 'qrlogin');
   const code = await waitForCode(phone);

@@ -8,11 +8,11 @@ import {
 
 test('plain http from a non-local address: the pages explain https or localhost', { timeout: 60_000 }, () => withCleanup(async (defer) => {
   // A LAN-looking name that resolves to the loopback relay: no secure context.
-  const { relay, browser } = await startSession(defer, { browserArgs: ['--host-resolver-rules=MAP qrlogin-lan.test 127.0.0.1'] });
+  const { app, browser } = await startSession(defer, { browserArgs: ['--host-resolver-rules=MAP qrlogin-lan.test 127.0.0.1'] });
   for (const p of ['/', '/pair']) {
     // Chromium itself complains that COOP needs a trustworthy origin: true, and expected here.
     const page = await openPage(browser, { name: p, expectConsole: [/^The Cross-Origin-Opener-Policy header has been ignored, because the URL's origin was untrustworthy/] });
-    await gotoPage(page, `http://qrlogin-lan.test:${relay.port}${p}`);
+    await gotoPage(page, `http://qrlogin-lan.test:${app.port}${p}`);
     assert.equal(await page.evaluate(() => isSecureContext), false);
     const text = await waitForStatus(page, /plain http/);
     assert.match(text, /https:\/\//);
@@ -26,7 +26,7 @@ test('plain http from a non-local address: the pages explain https or localhost'
 }));
 
 test('no WebCrypto X25519: the pages ask for a newer browser', { timeout: 60_000 }, () => withCleanup(async (defer) => {
-  const { relay, browser } = await startSession(defer);
+  const { app, browser } = await startSession(defer);
   for (const p of ['/', '/pair']) {
     const page = await openPage(browser, { name: p });
     await page.addInitScript(() => {
@@ -38,7 +38,7 @@ test('no WebCrypto X25519: the pages ask for a newer browser', { timeout: 60_000
         return original.call(this, algorithm, ...rest);
       };
     });
-    await gotoPage(page, `${relay.origin}${p}`);
+    await gotoPage(page, `${app.origin}${p}`);
     await waitForStatus(page, /lacks the X25519 key exchange/);
     assert.equal(await page.locator('#qr-box svg').count(), 0);
     page.assertClean();

@@ -5,6 +5,7 @@
 
 #include "web/app/config.hpp"
 #include "web/app/error.hpp"
+#include "web/app/pages.hpp"
 #include "web/app/server.hpp"
 
 int main(int argc, char** argv) {
@@ -25,7 +26,9 @@ int main(int argc, char** argv) {
   }
   try {
     SystemClock clock;
+    auto pages = make_page_handler(parsed->config.relay_url);
     Server server(std::move(parsed->config), clock, qrlogin::system_rng());
+    server.set_pages(std::move(pages));
     if (auto status = server.open(); !status.ok()) {
       std::fprintf(stderr, "qrlogin-app: %s\n", status.error().message.c_str());
       if (status.error().code == AppErrc::state_dir) return 3;

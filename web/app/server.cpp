@@ -155,7 +155,10 @@ class Session final : public std::enable_shared_from_this<Session<Stream>> {
     bool typed = false;
     for (auto& [name, value] : answer.headers) {
       typed = typed || beast::iequals(name, "Content-Type");
-      res->insert(name, value);  // insert, not set: Set-Cookie may repeat
+      // Set-Cookie may repeat; any other header replaces the default above
+      // (a page's script is cacheable, unlike the API's answers).
+      if (beast::iequals(name, "Set-Cookie")) res->insert(name, value);
+      else res->set(name, value);
     }
     if (!typed && !answer.body.empty()) res->set(http::field::content_type, "application/json");
     res->body() = std::move(answer.body);

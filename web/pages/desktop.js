@@ -1,21 +1,28 @@
-// The desktop (receiver) page at /: shows a QR code of a fresh pairing link
-// once the relay holds the channel, counts down its lifetime, shows the code
-// to compare, and on success keeps a demo session in localStorage.
+// The desktop (receiver) page at /, served by the application: logged in,
+// it shows the account and this device with a Log out button; otherwise a
+// QR code of a fresh pairing link, registered with the application (POST
+// /api/pairings) before it is shown, with its countdown and the code to
+// compare. The credential that arrives is the application's single-use
+// grant, redeemed (POST /api/redeem) for this device's own session cookie.
 import { startReceiver } from '../src/qrlogin.js';
 import { qrSvg } from '../src/qr_render.js';
 import { STRINGS } from './strings.js';
+import { getJson, onSessionEnded, postJson } from './api.js';
 import {
-  $, applyStrings, displayText, endingOf, endPassingStatus, keepFocus, loadJson, removeKey, renderCode, saveJson,
+  $, applyStrings, displayText, endingOf, endPassingStatus, keepFocus, renderCode,
   setPassingStatus, setStatus, show, supportOrExplain,
 } from './common.js';
 
 const T = STRINGS.desktop;
-const SESSION_KEY = 'qrlogin.demo.session';
 // A page left open makes a new code at each expiry, but not forever.
 const MAX_AUTO_RENEWALS = 10;
 
-let pairUrl = new URL('/pair', location.href).href;
+const pairUrl = new URL('/pair', location.origin).href;
+let relayUrl = '';
 let pairing = null; // the current startReceiver handle
+// The current code's registration: its cid and the secret that only this
+// page holds (in memory only) and presents at redemption.
+let registration = null;
 let generation = 0; // callbacks of an older pairing are ignored
 let autoRenewals = 0;
 let countdownTimer = null;
@@ -59,6 +66,8 @@ function showPanel(name) {
   for (const id of ['pair-panel', 'code-panel', 'done-panel']) show($(id), id === name);
 }
 
+const loggedInShown = () => !$('done-panel').hidden;
+
 function isLoopbackHost(host) {
   return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
@@ -78,6 +87,7 @@ function newPairing(notice = null) {
   const gen = ++generation;
   const previous = pairing;
   pairing = null;
+  registration = null;
   previous?.cancel();
   clearQr();
   show($('new-code'), false);
@@ -88,9 +98,23 @@ function newPairing(notice = null) {
   let handle;
   try {
     handle = startReceiver({
+      relay: relayUrl,
       page: pairUrl,
-      onLink: (link, { expiresInMs } = {}) => {
+      onLink: async (link, { expiresInMs, cid } = {}) => {
         if (!current()) return;
+        // Registered before anyone can have seen the cid: the application
+        // then knows which device asks, and only this page can redeem.
+        const answer = await postJson('/api/pairings', { cid });
+        if (!current()) return;
+        if (!answer.ok) {
+          // This code cannot log anyone in: drop it, and say why.
+          generation += 1;
+          pairing = null;
+          handle?.cancel();
+          stopped(T.registrationFailed(displayText(answer.message, 120)), 'error');
+          return;
+        }
+        registration = { cid, secret: String(answer.body?.registration_secret ?? '') };
         showLink(link);
         if (expiresInMs) startCountdown(expiresInMs);
         if (!notice) setStatus(T.waiting);
@@ -121,19 +145,7 @@ function newPairing(notice = null) {
           endPassingStatus();
         }
       },
-      onCredential: ({ text, isString, label }) => {
-        let user = '';
-        if (!isString) {
-          try {
-            user = JSON.parse(text)?.user ?? '';
-          } catch {
-            user = '';
-          }
-        }
-        const name = displayText(label) || displayText(typeof user === 'string' ? user : '') || T.unnamed;
-        const session = { label: name, credential: text, isString, loggedInAt: new Date().toISOString() };
-        return saveJson(SESSION_KEY, session) ? true : { accepted: false, reason: 'the browser refused to store it' };
-      },
+      onCredential: ({ text }) => redeem(text),
     });
   } catch (error) {
     failed(error);
@@ -141,11 +153,15 @@ function newPairing(notice = null) {
   }
   pairing = handle;
   handle.done.then(
-    () => {
+    async ({ accepted, reason } = {}) => {
       if (!current()) return;
       pairing = null;
-      const session = loadJson(SESSION_KEY);
-      showLoggedIn(session);
+      registration = null;
+      if (!accepted) {
+        stopped(T.refused(reason), 'error');
+        return;
+      }
+      await showSession();
     },
     (error) => {
       if (!current()) return;
@@ -205,27 +221,81 @@ function stopped(text, tone) {
   keepFocus($('new-code'));
 }
 
+// The credential is the application's grant, {"grant", "app"}: redeemed
+// with this code's cid and registration secret for this device's own
+// session. Anything else is refused, and the reason reaches both screens.
+// A sender that sends the grant's JSON as text (the CLI's --credential-file)
+// is read the same way: what counts is the redemption.
+async function redeem(text) {
+  let grant = null;
+  try {
+    grant = JSON.parse(text);
+  } catch {
+    grant = null;
+  }
+  if (!grant || typeof grant.grant !== 'string' || typeof grant.app !== 'string') {
+    return { accepted: false, reason: T.notAGrant };
+  }
+  if (grant.app !== location.origin) return { accepted: false, reason: T.otherApp(displayText(grant.app)) };
+  if (!registration) return { accepted: false, reason: T.notRegistered };
+  const answer = await postJson('/api/redeem', {
+    cid: registration.cid, grant: grant.grant, registration_secret: registration.secret, kind: 'cookie',
+  });
+  if (answer.status !== 201) return { accepted: false, reason: displayText(answer.message, 90) };
+  return true;
+}
+
 function showLoggedIn(session) {
   stopCountdown();
-  const label = displayText(session?.label) || T.unnamed;
-  $('logged-in-as').textContent = T.loggedInAs(label);
+  const account = displayText(session?.account?.name) || T.unnamed;
+  const device = displayText(session?.device?.name) || T.unnamedDevice;
+  $('logged-in-as').textContent = T.loggedInAs(account);
+  $('this-device').textContent = T.thisDevice(device);
   showPanel('done-panel');
-  setStatus(T.loggedInStatus(label), 'ok');
+  setStatus(T.loggedInStatus(account), 'ok');
   keepFocus($('done-heading'));
 }
 
-async function loadPairUrl() {
-  // The relay says where its sender page is (its --public-url); a page
-  // opened at another address (localhost) still makes links phones can use.
-  try {
-    const response = await fetch('/config.json', { cache: 'no-store', credentials: 'omit' });
-    if (!response.ok) return;
-    const config = await response.json();
-    const url = new URL(config.pair_url);
-    if (url.protocol === 'https:' || url.protocol === 'http:') pairUrl = url.href;
-  } catch {
-    // keep this page's own origin
+// Asks the application who this browser is: the logged-in view, or (not
+// logged in, or logged out elsewhere) a fresh QR code, saying why.
+async function showSession() {
+  const answer = await getJson('/api/session');
+  if (answer.ok) {
+    showLoggedIn(answer.body);
+    return;
   }
+  if (answer.error === 'session_ended') return; // onSessionEnded showed why
+  if (answer.status === 401) {
+    autoRenewals = 0;
+    newPairing();
+    return;
+  }
+  stopped(T.appUnreachable(answer.message), 'error');
+}
+
+// This device was logged out (revoked from another device, logged out, or
+// idle): say so, and offer a fresh code at once.
+function loggedOutElsewhere(message) {
+  if (pairing) return; // a pairing under way has no session to lose
+  autoRenewals = 0;
+  newPairing({ text: T.loggedOutWhy(displayText(message, 120)), tone: 'warn' });
+  keepFocus($('page-heading'));
+}
+
+async function loadConfig() {
+  const answer = await getJson('/api/config');
+  if (!answer.ok) {
+    stopped(T.appUnreachable(answer.message), 'error');
+    show($('new-code'), false);
+    return false;
+  }
+  relayUrl = String(answer.body?.relay ?? '');
+  if (!relayUrl) {
+    showPanel('pair-panel');
+    setStatus(T.noRelay, 'error');
+    return false;
+  }
+  return true;
 }
 
 function wireControls() {
@@ -246,12 +316,22 @@ function wireControls() {
     newPairing();
     keepFocus($('page-heading'));
   });
-  $('log-out').addEventListener('click', () => {
-    removeKey(SESSION_KEY);
+  $('log-out').addEventListener('click', async () => {
+    const answer = await postJson('/api/logout');
+    if (!answer.ok && answer.status !== 401) {
+      setStatus(T.logOutFailed(answer.message), 'error');
+      return;
+    }
     autoRenewals = 0;
-    newPairing();
+    newPairing({ text: T.loggedOut, tone: 'info' });
     keepFocus($('page-heading'));
   });
+  // Back to this tab: is this device still logged in? (It may have been
+  // logged out from the phone meanwhile.)
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden && loggedInShown()) showSession();
+  });
+  onSessionEnded(loggedOutElsewhere);
   $('copy-link').addEventListener('click', async () => {
     const link = $('link-field').value;
     if (!link) return;
@@ -266,7 +346,7 @@ function wireControls() {
   window.addEventListener('pagehide', () => pairing?.cancel());
   // Back from the back/forward cache: the old code was cancelled on the way out.
   window.addEventListener('pageshow', (event) => {
-    if (event.persisted && $('done-panel').hidden) newPairing();
+    if (event.persisted) showSession();
   });
 }
 
@@ -275,10 +355,8 @@ async function main() {
   document.title = T.title;
   if (!(await supportOrExplain())) return;
   wireControls();
-  await loadPairUrl();
-  const session = loadJson(SESSION_KEY);
-  if (session) showLoggedIn(session);
-  else newPairing();
+  if (!(await loadConfig())) return;
+  await showSession();
 }
 
 main();

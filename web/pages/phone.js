@@ -1,18 +1,21 @@
-// The phone (sender) page at /pair: takes the pairing link from the URL
-// fragment (and removes it from the address bar and history at once) or from
-// its own camera scanner, shows the code to compare, and sends the demo
-// account's login only after the person pressed Confirm.
-import { startSender } from '../src/qrlogin.js';
+// The phone (sender) page at /pair, served by the application: sign up or
+// log in (name and password, a session cookie), take the pairing link from
+// the URL fragment (and remove it from the address bar and history at
+// once), the camera or a pasted link; ask the application who is asking
+// (POST /api/pairings/lookup) before showing the code; on Confirm mint a
+// single-use grant for that code (POST /api/grants) and send it through the
+// pairing. Logged in, it lists the account's devices, each revocable.
+import { linkChannelId, startSender } from '../src/qrlogin.js';
 import { parseLink } from '../src/link.js';
 import { cameraAvailable, startScanner } from '../src/qr_scan.js';
 import { STRINGS } from './strings.js';
+import { getJson, onSessionEnded, postJson } from './api.js';
 import {
-  $, applyStrings, displayText, endingOf, endPassingStatus, keepFocus, loadJson, randomToken, removeKey, renderCode,
-  saveJson, setPassingStatus, setStatus, show, supportOrExplain,
+  $, applyStrings, displayText, endingOf, endPassingStatus, keepFocus, renderCode,
+  setPassingStatus, setStatus, show, supportOrExplain,
 } from './common.js';
 
 const T = STRINGS.phone;
-const ACCOUNT_KEY = 'qrlogin.demo.account';
 
 // First of all: the key in the fragment must not stay in the address bar,
 // the history or a bookmark. replaceState rewrites the current entry.
@@ -25,25 +28,36 @@ function takeFragmentLink() {
   return link;
 }
 
-let account = null;
-let pendingLink = null; // a link that waits for an account to be created
+let session = null; // GET /api/session's answer while logged in
+let pendingLink = null; // a link that waits for a log-in
 let pairing = null;
+let pairingCid = '';
 let scanner = null;
 let lastRefused = null;
-let confirmed = false; // this person pressed Confirm (the login was sent)
+let confirmed = false; // this person pressed Confirm (the grant was sent)
+let endedBecause = ''; // why this page ended the pairing itself (a grant refused)
+
+// "12 seconds ago", "3 minutes ago", or a date.
+function ago(unixSeconds) {
+  const seconds = Math.max(0, Math.round(Date.now() / 1000 - Number(unixSeconds)));
+  if (!Number.isFinite(seconds)) return '';
+  if (seconds < 60) return T.secondsAgo(seconds);
+  if (seconds < 3600) return T.minutesAgo(Math.floor(seconds / 60));
+  if (seconds < 86400) return T.hoursAgo(Math.floor(seconds / 3600));
+  return new Date(Number(unixSeconds) * 1000).toLocaleString();
+}
 
 function showAccount() {
-  account = loadJson(ACCOUNT_KEY);
-  const name = displayText(account?.name);
-  if (!name) account = null;
-  $('account-text').textContent = account ? T.accountIs(name) : T.noAccount;
-  show($('account-form'), !account);
-  // Without an account, creating one comes first; with one, it is a footnote.
+  const name = displayText(session?.account?.name);
+  $('account-text').textContent = session ? T.accountIs(name) : T.noAccount;
+  show($('account-form'), !session);
+  // Logged out, logging in comes first; logged in, it is a footnote.
   const panel = $('account-panel');
-  if (account) panel.parentNode.append(panel);
+  if (session) $('devices-panel').before(panel);
   else $('scan-panel').before(panel);
-  show($('remove-account'), Boolean(account) && !pairing);
-  show($('account-panel'));
+  show($('log-out'), Boolean(session) && !pairing);
+  show(panel);
+  show($('devices-panel'), Boolean(session));
 }
 
 function showScanPanel() {
@@ -80,7 +94,7 @@ function useLink(link, fromScanner = false) {
   }
   lastRefused = null;
   stopCamera();
-  if (!account) {
+  if (!session) {
     pendingLink = link;
     show($('scan-panel'), false);
     setStatus(T.needAccount, 'warn');
@@ -91,20 +105,52 @@ function useLink(link, fromScanner = false) {
   return true;
 }
 
-function begin(link) {
+// Who is asking: what the application saw when that device registered the
+// code. A code it does not know, or no longer accepts, cannot be approved.
+async function lookUp(cid) {
+  const answer = await postJson('/api/pairings/lookup', { cid });
+  if (answer.ok) return { ok: true, who: answer.body };
+  const text = {
+    unknown_cid: T.unknownCode,
+    pairing_expired: T.codeExpired,
+    pairing_used: T.codeUsed,
+  }[answer.error] ?? T.lookupFailed(displayText(answer.message, 120));
+  return { ok: false, text };
+}
+
+async function begin(link) {
   pendingLink = null;
   confirmed = false;
+  endedBecause = '';
   show($('scan-panel'), false);
   show($('result-panel'), false);
-  show($('remove-account'), false);
+  show($('log-out'), false);
+  setStatus(T.checking);
+  pairing = { pending: true }; // no second link (nor a camera) while this one is looked up
+  let cid;
+  try {
+    cid = await linkChannelId(link);
+  } catch (error) {
+    pairing = null;
+    finish(false, T.badLink(error?.message ?? String(error)));
+    return;
+  }
+  const found = await lookUp(cid);
+  if (!found.ok) {
+    pairing = null;
+    finish(false, found.text);
+    return;
+  }
+  const who = found.who;
+  $('requester').textContent = T.requester(displayText(who.device_name || who.user_agent) || T.unknownDevice,
+    displayText(who.address) || T.unknownAddress, ago(who.registered_at));
+  pairingCid = cid;
   setStatus(T.connecting);
-  const name = displayText(account.name);
-  // A fresh single-use grant per login, never a long-lived secret.
-  const grant = { user: name, grant: `demo-${randomToken()}` };
   let handle;
   try {
-    handle = startSender(link, grant, {
-      label: name,
+    // No credential yet: the grant is minted only once the person confirmed.
+    handle = startSender(link, null, {
+      label: displayText(session?.device?.name),
       onSas: (code) => {
         renderCode($('code'), code);
         show($('code-actions'));
@@ -122,14 +168,32 @@ function begin(link) {
       },
     });
   } catch (error) {
+    pairing = null;
     finish(false, error?.message ?? String(error));
     return;
   }
   pairing = handle;
+  const name = displayText(session?.account?.name);
   handle.done.then(
     () => finish(true, T.done(name)),
-    (error) => finish(false, failureText(error)),
+    (error) => finish(false, endedBecause || failureText(error)),
   );
+}
+
+// Confirm: a grant for this code, sent through the pairing. Refused by the
+// application, the pairing is cancelled (nothing sent) and this says why.
+async function confirmWithGrant() {
+  const handle = pairing;
+  const answer = await postJson('/api/grants', { cid: pairingCid });
+  if (handle !== pairing) return;
+  if (answer.status !== 201 || !answer.body?.credential) {
+    endedBecause = T.grantRefused(displayText(answer.message, 120));
+    handle.cancel();
+    return;
+  }
+  confirmed = true;
+  setStatus(T.sending);
+  handle.confirm(answer.body.credential);
 }
 
 // What happened, and after the codes were exchanged that it may have been
@@ -153,14 +217,155 @@ function failureText(error) {
 
 function finish(ok, text) {
   pairing = null;
+  pairingCid = '';
   show($('code-panel'), false);
   $('result-heading').textContent = ok ? T.doneHeading : T.failedHeading;
   $('result-text').textContent = text;
   show($('result-panel'));
-  show($('remove-account'), Boolean(account));
+  show($('log-out'), Boolean(session));
   setStatus(text, ok ? 'ok' : 'warn');
   keepFocus(ok ? $('result-heading') : $('scan-again'));
+  if (session) loadDevices();
 }
+
+// ---- the account: sign up, log in, log out ----
+
+async function loadSession() {
+  const answer = await getJson('/api/session');
+  session = answer.ok ? answer.body : null;
+  showAccount();
+  if (session) loadDevices();
+  return answer;
+}
+
+async function submitAccount(action) {
+  const nameInput = $('account-name');
+  const passwordInput = $('account-password');
+  const name = nameInput.value;
+  if (!name.trim()) {
+    setStatus(T.nameMissing, 'error');
+    nameInput.focus();
+    return;
+  }
+  if (!passwordInput.value) {
+    setStatus(T.passwordMissing, 'error');
+    passwordInput.focus();
+    return;
+  }
+  setStatus(action === 'signup' ? T.signingUp : T.loggingIn);
+  const answer = await postJson(action === 'signup' ? '/api/signup' : '/api/login',
+    { name, password: passwordInput.value, kind: 'cookie' });
+  if (!answer.ok) {
+    setStatus(accountError(answer), 'error');
+    (answer.error === 'name_taken' || answer.error === 'bad_name' ? nameInput : passwordInput).focus();
+    return;
+  }
+  passwordInput.value = '';
+  nameInput.value = '';
+  await loadSession();
+  if (!session) {
+    setStatus(T.notLoggedIn, 'error');
+    return;
+  }
+  const shown = displayText(session.account?.name);
+  setStatus(action === 'signup' ? T.signedUp(shown) : T.loggedIn(shown), 'ok');
+  keepFocus($('account-heading'));
+  if (pendingLink) begin(pendingLink);
+  else if (!pairing && $('result-panel').hidden) showScanPanel();
+}
+
+function accountError(answer) {
+  const message = displayText(answer.message, 160);
+  switch (answer.error) {
+    case 'name_taken': return T.nameTaken;
+    case 'login_failed': return T.loginFailed;
+    case 'rate_limited': return T.rateLimited(answer.retryAfter || 1);
+    case 'network': return T.appUnreachable(message);
+    default: return T.accountRefused(message);
+  }
+}
+
+async function logOut() {
+  const answer = await postJson('/api/logout');
+  if (!answer.ok && answer.status !== 401) {
+    setStatus(T.logOutFailed(displayText(answer.message, 120)), 'error');
+    return;
+  }
+  session = null;
+  $('device-list').replaceChildren();
+  showAccount();
+  setStatus(T.loggedOut);
+  keepFocus($('account-heading'));
+}
+
+// Any call that met "session_ended": this phone was logged out elsewhere.
+function loggedOutElsewhere(message) {
+  session = null;
+  $('device-list').replaceChildren();
+  showAccount();
+  setStatus(T.loggedOutWhy(displayText(message, 120)), 'warn');
+}
+
+// ---- the device list ----
+
+function addedHow(device) {
+  if (device.added_by === 'qr') return T.addedByQr(displayText(device.approved_by?.name) || T.unknownDevice);
+  if (device.added_by === 'signup') return T.addedBySignup;
+  return T.addedByPassword;
+}
+
+function deviceItem(device) {
+  const item = document.createElement('li');
+  item.dataset.deviceId = String(device.id);
+  const name = displayText(device.name) || T.unknownDevice;
+  const title = document.createElement('p');
+  title.className = 'device-name';
+  title.textContent = device.current ? T.thisDeviceNamed(name) : name;
+  const facts = document.createElement('p');
+  facts.className = 'device-facts';
+  facts.textContent = [
+    addedHow(device),
+    T.created(ago(device.created_at), displayText(device.created_address)),
+    T.lastSeen(ago(device.last_seen_at), displayText(device.last_address)),
+  ].join(' \u00b7 ');
+  item.append(title, facts);
+  if (!device.current) {
+    const actions = document.createElement('div');
+    actions.className = 'actions';
+    const revoke = document.createElement('button');
+    revoke.type = 'button';
+    revoke.textContent = T.revoke;
+    revoke.setAttribute('aria-label', T.revokeNamed(name));
+    revoke.addEventListener('click', () => revokeDevice(device.id, name));
+    actions.append(revoke);
+    item.append(actions);
+  }
+  return item;
+}
+
+async function loadDevices() {
+  const answer = await getJson('/api/devices');
+  if (!answer.ok) {
+    if (answer.error !== 'session_ended') setStatus(T.devicesFailed(displayText(answer.message, 120)), 'error');
+    return false;
+  }
+  const devices = Array.isArray(answer.body?.devices) ? answer.body.devices : [];
+  $('device-list').replaceChildren(...devices.map(deviceItem));
+  return true;
+}
+
+async function revokeDevice(id, name) {
+  const answer = await postJson('/api/devices/revoke', { id });
+  if (!answer.ok) {
+    if (answer.error !== 'session_ended') setStatus(T.revokeFailed(name, displayText(answer.message, 120)), 'error');
+    return;
+  }
+  await loadDevices();
+  setStatus(T.revoked(name), 'ok');
+  keepFocus($('devices-heading'));
+}
+
+// ---- the camera ----
 
 async function toggleCamera() {
   if (scanner) {
@@ -195,26 +400,11 @@ function stopCamera() {
 function wireControls() {
   $('account-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    const input = $('account-name');
-    const name = displayText(input.value, 60);
-    if (!name) {
-      setStatus(T.nameMissing, 'error');
-      input.focus();
-      return;
-    }
-    saveJson(ACCOUNT_KEY, { name, createdAt: new Date().toISOString() });
-    input.value = '';
-    showAccount();
-    setStatus(T.accountCreated(name), 'ok');
-    keepFocus($('account-heading'));
-    if (pendingLink) begin(pendingLink);
-    else if (!pairing && $('result-panel').hidden) showScanPanel();
+    submitAccount(event.submitter?.value === 'signup' ? 'signup' : 'login');
   });
-  $('remove-account').addEventListener('click', () => {
-    removeKey(ACCOUNT_KEY);
-    showAccount();
-    setStatus(T.accountRemoved);
-    keepFocus($('account-heading'));
+  $('log-out').addEventListener('click', logOut);
+  $('refresh-devices').addEventListener('click', async () => {
+    if (await loadDevices()) setStatus(T.devicesRefreshed);
   });
   $('paste-form').addEventListener('submit', (event) => {
     event.preventDefault();
@@ -223,15 +413,14 @@ function wireControls() {
   });
   $('camera-toggle').addEventListener('click', toggleCamera);
   $('confirm').addEventListener('click', () => {
-    if (!pairing) return;
+    if (!pairing?.confirm) return;
     show($('code-actions'), false);
     keepFocus($('code-heading'));
-    confirmed = true;
-    setStatus(T.sending);
-    pairing.confirm();
+    setStatus(T.approving);
+    confirmWithGrant();
   });
   $('reject').addEventListener('click', () => {
-    if (!pairing) return;
+    if (!pairing?.reject) return;
     show($('code-actions'), false);
     pairing.reject();
   });
@@ -252,8 +441,9 @@ function wireControls() {
   });
   window.addEventListener('pagehide', () => {
     stopCamera();
-    pairing?.cancel();
+    pairing?.cancel?.();
   });
+  onSessionEnded(loggedOutElsewhere);
 }
 
 async function main() {
@@ -262,7 +452,7 @@ async function main() {
   $('site').textContent = T.siteIntro(location.host);
   if (!(await supportOrExplain())) return;
   wireControls();
-  showAccount();
+  await loadSession();
   if (linkFromFragment) {
     if (!useLink(linkFromFragment)) showScanPanel();
   } else {

@@ -4,14 +4,16 @@
 //
 //   startReceiver({ relay, page, onLink, onSas, onCredential, onStatus, autoAccept })
 //     -> { confirm(), reject(), cancel(), typed(digits), done }
-//   startSender(link, credential, { label, onSas, onResult, onStatus })
-//     -> { confirm(), reject(), cancel(), typed(digits), done }
+//   startSender(link, credential | null, { label, onSas, onResult, onStatus })
+//     -> { confirm(credential?), reject(), cancel(), typed(digits, credential?), done }
+//   linkChannelId(link) -> Promise<cid>
 //
 // `done` resolves when the pairing succeeded and rejects with a QrloginError
 // whose `code` is one of the stable Reason codes (reason.js).
 import { assertSecureContext, assertX25519, checkSupport } from './features.js';
 import { LinkError, parseLink, relayUrlForPage } from './link.js';
 import { credentialJson, credentialJsonFromText } from './credential.js';
+import { channelId } from './protocol.js';
 import { QrloginError, Reason } from './reason.js';
 import { Receiver } from './receiver.js';
 import { Sender } from './sender.js';
@@ -53,6 +55,22 @@ function makeHandle(sessionReady, failedEarly) {
   };
 }
 
+/**
+ * The channel id of a pairing link (base64url, 22 characters): what the
+ * receiver registered with its application, so the sender's page can ask
+ * the application about it before its person confirms. Rejects with
+ * QrloginError('bad_link') when the link is not a valid v1 link.
+ */
+export async function linkChannelId(link) {
+  let parsed;
+  try {
+    parsed = parseLink(String(link));
+  } catch (e) {
+    throw linkFailure(e);
+  }
+  return (await channelId(parsed.receiverPublicKey)).text;
+}
+
 // A link that is refused, or cannot be made, is bad_link; its own code
 // (link.js: no_key, page_insecure, relay_duplicate, ...) is the detail.
 const linkFailure = (e) => new QrloginError('bad_link', e.message, e.code);
@@ -76,8 +94,10 @@ async function prepare(create, onStatus) {
  *
  * relay: the relay's ws(s):// URL; default: derived from `page` (https -> wss).
  * page: the sender page's URL that the link (and so the QR code) points at.
- * onLink(link, { expiresInMs }): show `link` as a QR code; called once the relay
- *   holds the channel, which expires expiresInMs later (a new QR is then needed).
+ * onLink(link, { expiresInMs, cid }): show `link` as a QR code; called once the
+ *   relay holds the channel, which expires expiresInMs later (a new QR is then
+ *   needed). cid: the channel id (base64url), e.g. to register with the
+ *   application before the QR code is shown.
  * onSas(code): show the code ("123 456") for the people to compare.
  * onCredential({ text, isString, label }): store it; return (or resolve to)
  *   true to accept, false or { accepted: false, reason } to refuse. Called
@@ -118,7 +138,7 @@ export function startReceiver({
             if (linkShown) return; // a resume: the same QR code stays valid
             linkShown = true;
             // expiresInMs: the channel's remaining lifetime, for a countdown.
-            safeCall(onLink, machine.link, { expiresInMs: info.expiresInMs });
+            safeCall(onLink, machine.link, { expiresInMs: info.expiresInMs, cid: machine.cid.text });
             safeCall(onStatus, { status: 'waiting_for_peer' });
           },
           onAction: (action) => {
@@ -163,8 +183,14 @@ export function startReceiver({
  * link: the text of the QR code. Throws QrloginError('bad_link') when it is
  *   not a valid qrlogin v1 link, or (in a browser) when its page is on
  *   another origin than this page (allowOtherOrigin: true lifts that).
- * credential: a string (sent as that exact text) or any JSON value.
- *   Throws QrloginError('limit_exceeded') over 65536 bytes of JSON.
+ * credential: a string (sent as that exact text) or any JSON value; or null
+ *   (or undefined) to give it only at confirm(credential) / typed(digits,
+ *   credential), once the person confirmed the code (a grant minted then).
+ *   Throws QrloginError('limit_exceeded') over 65536 bytes of JSON. Exactly
+ *   one credential: a deferred sender confirmed without one, or a sender
+ *   given one at the start and another at confirmation, ends with
+ *   invalid_event and sends nothing; a late credential that is too large or
+ *   not sendable ends it with limit_exceeded or bad_credential.
  * label: an optional name for this device, shown by the receiver.
  * onSas(code): show the code; the person then calls confirm() or reject().
  * onResult({ accepted, reason }): the receiver's answer.
@@ -191,7 +217,9 @@ export function startSender(link, credential, {
       ? 'this page has no origin of its own (a sandboxed frame or a local file), so it cannot check that this code was made for it; open it from the application\'s own page'
       : `this code is for another site (${linkOrigin}); it was not made for this page`);
   }
-  const j = typeof credential === 'string' ? credentialJsonFromText(credential, label) : credentialJson(credential, label);
+  const toJ = (value) => (typeof value === 'string' ? credentialJsonFromText(value, label) : credentialJson(value, label));
+  const deferred = credential === null || credential === undefined;
+  const j = deferred ? null : toJ(credential);
   let failure = null;
 
   const sessionReady = prepare(() => Sender.create(parsed, j), onStatus).then(({ machine, error }) => {
@@ -239,5 +267,24 @@ export function startSender(link, credential, {
     return session;
   });
 
-  return makeHandle(sessionReady, () => Promise.reject(failure));
+  const handle = makeHandle(sessionReady, () => Promise.reject(failure));
+  const run = (event) => sessionReady.then((session) => session?.event(event));
+  // The late credential becomes J at once, with the start's checks; the
+  // machine takes J over and wipes it however the pairing ends (and so
+  // does this, when the pairing never started).
+  const withLate = (late, event) => {
+    if (late === null || late === undefined) return run((m) => event(m, null));
+    let lateJ;
+    try {
+      lateJ = toJ(late);
+    } catch (e) {
+      return run((m) => m.onCredentialUnusable(e));
+    }
+    return run((m) => event(m, lateJ)).finally(() => wipe(lateJ));
+  };
+  return {
+    ...handle,
+    confirm: (late) => withLate(late, (m, lateJ) => m.onUserConfirmed(lateJ)),
+    typed: (digits, late) => withLate(late, (m, lateJ) => m.onUserTyped(digits, lateJ)),
+  };
 }

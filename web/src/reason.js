@@ -36,6 +36,7 @@ const MESSAGES = Object.freeze({
   expired: 'this code has expired or was already used',
   network: 'the connection to the relay was lost',
   invalid_event: 'the pairing was used out of order by its application',
+  limit_exceeded: 'the credential is too large: at most 65536 bytes of JSON can be sent',
 });
 
 export function reasonMessage(code) {

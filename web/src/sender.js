@@ -16,7 +16,7 @@ import {
   MAX_CREDENTIAL_JSON_BYTES, MessageType, NONCE_BYTES, openFrame, padCredential,
   parseAbortBody, parseResultBody, responseAead, sasMatches, sealFrame, SEALED_NONCE_FRAME_BYTES, STATUS_FRAME_BYTES,
 } from './protocol.js';
-import { abortedShown, closeConnection, peerStatus, sendFrame, showResult, showSas } from './actions.js';
+import { aborted, abortedShown, closeConnection, peerStatus, sendFrame, showResult, showSas } from './actions.js';
 import { QrloginError, Reason, reasonFromPeerCode } from './reason.js';
 import { SerialQueue } from './serial.js';
 import { INJECTED_RANDOM, randomOf } from './random.js';
@@ -43,24 +43,28 @@ export class Sender {
   #response = null;
   #senderNonce = null;
   #sas = '';
+  #deferred = false; // started without a credential: confirmation brings it
 
   constructor(secret) {
     if (secret !== CONSTRUCT) throw new TypeError('use Sender.create()');
   }
 
   // link: a parsed link (parseLink). credentialJson: J as UTF-8 bytes (see
-  // credentialJson()); the Sender takes it over and overwrites it when the
-  // pairing ends. It is padded and sent only after the user confirmed the
-  // code. Throws QrloginError('limit_exceeded') for J over 65536 bytes. The
-  // ephemeral key and Ns come from the system's CSPRNG.
+  // credentialJson()), or null to supply it at confirmation (a credential
+  // that only exists once the person confirmed, e.g. a grant the
+  // application mints then). The Sender takes it over and overwrites it when
+  // the pairing ends. It is padded and sent only after the user confirmed
+  // the code. Throws QrloginError('limit_exceeded') for J over 65536 bytes.
+  // The ephemeral key and Ns come from the system's CSPRNG.
   static async create(link, credentialJson, internal = {}) {
-    if (credentialJson.length > MAX_CREDENTIAL_JSON_BYTES) {
-      throw new QrloginError('limit_exceeded', 'the credential is too large: at most 65536 bytes of JSON can be sent');
+    if (credentialJson && credentialJson.length > MAX_CREDENTIAL_JSON_BYTES) {
+      throw new QrloginError('limit_exceeded', TOO_LARGE);
     }
     const s = new Sender(CONSTRUCT);
     s.#random = randomOf(internal);
     s.#link = link;
-    s.#credential = credentialJson;
+    s.#credential = credentialJson ?? null;
+    s.#deferred = !credentialJson;
     s.#cid = await channelId(link.receiverPublicKey);
     return s;
   }
@@ -126,19 +130,40 @@ export class Sender {
     return this.#event(() => this.#fail(Reason.intrusion));
   }
 
-  onUserConfirmed() {
-    return this.#event(() => this.#confirm());
+  // credentialJson: J as UTF-8 bytes, given here exactly when the Sender
+  // was created without one (taken over and wiped like it); otherwise the
+  // pairing ends with invalid_event and nothing is sent.
+  onUserConfirmed(credentialJson = null) {
+    return this.#event(() => this.#confirm(credentialJson));
+  }
+
+  // The application could not turn its late credential into J (a
+  // QrloginError limit_exceeded or bad_credential): the pairing ends with
+  // that code, kept as it is after READY (this device's own doing, not the
+  // peer's), its message the detail.
+  onCredentialUnusable(error) {
+    return this.#event(() => {
+      if (this.#state !== S.comparing_codes || !this.#deferred) return this.#fail(Reason.invalid_event);
+      const code = error?.code === 'limit_exceeded' ? 'limit_exceeded' : Reason.bad_credential;
+      return this.#fail(code, String(error?.message ?? ''), true, { local: true });
+    });
   }
 
   onUserRejected() {
     return this.#event(() => this.#fail(this.#state === S.comparing_codes ? Reason.sas_mismatch : Reason.user_cancelled));
   }
 
-  onUserTyped(digits) {
+  onUserTyped(digits, credentialJson = null) {
     return this.#event(() => {
-      if (this.#state !== S.comparing_codes) return this.#fail(Reason.invalid_event);
-      if (!sasMatches(digits, this.#sas)) return this.#fail(Reason.sas_mismatch);
-      return this.#confirm();
+      if (this.#state !== S.comparing_codes) {
+        wipe(credentialJson);
+        return this.#fail(Reason.invalid_event);
+      }
+      if (!sasMatches(digits, this.#sas)) {
+        wipe(credentialJson);
+        return this.#fail(Reason.sas_mismatch);
+      }
+      return this.#confirm(credentialJson);
     });
   }
 
@@ -214,8 +239,16 @@ export class Sender {
     return this.#fail(code === 'unreadable' ? Reason.peer_aborted : reasonFromPeerCode(code), code, false);
   }
 
-  async #confirm() {
-    if (this.#state !== S.comparing_codes) return this.#fail(Reason.invalid_event);
+  async #confirm(late) {
+    // Exactly one credential: the one given at the start, or the late one.
+    if (this.#state !== S.comparing_codes || this.#deferred !== Boolean(late)) {
+      wipe(late);
+      return this.#fail(Reason.invalid_event);
+    }
+    if (late) {
+      this.#credential = late;
+      if (late.length > MAX_CREDENTIAL_JSON_BYTES) return this.#fail('limit_exceeded', TOO_LARGE, true, { local: true });
+    }
     let padded;
     try {
       padded = padCredential(this.#credential);
@@ -236,7 +269,9 @@ export class Sender {
     return [sendFrame(frame)];
   }
 
-  async #fail(reason, detail = '', tellPeer = true) {
+  // local: the ending is this device's own (its credential), shown as it
+  // is even after READY.
+  async #fail(reason, detail = '', tellPeer = true, { local = false } = {}) {
     const actions = [];
     if (tellPeer && this.#ctx) {
       try {
@@ -247,7 +282,7 @@ export class Sender {
     }
     // Once READY arrived, any ending but the user's own is a possible attack.
     const readyReceived = this.#state === S.comparing_codes || this.#state === S.waiting_for_result;
-    const ending = abortedShown(reason, detail, readyReceived);
+    const ending = local ? aborted(reason, detail) : abortedShown(reason, detail, readyReceived);
     actions.push(ending, closeConnection());
     this.#state = S.aborted;
     this.#failure = ending.reason;
@@ -278,3 +313,4 @@ export class Sender {
 }
 
 const CONSTRUCT = Symbol('Sender.create');
+const TOO_LARGE = 'the credential is too large: at most 65536 bytes of JSON can be sent';
