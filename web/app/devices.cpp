@@ -1,6 +1,7 @@
 // The account's devices: list them (with a short history of logins and
 // log-outs), revoke one, and the live notice stream's start.
 #include <algorithm>
+#include <tuple>
 
 #include "web/app/api.hpp"
 #include "web/app/cookies.hpp"
@@ -18,23 +19,26 @@ constexpr std::size_t kHistoryEvents = 20;
 // The history, newest first: {"event": "login" | "logout" | "revoked" |
 // "idle", "at", "device": {"id", "name"}, ...}.
 Json history_json(const std::vector<DeviceRow>& recent) {
-  std::vector<std::pair<UnixMillis, Json>> events;
+  // (time, order, event): at the same millisecond a device's end comes after its login.
+  std::vector<std::tuple<UnixMillis, int, Json>> events;
   for (const auto& d : recent) {
     Json device{{"id", d.id}, {"name", d.name}};
     Json approved_by = nullptr;
     if (d.approved_by) approved_by = Json{{"id", *d.approved_by}, {"name", d.approved_by_name}};
-    events.emplace_back(d.created_at, Json{{"event", "login"},
+    events.emplace_back(d.created_at, 0, Json{{"event", "login"},
                                            {"at", unix_seconds(d.created_at)},
                                            {"device", device},
                                            {"added_by", d.added_by},
                                            {"approved_by", approved_by},
                                            {"network", network_text(d.created_address)}});
     if (d.ended_at)
-      events.emplace_back(*d.ended_at, Json{{"event", d.ended_why}, {"at", unix_seconds(*d.ended_at)}, {"device", device}});
+      events.emplace_back(*d.ended_at, 1, Json{{"event", d.ended_why}, {"at", unix_seconds(*d.ended_at)}, {"device", device}});
   }
-  std::stable_sort(events.begin(), events.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::stable_sort(events.begin(), events.end(), [](const auto& a, const auto& b) {
+    return std::tie(std::get<0>(a), std::get<1>(a)) > std::tie(std::get<0>(b), std::get<1>(b));
+  });
   Json out = Json::array();
-  for (std::size_t i = 0; i < events.size() && i < kHistoryEvents; ++i) out.push_back(std::move(events[i].second));
+  for (std::size_t i = 0; i < events.size() && i < kHistoryEvents; ++i) out.push_back(std::move(std::get<2>(events[i])));
   return out;
 }
 

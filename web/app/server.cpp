@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "web/app/api.hpp"
+#include "web/app/event_stream.hpp"
 #include "web/app/log.hpp"
 #include "web/app/origin.hpp"
 #include "relay/core/address.hpp"
@@ -139,6 +140,13 @@ class Session final : public std::enable_shared_from_this<Session<Stream>> {
     request.peer = client_address(peer_, req, trusted_);
     const bool keep_alive = req.keep_alive() && ++requests_ < kMaxRequestsPerConnection;
     const unsigned version = req.version();
+    if (request.path == "/api/events") {
+      auto started = api_.begin_event_stream(request);
+      if (auto* refusal = std::get_if<ApiResponse>(&started)) return respond(std::move(*refusal), version, false);
+      // The connection becomes the stream; this session ends here.
+      std::make_shared<EventStream<Stream>>(std::move(stream_), api_, std::get<DeviceRow>(std::move(started)))->start();
+      return;
+    }
     std::optional<ApiResponse> answer;
     if (pages_ && is_page_request(request)) answer = pages_(request);
     if (!answer) answer = api_.handle(request);
