@@ -75,10 +75,13 @@ Result<ReceiveOptions> parse_receive(ArgReader reader) {
     if (!handled) return handled.error();
     if (*handled) continue;
     auto name = flag_name(arg);
-    if (name == "--relay" || name == "--page" || name == "--out" || name == "--qr" || name == "--qr-svg") {
+    if (name == "--relay" || name == "--page" || name == "--out" || name == "--qr" || name == "--qr-svg" ||
+        name == "--app" || name == "--device-name") {
       auto v = reader.value_of(name, arg);
       if (!v) return v.error();
-      if (name == "--relay") o.relay = *v;
+      if (name == "--relay") o.relay = *v, o.relay_given = true;
+      if (name == "--app") o.app = *v;
+      if (name == "--device-name") o.device_name = *v;
       if (name == "--page") o.page = *v, page_given = true;
       if (name == "--out") o.out = *v;
       if (name == "--qr-svg") o.qr_svg = *v;
@@ -96,9 +99,22 @@ Result<ReceiveOptions> parse_receive(ArgReader reader) {
     }
   }
   if (o.out.empty())
-    return usage_error("qrlogin receive needs --out FILE (or --out - for standard output) for the credential");
+    return usage_error(o.app.empty()
+                           ? "qrlogin receive needs --out FILE (or --out - for standard output) for the credential"
+                           : "qrlogin receive --app needs --out FILE for this device's token");
   if (o.out == "-" && o.common.json)
     return usage_error("--json and --out - would mix the credential into the event stream on stdout; use --out FILE");
+  if (!o.device_name.empty() && o.app.empty())
+    return usage_error("--device-name names this device in an application's device list: it needs --app URL");
+  if (!o.app.empty()) {
+    if (o.app.rfind("http://", 0) != 0 && o.app.rfind("https://", 0) != 0)
+      return usage_error("--app takes the application's URL, http://... or https://...");
+    if (o.relay_given && !page_given) {
+      auto checked = default_page_for_relay(o.relay);  // refuses a relay that is not ws:// or wss://
+      if (!checked) return checked.error();
+    }
+    return o;  // the page (<app origin>/pair) and the relay come from the application at run time
+  }
   if (!page_given) {
     auto page = default_page_for_relay(o.relay);
     if (!page) return page.error();
@@ -115,10 +131,13 @@ Result<SendOptions> parse_send(ArgReader reader) {
     if (!handled) return handled.error();
     if (*handled) continue;
     auto name = flag_name(arg);
-    if (name == "--credential-file" || name == "--label") {
+    if (name == "--credential-file" || name == "--label" || name == "--app" || name == "--token-file") {
       auto v = reader.value_of(name, arg);
       if (!v) return v.error();
-      (name == "--label" ? o.label : o.credential_file) = *v;
+      if (name == "--label") o.label = *v;
+      if (name == "--credential-file") o.credential_file = *v;
+      if (name == "--app") o.app = *v;
+      if (name == "--token-file") o.token_file = *v;
     } else if (name == "--credential") {
       return usage_error("qrlogin send never takes the credential on the command line (other users can see it); "
                          "use --credential-file FILE, or --credential-file - to read it from standard input");
@@ -131,6 +150,19 @@ Result<SendOptions> parse_send(ArgReader reader) {
     }
   }
   if (o.link.empty()) return usage_error("qrlogin send needs the link the other device shows");
+  if (!o.app.empty()) {
+    if (!o.credential_file.empty())
+      return usage_error("qrlogin send --app approves a login with a grant the application makes; it sends no "
+                         "--credential-file (drop one of them)");
+    if (o.token_file.empty())
+      return usage_error("qrlogin send --app needs --token-file FILE: the device token of a device logged in to "
+                         "the application (qrlogin receive --app --out FILE wrote one)");
+    if (o.app.rfind("http://", 0) != 0 && o.app.rfind("https://", 0) != 0)
+      return usage_error("--app takes the application's URL, http://... or https://...");
+    return o;
+  }
+  if (!o.token_file.empty())
+    return usage_error("--token-file is the device token for an application: it needs --app URL");
   if (o.credential_file.empty()) return usage_error("qrlogin send needs --credential-file FILE (or - for standard input)");
   return o;
 }
