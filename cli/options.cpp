@@ -232,6 +232,21 @@ std::string usage_text() {
       Sends the credential in FILE (or standard input) to the device that
       shows LINK, after you confirmed that both devices show the same code.
 
+  qrlogin receive --app URL --out FILE [--device-name NAME] [--relay URL]
+                  [other receive options]
+      Logs this device in to the application at URL with its own device
+      token: registers the code with the application before showing it,
+      redeems the single-use grant the other device sends, writes the token
+      to FILE (mode 0600, atomically) and says who it is logged in as. The
+      relay comes from the application unless --relay is given.
+
+  qrlogin send LINK --app URL --token-file FILE [--label TEXT]
+               [--timeout SECONDS] [--json] [--ca-file FILE]
+      Approves the device that shows LINK, as the device whose token is in
+      FILE (mode 0600; one that others can read is refused): first shows
+      what the application saw of it, then, once you confirmed the code,
+      asks the application for a grant and sends it.
+
 Options
   --relay URL        relay WebSocket URL (receive; default ws://127.0.0.1:8080).
                      send uses the relay named by the link.
@@ -246,11 +261,17 @@ Options
   --qr STYLE         utf8 (default), ascii, or none
   --qr-svg FILE      also write the QR code as an SVG image
   --label TEXT       a name for this credential, shown by the receiver
+  --app URL          the application's origin (http:// or https://, no path)
+  --device-name NAME receive --app: this device's name in the account's
+                     device list (default: the host name)
+  --token-file FILE  send --app: the device token of a device logged in to
+                     the application (e.g. one qrlogin receive --app wrote)
   --json             one JSON object per line on stdout for every event;
                      human text goes to stderr
-  --ca-file FILE     for a wss:// relay: trust the CA certificate(s) in FILE
-                     instead of the system's (e.g. tls/ca.pem from
-                     scripts/make-cert). The certificate is always checked.
+  --ca-file FILE     for a wss:// relay and an https:// application: trust
+                     the CA certificate(s) in FILE instead of the system's
+                     (e.g. tls/ca.pem from scripts/make-cert). The
+                     certificate is always checked.
   --version, --help
 
 Answering the code prompt: y (same code), n (different), or type the six
@@ -262,7 +283,9 @@ valid ("reconnecting..."); nothing is asked again.
 
 Exit codes: 0 ok, 1 local error, 2 usage or bad link, 3 codes differ or
 refused, 4 expired or timed out, 5 relay or network error, 6 protocol error
-or possible attack, 7 someone else used the code.
+or possible attack, 7 someone else used the code, 8 the application
+refused (a grant used or expired, a device token no longer valid: log in
+again, a code it did not make) or the credential was for another application.
 )";
 }
 

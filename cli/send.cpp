@@ -34,8 +34,8 @@ class SendHooks final : public SessionHooks {
 
   std::optional<Actions> confirm(std::optional<std::string_view> typed) override {
     if (!approval_) return std::nullopt;
-    // A mistyped code is a refusal: no grant is made for it.
-    if (typed && !sas_matches(*typed, sender_.sas())) return sender_.on_user_typed(*typed);
+    // Another code typed is a refusal (sas_mismatch): no grant is made for it.
+    if (typed && !sas_matches(*typed, sender_.sas())) return sender_.on_user_rejected();
     reporter_.event("minting", {}, "Asking " + approval_->client.origin() + " for a single-use login grant...");
     auto credential = approval_->client.mint_credential(approval_->cid, approval_->token, approval_->label);
     if (!credential) {
