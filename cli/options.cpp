@@ -106,6 +106,10 @@ Result<ReceiveOptions> parse_receive(ArgReader reader) {
     return usage_error("--json and --out - would mix the credential into the event stream on stdout; use --out FILE");
   if (!o.device_name.empty() && o.app.empty())
     return usage_error("--device-name names this device in an application's device list: it needs --app URL");
+  // The application's rule for names (docs/app-api.md), checked before a grant is spent on it.
+  if (o.device_name.size() > 64) return usage_error("--device-name is longer than 64 bytes");
+  for (char c : o.device_name)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return usage_error("--device-name holds a control character");
   if (!o.app.empty()) {
     if (o.app.rfind("http://", 0) != 0 && o.app.rfind("https://", 0) != 0)
       return usage_error("--app takes the application's URL, http://... or https://...");

@@ -160,10 +160,11 @@ class ReceiveHooks final : public SessionHooks {
   bool write_failed_ = false;
 };
 
+// The default device name; the application takes 1 to 64 bytes.
 std::string host_name() {
-  char name[256] = {};
+  char name[65] = {};
   if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "qrlogin";
-  return name;
+  return printable(name, 64);
 }
 
 // Where --app logs in: the application's own word on its origin and relay.

@@ -107,6 +107,35 @@ std::unique_ptr<CliProcess> send_app(const AppProcess& app, const std::string& l
       std::vector<std::string>{"send", link, "--app", app.origin(), "--token-file", token_file, "--json"});
 }
 
+// A sender driven by hand over the relay client: it hands over whatever
+// credential J the test gives, and returns the receiver's RESULT.
+ShowResult send_by_hand(const RelayProcess& relay, const std::string& link_text, Secret j) {
+  auto link = parse_link(link_text).value();
+  auto sender = Sender::create(link, std::move(j)).value();
+  relay_client::Options o;
+  o.port = relay.port();
+  o.cid = link.cid.text;
+  o.role = "sender";
+  auto c = relay_client::Client::connect(o);
+  REQUIRE(c);
+  auto client = std::move(c.client);
+  REQUIRE(client->next_control("joined"));
+  auto next_frame = [&] {
+    for (;;) {
+      auto e = client->next(20s);
+      REQUIRE(e);
+      REQUIRE(e->kind != relay_client::Event::Kind::closed);
+      if (e->kind == relay_client::Event::Kind::binary) return e->bytes;
+    }
+  };
+  REQUIRE(client->send(only_frame(sender.start())));
+  REQUIRE(client->send(only_frame(sender.on_frame(next_frame()))));  // READY in, REVEAL out
+  REQUIRE(client->send(only_frame(sender.on_user_confirmed())));
+  auto result = sender.on_frame(next_frame());
+  REQUIRE(find_action<ShowResult>(result));
+  return *find_action<ShowResult>(result);
+}
+
 int file_mode(const std::string& path) {
   struct stat st {};
   REQUIRE(::stat(path.c_str(), &st) == 0);
@@ -196,37 +225,14 @@ TEST_CASE("--app: a credential for another application is refused and nothing is
   AppProcess app(relay.port());
   ScratchDir dir;
   auto receive = receive_app(app, dir, {"--yes"});
-  auto link = parse_link(wait_link(*receive)).value();
-
-  // A sender that hands over a well-formed grant of another origin.
+  // A well-formed grant, of another origin.
   auto j = credential_json(Json{{"grant", "Zm9yZ2VkLWdyYW50LWZvci1hbm90aGVyLWFwcGxpY2F0aW9u"},
                                 {"app", "https://evil.example"}},
                            "")
                .value();
-  auto sender = Sender::create(link, std::move(j)).value();
-  relay_client::Options o;
-  o.port = relay.port();
-  o.cid = link.cid.text;
-  o.role = "sender";
-  auto c = relay_client::Client::connect(o);
-  REQUIRE(c);
-  auto client = std::move(c.client);
-  REQUIRE(client->next_control("joined"));
-  auto next_frame = [&] {
-    for (;;) {
-      auto e = client->next(20s);
-      REQUIRE(e);
-      REQUIRE(e->kind != relay_client::Event::Kind::closed);
-      if (e->kind == relay_client::Event::Kind::binary) return e->bytes;
-    }
-  };
-  REQUIRE(client->send(only_frame(sender.start())));
-  REQUIRE(client->send(only_frame(sender.on_frame(next_frame()))));  // READY in, REVEAL out
-  REQUIRE(client->send(only_frame(sender.on_user_confirmed())));
-  auto result = sender.on_frame(next_frame());
-  REQUIRE(find_action<ShowResult>(result));
-  CHECK_FALSE(find_action<ShowResult>(result)->accepted);
-  CHECK(find_action<ShowResult>(result)->reason == "not a login grant for " + app.origin());
+  auto result = send_by_hand(relay, wait_link(*receive), std::move(j));
+  CHECK_FALSE(result.accepted);
+  CHECK(result.reason == "not a login grant for " + app.origin());
 
   CHECK(exit_of(*receive) == 8);
   CHECK(receive->json_field("error", "code") == "credential_refused");
@@ -273,4 +279,29 @@ TEST_CASE("--app: send refuses a token file others can read, and a code the appl
   CHECK(unknown->json_field("error", "message").find("this code was not made by " + app.origin()) !=
         std::string::npos);
   CHECK(unknown->count_events("sas") == 0);
+}
+
+TEST_CASE("--app: a grant the application refuses ends with its code, what to do, exit 8, and nothing written") {
+  RelayProcess relay;
+  AppProcess app(relay.port());
+  ScratchDir dir;
+  Phone phone(app, dir);
+  auto receive = receive_app(app, dir, {"--yes"});
+  auto link = wait_link(*receive);
+  auto cid = parse_link(link).value().cid.text;
+  // The phone mints a grant for the code, then logs out: the grant is void.
+  auto minted = app.call("POST", "/api/grants", phone.token, {{"cid", cid}});
+  REQUIRE(minted.status == 201);
+  auto j = credential_json(json_of(minted)["credential"], "").value();
+  REQUIRE(app.call("POST", "/api/logout", phone.token).status == 200);
+
+  auto result = send_by_hand(relay, link, std::move(j));
+  CHECK_FALSE(result.accepted);
+  CHECK(result.reason == "the application refused the grant (grant_revoked)");
+  CHECK(exit_of(*receive) == 8);
+  CHECK(receive->json_field("error", "code") == "grant_revoked");
+  auto message = receive->json_field("error", "message");
+  CHECK(message.find("has logged out since") != std::string::npos);
+  CHECK(message.find("approve it from a device that is logged in") != std::string::npos);
+  CHECK_FALSE(dir.exists("token"));
 }

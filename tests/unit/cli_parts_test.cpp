@@ -162,6 +162,8 @@ TEST_CASE("command lines with --app") {
   bad({"receive", "--app", "https://app.example"}, "--out FILE for this device's token");
   bad({"receive", "--out", "x", "--device-name", "ci"}, "needs --app URL");
   bad({"receive", "--app", "ws://app.example", "--out", "x"}, "http://... or https://...");
+  bad({"receive", "--app", "http://a", "--out", "x", "--device-name", std::string(65, 'n')}, "longer than 64 bytes");
+  bad({"receive", "--app", "http://a", "--out", "x", "--device-name", "a\x1b[31m"}, "control character");
 }
 
 TEST_CASE("a device token file must be private, like an ssh key") {
