@@ -144,7 +144,7 @@ int file_mode(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("--app: a phone's account approves a server, which gets its own token, listed and revocable") {
+TEST_CASE("app login: a phone account approves a server that gets its own token listed and revocable") {
   RelayProcess relay;
   AppProcess app(relay.port());
   ScratchDir dir;
@@ -220,7 +220,7 @@ TEST_CASE("--app: a phone's account approves a server, which gets its own token,
   next->kill();
 }
 
-TEST_CASE("--app: a credential for another application is refused and nothing is written") {
+TEST_CASE("app login: a credential for another application is refused and nothing is written") {
   RelayProcess relay;
   AppProcess app(relay.port());
   ScratchDir dir;
@@ -243,7 +243,7 @@ TEST_CASE("--app: a credential for another application is refused and nothing is
   CHECK_FALSE(dir.exists("token"));
 }
 
-TEST_CASE("--app: an existing token file is refused without --force, before the application is asked") {
+TEST_CASE("app login: an existing token file is refused without --force before the application is asked") {
   RelayProcess relay;
   AppProcess app(relay.port());
   ScratchDir dir;
@@ -257,7 +257,7 @@ TEST_CASE("--app: an existing token file is refused without --force, before the 
   CHECK(dir.read("token") == "an older token\n");
 }
 
-TEST_CASE("--app: send refuses a token file others can read, and a code the application did not make") {
+TEST_CASE("app login: send refuses a token file others can read and a code the application did not make") {
   RelayProcess relay;
   AppProcess app(relay.port());
   ScratchDir dir;
@@ -281,7 +281,7 @@ TEST_CASE("--app: send refuses a token file others can read, and a code the appl
   CHECK(unknown->count_events("sas") == 0);
 }
 
-TEST_CASE("--app: a grant the application refuses ends with its code, what to do, exit 8, and nothing written") {
+TEST_CASE("app login: a grant the application refuses ends with its code and advice and exit 8 and nothing written") {
   RelayProcess relay;
   AppProcess app(relay.port());
   ScratchDir dir;
