@@ -16,6 +16,9 @@ std::string_view code_name(int code) noexcept {
     case Errc::qr_too_large: return "qr_too_large";
     case Errc::bad_relay_url: return "bad_relay_url";
     case Errc::bad_resume: return "bad_resume";
+    case Errc::bad_app_url: return "bad_app_url";
+    case Errc::credential_refused: return "credential_refused";
+    case Errc::token_file: return "token_file";
   }
   return "unknown";
 }

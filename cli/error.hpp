@@ -15,6 +15,9 @@ enum class Errc {
   qr_too_large,              // a link too long for a QR code
   bad_relay_url,             // a relay URL that is not ws:// or wss://
   bad_resume,                // a relay whose resume answer does not match what this client sent
+  bad_app_url,               // an application URL that is not http(s)://host[:port]
+  credential_refused,        // a received credential this receiver cannot use (not a grant for its application)
+  token_file,                // a device token file that is unsafe or unreadable
 };
 
 [[nodiscard]] const std::error_category& error_category() noexcept;

@@ -41,6 +41,7 @@ std::string_view exit_code_name(ExitCode code) noexcept {
     case ExitCode::network: return "network";
     case ExitCode::protocol: return "protocol";
     case ExitCode::intrusion: return "intrusion";
+    case ExitCode::app_refused: return "app_refused";
   }
   return "unknown";
 }

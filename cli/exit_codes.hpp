@@ -16,6 +16,8 @@ enum class ExitCode : int {
   network = 5,          // the relay could not be reached or the connection was lost
   protocol = 6,         // the other side broke the protocol: possibly an attack
   intrusion = 7,        // someone else used this code
+  app_refused = 8,      // --app: the application refused (a grant used, expired or revoked; a device token
+                        // no longer valid; a code it did not make), or the credential was for another application
 };
 
 ExitCode exit_code_for(pairing::Reason reason) noexcept;

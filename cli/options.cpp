@@ -75,10 +75,13 @@ Result<ReceiveOptions> parse_receive(ArgReader reader) {
     if (!handled) return handled.error();
     if (*handled) continue;
     auto name = flag_name(arg);
-    if (name == "--relay" || name == "--page" || name == "--out" || name == "--qr" || name == "--qr-svg") {
+    if (name == "--relay" || name == "--page" || name == "--out" || name == "--qr" || name == "--qr-svg" ||
+        name == "--app" || name == "--device-name") {
       auto v = reader.value_of(name, arg);
       if (!v) return v.error();
-      if (name == "--relay") o.relay = *v;
+      if (name == "--relay") o.relay = *v, o.relay_given = true;
+      if (name == "--app") o.app = *v;
+      if (name == "--device-name") o.device_name = *v;
       if (name == "--page") o.page = *v, page_given = true;
       if (name == "--out") o.out = *v;
       if (name == "--qr-svg") o.qr_svg = *v;
@@ -96,9 +99,26 @@ Result<ReceiveOptions> parse_receive(ArgReader reader) {
     }
   }
   if (o.out.empty())
-    return usage_error("qrlogin receive needs --out FILE (or --out - for standard output) for the credential");
+    return usage_error(o.app.empty()
+                           ? "qrlogin receive needs --out FILE (or --out - for standard output) for the credential"
+                           : "qrlogin receive --app needs --out FILE for this device's token");
   if (o.out == "-" && o.common.json)
     return usage_error("--json and --out - would mix the credential into the event stream on stdout; use --out FILE");
+  if (!o.device_name.empty() && o.app.empty())
+    return usage_error("--device-name names this device in an application's device list: it needs --app URL");
+  // The application's rule for names (docs/app-api.md), checked before a grant is spent on it.
+  if (o.device_name.size() > 64) return usage_error("--device-name is longer than 64 bytes");
+  for (char c : o.device_name)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return usage_error("--device-name holds a control character");
+  if (!o.app.empty()) {
+    if (o.app.rfind("http://", 0) != 0 && o.app.rfind("https://", 0) != 0)
+      return usage_error("--app takes the application's URL, http://... or https://...");
+    if (o.relay_given && !page_given) {
+      auto checked = default_page_for_relay(o.relay);  // refuses a relay that is not ws:// or wss://
+      if (!checked) return checked.error();
+    }
+    return o;  // the page (<app origin>/pair) and the relay come from the application at run time
+  }
   if (!page_given) {
     auto page = default_page_for_relay(o.relay);
     if (!page) return page.error();
@@ -115,10 +135,13 @@ Result<SendOptions> parse_send(ArgReader reader) {
     if (!handled) return handled.error();
     if (*handled) continue;
     auto name = flag_name(arg);
-    if (name == "--credential-file" || name == "--label") {
+    if (name == "--credential-file" || name == "--label" || name == "--app" || name == "--token-file") {
       auto v = reader.value_of(name, arg);
       if (!v) return v.error();
-      (name == "--label" ? o.label : o.credential_file) = *v;
+      if (name == "--label") o.label = *v;
+      if (name == "--credential-file") o.credential_file = *v;
+      if (name == "--app") o.app = *v;
+      if (name == "--token-file") o.token_file = *v;
     } else if (name == "--credential") {
       return usage_error("qrlogin send never takes the credential on the command line (other users can see it); "
                          "use --credential-file FILE, or --credential-file - to read it from standard input");
@@ -131,6 +154,19 @@ Result<SendOptions> parse_send(ArgReader reader) {
     }
   }
   if (o.link.empty()) return usage_error("qrlogin send needs the link the other device shows");
+  if (!o.app.empty()) {
+    if (!o.credential_file.empty())
+      return usage_error("qrlogin send --app approves a login with a grant the application makes; it sends no "
+                         "--credential-file (drop one of them)");
+    if (o.token_file.empty())
+      return usage_error("qrlogin send --app needs --token-file FILE: the device token of a device logged in to "
+                         "the application (qrlogin receive --app --out FILE wrote one)");
+    if (o.app.rfind("http://", 0) != 0 && o.app.rfind("https://", 0) != 0)
+      return usage_error("--app takes the application's URL, http://... or https://...");
+    return o;
+  }
+  if (!o.token_file.empty())
+    return usage_error("--token-file is the device token for an application: it needs --app URL");
   if (o.credential_file.empty()) return usage_error("qrlogin send needs --credential-file FILE (or - for standard input)");
   return o;
 }
@@ -200,6 +236,21 @@ std::string usage_text() {
       Sends the credential in FILE (or standard input) to the device that
       shows LINK, after you confirmed that both devices show the same code.
 
+  qrlogin receive --app URL --out FILE [--device-name NAME] [--relay URL]
+                  [other receive options]
+      Logs this device in to the application at URL with its own device
+      token: registers the code with the application before showing it,
+      redeems the single-use grant the other device sends, writes the token
+      to FILE (mode 0600, atomically) and says who it is logged in as. The
+      relay comes from the application unless --relay is given.
+
+  qrlogin send LINK --app URL --token-file FILE [--label TEXT]
+               [--timeout SECONDS] [--json] [--ca-file FILE]
+      Approves the device that shows LINK, as the device whose token is in
+      FILE (mode 0600; one that others can read is refused): first shows
+      what the application saw of it, then, once you confirmed the code,
+      asks the application for a grant and sends it.
+
 Options
   --relay URL        relay WebSocket URL (receive; default ws://127.0.0.1:8080).
                      send uses the relay named by the link.
@@ -214,11 +265,17 @@ Options
   --qr STYLE         utf8 (default), ascii, or none
   --qr-svg FILE      also write the QR code as an SVG image
   --label TEXT       a name for this credential, shown by the receiver
+  --app URL          the application's origin (http:// or https://, no path)
+  --device-name NAME receive --app: this device's name in the account's
+                     device list (default: the host name)
+  --token-file FILE  send --app: the device token of a device logged in to
+                     the application (e.g. one qrlogin receive --app wrote)
   --json             one JSON object per line on stdout for every event;
                      human text goes to stderr
-  --ca-file FILE     for a wss:// relay: trust the CA certificate(s) in FILE
-                     instead of the system's (e.g. tls/ca.pem from
-                     scripts/make-cert). The certificate is always checked.
+  --ca-file FILE     for a wss:// relay and an https:// application: trust
+                     the CA certificate(s) in FILE instead of the system's
+                     (e.g. tls/ca.pem from scripts/make-cert). The
+                     certificate is always checked.
   --version, --help
 
 Answering the code prompt: y (same code), n (different), or type the six
@@ -230,7 +287,9 @@ valid ("reconnecting..."); nothing is asked again.
 
 Exit codes: 0 ok, 1 local error, 2 usage or bad link, 3 codes differ or
 refused, 4 expired or timed out, 5 relay or network error, 6 protocol error
-or possible attack, 7 someone else used the code.
+or possible attack, 7 someone else used the code, 8 the application
+refused (a grant used or expired, a device token no longer valid: log in
+again, a code it did not make) or the credential was for another application.
 )";
 }
 

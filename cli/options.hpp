@@ -18,7 +18,10 @@ struct CommonOptions {
 struct ReceiveOptions {
   CommonOptions common;
   std::string relay = "ws://127.0.0.1:8080";
-  std::string page;     // default: <relay as http(s)>/pair
+  bool relay_given = false;
+  std::string page;     // default: <relay as http(s)>/pair, or <app origin>/pair with --app
+  std::string app;      // --app URL: log in to this application; --out gets its device token
+  std::string device_name;  // with --app: this device's name in the account's list (default: the host name)
   std::string out;      // file, or "-" for stdout; empty: refuse (we never print a credential by default)
   bool force = false;
   bool yes = false;     // auto-accept (documented risk)
@@ -31,6 +34,8 @@ struct SendOptions {
   std::string link;
   std::string credential_file;  // file or "-"
   std::string label;
+  std::string app;              // --app URL: approve a login to this application...
+  std::string token_file;       // ...as the device whose token is in this file
 };
 
 enum class Command { receive, send, help, version };

@@ -136,7 +136,8 @@ void PairingSession<Machine>::handle_line(const Inbox::Line& line) {
     case AnswerKind::yes:
       awaiting_answer_ = false;
       hooks_.answered();
-      perform(machine_.on_user_confirmed());
+      if (auto actions = hooks_.confirm(std::nullopt)) perform(std::move(*actions));
+      else perform(machine_.on_user_confirmed());
       break;
     case AnswerKind::no:
       awaiting_answer_ = false;
@@ -145,7 +146,8 @@ void PairingSession<Machine>::handle_line(const Inbox::Line& line) {
     case AnswerKind::typed_code:
       awaiting_answer_ = false;
       hooks_.answered();
-      perform(machine_.on_user_typed(answer.digits));
+      if (auto actions = hooks_.confirm(answer.digits)) perform(std::move(*actions));
+      else perform(machine_.on_user_typed(answer.digits));
       break;
     case AnswerKind::unclear:
       prompt_again();

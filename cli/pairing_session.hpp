@@ -31,6 +31,13 @@ struct SessionHooks {
   virtual std::optional<Clock::duration> step_limit() const { return std::nullopt; }
   // Called when the user answered the prompt and must now wait.
   virtual void answered() {}
+  // The user confirmed the code (typed_digits: by typing it). A hook that
+  // must first fetch the credential (a sender with --app) returns the
+  // machine's actions; nullopt lets the session confirm as usual.
+  virtual std::optional<pairing::Actions> confirm(std::optional<std::string_view> typed_digits) {
+    (void)typed_digits;
+    return std::nullopt;
+  }
   // True while a relay `expired` only means nobody came yet (the receiver
   // then shows a fresh code instead of failing).
   virtual bool waiting_for_first_contact() const { return false; }

@@ -1,10 +1,15 @@
 // qrlogin send: pair with the device that shows a link, compare, send.
+#include <ctime>
+
+#include "cli/app_client.hpp"
 #include "cli/commands.hpp"
 #include "cli/credential_file.hpp"
 #include "cli/pairing_session.hpp"
+#include "cli/token_file.hpp"
 #include "crypto/pairing/constants.hpp"
 #include "crypto/pairing/credential.hpp"
 #include "crypto/pairing/link.hpp"
+#include "crypto/pairing/sas.hpp"
 #include "crypto/pairing/sender.hpp"
 
 namespace qrlogin::cli {
@@ -13,9 +18,34 @@ using namespace pairing;
 
 namespace {
 
+// With --app: the grant is minted only once the person confirmed the code.
+struct AppApproval {
+  const AppClient& client;
+  const SecretString& token;
+  std::string cid;
+  std::string label;
+  std::optional<AppFailure> failure;  // minting failed: the pairing was cancelled
+};
+
 class SendHooks final : public SessionHooks {
  public:
-  SendHooks(Sender& sender, const Reporter& reporter) : sender_(sender), reporter_(reporter) {}
+  SendHooks(Sender& sender, const Reporter& reporter, AppApproval* approval = nullptr)
+      : sender_(sender), reporter_(reporter), approval_(approval) {}
+
+  std::optional<Actions> confirm(std::optional<std::string_view> typed) override {
+    if (!approval_) return std::nullopt;
+    // Another code typed is a refusal (sas_mismatch): no grant is made for it.
+    if (typed && !sas_matches(*typed, sender_.sas())) return sender_.on_user_rejected();
+    reporter_.event("minting", {}, "Asking " + approval_->client.origin() + " for a single-use login grant...");
+    auto credential = approval_->client.mint_credential(approval_->cid, approval_->token, approval_->label);
+    if (!credential) {
+      approval_->failure = credential.failure();
+      return sender_.cancel(Reason::user_cancelled);
+    }
+    reporter_.say("Sending the grant...");
+    if (typed) return sender_.on_user_typed(*typed, std::move(credential).take());
+    return sender_.on_user_confirmed(std::move(credential).take());
+  }
 
   Actions on_joined(bool peer_present, std::chrono::milliseconds) override {
     if (!peer_present) {
@@ -34,10 +64,16 @@ class SendHooks final : public SessionHooks {
     reporter_.event("waiting_confirmation", {},
                     "Does the other device show the same code? Answer y or n, or type the code it shows:");
   }
-  void answered() override { reporter_.say("Sending the credential..."); }
+  void answered() override {
+    if (!approval_) reporter_.say("Sending the credential...");
+  }
 
   void show_result(const ShowResult& result) override {
-    if (result.accepted) {
+    if (result.accepted && approval_) {
+      reporter_.event("result", {{"accepted", true}},
+                      "Done: the other device is logged in to " + approval_->client.origin() +
+                          " with its own session. It is in your account's device list, where you can revoke it.");
+    } else if (result.accepted) {
       reporter_.event("result", {{"accepted", true}}, "Done: the other device accepted the credential.");
     } else {
       reporter_.event("result", {{"accepted", false}, {"reason", printable(result.reason, 200)}},
@@ -53,7 +89,40 @@ class SendHooks final : public SessionHooks {
 
   Sender& sender_;
   const Reporter& reporter_;
+  AppApproval* approval_;
 };
+
+std::string how_long_ago(std::int64_t registered_at) {
+  auto seconds = static_cast<std::int64_t>(std::time(nullptr)) - registered_at;
+  if (registered_at <= 0 || seconds < 0) return "just now";
+  if (seconds < 120) return std::to_string(seconds) + " seconds ago";
+  return std::to_string(seconds / 60) + " minutes ago";
+}
+
+// What to tell the person when the application refused to approve.
+ExitCode app_refusal(const Reporter& reporter, const AppFailure& failure, const std::string& origin, bool before_code) {
+  if (failure.kind == AppFailure::Kind::unreachable)
+    return reporter.failure(ExitCode::network, failure.code, failure.message + "; nothing was approved");
+  if (failure.kind == AppFailure::Kind::bad_answer)
+    return reporter.failure(ExitCode::protocol, failure.code, failure.message + "; nothing was approved");
+  std::string what;
+  if (failure.status == 401)
+    what = "this device is no longer logged in to " + origin + " (its token was revoked, logged out or unused for "
+           "too long): log in again, e.g. with qrlogin receive --app " + origin + " --out FILE. " + failure.message;
+  else if (failure.code == "unknown_cid")
+    what = "this code was not made by " + origin + " (or it expired long ago): nothing can be approved. " +
+           failure.message;
+  else if (failure.code == "pairing_expired")
+    what = "this code has expired: ask for a new one. " + failure.message;
+  else if (failure.code == "pairing_used")
+    what = "a device already logged in with this code: ask for a new one. " + failure.message;
+  else if (failure.code == "rate_limited")
+    what = "too many logins approved for this account just now: try again in a minute. " + failure.message;
+  else
+    what = failure.message;
+  return reporter.failure(ExitCode::app_refused, failure.code,
+                          what + (before_code ? "" : "; the pairing was cancelled and nothing was sent"));
+}
 
 }  // namespace
 
@@ -65,14 +134,43 @@ ExitCode run_send(const SendOptions& options) {
   if (!endpoint) return reporter.failure(ExitCode::usage, "bad_relay", endpoint.error().message);
   endpoint->ca_file = options.common.ca_file;
 
-  // A JSON string of the text, escaped, must still fit in 65536 bytes.
-  auto text = read_credential(options.credential_file, kMaxCredentialJsonBytes);
-  if (!text) return reporter.failure(ExitCode::local_error, "credential_unreadable", text.error().message);
-  auto j = credential_json_from_text(text->view(), options.label);
-  text->wipe();
-  if (!j) return reporter.failure(ExitCode::local_error, "credential_invalid", j.error().message);
-  auto sender = Sender::create(*link, std::move(j).value());
-  if (!sender) return reporter.failure(ExitCode::local_error, "credential_invalid", sender.error().message);
+  std::optional<AppClient> app;
+  SecretString token;
+  std::optional<AppApproval> approval;
+  std::optional<Result<Sender>> sender;
+  if (!options.app.empty()) {
+    auto app_at = app_endpoint(options.app);
+    if (!app_at) return reporter.failure(ExitCode::usage, "bad_app", app_at.error().message);
+    app_at->ca_file = options.common.ca_file;
+    auto read = read_token_file(options.token_file);
+    if (!read) return reporter.failure(ExitCode::local_error, "token_file", read.error().message);
+    token = std::move(read).value();
+    app.emplace(*app_at);
+    // Before any code is shown: what is asking to be logged in, as the application saw it.
+    auto asking = app->lookup(link->cid.text, token);
+    if (!asking) return app_refusal(reporter, asking.failure(), app->origin(), true);
+    std::string who = printable(asking->device_name, 64);
+    std::string agent = printable(asking->user_agent, 120);
+    std::string address = printable(asking->address, 64);
+    reporter.event("pairing_request",
+                   {{"device_name", who}, {"user_agent", agent}, {"address", address},
+                    {"registered_at", asking->registered_at}, {"expires_in", asking->expires_in}},
+                   "A device asks to log in to " + app->origin() + " as you:\n  " + who + " (" + agent +
+                       ")\n  from " + address + ", " + how_long_ago(asking->registered_at) +
+                       "\nApprove it only if that is the device in front of you.");
+    approval.emplace(AppApproval{*app, token, link->cid.text, options.label, std::nullopt});
+    sender.emplace(Sender::create(*link));
+  } else {
+    // A JSON string of the text, escaped, must still fit in 65536 bytes.
+    auto text = read_credential(options.credential_file, kMaxCredentialJsonBytes);
+    if (!text) return reporter.failure(ExitCode::local_error, "credential_unreadable", text.error().message);
+    auto j = credential_json_from_text(text->view(), options.label);
+    text->wipe();
+    if (!j) return reporter.failure(ExitCode::local_error, "credential_invalid", j.error().message);
+    sender.emplace(Sender::create(*link, std::move(j).value()));
+  }
+  if (!*sender) return reporter.failure(ExitCode::local_error, "credential_invalid", sender->error().message);
+  auto& machine = sender->value();
 
   std::optional<Clock::time_point> deadline;
   if (options.common.timeout_seconds)
@@ -85,10 +183,12 @@ ExitCode run_send(const SendOptions& options) {
   ResumableChannel channel(*endpoint, link->cid.text, "sender", reporter);
   if (!channel.open(error)) return reporter.failure(error.exit_code, error.code, error.message);
 
-  SendHooks hooks(*sender, reporter);
-  PairingSession<Sender> session(*sender, channel, inbox, answers, reporter, hooks, deadline, true);
+  SendHooks hooks(machine, reporter, approval ? &*approval : nullptr);
+  PairingSession<Sender> session(machine, channel, inbox, answers, reporter, hooks, deadline, true);
   auto outcome = session.run();
+  token.wipe();
   if (outcome.completed) return ExitCode::ok;
+  if (approval && approval->failure) return app_refusal(reporter, *approval->failure, app->origin(), false);
   if (outcome.relay && outcome.reason != Reason::rejected && outcome.reason != Reason::possible_attack)
     return reporter.failure(outcome.relay->exit_code, outcome.relay->code, outcome.relay->message);
   Reason reason = outcome.reason.value_or(Reason::network);
@@ -96,7 +196,7 @@ ExitCode run_send(const SendOptions& options) {
   if (reason == Reason::rejected) message = "the other device refused the credential";
   if (reason == Reason::possible_attack && outcome.detail == "sas_mismatch")
     message = "the other device's user said the codes differ: the pairing may have been attacked";
-  if (sender->credential_sent())
+  if (machine.credential_sent())
     message += ". The credential WAS sent before the pairing failed: revoke it if you do not trust the other device";
   else if (reason != Reason::network)
     message += "; nothing was sent";

@@ -34,6 +34,7 @@
 #include "cli/relay_client/error.hpp"
 #include "crypto/bytes.hpp"
 #include "crypto/pairing/constants.hpp"
+#include "crypto/secret.hpp"
 #include "relay/core/control.hpp"
 
 namespace qrlogin::relay_client {
@@ -165,11 +166,12 @@ class Client {
 };
 
 // One HTTP/1.1 request, over TLS when `tls` is set (for /healthz, pages,
-// and refusals before the upgrade).
+// refusals before the upgrade, and the CLI's calls to an application).
 struct HttpResponse {
   int status = 0;
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
+  std::string body;          // empty when the request asked for secret_body
+  SecretString secret_body;  // with HttpRequest::secret: the body, never in a plain string
   [[nodiscard]] std::string header(std::string_view name) const;
 };
 struct HttpRequest {
@@ -182,7 +184,17 @@ struct HttpRequest {
   std::string target = "/";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string bind_address;
-  Millis timeout = kDefaultTimeout;
+  Millis timeout = kDefaultTimeout;  // the whole exchange: connect, TLS, write, read
+  // A body (e.g. JSON, with its Content-Type in headers) and an
+  // Authorization header: read where they are, never copied into a buffer
+  // that is not wiped.
+  std::string_view body;
+  std::string_view authorization;
+  // Answers longer than this are an error (0: Beast's default, 8 MB).
+  std::size_t max_body_bytes = 0;
+  // The answer may hold secrets: its body goes to secret_body. Every buffer
+  // of the exchange is wiped when freed either way.
+  bool secret = false;
 };
 [[nodiscard]] Result<HttpResponse> http_request(const HttpRequest& request);
 

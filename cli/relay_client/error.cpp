@@ -12,6 +12,8 @@ std::string_view code_name(int code) noexcept {
     case Errc::timeout: return "timeout";
     case Errc::tls: return "tls";
     case Errc::connect_failed: return "connect_failed";
+    case Errc::tls_untrusted: return "tls_untrusted";
+    case Errc::too_large: return "too_large";
   }
   return "unknown";
 }

@@ -11,6 +11,8 @@ enum class Errc {
   timeout = 1,     // no completion or event within the timeout
   tls,             // a TLS context or CA file that cannot be set up
   connect_failed,  // resolving, TCP connecting or the TLS handshake failed
+  tls_untrusted,   // http_request: the server's certificate is not trusted (or names another host)
+  too_large,       // http_request: an answer over HttpRequest::max_body_bytes
 };
 
 [[nodiscard]] const std::error_category& error_category() noexcept;

@@ -10,11 +10,17 @@ Result<Sender> Sender::create(const Link& link, Secret credential_json) {
   return create_drawing_from(system_rng(), link, std::move(credential_json));
 }
 
+Result<Sender> Sender::create(const Link& link) { return create_deferred_drawing_from(system_rng(), link); }
+
 Result<Sender> Sender::create_drawing_from(Rng& rng, const Link& link, Secret credential_json) {
   if (credential_json.size() > kMaxCredentialJsonBytes)
     return make_error(Errc::credential_too_large,
                       "the credential is too large: at most 65536 bytes of JSON can be sent");
-  return Sender(link, std::move(credential_json), rng);
+  return Sender(link, std::move(credential_json), false, rng);
+}
+
+Result<Sender> Sender::create_deferred_drawing_from(Rng& rng, const Link& link) {
+  return Sender(link, Secret{}, true, rng);
 }
 
 bool Sender::holds_secrets() const noexcept {
@@ -138,7 +144,20 @@ Actions Sender::on_intrusion() {
 
 Actions Sender::on_user_confirmed() {
   if (finished()) return {};
-  if (state_ != State::comparing_codes) return fail(Reason::invalid_event);
+  if (state_ != State::comparing_codes || credential_deferred_) return fail(Reason::invalid_event);
+  return send_credential();
+}
+
+Actions Sender::on_user_confirmed(Secret credential_json) {
+  if (finished()) return {};
+  // The same checks as create's, in the same order as on_user_typed's.
+  if (state_ != State::comparing_codes || !credential_deferred_) return fail(Reason::invalid_event);
+  if (credential_json.size() > kMaxCredentialJsonBytes) return fail(Reason::bad_credential);
+  credential_ = std::move(credential_json);
+  return send_credential();
+}
+
+Actions Sender::send_credential() {
   auto padded = pad_credential(credential_.view());
   if (!padded) return fail(Reason::bad_credential);
   auto frame = seal_frame(*ctx_, MessageType::credential, padded->view());
@@ -158,9 +177,16 @@ Actions Sender::on_user_rejected() {
 
 Actions Sender::on_user_typed(std::string_view digits) {
   if (finished()) return {};
-  if (state_ != State::comparing_codes) return fail(Reason::invalid_event);
+  if (state_ != State::comparing_codes || credential_deferred_) return fail(Reason::invalid_event);
   if (!sas_matches(digits, sas_)) return fail(Reason::sas_mismatch);
-  return on_user_confirmed();
+  return send_credential();
+}
+
+Actions Sender::on_user_typed(std::string_view digits, Secret credential_json) {
+  if (finished()) return {};
+  if (state_ != State::comparing_codes || !credential_deferred_) return fail(Reason::invalid_event);
+  if (!sas_matches(digits, sas_)) return fail(Reason::sas_mismatch);
+  return on_user_confirmed(std::move(credential_json));
 }
 
 Actions Sender::on_timeout() {

@@ -29,6 +29,10 @@ class Sender {
   // only after the user confirmed the code. Errors: J over 65536 bytes.
   // The ephemeral key and Ns come from the system's CSPRNG.
   static Result<Sender> create(const Link& link, Secret credential_json);
+  // A sender whose credential does not exist yet: an application mints it
+  // only once the person confirmed the code (a single-use grant), and hands
+  // it over with on_user_confirmed(Secret) or on_user_typed(digits, Secret).
+  static Result<Sender> create(const Link& link);
 
   Sender(Sender&&) noexcept = default;
   Sender& operator=(Sender&&) noexcept = default;
@@ -48,20 +52,28 @@ class Sender {
   Actions on_frame(ByteView frame);
   Actions on_peer(PeerEvent event);
   Actions on_intrusion();
+  // Without an argument for a sender created with its credential; with one
+  // (J, checked and wiped like create's) for a deferred sender. The other
+  // way round is invalid_event and sends no credential.
   Actions on_user_confirmed();
+  Actions on_user_confirmed(Secret credential_json);
   Actions on_user_rejected();
   Actions on_user_typed(std::string_view digits);
+  Actions on_user_typed(std::string_view digits, Secret credential_json);
   Actions on_timeout();
   Actions cancel(Reason reason = Reason::user_cancelled);
 
  private:
   friend struct testing::MachineAccess;
   static Result<Sender> create_drawing_from(Rng& rng, const Link& link, Secret credential_json);
-  Sender(Link link, Secret credential, Rng& rng) : rng_(&rng), link_(std::move(link)), credential_(std::move(credential)) {}
+  static Result<Sender> create_deferred_drawing_from(Rng& rng, const Link& link);
+  Sender(Link link, Secret credential, bool deferred, Rng& rng)
+      : rng_(&rng), link_(std::move(link)), credential_(std::move(credential)), credential_deferred_(deferred) {}
 
   Actions handle_ready(ByteView frame);
   Actions handle_result(ByteView frame);
   Actions handle_abort(ByteView frame);
+  Actions send_credential();
   Actions fail(Reason reason, std::string detail = {}, bool tell_peer = true);
   void wipe() noexcept;
   [[nodiscard]] bool finished() const noexcept { return state_ == State::done || state_ == State::aborted; }
@@ -69,6 +81,7 @@ class Sender {
   Rng* rng_;
   Link link_;
   Secret credential_;
+  bool credential_deferred_;
   State state_ = State::ready_to_start;
   std::optional<Reason> failure_;
 

@@ -16,6 +16,7 @@
 #include "cli/options.hpp"
 #include "cli/reporter.hpp"
 #include "cli/terminal_qr.hpp"
+#include "cli/token_file.hpp"
 #include "tests/support/qr_decode.hpp"
 #include "tests/support/scratch_dir.hpp"
 
@@ -136,6 +137,58 @@ TEST_CASE("command lines") {
   CHECK(parse_command_line({"--version"})->command == Command::version);
 }
 
+TEST_CASE("command lines with --app") {
+  auto r = parse_command_line({"receive", "--app", "https://app.example", "--out", "token", "--device-name", "ci"});
+  REQUIRE(r);
+  CHECK(r->receive.app == "https://app.example");
+  CHECK(r->receive.device_name == "ci");
+  CHECK_FALSE(r->receive.relay_given);
+  CHECK(r->receive.page.empty());  // <app origin>/pair, once the application said its origin
+  auto s = parse_command_line({"send", kLink, "--app", "https://app.example", "--token-file", "t"});
+  REQUIRE(s);
+  CHECK(s->send.app == "https://app.example");
+  CHECK(s->send.token_file == "t");
+
+  auto bad = [](std::vector<std::string> args, std::string_view needle) {
+    auto p = parse_command_line(args);
+    REQUIRE_FALSE(p);
+    CHECK_THAT(p.error().message, Catch::Contains(std::string(needle)));
+  };
+  bad({"send", kLink, "--app", "https://app.example"}, "needs --token-file FILE");
+  bad({"send", kLink, "--app", "https://app.example", "--token-file", "t", "--credential-file", "c"},
+      "sends no --credential-file");
+  bad({"send", kLink, "--token-file", "t", "--credential-file", "c"}, "needs --app URL");
+  bad({"send", kLink, "--app", "ftp://x", "--token-file", "t"}, "http://... or https://...");
+  bad({"receive", "--app", "https://app.example"}, "--out FILE for this device's token");
+  bad({"receive", "--out", "x", "--device-name", "ci"}, "needs --app URL");
+  bad({"receive", "--app", "ws://app.example", "--out", "x"}, "http://... or https://...");
+  bad({"receive", "--app", "http://a", "--out", "x", "--device-name", std::string(65, 'n')}, "longer than 64 bytes");
+  bad({"receive", "--app", "http://a", "--out", "x", "--device-name", "a\x1b[31m"}, "control character");
+}
+
+TEST_CASE("a device token file must be private, like an ssh key") {
+  qrlogin::testing::ScratchDir scratch;
+  auto path = scratch.file("token");
+  scratch.write("token", "abc_DEF-123\n");
+  REQUIRE(::chmod(path.c_str(), 0600) == 0);
+  auto token = read_token_file(path);
+  REQUIRE(token);
+  CHECK(token->view() == "abc_DEF-123");
+  for (mode_t mode : {0640u, 0604u, 0660u}) {
+    REQUIRE(::chmod(path.c_str(), mode) == 0);
+    auto refused = read_token_file(path);
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.error().message, Catch::Contains("accessible by others") && Catch::Contains("chmod 600"));
+  }
+  REQUIRE(::chmod(path.c_str(), 0600) == 0);
+  scratch.write("token", "two words\n");
+  CHECK_FALSE(read_token_file(path));
+  scratch.write("token", "\n");
+  CHECK_FALSE(read_token_file(path));
+  CHECK_FALSE(read_token_file(scratch.path));  // a directory
+  CHECK(token_file_text(SecretString::copy_of("t0k")).view() == "t0k\n");
+}
+
 TEST_CASE("every reason has its exit code") {
   using pairing::Reason;
   CHECK(exit_code_for(Reason::sas_mismatch) == ExitCode::code_mismatch);
@@ -146,6 +199,8 @@ TEST_CASE("every reason has its exit code") {
   CHECK(exit_code_for(Reason::possible_attack) == ExitCode::protocol);
   CHECK(exit_code_for(Reason::bad_commit) == ExitCode::protocol);
   CHECK(exit_code_for(Reason::intrusion) == ExitCode::intrusion);
+  CHECK(static_cast<int>(ExitCode::app_refused) == 8);
+  CHECK(exit_code_name(ExitCode::app_refused) == "app_refused");
 }
 
 TEST_CASE("credential files are written atomically with mode 0600 and not overwritten") {

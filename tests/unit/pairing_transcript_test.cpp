@@ -8,6 +8,7 @@
 
 using namespace qrlogin;
 using namespace qrlogin::test;
+using qrlogin::pairing::testing::make_deferred_sender;
 using qrlogin::pairing::testing::make_receiver;
 using qrlogin::pairing::testing::make_sender;
 using qrlogin::testing::ScriptedRng;
@@ -105,6 +106,29 @@ TEST_CASE("the transcript is reproduced byte for byte") {
   CHECK(find_action<ShowResult>(result)->accepted);
   CHECK(s.state() == Sender::State::done);
   CHECK_FALSE(r.holds_secrets());
+  CHECK_FALSE(s.holds_secrets());
+}
+
+TEST_CASE("a sender given its credential at confirmation sends the transcript's frames byte for byte") {
+  const auto& t = transcript();
+  ScriptedRng rng_r, rng_s;
+  rng_r.push(hex(t["skR"]));
+  rng_r.push(hex(t["Nr"]));
+  rng_s.push(hex(t["skE"]));
+  rng_s.push(hex(t["Ns"]));
+  auto r = make_receiver(t["page_url"].get<std::string>(), {}, rng_r).value();
+  auto s = make_deferred_sender(parse_link(r.link()).value(), rng_s).value();
+
+  auto hello = only_frame(s.start());
+  CHECK(hello == frame_hex("HELLO"));
+  CHECK(only_frame(s.on_frame(only_frame(r.on_frame(hello)))) == frame_hex("REVEAL"));
+  CHECK_FALSE(s.credential_sent());
+  auto j = credential_json_from_text(as_bytes(t["credential"].get<std::string>()), t["label"].get<std::string>());
+  CHECK(only_frame(s.on_user_confirmed(std::move(j).value())) == frame_hex("CREDENTIAL"));
+  CHECK(s.credential_sent());
+  CHECK(s.state() == Sender::State::waiting_for_result);
+  CHECK(find_action<ShowResult>(s.on_frame(frame_hex("RESULT")))->accepted);
+  CHECK(s.state() == Sender::State::done);
   CHECK_FALSE(s.holds_secrets());
 }
 

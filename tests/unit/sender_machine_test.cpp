@@ -9,6 +9,7 @@
 
 using namespace qrlogin;
 using namespace qrlogin::test;
+using qrlogin::pairing::testing::make_deferred_sender;
 using qrlogin::pairing::testing::make_receiver;
 using qrlogin::pairing::testing::make_sender;
 using qrlogin::testing::ScriptedRng;
@@ -53,7 +54,99 @@ struct WithManualReceiver {
   }
 };
 
+// A sender made before its credential exists (an application mints it once
+// the person confirmed), brought to the codes.
+struct DeferredAtCodes {
+  Receiver receiver = Receiver::create("http://localhost:8080/pair", {}).value();
+  Sender sender = Sender::create(parse_link(receiver.link()).value()).value();
+  DeferredAtCodes() {
+    auto shown = sender.on_frame(only_frame(receiver.on_frame(only_frame(sender.start()))));
+    REQUIRE(find_action<ShowSas>(shown));
+    REQUIRE(find_action<ShowSas>(receiver.on_frame(only_frame(shown))));
+  }
+};
+
+Secret grant_json() {
+  return credential_json(nlohmann::json{{"grant", "g"}, {"app", "http://127.0.0.1:8090"}}, "alice").value();
+}
+
+// A deferred sender whose confirmation was refused: the credential never
+// left, the receiver is told by ABORT, and nothing secret stays behind.
+void require_refused_at_confirm(DeferredAtCodes& d, const Actions& actions, Reason reason) {
+  require_aborted(d.sender, actions, reason, true);
+  CHECK_FALSE(d.sender.credential_sent());
+  CHECK(frame_type(only_frame(actions)) == MessageType::abort);
+}
+
 }  // namespace
+
+TEST_CASE("sender: a deferred sender takes its credential when the user confirms") {
+  SECTION("confirmed") {
+    DeferredAtCodes d;
+    CHECK_FALSE(d.sender.credential_sent());
+    auto sent = d.sender.on_user_confirmed(grant_json());
+    CHECK(d.sender.credential_sent());
+    CHECK(d.sender.state() == Sender::State::waiting_for_result);
+    CHECK(d.receiver.on_frame(only_frame(sent)).empty());
+    auto delivered = d.receiver.on_user_confirmed();
+    REQUIRE(find_action<DeliverCredential>(delivered));
+    const auto& got = find_action<DeliverCredential>(delivered)->credential;
+    CHECK(as_chars(got.bytes.view()) == R"({"app":"http://127.0.0.1:8090","grant":"g"})");
+    CHECK(got.label == "alice");
+    auto result = d.sender.on_frame(only_frame(d.receiver.on_credential_handled(true)));
+    CHECK(find_action<ShowResult>(result)->accepted);
+    CHECK_FALSE(d.sender.holds_secrets());
+  }
+  SECTION("typed") {
+    DeferredAtCodes d;
+    auto sent = d.sender.on_user_typed(d.sender.sas(), grant_json());
+    CHECK(frames_of(sent).size() == 1);
+    CHECK(d.sender.credential_sent());
+    CHECK(d.sender.state() == Sender::State::waiting_for_result);
+  }
+  SECTION("typed wrong: sas_mismatch, the credential is not sent") {
+    DeferredAtCodes d;
+    std::string wrong = d.sender.sas() == "000 000" ? "000 001" : "000 000";
+    require_refused_at_confirm(d, d.sender.on_user_typed(wrong, grant_json()), Reason::sas_mismatch);
+  }
+}
+
+TEST_CASE("sender: a deferred sender confirmed without a credential ends with invalid_event") {
+  SECTION("confirmed") {
+    DeferredAtCodes d;
+    require_refused_at_confirm(d, d.sender.on_user_confirmed(), Reason::invalid_event);
+  }
+  SECTION("typed") {
+    DeferredAtCodes d;
+    require_refused_at_confirm(d, d.sender.on_user_typed(d.sender.sas()), Reason::invalid_event);
+  }
+}
+
+TEST_CASE("sender: a sender made with its credential refuses a second one at confirmation") {
+  for (bool typed : {false, true}) {
+    INFO("typed " << typed);
+    WithManualReceiver w(false);
+    auto actions = typed ? w.sender.on_user_typed(w.sender.sas(), grant_json()) : w.sender.on_user_confirmed(grant_json());
+    require_aborted(w.sender, actions, Reason::invalid_event, true);
+    CHECK_FALSE(w.sender.credential_sent());
+  }
+}
+
+TEST_CASE("sender: a credential given at confirmation is held to the 65536-byte limit") {
+  DeferredAtCodes d;
+  auto actions = d.sender.on_user_confirmed(Secret(65537));
+  // After READY, shown as possible_attack (contract rev. 3), the precise reason the detail.
+  require_refused_at_confirm(d, actions, Reason::possible_attack);
+  CHECK(find_action<Aborted>(actions)->detail == "bad_credential");
+}
+
+TEST_CASE("sender: a deferred sender confirmed before the codes ends with invalid_event") {
+  Pair p;
+  auto s = Sender::create(parse_link(p.receiver.link()).value()).value();
+  s.start();
+  require_aborted(s, s.on_user_confirmed(grant_json()), Reason::invalid_event, true);
+  CHECK_FALSE(s.credential_sent());
+}
 
 TEST_CASE("sender: frames before start, and sender-bound types, abort") {
   Pair p;
@@ -209,16 +302,20 @@ TEST_CASE("sender: a low-order receiver key in the link") {
 }
 
 TEST_CASE("sender: draws the ephemeral key, then Ns, at start and never again") {
-  ScriptedRng rng;
-  rng.push(Bytes(32, 1));
-  rng.push(Bytes(32, 2));
-  auto r = Receiver::create("http://localhost:8080/pair", {}).value();
-  auto s = make_sender(parse_link(r.link()).value(), credential_json_from_text(as_bytes("x"), {}).value(), rng)
-               .value();
-  CHECK(rng.draws() == 0);
-  s.start();
-  CHECK(rng.draws() == 2);
-  CHECK(rng.remaining() == 0);
+  for (bool deferred : {false, true}) {
+    INFO("deferred " << deferred);
+    ScriptedRng rng;
+    rng.push(Bytes(32, 1));
+    rng.push(Bytes(32, 2));
+    auto r = Receiver::create("http://localhost:8080/pair", {}).value();
+    auto link = parse_link(r.link()).value();
+    auto s = deferred ? make_deferred_sender(link, rng).value()
+                      : make_sender(link, credential_json_from_text(as_bytes("x"), {}).value(), rng).value();
+    CHECK(rng.draws() == 0);
+    s.start();
+    CHECK(rng.draws() == 2);
+    CHECK(rng.remaining() == 0);
+  }
 }
 
 TEST_CASE("sender: a credential over 65536 bytes of JSON is refused before anything is sent") {

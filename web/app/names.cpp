@@ -28,7 +28,7 @@ std::string device_name_from_user_agent(std::string_view ua) {
   static constexpr std::array kBrowsers = {
       Mark{"Firefox/", "Firefox"}, Mark{"Edg/", "Edge"},     Mark{"OPR/", "Opera"},
       Mark{"Chromium/", "Chromium"}, Mark{"Chrome/", "Chrome"}, Mark{"Safari/", "Safari"},
-      Mark{"curl/", "curl"},
+      Mark{"curl/", "curl"},         Mark{"qrlogin/", "qrlogin"},  // the CLI: "qrlogin/1.0 (Linux)"
   };
   static constexpr std::array kSystems = {
       Mark{"Android", "Android"}, Mark{"iPhone", "iPhone"},   Mark{"iPad", "iPad"}, Mark{"Windows", "Windows"},

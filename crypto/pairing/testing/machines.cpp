@@ -12,6 +12,9 @@ struct MachineAccess {
   static Result<Sender> sender(Rng& rng, const Link& link, Secret credential_json) {
     return Sender::create_drawing_from(rng, link, std::move(credential_json));
   }
+  static Result<Sender> deferred_sender(Rng& rng, const Link& link) {
+    return Sender::create_deferred_drawing_from(rng, link);
+  }
 };
 
 Result<Receiver> make_receiver(std::string_view page_url, std::string_view relay_url, Rng& rng,
@@ -22,5 +25,7 @@ Result<Receiver> make_receiver(std::string_view page_url, std::string_view relay
 Result<Sender> make_sender(const Link& link, Secret credential_json, Rng& rng) {
   return MachineAccess::sender(rng, link, std::move(credential_json));
 }
+
+Result<Sender> make_deferred_sender(const Link& link, Rng& rng) { return MachineAccess::deferred_sender(rng, link); }
 
 }  // namespace qrlogin::pairing::testing

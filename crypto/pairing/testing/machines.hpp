@@ -19,5 +19,7 @@ using qrlogin::testing::ScriptedRng;
 Result<Receiver> make_receiver(std::string_view page_url, std::string_view relay_url, Rng& rng,
                                Receiver::Options options = {});
 Result<Sender> make_sender(const Link& link, Secret credential_json, Rng& rng);
+// A sender that takes its credential when the user confirms (Sender::create(link)).
+Result<Sender> make_deferred_sender(const Link& link, Rng& rng);
 
 }  // namespace qrlogin::pairing::testing
