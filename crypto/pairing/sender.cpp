@@ -34,7 +34,7 @@ void Sender::wipe() noexcept {
   sender_nonce_.wipe();
 }
 
-Actions Sender::fail(Reason reason, std::string detail, bool tell_peer) {
+Actions Sender::fail(Reason reason, std::string detail, bool tell_peer, bool own_credential) {
   Actions actions;
   if (tell_peer && ctx_) {
     auto body = abort_body(reason_code(reason));
@@ -42,7 +42,7 @@ Actions Sender::fail(Reason reason, std::string detail, bool tell_peer) {
   }
   // Once READY arrived, any ending but the user's own is a possible attack.
   bool ready_received = state_ == State::comparing_codes || state_ == State::waiting_for_result;
-  auto ending = Aborted::shown(reason, std::move(detail), ready_received);
+  auto ending = own_credential ? Aborted{reason, std::move(detail)} : Aborted::shown(reason, std::move(detail), ready_received);
   failure_ = ending.reason;
   actions.emplace_back(std::move(ending));
   actions.emplace_back(CloseConnection{});
@@ -152,14 +152,16 @@ Actions Sender::on_user_confirmed(Secret credential_json) {
   if (finished()) return {};
   // The same checks as create's, in the same order as on_user_typed's.
   if (state_ != State::comparing_codes || !credential_deferred_) return fail(Reason::invalid_event);
-  if (credential_json.size() > kMaxCredentialJsonBytes) return fail(Reason::bad_credential);
+  if (credential_json.size() > kMaxCredentialJsonBytes)
+    return fail(Reason::bad_credential, "the credential is too large: at most 65536 bytes of JSON can be sent", true,
+                true);
   credential_ = std::move(credential_json);
   return send_credential();
 }
 
 Actions Sender::send_credential() {
   auto padded = pad_credential(credential_.view());
-  if (!padded) return fail(Reason::bad_credential);
+  if (!padded) return fail(Reason::bad_credential, "the credential cannot be padded", true, true);
   auto frame = seal_frame(*ctx_, MessageType::credential, padded->view());
   if (!frame) return fail(Reason::bad_message);
   credential_.wipe();

@@ -74,7 +74,9 @@ class Sender {
   Actions handle_result(ByteView frame);
   Actions handle_abort(ByteView frame);
   Actions send_credential();
-  Actions fail(Reason reason, std::string detail = {}, bool tell_peer = true);
+  // own_credential: the ending is this device's own doing (its credential
+  // cannot be sent), shown as it is even after READY, never as an attack.
+  Actions fail(Reason reason, std::string detail = {}, bool tell_peer = true, bool own_credential = false);
   void wipe() noexcept;
   [[nodiscard]] bool finished() const noexcept { return state_ == State::done || state_ == State::aborted; }
 

@@ -135,9 +135,9 @@ TEST_CASE("sender: a sender made with its credential refuses a second one at con
 TEST_CASE("sender: a credential given at confirmation is held to the 65536-byte limit") {
   DeferredAtCodes d;
   auto actions = d.sender.on_user_confirmed(Secret(65537));
-  // After READY, shown as possible_attack (contract rev. 3), the precise reason the detail.
-  require_refused_at_confirm(d, actions, Reason::possible_attack);
-  CHECK(find_action<Aborted>(actions)->detail == "bad_credential");
+  // This device's own credential: shown as it is, never as an attack (the JS Sender agrees).
+  require_refused_at_confirm(d, actions, Reason::bad_credential);
+  CHECK(find_action<Aborted>(actions)->detail == "the credential is too large: at most 65536 bytes of JSON can be sent");
 }
 
 TEST_CASE("sender: a deferred sender confirmed before the codes ends with invalid_event") {

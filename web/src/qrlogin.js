@@ -190,7 +190,7 @@ export function startReceiver({
  *   one credential: a deferred sender confirmed without one, or a sender
  *   given one at the start and another at confirmation, ends with
  *   invalid_event and sends nothing; a late credential that is too large or
- *   not sendable ends it with limit_exceeded or bad_credential.
+ *   not sendable ends it with bad_credential (its message says which).
  * label: an optional name for this device, shown by the receiver.
  * onSas(code): show the code; the person then calls confirm() or reject().
  * onResult({ accepted, reason }): the receiver's answer.

@@ -139,13 +139,12 @@ export class Sender {
 
   // The application could not turn its late credential into J (a
   // QrloginError limit_exceeded or bad_credential): the pairing ends with
-  // that code, kept as it is after READY (this device's own doing, not the
-  // peer's), its message the detail.
+  // bad_credential, kept as it is after READY (this device's own doing, not
+  // the peer's; the C++ Sender agrees), its message the detail.
   onCredentialUnusable(error) {
     return this.#event(() => {
       if (this.#state !== S.comparing_codes || !this.#deferred) return this.#fail(Reason.invalid_event);
-      const code = error?.code === 'limit_exceeded' ? 'limit_exceeded' : Reason.bad_credential;
-      return this.#fail(code, String(error?.message ?? ''), true, { local: true });
+      return this.#fail(Reason.bad_credential, String(error?.message ?? ''), true, { local: true });
     });
   }
 
@@ -247,13 +246,13 @@ export class Sender {
     }
     if (late) {
       this.#credential = late;
-      if (late.length > MAX_CREDENTIAL_JSON_BYTES) return this.#fail('limit_exceeded', TOO_LARGE, true, { local: true });
+      if (late.length > MAX_CREDENTIAL_JSON_BYTES) return this.#fail(Reason.bad_credential, TOO_LARGE, true, { local: true });
     }
     let padded;
     try {
       padded = padCredential(this.#credential);
     } catch {
-      return this.#fail(Reason.bad_credential);
+      return this.#fail(Reason.bad_credential, 'the credential cannot be padded', true, { local: true });
     }
     let frame;
     try {
