@@ -208,11 +208,17 @@ TEST_CASE("notices: the other devices hear of a new login and a revocation at on
   CHECK(list["history"][1]["added_by"] == "qr");
   CHECK(list["history"][2]["added_by"] == "signup");
 
-  // Revoking the phone itself (from a second device) ends its stream.
+  // A password login is announced too; then revoking the phone itself
+  // (from that second device) ends its stream.
   Cli laptop(app.port());
-  auto login_reply = laptop.post("/api/login", {{"name", "alice"}, {"password", kPassword}, {"kind", "token"}});
+  auto login_reply = laptop.post("/api/login", {{"name", "alice"}, {"password", kPassword}, {"kind", "token"},
+                                                {"device_name", "laptop"}});
   REQUIRE(login_reply.status == 200);
   laptop.token = body_of(login_reply)["token"].get<std::string>();
+  REQUIRE(events.wait_for("\"name\":\"laptop\""));
+  auto laptop_at = events.text.rfind("event: login\ndata: ");
+  REQUIRE(laptop_at != std::string::npos);
+  CHECK(events.text.find("\"added_by\":\"password\"", laptop_at) != std::string::npos);
   auto phone_id = body_of(phone.get("/api/session"))["device"]["id"].get<std::int64_t>();
   REQUIRE(laptop.post("/api/devices/revoke", {{"id", phone_id}}).status == 200);
   REQUIRE(events.wait_for("event: ended\n"));

@@ -11,7 +11,7 @@ relay_client::HttpResponse get(const RelayProcess& relay, const std::string& tar
   req.method = method;
   auto res = relay_client::http_request(req);
   REQUIRE(res.ok());
-  return *res;
+  return std::move(*res);
 }
 }  // namespace
 

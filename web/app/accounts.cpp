@@ -117,6 +117,9 @@ ApiResponse Api::login(const ApiRequest& request) {
   });
   if (!status.ok()) return fail(status.error(), request);
   logger_.write("login", {{"account", device.account_id}, {"device", device.id}});
+  // Every new login is announced to the account's other devices, a
+  // password login too (a stolen password shows up at once).
+  notices_.publish(device.account_id, Notice{"login", device_json(device, 0).dump(-1, ' ', false, Json::error_handler_t::replace), device.id});
   return session_answer(200, device, credentials->kind, session.text);
 }
 

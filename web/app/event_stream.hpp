@@ -69,8 +69,14 @@ class EventStream final : public std::enable_shared_from_this<EventStream<Stream
     heartbeat_.expires_after(kHeartbeat);
     heartbeat_.async_wait([self = this->shared_from_this()](boost::beast::error_code ec) {
       if (ec || self->closed_) return;
-      if (!self->api_.device_active(self->device_.id) || std::chrono::steady_clock::now() >= self->ends_at_) {
+      if (!self->api_.device_active(self->device_.id)) {
         self->end_stream();
+        return;
+      }
+      if (std::chrono::steady_clock::now() >= self->ends_at_) {
+        // Only closed: the device is still logged in; EventSource reconnects.
+        self->closing_ = true;
+        if (!self->writing_) self->close();
         return;
       }
       self->enqueue(": still here\n\n");
