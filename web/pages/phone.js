@@ -165,10 +165,10 @@ async function begin(link) {
   }
   const who = found.who;
   const requesterNetwork = displayText(who.network?.requester) || '?';
-  if (who.approval === 'refused' || !['confirm', 'deliberate'].includes(who.approval)) {
+  if (who.approval !== 'confirm' && who.approval !== 'deliberate') {
     // Nothing to approve: the pairing is not even started.
     pairing = null;
-    finish(false, T.otherNetworkRefused(requesterNetwork));
+    finish(false, who.approval === 'refused' ? T.otherNetworkRefused(requesterNetwork) : T.lookupFailed(T.noApprovalRule));
     return;
   }
   approval = who.approval;

@@ -142,6 +142,7 @@ export const STRINGS = {
       'Nothing can be approved; show a new code on the other device.',
     codeExpired: 'Refused: this code has expired. Nothing can be approved; show a new code on the other device.',
     codeUsed: 'Refused: this code was already used to log a device in. Nothing can be approved.',
+    noApprovalRule: 'it did not say how this login may be approved',
     lookupFailed: (message) => `The application could not check this code (${message}). Nothing was approved.`,
     // Who is asking: what the application saw when the other device made its code.
     contextHeading: 'Who is asking',
