@@ -63,11 +63,13 @@ function showLoginNotice(device, onChange) {
   const name = displayText(device.name) || C.unknownDevice;
   const network = displayText(device.created_network) || '?';
   const approver = displayText(device.approved_by?.name) || C.unknownDevice;
+  const byQr = device.added_by === 'qr';
   const item = document.createElement('li');
   item.dataset.deviceId = String(device.id ?? '');
   const text = document.createElement('p');
   text.className = 'notice-text';
-  text.textContent = C.newLogin(name, network, approver, ago(device.created_at));
+  const when = ago(device.created_at);
+  text.textContent = byQr ? C.newLogin(name, network, approver, when) : C.newPasswordLogin(name, network, when);
   const actions = document.createElement('div');
   actions.className = 'actions';
   const revoke = document.createElement('button');
@@ -113,5 +115,5 @@ function showLoginNotice(device, onChange) {
   list.prepend(item);
   while (list.children.length > MAX_NOTICES) list.lastElementChild.remove();
   show($('notices-panel'));
-  setStatus(C.newLoginStatus(name, network, approver), 'warn');
+  setStatus(byQr ? C.newLoginStatus(name, network, approver) : C.newPasswordLoginStatus(name, network), 'warn');
 }

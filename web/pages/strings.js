@@ -45,6 +45,11 @@ export const STRINGS = {
       `New login: ${device}, network ${network}, approved by ${approver}, ${when} \u2014 Not you? Revoke it.`,
     newLoginStatus: (device, network, approver) =>
       `New login to your account: ${device}, network ${network}, approved by ${approver}. Not you? Revoke it below.`,
+    // A login that no device approved (the password).
+    newPasswordLogin: (device, network, when) =>
+      `New login: ${device}, network ${network}, with the password, ${when} \u2014 Not you? Revoke it.`,
+    newPasswordLoginStatus: (device, network) =>
+      `New login to your account: ${device}, network ${network}, with the password. Not you? Revoke it below.`,
     noticeRevoke: 'Revoke',
     noticeRevokeNamed: (name) => `Revoke the new login: ${name}`,
     noticeDismiss: 'Dismiss',
