@@ -194,8 +194,15 @@ export async function openPhone(browser, app, account, { name = 'phone' } = {}) 
 // assertClean() fails the test with them.
 // `expectConsole`: regular expressions of console errors that a test
 // provokes on purpose (only the unsupported-browser test uses it).
-export async function openPage(browser, { viewport = DESKTOP, reducedMotion = 'no-preference', name = 'page', expectConsole = [] } = {}) {
-  const context = await browser.newContext({ viewport, reducedMotion, serviceWorkers: 'block' });
+// `headers`: sent with every request of the context, e.g. X-Forwarded-For
+// to an application started with --trust-proxy 127.0.0.1/32 (a page
+// "on another network").
+export async function openPage(browser, {
+  viewport = DESKTOP, reducedMotion = 'no-preference', name = 'page', expectConsole = [], headers = null,
+} = {}) {
+  const context = await browser.newContext({
+    viewport, reducedMotion, serviceWorkers: 'block', ...(headers ? { extraHTTPHeaders: headers } : {}),
+  });
   context.setDefaultTimeout(STEP_MS);
   const page = await context.newPage();
   const problems = [];

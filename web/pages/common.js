@@ -155,3 +155,18 @@ export function displayText(text, max = 80) {
   const line = String(text ?? '').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').trim();
   return line.length > max ? `${line.slice(0, max - 1)}\u2026` : line;
 }
+
+// "just now", "12 seconds ago", "3 minutes ago", or a date: how long ago
+// `seconds` seconds were (agoSeconds), or a unix time was (ago).
+export function agoSeconds(seconds) {
+  const n = Math.max(0, Math.round(Number(seconds)));
+  if (!Number.isFinite(n)) return '';
+  const C = STRINGS.common;
+  if (n < 5) return C.justNow;
+  if (n < 60) return C.secondsAgo(n);
+  if (n < 3600) return C.minutesAgo(Math.floor(n / 60));
+  if (n < 86400) return C.hoursAgo(Math.floor(n / 3600));
+  return new Date(Date.now() - n * 1000).toLocaleString();
+}
+
+export const ago = (unixSeconds) => agoSeconds(Date.now() / 1000 - Number(unixSeconds));

@@ -4,6 +4,9 @@
 // /api/pairings) before it is shown, with its countdown and the code to
 // compare. The credential that arrives is the application's single-use
 // grant, redeemed (POST /api/redeem) for this device's own session cookie.
+// Logged in, it hears the account's notices (notices.js): a new login
+// elsewhere, with a Revoke button, and at once when this device itself was
+// logged out, which brings a fresh QR code without a reload.
 import { startReceiver } from '../src/qrlogin.js';
 import { qrSvg } from '../src/qr_render.js';
 import { STRINGS } from './strings.js';
@@ -12,6 +15,7 @@ import {
   $, applyStrings, displayText, endingOf, endPassingStatus, keepFocus, renderCode,
   setPassingStatus, setStatus, show, supportOrExplain,
 } from './common.js';
+import { clearNotices, startNotices, stopNotices } from './notices.js';
 
 const T = STRINGS.desktop;
 // A page left open makes a new code at each expiry, but not forever.
@@ -26,6 +30,7 @@ let registration = null;
 let generation = 0; // callbacks of an older pairing are ignored
 let autoRenewals = 0;
 let countdownTimer = null;
+let sessionDevice = null; // this device, while logged in
 
 // "1:05"
 function minutesSeconds(ms) {
@@ -84,6 +89,8 @@ function showLink(link) {
 // Starts a fresh pairing: a new key, a new channel, a new QR code.
 // `notice` (intrusion, expiry) stays in the status region until a phone connects.
 function newPairing(notice = null) {
+  sessionDevice = null;
+  clearNotices();
   const gen = ++generation;
   const previous = pairing;
   pairing = null;
@@ -254,6 +261,13 @@ function showLoggedIn(session) {
   showPanel('done-panel');
   setStatus(T.loggedInStatus(account), 'ok');
   keepFocus($('done-heading'));
+  sessionDevice = session?.device ?? null;
+  startNotices({
+    selfId: () => sessionDevice?.id,
+    // The stream stopped for this device: /api/session says why (and
+    // onSessionEnded shows a fresh code), or that it is still logged in.
+    onEnded: () => showSession(),
+  });
 }
 
 // Asks the application who this browser is: the logged-in view, or (not
@@ -343,7 +357,10 @@ function wireControls() {
     }
   });
   $('link-field').addEventListener('focus', (event) => event.target.select());
-  window.addEventListener('pagehide', () => pairing?.cancel());
+  window.addEventListener('pagehide', () => {
+    stopNotices();
+    pairing?.cancel();
+  });
   // Back from the back/forward cache: the old code was cancelled on the way out.
   window.addEventListener('pageshow', (event) => {
     if (event.persisted) showSession();

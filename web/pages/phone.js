@@ -2,20 +2,28 @@
 // log in (name and password, a session cookie), take the pairing link from
 // the URL fragment (and remove it from the address bar and history at
 // once), the camera or a pasted link; ask the application who is asking
-// (POST /api/pairings/lookup) before showing the code; on Confirm mint a
-// single-use grant for that code (POST /api/grants) and send it through the
-// pairing. Logged in, it lists the account's devices, each revocable.
+// (POST /api/pairings/lookup) before showing the code: its browser, how
+// long ago it made the code, and whether it is on this phone's network. On
+// the same network Confirm mints a single-use grant for that code (POST
+// /api/grants) and sends it through the pairing; from another network the
+// person takes a deliberate step and types the code the other screen shows
+// (or, when the application refuses that, nothing can be approved). Logged
+// in, it lists the account's devices, each revocable, with their recent
+// history, and hears of new logins at once (notices.js).
 import { linkChannelId, startSender } from '../src/qrlogin.js';
 import { parseLink } from '../src/link.js';
 import { cameraAvailable, startScanner } from '../src/qr_scan.js';
 import { STRINGS } from './strings.js';
 import { getJson, onSessionEnded, postJson } from './api.js';
 import {
-  $, applyStrings, displayText, endingOf, endPassingStatus, keepFocus, renderCode,
+  $, ago, agoSeconds, applyStrings, displayText, endingOf, endPassingStatus, keepFocus, renderCode,
   setPassingStatus, setStatus, show, supportOrExplain,
 } from './common.js';
+import { clearNotices, startNotices, stopNotices } from './notices.js';
 
 const T = STRINGS.phone;
+const C = STRINGS.common;
+const HISTORY_SHOWN = 10;
 
 // First of all: the key in the fragment must not stay in the address bar,
 // the history or a bookmark. replaceState rewrites the current entry.
@@ -36,16 +44,12 @@ let scanner = null;
 let lastRefused = null;
 let confirmed = false; // this person pressed Confirm (the grant was sent)
 let endedBecause = ''; // why this page ended the pairing itself (a grant refused)
-
-// "12 seconds ago", "3 minutes ago", or a date.
-function ago(unixSeconds) {
-  const seconds = Math.max(0, Math.round(Date.now() / 1000 - Number(unixSeconds)));
-  if (!Number.isFinite(seconds)) return '';
-  if (seconds < 60) return T.secondsAgo(seconds);
-  if (seconds < 3600) return T.minutesAgo(Math.floor(seconds / 60));
-  if (seconds < 86400) return T.hoursAgo(Math.floor(seconds / 3600));
-  return new Date(Number(unixSeconds) * 1000).toLocaleString();
-}
+// What approving this pairing takes, from the lookup: "confirm" (same
+// network) or "deliberate" (another network: the explicit step and the
+// typed code). "refused" never gets this far.
+let approval = 'confirm';
+let shownSas = ''; // the code, kept to mint a grant only for the right typed code
+let typedCode = false; // the person typed a code (a mismatch is then theirs)
 
 function showAccount() {
   const name = displayText(session?.account?.name);
@@ -61,7 +65,7 @@ function showAccount() {
 }
 
 function showScanPanel() {
-  for (const id of ['code-panel', 'result-panel']) show($(id), false);
+  for (const id of ['context-panel', 'code-panel', 'result-panel']) show($(id), false);
   show($('scan-panel'));
   const hasCamera = cameraAvailable();
   show($('camera-toggle'), hasCamera);
@@ -118,10 +122,28 @@ async function lookUp(cid) {
   return { ok: false, text };
 }
 
+// The context, shown before the code: which device, how long ago it made
+// the code, and where it is relative to this phone.
+function showContext(who) {
+  const device = displayText(who.device_name || who.user_agent) || C.unknownDevice;
+  $('requester').textContent = T.requester(device, agoSeconds(who.age));
+  const network = who.network ?? {};
+  const requester = displayText(network.requester) || '?';
+  const approver = displayText(network.approver) || '?';
+  const line = $('network');
+  line.dataset.relation = String(network.relation ?? '');
+  if (network.relation === 'same_address') line.textContent = T.sameAddress(requester);
+  else if (network.relation === 'same_network') line.textContent = T.sameNetwork(requester);
+  else line.textContent = T.otherNetwork(requester, approver);
+  show($('context-panel'));
+}
+
 async function begin(link) {
   pendingLink = null;
   confirmed = false;
   endedBecause = '';
+  typedCode = false;
+  shownSas = '';
   show($('scan-panel'), false);
   show($('result-panel'), false);
   show($('log-out'), false);
@@ -142,25 +164,36 @@ async function begin(link) {
     return;
   }
   const who = found.who;
-  $('requester').textContent = T.requester(displayText(who.device_name || who.user_agent) || T.unknownDevice,
-    displayText(who.address) || T.unknownAddress, ago(who.registered_at));
+  const requesterNetwork = displayText(who.network?.requester) || '?';
+  if (who.approval !== 'confirm' && who.approval !== 'deliberate') {
+    // Nothing to approve: the pairing is not even started.
+    pairing = null;
+    finish(false, who.approval === 'refused' ? T.otherNetworkRefused(requesterNetwork) : T.lookupFailed(T.noApprovalRule));
+    return;
+  }
+  approval = who.approval;
+  showContext(who);
   pairingCid = cid;
-  setStatus(T.connecting);
+  const deliberate = approval === 'deliberate';
+  // From another network the warning is what the status region says until
+  // the code arrives; the routine progress would only cover it.
+  const progress = (text) => {
+    if (!deliberate) setStatus(text);
+  };
+  setStatus(deliberate ? T.deliberateStatus(requesterNetwork) : T.connecting, deliberate ? 'warn' : 'info');
   let handle;
   try {
     // No credential yet: the grant is minted only once the person confirmed.
     handle = startSender(link, null, {
       label: displayText(session?.device?.name),
       onSas: (code) => {
-        renderCode($('code'), code);
-        show($('code-actions'));
-        show($('code-panel'));
-        setStatus(T.compare(code));
+        shownSas = code;
+        showCodeStep(code, requesterNetwork);
       },
       onStatus: ({ status }) => {
-        if (status === 'connecting') setStatus(T.connecting);
-        else if (status === 'waiting_for_peer') setStatus(T.waitingOther);
-        else if (status === 'peer_joined') setStatus(T.otherConnected);
+        if (status === 'connecting') progress(T.connecting);
+        else if (status === 'waiting_for_peer') progress(T.waitingOther);
+        else if (status === 'peer_joined') progress(T.otherConnected);
         else if (status === 'peer_left') setStatus(T.otherLeft, 'warn');
         else if (status === 'peer_back') setStatus(T.otherBack);
         else if (status === 'reconnecting') setPassingStatus(STRINGS.common.reconnecting, 'warn');
@@ -180,11 +213,31 @@ async function begin(link) {
   );
 }
 
-// Confirm: a grant for this code, sent through the pairing. Refused by the
-// application, the pairing is cancelled (nothing sent) and this says why.
-async function confirmWithGrant() {
+// The code's step. Same network: the code and Confirm. Another network:
+// no code shown, but "This is my device, somewhere else", then the code
+// typed from the other screen.
+function showCodeStep(code, requesterNetwork) {
+  const deliberate = approval === 'deliberate';
+  $('code-heading').textContent = deliberate ? T.deliberateHeading : T.codeHeading;
+  $('code-help').textContent = deliberate ? T.deliberateHelp : T.codeHelp;
+  if (deliberate) $('code').replaceChildren();
+  else renderCode($('code'), code);
+  show($('code'), !deliberate);
+  show($('code-actions'), !deliberate);
+  show($('deliberate-actions'), deliberate);
+  show($('typed-form'), false);
+  $('typed-code').value = '';
+  show($('code-panel'));
+  if (deliberate) setStatus(T.deliberateStatus(requesterNetwork), 'warn');
+  else setStatus(T.compare(code));
+}
+
+// A grant for this code (`extra`: the deliberate step's confirmation),
+// then `send(credential)`. Refused by the application, the pairing is
+// cancelled (nothing sent) and this says why.
+async function approveWithGrant(extra, send) {
   const handle = pairing;
-  const answer = await postJson('/api/grants', { cid: pairingCid });
+  const answer = await postJson('/api/grants', { cid: pairingCid, ...extra });
   if (handle !== pairing) return;
   if (answer.status !== 201 || !answer.body?.credential) {
     endedBecause = T.grantRefused(displayText(answer.message, 120));
@@ -193,7 +246,30 @@ async function confirmWithGrant() {
   }
   confirmed = true;
   setStatus(T.sending);
-  handle.confirm(answer.body.credential);
+  send(handle, answer.body.credential);
+}
+
+// The typed code. Only the right code is worth a grant: a wrong one goes
+// to the library without one, which ends the pairing (sas_mismatch) and
+// tells the other screen.
+function submitTypedCode() {
+  if (!pairing?.typed || approval !== 'deliberate') return;
+  const input = $('typed-code');
+  const digits = input.value.replace(/\D/g, '');
+  if (digits.length !== 6) {
+    setStatus(T.typeSixDigits, 'error');
+    input.focus();
+    return;
+  }
+  show($('typed-form'), false);
+  keepFocus($('code-heading'));
+  typedCode = true;
+  setStatus(T.approving);
+  if (digits !== shownSas.replace(/\D/g, '')) {
+    pairing.typed(digits);
+    return;
+  }
+  approveWithGrant({ other_network_confirmed: true }, (handle, credential) => handle.typed(digits, credential));
 }
 
 // What happened, and after the codes were exchanged that it may have been
@@ -205,7 +281,9 @@ function failureText(error) {
       case 'intrusion': return T.intrusion;
       case 'expired': return T.expired;
       case 'network': return confirmed ? T.connectionLostAfterSend : T.connectionLost;
-      case 'sas_mismatch': return confirmed ? T.mismatchAfterSend : T.mismatch;
+      case 'sas_mismatch':
+        if (typedCode && !confirmed) return T.typedWrong;
+        return confirmed ? T.mismatchAfterSend : T.mismatch;
       case 'user_cancelled':
       case 'peer_aborted': return T.cancelled;
       case 'rejected': return T.refused(displayText(error.detail) || error.message);
@@ -218,7 +296,9 @@ function failureText(error) {
 function finish(ok, text) {
   pairing = null;
   pairingCid = '';
+  shownSas = '';
   show($('code-panel'), false);
+  show($('context-panel'), false);
   $('result-heading').textContent = ok ? T.doneHeading : T.failedHeading;
   $('result-text').textContent = text;
   show($('result-panel'));
@@ -234,8 +314,27 @@ async function loadSession() {
   const answer = await getJson('/api/session');
   session = answer.ok ? answer.body : null;
   showAccount();
-  if (session) loadDevices();
+  if (session) {
+    loadDevices();
+    watchNotices();
+  }
   return answer;
+}
+
+function watchNotices() {
+  startNotices({
+    selfId: () => session?.device?.id,
+    onChange: () => {
+      if (session) loadDevices();
+    },
+    // The stream stopped for this phone: the session's answer says why
+    // (onSessionEnded), or that it is still logged in (then it listens again).
+    onEnded: async () => {
+      const answer = await getJson('/api/session');
+      if (answer.ok) watchNotices();
+      else if (answer.error !== 'session_ended' && session) loggedOutElsewhere(answer.message);
+    },
+  });
 }
 
 async function submitAccount(action) {
@@ -292,7 +391,8 @@ async function logOut() {
     return;
   }
   session = null;
-  $('device-list').replaceChildren();
+  clearNotices();
+  clearDevices();
   showAccount();
   setStatus(T.loggedOut);
   keepFocus($('account-heading'));
@@ -301,7 +401,8 @@ async function logOut() {
 // Any call that met "session_ended": this phone was logged out elsewhere.
 function loggedOutElsewhere(message) {
   session = null;
-  $('device-list').replaceChildren();
+  clearNotices();
+  clearDevices();
   showAccount();
   setStatus(T.loggedOutWhy(displayText(message, 120)), 'warn');
 }
@@ -309,7 +410,7 @@ function loggedOutElsewhere(message) {
 // ---- the device list ----
 
 function addedHow(device) {
-  if (device.added_by === 'qr') return T.addedByQr(displayText(device.approved_by?.name) || T.unknownDevice);
+  if (device.added_by === 'qr') return T.addedByQr(displayText(device.approved_by?.name) || C.unknownDevice);
   if (device.added_by === 'signup') return T.addedBySignup;
   return T.addedByPassword;
 }
@@ -317,7 +418,7 @@ function addedHow(device) {
 function deviceItem(device) {
   const item = document.createElement('li');
   item.dataset.deviceId = String(device.id);
-  const name = displayText(device.name) || T.unknownDevice;
+  const name = displayText(device.name) || C.unknownDevice;
   const title = document.createElement('p');
   title.className = 'device-name';
   title.textContent = device.current ? T.thisDeviceNamed(name) : name;
@@ -351,7 +452,40 @@ async function loadDevices() {
   }
   const devices = Array.isArray(answer.body?.devices) ? answer.body.devices : [];
   $('device-list').replaceChildren(...devices.map(deviceItem));
+  const history = Array.isArray(answer.body?.history) ? answer.body.history.slice(0, HISTORY_SHOWN) : [];
+  $('history-list').replaceChildren(...history.map(historyItem));
+  show($('history'), history.length > 0);
   return true;
+}
+
+function clearDevices() {
+  $('device-list').replaceChildren();
+  $('history-list').replaceChildren();
+  show($('history'), false);
+}
+
+// One line of the history: "Chrome on Linux logged in by QR code, approved
+// by phone, network 192.0.2.0/24, 2 minutes ago", "… was revoked, …".
+function historyItem(entry) {
+  const name = displayText(entry.device?.name) || C.unknownDevice;
+  const when = ago(entry.at);
+  const network = displayText(entry.network) || '?';
+  const item = document.createElement('li');
+  item.dataset.event = String(entry.event ?? '');
+  item.textContent = (() => {
+    switch (entry.event) {
+      case 'login':
+        if (entry.added_by === 'qr') {
+          return T.historyQr(name, displayText(entry.approved_by?.name) || C.unknownDevice, network, when);
+        }
+        if (entry.added_by === 'signup') return T.historySignup(name, when);
+        return T.historyPassword(name, network, when);
+      case 'revoked': return T.historyRevoked(name, when);
+      case 'logout': return T.historyLogout(name, when);
+      default: return T.historyIdle(name, when);
+    }
+  })();
+  return item;
 }
 
 async function revokeDevice(id, name) {
@@ -413,11 +547,29 @@ function wireControls() {
   });
   $('camera-toggle').addEventListener('click', toggleCamera);
   $('confirm').addEventListener('click', () => {
-    if (!pairing?.confirm) return;
+    // From another network a plain Confirm is never enough.
+    if (!pairing?.confirm || approval !== 'confirm') return;
     show($('code-actions'), false);
     keepFocus($('code-heading'));
     setStatus(T.approving);
-    confirmWithGrant();
+    approveWithGrant({}, (handle, credential) => handle.confirm(credential));
+  });
+  $('elsewhere').addEventListener('click', () => {
+    if (!pairing?.typed || approval !== 'deliberate') return;
+    show($('deliberate-actions'), false);
+    show($('typed-form'));
+    setStatus(T.typeTheCode, 'warn');
+    $('typed-code').focus();
+  });
+  $('not-mine').addEventListener('click', () => {
+    if (!pairing?.cancel) return;
+    show($('deliberate-actions'), false);
+    endedBecause = T.notMineEnded;
+    pairing.cancel();
+  });
+  $('typed-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    submitTypedCode();
   });
   $('reject').addEventListener('click', () => {
     if (!pairing?.reject) return;
@@ -441,7 +593,12 @@ function wireControls() {
   });
   window.addEventListener('pagehide', () => {
     stopCamera();
+    stopNotices();
     pairing?.cancel?.();
+  });
+  // Back from the back/forward cache: the stream was closed on the way out.
+  window.addEventListener('pageshow', (event) => {
+    if (event.persisted && session) watchNotices();
   });
   onSessionEnded(loggedOutElsewhere);
 }

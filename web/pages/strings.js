@@ -34,6 +34,28 @@ export const STRINGS = {
     // This device's own connection to the relay dropped; it is being resumed.
     reconnecting: 'Connection lost \u2014 reconnecting\u2026',
     qrHelp: 'How it works: the code is end to end encrypted; the relay in between sees nothing.',
+    justNow: 'just now',
+    secondsAgo: (n) => (n === 1 ? '1 second ago' : `${n} seconds ago`),
+    minutesAgo: (n) => (n === 1 ? '1 minute ago' : `${n} minutes ago`),
+    hoursAgo: (n) => (n === 1 ? '1 hour ago' : `${n} hours ago`),
+    unknownDevice: 'an unknown device',
+    // The live notices (GET /api/events) on both pages.
+    noticesHeading: 'New logins',
+    newLogin: (device, network, approver, when) =>
+      `New login: ${device}, network ${network}, approved by ${approver}, ${when} \u2014 Not you? Revoke it.`,
+    newLoginStatus: (device, network, approver) =>
+      `New login to your account: ${device}, network ${network}, approved by ${approver}. Not you? Revoke it below.`,
+    // A login that no device approved (the password).
+    newPasswordLogin: (device, network, when) =>
+      `New login: ${device}, network ${network}, with the password, ${when} \u2014 Not you? Revoke it.`,
+    newPasswordLoginStatus: (device, network) =>
+      `New login to your account: ${device}, network ${network}, with the password. Not you? Revoke it below.`,
+    noticeRevoke: 'Revoke',
+    noticeRevokeNamed: (name) => `Revoke the new login: ${name}`,
+    noticeDismiss: 'Dismiss',
+    noticeDismissNamed: (name) => `Dismiss the notice about ${name}`,
+    noticeRevoked: (name) => `${name} was logged out.`,
+    noticeRevokeFailed: (name, message) => `${name} could not be logged out (${message}).`,
   },
   desktop: {
     title: 'qrlogin \u2014 log in with your phone',
@@ -125,13 +147,37 @@ export const STRINGS = {
       'Nothing can be approved; show a new code on the other device.',
     codeExpired: 'Refused: this code has expired. Nothing can be approved; show a new code on the other device.',
     codeUsed: 'Refused: this code was already used to log a device in. Nothing can be approved.',
+    noApprovalRule: 'it did not say how this login may be approved',
     lookupFailed: (message) => `The application could not check this code (${message}). Nothing was approved.`,
-    requester: (device, address, when) => `Logging in: ${device}, from ${address}, code shown ${when}.`,
-    unknownDevice: 'an unknown device',
-    unknownAddress: 'an unknown address',
-    secondsAgo: (n) => (n === 1 ? '1 second ago' : `${n} seconds ago`),
-    minutesAgo: (n) => (n === 1 ? '1 minute ago' : `${n} minutes ago`),
-    hoursAgo: (n) => (n === 1 ? '1 hour ago' : `${n} hours ago`),
+    // Who is asking: what the application saw when the other device made its code.
+    contextHeading: 'Who is asking',
+    requester: (device, when) => `Logging in: ${device}, code made ${when}.`,
+    sameAddress: (network) => `On this network: the same address as this phone (${network}).`,
+    sameNetwork: (network) => `On this network (${network}), like this phone.`,
+    otherNetwork: (requester, approver) =>
+      `Warning: the device asking is not near this phone. It is on another network (${requester}; this ` +
+      `phone: ${approver}). Someone may be trying to trick you into logging them in to your account. ` +
+      'Only continue if this is your own device somewhere else.',
+    otherNetworkRefused: (requester) =>
+      `Refused: the device asking is on another network (${requester}) than this phone, and this site does ` +
+      'not allow approving such a login. Nothing can be approved: log in with your password on that ' +
+      'device instead. If you did not start this, someone tried to log in to your account: do nothing.',
+    deliberateHeading: 'Is this your own device, somewhere else?',
+    deliberateHelp: 'This phone does not show the code this time. If it is your device, look at its ' +
+      'screen and type the code it shows: only someone who can see that screen can do it.',
+    deliberateStatus: (requester) =>
+      `Warning: the device asking is on another network (${requester}), not near this phone. ` +
+      'Only continue if it is your own device somewhere else; otherwise press Cancel.',
+    elsewhere: 'This is my device, somewhere else',
+    notMine: 'Cancel: it is not mine',
+    typedLabel: 'The code on the other screen',
+    typedSubmit: 'Log it in',
+    typeTheCode: 'Type the 6-digit code that the other screen shows, then press Log it in.',
+    typeSixDigits: 'Type the 6 digits that the other screen shows.',
+    typedWrong: 'The code you typed is not the one on the other screen, so nothing was sent. If someone ' +
+      'told you a code to type, they were trying to log in to your account.',
+    notMineEnded: 'Cancelled: nothing was sent. If someone asked you to scan that code, they were trying ' +
+      'to log in to your account.',
     approving: 'Approving the login\u2026',
     grantRefused: (message) => `The application refused to approve this login (${message}). Nothing was sent.`,
     devicesHeading: 'Your devices',
@@ -143,6 +189,14 @@ export const STRINGS = {
     addedBySignup: 'signed up here',
     addedByPassword: 'logged in with the password',
     thisDeviceNamed: (name) => `${name} (this device)`,
+    historyHeading: 'Recent activity',
+    historyQr: (name, approver, network, when) =>
+      `${name} logged in by QR code, approved by ${approver}, network ${network}, ${when}`,
+    historySignup: (name, when) => `${name} signed up, ${when}`,
+    historyPassword: (name, network, when) => `${name} logged in with the password, network ${network}, ${when}`,
+    historyRevoked: (name, when) => `${name} was revoked, ${when}`,
+    historyLogout: (name, when) => `${name} logged out, ${when}`,
+    historyIdle: (name, when) => `${name} was logged out after going unused, ${when}`,
     created: (when, address) => `added ${when} from ${address}`,
     lastSeen: (when, address) => `last seen ${when} from ${address}`,
     revoke: 'Revoke',
