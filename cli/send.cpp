@@ -248,7 +248,8 @@ ExitCode run_send(const SendOptions& options) {
   token.wipe();
   if (outcome.completed) return ExitCode::ok;
   if (approval && approval->failure) return app_refusal(reporter, *approval->failure, app->origin(), false);
-  if (approval && approval->stopped) return reporter.failure(ExitCode::code_mismatch, "not_approved", *approval->stopped);
+  if (approval && approval->stopped)
+    return reporter.failure(ExitCode::code_mismatch, "not_approved", *approval->stopped);
   if (outcome.relay && outcome.reason != Reason::rejected && outcome.reason != Reason::possible_attack)
     return reporter.failure(outcome.relay->exit_code, outcome.relay->code, outcome.relay->message);
   Reason reason = outcome.reason.value_or(Reason::network);

@@ -96,13 +96,14 @@ struct Phone {
 };
 
 inline std::unique_ptr<CliProcess> receive_app(const AppProcess& app, const ScratchDir& dir,
-                                        std::vector<std::string> extra = {}) {
+                                               std::vector<std::string> extra = {}) {
   std::vector<std::string> args{"receive", "--app", app.origin(), "--out", dir.file("token"), "--json", "--qr", "none"};
   args.insert(args.end(), extra.begin(), extra.end());
   return std::make_unique<CliProcess>(args, std::string{}, CliProcess::Input::terminal);
 }
 
-inline std::unique_ptr<CliProcess> send_app(const AppProcess& app, const std::string& link, const std::string& token_file) {
+inline std::unique_ptr<CliProcess> send_app(const AppProcess& app, const std::string& link,
+                                            const std::string& token_file) {
   return std::make_unique<CliProcess>(
       std::vector<std::string>{"send", link, "--app", app.origin(), "--token-file", token_file, "--json"});
 }

@@ -213,7 +213,8 @@ TEST_CASE("command lines with --app") {
   auto bound = parse_command_line({"receive", "--app", "https://app.example", "--out", "t", "--bind", "2001:db8::10"});
   REQUIRE(bound);
   CHECK(bound->receive.common.bind == "2001:db8::10");
-  auto bound_send = parse_command_line({"send", kLink, "--app", "https://a.example", "--token-file", "t", "--bind=192.0.2.10"});
+  auto bound_send =
+      parse_command_line({"send", kLink, "--app", "https://a.example", "--token-file", "t", "--bind=192.0.2.10"});
   REQUIRE(bound_send);
   CHECK(bound_send->send.common.bind == "192.0.2.10");
   bad({"receive", "--app", "http://a", "--out", "x", "--bind", "host.example"}, "--bind takes this host's own IP");
