@@ -12,6 +12,7 @@ Answer interpret_answer(std::string_view line) {
   for (char c : line) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   if (lower == "y" || lower == "yes") return {AnswerKind::yes, {}};
   if (lower == "n" || lower == "no") return {AnswerKind::no, {}};
+  if (lower == kOwnDevicePhrase) return {AnswerKind::own_device, {}};
   int digits = 0;
   bool only_digits_and_spaces = !line.empty();
   for (char c : line) {

@@ -4,7 +4,11 @@
 
 namespace qrlogin::cli {
 
-enum class AnswerKind { yes, no, typed_code, unclear };
+enum class AnswerKind { yes, no, typed_code, own_device, unclear };
+
+// What the person types to say that a device on another network is their
+// own (the deliberate step of docs/app-api.md): a phrase, not a "yes".
+inline constexpr std::string_view kOwnDevicePhrase = "my device";
 
 struct Answer {
   AnswerKind kind;
@@ -12,7 +16,7 @@ struct Answer {
 };
 
 // "y"/"yes" -> yes; "n"/"no" -> no; six digits (spaces allowed) -> typed
-// code; anything else -> unclear (ask again). Case and surrounding space
+// code; kOwnDevicePhrase -> own_device; anything else -> unclear (ask again). Case and surrounding space
 // are ignored.
 Answer interpret_answer(std::string_view line);
 

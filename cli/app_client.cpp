@@ -98,6 +98,7 @@ AppResult<AppClient::Answer> AppClient::call(const std::string& method, const st
   request.port = endpoint_.port;
   request.tls = endpoint_.tls;
   request.ca_file = endpoint_.ca_file;
+  request.bind_address = endpoint_.bind_address;
   request.method = method;
   request.target = path;
   request.timeout = timeout_;
@@ -171,13 +172,36 @@ AppResult<PairingRequest> AppClient::lookup(const std::string& cid, const Secret
   auto answer = call("POST", "/api/pairings/lookup", body_of(request), &token, 200);
   if (!answer) return answer.failure();
   const auto& j = answer->json;
-  return PairingRequest{string_field(j, "device_name"), string_field(j, "user_agent"), string_field(j, "address"),
-                        int_field(j, "registered_at"), int_field(j, "expires_in")};
+  PairingRequest request_seen;
+  request_seen.device_name = string_field(j, "device_name");
+  request_seen.user_agent = string_field(j, "user_agent");
+  request_seen.address = string_field(j, "address");
+  request_seen.registered_at = int_field(j, "registered_at");
+  if (auto age = j.find("age"); age != j.end() && age->is_number_integer()) request_seen.age = age->get<std::int64_t>();
+  request_seen.expires_in = int_field(j, "expires_in");
+  if (auto network = j.find("network"); network != j.end() && network->is_object()) {
+    request_seen.relation = string_field(*network, "relation");
+    request_seen.requester_network = string_field(*network, "requester");
+    request_seen.approver_network = string_field(*network, "approver");
+  }
+  // An application that says nothing of networks (before issue 21) asks
+  // for the usual confirmation; one that says something we do not know
+  // gets the stricter step.
+  if (auto approval = j.find("approval"); approval != j.end()) {
+    const std::string text = approval->is_string() ? approval->get<std::string>() : std::string{};
+    request_seen.approval = text == "confirm"    ? Approval::confirm
+                            : text == "refused" ? Approval::refused
+                                                : Approval::deliberate;
+  }
+  if (request_seen.relation == "other_network" && request_seen.approval == Approval::confirm)
+    request_seen.approval = Approval::deliberate;
+  return request_seen;
 }
 
 AppResult<Secret> AppClient::mint_credential(const std::string& cid, const SecretString& token,
-                                             std::string_view label) const {
+                                             std::string_view label, bool other_network_confirmed) const {
   Json request = {{"cid", cid}};
+  if (other_network_confirmed) request["other_network_confirmed"] = true;
   auto answer = call("POST", "/api/grants", body_of(request), &token, 201);
   if (!answer) return answer.failure();
   auto credential = answer->json.find("credential");

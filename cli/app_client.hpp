@@ -12,6 +12,7 @@
 #include <variant>
 
 #include "cli/error.hpp"
+#include "cli/who_is_asking.hpp"
 #include "crypto/secret.hpp"
 
 namespace qrlogin::cli {
@@ -24,6 +25,7 @@ struct AppEndpoint {
   std::uint16_t port = 0;
   bool tls = false;
   std::string ca_file;  // --ca-file: trusted instead of the system's roots
+  std::string bind_address;  // --bind: the local address to connect from; empty: any
 };
 
 // Errors (usage): not http:// or https://, a path, query or fragment.
@@ -67,16 +69,6 @@ struct Registration {
   std::int64_t expires_in = 0;
 };
 
-// What the application saw of a registered code (all of it untrusted text
-// from the registering device or the network).
-struct PairingRequest {
-  std::string device_name;
-  std::string user_agent;
-  std::string address;
-  std::int64_t registered_at = 0;
-  std::int64_t expires_in = 0;
-};
-
 struct SessionInfo {
   std::string account;
   std::string device_name;
@@ -97,8 +89,10 @@ class AppClient {
   AppResult<PairingRequest> lookup(const std::string& cid, const SecretString& token) const;
   // POST /api/grants: the credential to send across the relay, as the
   // pairing's J (pairing::credential_json of the answer's `credential`,
-  // with `label`).
-  AppResult<Secret> mint_credential(const std::string& cid, const SecretString& token, std::string_view label) const;
+  // with `label`). `other_network_confirmed`: the person took the
+  // deliberate step for a device on another network.
+  AppResult<Secret> mint_credential(const std::string& cid, const SecretString& token, std::string_view label,
+                                    bool other_network_confirmed = false) const;
   // POST /api/redeem with kind "token": this device's own token.
   AppResult<SecretString> redeem(const std::string& cid, const SecretString& grant,
                                  const SecretString& registration_secret, const std::string& device_name) const;

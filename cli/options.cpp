@@ -1,5 +1,7 @@
 #include "cli/options.hpp"
 
+#include <arpa/inet.h>
+
 #include <charconv>
 #include <cmath>
 
@@ -42,6 +44,11 @@ Result<QrStyle> parse_qr_style(const std::string& text) {
   return usage_error("--qr takes utf8, ascii or none");
 }
 
+bool is_ip_address(const std::string& text) {
+  unsigned char buffer[16];
+  return ::inet_pton(AF_INET, text.c_str(), buffer) == 1 || ::inet_pton(AF_INET6, text.c_str(), buffer) == 1;
+}
+
 // Handles the flags both commands share; returns false when arg is not one.
 Result<bool> common_flag(ArgReader& reader, const std::string& arg, CommonOptions& common) {
   auto name = flag_name(arg);
@@ -61,6 +68,15 @@ Result<bool> common_flag(ArgReader& reader, const std::string& arg, CommonOption
     auto v = reader.value_of(name, arg);
     if (!v) return v.error();
     common.ca_file = *v;
+    return true;
+  }
+  if (name == "--bind") {
+    auto v = reader.value_of(name, arg);
+    if (!v) return v.error();
+    if (!is_ip_address(*v))
+      return usage_error("--bind takes this host's own IP address to connect from, e.g. 192.0.2.10 or 2001:db8::10 "
+                         "(not a host name)");
+    common.bind = *v;
     return true;
   }
   return false;
@@ -237,7 +253,7 @@ std::string usage_text() {
       shows LINK, after you confirmed that both devices show the same code.
 
   qrlogin receive --app URL --out FILE [--device-name NAME] [--relay URL]
-                  [other receive options]
+                  [--bind ADDRESS] [other receive options]
       Logs this device in to the application at URL with its own device
       token: registers the code with the application before showing it,
       redeems the single-use grant the other device sends, writes the token
@@ -245,11 +261,15 @@ std::string usage_text() {
       relay comes from the application unless --relay is given.
 
   qrlogin send LINK --app URL --token-file FILE [--label TEXT]
-               [--timeout SECONDS] [--json] [--ca-file FILE]
+               [--timeout SECONDS] [--json] [--ca-file FILE] [--bind ADDRESS]
       Approves the device that shows LINK, as the device whose token is in
       FILE (mode 0600; one that others can read is refused): first shows
-      what the application saw of it, then, once you confirmed the code,
-      asks the application for a grant and sends it.
+      what the application saw of it (name, address, how long ago, and
+      whether it is on this network), then, once you confirmed the code,
+      asks the application for a grant and sends it. A device on another
+      network gets a warning, and only typing 'my device' and then the code
+      the other screen shows approves it (a plain y cancels); an application
+      that refuses such logins ends it with exit 8.
 
 Options
   --relay URL        relay WebSocket URL (receive; default ws://127.0.0.1:8080).
@@ -276,6 +296,8 @@ Options
                      the CA certificate(s) in FILE instead of the system's
                      (e.g. tls/ca.pem from scripts/make-cert). The
                      certificate is always checked.
+  --bind ADDRESS     connect to the relay and the application from this
+                     host's own IP address (a host on several networks)
   --version, --help
 
 Answering the code prompt: y (same code), n (different), or type the six
@@ -286,10 +308,11 @@ A lost connection to the relay is resumed by itself while the code is
 valid ("reconnecting..."); nothing is asked again.
 
 Exit codes: 0 ok, 1 local error, 2 usage or bad link, 3 codes differ or
-refused, 4 expired or timed out, 5 relay or network error, 6 protocol error
-or possible attack, 7 someone else used the code, 8 the application
-refused (a grant used or expired, a device token no longer valid: log in
-again, a code it did not make) or the credential was for another application.
+refused (or not approved), 4 expired or timed out, 5 relay or network error,
+6 protocol error or possible attack, 7 someone else used the code, 8 the
+application refused (a grant used or expired, a device token no longer
+valid: log in again, a code it did not make, a device on another network
+where it allows none) or the credential was for another application.
 )";
 }
 

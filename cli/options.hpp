@@ -13,6 +13,7 @@ struct CommonOptions {
   bool json = false;
   std::optional<double> timeout_seconds;  // overall; none = until the user stops it
   std::string ca_file;                    // for wss:// relays with a private CA
+  std::string bind;                       // --bind: the local address to connect from (multi-homed hosts)
 };
 
 struct ReceiveOptions {

@@ -125,6 +125,11 @@ void PairingSession<Machine>::handle_event(relay_client::Event& event) {
 template <class Machine>
 void PairingSession<Machine>::handle_line(const Inbox::Line& line) {
   if (!awaiting_answer_ || finished_) return;
+  if (auto taken = hooks_.take_answer(line)) {
+    if (taken->complete) awaiting_answer_ = false;
+    perform(std::move(taken->actions));
+    return;
+  }
   if (line.end_of_input) {
     awaiting_answer_ = false;
     reporter_.say("No answer (end of input): treating the codes as different.");
@@ -149,6 +154,7 @@ void PairingSession<Machine>::handle_line(const Inbox::Line& line) {
       if (auto actions = hooks_.confirm(answer.digits)) perform(std::move(*actions));
       else perform(machine_.on_user_typed(answer.digits));
       break;
+    case AnswerKind::own_device:  // only a question that asks for it takes it (SessionHooks::take_answer)
     case AnswerKind::unclear:
       prompt_again();
       break;

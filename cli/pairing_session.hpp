@@ -38,6 +38,18 @@ struct SessionHooks {
     (void)typed_digits;
     return std::nullopt;
   }
+  // A hook that asks more than the usual question (a sender approving a
+  // device on another network) reads the person's lines itself: the
+  // machine's actions, and whether the answer is complete (no more lines
+  // wanted). nullopt: the session reads the line as usual.
+  struct TakenAnswer {
+    pairing::Actions actions;
+    bool complete = false;
+  };
+  virtual std::optional<TakenAnswer> take_answer(const Inbox::Line& line) {
+    (void)line;
+    return std::nullopt;
+  }
   // True while a relay `expired` only means nobody came yet (the receiver
   // then shows a fresh code instead of failing).
   virtual bool waiting_for_first_contact() const { return false; }

@@ -235,11 +235,13 @@ ExitCode run_receive(const ReceiveOptions& options) {
     auto app_at = app_endpoint(options.app);
     if (!app_at) return reporter.failure(ExitCode::usage, "bad_app", app_at.error().message);
     app_at->ca_file = options.common.ca_file;
+    app_at->bind_address = options.common.bind;
     app.emplace(*app_at);
   }
   auto endpoint = relay_endpoint(setup.relay);
   if (!endpoint) return reporter.failure(ExitCode::usage, "bad_relay", endpoint.error().message);
   endpoint->ca_file = options.common.ca_file;
+  endpoint->bind_address = options.common.bind;
 
   struct stat existing {};
   if (options.out != "-" && !options.force && ::lstat(options.out.c_str(), &existing) == 0)
@@ -263,6 +265,7 @@ ExitCode run_receive(const ReceiveOptions& options) {
     endpoint = relay_endpoint(setup.relay);
     if (!endpoint) return reporter.failure(ExitCode::usage, "bad_relay", endpoint.error().message);
     endpoint->ca_file = options.common.ca_file;
+    endpoint->bind_address = options.common.bind;
     login.emplace(AppLogin{*app, options.device_name.empty() ? host_name() : options.device_name, {}, {}, {}, {}});
   }
   auto inbox = std::make_shared<Inbox>();

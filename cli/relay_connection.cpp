@@ -35,6 +35,7 @@ relay_client::Options channel_options(const RelayEndpoint& endpoint, const std::
   options.role = role;
   options.tls = endpoint.tls;
   options.ca_file = endpoint.ca_file;
+  options.bind_address = endpoint.bind_address;
   options.target = endpoint.base_path + relay_client::channel_target(cid, role);
   options.timeout = std::chrono::seconds(10);
   options.max_message_bytes = pairing::kMaxFrameBytes;

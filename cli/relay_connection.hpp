@@ -15,6 +15,7 @@ struct RelayEndpoint {
   std::string base_path;  // prefix before /v1/channels, without a trailing '/'
   bool tls = false;       // wss://: the certificate is always verified
   std::string ca_file;    // --ca-file: trusted instead of the system's roots
+  std::string bind_address;  // --bind: the local address to connect from; empty: any
 };
 
 struct ConnectError {

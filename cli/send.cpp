@@ -1,6 +1,7 @@
 // qrlogin send: pair with the device that shows a link, compare, send.
 #include <ctime>
 
+#include "cli/answer.hpp"
 #include "cli/app_client.hpp"
 #include "cli/commands.hpp"
 #include "cli/credential_file.hpp"
@@ -18,13 +19,16 @@ using namespace pairing;
 
 namespace {
 
-// With --app: the grant is minted only once the person confirmed the code.
+// With --app: the grant is minted only once the person confirmed the code
+// (for a device on another network: took the deliberate step).
 struct AppApproval {
   const AppClient& client;
   const SecretString& token;
   std::string cid;
   std::string label;
+  bool deliberate = false;
   std::optional<AppFailure> failure;  // minting failed: the pairing was cancelled
+  std::optional<std::string> stopped;  // the person did not take the deliberate step: why
 };
 
 class SendHooks final : public SessionHooks {
@@ -37,7 +41,8 @@ class SendHooks final : public SessionHooks {
     // Another code typed is a refusal (sas_mismatch): no grant is made for it.
     if (typed && !sas_matches(*typed, sender_.sas())) return sender_.on_user_rejected();
     reporter_.event("minting", {}, "Asking " + approval_->client.origin() + " for a single-use login grant...");
-    auto credential = approval_->client.mint_credential(approval_->cid, approval_->token, approval_->label);
+    auto credential =
+        approval_->client.mint_credential(approval_->cid, approval_->token, approval_->label, approval_->deliberate);
     if (!credential) {
       approval_->failure = credential.failure();
       return sender_.cancel(Reason::user_cancelled);
@@ -60,10 +65,54 @@ class SendHooks final : public SessionHooks {
   }
 
   void show_sas(const std::string& code) override {
+    if (approval_ && approval_->deliberate) {
+      // The code is not shown here: the person types the one the other
+      // screen shows, so approving means having looked at that screen.
+      step_ = Step::own_device;
+      reporter_.event("other_network_question", {},
+                      std::string("\nThe device asking is on another network. Is it your own device, somewhere "
+                                  "else?\nType '") +
+                          std::string(kOwnDevicePhrase) + "' if it is, or n to stop:");
+      return;
+    }
     reporter_.event("sas", {{"sas", code}}, "\nThe code is:   " + code + "\n");
     reporter_.event("waiting_confirmation", {},
                     "Does the other device show the same code? Answer y or n, or type the code it shows:");
   }
+  std::optional<TakenAnswer> take_answer(const Inbox::Line& line) override {
+    if (!approval_ || !approval_->deliberate) return std::nullopt;
+    if (line.end_of_input) return stop("no answer (end of input): nothing was approved");
+    auto answer = interpret_answer(line.text);
+    if (step_ == Step::own_device) {
+      switch (answer.kind) {
+        case AnswerKind::own_device:
+          step_ = Step::type_code;
+          reporter_.event("type_code", {},
+                          "Type the six-digit code the other device shows (it is not shown here), or n to stop:");
+          return TakenAnswer{};
+        case AnswerKind::yes:
+          return stop(std::string("a plain yes is not enough to approve a device on another network: nothing was "
+                                  "approved. If it really is your own device, start again and type '") +
+                      std::string(kOwnDevicePhrase) + "' when asked");
+        case AnswerKind::no:
+          return stop("you stopped: nothing was approved");
+        default:
+          reporter_.say(std::string("Type '") + std::string(kOwnDevicePhrase) +
+                        "' if the device asking is your own device somewhere else, or n to stop.");
+          return TakenAnswer{};
+      }
+    }
+    switch (answer.kind) {
+      case AnswerKind::typed_code:
+        return TakenAnswer{*confirm(answer.digits), true};
+      case AnswerKind::no:
+        return stop("you stopped: nothing was approved");
+      default:
+        reporter_.say("Type the six digits the other device shows, or n to stop.");
+        return TakenAnswer{};
+    }
+  }
+
   void answered() override {
     if (!approval_) reporter_.say("Sending the credential...");
   }
@@ -87,17 +136,18 @@ class SendHooks final : public SessionHooks {
     return sender_.start();
   }
 
+  TakenAnswer stop(std::string why) {
+    approval_->stopped = std::move(why);
+    return TakenAnswer{sender_.cancel(Reason::user_cancelled), true};
+  }
+
+  enum class Step { own_device, type_code };
+
   Sender& sender_;
   const Reporter& reporter_;
   AppApproval* approval_;
+  Step step_ = Step::own_device;
 };
-
-std::string how_long_ago(std::int64_t registered_at) {
-  auto seconds = static_cast<std::int64_t>(std::time(nullptr)) - registered_at;
-  if (registered_at <= 0 || seconds < 0) return "just now";
-  if (seconds < 120) return std::to_string(seconds) + " seconds ago";
-  return std::to_string(seconds / 60) + " minutes ago";
-}
 
 // What to tell the person when the application refused to approve.
 ExitCode app_refusal(const Reporter& reporter, const AppFailure& failure, const std::string& origin, bool before_code) {
@@ -116,6 +166,13 @@ ExitCode app_refusal(const Reporter& reporter, const AppFailure& failure, const 
     what = "this code has expired: ask for a new one. " + failure.message;
   else if (failure.code == "pairing_used")
     what = "a device already logged in with this code: ask for a new one. " + failure.message;
+  else if (failure.code == "other_network_refused")
+    what = "the device asking is on another network than this one, and " + origin +
+           " does not allow approving such a login: log in on that device another way (e.g. with your password). " +
+           failure.message;
+  else if (failure.code == "other_network_unconfirmed")
+    what = "the application now sees the device asking on another network than this one; start again to take "
+           "the step it asks for. " + failure.message;
   else if (failure.code == "rate_limited")
     what = "too many logins approved for this account just now: try again in a minute. " + failure.message;
   else
@@ -133,6 +190,7 @@ ExitCode run_send(const SendOptions& options) {
   auto endpoint = relay_endpoint(link->relay_url);
   if (!endpoint) return reporter.failure(ExitCode::usage, "bad_relay", endpoint.error().message);
   endpoint->ca_file = options.common.ca_file;
+  endpoint->bind_address = options.common.bind;
 
   std::optional<AppClient> app;
   SecretString token;
@@ -142,6 +200,7 @@ ExitCode run_send(const SendOptions& options) {
     auto app_at = app_endpoint(options.app);
     if (!app_at) return reporter.failure(ExitCode::usage, "bad_app", app_at.error().message);
     app_at->ca_file = options.common.ca_file;
+    app_at->bind_address = options.common.bind;
     auto read = read_token_file(options.token_file);
     if (!read) return reporter.failure(ExitCode::local_error, "token_file", read.error().message);
     token = std::move(read).value();
@@ -149,16 +208,16 @@ ExitCode run_send(const SendOptions& options) {
     // Before any code is shown: what is asking to be logged in, as the application saw it.
     auto asking = app->lookup(link->cid.text, token);
     if (!asking) return app_refusal(reporter, asking.failure(), app->origin(), true);
-    std::string who = printable(asking->device_name, 64);
-    std::string agent = printable(asking->user_agent, 120);
-    std::string address = printable(asking->address, 64);
-    reporter.event("pairing_request",
-                   {{"device_name", who}, {"user_agent", agent}, {"address", address},
-                    {"registered_at", asking->registered_at}, {"expires_in", asking->expires_in}},
-                   "A device asks to log in to " + app->origin() + " as you:\n  " + who + " (" + agent +
-                       ")\n  from " + address + ", " + how_long_ago(asking->registered_at) +
-                       "\nApprove it only if that is the device in front of you.");
-    approval.emplace(AppApproval{*app, token, link->cid.text, options.label, std::nullopt});
+    auto shown = describe_request(*asking, app->origin(), static_cast<std::int64_t>(std::time(nullptr)));
+    reporter.event("pairing_request", std::move(shown.fields), shown.human);
+    if (asking->approval == Approval::refused)
+      return reporter.failure(
+          ExitCode::app_refused, "other_network_refused",
+          "the device asking is on another network than this one, and " + app->origin() +
+              " does not allow approving such a login: log in on that device another way (e.g. with your "
+              "password). Nothing was approved");
+    approval.emplace(AppApproval{*app, token, link->cid.text, options.label,
+                                 asking->approval == Approval::deliberate, std::nullopt, std::nullopt});
     sender.emplace(Sender::create(*link));
   } else {
     // A JSON string of the text, escaped, must still fit in 65536 bytes.
@@ -189,6 +248,8 @@ ExitCode run_send(const SendOptions& options) {
   token.wipe();
   if (outcome.completed) return ExitCode::ok;
   if (approval && approval->failure) return app_refusal(reporter, *approval->failure, app->origin(), false);
+  if (approval && approval->stopped)
+    return reporter.failure(ExitCode::code_mismatch, "not_approved", *approval->stopped);
   if (outcome.relay && outcome.reason != Reason::rejected && outcome.reason != Reason::possible_attack)
     return reporter.failure(outcome.relay->exit_code, outcome.relay->code, outcome.relay->message);
   Reason reason = outcome.reason.value_or(Reason::network);

@@ -17,6 +17,7 @@
 #include "cli/reporter.hpp"
 #include "cli/terminal_qr.hpp"
 #include "cli/token_file.hpp"
+#include "cli/who_is_asking.hpp"
 #include "tests/support/qr_decode.hpp"
 #include "tests/support/scratch_dir.hpp"
 
@@ -72,6 +73,49 @@ TEST_CASE("answers at the code prompt") {
   CHECK(interpret_answer("12345").kind == AnswerKind::unclear);
   CHECK(interpret_answer("maybe").kind == AnswerKind::unclear);
   CHECK(interpret_answer("").kind == AnswerKind::unclear);
+  // The deliberate step's phrase, for a device on another network.
+  CHECK(interpret_answer(" My Device\n").kind == AnswerKind::own_device);
+  CHECK(interpret_answer("my").kind == AnswerKind::unclear);
+}
+
+TEST_CASE("who is asking: the context, and the warning for another network") {
+  PairingRequest near;
+  near.device_name = "Chrome on Linux";
+  near.user_agent = "Mozilla/5.0";
+  near.address = "192.0.2.7";
+  near.age = 12;
+  near.relation = "same_network";
+  near.requester_network = "192.0.2.0/24";
+  near.approver_network = "192.0.2.0/24";
+  auto shown = describe_request(near, "https://app.example", 0);
+  CHECK_THAT(shown.human, Catch::Contains("Chrome on Linux (Mozilla/5.0)"));
+  CHECK_THAT(shown.human, Catch::Contains("from 192.0.2.7, 12 seconds ago"));
+  CHECK_THAT(shown.human, Catch::Contains("on this network (192.0.2.0/24)"));
+  CHECK(shown.human.find("WARNING") == std::string::npos);
+  CHECK(shown.fields["approval"] == "confirm");
+  CHECK(shown.fields["network"]["relation"] == "same_network");
+
+  PairingRequest far = near;
+  far.address = "198.51.100.9";
+  far.relation = "other_network";
+  far.requester_network = "198.51.100.0/24";
+  far.approval = Approval::deliberate;
+  far.device_name = "evil\x1b[2J";
+  shown = describe_request(far, "https://app.example", 0);
+  CHECK_THAT(shown.human, Catch::Contains("on ANOTHER network: 198.51.100.0/24 (this device is on 192.0.2.0/24)"));
+  CHECK_THAT(shown.human, Catch::Contains("WARNING: the device asking is not near you"));
+  CHECK_THAT(shown.human, Catch::Contains("own device, somewhere else"));
+  CHECK(shown.human.find('\x1b') == std::string::npos);
+  CHECK(shown.fields["approval"] == "deliberate");
+  CHECK(shown.fields["network"]["requester"] == "198.51.100.0/24");
+
+  // An application that says no age: from its registered_at.
+  PairingRequest old_app;
+  old_app.registered_at = 1000;
+  CHECK_THAT(describe_request(old_app, "https://app.example", 1300).human, Catch::Contains("5 minutes ago"));
+  CHECK_FALSE(describe_request(old_app, "https://app.example", 1300).fields.contains("network"));
+  CHECK(how_long_ago(0) == "just now");
+  CHECK(how_long_ago(45) == "45 seconds ago");
 }
 
 TEST_CASE("untrusted text is printed without terminal escapes") {
@@ -164,6 +208,17 @@ TEST_CASE("command lines with --app") {
   bad({"receive", "--app", "ws://app.example", "--out", "x"}, "http://... or https://...");
   bad({"receive", "--app", "http://a", "--out", "x", "--device-name", std::string(65, 'n')}, "longer than 64 bytes");
   bad({"receive", "--app", "http://a", "--out", "x", "--device-name", "a\x1b[31m"}, "control character");
+
+  // --bind: the local address to connect from, for both commands.
+  auto bound = parse_command_line({"receive", "--app", "https://app.example", "--out", "t", "--bind", "2001:db8::10"});
+  REQUIRE(bound);
+  CHECK(bound->receive.common.bind == "2001:db8::10");
+  auto bound_send =
+      parse_command_line({"send", kLink, "--app", "https://a.example", "--token-file", "t", "--bind=192.0.2.10"});
+  REQUIRE(bound_send);
+  CHECK(bound_send->send.common.bind == "192.0.2.10");
+  bad({"receive", "--app", "http://a", "--out", "x", "--bind", "host.example"}, "--bind takes this host's own IP");
+  bad({"receive", "--app", "http://a", "--out", "x", "--bind", "192.0.2.10:80"}, "--bind takes this host's own IP");
 }
 
 TEST_CASE("a device token file must be private, like an ssh key") {
