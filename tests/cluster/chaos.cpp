@@ -66,7 +66,7 @@ std::string base64url_cid() {
   return base64url_encode(raw);
 }
 
-cli::RelayEndpoint endpoint(std::uint16_t port) { return {"127.0.0.1", port, "", false, ""}; }
+cli::RelayEndpoint endpoint(std::uint16_t port) { return {"127.0.0.1", port, "", false, "", ""}; }
 
 // One event for `me` in pairing `p`; the report counts what it shows.
 void take(Pairing& p, Side& me, bool is_receiver, Event e, const ChaosPlan& plan, ChaosReport& report) {

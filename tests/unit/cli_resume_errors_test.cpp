@@ -141,7 +141,7 @@ Run drive(ResumableChannel& channel, const std::function<bool(const Run&)>& done
   return run;
 }
 
-RelayEndpoint endpoint_of(const ScriptedRelay& relay) { return {"127.0.0.1", relay.port(), "", false, ""}; }
+RelayEndpoint endpoint_of(const ScriptedRelay& relay) { return {"127.0.0.1", relay.port(), "", false, "", ""}; }
 
 const std::string kCid(22, 'C');
 
