@@ -156,8 +156,9 @@ AppResult<AppConfig> AppClient::config() const {
   return c;
 }
 
-AppResult<Registration> AppClient::register_pairing(const std::string& cid) const {
-  Json request = {{"cid", cid}};
+AppResult<Registration> AppClient::register_pairing(const std::string& cid, const std::string& device_name) const {
+  // The name is declared so that the approving phone can say "qrlogin CLI on <name>".
+  Json request = {{"cid", cid}, {"device_name", device_name}};
   auto answer = call("POST", "/api/pairings", body_of(request), nullptr, 201);
   if (!answer) return answer.failure();
   auto& secret = answer->json["registration_secret"];

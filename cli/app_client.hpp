@@ -84,7 +84,7 @@ class AppClient {
 
   AppResult<AppConfig> config() const;
   // POST /api/pairings: the new device registers its channel id.
-  AppResult<Registration> register_pairing(const std::string& cid) const;
+  AppResult<Registration> register_pairing(const std::string& cid, const std::string& device_name) const;
   // POST /api/pairings/lookup, as the logged-in device.
   AppResult<PairingRequest> lookup(const std::string& cid, const SecretString& token) const;
   // POST /api/grants: the credential to send across the relay, as the

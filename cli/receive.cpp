@@ -279,7 +279,7 @@ ExitCode run_receive(const ReceiveOptions& options) {
     if (login) {
       // Registered before anyone can see the code: the application then
       // knows this code is ours, and only we hold its registration secret.
-      auto registration = app->register_pairing(receiver->cid().text);
+      auto registration = app->register_pairing(receiver->cid().text, login->device_name);
       if (!registration) {
         const auto& f = registration.failure();
         auto code = f.kind == AppFailure::Kind::refused   ? ExitCode::app_refused

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "tests/app/app_fixture.hpp"
-#include "tests/app/app_process.hpp"
+#include "tests/support/app_process.hpp"
 #include "tests/support/http_client.hpp"
 
 using namespace qrlogin::testing;

@@ -7,7 +7,7 @@
 
 #include "cli/relay_client/client.hpp"
 #include "tests/app/app_fixture.hpp"
-#include "tests/app/app_process.hpp"
+#include "tests/support/app_process.hpp"
 #include "tests/support/certs.hpp"
 #include "tests/support/child_process.hpp"
 

@@ -112,6 +112,24 @@ TEST_CASE("the lookup tells where the device asking is: same address, same netwo
   }
 }
 
+TEST_CASE("a program declares its name when it registers: the phone sees qrlogin CLI on that name") {
+  InProcessApp app;
+  auto phone = signed_up_phone(app);
+  Cli cli(app.port());  // User-Agent qrlogin/0.1.0
+  const auto cid = new_cid();
+  REQUIRE(cli.post("/api/pairings", {{"cid", cid}, {"device_name", "build-server"}}).status == 201);
+  auto lookup = body_of(phone.post("/api/pairings/lookup", {{"cid", cid}}));
+  CHECK(lookup["device_name"] == "qrlogin CLI on build-server");
+  CHECK(lookup["declared_name"] == "build-server");
+
+  auto undeclared = register_pairing(cli);
+  CHECK(body_of(phone.post("/api/pairings/lookup", {{"cid", undeclared.cid}}))["declared_name"] == "");
+  auto too_long = cli.post("/api/pairings", {{"cid", new_cid()}, {"device_name", std::string(4096, 'x')}});
+  CHECK(too_long.status == 400);
+  CHECK(error_of(too_long) == "bad_name");
+  CHECK(error_of(cli.post("/api/pairings", {{"cid", new_cid()}, {"device_name", "a\nb"}})) == "bad_name");
+}
+
 TEST_CASE("a grant for a device on another network needs the deliberate step, or is refused by policy") {
   SECTION("--other-network confirm (the default)") {
     InProcessApp app;
@@ -148,7 +166,7 @@ TEST_CASE("a grant for a device on another network needs the deliberate step, or
   }
 }
 
-TEST_CASE("--trust-proxy: X-Forwarded-For is read from the proxy only") {
+TEST_CASE("a trusted proxy: X-Forwarded-For is read from --trust-proxy peers only") {
   InProcessApp app([](qrlogin::app::Config& c) {
     c.trusted_proxies = qrlogin::relay::parse_cidr_list("127.0.0.1/32").value();
   });

@@ -12,7 +12,7 @@
 //   QRLOGIN_CHROMIUM   the browser (default /usr/bin/chromium)
 //   QRLOGIN_SCREENSHOT_DIR  where the screenshot test writes its PNGs
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -465,3 +465,39 @@ export function runCli(args, defer) {
     },
   };
 }
+
+// Screenshots for the docs, written only when QRLOGIN_SCREENSHOT_DIR is set.
+// `upTo`: the shot goes from the top of the page down to this element's end.
+export async function shoot(page, name, { upTo = '' } = {}) {
+  const dir = process.env.QRLOGIN_SCREENSHOT_DIR || '';
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  const options = { path: path.join(dir, name), animations: 'disabled', caret: 'hide' };
+  if (upTo) {
+    const bottom = await page.locator(upTo).evaluate((el) => el.getBoundingClientRect().bottom + window.scrollY + 16);
+    const width = page.viewportSize().width;
+    Object.assign(options, { fullPage: true, clip: { x: 0, y: 0, width, height: Math.ceil(bottom) } });
+  }
+  await page.screenshot(options);
+}
+
+// Tabs until the element with this id has focus (keyboard only).
+export async function tabTo(page, id, max = 40) {
+  for (let i = 0; i < max; i += 1) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate((want) => document.activeElement?.id === want, id)) return;
+  }
+  throw new Error(`#${id} cannot be reached with Tab`);
+}
+
+// The API as the page's own browser context sees it (its cookie, its
+// Origin), with `headers` added.
+export const fetchIn = (page, method, url, body, headers = {}) => page.evaluate(async ({ method: m, url: u, body: b, headers: h }) => {
+  const init = { method: m, credentials: 'same-origin', headers: { ...h } };
+  if (b !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(b);
+  }
+  const response = await fetch(u, init);
+  return { status: response.status, body: await response.json().catch(() => null) };
+}, { method, url, body, headers });

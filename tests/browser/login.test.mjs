@@ -6,40 +6,10 @@
 // revokes it; the application restarts and keeps everything.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import {
   DESKTOP, PHONE, assertAccessible, assertCodeSpokenDigitByDigit, assertConfirmNotFocused, gotoPage, openDesktop,
-  openPage, signUp, startSession, waitForCode, waitForLink, waitForStatus, withCleanup,
+  openPage, signUp, startSession, waitForCode, waitForLink, waitForStatus, withCleanup, fetchIn, shoot, tabTo,
 } from './harness.mjs';
-
-const SHOTS = process.env.QRLOGIN_SCREENSHOT_DIR || '';
-
-async function shoot(page, name) {
-  if (!SHOTS) return;
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, name), fullPage: false, animations: 'disabled', caret: 'hide' });
-}
-
-// Tabs until the element with this id has focus (keyboard only).
-async function tabTo(page, id, max = 30) {
-  for (let i = 0; i < max; i += 1) {
-    await page.keyboard.press('Tab');
-    if (await page.evaluate((want) => document.activeElement?.id === want, id)) return;
-  }
-  throw new Error(`#${id} cannot be reached with Tab`);
-}
-
-// The API as the page's own browser context sees it (its cookie, its Origin).
-const fetchIn = (page, method, url, body) => page.evaluate(async ({ method: m, url: u, body: b }) => {
-  const init = { method: m, credentials: 'same-origin', headers: {} };
-  if (b !== undefined) {
-    init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(b);
-  }
-  const response = await fetch(u, init);
-  return { status: response.status, body: await response.json().catch(() => null) };
-}, { method, url, body });
 
 const deviceNames = (page) => page.locator('#device-list li .device-name').allTextContents();
 

@@ -11,50 +11,16 @@
 // network and cannot be confirmed plainly.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import {
   PHONE, assertAccessible, assertConfirmNotFocused, gotoPage, logIn, openDesktop, openPage, signUp,
-  startSession, waitForCode, waitForLink, waitForStatus, withCleanup,
+  startSession, waitForCode, waitForLink, waitForStatus, withCleanup, fetchIn, shoot, tabTo,
 } from './harness.mjs';
 
-const SHOTS = process.env.QRLOGIN_SCREENSHOT_DIR || '';
+// A call from the page's context, marked so that watchPhoneCalls does not count it as the page's.
+const probe = (page, method, url, body) => fetchIn(page, method, url, body, { 'X-Test-Probe': '1' });
+
 const TRUST_LOOPBACK = ['--trust-proxy', '127.0.0.1/32'];
 const FAR_DESKTOP = { 'X-Forwarded-For': '198.51.100.7' };
-
-// `upTo`: the shot goes from the top of the page down to this element's end.
-async function shoot(page, name, { upTo = '' } = {}) {
-  if (!SHOTS) return;
-  mkdirSync(SHOTS, { recursive: true });
-  const options = { path: path.join(SHOTS, name), animations: 'disabled', caret: 'hide' };
-  if (upTo) {
-    const bottom = await page.locator(upTo).evaluate((el) => el.getBoundingClientRect().bottom + window.scrollY + 16);
-    const width = page.viewportSize().width;
-    Object.assign(options, { fullPage: true, clip: { x: 0, y: 0, width, height: Math.ceil(bottom) } });
-  }
-  await page.screenshot(options);
-}
-
-// Tabs until the element with this id has focus (keyboard only).
-async function tabTo(page, id, max = 40) {
-  for (let i = 0; i < max; i += 1) {
-    await page.keyboard.press('Tab');
-    if (await page.evaluate((want) => document.activeElement?.id === want, id)) return;
-  }
-  throw new Error(`#${id} cannot be reached with Tab`);
-}
-
-// The API as the page's own browser context sees it (its cookie, its
-// Origin), marked so that watchPhoneCalls does not count it as the page's.
-const fetchIn = (page, method, url, body) => page.evaluate(async ({ method: m, url: u, body: b }) => {
-  const init = { method: m, credentials: 'same-origin', headers: { 'X-Test-Probe': '1' } };
-  if (b !== undefined) {
-    init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(b);
-  }
-  const response = await fetch(u, init);
-  return { status: response.status, body: await response.json().catch(() => null) };
-}, { method, url, body });
 
 // A phone page at /pair, signed up (or logged in) as `account`.
 async function phoneAs(browser, app, account, { name = 'phone', login = false } = {}) {
@@ -130,7 +96,7 @@ test('another network: a warning with its network, no plain Confirm, only the ex
   await shoot(phone, 'phone-warning.png', { upTo: '#code-panel' });
   // A plain grant is refused by the application too.
   assert.equal(calls.cids.length, 1);
-  const plain = await fetchIn(phone, 'POST', '/api/grants', { cid: calls.cids[0] });
+  const plain = await probe(phone, 'POST', '/api/grants', { cid: calls.cids[0] });
   assert.equal(plain.status, 428);
   assert.equal(plain.body.error, 'other_network_unconfirmed');
 
@@ -147,7 +113,7 @@ test('another network: a warning with its network, no plain Confirm, only the ex
   await waitForStatus(phone, /The code you typed is not the one on the other screen, so nothing was sent/);
   await waitForStatus(desktop, /The codes did not match, so nothing was stored/);
   assert.equal(calls.grants, 0, 'a wrong code mints no grant');
-  assert.equal((await fetchIn(desktop, 'GET', '/api/session')).status, 401, 'the desktop is not logged in');
+  assert.equal((await probe(desktop, 'GET', '/api/session')).status, 401, 'the desktop is not logged in');
 
   // Second attempt: the explicit step and the right code log it in.
   await desktop.getByRole('button', { name: 'Show a new code' }).click();
@@ -189,12 +155,12 @@ test('--other-network refuse: nothing can be approved, and the phone says to use
   assert.equal(await visibleConfirms(phone), 0);
   await assertAccessible(phone);
   // Even the deliberate step's grant is refused by the application.
-  const forced = await fetchIn(phone, 'POST', '/api/grants', { cid: calls.cids[0], other_network_confirmed: true });
+  const forced = await probe(phone, 'POST', '/api/grants', { cid: calls.cids[0], other_network_confirmed: true });
   assert.equal(forced.status, 403);
   assert.equal(forced.body.error, 'other_network_refused');
   assert.equal(calls.grants, 0, 'the page asked for no grant');
   await waitForStatus(desktop, /Waiting for your phone/);
-  assert.equal((await fetchIn(desktop, 'GET', '/api/session')).status, 401);
+  assert.equal((await probe(desktop, 'GET', '/api/session')).status, 401);
   desktop.assertClean();
   phone.assertClean();
 }));
@@ -253,7 +219,7 @@ test('the other signed-in device hears of the new login within a second, and its
   await waitForLink(desktop, { not: link });
   assert.ok(Date.now() - revokedAt < 5000, 'the desktop heard it at once, not at a reload');
   assert.equal(await desktop.locator('#notices-panel').isVisible(), false);
-  assert.equal((await fetchIn(desktop, 'GET', '/api/session')).status, 401);
+  assert.equal((await probe(desktop, 'GET', '/api/session')).status, 401);
   await other.locator('#history-list li[data-event="revoked"]').first().waitFor();
   assert.match(await other.locator('#history-list li').first().textContent(), /^Chrome on Linux was revoked, /);
   await phone.locator('#history-list li[data-event="revoked"]').first().waitFor();
@@ -278,13 +244,13 @@ test('QRLjacking: a QR code fetched by an attacker elsewhere shows the victim th
   assert.match(await victim.locator('#network').textContent(), /not near this phone\. It is on another network \(203\.0\.113\.0\/24;/);
   assert.equal(await visibleConfirms(victim), 0, 'a plain Confirm is impossible');
   // Even a page that calls the API directly needs the explicit step.
-  const plain = await fetchIn(victim, 'POST', '/api/grants', { cid: calls.cids[0] });
+  const plain = await probe(victim, 'POST', '/api/grants', { cid: calls.cids[0] });
   assert.equal(plain.status, 428);
   // The victim says it is not theirs: nothing is sent, and the page says why.
   await victim.getByRole('button', { name: 'Cancel: it is not mine' }).click();
   await waitForStatus(victim, /Cancelled: nothing was sent\. If someone asked you to scan that code, they were trying to log in to your account/);
   await waitForStatus(attacker, /cancelled/);
-  assert.equal((await fetchIn(attacker, 'GET', '/api/session')).status, 401, 'the attacker is not logged in');
+  assert.equal((await probe(attacker, 'GET', '/api/session')).status, 401, 'the attacker is not logged in');
   assert.equal(calls.grants, 0);
   attacker.assertClean();
   victim.assertClean();

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/app_process.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/cli_runs.hpp"
 #include "tests/support/http_client.hpp"
@@ -22,50 +23,13 @@ namespace qrlogin::testing {
 using Json = nlohmann::json;
 using namespace std::chrono_literals;
 
-// qrlogin-app on 127.0.0.1:0, in memory, naming the relay; `extra`: more
-// of its options (e.g. --other-network refuse).
-class AppProcess {
- public:
-  explicit AppProcess(std::uint16_t relay_port, const std::vector<std::string>& extra = {})
-      : process_(options(relay_port, extra)) {
-    auto line = process_.wait_for_line("\"listening\"", 20s);
-    if (!line) throw std::runtime_error("qrlogin-app did not start: " + process_.out());
-    auto json = Json::parse(*line);
-    port_ = json["port"].get<std::uint16_t>();
-    origin_ = json["origin"].get<std::string>();
-  }
-  ~AppProcess() { process_.stop(SIGTERM, 10s); }
-  AppProcess(const AppProcess&) = delete;
-  AppProcess& operator=(const AppProcess&) = delete;
-
-  [[nodiscard]] std::uint16_t port() const { return port_; }
-  [[nodiscard]] const std::string& origin() const { return origin_; }
-
-  // A call as a program makes it: no Origin, a bearer token when given.
-  [[nodiscard]] HttpReply call(const std::string& method, const std::string& path, const std::string& token = {},
-                               const Json& body = nullptr) const {
-    HttpCall c{method, path, {}, {}};
-    if (!body.is_null()) {
-      c.body = body.dump();
-      c.headers.emplace_back("Content-Type", "application/json");
-    }
-    if (!token.empty()) c.headers.emplace_back("Authorization", "Bearer " + token);
-    return http_send(port_, c);
-  }
-
- private:
-  static ChildOptions options(std::uint16_t relay_port, const std::vector<std::string>& extra) {
-    ChildOptions o;
-    o.program = QRLOGIN_APP_BINARY;
-    o.args = {"--listen", "127.0.0.1:0", "--in-memory", "--relay", ws_url(relay_port)};
-    o.args.insert(o.args.end(), extra.begin(), extra.end());
-    o.output = ChildOptions::Output::merged;
-    return o;
-  }
-  ChildProcess process_;
-  std::uint16_t port_ = 0;
-  std::string origin_;
-};
+// qrlogin-app's flags for these tests: in memory, naming the relay;
+// `extra`: more of its options (e.g. --other-network refuse).
+inline std::vector<std::string> app_flags(std::uint16_t relay_port, const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args{"--in-memory", "--relay", ws_url(relay_port)};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
 
 inline Json json_of(const HttpReply& reply) {
   auto j = Json::parse(reply.body, nullptr, false);

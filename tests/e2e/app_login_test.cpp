@@ -64,7 +64,7 @@ int file_mode(const std::string& path) {
 
 TEST_CASE("app login: a phone account approves a server that gets its own token listed and revocable") {
   RelayProcess relay;
-  AppProcess app(relay.port());
+  AppProcess app(app_flags(relay.port()));
   ScratchDir dir;
   Phone phone(app, dir);
 
@@ -74,7 +74,7 @@ TEST_CASE("app login: a phone account approves a server that gets its own token 
   auto send = send_app(app, link, phone.file);
   require_output(*send, "\"event\":\"pairing_request\"", "the sender");
   // Before any code: who is asking, as the application saw it.
-  CHECK(send->json_field("pairing_request", "device_name") == "qrlogin on Linux");
+  CHECK(send->json_field("pairing_request", "device_name") == "qrlogin CLI on build-server");
   CHECK(send->json_field("pairing_request", "address") == "127.0.0.1");
   require_output(*send, "A device asks to log in to " + app.origin(), "the sender");  // stderr, read apart
 
@@ -140,7 +140,7 @@ TEST_CASE("app login: a phone account approves a server that gets its own token 
 
 TEST_CASE("app login: a credential for another application is refused and nothing is written") {
   RelayProcess relay;
-  AppProcess app(relay.port());
+  AppProcess app(app_flags(relay.port()));
   ScratchDir dir;
   auto receive = receive_app(app, dir, {"--yes"});
   // A well-formed grant, of another origin.
@@ -163,7 +163,7 @@ TEST_CASE("app login: a credential for another application is refused and nothin
 
 TEST_CASE("app login: an existing token file is refused without --force before the application is asked") {
   RelayProcess relay;
-  AppProcess app(relay.port());
+  AppProcess app(app_flags(relay.port()));
   ScratchDir dir;
   dir.write("token", "an older token\n");
   auto receive = receive_app(app, dir);
@@ -177,7 +177,7 @@ TEST_CASE("app login: an existing token file is refused without --force before t
 
 TEST_CASE("app login: send refuses a token file others can read and a code the application did not make") {
   RelayProcess relay;
-  AppProcess app(relay.port());
+  AppProcess app(app_flags(relay.port()));
   ScratchDir dir;
   Phone phone(app, dir);
   // A code the application never registered (made here, as any receiver could).
@@ -201,7 +201,7 @@ TEST_CASE("app login: send refuses a token file others can read and a code the a
 
 TEST_CASE("app login: a grant the application refuses ends with its code and advice and exit 8 and nothing written") {
   RelayProcess relay;
-  AppProcess app(relay.port());
+  AppProcess app(app_flags(relay.port()));
   ScratchDir dir;
   Phone phone(app, dir);
   auto receive = receive_app(app, dir, {"--yes"});

@@ -32,7 +32,7 @@ void check_nobody_logged_in(const AppProcess& app, const Phone& phone) {
 
 TEST_CASE("who is asking: a device on this network needs only the usual confirmation") {
   RelayProcess relay;
-  AppProcess app(relay.port());
+  AppProcess app(app_flags(relay.port()));
   ScratchDir dir;
   Phone phone(app, dir);
   // 127.0.0.9 is another address on 127.0.0.1's network.
@@ -58,7 +58,7 @@ TEST_CASE("who is asking: a device on this network needs only the usual confirma
 
 TEST_CASE("who is asking: a device on another network is named with a warning and a plain yes approves nothing") {
   RelayProcess relay;
-  AppProcess app(relay.port());
+  AppProcess app(app_flags(relay.port()));
   ScratchDir dir;
   Phone phone(app, dir);
   auto receive = receive_app(app, dir, {"--bind", kOtherNetworkAddress});
@@ -92,7 +92,7 @@ TEST_CASE("who is asking: a device on another network is named with a warning an
 
 TEST_CASE("who is asking: a device on another network is approved by my device and the code typed from its screen") {
   RelayProcess relay;
-  AppProcess app(relay.port());
+  AppProcess app(app_flags(relay.port()));
   ScratchDir dir;
   Phone phone(app, dir);
   auto receive = receive_app(app, dir, {"--bind", kOtherNetworkAddress, "--device-name", "far-server"});
@@ -121,7 +121,7 @@ TEST_CASE("who is asking: a device on another network is approved by my device a
 
 TEST_CASE("who is asking: an application that refuses other-network logins ends the sender with exit 8") {
   RelayProcess relay;
-  AppProcess app(relay.port(), {"--other-network", "refuse"});
+  AppProcess app(app_flags(relay.port(), {"--other-network", "refuse"}));
   ScratchDir dir;
   Phone phone(app, dir);
   auto receive = receive_app(app, dir, {"--bind", kOtherNetworkAddress, "--timeout", "20"});

@@ -42,6 +42,16 @@ std::string_view approval_for(NetworkRelation relation, bool refuse_other_networ
   return refuse_other_network ? "refused" : "deliberate";
 }
 
+// What the phone calls the device asking: its browser and OS from the
+// User-Agent, and for a program (the CLI) the name it declared:
+// "qrlogin CLI on build-server". Both are the requester's own claims.
+std::string requester_name(const PairingRow& pairing) {
+  std::string name = device_name_from_user_agent(pairing.user_agent);
+  if (pairing.declared_name.empty()) return name;
+  if (pairing.user_agent.starts_with("qrlogin/")) return "qrlogin CLI on " + pairing.declared_name;
+  return name + " \u201c" + pairing.declared_name + "\u201d";
+}
+
 }  // namespace
 
 ApiResponse Api::register_pairing(const ApiRequest& request) {
@@ -54,6 +64,11 @@ ApiResponse Api::register_pairing(const ApiRequest& request) {
   if (!body.ok()) return fail(body.error(), request);
   auto cid = read_cid(*body);
   if (!cid.ok()) return fail(cid.error(), request);
+  auto declared = read_string(*body, "device_name", false);
+  if (!declared.ok()) return fail(declared.error(), request);
+  if (declared->has_value()) {
+    if (auto status = check_name(**declared, "the device name"); !status.ok()) return fail(status.error(), request);
+  }
   purge_now_and_then(now);
   auto secret = issue_secret(rng_);
   PairingRow row{*cid,
@@ -62,7 +77,8 @@ ApiResponse Api::register_pairing(const ApiRequest& request) {
                  request.user_agent.substr(0, kMaxUserAgentBytes),
                  now,
                  now + settings_.pairing_lifetime,
-                 std::nullopt};
+                 std::nullopt,
+                 declared->value_or("")};
   auto status = store_.transaction([&] { return store_.insert_pairing(row); });
   if (!status.ok()) return fail(status.error(), request);
   return json_answer(201, Json{{"cid", *cid},
@@ -90,7 +106,8 @@ ApiResponse Api::lookup_pairing(const ApiRequest& request) {
   return json_answer(200, Json{{"cid", pairing->cid},
                                {"address", pairing->address},
                                {"user_agent", pairing->user_agent},
-                               {"device_name", device_name_from_user_agent(pairing->user_agent)},
+                               {"device_name", requester_name(*pairing)},
+                               {"declared_name", pairing->declared_name},
                                {"registered_at", unix_seconds(pairing->created_at)},
                                {"age", (now - pairing->created_at) / 1000},
                                {"expires_in", seconds_left(pairing->expires_at, now)},

@@ -8,7 +8,7 @@ namespace {
 
 // Schema migrations: migration i brings user_version from i to i + 1. Add
 // to the end, never edit one that has shipped.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     R"sql(
 CREATE TABLE accounts(
   id INTEGER PRIMARY KEY,
@@ -53,6 +53,11 @@ CREATE TABLE grants(
   device_id INTEGER REFERENCES devices(id)
 );
 )sql",
+    // 2: the name a program declares for itself when it registers a code
+    // (a CLI's host name), shown on the approving screen as declared.
+    R"sql(
+ALTER TABLE pairings ADD COLUMN declared_name TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 // Each statement's text is a constant, so its address keys the cache.
@@ -79,10 +84,11 @@ constexpr const char* kTouchDevice = "UPDATE devices SET last_seen_at = ?2, last
 constexpr const char* kEndDevice =
     "UPDATE devices SET ended_at = ?2, ended_why = ?3 WHERE id = ?1 AND ended_at IS NULL";
 constexpr const char* kInsertPairing =
-    "INSERT INTO pairings(cid, registration_hash, address, user_agent, created_at, expires_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    "INSERT INTO pairings(cid, registration_hash, address, user_agent, created_at, expires_at, declared_name) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 constexpr const char* kFindPairing =
-    "SELECT cid, registration_hash, address, user_agent, created_at, expires_at, redeemed_at FROM pairings "
+    "SELECT cid, registration_hash, address, user_agent, created_at, expires_at, redeemed_at, declared_name "
+    "FROM pairings "
     "WHERE cid = ?1";
 constexpr const char* kRedeemPairing = "UPDATE pairings SET redeemed_at = ?2 WHERE cid = ?1";
 constexpr const char* kInsertGrant =
@@ -409,7 +415,8 @@ Status Store::insert_pairing(const PairingRow& pairing) {
       .bind(3, std::string_view(pairing.address))
       .bind(4, std::string_view(pairing.user_agent))
       .bind(5, std::int64_t{pairing.created_at})
-      .bind(6, std::int64_t{pairing.expires_at});
+      .bind(6, std::int64_t{pairing.expires_at})
+      .bind(7, std::string_view(pairing.declared_name));
   const int rc = q.step();
   if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
     return make_error(AppErrc::cid_registered, "this channel id was registered before");
@@ -426,7 +433,8 @@ Result<std::optional<PairingRow>> Store::find_pairing(const std::string& cid) {
   if (rc == SQLITE_DONE) return std::optional<PairingRow>{};
   if (rc != SQLITE_ROW) return failure(rc, "find pairing");
   return std::optional<PairingRow>(
-      PairingRow{q.text(0), q.blob(1), q.text(2), q.text(3), q.integer(4), q.integer(5), q.optional_integer(6)});
+      PairingRow{q.text(0), q.blob(1), q.text(2), q.text(3), q.integer(4), q.integer(5), q.optional_integer(6),
+                 q.text(7)});
 }
 
 Status Store::mark_pairing_redeemed(const std::string& cid, UnixMillis now) {

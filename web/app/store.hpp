@@ -72,6 +72,7 @@ struct PairingRow {
   UnixMillis created_at = 0;
   UnixMillis expires_at = 0;
   std::optional<UnixMillis> redeemed_at;
+  std::string declared_name;  // what a program called itself; "" for a browser
 };
 
 struct GrantRow {
