@@ -331,9 +331,13 @@ function wireControls() {
     keepFocus($('page-heading'));
   });
   $('log-out').addEventListener('click', async () => {
+    // First the stream: its "ended" for this very log-out would start a
+    // second fresh code beside the one below.
+    stopNotices();
     const answer = await postJson('/api/logout');
     if (!answer.ok && answer.status !== 401) {
       setStatus(T.logOutFailed(answer.message), 'error');
+      showSession();
       return;
     }
     autoRenewals = 0;

@@ -385,9 +385,13 @@ function accountError(answer) {
 }
 
 async function logOut() {
+  // First the stream: this phone's own log-out is no news to it, and a
+  // list refresh it would start could only fail once the session is gone.
+  stopNotices();
   const answer = await postJson('/api/logout');
   if (!answer.ok && answer.status !== 401) {
     setStatus(T.logOutFailed(displayText(answer.message, 120)), 'error');
+    watchNotices();
     return;
   }
   session = null;
@@ -446,6 +450,7 @@ function deviceItem(device) {
 
 async function loadDevices() {
   const answer = await getJson('/api/devices');
+  if (!session) return false; // logged out while the list was on its way
   if (!answer.ok) {
     if (answer.error !== 'session_ended') setStatus(T.devicesFailed(displayText(answer.message, 120)), 'error');
     return false;
