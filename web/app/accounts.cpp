@@ -119,7 +119,7 @@ ApiResponse Api::login(const ApiRequest& request) {
   logger_.write("login", {{"account", device.account_id}, {"device", device.id}});
   // Every new login is announced to the account's other devices, a
   // password login too (a stolen password shows up at once).
-  notices_.publish(device.account_id, Notice{"login", device_json(device, 0).dump(-1, ' ', false, Json::error_handler_t::replace), device.id});
+  announce_login(device);
   return session_answer(200, device, credentials->kind, session.text);
 }
 
@@ -129,11 +129,8 @@ ApiResponse Api::logout(const ApiRequest& request) {
   auto status = store_.transaction([&] { return store_.end_device(device->id, clock_.now(), "logout"); });
   if (!status.ok()) return fail(status.error(), request);
   logger_.write("logout", {{"account", device->account_id}, {"device", device->id}});
-  notices_.publish(device->account_id,
-                   Notice{"logout",
-                          Json{{"device", Json{{"id", device->id}, {"name", device->name}}}}.dump(
-                              -1, ' ', false, Json::error_handler_t::replace),
-                          device->id});
+  announce(device->account_id, "logout", Json{{"device", Json{{"id", device->id}, {"name", device->name}}}},
+           device->id);
   auto answer = json_answer(200, Json{{"logged_out", true}});
   if (device->kind == "cookie") answer.headers.emplace_back("Set-Cookie", cleared_session_cookie(settings_.origin));
   return answer;

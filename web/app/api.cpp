@@ -198,6 +198,14 @@ ApiResponse Api::session_answer(unsigned status, const DeviceRow& device, const 
   return answer;
 }
 
+void Api::announce(std::int64_t account_id, std::string event, const Json& data, std::int64_t device_id) {
+  notices_.publish(account_id, Notice{std::move(event), json_text(data), device_id});
+}
+
+void Api::announce_login(const DeviceRow& device) {
+  announce(device.account_id, "login", device_json(device, 0), device.id);
+}
+
 void Api::purge_now_and_then(UnixMillis now) {
   UnixMillis last = last_purge_.load();
   if (now - last < kPurgeEvery || !last_purge_.compare_exchange_strong(last, now)) return;

@@ -13,6 +13,8 @@
 #include <string>
 #include <variant>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "crypto/random.hpp"
 #include "web/app/clock.hpp"
 #include "web/app/http_types.hpp"
@@ -101,6 +103,10 @@ class Api {
   ApiResponse session_answer(unsigned status, const DeviceRow& device, const std::string& kind,
                              const SecretString& secret);
   void purge_now_and_then(UnixMillis now);
+  // Tells the account's open notice streams (after the change committed).
+  void announce(std::int64_t account_id, std::string event, const nlohmann::json& data, std::int64_t device_id);
+  // A device just added (by QR or a password login): a "login" notice.
+  void announce_login(const DeviceRow& device);
 
   ApiSettings settings_;
   Store& store_;

@@ -88,12 +88,10 @@ ApiResponse Api::revoke_device(const ApiRequest& request) {
   });
   if (!status.ok()) return fail(status.error(), request);
   logger_.write("device_revoked", {{"account", caller->account_id}, {"device", target}, {"by", caller->id}});
-  notices_.publish(caller->account_id,
-                   Notice{"revoked",
-                          Json{{"device", Json{{"id", target}, {"name", target_name}}},
-                               {"by", Json{{"id", caller->id}, {"name", caller->name}}}}
-                              .dump(-1, ' ', false, Json::error_handler_t::replace),
-                          target});
+  announce(caller->account_id, "revoked",
+           Json{{"device", Json{{"id", target}, {"name", target_name}}},
+                {"by", Json{{"id", caller->id}, {"name", caller->name}}}},
+           target);
   auto answer = json_answer(200, Json{{"revoked", target}});
   if (target == caller->id && caller->kind == "cookie")
     answer.headers.emplace_back("Set-Cookie", cleared_session_cookie(settings_.origin));

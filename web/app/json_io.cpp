@@ -48,9 +48,9 @@ Result<std::string> read_kind(const Json& body) {
   return **kind;
 }
 
-ApiResponse json_answer(unsigned status, const Json& body) {
-  return ApiResponse{status, body.dump(-1, ' ', false, Json::error_handler_t::replace), {}};
-}
+std::string json_text(const Json& value) { return value.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+ApiResponse json_answer(unsigned status, const Json& body) { return ApiResponse{status, json_text(body), {}}; }
 
 Json device_json(const DeviceRow& d, std::int64_t current_device_id) {
   Json approved_by = nullptr;

@@ -22,6 +22,8 @@ Result<std::optional<std::string>> read_string(const Json& body, std::string_vie
 // "cookie" (the default) or "token". Errors: bad_request.
 Result<std::string> read_kind(const Json& body);
 
+// One line of JSON text; invalid UTF-8 in a stored name is replaced, never thrown on.
+[[nodiscard]] std::string json_text(const Json& value);
 ApiResponse json_answer(unsigned status, const Json& body);
 [[nodiscard]] inline std::int64_t unix_seconds(UnixMillis ms) { return ms / 1000; }
 // A device as the API shows it; `current` marks the caller's own.

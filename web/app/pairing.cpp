@@ -229,7 +229,7 @@ ApiResponse Api::redeem(const ApiRequest& request) {
   if (!status.ok()) return fail(status.error(), request);
   logger_.write("device_added",
                 {{"account", device.account_id}, {"device", device.id}, {"approved_by", *device.approved_by}});
-  notices_.publish(device.account_id, Notice{"login", device_json(device, 0).dump(-1, ' ', false, Json::error_handler_t::replace), device.id});
+  announce_login(device);
   return session_answer(201, device, *kind, session.text);
 }
 
