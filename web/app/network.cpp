@@ -1,41 +1,14 @@
 #include "web/app/network.hpp"
 
-#include <arpa/inet.h>
-
-#include <algorithm>
-#include <array>
-#include <cstdint>
-#include <optional>
+#include "relay/core/address.hpp"
 
 namespace qrlogin::app {
 namespace {
 
-constexpr int kNetworkBitsV4 = 24;
-constexpr int kNetworkBitsV6 = 56;
-
-struct Parsed {
-  std::array<std::uint8_t, 16> bytes{};
-  bool v4 = false;
-};
-
-std::optional<Parsed> parse(const std::string& address) {
-  Parsed p;
-  if (inet_pton(AF_INET, address.c_str(), p.bytes.data()) == 1) {
-    p.v4 = true;
-    return p;
-  }
-  if (inet_pton(AF_INET6, address.c_str(), p.bytes.data()) == 1) return p;
-  return std::nullopt;
-}
-
-Parsed masked(Parsed p) {
-  const int bits = p.v4 ? kNetworkBitsV4 : kNetworkBitsV6;
-  const int size = p.v4 ? 4 : 16;
-  for (int i = 0; i < size; ++i) {
-    const int keep = std::clamp(bits - i * 8, 0, 8);
-    p.bytes[static_cast<std::size_t>(i)] &= static_cast<std::uint8_t>(0xFF00 >> keep);
-  }
-  return p;
+// The relay's own "network" scope (IPv4 /24, IPv6 /56), so that the
+// application and the relay's limits mean the same by a network.
+relay::AddressKey network_of(const relay::IpAddress& address) {
+  return *relay::scope_key(relay::limit_key(address), relay::Scope::network);
 }
 
 }  // namespace
@@ -50,21 +23,19 @@ std::string_view relation_name(NetworkRelation relation) noexcept {
 }
 
 NetworkRelation network_relation(const std::string& a, const std::string& b) {
-  auto pa = parse(a);
-  auto pb = parse(b);
-  if (!pa || !pb || pa->v4 != pb->v4) return NetworkRelation::other_network;
-  if (pa->bytes == pb->bytes) return NetworkRelation::same_address;
-  if (masked(*pa).bytes == masked(*pb).bytes) return NetworkRelation::same_network;
+  auto pa = relay::parse_ip(a);
+  auto pb = relay::parse_ip(b);
+  if (!pa.ok() || !pb.ok() || pa->is_v4() != pb->is_v4()) return NetworkRelation::other_network;
+  if (*pa == *pb) return NetworkRelation::same_address;
+  if (network_of(*pa) == network_of(*pb)) return NetworkRelation::same_network;
   return NetworkRelation::other_network;
 }
 
 std::string network_text(const std::string& address) {
-  auto p = parse(address);
-  if (!p) return address;
-  auto m = masked(*p);
-  char text[INET6_ADDRSTRLEN] = {};
-  inet_ntop(m.v4 ? AF_INET : AF_INET6, m.bytes.data(), text, sizeof text);
-  return std::string(text) + (m.v4 ? "/24" : "/56");
+  auto parsed = relay::parse_ip(address);
+  if (!parsed.ok()) return address;
+  relay::IpAddress network{network_of(*parsed).bytes};
+  return relay::format_ip(network) + (parsed->is_v4() ? "/24" : "/56");
 }
 
 }  // namespace qrlogin::app
