@@ -110,38 +110,6 @@ export async function supportOrExplain() {
   return false;
 }
 
-// localStorage, tolerating browsers that refuse it (private modes).
-export function loadJson(key) {
-  try {
-    const text = localStorage.getItem(key);
-    return text === null ? null : JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
-
-export function saveJson(key, value) {
-  try {
-    localStorage.setItem(key, JSON.stringify(value));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function removeKey(key) {
-  try {
-    localStorage.removeItem(key);
-  } catch {
-    // nothing stored, nothing to remove
-  }
-}
-
-export function randomToken(bytes = 16) {
-  const raw = crypto.getRandomValues(new Uint8Array(bytes));
-  return btoa(String.fromCharCode(...raw)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
 // How a pairing ended, for the page's words: after the codes were
 // exchanged the library says possible_attack and puts the precise reason
 // first in the detail (contract rev. 3). `why` is that reason, or the code.
