@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "tests/app/app_fixture.hpp"
+#include "web/app/rate_limit.hpp"
 
 using namespace qrlogin::testing;
 
@@ -46,6 +47,23 @@ TEST_CASE("wrong passwords are rate-limited per account, even for the right pass
   CHECK(guesser.post("/api/login", {{"name", "bob"}, {"password", kPassword}}).status == 200);
   app.clock.advance(std::chrono::seconds(31));
   CHECK(guesser.post("/api/login", {{"name", "alice"}, {"password", kPassword}}).status == 200);
+}
+
+TEST_CASE("the limits key an address and a network as the relay does (IPv4 /32 and /24 and IPv6 /64 and /56)") {
+  using qrlogin::app::address_key;
+  using qrlogin::app::network_key;
+  CHECK(address_key("192.0.2.1") != address_key("192.0.2.2"));
+  CHECK(network_key("192.0.2.1") == network_key("192.0.2.254"));
+  CHECK(network_key("192.0.2.1") != network_key("192.0.3.1"));
+  CHECK(address_key("2001:db8:0:1::1") == address_key("2001:db8:0:1:ffff::9"));
+  CHECK(address_key("2001:db8:0:1::1") != address_key("2001:db8:0:2::1"));
+  CHECK(network_key("2001:db8:0:1::1") == network_key("2001:db8:0:ff::1"));
+  CHECK(network_key("2001:db8:0:1::1") != network_key("2001:db8:0:100::1"));
+  // An IPv4 client and its IPv4-mapped IPv6 form are one client.
+  CHECK(address_key("192.0.2.1") == address_key("::ffff:192.0.2.1"));
+  // An address key is never a network key, and text that is no address keys as itself.
+  CHECK(address_key("192.0.2.1") != network_key("192.0.2.1"));
+  CHECK(address_key("not-an-address") == "not-an-address");
 }
 
 TEST_CASE("wrong passwords are rate-limited per network, other networks are not") {

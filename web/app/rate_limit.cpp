@@ -1,12 +1,10 @@
 #include "web/app/rate_limit.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
-#include <array>
 #include <cmath>
-#include <cstdint>
 #include <iterator>
+
+#include "relay/core/address.hpp"
 
 namespace qrlogin::app {
 
@@ -58,32 +56,22 @@ long RateLimiter::retry_after_seconds(const std::string& key, UnixMillis now) {
 
 namespace {
 
-std::string prefix_key(const std::string& address, int v4_bits, int v6_bits) {
-  std::array<std::uint8_t, 16> bytes{};
-  int bits = 0;
-  std::size_t size = 0;
-  char family = '?';
-  if (inet_pton(AF_INET, address.c_str(), bytes.data()) == 1) {
-    bits = v4_bits, size = 4, family = '4';
-  } else if (inet_pton(AF_INET6, address.c_str(), bytes.data()) == 1) {
-    bits = v6_bits, size = 16, family = '6';
-  } else {
-    return address;
-  }
-  for (std::size_t i = 0; i < size; ++i) {
-    const int keep = std::clamp(bits - static_cast<int>(i) * 8, 0, 8);
-    bytes[i] = static_cast<std::uint8_t>(bytes[i] & (0xFF00 >> keep));
-  }
-  std::string key(1, family);
-  key.append(reinterpret_cast<const char*>(bytes.data()), size);
-  key += '/';
-  key += std::to_string(bits);
-  return key;
+// The relay's keys (relay/core/address.hpp), so that "an address" and "a
+// network" mean the same to the application's limits as to the relay's:
+// IPv4 /32 and /24, IPv6 /64 and /56. Text that is no address keys as itself.
+std::string scoped_key(const std::string& address, relay::Scope scope) {
+  auto ip = relay::parse_ip(address);
+  if (!ip.ok()) return address;
+  auto key = relay::scope_key(relay::limit_key(*ip), scope);
+  if (!key) return address;
+  std::string out(1, static_cast<char>('0' + static_cast<int>(scope)));
+  out.append(reinterpret_cast<const char*>(key->bytes.data()), key->bytes.size());
+  return out;
 }
 
 }  // namespace
 
-std::string address_key(const std::string& address) { return prefix_key(address, 32, 64); }
-std::string network_key(const std::string& address) { return prefix_key(address, 24, 56); }
+std::string address_key(const std::string& address) { return scoped_key(address, relay::Scope::address); }
+std::string network_key(const std::string& address) { return scoped_key(address, relay::Scope::network); }
 
 }  // namespace qrlogin::app
