@@ -63,4 +63,19 @@ bool any_contains(const std::vector<Cidr>& list, const IpAddress& address) noexc
 IpAddress resolve_client(const IpAddress& peer, std::string_view forwarded_for,
                          const std::vector<Cidr>& trusted);
 
+// Every X-Forwarded-For line of a request's headers (Beast's http::fields)
+// in order, as one list (RFC 9110 5.3): a proxy may append a line rather
+// than extend the first, and the client is the rightmost untrusted entry of
+// the whole list. A template so that relay/core stays free of Beast.
+template <class Fields>
+std::string joined_forwarded_for(const Fields& headers) {
+  std::string out;
+  auto [first, last] = headers.equal_range("X-Forwarded-For");
+  for (auto it = first; it != last; ++it) {
+    if (!out.empty()) out += ',';
+    out += std::string_view(it->value());
+  }
+  return out;
+}
+
 }  // namespace qrlogin::relay

@@ -51,19 +51,6 @@ std::string error_body(std::string_view code, std::string_view message) {
   return nlohmann::json{{"error", code}, {"message", message}}.dump();
 }
 
-// Every X-Forwarded-For line in order, as one list (RFC 9110 5.3): a proxy
-// may append a line rather than extend the first, and the client is the
-// rightmost untrusted entry of the whole list.
-std::string joined_forwarded_for(const http::request<http::empty_body>& req) {
-  std::string out;
-  auto [first, last] = req.equal_range("X-Forwarded-For");
-  for (auto it = first; it != last; ++it) {
-    if (!out.empty()) out += ',';
-    out += std::string_view(it->value());
-  }
-  return out;
-}
-
 // A parse error that the client's bytes caused, as opposed to the
 // connection ending early (which gets no answer).
 bool is_malformed_request(const beast::error_code& ec) {

@@ -49,20 +49,14 @@ std::string peer_address(const tcp::socket& socket) {
 }
 
 // The client's address: the TCP peer, or behind a trusted proxy the
-// rightmost X-Forwarded-For entry that is not a trusted proxy (every
-// X-Forwarded-For line joined in order, as the relay does).
+// rightmost X-Forwarded-For entry that is not a trusted proxy, as the
+// relay resolves it.
 std::string client_address(const std::string& peer, const http::request<http::string_body>& req,
                            const std::vector<relay::Cidr>& trusted) {
   if (trusted.empty()) return peer;
   auto parsed = relay::parse_ip(peer);
   if (!parsed.ok()) return peer;
-  std::string forwarded;
-  auto [first, last] = req.equal_range("X-Forwarded-For");
-  for (auto it = first; it != last; ++it) {
-    if (!forwarded.empty()) forwarded += ',';
-    forwarded += std::string_view(it->value());
-  }
-  return relay::format_ip(relay::resolve_client(*parsed, forwarded, trusted));
+  return relay::format_ip(relay::resolve_client(*parsed, relay::joined_forwarded_for(req), trusted));
 }
 
 bool is_page_request(const ApiRequest& r) {
