@@ -501,7 +501,7 @@ std::string help_text() {
   out << "Usage: qrlogin-relay [FLAGS]\n\n"
          "The qrlogin blind WebSocket relay: pairs one receiver with one sender per channel\n"
          "(GET /v1/channels/{cid}?role=receiver|sender), forwards their binary frames\n"
-         "unchanged, and serves the demo pages and /healthz on the same port.\n\n"
+         "unchanged, and answers /healthz on the same port; it serves no page.\n\n"
          "Every flag FOO-BAR can also be set with the environment variable QRLOGIN_RELAY_FOO_BAR;\n"
          "a flag beats the environment, the environment beats the default. Durations: 2s, 1500ms.\n\n";
   Config defaults;
