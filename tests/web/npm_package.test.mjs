@@ -96,6 +96,12 @@ test('the manifest: version of the project, ES module, one export, no dependenci
   assert.equal(manifest.dependencies, undefined);
   assert.equal(manifest.peerDependencies, undefined);
   assert.ok(manifest.engines?.node, 'engines.node');
+  // The install lines the READMEs give name this version's tarball.
+  for (const readme of ['README.md', 'web/src/README.md']) {
+    const named = [...readFileSync(path.join(root, readme), 'utf8').matchAll(/qrlogin-(\d+\.\d+\.\d+)\.tgz/g)];
+    assert.ok(named.length > 0, `${readme} shows how to install the tarball`);
+    for (const [, version] of named) assert.equal(version, projectVersion(), `${readme} names qrlogin-${version}.tgz`);
+  }
 });
 
 test('npm pack: the tarball holds exactly the public module, its imports, declarations and README', () => {

@@ -205,7 +205,7 @@ export declare function startReceiver(options: ReceiverOptions): ReceiverHandle;
  */
 export declare function startSender(
   link: string,
-  credential: Credential | null | undefined,
+  credential?: Credential | null,
   options?: SenderOptions,
 ): SenderHandle;
 

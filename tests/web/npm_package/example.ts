@@ -82,3 +82,4 @@ try {
 startSender(link, 'token', { allowOtherOrigin: true }).cancel();
 startSender(link, { grant: 'g-1', scopes: ['read'], note: undefined });
 startSender(link, [1, 'two', { three: null }]);
+startSender(link).confirm('late');
