@@ -1,6 +1,7 @@
 # Script mode: writes OUTPUT, a C++ file with the bytes of every file under
 # WEB_DIR (path kept, e.g. pages/index.html; never web/app, the example
-# application's C++ source) and, when VENDOR_DIR is given, of every file
+# application's C++ source, nor the npm package's manifest, README and type
+# declarations in web/src) and, when VENDOR_DIR is given, of every file
 # under it as vendor/<name> (the npm packages copied by
 # cmake/QrloginVendorWeb.cmake): the pages qrlogin-app serves
 # (web/app/pages.hpp declares web_assets()).
@@ -32,6 +33,11 @@ foreach(entry IN LISTS entries)
   endif()
   # web/app is the example application's C++ source, not a page to serve.
   if(rel MATCHES "^app/")
+    continue()
+  endif()
+  # web/src is also the npm package: its manifest, README and type
+  # declarations are for npm, not for the pages.
+  if(rel MATCHES "^src/(package\\.json|README\\.md|[^/]*\\.d\\.ts)$")
     continue()
   endif()
   file(READ "${source}" hex HEX)
