@@ -84,7 +84,10 @@ const IMPLS = {
 const ORDER = ['qrlogin', 'ws', 'floor'].filter((i) => !opt.impls || opt.impls.includes(i));
 // The TLS rows: the relay's own TLS (and the old binary's, --relay-old), Node
 // `ws` over https, the relay (plain) behind nginx terminating TLS.
-const TLS_ORDER = ['qrlogin', ...(opt.relayOld ? ['qrlogin_old'] : []), 'ws', 'nginx']
+// nginx is optional (scripts/install-deps installs it): without it its row
+// is skipped, as the cluster scenario is without Redis.
+const hasNginx = spawnSync('nginx', ['-v']).status === 0;
+const TLS_ORDER = ['qrlogin', ...(opt.relayOld ? ['qrlogin_old'] : []), 'ws', ...(hasNginx ? ['nginx'] : [])]
   .filter((i) => !opt.impls || opt.impls.includes(i) || (i === 'qrlogin_old' && opt.impls.includes('qrlogin')));
 if (!ORDER.length && !TLS_ORDER.length) { console.error('run: --impls names none of qrlogin,ws,floor,nginx'); process.exit(2); }
 const SCENARIOS = ['pairing', 'sweep', 'forward_if1', 'forward', 'idle', 'churn', 'slow', 'cluster', 'wss_idle', 'wss_pairing'];
@@ -625,6 +628,7 @@ function tlsRatios(name) {
 }
 
 async function scenarioWssIdle() {
+  if (!hasNginx) log('wss: nginx is not installed (scripts/install-deps): its row is skipped');
   for (const impl of TLS_ORDER) {
     await withTls(impl, async (t) => {
       await new Promise((r) => setTimeout(r, 300));
