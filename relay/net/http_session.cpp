@@ -111,8 +111,7 @@ void HttpSession<Stream>::start() {
   timer_.expires_after(hub_.limits().handshake_timeout);
   timer_.async_wait(beast::bind_front_handler(&HttpSession<Stream>::on_timeout, this->shared_from_this()));
   if constexpr (kTls) {
-    stream_.async_handshake(ssl::stream_base::server,
-                            beast::bind_front_handler(&HttpSession<Stream>::on_handshake, this->shared_from_this()));
+    stream_.async_handshake(beast::bind_front_handler(&HttpSession<Stream>::on_handshake, this->shared_from_this()));
   } else {
     do_read();
   }
@@ -289,14 +288,12 @@ void serve_connection(net::ip::tcp::socket socket, const std::shared_ptr<ssl::co
   }
   // The stream's SSL object holds its own reference to the context's
   // SSL_CTX, so a reload that drops `tls` later leaves it valid.
-  std::optional<TlsStream> stream;
-  try {
-    stream.emplace(std::move(socket), *tls);
-  } catch (const std::exception& e) {  // OpenSSL could not allocate the connection's state
-    hub.logger().write(LogLevel::warn, "tls_failed", {{"conn", id}, {"reason", std::string_view(e.what())}});
+  auto made = LeanTlsStream::accept(std::move(socket), tls->native_handle());
+  if (!made.stream) {  // OpenSSL could not allocate the connection's state
+    hub.logger().write(LogLevel::warn, "tls_failed", {{"conn", id}, {"reason", made.error.message()}});
     return;
   }
-  std::make_shared<HttpSession<TlsStream>>(std::move(*stream), hub, policy, std::move(lease), id, peer)->start();
+  std::make_shared<HttpSession<TlsStream>>(std::move(*made.stream), hub, policy, std::move(lease), id, peer)->start();
 }
 
 }  // namespace qrlogin::relay

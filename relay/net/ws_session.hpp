@@ -30,7 +30,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/message.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <memory>
 #include <optional>
@@ -40,14 +39,14 @@
 #include "relay/core/address.hpp"
 #include "relay/core/target.hpp"
 #include "relay/net/hub.hpp"
+#include "relay/net/lean_tls_stream.hpp"
 #include "relay/net/lease.hpp"
 
 namespace qrlogin::relay {
 
 using PlainStream = boost::asio::ip::tcp::socket;
-// Beast's wrapper coalesces a WebSocket frame's header and payload into one
-// TLS record, and frees that buffer after each write.
-using TlsStream = boost::beast::ssl_stream<boost::asio::ip::tcp::socket>;
+// OpenSSL on the socket itself, no per-connection buffers (lean_tls_stream.hpp).
+using TlsStream = LeanTlsStream;
 
 struct WsClientInfo {
   ConnId id = 0;

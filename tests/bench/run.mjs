@@ -12,8 +12,12 @@
 //                          (full mode; default docs/bench-pairing-latency.svg)
 //        --json FILE       also write every figure as JSON
 //        --only LIST       run only these scenarios (comma-separated: pairing,
-//                          sweep, forward_if1, forward, idle, churn, slow, cluster)
-//        --impls LIST      run only these implementations (qrlogin,ws,floor)
+//                          sweep, forward_if1, forward, idle, churn, slow, cluster,
+//                          wss_idle, wss_pairing)
+//        --impls LIST      run only these implementations (qrlogin,ws,floor;
+//                          the TLS scenarios: qrlogin,ws,nginx)
+//        --relay-old BIN   the TLS scenarios also run this relay binary (row
+//                          qrlogin_old: before/after in one run)
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -41,6 +45,7 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--json') opt.json = path.resolve(args[++i]);
   else if (a === '--only') opt.only = new Set(args[++i].split(','));
   else if (a === '--impls') opt.impls = args[++i].split(',');
+  else if (a === '--relay-old') opt.relayOld = path.resolve(args[++i]);
   else { console.error(`run: unknown flag ${a}`); process.exit(2); }
 }
 const quick = opt.mode === 'quick';
@@ -77,8 +82,15 @@ const IMPLS = {
   floor: () => [opt.floor, '--listen', '127.0.0.1:0', '--max-seconds', '900'],
 };
 const ORDER = ['qrlogin', 'ws', 'floor'].filter((i) => !opt.impls || opt.impls.includes(i));
-if (!ORDER.length) { console.error('run: --impls names none of qrlogin,ws,floor'); process.exit(2); }
-const SCENARIOS = ['pairing', 'sweep', 'forward_if1', 'forward', 'idle', 'churn', 'slow', 'cluster'];
+// The TLS rows: the relay's own TLS (and the old binary's, --relay-old), Node
+// `ws` over https, the relay (plain) behind nginx terminating TLS.
+// nginx is optional (scripts/install-deps installs it): without it its row
+// is skipped, as the cluster scenario is without Redis.
+const hasNginx = spawnSync('nginx', ['-v']).status === 0;
+const TLS_ORDER = ['qrlogin', ...(opt.relayOld ? ['qrlogin_old'] : []), 'ws', ...(hasNginx ? ['nginx'] : [])]
+  .filter((i) => !opt.impls || opt.impls.includes(i) || (i === 'qrlogin_old' && opt.impls.includes('qrlogin')));
+if (!ORDER.length && !TLS_ORDER.length) { console.error('run: --impls names none of qrlogin,ws,floor,nginx'); process.exit(2); }
+const SCENARIOS = ['pairing', 'sweep', 'forward_if1', 'forward', 'idle', 'churn', 'slow', 'cluster', 'wss_idle', 'wss_pairing'];
 for (const sc of opt.only ?? []) if (!SCENARIOS.includes(sc)) { console.error(`run: unknown scenario ${sc}`); process.exit(2); }
 const wanted = (sc) => !opt.only || opt.only.has(sc);
 
@@ -137,9 +149,11 @@ function tcpMemKb() {
 
 // Runs the generator; resolves with its result line. `onReady` gets the
 // ready line of the idle scenario and returns a promise; then stdin closes.
-function runGen(port, scenarioArgs, { timeoutS = 120, onReady = null, id = 0 } = {}) {
+// `program`: another generator with the same output (the wss client).
+function runGen(port, scenarioArgs, { timeoutS = 120, onReady = null, id = 0, program = null } = {}) {
   return new Promise((resolve) => {
-    const [cmd, argv] = pin(genCore, [opt.loadgen, '--port', String(port), '--id', String(id), ...scenarioArgs]);
+    const base = program ?? [opt.loadgen, '--id', String(id)];
+    const [cmd, argv] = pin(genCore, [...base, '--port', String(port), ...scenarioArgs]);
     const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
     children.add(child);
     let result = null;
@@ -207,6 +221,9 @@ const P = quick
     clusterDur: 1.5 }
   : { pairDur: 5, pairConc: 64, latDur: 5, fwdDur: 5, fwdChannels: 64, idleConns: 18000, idleProcs: 2, churnWarm: 3, churnDur: 12,
     sweep: [0.1, 0.25, 0.5, 0.75, 0.9], clusterDur: 5 };
+// The TLS scenarios: fewer connections (each is a full handshake by a Node
+// client, the slow side here).
+const PT = quick ? { idleConns: 100, pairDur: 1.5, pairConc: 4 } : { idleConns: 2000, pairDur: 5, pairConc: 16 };
 
 const sat = {};
 
@@ -495,6 +512,170 @@ async function scenarioCluster() {
   }
 }
 
+// ---- TLS: wss_idle, wss_pairing ----------------------------------------------
+let tlsDir = null;
+function tlsFiles() {
+  if (!tlsDir) {
+    tlsDir = mkdtempSync(path.join(tmpdir(), 'qrlogin-bench-tls-'));
+    const r = spawnSync(path.join(root, 'scripts/make-cert'), ['--out', tlsDir, '--days', '2', '--new-ca'],
+      { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (r.status !== 0) throw new Error('scripts/make-cert failed');
+  }
+  return { cert: path.join(tlsDir, 'relay-cert.pem'), key: path.join(tlsDir, 'relay-key.pem') };
+}
+process.on('exit', () => { if (tlsDir) rmSync(tlsDir, { recursive: true, force: true }); });
+
+async function waitConnectable(port, child, seconds) {
+  const end = Date.now() + seconds * 1000;
+  while (Date.now() < end) {
+    if (child.exitCode !== null) throw new Error(`exited (${child.exitCode})`);
+    const ok = await new Promise((res) => {
+      const c = net.connect(port, '127.0.0.1', () => { c.destroy(); res(true); });
+      c.once('error', () => res(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('not listening');
+}
+
+// nginx terminating TLS in front of a plain relay: docs/deploy.md's channel
+// location, one worker process (master_process off) on the relay's core.
+async function startNginx(dir, upstreamPort, cert, key) {
+  const port = await freePort();
+  const d = path.join(dir, 'nginx');
+  for (const sub of ['', 'tmp']) spawnSync('mkdir', ['-p', path.join(d, sub)]);
+  writeFileSync(path.join(d, 'nginx.conf'), `daemon off;
+master_process off;
+worker_processes 1;
+worker_rlimit_nofile 20000;
+pid ${d}/nginx.pid;
+error_log ${d}/error.log warn;
+events { worker_connections 10000; }
+http {
+  access_log off;
+  client_body_temp_path ${d}/tmp/body;
+  proxy_temp_path ${d}/tmp/proxy;
+  fastcgi_temp_path ${d}/tmp/fastcgi;
+  uwsgi_temp_path ${d}/tmp/uwsgi;
+  scgi_temp_path ${d}/tmp/scgi;
+  map $http_upgrade $connection_upgrade { default upgrade; '' close; }
+  server {
+    listen 127.0.0.1:${port} ssl;
+    server_tokens off;
+    ssl_certificate ${cert};
+    ssl_certificate_key ${key};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_tickets off;
+    ssl_session_cache off;
+    location /v1/channels/ {
+      proxy_pass http://127.0.0.1:${upstreamPort};
+      proxy_http_version 1.1;
+      proxy_set_header Host $host;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;
+      proxy_buffering off;
+      proxy_read_timeout 300s;
+      proxy_send_timeout 300s;
+    }
+  }
+}
+`);
+  const [cmd, argv] = pin(relayCore, ['nginx', '-e', path.join(d, 'error.log'), '-p', d, '-c', path.join(d, 'nginx.conf')]);
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  await waitConnectable(port, child, 10);
+  return { impl: 'nginx', child, pid: child.pid, port };
+}
+
+// Starts a TLS row; `pids` are every process that serves it (relay, and
+// nginx in front).
+async function startTls(impl, dir) {
+  const { cert, key } = tlsFiles();
+  const tlsArgs = ['--tls-cert', cert, '--tls-key', key];
+  if (impl === 'qrlogin') { const s = await startServer(impl, [...IMPLS.qrlogin(), ...tlsArgs]); return { port: s.port, parts: [s] }; }
+  if (impl === 'qrlogin_old') {
+    const s = await startServer(impl, [opt.relayOld, ...IMPLS.qrlogin().slice(1), ...tlsArgs]);
+    return { port: s.port, parts: [s] };
+  }
+  if (impl === 'ws') { const s = await startServer(impl, [...IMPLS.ws(), ...tlsArgs]); return { port: s.port, parts: [s] }; }
+  const relay = await startServer('qrlogin');
+  try {
+    const nginx = await startNginx(dir, relay.port, cert, key);
+    return { port: nginx.port, parts: [nginx, relay] };
+  } catch (e) {
+    await stopServer(relay);
+    throw new Error(`nginx: ${e.message} (scripts/install-deps installs it)`);
+  }
+}
+async function withTls(impl, body) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'qrlogin-bench-'));
+  const t = await startTls(impl, dir);
+  try {
+    return await body(t);
+  } finally {
+    for (const p of t.parts) await stopServer(p);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+const wssClient = [process.execPath, path.join(here, 'wss/client.mjs')];
+function tlsRatios(name) {
+  const f = figures[name];
+  for (const [a, b] of [['qrlogin', 'ws'], ['qrlogin', 'nginx'], ['qrlogin', 'qrlogin_old'], ['nginx', 'ws']]) {
+    if (f?.[a] && f?.[b]?.value) console.log(`ratio ${name} ${a}/${b} ${(f[a].value / f[b].value).toFixed(3)}`);
+  }
+}
+
+async function scenarioWssIdle() {
+  if (!hasNginx) log('wss: nginx is not installed (scripts/install-deps): its row is skipped');
+  for (const impl of TLS_ORDER) {
+    await withTls(impl, async (t) => {
+      await new Promise((r) => setTimeout(r, 300));
+      const rss0 = t.parts.map((p) => rssKb(p.pid));
+      let peak = null;
+      const onReady = async () => {
+        await new Promise((r) => setTimeout(r, 500));
+        peak = t.parts.map((p) => rssKb(p.pid));
+      };
+      const r = await runGen(t.port, ['--scenario', 'idle', '--connections', String(PT.idleConns), '--hold', '120'],
+        { onReady, timeoutS: 300, program: wssClient });
+      check(impl, 'wss_idle', r);
+      const conns = r.connections ?? 0;
+      if (!peak || conns === 0) return;
+      const per = t.parts.map((p, i) => (peak[i] - rss0[i]) / conns);
+      metric('wss_idle.connections', impl, conns, 'conn');
+      metric('wss_idle.rss_kb_per_conn', impl, per.reduce((a, b) => a + b, 0), 'KB');
+      if (impl === 'nginx') {
+        metric('wss_idle.nginx_rss_kb_per_conn', impl, per[0], 'KB');
+        metric('wss_idle.relay_rss_kb_per_conn', impl, per[1], 'KB');
+      }
+    });
+  }
+  tlsRatios('wss_idle.rss_kb_per_conn');
+}
+
+async function scenarioWssPairing() {
+  for (const impl of TLS_ORDER) {
+    await withTls(impl, async (t) => {
+      const c0 = t.parts.map((p) => cpuSeconds(p.pid));
+      const r = await runGen(t.port, ['--scenario', 'pairing', '--concurrency', String(PT.pairConc), '--duration', String(PT.pairDur)],
+        { program: wssClient });
+      const cpus1 = t.parts.map((p, i) => cpuSeconds(p.pid) - c0[i]);
+      const cpu = cpus1.reduce((a, b) => a + b, 0);
+      check(impl, 'wss_pairing', r);
+      const done = Math.max(1, r.completed ?? 0);
+      metric('wss_pairing.pairings_per_s', impl, (r.completed ?? 0) / (r.duration_s || PT.pairDur), '/s');
+      metric('wss_pairing.cpu_us_per_pairing', impl, (1e6 * cpu) / done, 'us');
+      if (impl === 'nginx') {
+        metric('wss_pairing.nginx_cpu_us_per_pairing', impl, (1e6 * cpus1[0]) / done, 'us');
+        metric('wss_pairing.relay_cpu_us_per_pairing', impl, (1e6 * cpus1[1]) / done, 'us');
+      }
+    });
+  }
+  tlsRatios('wss_pairing.cpu_us_per_pairing');
+}
+
 // ---- main ------------------------------------------------------------------
 const load0 = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const model = (/model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8')) ?? [])[1] ?? 'unknown';
@@ -510,6 +691,8 @@ try {
   if (wanted('churn')) await scenarioChurn();
   if (wanted('slow')) await scenarioSlow();
   if (wanted('cluster')) await scenarioCluster();
+  if (wanted('wss_idle')) await scenarioWssIdle();
+  if (wanted('wss_pairing')) await scenarioWssPairing();
 } catch (e) {
   failures.push(String(e?.stack ?? e));
   log(String(e?.stack ?? e));

@@ -1,15 +1,18 @@
 // The Node.js baseline of the relay benchmarks: the relay a typical team
-// would write on `ws`, speaking qrlogin's relay protocol (docs/protocol.md,
+// would write on `ws` (over `https` with --tls-cert), speaking qrlogin's relay protocol (docs/protocol.md,
 // "Relay interface") with the limits of `qrlogin-relay --profile bench`
-// (relay/core/limits.cpp). It is the baseline, not a product: no TLS, no
+// (relay/core/limits.cpp). It is the baseline, not a product: no
 // resume (a dropped client's slot waits out the grace and the channel ends),
 // no logs, no metrics. perMessageDeflate off. One process, one thread of JS
 // (the run script pins it to one core with taskset).
 //
 //   node tests/bench/ws-relay/relay.mjs [--listen 127.0.0.1:0] [--max-seconds 3600]
+//        [--tls-cert CERT --tls-key KEY]   (https: the TLS benchmarks' baseline)
 // prints {"event":"listening","port":N}; stops on SIGTERM/SIGINT or after
 // --max-seconds.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { WebSocketServer } from 'ws';
 
 // The bench profile: the defaults of relay/core/limits.hpp with
@@ -55,9 +58,13 @@ const MESSAGE = {
 
 let listen = '127.0.0.1:0';
 let maxSeconds = 3600;
+let tlsCert = null;
+let tlsKey = null;
 for (let i = 2; i + 1 < process.argv.length; i += 2) {
   if (process.argv[i] === '--listen') listen = process.argv[i + 1];
   else if (process.argv[i] === '--max-seconds') maxSeconds = Number(process.argv[i + 1]);
+  else if (process.argv[i] === '--tls-cert') tlsCert = process.argv[i + 1];
+  else if (process.argv[i] === '--tls-key') tlsKey = process.argv[i + 1];
   else { console.error(`relay.mjs: unknown flag ${process.argv[i]}`); process.exit(2); }
 }
 const [host, portText] = [listen.slice(0, listen.lastIndexOf(':')), listen.slice(listen.lastIndexOf(':') + 1)];
@@ -211,10 +218,13 @@ const wss = new WebSocketServer({
   handleProtocols: (protocols) => (protocols.has('qrlogin.v1') ? 'qrlogin.v1' : false),
 });
 
-const server = http.createServer((req, res) => {
+const serve = (req, res) => {
   res.writeHead(req.url.startsWith('/v1/channels/') ? 426 : 404, { 'content-length': '0' });
   res.end();
-});
+};
+const server = tlsCert
+  ? https.createServer({ cert: readFileSync(tlsCert), key: readFileSync(tlsKey) }, serve)
+  : http.createServer(serve);
 server.maxHeaderSize = L.maxHeaderBytes;
 server.headersTimeout = L.handshakeTimeoutMs;
 server.requestTimeout = L.handshakeTimeoutMs;

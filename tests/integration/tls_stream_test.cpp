@@ -1,0 +1,251 @@
+// The relay's TLS stream (relay/net/lean_tls_stream.hpp) at its edges,
+// through a real relay: a WebSocket client on OpenSSL directly, so the test
+// chooses how bytes fall into TLS records and how the connection ends. Each
+// case must end in a defined way on time (the peer hears `peer left`, the
+// socket is closed), and the relay stays healthy (under ASan in the asan
+// build: no leak, no use after free; the relay's exit is checked).
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <poll.h>
+
+#include "tests/support/certs.hpp"
+#include "tests/support/relay_helpers.hpp"
+#include "tests/support/scratch_dir.hpp"
+
+namespace qrlogin::testing {
+
+namespace {
+
+// A WebSocket client over OpenSSL on a blocking loopback socket (reads and
+// writes give up after 5 s). No certificate check: it only talks.
+class RawWss {
+ public:
+  explicit RawWss(std::uint16_t port) {
+    ctx_ = SSL_CTX_new(TLS_client_method());
+    REQUIRE(ctx_ != nullptr);
+    SSL_CTX_set_min_proto_version(ctx_, TLS1_3_VERSION);
+    fd_ = raw_connect("127.0.0.1", port);
+    timeval tv{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    ssl_ = SSL_new(ctx_);
+    SSL_set_fd(ssl_, fd_);
+    REQUIRE(SSL_connect(ssl_) == 1);
+  }
+  ~RawWss() {
+    SSL_free(ssl_);
+    SSL_CTX_free(ctx_);
+    if (fd_ >= 0) ::close(fd_);
+  }
+  RawWss(const RawWss&) = delete;
+  RawWss& operator=(const RawWss&) = delete;
+
+  SSL* ssl() { return ssl_; }
+  int fd() const { return fd_; }
+
+  // The upgrade, then the relay's `joined` (a text frame).
+  void upgrade(const std::string& cid, const std::string& role) {
+    std::string req = "GET /v1/channels/" + cid + "?role=" + role +
+                      " HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    write_all(req.data(), req.size(), req.size());
+    std::string head;
+    char c = 0;
+    while (head.find("\r\n\r\n") == std::string::npos) {
+      REQUIRE(SSL_read(ssl_, &c, 1) == 1);
+      head += c;
+    }
+    REQUIRE(head.starts_with("HTTP/1.1 101"));
+    auto [opcode, payload] = read_frame();
+    CHECK(opcode == 1);
+    CHECK(std::string(payload.begin(), payload.end()).find("\"joined\"") != std::string::npos);
+  }
+
+  // A masked binary frame, handed to TLS `record_bytes` at a time: one TLS
+  // record per SSL_write.
+  void send_binary(const Bytes& payload, std::size_t record_bytes) {
+    std::vector<std::uint8_t> f{0x82};
+    if (payload.size() < 126) {
+      f.push_back(static_cast<std::uint8_t>(0x80 | payload.size()));
+    } else if (payload.size() <= 0xffff) {
+      f.push_back(0x80 | 126);
+      f.push_back(static_cast<std::uint8_t>(payload.size() >> 8));
+      f.push_back(static_cast<std::uint8_t>(payload.size() & 0xff));
+    } else {
+      f.push_back(0x80 | 127);
+      for (int i = 7; i >= 0; --i) f.push_back(static_cast<std::uint8_t>((payload.size() >> (8 * i)) & 0xff));
+    }
+    const std::uint8_t mask[4] = {0x12, 0x34, 0x56, 0x78};
+    f.insert(f.end(), mask, mask + 4);
+    for (std::size_t i = 0; i < payload.size(); ++i) f.push_back(payload[i] ^ mask[i % 4]);
+    write_all(f.data(), f.size(), record_bytes);
+  }
+
+  // The next frame from the relay (unmasked): its opcode and payload.
+  std::pair<int, Bytes> read_frame() {
+    std::uint8_t h[2];
+    read_exact(h, 2);
+    std::uint64_t len = h[1] & 0x7f;
+    if (len == 126 || len == 127) {
+      std::uint8_t ext[8];
+      std::size_t n = len == 126 ? 2 : 8;
+      read_exact(ext, n);
+      len = 0;
+      for (std::size_t i = 0; i < n; ++i) len = (len << 8) | ext[i];
+    }
+    Bytes payload(static_cast<std::size_t>(len));
+    if (len) read_exact(payload.data(), payload.size());
+    return {h[0] & 0x0f, std::move(payload)};
+  }
+
+ private:
+  void write_all(const void* data, std::size_t size, std::size_t record_bytes) {
+    auto* p = static_cast<const std::uint8_t*>(data);
+    for (std::size_t at = 0; at < size;) {
+      auto n = std::min(record_bytes, size - at);
+      REQUIRE(SSL_write(ssl_, p + at, static_cast<int>(n)) == static_cast<int>(n));
+      at += n;
+    }
+  }
+  void read_exact(std::uint8_t* out, std::size_t n) {
+    for (std::size_t at = 0; at < n;) {
+      int got = SSL_read(ssl_, out + at, static_cast<int>(n - at));
+      REQUIRE(got > 0);
+      at += static_cast<std::size_t>(got);
+    }
+  }
+
+  SSL_CTX* ctx_ = nullptr;
+  SSL* ssl_ = nullptr;
+  int fd_ = -1;
+};
+
+// True once the relay has closed `fd` (EOF or reset) within `limit`;
+// whatever arrives first is read and dropped.
+bool closed_within(int fd, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    char buf[512];
+    if (::recv(fd, buf, sizeof buf, 0) <= 0) return true;
+  }
+}
+
+std::unique_ptr<Client> wss_receiver(const RelayProcess& relay, const std::string& ca, const std::string& cid) {
+  auto o = options_for(relay, cid, "receiver");
+  o.tls = true;
+  o.ca_file = ca;
+  return join_with(o);
+}
+
+void expect_peer_left(Client& receiver) {
+  auto left = receiver.next_control("peer", 5s);
+  REQUIRE(left.ok());
+  INFO(left->text);
+  CHECK(left->text.find("\"left\"") != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("tls stream: a large frame split across hundreds of small TLS records arrives whole", "[integration]") {
+  ScratchDir dir;
+  auto certs = make_lan_cert(dir.path);
+  RelayProcess relay(tls_args(certs.cert, certs.key));
+  auto cid = random_cid();
+  auto receiver = wss_receiver(relay, certs.ca, cid);
+  RawWss sender(relay.port());
+  sender.upgrade(cid, "sender");
+  REQUIRE(receiver->next_control("peer", 5s).ok());
+  auto big = frame_of(1, 60000);
+  sender.send_binary(big, 97);  // ~620 records, the frame header split too
+  expect_binary(*receiver, big);
+  // And back, as one write: the relay's records are whole frames to us.
+  auto answer = frame_of(2, 20000);
+  REQUIRE(receiver->send(answer).ok());
+  auto [opcode, payload] = sender.read_frame();
+  CHECK(opcode == 2);
+  CHECK(payload == answer);
+}
+
+TEST_CASE("tls stream: TLS 1.3 key updates both ways while frames flow", "[integration]") {
+  ScratchDir dir;
+  auto certs = make_lan_cert(dir.path);
+  RelayProcess relay(tls_args(certs.cert, certs.key));
+  auto cid = random_cid();
+  auto receiver = wss_receiver(relay, certs.ca, cid);
+  RawWss sender(relay.port());
+  sender.upgrade(cid, "sender");
+  REQUIRE(receiver->next_control("peer", 5s).ok());
+  for (int round = 0; round < 3; ++round) {
+    // We move to new keys and ask the relay to move too: its next record
+    // must come under its new key, or our read fails.
+    REQUIRE(SSL_key_update(sender.ssl(), SSL_KEY_UPDATE_REQUESTED) == 1);
+    auto up = frame_of(1, 300);
+    sender.send_binary(up, 16384);
+    expect_binary(*receiver, up);
+    auto down = frame_of(2, 200);
+    REQUIRE(receiver->send(down).ok());
+    auto [opcode, payload] = sender.read_frame();
+    CHECK(opcode == 2);
+    CHECK(payload == down);
+  }
+}
+
+TEST_CASE("tls stream: a client cut mid-record, and one that sends close_notify, end as the peer leaving",
+          "[integration]") {
+  ScratchDir dir;
+  auto certs = make_lan_cert(dir.path);
+  RelayProcess relay(tls_args(certs.cert, certs.key));
+
+  SECTION("TCP closed in the middle of a TLS record") {
+    auto cid = random_cid();
+    auto receiver = wss_receiver(relay, certs.ca, cid);
+    {
+      RawWss sender(relay.port());
+      sender.upgrade(cid, "sender");
+      REQUIRE(receiver->next_control("peer", 5s).ok());
+      // An application-data record header announcing 256 bytes, and 20 of them.
+      const char partial[] = "\x17\x03\x03\x01\x00twenty bytes of it..";
+      REQUIRE(::send(sender.fd(), partial, sizeof partial - 1, 0) == static_cast<ssize_t>(sizeof partial - 1));
+    }  // closed here
+    expect_peer_left(*receiver);
+  }
+
+  SECTION("close_notify after the upgrade") {
+    auto cid = random_cid();
+    auto receiver = wss_receiver(relay, certs.ca, cid);
+    RawWss sender(relay.port());
+    sender.upgrade(cid, "sender");
+    REQUIRE(receiver->next_control("peer", 5s).ok());
+    REQUIRE(SSL_shutdown(sender.ssl()) >= 0);  // ours sent; the socket stays open
+    expect_peer_left(*receiver);
+    CHECK(closed_within(sender.fd(), 5s));
+  }
+
+  SECTION("a record that does not decrypt") {
+    auto cid = random_cid();
+    auto receiver = wss_receiver(relay, certs.ca, cid);
+    RawWss sender(relay.port());
+    sender.upgrade(cid, "sender");
+    REQUIRE(receiver->next_control("peer", 5s).ok());
+    std::string forged("\x17\x03\x03\x00\x20", 5);
+    forged.append(32, 'x');
+    REQUIRE(::send(sender.fd(), forged.data(), forged.size(), 0) == static_cast<ssize_t>(forged.size()));
+    expect_peer_left(*receiver);
+    CHECK(closed_within(sender.fd(), 5s));
+  }
+
+  // Every connection of the section is gone, none left behind; the relay
+  // exits cleanly (under ASan: no leak report, which would make it exit 1).
+  CHECK(eventually(relay, [](const nlohmann::json& g) { return g["connections"] == 0; }));
+  CHECK(relay.stop() == 0);
+  CHECK(relay.output().find("Sanitizer") == std::string::npos);
+}
+
+}  // namespace qrlogin::testing
