@@ -501,7 +501,7 @@ std::string help_text() {
   out << "Usage: qrlogin-relay [FLAGS]\n\n"
          "The qrlogin blind WebSocket relay: pairs one receiver with one sender per channel\n"
          "(GET /v1/channels/{cid}?role=receiver|sender), forwards their binary frames\n"
-         "unchanged, and serves the demo pages and /healthz on the same port.\n\n"
+         "unchanged, and serves /healthz on the same port (the pages are the application's).\n\n"
          "Every flag FOO-BAR can also be set with the environment variable QRLOGIN_RELAY_FOO_BAR;\n"
          "a flag beats the environment, the environment beats the default. Durations: 2s, 1500ms.\n\n";
   Config defaults;
@@ -512,7 +512,8 @@ std::string help_text() {
   }
   out << "  --version\n      print the version and exit\n  --help\n      print this and exit\n\n"
          "Signals: SIGINT/SIGTERM stop (clients get going_away); with TLS, SIGHUP reloads the certificate and\n"
-         "key (new connections get them; a file that does not load is logged and the old ones stay).\n\n"
+         "key (new connections get them; a file that does not load is logged and the old ones stay); without TLS\n"
+         "SIGHUP is ignored.\n\n"
          "Exit status: 0 after SIGINT/SIGTERM, 2 for bad or unsafe flags, a certificate or key that does not load,\n"
          "or an open-file limit (ulimit -n) too low for --max-connections;\n"
          "1 if it cannot listen.\n"
