@@ -8,8 +8,8 @@ source "$(dirname "$0")/lib.sh" "$@"
 pc=$(find "$stage/usr/lib" -name qrlogin.pc -path '*/pkgconfig/*' | head -n1)
 [[ -n $pc ]] || { fail "no qrlogin.pc under $stage/usr/lib"; finish; }
 export PKG_CONFIG_PATH=${pc%/*}
-# The .pc says prefix=/usr; the staged tree stands in for it.
-pkg=(pkg-config --define-variable=prefix="$stage/usr")
+# Nothing but the path: the .pc finds its prefix from where it lies.
+pkg=(pkg-config)
 [[ $("${pkg[@]}" --modversion qrlogin) == "$version" ]] && pass "pkg-config --modversion qrlogin: $version" ||
   fail "pkg-config --modversion qrlogin: $("${pkg[@]}" --modversion qrlogin 2>&1)"
 flags=$("${pkg[@]}" --cflags --libs qrlogin) || { fail "pkg-config --cflags --libs qrlogin"; finish; }
@@ -27,6 +27,7 @@ int main() {
 }
 CPP
 # shellcheck disable=SC2086
+[[ $flags == *"-I$stage/usr/"* || $flags == *"-I${pc%/*}/"* ]] || fail "the flags do not point into the staged tree: $flags"
 if c++ -std=c++20 -o "$scratch/tiny" "$scratch/tiny.cpp" $flags 2>"$scratch/cc.log"; then
   pass "compiled and linked with: $flags"
   out=$("$scratch/tiny") && [[ $out == https://app.example/pair#v1.* ]] && pass "it makes a link: $out" ||
