@@ -78,7 +78,10 @@ Result<AppEndpoint> app_endpoint(const std::string& text) {
   }
   e.port = static_cast<std::uint16_t>(port);
   bool default_port = port == (e.tls ? 443u : 80u);
-  e.origin = url->scheme + "://" + host + (default_port ? "" : ":" + std::to_string(port));
+  // Appended piece by piece: "literal" + std::string&& trips GCC 12's
+  // -Wrestrict with _FORTIFY_SOURCE (bug 105329; the package preset).
+  e.origin = url->scheme + "://" + host;
+  if (!default_port) (e.origin += ":") += std::to_string(port);
   e.host = host.size() > 2 && host.front() == '[' ? host.substr(1, host.size() - 2) : host;
   return e;
 }

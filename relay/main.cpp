@@ -1,4 +1,5 @@
 // qrlogin-relay: the blind WebSocket relay (docs/relay.md).
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -26,6 +27,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "qrlogin-relay: %s\n", status.error().message.c_str());
     return 2;
   }
+  // SIGHUP reloads the certificate (with TLS, Server::load_certificate);
+  // without TLS there is nothing to reload, and a service manager's reload
+  // (the package's ExecReload) must not end the relay.
+  if (!parsed->config.tls()) std::signal(SIGHUP, SIG_IGN);
   try {
     Server server(std::move(parsed->config));
     if (auto status = server.load_certificate(); !status.ok()) {

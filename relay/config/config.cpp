@@ -512,7 +512,8 @@ std::string help_text() {
   }
   out << "  --version\n      print the version and exit\n  --help\n      print this and exit\n\n"
          "Signals: SIGINT/SIGTERM stop (clients get going_away); with TLS, SIGHUP reloads the certificate and\n"
-         "key (new connections get them; a file that does not load is logged and the old ones stay).\n\n"
+         "key (new connections get them; a file that does not load is logged and the old ones stay); without TLS\n"
+         "SIGHUP is ignored.\n\n"
          "Exit status: 0 after SIGINT/SIGTERM, 2 for bad or unsafe flags, a certificate or key that does not load,\n"
          "or an open-file limit (ulimit -n) too low for --max-connections;\n"
          "1 if it cannot listen.\n"
