@@ -5,21 +5,24 @@
 namespace qrlogin::relay {
 
 bool UsedCids::insert(const Cid& cid, TimePoint forget_at) {
-  if (contains(cid)) return false;
+  auto key = hasher_(cid);
+  if (contains_key(key)) return false;
   if (size_ == ring_capacity_) resize(ring_capacity_ == 0 ? kMinCapacity : 2 * ring_capacity_);
   auto position = ring_at(size_);
-  ring_[position] = Entry{cid, forget_at.time_since_epoch().count()};
+  ring_[position] = Entry{key, forget_at.time_since_epoch().count()};
   ++size_;
   place(static_cast<std::uint32_t>(position));
   return true;
 }
 
-bool UsedCids::contains(const Cid& cid) const noexcept {
+bool UsedCids::contains(const Cid& cid) const noexcept { return size_ > 0 && contains_key(hasher_(cid)); }
+
+bool UsedCids::contains_key(std::uint64_t key) const noexcept {
   if (size_ == 0) return false;
-  for (auto i = home(cid);; i = (i + 1) & index_mask_) {
+  for (auto i = home(key);; i = (i + 1) & index_mask_) {
     auto value = index_[i];
     if (value == 0) return false;
-    if (ring_[value - 1].cid == cid) return true;
+    if (ring_[value - 1].key == key) return true;
   }
 }
 
@@ -41,18 +44,18 @@ std::size_t UsedCids::memory_bytes() const noexcept {
 }
 
 void UsedCids::place(std::uint32_t position) {
-  auto i = home(ring_[position].cid);
+  auto i = home(ring_[position].key);
   while (index_[i] != 0) i = (i + 1) & index_mask_;
   index_[i] = position + 1;
 }
 
 void UsedCids::unindex(std::uint32_t position) {
-  auto i = home(ring_[position].cid);
+  auto i = home(ring_[position].key);
   while (index_[i] != position + 1) i = (i + 1) & index_mask_;
   // Backward shift: move up every later entry of the run whose home slot
   // is not in (i, j], so every probe still meets its entry before a hole.
   for (auto j = (i + 1) & index_mask_; index_[j] != 0; j = (j + 1) & index_mask_) {
-    auto k = home(ring_[index_[j] - 1].cid);
+    auto k = home(ring_[index_[j] - 1].key);
     bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
     if (stays) continue;
     index_[i] = index_[j];

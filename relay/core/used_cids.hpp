@@ -3,13 +3,15 @@
 // channel is never opened twice within that window (Registry::end_channel).
 //
 // Compact because a busy relay remembers every cid of the last lifetime +
-// grace (150 s by default): 24 bytes an entry in a ring, in the order the
-// cids were remembered (forget times rise with it, so the oldest leave from
-// its front), and an open-addressing index of 4-byte ring positions, at
-// most half full (linear probing, deletion by backward shift, no
-// tombstones), keyed by CidHash so clients cannot aim cids at one bucket.
-// That is 32 bytes per ring slot; the ring doubles when full and halves
-// while a quarter full or less.
+// grace (150 s by default). A cid is kept as its 64-bit SipHash under the
+// process's random key (CidHash): two cids share one only by chance
+// (about n / 2^64 for n remembered), and clients cannot aim at it; the
+// cost of such a chance is one fresh cid refused as `expired`. 16 bytes an
+// entry in a ring, in the order the cids were remembered (forget times
+// rise with it, so the oldest leave from its front), and an open-addressing
+// index of 4-byte ring positions, at most half full (linear probing,
+// deletion by backward shift, no tombstones): 24 bytes per ring slot. The
+// ring doubles when full and halves while a quarter full or less.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -21,8 +23,8 @@ namespace qrlogin::relay {
 
 class UsedCids {
  public:
-  using Hasher = std::size_t (*)(const Cid&) noexcept;
-  // `hasher`: tests pass one that collides on purpose.
+  using Hasher = std::uint64_t (*)(const Cid&) noexcept;
+  // `hasher`: tests pass one whose low bits collide on purpose.
   explicit UsedCids(Hasher hasher = &keyed_hash) noexcept : hasher_(hasher) {}
 
   // Remembers `cid` until `forget_at`; false (nothing changes) when it is
@@ -38,11 +40,11 @@ class UsedCids {
   // The bytes the ring and the index take.
   [[nodiscard]] std::size_t memory_bytes() const noexcept;
 
-  static std::size_t keyed_hash(const Cid& cid) noexcept { return CidHash{}(cid); }
+  static std::uint64_t keyed_hash(const Cid& cid) noexcept { return CidHash{}(cid); }
 
  private:
   struct Entry {
-    Cid cid;
+    std::uint64_t key;  // hasher_(cid)
     TimePoint::rep forget_at;
   };
   struct Free {
@@ -50,7 +52,8 @@ class UsedCids {
   };
   static constexpr std::size_t kMinCapacity = 16;
 
-  [[nodiscard]] std::size_t home(const Cid& cid) const noexcept { return hasher_(cid) & index_mask_; }
+  [[nodiscard]] std::size_t home(std::uint64_t key) const noexcept { return key & index_mask_; }
+  [[nodiscard]] bool contains_key(std::uint64_t key) const noexcept;
   [[nodiscard]] std::size_t ring_at(std::size_t offset) const noexcept {
     return (head_ + offset) & (ring_capacity_ - 1);
   }
