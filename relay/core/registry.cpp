@@ -243,15 +243,12 @@ void Registry::end_channel(Channels::iterator it, TimePoint now) {
   // Remember the cid for lifetime + grace after its end: a channel is never
   // opened twice within that window.
   auto forget_at = now + limits_.channel_lifetime + limits_.grace;
-  if (used_.emplace(it->first, forget_at).second) used_order_.emplace_back(forget_at, it->first);
+  used_.insert(it->first, forget_at);
   channels_.erase(it);
 }
 
 void Registry::forget_old_cids(TimePoint now) {
-  while (!used_order_.empty() && used_order_.front().first <= now) {
-    used_.erase(used_order_.front().second);
-    used_order_.pop_front();
-  }
+  used_.forget_through(now);
 }
 
 }  // namespace qrlogin::relay

@@ -11,7 +11,6 @@
 // confirms the peer's frames below N and replays the rest of the peer's log.
 #include <array>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <unordered_map>
 #include <utility>
@@ -22,6 +21,7 @@
 #include "relay/core/frame_log.hpp"
 #include "relay/core/limits.hpp"
 #include "relay/core/types.hpp"
+#include "relay/core/used_cids.hpp"
 
 namespace qrlogin::relay {
 
@@ -148,8 +148,7 @@ class Registry {
   std::size_t buffered_bytes_ = 0;
   std::size_t incoming_bytes_ = 0;
   // Used and expired cids, in the order they ended (so forget times rise).
-  std::unordered_map<Cid, TimePoint, CidHash> used_;
-  std::deque<std::pair<TimePoint, Cid>> used_order_;
+  UsedCids used_;
 };
 
 }  // namespace qrlogin::relay
