@@ -123,19 +123,6 @@ class RawWss {
   int fd_ = -1;
 };
 
-// True once the relay has closed `fd` (EOF or reset) within `limit`;
-// whatever arrives first is read and dropped.
-bool closed_within(int fd, std::chrono::milliseconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-    char buf[512];
-    if (::recv(fd, buf, sizeof buf, 0) <= 0) return true;
-  }
-}
 
 std::unique_ptr<Client> wss_receiver(const RelayProcess& relay, const std::string& ca, const std::string& cid) {
   auto o = options_for(relay, cid, "receiver");

@@ -67,21 +67,6 @@ int tcp_connect(std::uint16_t port) {
   return fd;
 }
 
-// Waits until the relay closes `fd` (EOF or reset); false if it is still
-// open after `limit`. Whatever the relay sends first (a TLS alert) is read
-// and ignored.
-bool closed_within(int fd, std::chrono::milliseconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-    char buf[512];
-    auto n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) return true;
-  }
-}
 
 // What an independent TLS client sees of the relay.
 struct Probe {

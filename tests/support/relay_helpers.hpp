@@ -4,12 +4,14 @@
 // integration, e2e and cluster tests.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <sstream>
@@ -210,6 +212,20 @@ inline int raw_connect(const char* host, std::uint16_t port, const char* source 
   inet_pton(AF_INET, host, &addr.sin_addr);
   REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
   return fd;
+}
+
+// True once the relay has closed `fd` (EOF or reset) within `limit`;
+// whatever it sends first (a TLS alert, an HTTP answer) is read and dropped.
+inline bool closed_within(int fd, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    char buf[512];
+    if (::recv(fd, buf, sizeof buf, 0) <= 0) return true;
+  }
 }
 
 }  // namespace qrlogin::testing
