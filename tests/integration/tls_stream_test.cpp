@@ -131,6 +131,23 @@ std::unique_ptr<Client> wss_receiver(const RelayProcess& relay, const std::strin
   return join_with(o);
 }
 
+// A receiver over wss in a fresh channel, and `sender` joined to it.
+std::unique_ptr<Client> paired_receiver(const RelayProcess& relay, const std::string& ca, RawWss& sender) {
+  auto cid = random_cid();
+  auto receiver = wss_receiver(relay, ca, cid);
+  sender.upgrade(cid, "sender");
+  REQUIRE(receiver->next_control("peer", 5s).ok());
+  return receiver;
+}
+
+// `frame`, sent by the receiver, reaches the raw sender as one binary message.
+void expect_relayed_to(RawWss& sender, Client& receiver, const Bytes& frame) {
+  REQUIRE(receiver.send(frame).ok());
+  auto [opcode, payload] = sender.read_frame();
+  CHECK(opcode == 2);
+  CHECK(payload == frame);
+}
+
 void expect_peer_left(Client& receiver) {
   auto left = receiver.next_control("peer", 5s);
   REQUIRE(left.ok());
@@ -144,31 +161,21 @@ TEST_CASE("tls stream: a large frame split across hundreds of small TLS records 
   ScratchDir dir;
   auto certs = make_lan_cert(dir.path);
   RelayProcess relay(tls_args(certs.cert, certs.key));
-  auto cid = random_cid();
-  auto receiver = wss_receiver(relay, certs.ca, cid);
   RawWss sender(relay.port());
-  sender.upgrade(cid, "sender");
-  REQUIRE(receiver->next_control("peer", 5s).ok());
+  auto receiver = paired_receiver(relay, certs.ca, sender);
   auto big = frame_of(1, 60000);
   sender.send_binary(big, 97);  // ~620 records, the frame header split too
   expect_binary(*receiver, big);
   // And back, as one write: the relay's records are whole frames to us.
-  auto answer = frame_of(2, 20000);
-  REQUIRE(receiver->send(answer).ok());
-  auto [opcode, payload] = sender.read_frame();
-  CHECK(opcode == 2);
-  CHECK(payload == answer);
+  expect_relayed_to(sender, *receiver, frame_of(2, 20000));
 }
 
 TEST_CASE("tls stream: TLS 1.3 key updates both ways while frames flow", "[integration]") {
   ScratchDir dir;
   auto certs = make_lan_cert(dir.path);
   RelayProcess relay(tls_args(certs.cert, certs.key));
-  auto cid = random_cid();
-  auto receiver = wss_receiver(relay, certs.ca, cid);
   RawWss sender(relay.port());
-  sender.upgrade(cid, "sender");
-  REQUIRE(receiver->next_control("peer", 5s).ok());
+  auto receiver = paired_receiver(relay, certs.ca, sender);
   for (int round = 0; round < 3; ++round) {
     // We move to new keys and ask the relay to move too: its next record
     // must come under its new key, or our read fails.
@@ -176,11 +183,7 @@ TEST_CASE("tls stream: TLS 1.3 key updates both ways while frames flow", "[integ
     auto up = frame_of(1, 300);
     sender.send_binary(up, 16384);
     expect_binary(*receiver, up);
-    auto down = frame_of(2, 200);
-    REQUIRE(receiver->send(down).ok());
-    auto [opcode, payload] = sender.read_frame();
-    CHECK(opcode == 2);
-    CHECK(payload == down);
+    expect_relayed_to(sender, *receiver, frame_of(2, 200));
   }
 }
 
@@ -191,12 +194,10 @@ TEST_CASE("tls stream: a client cut mid-record, and one that sends close_notify,
   RelayProcess relay(tls_args(certs.cert, certs.key));
 
   SECTION("TCP closed in the middle of a TLS record") {
-    auto cid = random_cid();
-    auto receiver = wss_receiver(relay, certs.ca, cid);
+    std::unique_ptr<Client> receiver;
     {
       RawWss sender(relay.port());
-      sender.upgrade(cid, "sender");
-      REQUIRE(receiver->next_control("peer", 5s).ok());
+      receiver = paired_receiver(relay, certs.ca, sender);
       // An application-data record header announcing 256 bytes, and 20 of them.
       const char partial[] = "\x17\x03\x03\x01\x00twenty bytes of it..";
       REQUIRE(::send(sender.fd(), partial, sizeof partial - 1, 0) == static_cast<ssize_t>(sizeof partial - 1));
@@ -205,22 +206,16 @@ TEST_CASE("tls stream: a client cut mid-record, and one that sends close_notify,
   }
 
   SECTION("close_notify after the upgrade") {
-    auto cid = random_cid();
-    auto receiver = wss_receiver(relay, certs.ca, cid);
     RawWss sender(relay.port());
-    sender.upgrade(cid, "sender");
-    REQUIRE(receiver->next_control("peer", 5s).ok());
+    auto receiver = paired_receiver(relay, certs.ca, sender);
     REQUIRE(SSL_shutdown(sender.ssl()) >= 0);  // ours sent; the socket stays open
     expect_peer_left(*receiver);
     CHECK(closed_within(sender.fd(), 5s));
   }
 
   SECTION("a record that does not decrypt") {
-    auto cid = random_cid();
-    auto receiver = wss_receiver(relay, certs.ca, cid);
     RawWss sender(relay.port());
-    sender.upgrade(cid, "sender");
-    REQUIRE(receiver->next_control("peer", 5s).ok());
+    auto receiver = paired_receiver(relay, certs.ca, sender);
     std::string forged("\x17\x03\x03\x00\x20", 5);
     forged.append(32, 'x');
     REQUIRE(::send(sender.fd(), forged.data(), forged.size(), 0) == static_cast<ssize_t>(forged.size()));
