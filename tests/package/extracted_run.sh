@@ -37,6 +37,19 @@ for f in $flags; do grep -qE "^# $f( |$)" "$app_env" || fail "app.env lacks $f";
 grep -q '^QRLOGIN_APP_ARGS=' "$app_env" || fail "app.env sets no QRLOGIN_APP_ARGS"
 pass "app.env: all $(wc -l <<<"$flags") flags of qrlogin-app --help"
 
+# The port a program logged as listening on in LOG (its JSON "listening"
+# line), waiting up to 10 s; empty when it does not come or PID exits.
+listening_port() {
+  local log=$1 pid=$2 port=""
+  for _ in $(seq 100); do
+    port=$(sed -n 's/.*"event":"listening".*"port":\([0-9]*\).*/\1/p' "$log" | head -n1)
+    [[ -n $port ]] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "$port"
+}
+
 # The relay with relay.env's settings (as systemd loads them), on a free
 # loopback port.
 log=$scratch/relay.log
@@ -45,13 +58,7 @@ log=$scratch/relay.log
   exec "$bin/qrlogin-relay" --listen 127.0.0.1:0 --metrics-listen off --max-connections 1000
 ) >"$log" 2>&1 &
 relay_pid=$!
-port=""
-for _ in $(seq 100); do
-  port=$(sed -n 's/.*"event":"listening".*"port":\([0-9]*\).*/\1/p' "$log" | head -n1)
-  [[ -n $port ]] && break
-  kill -0 $relay_pid 2>/dev/null || break
-  sleep 0.1
-done
+port=$(listening_port "$log" $relay_pid)
 if [[ -z $port ]]; then
   fail "the extracted relay did not listen: $(cat "$log")"
 else
@@ -76,13 +83,7 @@ log=$scratch/app.log
   exec "$bin/qrlogin-app" --state-dir "$scratch/state" $QRLOGIN_APP_ARGS --listen 127.0.0.1:0
 ) >"$log" 2>&1 &
 app_pid=$!
-port=""
-for _ in $(seq 100); do
-  port=$(sed -n 's/.*"event":"listening".*"port":\([0-9]*\).*/\1/p' "$log" | head -n1)
-  [[ -n $port ]] && break
-  kill -0 $app_pid 2>/dev/null || break
-  sleep 0.1
-done
+port=$(listening_port "$log" $app_pid)
 if [[ -z $port ]]; then
   fail "the extracted application did not listen: $(cat "$log")"
 else
