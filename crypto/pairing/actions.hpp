@@ -44,10 +44,21 @@ struct Aborted {
     return Aborted{as_shown, std::move(detail)};
   }
 };
+// Code mode: the peer proved it knows the code (its CPace tag verified). The
+// sender asks its user "Code accepted. Log in the device showing this code
+// as <account>?"; a receiver ends any QR pairing it offered at the same time.
+struct CodeVerified {};
+// Code mode, receiver only: the credential arrived; ask the user, as a
+// deliberate act, whether to accept the login from `label` (untrusted
+// display text, may be empty). Answered by on_user_confirmed/rejected.
+struct AskToAccept {
+  std::string label;
+};
 // Close the relay connection normally (1000), which ends the channel.
 struct CloseConnection {};
 
-using Action = std::variant<SendFrame, ShowSas, PeerStatus, DeliverCredential, ShowResult, Aborted, CloseConnection>;
+using Action = std::variant<SendFrame, ShowSas, PeerStatus, DeliverCredential, ShowResult, Aborted, CloseConnection,
+                            CodeVerified, AskToAccept>;
 using Actions = std::vector<Action>;
 
 }  // namespace qrlogin::pairing

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 
-#include "crypto/random.hpp"
+#include "crypto/pairing/code_draw.hpp"
 
 namespace qrlogin::pairing {
 namespace {
@@ -119,8 +119,9 @@ std::optional<std::string> password_from_draw(std::uint32_t u) {
   return zero_padded(u % 1'000'000U, kPasswordDigits);
 }
 
-Code draw_code() {
-  auto& rng = system_rng();
+Code draw_code() { return internal::draw_code(system_rng()); }
+
+Code internal::draw_code(Rng& rng) {
   std::optional<std::string> nameplate;
   while (!nameplate) nameplate = nameplate_from_draw(draw_u32(rng));
   std::optional<std::string> password;

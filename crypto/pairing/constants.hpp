@@ -16,6 +16,10 @@ enum class MessageType : std::uint8_t {
   credential = 0x04,
   result = 0x05,
   abort = 0x06,
+  // Pairing by a typed code only (docs/protocol.md): plain, not sealed.
+  pake_r = 0x07,
+  pake_s = 0x08,
+  confirm_r = 0x09,
 };
 
 std::string_view message_name(MessageType type) noexcept;
@@ -42,6 +46,15 @@ inline constexpr std::size_t kStatusFrameBytes = 1 + kStatusBodyBytes + aead::kT
 // The JSON rule (contract rev. 3) for every JSON body: arrays and objects
 // nest at most this deep.
 inline constexpr std::size_t kMaxJsonDepth = 32;
+
+// Code mode (docs/protocol.md, "Pairing by a typed code").
+inline constexpr std::size_t kSidBytes = 16;
+inline constexpr std::size_t kPakeRFrameBytes = 1 + kSidBytes + 32 + 32;  // sid, Ya, pkR: 81
+inline constexpr std::size_t kPakeSFrameBytes = 1 + 32 + 32 + 64;         // Yb, enc, tag_S: 129
+inline constexpr std::size_t kConfirmRFrameBytes = 1 + 64;                // tag_R: 65
+inline constexpr std::string_view kLabelCode = "qrlogin/v1 code";         // CI, psk_id and info
+inline constexpr std::string_view kLabelCodeReceiver = "qrlogin/v1 R";    // ADa
+inline constexpr std::string_view kLabelCodeSender = "qrlogin/v1 S";      // ADb
 
 inline constexpr std::string_view kLinkVersionPrefix = "v1.";
 inline constexpr std::string_view kLabelChannel = "qrlogin/v1 channel";

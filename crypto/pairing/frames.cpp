@@ -89,7 +89,7 @@ Result<Secret> open_frame(hpke::Context& ctx, ByteView frame) { return open_with
 Result<Secret> open_frame(hpke::SequencedAead& aead, ByteView frame) { return open_with(aead, frame); }
 
 std::optional<MessageType> frame_type(ByteView frame) noexcept {
-  if (frame.empty() || frame[0] < 0x01 || frame[0] > 0x06) return std::nullopt;
+  if (frame.empty() || frame[0] < 0x01 || frame[0] > 0x09) return std::nullopt;
   return static_cast<MessageType>(frame[0]);
 }
 
@@ -148,6 +148,9 @@ std::string_view message_name(MessageType type) noexcept {
     case MessageType::credential: return "CREDENTIAL";
     case MessageType::result: return "RESULT";
     case MessageType::abort: return "ABORT";
+    case MessageType::pake_r: return "PAKE_R";
+    case MessageType::pake_s: return "PAKE_S";
+    case MessageType::confirm_r: return "CONFIRM_R";
   }
   return "UNKNOWN";
 }

@@ -30,6 +30,12 @@ constexpr std::array kReasons{
     ReasonText{Reason::expired, "expired", "this code has expired or was already used"},
     ReasonText{Reason::network, "network", "the connection to the relay was lost"},
     ReasonText{Reason::invalid_event, "invalid_event", "the pairing was used out of order by its application"},
+    ReasonText{Reason::wrong_code, "wrong_code",
+               "the code was not accepted: it was mistyped, has expired, or someone interfered"},
+    ReasonText{Reason::code_in_use, "code_in_use",
+               "someone else entered this code first: reject the login on the new device"},
+    ReasonText{Reason::too_many_attempts, "too_many_attempts",
+               "three attempts with codes failed: start again on the new device when you are ready"},
 };
 }  // namespace
 
@@ -63,6 +69,7 @@ Reason shown_after_ready(Reason reason) noexcept {
     case Reason::intrusion:
     case Reason::possible_attack:
     case Reason::invalid_event:
+    case Reason::wrong_code:  // its message already says someone may have interfered
       return reason;
     default:
       return Reason::possible_attack;

@@ -21,6 +21,10 @@ enum class Reason {
   expired,             // the relay's channel expired or is unknown
   network,             // the relay connection was lost for good
   invalid_event,       // the application called the machine in a state where that makes no sense
+  // Code mode only, local (never taken from an ABORT):
+  wrong_code,          // a peer's CPace tag did not verify: a typo, a stale code, or a guess
+  code_in_use,         // the sender: someone else entered this code first
+  too_many_attempts,   // the receiver: three pairings ended after a sender joined; its user must restart
 };
 
 std::string_view reason_code(Reason reason) noexcept;
@@ -32,9 +36,10 @@ std::string_view reason_message(Reason reason) noexcept;
 Reason reason_from_peer_code(std::string_view code) noexcept;
 
 // What a user is shown for an ending once READY was sent or received
-// (contract rev. 3): the local user's own acts (user_cancelled,
-// sas_mismatch), a completed RESULT (rejected), and the warnings that
-// already say "attack" (intrusion, possible_attack) stay; every other
+// (contract rev. 3), or in code mode once PAKE_S was: the local user's own
+// acts (user_cancelled, sas_mismatch), a completed RESULT (rejected), and
+// the warnings that already say "attack" (intrusion, possible_attack,
+// wrong_code) stay; every other
 // ending (a malformed, oversized or out-of-order frame, a peer's ABORT, a
 // timeout, a lost connection) is possible_attack, its precise reason the
 // detail, so a man in the middle cannot pick a milder message.

@@ -67,6 +67,9 @@ Actions Receiver::on_frame(ByteView frame) {
     case MessageType::abort: return handle_abort(frame);
     case MessageType::ready:
     case MessageType::result: break;  // receiver-to-sender messages
+    case MessageType::pake_r:
+    case MessageType::pake_s:
+    case MessageType::confirm_r: break;  // code mode's: no downgrade
   }
   return fail(Reason::unexpected_message);
 }

@@ -81,6 +81,9 @@ Actions Sender::on_frame(ByteView frame) {
     case MessageType::hello:
     case MessageType::reveal:
     case MessageType::credential: break;  // sender-to-receiver messages
+    case MessageType::pake_r:
+    case MessageType::pake_s:
+    case MessageType::confirm_r: break;  // code mode's: no downgrade
   }
   return fail(Reason::unexpected_message);
 }

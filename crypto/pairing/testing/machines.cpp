@@ -15,6 +15,13 @@ struct MachineAccess {
   static Result<Sender> deferred_sender(Rng& rng, const Link& link) {
     return Sender::create_deferred_drawing_from(rng, link);
   }
+  static Result<CodeReceiver> code_receiver(Rng& rng, std::string_view page_url) {
+    return CodeReceiver::create_drawing_from(rng, page_url);
+  }
+  static Result<CodeSender> code_sender(Rng& rng, std::string_view page_url, Code code,
+                                        std::optional<Secret> credential_json) {
+    return CodeSender::create_drawing_from(rng, page_url, std::move(code), std::move(credential_json));
+  }
 };
 
 Result<Receiver> make_receiver(std::string_view page_url, std::string_view relay_url, Rng& rng,
@@ -27,5 +34,18 @@ Result<Sender> make_sender(const Link& link, Secret credential_json, Rng& rng) {
 }
 
 Result<Sender> make_deferred_sender(const Link& link, Rng& rng) { return MachineAccess::deferred_sender(rng, link); }
+
+
+Result<CodeReceiver> make_code_receiver(std::string_view page_url, Rng& rng) {
+  return MachineAccess::code_receiver(rng, page_url);
+}
+
+Result<CodeSender> make_code_sender(std::string_view page_url, Code code, Secret credential_json, Rng& rng) {
+  return MachineAccess::code_sender(rng, page_url, std::move(code), std::move(credential_json));
+}
+
+Result<CodeSender> make_deferred_code_sender(std::string_view page_url, Code code, Rng& rng) {
+  return MachineAccess::code_sender(rng, page_url, std::move(code), std::nullopt);
+}
 
 }  // namespace qrlogin::pairing::testing

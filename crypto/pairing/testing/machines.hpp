@@ -6,6 +6,8 @@
 // shipped code makes machines, always draw fresh keys from the system.
 #include <string_view>
 
+#include "crypto/pairing/code_receiver.hpp"
+#include "crypto/pairing/code_sender.hpp"
 #include "crypto/pairing/receiver.hpp"
 #include "crypto/pairing/sender.hpp"
 #include "crypto/random.hpp"
@@ -21,5 +23,11 @@ Result<Receiver> make_receiver(std::string_view page_url, std::string_view relay
 Result<Sender> make_sender(const Link& link, Secret credential_json, Rng& rng);
 // A sender that takes its credential when the user confirms (Sender::create(link)).
 Result<Sender> make_deferred_sender(const Link& link, Rng& rng);
+
+// Code mode. The receiver draws N and P (four bytes each, redrawn at their
+// bounds), skR, sid and y_a; the sender y_b, then its HPKE key pair.
+Result<CodeReceiver> make_code_receiver(std::string_view page_url, Rng& rng);
+Result<CodeSender> make_code_sender(std::string_view page_url, Code code, Secret credential_json, Rng& rng);
+Result<CodeSender> make_deferred_code_sender(std::string_view page_url, Code code, Rng& rng);
 
 }  // namespace qrlogin::pairing::testing
