@@ -1,5 +1,6 @@
 #include "crypto/pairing/code_receiver.hpp"
 
+#include "crypto/cpace.hpp"
 #include "crypto/internal.hpp"
 #include "crypto/pairing/code_draw.hpp"
 #include "crypto/pairing/code_messages.hpp"

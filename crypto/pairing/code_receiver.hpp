@@ -13,12 +13,12 @@
 // There is no auto-accept in code mode: pushing a credential needs no sight
 // of the code, only a lucky guess. Keys and the code are wiped in both
 // final states; the code also once a sender has proved it.
+#include <array>
 #include <optional>
 #include <string>
 
 #include "crypto/pairing/actions.hpp"
 #include "crypto/pairing/channel.hpp"
-#include "crypto/cpace.hpp"
 #include "crypto/pairing/code.hpp"
 #include "crypto/random.hpp"
 #include "crypto/x25519.hpp"
@@ -92,7 +92,7 @@ class CodeReceiver {
   Secret secret_key_;
   x25519::PublicKey public_key_{};
   Secret y_;
-  cpace::Point ya_{};
+  std::array<std::uint8_t, 32> ya_{};  // Ya, the ristretto255 share sent in PAKE_R
   std::optional<hpke::Context> ctx_;
   std::optional<hpke::SequencedAead> response_;
   std::optional<ReceivedCredential> held_credential_;

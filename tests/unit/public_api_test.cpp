@@ -5,6 +5,7 @@
 // crypto/testing and crypto/pairing/testing, linked only by tests).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -18,6 +19,8 @@
 #include "crypto/pairing/link.hpp"
 #include "crypto/pairing/receiver.hpp"
 #include "crypto/pairing/sender.hpp"
+#include "crypto/pairing/code_receiver.hpp"
+#include "crypto/pairing/code_sender.hpp"
 
 namespace probe {
 struct ScriptedRng {};
@@ -56,6 +59,17 @@ concept ReceiverCreates = requires { Receiver::create(std::string_view{}, std::s
 template <class R>
 concept SenderCreates = requires(const Link& link, Secret j) { Sender::create(link, std::move(j)); };
 
+template <class R>
+concept CodeReceiverTakesRng = requires(R& rng) { CodeReceiver::create(std::string_view{}, rng); };
+template <class R>
+concept CodeSenderTakesRng = requires(R& rng, Code code, Secret j) {
+  CodeSender::create(std::string_view{}, std::move(code), std::move(j), rng);
+};
+template <class R>
+concept CodeDrawTakesRng = requires(R& rng) { draw_code(rng); };
+static_assert(!CodeReceiverTakesRng<Rng>, "CodeReceiver::create must not take an Rng");
+static_assert(!CodeSenderTakesRng<Rng>, "CodeSender::create must not take an Rng");
+static_assert(!CodeDrawTakesRng<Rng>, "draw_code must not take an Rng");
 static_assert(!ReceiverTakesRng<Rng>, "Receiver::create must not take an Rng");
 static_assert(!SenderTakesRng<Rng>, "Sender::create must not take an Rng");
 static_assert(!KeyGenerationTakesRng<Rng>, "x25519::generate must not take an Rng");
@@ -87,4 +101,21 @@ TEST_CASE("public API: two receivers never share a key, two senders never share 
   REQUIRE(two.size() == kHelloFrameBytes);
   // HELLO = type || enc || commit: a fresh enc (and Ns) each time.
   CHECK(Bytes(one.begin() + 1, one.begin() + 33) != Bytes(two.begin() + 1, two.begin() + 33));
+}
+
+TEST_CASE("public API: two code receivers never share a code, a key or a share") {
+  auto a = CodeReceiver::create("https://example.com/pair").value();
+  auto b = CodeReceiver::create("https://example.com/pair").value();
+  CHECK(a.code()->digits() != b.code()->digits());
+  Bytes first, second;
+  for (const auto& action : a.start())
+    if (auto* f = std::get_if<SendFrame>(&action)) first = f->frame;
+  for (const auto& action : b.start())
+    if (auto* f = std::get_if<SendFrame>(&action)) second = f->frame;
+  REQUIRE(first.size() == kPakeRFrameBytes);
+  REQUIRE(second.size() == kPakeRFrameBytes);
+  // sid, Ya and pkR all differ.
+  CHECK(!std::equal(first.begin() + 1, first.begin() + 17, second.begin() + 1));
+  CHECK(!std::equal(first.begin() + 17, first.begin() + 49, second.begin() + 17));
+  CHECK(!std::equal(first.begin() + 49, first.end(), second.begin() + 49));
 }
