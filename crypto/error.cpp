@@ -16,6 +16,7 @@ std::string_view code_name(int code) noexcept {
     case Errc::auth_failed: return "auth_failed";
     case Errc::limit_exceeded: return "limit_exceeded";
     case Errc::internal: return "internal";
+    case Errc::invalid_point: return "invalid_point";
   }
   return "unknown";
 }

@@ -15,6 +15,7 @@ enum class Errc {
   auth_failed,           // an AEAD tag or MAC did not verify
   limit_exceeded,        // a sequence number or output length ran out
   internal,              // the crypto library itself failed
+  invalid_point,         // a ristretto255 encoding that does not decode, or the identity (CPace)
 };
 
 [[nodiscard]] const std::error_category& error_category() noexcept;

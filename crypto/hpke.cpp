@@ -45,13 +45,14 @@ Result<Secret> extract_and_expand(ByteView dh, ByteView kem_context) {
   return labeled_expand(suite, eae_prk.view(), "shared_secret", kem_context, x25519::kSharedSecretBytes);
 }
 
-Result<Context> key_schedule_base(aead::Algorithm alg, ByteView shared_secret, ByteView info,
-                                  internal::KeyScheduleTrace* trace) {
+// KeySchedule (RFC 9180 §5.1) for mode_base (no psk) and mode_psk.
+Result<Context> key_schedule(aead::Algorithm alg, std::uint8_t mode, ByteView shared_secret, ByteView info,
+                             ByteView psk, ByteView psk_id, internal::KeyScheduleTrace* trace) {
   auto suite = hpke_suite_id(alg);
-  auto psk_id_hash = labeled_extract_public(suite, "psk_id_hash", {});
+  auto psk_id_hash = labeled_extract_public(suite, "psk_id_hash", psk_id);
   auto info_hash = labeled_extract_public(suite, "info_hash", info);
-  Bytes context = concat({i2osp(kModeBase, 1), psk_id_hash, info_hash});
-  Secret secret = labeled_extract(suite, shared_secret, "secret", {});
+  Bytes context = concat({i2osp(mode, 1), psk_id_hash, info_hash});
+  Secret secret = labeled_extract(suite, shared_secret, "secret", psk);
 
   auto key = labeled_expand(suite, secret.view(), "key", context, aead::key_bytes(alg));
   auto base_nonce = labeled_expand(suite, secret.view(), "base_nonce", context, aead::kNonceBytes);
@@ -66,6 +67,16 @@ Result<Context> key_schedule_base(aead::Algorithm alg, ByteView shared_secret, B
   auto aead = SequencedAead::create(alg, std::move(key).value(), std::move(base_nonce).value());
   if (!aead) return aead.error();
   return Context(std::move(aead).value(), std::move(exporter).value());
+}
+
+// VerifyPSKInputs (RFC 9180 §5.1.2) for mode_psk, with its "SHOULD be at
+// least 32 bytes" made a rule: a short psk is refused, not used.
+Status check_psk(ByteView psk, ByteView psk_id) {
+  if (psk.empty() || psk_id.empty())
+    return make_error(crypto::Errc::invalid_argument, "HPKE mode_psk needs both a psk and a psk_id");
+  if (psk.size() < kMinPskBytes)
+    return make_error(crypto::Errc::invalid_argument, "an HPKE psk must have at least 32 bytes");
+  return {};
 }
 
 Status check_algorithm(aead::Algorithm alg) {
@@ -124,6 +135,23 @@ Result<Context> setup_base_receiver(aead::Algorithm alg, ByteView enc, ByteView 
   return internal::hpke_setup_base_receiver(alg, enc, sk_receiver, info, nullptr);
 }
 
+// The one place that reads an EphemeralKey's secret half.
+struct EphemeralKeyUse {
+  static x25519::KeyPair& pair(EphemeralKey& key) { return key.pair_; }
+};
+
+EphemeralKey EphemeralKey::generate() { return internal::hpke_ephemeral_key(system_rng()); }
+
+Result<SenderSetup> setup_psk_sender(aead::Algorithm alg, EphemeralKey ephemeral, ByteView pk_receiver, ByteView info,
+                                     ByteView psk, ByteView psk_id) {
+  return internal::hpke_setup_psk_sender(alg, std::move(ephemeral), pk_receiver, info, psk, psk_id, nullptr);
+}
+
+Result<Context> setup_psk_receiver(aead::Algorithm alg, ByteView enc, ByteView sk_receiver, ByteView info,
+                                   ByteView psk, ByteView psk_id) {
+  return internal::hpke_setup_psk_receiver(alg, enc, sk_receiver, info, psk, psk_id, nullptr);
+}
+
 Result<x25519::KeyPair> derive_key_pair(ByteView ikm) {
   auto suite = kem_suite_id();
   Secret dkp_prk = labeled_extract(suite, {}, "dkp_prk", ikm);
@@ -146,9 +174,44 @@ Result<hpke::SenderSetup> hpke_setup_base_sender(aead::Algorithm alg, ByteView p
   Bytes kem_context = concat({ephemeral.public_key, pk_receiver});
   auto shared = extract_and_expand(dh->view(), kem_context);
   if (!shared) return shared.error();
-  auto ctx = key_schedule_base(alg, shared->view(), info, trace);
+  auto ctx = key_schedule(alg, kModeBase, shared->view(), info, {}, {}, trace);
   if (!ctx) return ctx.error();
   return SenderSetup{ephemeral.public_key, std::move(ctx).value()};
+}
+
+hpke::EphemeralKey hpke_ephemeral_key(Rng& rng) { return hpke::EphemeralKey(x25519_generate(rng)); }
+
+Result<hpke::SenderSetup> hpke_setup_psk_sender(aead::Algorithm alg, hpke::EphemeralKey ephemeral, ByteView pk_receiver,
+                                                ByteView info, ByteView psk, ByteView psk_id, KeyScheduleTrace* trace) {
+  using namespace hpke;
+  if (auto st = check_algorithm(alg); !st) return st.error();
+  if (auto st = check_psk(psk, psk_id); !st) return st.error();
+  auto& pair = EphemeralKeyUse::pair(ephemeral);
+  auto dh = x25519::shared_secret(pair.secret_key.view(), pk_receiver);
+  pair.secret_key.wipe();  // used once
+  if (!dh) return dh.error();
+  Bytes kem_context = concat({pair.public_key, pk_receiver});
+  auto shared = extract_and_expand(dh->view(), kem_context);
+  if (!shared) return shared.error();
+  auto ctx = key_schedule(alg, kModePsk, shared->view(), info, psk, psk_id, trace);
+  if (!ctx) return ctx.error();
+  return SenderSetup{pair.public_key, std::move(ctx).value()};
+}
+
+Result<hpke::Context> hpke_setup_psk_receiver(aead::Algorithm alg, ByteView enc, ByteView sk_receiver, ByteView info,
+                                              ByteView psk, ByteView psk_id, KeyScheduleTrace* trace) {
+  using namespace hpke;
+  if (auto st = check_algorithm(alg); !st) return st.error();
+  if (auto st = check_psk(psk, psk_id); !st) return st.error();
+  if (enc.size() != kEncBytes) return make_error(crypto::Errc::bad_length, "HPKE enc must be 32 bytes");
+  auto receiver = x25519::from_secret(sk_receiver);
+  if (!receiver) return receiver.error();
+  auto dh = x25519::shared_secret(sk_receiver, enc);
+  if (!dh) return dh.error();
+  Bytes kem_context = concat({enc, receiver->public_key});
+  auto shared = extract_and_expand(dh->view(), kem_context);
+  if (!shared) return shared.error();
+  return key_schedule(alg, kModePsk, shared->view(), info, psk, psk_id, trace);
 }
 
 Result<hpke::Context> hpke_setup_base_receiver(aead::Algorithm alg, ByteView enc, ByteView sk_receiver, ByteView info,
@@ -163,7 +226,7 @@ Result<hpke::Context> hpke_setup_base_receiver(aead::Algorithm alg, ByteView enc
   Bytes kem_context = concat({enc, receiver->public_key});
   auto shared = extract_and_expand(dh->view(), kem_context);
   if (!shared) return shared.error();
-  return key_schedule_base(alg, shared->view(), info, trace);
+  return key_schedule(alg, kModeBase, shared->view(), info, {}, {}, trace);
 }
 
 }  // namespace qrlogin::internal

@@ -32,5 +32,12 @@ Result<hpke::SenderSetup> hpke_setup_base_sender(aead::Algorithm alg, ByteView p
                                                  KeyScheduleTrace* trace = nullptr);
 Result<hpke::Context> hpke_setup_base_receiver(aead::Algorithm alg, ByteView enc, ByteView sk_receiver, ByteView info,
                                                KeyScheduleTrace* trace);
+// mode_psk's ephemeral key pair with its 32 secret bytes drawn from rng (one
+// draw), and SetupPSKS / SetupPSKR with the key schedule's trace.
+hpke::EphemeralKey hpke_ephemeral_key(Rng& rng);
+Result<hpke::SenderSetup> hpke_setup_psk_sender(aead::Algorithm alg, hpke::EphemeralKey ephemeral, ByteView pk_receiver,
+                                                ByteView info, ByteView psk, ByteView psk_id, KeyScheduleTrace* trace);
+Result<hpke::Context> hpke_setup_psk_receiver(aead::Algorithm alg, ByteView enc, ByteView sk_receiver, ByteView info,
+                                              ByteView psk, ByteView psk_id, KeyScheduleTrace* trace);
 
 }  // namespace qrlogin::internal

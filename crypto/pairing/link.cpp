@@ -1,6 +1,7 @@
 #include "crypto/pairing/link.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "crypto/pairing/url.hpp"
@@ -98,6 +99,20 @@ Result<std::string> relay_url_for_page(std::string_view page_url) {
   auto page = check_page_url(page_url);
   if (!page) return page.error();
   return relay_from(*page);
+}
+
+Result<std::string> page_origin(std::string_view page_url) {
+  auto page = check_page_url(page_url);
+  if (!page) return page.error();
+  std::string host = page->host;
+  for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));  // IPv6 hex digits too
+  std::string origin = page->scheme + "://" + host;
+  if (!page->port.empty()) {
+    unsigned port = 0;  // parse_url admits only 1..65535 in at most five digits
+    std::from_chars(page->port.data(), page->port.data() + page->port.size(), port);
+    if (port != (page->scheme == "https" ? 443U : 80U)) origin += ":" + std::to_string(port);
+  }
+  return origin;
 }
 
 std::string channel_url(std::string_view relay_url, std::string_view cid_text) {

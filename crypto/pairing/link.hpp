@@ -47,6 +47,15 @@ std::string channel_url(std::string_view relay_url, std::string_view cid_text);
 // The relay a page URL implies: https -> wss, http -> ws, same authority.
 Result<std::string> relay_url_for_page(std::string_view page_url);
 
+// The ASCII serialization of the page URL's origin (RFC 6454 §6.2, as the
+// WHATWG URL parser gives it): lower-case scheme and host, the port only
+// when it is not the scheme's default, no path, no trailing slash:
+// "https://LOGIN.Example.com:443/pair?x" -> "https://login.example.com".
+// Hosts are ASCII (parse_url refuses others: write an IDN as its xn-- A-label);
+// an IPv6 host is only lower-cased, so write it in its shortest form.
+// Errors: those of the page URL in parse_link.
+Result<std::string> page_origin(std::string_view page_url);
+
 // True for localhost, 127.0.0.0/8 and [::1].
 [[nodiscard]] bool is_loopback_host(std::string_view host);
 

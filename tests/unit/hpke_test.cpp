@@ -74,6 +74,118 @@ TEST_CASE("RFC 9180 vectors: mode_base, DHKEM(X25519), HKDF-SHA256, AES-128-GCM 
   CHECK(exports > 0);
 }
 
+TEST_CASE("RFC 9180 vectors: mode_psk, DHKEM(X25519), HKDF-SHA256, AES-128-GCM and AES-256-GCM") {
+  auto doc = test::load_vectors("external/hpke-rfc9180-x25519-sha256.json");
+  int suites = 0, encryptions = 0, exports = 0;
+  for (const auto& v : doc) {
+    if (v["mode"] != hpke::kModePsk || v["kem_id"] != 0x20 || v["kdf_id"] != 1) continue;
+    int aead_id = v["aead_id"];
+    if (aead_id != 1 && aead_id != 2) continue;
+    auto alg = static_cast<aead::Algorithm>(aead_id);
+    INFO("aead_id " << aead_id);
+    ++suites;
+
+    auto receiver = hpke::derive_key_pair(hex(v["ikmR"]));
+    auto ephemeral = hpke::derive_key_pair(hex(v["ikmE"]));
+    REQUIRE(receiver);
+    REQUIRE(ephemeral);
+    CHECK(hex_encode(ephemeral->secret_key.view()) == v["skEm"].get<std::string>());
+    auto psk = hex(v["psk"]), psk_id = hex(v["psk_id"]), info = hex(v["info"]);
+
+    testing::ScriptedRng draws_ephemeral;
+    draws_ephemeral.push(ephemeral->secret_key.view());
+    auto key = internal::hpke_ephemeral_key(draws_ephemeral);
+    CHECK(hex_encode(key.enc()) == v["pkEm"].get<std::string>());
+    internal::KeyScheduleTrace sender_trace, receiver_trace;
+    auto sender = internal::hpke_setup_psk_sender(alg, std::move(key), receiver->public_key, info, psk, psk_id,
+                                                  &sender_trace);
+    REQUIRE(sender);
+    CHECK(hex_encode(sender->enc) == v["enc"].get<std::string>());
+    auto recv = internal::hpke_setup_psk_receiver(alg, sender->enc, receiver->secret_key.view(), info, psk, psk_id,
+                                                  &receiver_trace);
+    REQUIRE(recv);
+    for (auto* trace : {&sender_trace, &receiver_trace}) {
+      CHECK(hex_encode(trace->shared_secret.view()) == v["shared_secret"].get<std::string>());
+      CHECK(hex_encode(trace->key.view()) == v["key"].get<std::string>());
+      CHECK(hex_encode(trace->base_nonce.view()) == v["base_nonce"].get<std::string>());
+      CHECK(hex_encode(trace->exporter_secret.view()) == v["exporter_secret"].get<std::string>());
+    }
+    // The public entry points give the same context.
+    auto public_recv = hpke::setup_psk_receiver(alg, sender->enc, receiver->secret_key.view(), info, psk, psk_id);
+    REQUIRE(public_recv);
+
+    auto& s = sender->context;
+    for (const auto& e : v["encryptions"]) {
+      auto ct = s.seal(hex(e["aad"]), hex(e["plaintext"]));
+      REQUIRE(ct);
+      CHECK(hex_encode(*ct) == e["ciphertext"].get<std::string>());
+      for (auto* r : {&recv.value(), &public_recv.value()}) {
+        auto pt = r->open(hex(e["aad"]), hex(e["ciphertext"]));
+        REQUIRE(pt);
+        CHECK(hex_encode(pt->view()) == e["plaintext"].get<std::string>());
+      }
+      ++encryptions;
+    }
+    for (const auto& x : v["exports"]) {
+      auto length = x["L"].get<std::size_t>();
+      auto from_sender = s.export_secret(hex(x["exporter_context"]), length);
+      auto from_receiver = recv->export_secret(hex(x["exporter_context"]), length);
+      REQUIRE(from_sender);
+      REQUIRE(from_receiver);
+      CHECK(hex_encode(from_sender->view()) == x["exported_value"].get<std::string>());
+      CHECK(hex_encode(from_receiver->view()) == x["exported_value"].get<std::string>());
+      ++exports;
+    }
+  }
+  std::printf("cases: rfc9180 %d psk-mode suites, %d encryptions, %d exports\n", suites, encryptions, exports);
+  CHECK(suites == 2);
+  CHECK(encryptions > 0);
+  CHECK(exports > 0);
+}
+
+TEST_CASE("mode_psk: VerifyPSKInputs, a psk of at least 32 bytes, and a wrong psk fails to open") {
+  auto alg = aead::Algorithm::aes256_gcm;
+  auto r = x25519::generate();
+  Bytes psk(32, 0x5a), id = to_bytes(as_bytes("qrlogin/v1 code"));
+  struct Case {
+    const char* what;
+    Bytes psk, psk_id;
+  };
+  for (const auto& c : {Case{"no psk", {}, id}, Case{"no psk_id", psk, {}}, Case{"a 31-byte psk", Bytes(31, 0x5a), id}}) {
+    INFO(c.what);
+    auto s = hpke::setup_psk_sender(alg, hpke::EphemeralKey::generate(), r.public_key, {}, c.psk, c.psk_id);
+    REQUIRE_FALSE(s);
+    CHECK(s.error().code == crypto::Errc::invalid_argument);
+    auto e = hpke::EphemeralKey::generate();
+    auto rc = hpke::setup_psk_receiver(alg, e.enc(), r.secret_key.view(), {}, c.psk, c.psk_id);
+    REQUIRE_FALSE(rc);
+    CHECK(rc.error().code == crypto::Errc::invalid_argument);
+  }
+
+  auto low = hpke::setup_psk_sender(alg, hpke::EphemeralKey::generate(), Bytes(32, 0), {}, psk, id);
+  REQUIRE_FALSE(low);
+  CHECK(low.error().code == crypto::Errc::low_order_point);
+
+  auto s = hpke::setup_psk_sender(alg, hpke::EphemeralKey::generate(), r.public_key, as_bytes("info"), psk, id);
+  REQUIRE(s);
+  auto ct = s->context.seal(Bytes{0x04}, as_bytes("the credential"));
+  REQUIRE(ct);
+  auto right = hpke::setup_psk_receiver(alg, s->enc, r.secret_key.view(), as_bytes("info"), psk, id);
+  REQUIRE(right);
+  CHECK(right->open(Bytes{0x04}, *ct));
+  Bytes other_psk = psk;
+  other_psk[0] ^= 1;
+  auto wrong = hpke::setup_psk_receiver(alg, s->enc, r.secret_key.view(), as_bytes("info"), other_psk, id);
+  REQUIRE(wrong);
+  CHECK_FALSE(wrong->open(Bytes{0x04}, *ct));
+  auto base = hpke::setup_base_receiver(alg, s->enc, r.secret_key.view(), as_bytes("info"));
+  REQUIRE(base);
+  CHECK_FALSE(base->open(Bytes{0x04}, *ct));  // mode_base does not open a mode_psk message
+
+  // Two fresh ephemeral keys differ.
+  CHECK(hex_encode(hpke::EphemeralKey::generate().enc()) != hex_encode(hpke::EphemeralKey::generate().enc()));
+}
+
 namespace {
 struct Pair {
   hpke::Context sender;
