@@ -10,7 +10,8 @@
 // state unusable. Errors are QrloginErrors: bad_message (a frame of the
 // wrong size), unexpected_message (another frame type), bad_key (an element
 // or X25519 key that is not acceptable), wrong_code (a tag that does not
-// verify: the other side used another code, or guessed).
+// verify: the other side used another code, or guessed; a code-mode reason
+// that the machines add to reason.js together with the C++ core's).
 import { concat, utf8Encode, wipe } from './bytes.js';
 import {
   AEAD_ID, CODE_ELEMENT_BYTES, CODE_SID_BYTES, CODE_TAG_BYTES, CodeMessageType, CONFIRM_R_FRAME_BYTES, LABEL_CODE,

@@ -18,7 +18,6 @@ export const Reason = Object.freeze({
   expired: 'expired',
   network: 'network',
   invalid_event: 'invalid_event',
-  wrong_code: 'wrong_code',
 });
 
 const MESSAGES = Object.freeze({
@@ -37,7 +36,6 @@ const MESSAGES = Object.freeze({
   expired: 'this code has expired or was already used',
   network: 'the connection to the relay was lost',
   invalid_event: 'the pairing was used out of order by its application',
-  wrong_code: 'the code was not accepted: mistyped, expired, or someone guessing',
   limit_exceeded: 'the credential is too large: at most 65536 bytes of JSON can be sent',
 });
 
