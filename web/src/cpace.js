@@ -26,7 +26,8 @@ export const TAG_BYTES = 64;
 export class CpaceError extends Error {
   // code: bad_key (the peer's element is not a canonical encoding, or is
   // the identity) | identity (our own generator or share is the identity:
-  // probability about 2^-252; draw new inputs) | bad_length.
+  // probability about 2^-252; draw new inputs) | bad_length (an input of
+  // the wrong size, a caller's mistake) | unsupported (no WebCrypto here).
   constructor(code, message) {
     super(message);
     this.name = 'CpaceError';
@@ -36,7 +37,7 @@ export class CpaceError extends Error {
 
 function subtle() {
   const s = globalThis.crypto?.subtle;
-  if (!s) throw new CpaceError('bad_length', 'WebCrypto (crypto.subtle) is not available here');
+  if (!s) throw new CpaceError('unsupported', 'WebCrypto (crypto.subtle) is not available here');
   return s;
 }
 
