@@ -12,7 +12,8 @@ import {
   PASSWORD_BOUND,
 } from '../../web/src/code.js';
 import {
-  answerPakeR, checkConfirmR, checkPakeS, codeCi, codeInfo, codePsk, codePskId, receiverAd, senderAd, startCodeReceiver,
+  answerPakeR, checkConfirmR, checkPakeS, codeCi, codeInfo, codePsk, codePskId, forgetCodeState, receiverAd, senderAd,
+  startCodeReceiver,
 } from '../../web/src/code_protocol.js';
 import {
   calculateGenerator, confirmationTag, generatorString, intermediateSessionKey, macKeyOf, scalarMult, scalarMultVfy,
@@ -252,4 +253,17 @@ test('every draw at and below a rejection bound is taken or drawn again as the v
   for (const what of ['nameplate', 'password']) {
     assert.ok(seen.has(`${what} 0`) && seen.has(`${what} -1`), `${what}: a draw at the bound and one below it`);
   }
+});
+
+test('a forgotten state is wiped and can take no further step', async () => {
+  const r = await receiverStarted();
+  const ya = r.state.ya;
+  forgetCodeState(r.state);
+  assert.ok(ya.every((b) => b === 0));
+  await assert.rejects(checkPakeS(r.state, frame('PAKE_S')), (e) => e.code === 'unexpected_message');
+  const s = await senderAnswered();
+  const expected = s.state.expectedTagR;
+  forgetCodeState(s.state);
+  assert.ok(expected.every((b) => b === 0));
+  assert.throws(() => checkConfirmR(s.state, frame('CONFIRM_R')), (e) => e.code === 'unexpected_message');
 });

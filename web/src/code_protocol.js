@@ -218,3 +218,14 @@ export function checkConfirmR(state, frame) {
   }
   if (!tagMatches(tagR, expected)) throw new QrloginError('wrong_code', WRONG_CODE_AT_SENDER);
 }
+
+// Erases what a step's state still holds (a code replaced, expired or
+// cancelled before its next step): y_a, sid and Ya for R, the expected
+// tag_R for S. The receiver's X25519 private key is a non-extractable
+// CryptoKey, dropped with the state.
+export function forgetCodeState(state) {
+  for (const [name, value] of Object.entries(state)) {
+    if (value instanceof Uint8Array) wipe(value);
+    state[name] = null;
+  }
+}
