@@ -2,7 +2,8 @@
 // tests/independent/qrlogin_code.mjs (@noble/curves, @noble/hashes,
 // @hpke/core, WebCrypto's AES-GCM), importing nothing from web/src: every
 // value derived from the inputs, every frame, the origin cases, the Damm
-// table and each code-entry result that is valid or fails the check digit.
+// table, each ASCII code-entry case that is valid or fails the check digit,
+// the draws, and the bad elements of the failure cases.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -43,6 +44,16 @@ test('the Damm table, and every code-entry case that is 14 digits after dropping
       if (digits.length !== 14 || /[^0-9 \-]/.test(c.input)) continue; // other scripts and separators: web/src's tests
       same(damm(digits) === 0 ? digits : 'code_check', c.result, JSON.stringify(c.input));
     }
+  }
+});
+
+test('every draw: taken below its bound (4,290,000,000 for N, 4,294,000,000 for P), as u mod 10^digits', () => {
+  const rule = { nameplate: [4_290_000_000, 7], password: [4_294_000_000, 6] };
+  for (const d of v.entry.draws) {
+    const [bound, digits] = rule[d.what];
+    const u = Buffer.from(d.bytes, 'hex').readUInt32BE(0);
+    same(d.accepted, u < bound, `${d.what} ${d.bytes} taken`);
+    if (d.accepted) same(d.value, String(u % 10 ** digits).padStart(digits, '0'), `${d.what} ${d.bytes}`);
   }
 });
 
