@@ -41,7 +41,8 @@ TEST_CASE("qrlogin-app serves the desktop and phone pages with the relay in conn
     CHECK(page.body.find(path == "/" ? "/pages/desktop.js" : "/pages/phone.js") != std::string::npos);
     const auto csp = page.header("Content-Security-Policy");
     CHECK(directive(csp, "connect-src") == "'self' wss://relay.example:8443");
-    CHECK(directive(csp, "script-src") == "'self'");
+    // 'self' and the hash of the pages' import map (tests/web/vendor_import_map.test.mjs).
+    CHECK(directive(csp, "script-src") == "'self' 'sha256-dRXsoNzKmIyoNyT2cZA+UN1RSj/72udOuvOUc4P2BTA='");
     CHECK(directive(csp, "default-src") == "'none'");
     CHECK(directive(csp, "frame-ancestors") == "'none'");
     CHECK(directive(csp, "require-trusted-types-for") == "'script'");

@@ -38,7 +38,10 @@ test('pages, scripts and vendored packages carry the right headers', { timeout: 
     assert.match(headers.get('permissions-policy'), /(^|, )camera=\(self\)(,|$)/);
     const csp = directives(headers.get('content-security-policy'));
     assert.deepEqual(csp['default-src'], ["'none'"]);
-    assert.deepEqual(csp['script-src'], ["'self'"]);
+    // 'self', and the import map by its hash (tests/web/vendor_import_map.test.mjs).
+    assert.equal(csp['script-src'].length, 2);
+    assert.equal(csp['script-src'][0], "'self'");
+    assert.match(csp['script-src'][1], /^'sha256-[A-Za-z0-9+/]{43}='$/);
     assert.deepEqual(csp['style-src'], ["'self'"]);
     assert.deepEqual(csp['frame-ancestors'], ["'none'"]);
     assert.deepEqual(csp['base-uri'], ["'none'"]);
@@ -52,8 +55,10 @@ test('pages, scripts and vendored packages carry the right headers', { timeout: 
     for (const values of Object.values(csp)) {
       assert.ok(!values.some((v) => /unsafe|\*/.test(v)), `no unsafe-* or wildcard: ${values}`);
     }
-    // No inline code: every <script> has a src, no style attributes or <style>, no on* handlers.
-    assert.doesNotMatch(body, /<script(?![^>]*\bsrc=)[^>]*>/i);
+    // No inline code: every <script> has a src but the import map (JSON, allowed by its hash),
+    // no style attributes or <style>, no on* handlers.
+    assert.doesNotMatch(body.replace(/<script type="importmap">[^<]*<\/script>/, ''), /<script(?![^>]*\bsrc=)[^>]*>/i);
+    assert.equal(body.match(/<script type="importmap">/g)?.length, 1);
     assert.doesNotMatch(body, /<style|\sstyle=|\son[a-z]+=/i);
     assert.match(body, /<html lang="en">/);
   }
@@ -67,6 +72,10 @@ test('pages, scripts and vendored packages carry the right headers', { timeout: 
     '/pages/icon.svg': 'image/svg+xml',
     '/vendor/qrcode.mjs': 'text/javascript; charset=utf-8',
     '/vendor/jsQR.js': 'text/javascript; charset=utf-8',
+    '/src/cpace.js': 'text/javascript; charset=utf-8',
+    '/vendor/@noble/curves/ed25519.js': 'text/javascript; charset=utf-8',
+    '/vendor/@noble/curves/abstract/edwards.js': 'text/javascript; charset=utf-8',
+    '/vendor/@noble/hashes/sha2.js': 'text/javascript; charset=utf-8',
   };
   for (const [p, type] of Object.entries(types)) {
     const { status, headers } = await get(p);

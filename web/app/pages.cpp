@@ -9,9 +9,13 @@ namespace {
 
 // Scripts, styles and images from this origin only (no inline code, and
 // DOM sinks closed by Trusted Types), no frames, forms or plugins;
-// connect-src is completed by page_csp().
+// connect-src is completed by page_csp(). The one inline script is the
+// pages' import map (JSON, no code; browsers load no external one), allowed
+// by its hash: tests/web/vendor_import_map.test.mjs checks it against
+// web/pages/*.html.
 constexpr std::string_view kPageCsp =
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
+    "default-src 'none'; script-src 'self' 'sha256-dRXsoNzKmIyoNyT2cZA+UN1RSj/72udOuvOUc4P2BTA='; "
+    "style-src 'self'; img-src 'self'; media-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; "
     "require-trusted-types-for 'script'; trusted-types 'none'; connect-src 'self'";
 // The phone page scans QR codes with this origin's camera; nothing else.

@@ -42,3 +42,22 @@ export const LABEL_COMMIT = 'qrlogin/v1 commit';
 export const LABEL_SAS = 'qrlogin/v1 sas';
 export const LABEL_RESPONSE_KEY = 'qrlogin/v1 response key';
 export const LABEL_RESPONSE_NONCE = 'qrlogin/v1 response nonce';
+
+// The code mode (protocol-code.md): its three plain frames, their sizes and
+// labels. QR machines treat these types as unexpected, code machines
+// HELLO, READY and REVEAL.
+export const CodeMessageType = Object.freeze({
+  pakeR: 0x07,
+  pakeS: 0x08,
+  confirmR: 0x09,
+});
+export const CODE_SID_BYTES = 16;
+export const CODE_ELEMENT_BYTES = 32; // a ristretto255 encoding
+export const CODE_TAG_BYTES = 64; // HMAC-SHA-512
+export const PAKE_R_FRAME_BYTES = 1 + CODE_SID_BYTES + CODE_ELEMENT_BYTES + ENC_BYTES; // 81
+export const PAKE_S_FRAME_BYTES = 1 + CODE_ELEMENT_BYTES + ENC_BYTES + CODE_TAG_BYTES; // 129
+export const CONFIRM_R_FRAME_BYTES = 1 + CODE_TAG_BYTES; // 65
+export const LABEL_CODE = 'qrlogin/v1 code'; // CI's first field, psk_id, and info's prefix
+export const LABEL_CODE_RECEIVER = 'qrlogin/v1 R'; // ADa's prefix
+export const LABEL_CODE_SENDER = 'qrlogin/v1 S'; // ADb's prefix
+export const LABEL_CODE_PSK = 'qrlogin/v1 code psk';

@@ -1,8 +1,8 @@
-// HPKE (RFC 9180), mode_base, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, with
+// HPKE (RFC 9180), mode_base and mode_psk, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, with
 // AES-128-GCM or AES-256-GCM, on WebCrypto only. Keys live in non-extractable
 // CryptoKeys wherever WebCrypto allows; raw intermediate bytes are wiped.
 import { concat, i2osp, utf8Encode, wipe } from './bytes.js';
-import { KEY_SCHEDULE_TRACE, randomOf } from './random.js';
+import { INJECTED_RANDOM, KEY_SCHEDULE_TRACE, randomOf } from './random.js';
 
 export const KEM_X25519_SHA256 = 0x0020;
 export const KDF_HKDF_SHA256 = 0x0001;
@@ -16,6 +16,9 @@ export const TAG_BYTES = 16;
 const HASH_BYTES = 32;
 const MAX_EXPAND_BYTES = 255 * HASH_BYTES;
 const MODE_BASE = 0x00;
+const MODE_PSK = 0x01;
+// RFC 9180 §9.5: a PSK must carry at least 32 bytes of entropy.
+const MIN_PSK_BYTES = 32;
 
 const AEAD_KEY_BYTES = new Map([
   [AEAD_AES_128_GCM, 16],
@@ -310,13 +313,25 @@ async function extractAndExpand(dh, kemContext) {
   }
 }
 
-async function keyScheduleBase(aeadId, sharedSecret, info, trace) {
+// VerifyPSKInputs (RFC 9180 §5.1): mode_base takes neither psk nor psk_id,
+// mode_psk both.
+function verifyPskInputs(mode, psk, pskId) {
+  if ((psk.length === 0) !== (pskId.length === 0)) {
+    throw new HpkeError('invalid_argument', 'HPKE takes a psk and a psk_id together or neither');
+  }
+  if (mode === MODE_PSK && psk.length === 0) throw new HpkeError('invalid_argument', 'HPKE mode_psk needs a psk and a psk_id');
+  if (mode === MODE_BASE && psk.length !== 0) throw new HpkeError('invalid_argument', 'HPKE mode_base takes no psk');
+  if (mode === MODE_PSK && psk.length < MIN_PSK_BYTES) throw new HpkeError('bad_length', 'an HPKE psk must be at least 32 bytes');
+}
+
+async function keySchedule(mode, aeadId, sharedSecret, info, psk, pskId, trace) {
+  verifyPskInputs(mode, psk, pskId);
   const suiteId = hpkeSuiteId(aeadId);
   const empty = new Uint8Array(0);
-  const pskIdHash = await labeledExtract(suiteId, empty, 'psk_id_hash', empty);
+  const pskIdHash = await labeledExtract(suiteId, empty, 'psk_id_hash', pskId);
   const infoHash = await labeledExtract(suiteId, empty, 'info_hash', info);
-  const context = concat(Uint8Array.of(MODE_BASE), pskIdHash, infoHash);
-  const secret = await labeledExtract(suiteId, sharedSecret, 'secret', empty);
+  const context = concat(Uint8Array.of(mode), pskIdHash, infoHash);
+  const secret = await labeledExtract(suiteId, sharedSecret, 'secret', psk);
   const key = await labeledExpand(suiteId, secret, 'key', context, aeadKeyBytes(aeadId));
   const baseNonce = await labeledExpand(suiteId, secret, 'base_nonce', context, NONCE_BYTES);
   const exporterSecret = await labeledExpand(suiteId, secret, 'exp', context, HASH_BYTES);
@@ -339,6 +354,61 @@ async function keyScheduleBase(aeadId, sharedSecret, info, trace) {
   }
 }
 
+const NO_PSK = new Uint8Array(0);
+
+// Encap (RFC 9180 §4.1) with the sender's ephemeral key pair: the shared
+// secret and the key schedule in `mode`.
+async function encapsulated(mode, aeadId, ephemeral, receiverPublicKey, info, psk, pskId, trace) {
+  const dh = await x25519(ephemeral.privateKey, receiverPublicKey);
+  const shared = await extractAndExpand(dh, concat(ephemeral.publicKey, receiverPublicKey));
+  try {
+    return await keySchedule(mode, aeadId, shared, info, psk, pskId, trace);
+  } finally {
+    wipe(dh, shared);
+  }
+}
+
+// Decap (RFC 9180 §4.1) and the key schedule in `mode`.
+async function decapsulated(mode, aeadId, enc, receiver, info, psk, pskId, trace) {
+  if (enc.length !== ENC_BYTES) throw new HpkeError('bad_length', 'HPKE enc must be 32 bytes');
+  const dh = await x25519(receiver.privateKey, enc);
+  const shared = await extractAndExpand(dh, concat(enc, receiver.publicKey));
+  try {
+    return await keySchedule(mode, aeadId, shared, info, psk, pskId, trace);
+  } finally {
+    wipe(dh, shared);
+  }
+}
+
+// The sender's ephemeral key pair { privateKey: CryptoKey, publicKey:
+// Uint8Array (enc) }, for one SetupPSKS: WebCrypto generates it, its
+// private key never leaves WebCrypto. The tests' injected randomness
+// (random.js) fixes it instead.
+export async function senderKeyPair(internal = {}) {
+  const random = internal[INJECTED_RANDOM];
+  if (random) {
+    const secret = random(SECRET_KEY_BYTES);
+    try {
+      return await keyPairFromSecret(secret);
+    } finally {
+      wipe(secret);
+    }
+  }
+  let pair;
+  try {
+    pair = await subtle().generateKey({ name: 'X25519' }, false, ['deriveBits']);
+  } catch (e) {
+    throw x25519Failure(e, 'generateKey');
+  }
+  let publicKey;
+  try {
+    publicKey = new Uint8Array(await subtle().exportKey('raw', pair.publicKey));
+  } catch (e) {
+    throw x25519Failure(e, 'exportKey raw');
+  }
+  return { privateKey: pair.privateKey, publicKey };
+}
+
 // SetupBaseS with a fresh ephemeral key (32 bytes from the system's
 // CSPRNG). Returns { enc, context }. `internal` is for qrlogin's own code
 // (random.js): nothing an application passes changes the key.
@@ -351,25 +421,30 @@ export async function setupBaseSender(aeadId, receiverPublicKey, info, internal 
   } finally {
     wipe(ephemeralSecret);
   }
-  const dh = await x25519(ephemeral.privateKey, receiverPublicKey);
-  const shared = await extractAndExpand(dh, concat(ephemeral.publicKey, receiverPublicKey));
-  try {
-    const context = await keyScheduleBase(aeadId, shared, info, internal[KEY_SCHEDULE_TRACE]);
-    return { enc: ephemeral.publicKey, context };
-  } finally {
-    wipe(dh, shared);
-  }
+  const context = await encapsulated(MODE_BASE, aeadId, ephemeral, receiverPublicKey, info, NO_PSK, NO_PSK,
+    internal[KEY_SCHEDULE_TRACE]);
+  return { enc: ephemeral.publicKey, context };
 }
 
 // SetupBaseR. receiver is { privateKey: CryptoKey, publicKey: Uint8Array }.
 export async function setupBaseReceiver(aeadId, enc, receiver, info, internal = {}) {
   aeadKeyBytes(aeadId);
-  if (enc.length !== ENC_BYTES) throw new HpkeError('bad_length', 'HPKE enc must be 32 bytes');
-  const dh = await x25519(receiver.privateKey, enc);
-  const shared = await extractAndExpand(dh, concat(enc, receiver.publicKey));
-  try {
-    return await keyScheduleBase(aeadId, shared, info, internal[KEY_SCHEDULE_TRACE]);
-  } finally {
-    wipe(dh, shared);
-  }
+  return decapsulated(MODE_BASE, aeadId, enc, receiver, info, NO_PSK, NO_PSK, internal[KEY_SCHEDULE_TRACE]);
+}
+
+// SetupPSKS with the sender's ephemeral key pair (senderKeyPair), drawn
+// before the call because the code mode authenticates enc before it knows
+// the psk; use each pair once. Returns the context; enc is
+// ephemeral.publicKey.
+export async function setupPskSender(aeadId, receiverPublicKey, info, psk, pskId, ephemeral, internal = {}) {
+  aeadKeyBytes(aeadId);
+  verifyPskInputs(MODE_PSK, psk, pskId);
+  return encapsulated(MODE_PSK, aeadId, ephemeral, receiverPublicKey, info, psk, pskId, internal[KEY_SCHEDULE_TRACE]);
+}
+
+// SetupPSKR. receiver is { privateKey: CryptoKey, publicKey: Uint8Array }.
+export async function setupPskReceiver(aeadId, enc, receiver, info, psk, pskId, internal = {}) {
+  aeadKeyBytes(aeadId);
+  verifyPskInputs(MODE_PSK, psk, pskId);
+  return decapsulated(MODE_PSK, aeadId, enc, receiver, info, psk, pskId, internal[KEY_SCHEDULE_TRACE]);
 }
