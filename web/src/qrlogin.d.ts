@@ -20,7 +20,10 @@ export type ReasonCode =
   | 'rejected'
   | 'expired'
   | 'network'
-  | 'invalid_event';
+  | 'invalid_event'
+  | 'wrong_code'
+  | 'code_in_use'
+  | 'too_many_attempts';
 
 /**
  * Every code a QrloginError can carry: a ReasonCode for a pairing that

@@ -18,6 +18,10 @@ export const Reason = Object.freeze({
   expired: 'expired',
   network: 'network',
   invalid_event: 'invalid_event',
+  // Code mode only, local (never taken from an ABORT).
+  wrong_code: 'wrong_code',
+  code_in_use: 'code_in_use',
+  too_many_attempts: 'too_many_attempts',
 });
 
 const MESSAGES = Object.freeze({
@@ -36,6 +40,9 @@ const MESSAGES = Object.freeze({
   expired: 'this code has expired or was already used',
   network: 'the connection to the relay was lost',
   invalid_event: 'the pairing was used out of order by its application',
+  wrong_code: 'the code was not accepted: it was mistyped, has expired, or someone interfered',
+  code_in_use: 'someone else entered this code first: reject the login on the new device',
+  too_many_attempts: 'three attempts with codes failed: start again on the new device when you are ready',
   limit_exceeded: 'the credential is too large: at most 65536 bytes of JSON can be sent',
 });
 
@@ -54,15 +61,16 @@ export function reasonFromPeerCode(text) {
 }
 
 // What a user is shown for an ending once READY was sent or received
-// (contract rev. 3): the local user's own acts (user_cancelled,
-// sas_mismatch), a completed RESULT (rejected), and the warnings that
-// already say "attack" (intrusion, possible_attack) stay; every other
+// (contract rev. 3), or in code mode once PAKE_S was: the local user's own
+// acts (user_cancelled, sas_mismatch), a completed RESULT (rejected), and
+// the warnings that already say "attack" (intrusion, possible_attack,
+// wrong_code) stay; every other
 // ending (a malformed, oversized or out-of-order frame, a peer's ABORT, a
 // timeout, a lost connection) is possible_attack, its precise reason the
 // detail, so a man in the middle cannot pick a milder message. The same
 // rule as crypto/pairing/reason.cpp.
 const KEPT_AFTER_READY = new Set(['user_cancelled', 'sas_mismatch', 'rejected', 'intrusion', 'possible_attack',
-  'invalid_event']);
+  'invalid_event', 'wrong_code']);
 export function shownAfterReady(code) {
   return KEPT_AFTER_READY.has(code) ? code : Reason.possible_attack;
 }
