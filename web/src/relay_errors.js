@@ -20,6 +20,9 @@ const RELAY_ERRORS = Object.freeze({
   unavailable: entry(Reason.network, true),
   going_away: entry(Reason.network, true),
   replaced: entry(Reason.intrusion, false),
+  // Code channels: this code's channel is open or was used recently; the
+  // receiver draws a new code, as after `expired`.
+  taken: entry(Reason.expired, false),
 });
 
 // A code the relay does not define (a newer relay, or a hostile one) ends
