@@ -20,6 +20,9 @@ const RELAY_ERRORS = Object.freeze({
   unavailable: entry(Reason.network, true),
   going_away: entry(Reason.network, true),
   replaced: entry(Reason.intrusion, false),
+  // Code channels: a receiver's cid is open or was used recently. The code
+  // receiver draws another code; anyone else ends as with `expired`.
+  taken: entry(Reason.expired, false),
 });
 
 // A code the relay does not define (a newer relay, or a hostile one) ends
