@@ -89,6 +89,9 @@ ConnectError relay_error(const std::string& raw_code, const std::string& raw_mes
                        : "this code expired before anyone used it");
   if (code == "channel_full")
     return said(sender ? "this code was already used by another device" : "someone else is using this code");
+  if (code == "taken")
+    return said(sender ? "no device shows this code now"
+                       : "this code is in use or was used recently; a new code is needed");
   if (code == "replaced")
     return said("someone else resumed this pairing with its secret resume token and took it over; stopping");
   if (code == "rate_limited") return said("the relay is busy for this address; try again in a minute");

@@ -376,6 +376,15 @@ const std::vector<Option>& options() {
                        "a dropped client's slot is kept this long (for resume); then the channel ends"),
       QRLOGIN_COUNT("max-remembered-cids", max_remembered_cids, 1, 100000000,
                     "used/expired cids remembered (each for lifetime + grace); past it new channels: unavailable"),
+      QRLOGIN_DURATION("code-lifetime", code_lifetime,
+                       "a code channel (kind=code, pairing by a typed code) lives this long from its creation; its cid "
+                       "is then taken for this long plus --grace"),
+      QRLOGIN_COUNT("max-code-channels", max_code_channels, 1, 10000000,
+                    "code channels opened within the last --code-lifetime, deployment-wide (cluster-wide with "
+                    "--redis); more: unavailable 1013 (16 per address, 64 per network are fixed)"),
+      QRLOGIN_RATE("max-code-lookups", max_code_lookups,
+                   "code channel lookups a second, deployment-wide (cluster-wide with --redis); while spent, new "
+                   "code channels: unavailable 1013 (qrlogin_relay_rejected_total{limit=\"code_lookup_budget\"})"),
   };
   return table;
 }

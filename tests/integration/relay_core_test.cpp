@@ -52,6 +52,69 @@ TEST_CASE("core: channel targets parse strictly", "[unit]") {
   CHECK_FALSE(is_channel_target("/v1/channelsx"));
 }
 
+TEST_CASE("core: kind=code marks a code channel - exactly once - and nothing else is a kind", "[unit]") {
+  auto cid = base64url_encode(Bytes(16, 0xab));
+  auto code = parse_channel_target("/v1/channels/" + cid + "?role=sender&kind=code&received=2");
+  REQUIRE(code.ok());
+  CHECK(code->kind == ChannelKind::code);
+  CHECK(code->received == 2u);
+  auto qr = parse_channel_target("/v1/channels/" + cid + "?role=receiver");
+  REQUIRE(qr.ok());
+  CHECK(qr->kind == ChannelKind::qr);
+  for (std::string_view query : {"role=receiver&kind=code&kind=code", "role=receiver&kind=qr", "role=receiver&kind=",
+                                   "role=receiver&kind=Code", "role=receiver&kind", "kind=code"}) {
+    INFO(query);
+    auto bad = parse_channel_target("/v1/channels/" + cid + "?" + std::string(query));
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.error().code == make_error_code(Errc::bad_request));
+  }
+}
+
+TEST_CASE("core: code lookups - 10 a minute per /64, 60 per /56 and per /48, 600 per IPv6 /32", "[unit]") {
+  Limits limits;
+  auto now = TimePoint{} + 1h;
+  Admission a(limits, now);
+  auto lookups = [&](const std::string& prefix, int n) {
+    int counted = 0;
+    for (int i = 0; i < n; ++i) {
+      auto key = key_of((prefix + std::to_string(i % 10)).c_str());
+      if (a.check_lookup(key, now)) break;
+      a.count_lookup(key, now);
+      ++counted;
+    }
+    return counted;
+  };
+  // One /64: 10, then refused before the lookup; its /56 and /48 still look up.
+  CHECK(lookups("2001:db8:0:100::", 12) == 10);
+  auto refused = a.check_lookup(key_of("2001:db8:0:100::5"), now);
+  REQUIRE(refused);
+  CHECK(refused->code == Code::rate_limited);
+  CHECK(refused->limit == Limit::code_lookups);
+  // Five more /64s of that /56 fill its 60.
+  for (int n = 1; n <= 5; ++n) CHECK(lookups("2001:db8:0:1" + std::to_string(n) + "0::", 10) == 10);
+  CHECK(a.check_lookup(key_of("2001:db8:0:1ff::1"), now));
+  // Another /56 of the same /48: the /48 has no lookups left either.
+  CHECK(a.check_lookup(key_of("2001:db8:0:200::1"), now));
+  // Nine more /48s of the /32 take 540 more: 600 in the /32, the tenth /48 is refused.
+  for (int site = 1; site <= 9; ++site)
+    for (int net = 0; net < 6; ++net)
+      CHECK(lookups("2001:db8:" + std::to_string(site) + ":" + std::to_string(net) + "00::", 10) == 10);
+  CHECK(a.check_lookup(key_of("2001:db8:a::1"), now));
+  CHECK_FALSE(a.check_lookup(key_of("2001:db9::1"), now));  // another /32
+  // IPv4: 10 per /32, 60 per /24.
+  for (int i = 0; i < 10; ++i) a.count_lookup(key_of("198.51.100.7"), now);
+  CHECK(a.check_lookup(key_of("198.51.100.7"), now));
+  for (int host = 20; host < 70; ++host) {
+    auto key = key_of(("198.51.100." + std::to_string(host)).c_str());
+    CHECK_FALSE(a.check_lookup(key, now));
+    a.count_lookup(key, now);
+  }
+  CHECK(a.check_lookup(key_of("198.51.100.99"), now));
+  CHECK_FALSE(a.check_lookup(key_of("198.51.101.1"), now));
+  // A minute later the buckets are full again.
+  CHECK_FALSE(a.check_lookup(key_of("2001:db8:0:100::5"), now + 60s));
+}
+
 TEST_CASE("core: addresses are keyed per /32 and /64 and logged per /24 and /48", "[unit]") {
   CHECK(key_of("2001:db8:1:2:aaaa::1") == key_of("2001:db8:1:2:bbbb::9"));
   CHECK_FALSE(key_of("2001:db8:1:3::1") == key_of("2001:db8:1:2::1"));
@@ -462,6 +525,24 @@ TEST_CASE("config: a flag beats the environment - which beats the default", "[un
   CHECK_FALSE(parse_config({"--ping-interval", "soon"}, env).ok());
 
   auto none = [](std::string_view) -> std::optional<std::string> { return std::nullopt; };
+  auto defaults_only = parse_config({}, none);
+  REQUIRE(defaults_only.ok());
+  CHECK(defaults_only->config.limits.code_lifetime == 300s);
+  CHECK(defaults_only->config.limits.max_code_channels == 100000);
+  CHECK(defaults_only->config.limits.max_code_lookups == 50);
+  auto code_env = [](std::string_view name) -> std::optional<std::string> {
+    if (name == "QRLOGIN_RELAY_CODE_LIFETIME") return "2s";
+    if (name == "QRLOGIN_RELAY_MAX_CODE_CHANNELS") return "7";
+    if (name == "QRLOGIN_RELAY_MAX_CODE_LOOKUPS") return "0.5";
+    return std::nullopt;
+  };
+  auto code = parse_config({"--max-code-channels", "9"}, code_env);
+  REQUIRE(code.ok());
+  CHECK(code->config.limits.code_lifetime == 2s);
+  CHECK(code->config.limits.max_code_channels == 9);
+  CHECK(code->config.limits.max_code_lookups == 0.5);
+  CHECK_FALSE(parse_config({"--max-code-lookups", "0"}, none).ok());
+  CHECK(help_text().find("QRLOGIN_RELAY_MAX_CODE_LOOKUPS") != std::string::npos);
   auto bench = parse_config({"--profile", "bench"}, none);
   REQUIRE(bench.ok());
   Limits defaults;

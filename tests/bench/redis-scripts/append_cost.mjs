@@ -54,7 +54,8 @@ for (let i = 0; ; i++) {
 }
 
 const script = (name) => `${readFileSync(path.join(lua, 'channel_common.lua'), 'utf8')}\n${readFileSync(path.join(lua, name), 'utf8')}`;
-const join = cli(['SCRIPT', 'LOAD', script('channel_join.lua')]).trim();
+// As the relay loads it: the code lookups' prelude between (relay/redis/channel_store.cpp).
+const join = cli(['SCRIPT', 'LOAD', script('channel_join.lua').replace(/^(?=-- join:)/m, `${readFileSync(path.join(lua, 'code_lookups.lua'), 'utf8')}\n`)]).trim();
 const append = cli(['SCRIPT', 'LOAD', script('channel_append.lua')]).trim();
 const empty = cli(['SCRIPT', 'LOAD', 'return 1']).trim();
 
