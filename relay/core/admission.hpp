@@ -43,6 +43,18 @@ class Admission {
   [[nodiscard]] std::optional<Refusal> open_channel(const AddressKey& key, TimePoint now);
   void release_channel(const AddressKey& key, TimePoint now);
 
+  // Code channels (docs/relay.md, "Code channels"). A lookup is refused
+  // before it looks when the address, its network or site, or its IPv6 /32
+  // has no lookup left (rate_limited); count_lookup() spends one under each
+  // (a scope with none left stays at none).
+  [[nodiscard]] std::optional<Refusal> check_lookup(const AddressKey& key, TimePoint now);
+  void count_lookup(const AddressKey& key, TimePoint now);
+  // A receiver at `key` wants a new code channel: below the per-address
+  // and per-network caps, or unavailable. On success it counts as open
+  // under `key` until release_code_channel().
+  [[nodiscard]] std::optional<Refusal> open_code_channel(const AddressKey& key, TimePoint now);
+  void release_code_channel(const AddressKey& key, TimePoint now);
+
   // Drops per-scope entries that are idle and full again.
   void prune(TimePoint now);
 
@@ -54,6 +66,8 @@ class Admission {
     std::uint32_t connections = 0;
     std::uint32_t channels = 0;
     std::optional<TokenBucket> bucket;
+    std::uint32_t code_channels = 0;
+    std::optional<TokenBucket> lookups;
   };
   using Table = std::unordered_map<AddressKey, Entry, AddressKeyHash>;
   [[nodiscard]] static bool idle(const Entry& entry, TimePoint now) noexcept;
@@ -61,8 +75,13 @@ class Admission {
   // One less of `count` under each scope of `key`.
   void release(const AddressKey& key, std::uint32_t Entry::*count, TimePoint now);
 
+  // The lookup buckets of `key`'s scopes (made when missing): its address,
+  // network, site and IPv6 /32; null where it has none.
+  std::array<TokenBucket*, kScopeCount + 1> lookup_buckets(const AddressKey& key, TimePoint now);
+
   const Limits& limits_;
   std::array<Table, kScopeCount> tables_;
+  Table regions_;  // IPv6 /32s, for the code lookup limit only
   TokenBucket global_bucket_;
   std::uint32_t connections_ = 0;
 };

@@ -92,10 +92,12 @@ struct Event {
     store_down,         // cluster: Redis is lost (`text`: why); `count` clients wait for it
     store_gave_up,      // cluster: Redis stayed away past --redis-grace; `count` clients told to resume
     evicted,            // cluster: `conn`'s slot was dropped while this node stalled; told to resume
+    looked_up,          // a code channel lookup (`lookup`: what it found), or one refused before it looked
   };
   Kind kind = Kind::forwarded;
   std::uint64_t count = 0;
   Limit limit = Limit::capacity;
+  LookupResult lookup = LookupResult::hit;
   ConnId conn = 0;
   Role role = Role::receiver;
   std::string text;
@@ -115,6 +117,11 @@ struct Event {
   static Event rejected_by(Limit limit) {
     Event e = of(Kind::rejected);
     e.limit = limit;
+    return e;
+  }
+  static Event looked_up_as(LookupResult lookup) {
+    Event e = of(Kind::looked_up);
+    e.lookup = lookup;
     return e;
   }
 };
@@ -138,6 +145,7 @@ struct Outcome {
 struct JoinRequest {
   Cid cid{};
   Role role = Role::receiver;
+  ChannelKind kind = ChannelKind::qr;  // the request's kind=
   ConnId conn = 0;
   AddressKey address;        // the client's, for the channel rates and caps
   TokenHash new_token{};     // the hash of the token `joined` hands out

@@ -13,6 +13,7 @@ std::string_view code_name(Code code) noexcept {
     case Code::unavailable: return "unavailable";
     case Code::going_away: return "going_away";
     case Code::replaced: return "replaced";
+    case Code::taken: return "taken";
     case Code::peer_closed: return "peer_closed";
   }
   return "unknown";
@@ -29,6 +30,7 @@ std::string_view code_message(Code code) noexcept {
     case Code::unavailable: return "the relay is at capacity or briefly without its backend; try again later";
     case Code::going_away: return "the relay is shutting down";
     case Code::replaced: return "this connection was replaced by a resume of the same slot";
+    case Code::taken: return "this code's channel is in use or was used recently; show a new code";
     case Code::peer_closed: return "the peer closed the channel";
   }
   return "unknown error";
@@ -45,6 +47,7 @@ std::uint16_t code_close(Code code) noexcept {
     case Code::unavailable: return close_code::try_again_later;
     case Code::going_away: return close_code::going_away;
     case Code::replaced: return close_code::replaced;
+    case Code::taken: return close_code::taken;
     case Code::peer_closed: return close_code::normal;
   }
   return close_code::policy_violation;

@@ -16,6 +16,7 @@ enum class Code : std::uint8_t {
   unavailable,    // the relay is at a global cap; try again later
   going_away,     // the relay is shutting down
   replaced,       // a resume with this slot's token took the slot over
+  taken,          // code channels: a receiver's cid is open or remembered; draw a new code
   peer_closed,    // the peer closed normally: the channel is over (close 1000)
 };
 
@@ -31,11 +32,12 @@ inline constexpr std::uint16_t replaced = 4001;
 inline constexpr std::uint16_t expired = 4404;
 inline constexpr std::uint16_t slow_consumer = 4408;
 inline constexpr std::uint16_t channel_full = 4409;
+inline constexpr std::uint16_t taken = 4410;
 inline constexpr std::uint16_t channel_budget = 4413;
 inline constexpr std::uint16_t rate_limited = 4429;
 }  // namespace close_code
 
-inline constexpr std::size_t kCodeCount = 10;  // every Code, for fixed metric label sets
+inline constexpr std::size_t kCodeCount = 11;  // every Code, for fixed metric label sets
 
 std::string_view code_name(Code code) noexcept;
 std::string_view code_message(Code code) noexcept;

@@ -50,6 +50,7 @@ std::string make_joined_message(const JoinedInfo& info) {
   auto expires = info.expires_in.count() < 0 ? std::int64_t{0} : static_cast<std::int64_t>(info.expires_in.count());
   if (!needs_no_escape(info.resume_token)) {  // never for a base64url token; kept exact for anything else
     nlohmann::json j = {{"type", "joined"}, {"role", role_name(info.role)}, {"expires_in_ms", expires}, {"peer", info.peer}};
+    if (info.kind == ChannelKind::code) j["kind"] = kind_name(info.kind);
     if (!info.resume_token.empty()) j["resume_token"] = info.resume_token;
     if (info.received) j["received"] = *info.received;
     return j.dump();
@@ -61,6 +62,7 @@ std::string make_joined_message(const JoinedInfo& info) {
   out.reserve(128 + info.resume_token.size());
   out += R"({"expires_in_ms":)";
   out += std::to_string(expires);
+  if (info.kind == ChannelKind::code) out += R"(,"kind":"code")";
   out += info.peer ? R"(,"peer":true)" : R"(,"peer":false)";
   if (info.received) {
     out += R"(,"received":)";
@@ -113,6 +115,10 @@ Result<ControlMessage> parse_control(std::string_view text) {
     if (auto received = j.find("received"); received != j.end()) {
       if (!received->is_number_unsigned()) return bad("joined with a bad received");
       msg.received = received->get<std::uint64_t>();
+    }
+    if (auto kind = j.find("kind"); kind != j.end()) {
+      if (!kind->is_string()) return bad("joined with a non-string kind");
+      msg.kind = kind->get<std::string>();
     }
   } else if (msg.type == "peer") {
     auto event = j.find("event");

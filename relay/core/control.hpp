@@ -21,6 +21,7 @@ struct JoinedInfo {
   bool peer = false;
   std::string resume_token;                 // empty: none handed out
   std::optional<std::uint64_t> received;    // on a resume: frames the relay received from this client
+  ChannelKind kind = ChannelKind::qr;       // a code channel's `joined` says "kind":"code"
 };
 
 std::string make_joined_message(const JoinedInfo& info);
@@ -37,6 +38,7 @@ struct ControlMessage {
   std::optional<bool> peer;        // joined
   std::string resume_token;        // joined: the token for the next resume (empty if none)
   std::optional<std::uint64_t> received;  // joined on a resume: frames the relay had received from us
+  std::string kind;                // joined: "code" on a code channel; empty when absent
   std::string event;               // peer: joined | left | back
   std::string code;                // error
   std::string message;             // error

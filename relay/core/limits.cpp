@@ -45,6 +45,21 @@ std::string_view limit_name(Limit limit) noexcept {
     case Limit::channel_budget: return "channel_budget";
     case Limit::max_header_bytes: return "max_header_bytes";
     case Limit::buffered_bytes: return "buffered_bytes";
+    case Limit::code_lookups: return "code_lookups";
+    case Limit::code_lookup_budget: return "code_lookup_budget";
+    case Limit::code_channels: return "code_channels";
+  }
+  return "unknown";
+}
+
+std::string_view lookup_result_name(LookupResult result) noexcept {
+  switch (result) {
+    case LookupResult::hit: return "hit";
+    case LookupResult::miss: return "miss";
+    case LookupResult::full: return "full";
+    case LookupResult::taken: return "taken";
+    case LookupResult::refused_token: return "refused_token";
+    case LookupResult::rate_limited: return "rate_limited";
   }
   return "unknown";
 }

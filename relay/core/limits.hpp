@@ -20,9 +20,26 @@ enum class Limit : std::uint8_t {
   channel_budget,               // too_large: frames or bytes per channel, or an oversize message
   max_header_bytes,             // HTTP 431 / 413
   buffered_bytes,               // unavailable: a partial message past --max-buffered-bytes
+  code_lookups,                 // rate_limited before a code channel lookup (per address, network, IPv6 /32)
+  code_lookup_budget,           // unavailable: a new code channel while --max-code-lookups is spent
+  code_channels,                // unavailable: open code channels in total, per address or per network
 };
-inline constexpr std::size_t kLimitCount = 9;
+inline constexpr std::size_t kLimitCount = 12;
 std::string_view limit_name(Limit limit) noexcept;
+
+// What a lookup of a code channel found (a /metrics label: a fixed set).
+// Each is one lookup against the lookup limits, except rate_limited: the
+// request refused before it looked.
+enum class LookupResult : std::uint8_t {
+  hit,            // a sender joined an open code channel
+  miss,           // a sender found no open code channel (expired)
+  full,           // a sender found the channel's sender slot taken (channel_full)
+  taken,          // a receiver found the cid open or remembered (taken)
+  refused_token,  // a resume with a wrong or used token, or of the other kind
+  rate_limited,   // refused before the lookup (rate_limited)
+};
+inline constexpr std::size_t kLookupResultCount = 6;
+std::string_view lookup_result_name(LookupResult result) noexcept;
 
 struct Limits {
   // One frame (WebSocket message): the largest CREDENTIAL, 1 + 65792 + 16.
@@ -76,6 +93,24 @@ struct Limits {
   // Used and expired cids remembered at once; past it new channels are
   // refused (forgetting early would let a cid be opened twice).
   std::size_t max_remembered_cids = 1000000;
+  // Code channels (kind=code): found by a public 7-digit nameplate, so
+  // lookups are limited, and their caps and lifetime are their own.
+  Millis code_lifetime{300000};
+  // Code channels opened within the last code lifetime (an upper bound of
+  // the open ones), deployment-wide; past it: unavailable.
+  std::uint32_t max_code_channels = 100000;
+  // Open code channels per receiver address, and per network (IPv4 /24,
+  // IPv6 /56 and /48); past it: unavailable.
+  std::uint32_t max_code_channels_per_address = 16;
+  std::uint32_t max_code_channels_per_network = 64;
+  // Lookups a second, deployment-wide: while spent, new code channels get
+  // unavailable (a bucket of this rate holding one second's worth).
+  double max_code_lookups = 50;
+  // Lookups a minute per address (IPv4 /32, IPv6 /64), per network (IPv4
+  // /24, IPv6 /56 and /48) and per IPv6 /32; past them: rate_limited.
+  double code_lookups_per_address = 10;
+  double code_lookups_per_network = 60;
+  double code_lookups_per_region = 600;
   // Control messages waiting in one connection's write queue.
   std::size_t max_queued_control_messages = 16;
 };

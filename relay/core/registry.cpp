@@ -48,42 +48,79 @@ bool Registry::end_if_over(Channels::iterator it, TimePoint now, std::vector<Con
 
 JoinResult Registry::join(const Cid& cid, Role role, ConnId conn, const AddressKey& address, TimePoint now,
                           const std::optional<TokenHash>& new_token,
-                          const std::optional<ResumeRequest>& resume) {
+                          const std::optional<ResumeRequest>& resume, ChannelKind kind) {
   JoinResult result;
+  // A code request is refused before it looks when its address, network or
+  // IPv6 /32 has no lookup left. A resume is not: with the right token it is
+  // no lookup, and a wrong one learns nothing (expired either way).
+  if (kind == ChannelKind::code && !resume) {
+    if (auto refused = admission_.check_lookup(address, now)) {
+      result.error = refused->code;
+      result.limit = refused->limit;
+      result.lookup = LookupResult::rate_limited;
+      return result;
+    }
+  }
   auto it = channels_.find(cid);
   if (it != channels_.end() && end_if_over(it, now, result.expired)) it = channels_.end();
   if (resume) {
     if (it == channels_.end()) {
       result.error = Code::expired;  // ended, or never was: nobody to warn
+      if (kind == ChannelKind::code) looked_up(result, LookupResult::refused_token, address, kind, now);
       return result;
     }
-    return resume_slot(it, role, conn, now, new_token, *resume);
+    if (it->second.kind != kind) {
+      // A resume of the other kind: as a refused token, never an intrusion.
+      result.error = role == Role::receiver ? Code::taken : Code::expired;
+      looked_up(result, LookupResult::refused_token, address, kind, now);
+      return result;
+    }
+    auto resumed = resume_slot(it, role, conn, now, new_token, *resume);
+    if (resumed.lookup) looked_up(resumed, *resumed.lookup, address, kind, now);
+    return resumed;
   }
   if (it == channels_.end()) {
     // Only a receiver opens a channel; one answer for never opened, expired
-    // and used, so the relay says nothing about which cids exist.
-    if (role == Role::sender || used_.contains(cid)) {
+    // and used, so the relay says nothing about which cids exist. A code
+    // receiver hears `taken` for a remembered cid: it draws another code.
+    if (role == Role::sender) {
       result.error = Code::expired;
+      if (kind == ChannelKind::code) looked_up(result, LookupResult::miss, address, kind, now);
       return result;
     }
-    if (auto refused = admit_new_channel(address, now)) {
-      result.error = refused->code;
-      result.limit = refused->limit;
+    if (used_.contains(cid)) {
+      if (kind == ChannelKind::code) {
+        result.error = Code::taken;
+        looked_up(result, LookupResult::taken, address, kind, now);
+      } else {
+        result.error = Code::expired;
+      }
       return result;
     }
-    Channel channel;
-    channel.opener = address;
-    channel.expires = now + limits_.channel_lifetime;
-    auto& slot = channel.slots[index_of(role)];
-    slot.conn = conn;
-    slot.taken = true;
-    slot.token = new_token;
-    channels_.emplace(cid, std::move(channel));
-    result.expires_in = limits_.channel_lifetime;
-    return result;
+    return open_channel(cid, role, conn, address, now, new_token, kind);
   }
 
   auto& channel = it->second;
+  if (channel.kind == ChannelKind::code || kind == ChannelKind::code) {
+    // Code channels (and requests of the other kind): a nameplate is public,
+    // so no answer here ends or warns anyone's pairing (no intrusion).
+    if (role == Role::receiver) {
+      result.error = Code::taken;
+      looked_up(result, LookupResult::taken, address, kind, now);
+      return result;
+    }
+    if (channel.kind != kind) {
+      result.error = Code::expired;
+      if (kind == ChannelKind::code) looked_up(result, LookupResult::miss, address, kind, now);
+      return result;
+    }
+    if (channel.slots[index_of(role)].taken) {
+      result.error = Code::channel_full;
+      looked_up(result, LookupResult::full, address, kind, now);
+      return result;
+    }
+    looked_up(result, LookupResult::hit, address, kind, now);
+  }
   auto& slot = channel.slots[index_of(role)];
   auto& peer = channel.slots[index_of(peer_of(role))];
   if (slot.taken) {
@@ -102,6 +139,56 @@ JoinResult Registry::join(const Cid& cid, Role role, ConnId conn, const AddressK
   return result;
 }
 
+JoinResult Registry::open_channel(const Cid& cid, Role role, ConnId conn, const AddressKey& address, TimePoint now,
+                                  const std::optional<TokenHash>& new_token, ChannelKind kind) {
+  JoinResult result;
+  bool code = kind == ChannelKind::code;
+  if (code) {
+    if (auto refused = code_channels_refused(now)) {
+      result.error = Code::unavailable;
+      result.limit = *refused;
+      return result;
+    }
+    if (auto refused = admission_.open_code_channel(address, now)) {
+      result.error = refused->code;
+      result.limit = refused->limit;
+      return result;
+    }
+  }
+  if (auto refused = admit_new_channel(address, now)) {
+    if (code) admission_.release_code_channel(address, now);
+    result.error = refused->code;
+    result.limit = refused->limit;
+    return result;
+  }
+  Channel channel;
+  channel.opener = address;
+  channel.kind = kind;
+  channel.expires = now + lifetime_of(kind);
+  auto& slot = channel.slots[index_of(role)];
+  slot.conn = conn;
+  slot.taken = true;
+  slot.token = new_token;
+  channels_.emplace(cid, std::move(channel));
+  if (code) code_opened_.push_back(now);
+  result.expires_in = lifetime_of(kind);
+  return result;
+}
+
+std::optional<Limit> Registry::code_channels_refused(TimePoint now) {
+  if (!code_budget_.has_token(now)) return Limit::code_lookup_budget;
+  while (!code_opened_.empty() && code_opened_.front() + limits_.code_lifetime <= now) code_opened_.pop_front();
+  if (code_opened_.size() >= limits_.max_code_channels) return Limit::code_channels;
+  return std::nullopt;
+}
+
+void Registry::looked_up(JoinResult& result, LookupResult what, const AddressKey& address, ChannelKind kind,
+                         TimePoint now) {
+  result.lookup = what;
+  admission_.count_lookup(address, now);
+  if (kind == ChannelKind::code) (void)code_budget_.try_take(now);
+}
+
 JoinResult Registry::resume_slot(Channels::iterator it, Role role, ConnId conn, TimePoint now,
                                  const std::optional<TokenHash>& new_token, const ResumeRequest& resume) {
   JoinResult result;
@@ -113,7 +200,10 @@ JoinResult Registry::resume_slot(Channels::iterator it, Role role, ConnId conn, 
   bool match = slot.token.has_value() && ct_equal(*slot.token, resume.token);
   if (!match) {
     result.error = Code::expired;
-    intrude(channel, result);
+    // A code channel's nameplate is public: a wrong token is a lookup, and
+    // warns nobody (a prober must not end a pairing it cannot join).
+    if (channel.kind == ChannelKind::code) result.lookup = LookupResult::refused_token;
+    else intrude(channel, result);
     return result;
   }
   slot.token.reset();  // single use, whatever follows
@@ -240,9 +330,10 @@ std::vector<ConnId> Registry::end_all(TimePoint now) {
 void Registry::end_channel(Channels::iterator it, TimePoint now) {
   buffered_bytes_ -= it->second.bytes;
   admission_.release_channel(it->second.opener, now);
+  if (it->second.kind == ChannelKind::code) admission_.release_code_channel(it->second.opener, now);
   // Remember the cid for lifetime + grace after its end: a channel is never
   // opened twice within that window.
-  auto forget_at = now + limits_.channel_lifetime + limits_.grace;
+  auto forget_at = now + lifetime_of(it->second.kind) + limits_.grace;
   used_.insert(it->first, forget_at);
   channels_.erase(it);
 }

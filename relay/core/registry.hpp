@@ -11,6 +11,7 @@
 // confirms the peer's frames below N and replays the rest of the peer's log.
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <unordered_map>
 #include <utility>
@@ -20,6 +21,7 @@
 #include "relay/core/codes.hpp"
 #include "relay/core/frame_log.hpp"
 #include "relay/core/limits.hpp"
+#include "relay/core/token_bucket.hpp"
 #include "relay/core/types.hpp"
 #include "relay/core/used_cids.hpp"
 
@@ -56,6 +58,9 @@ struct JoinResult {
   bool intrusion_attempt = false;     // channel_full or a wrong token (also after the one notice)
   std::optional<Limit> limit;         // which bound refused a new channel (rate_limited, unavailable)
   std::vector<ConnId> expired;        // the channel was over (lifetime, grace): its clients get `expired`
+  // A code channel was looked up (or the request refused before it looked):
+  // counted against the lookup limits, and in /metrics.
+  std::optional<LookupResult> lookup;
 };
 
 struct ForwardResult {
@@ -80,13 +85,17 @@ class Registry {
  public:
   // A new channel is admitted by `admission` (rates and open-channel caps
   // by the opener's address) and released there when it ends.
-  Registry(const Limits& limits, Admission& admission) : limits_(limits), admission_(admission) {}
+  Registry(const Limits& limits, Admission& admission)
+      : limits_(limits),
+        admission_(admission),
+        code_budget_(limits.max_code_lookups, limits.max_code_lookups, TimePoint{}) {}
 
   // `new_token`: the hash of the token `joined` will hand out (none: this
   // slot cannot be resumed). `resume`: the client presented a token.
+  // `kind`: the request's (kind=code), which must be the channel's.
   JoinResult join(const Cid& cid, Role role, ConnId conn, const AddressKey& address, TimePoint now,
                   const std::optional<TokenHash>& new_token = std::nullopt,
-                  const std::optional<ResumeRequest>& resume = std::nullopt);
+                  const std::optional<ResumeRequest>& resume = std::nullopt, ChannelKind kind = ChannelKind::qr);
   // `taken`: how many of the peer's frames this client's socket has taken,
   // as its session counted them when it read this frame. Those frames stay
   // (for a resume) but are the first to go when the budget needs room: the
@@ -113,6 +122,8 @@ class Registry {
   [[nodiscard]] std::size_t buffered_bytes() const noexcept { return buffered_bytes_ + incoming_bytes_; }
   [[nodiscard]] std::size_t remembered_cids() const noexcept { return used_.size(); }
   [[nodiscard]] bool is_used(const Cid& cid) const { return used_.contains(cid); }
+  // Why a new code channel would be refused now, if it would (for /healthz).
+  [[nodiscard]] std::optional<Limit> code_channels_refused(TimePoint now);
 
  private:
   struct Slot {
@@ -128,12 +139,21 @@ class Registry {
     std::uint32_t frames = 0;
     std::size_t bytes = 0;
     bool intrusion_sent = false;
+    ChannelKind kind = ChannelKind::qr;
     AddressKey opener;  // the receiver's address, for Admission::release_channel
   };
   using Channels = std::unordered_map<Cid, Channel, CidHash>;
 
   JoinResult resume_slot(Channels::iterator it, Role role, ConnId conn, TimePoint now,
                          const std::optional<TokenHash>& new_token, const ResumeRequest& resume);
+  JoinResult open_channel(const Cid& cid, Role role, ConnId conn, const AddressKey& address, TimePoint now,
+                          const std::optional<TokenHash>& new_token, ChannelKind kind);
+  // Counts a code channel lookup: under the client's address scopes, and
+  // against the deployment's budget when the request was a code request.
+  void looked_up(JoinResult& result, LookupResult what, const AddressKey& address, ChannelKind kind, TimePoint now);
+  [[nodiscard]] Millis lifetime_of(ChannelKind kind) const noexcept {
+    return kind == ChannelKind::code ? limits_.code_lifetime : limits_.channel_lifetime;
+  }
   void intrude(Channel& channel, JoinResult& result);
   [[nodiscard]] static bool over(const Channel& channel, TimePoint now) noexcept;
   // Ends the channel if it is over; its connected clients go to `expired`.
@@ -149,6 +169,11 @@ class Registry {
   std::size_t incoming_bytes_ = 0;
   // Used and expired cids, in the order they ended (so forget times rise).
   UsedCids used_;
+  // Code channels: the deployment's lookup budget (--max-code-lookups a
+  // second, one second's worth saved up), and when each code channel of the
+  // last code lifetime was opened (--max-code-channels).
+  TokenBucket code_budget_;
+  std::deque<TimePoint> code_opened_;
 };
 
 }  // namespace qrlogin::relay

@@ -41,6 +41,7 @@ Result<ChannelRequest> parse_channel_target(std::string_view target) {
   ChannelRequest request;
   request.cid = *cid;
   bool have_role = false;
+  bool have_kind = false;
   std::string_view query = query_at == std::string_view::npos ? std::string_view{} : rest.substr(query_at + 1);
   while (!query.empty()) {
     auto amp = query.find('&');
@@ -56,6 +57,11 @@ Result<ChannelRequest> parse_channel_target(std::string_view target) {
       if (!role.ok()) return role.error();
       request.role = *role;
       have_role = true;
+    } else if (name == "kind") {
+      if (have_kind) return bad("kind given twice");
+      if (value != "code") return bad("kind must be code (or absent, for a QR code's channel)");
+      request.kind = ChannelKind::code;
+      have_kind = true;
     } else if (name == "received") {
       if (request.received) return bad("received given twice");
       std::uint64_t n = 0;

@@ -10,6 +10,8 @@ class TokenBucket {
   TokenBucket(double rate, double burst, TimePoint now) noexcept;
   // Takes one token if there is one.
   [[nodiscard]] bool try_take(TimePoint now) noexcept;
+  // Whether a token is there, taking none.
+  [[nodiscard]] bool has_token(TimePoint now) const noexcept { return level(now) >= 1.0; }
   // True when the bucket is full again, so a table can drop it.
   [[nodiscard]] bool full(TimePoint now) const noexcept;
 

@@ -12,6 +12,8 @@ std::string_view role_name(Role role) noexcept {
   return role == Role::receiver ? "receiver" : "sender";
 }
 
+std::string_view kind_name(ChannelKind kind) noexcept { return kind == ChannelKind::code ? "code" : "qr"; }
+
 namespace {
 // Clients choose cids freely, so the table is keyed with SipHash under a
 // per-process random key: nobody can aim many cids at one bucket.

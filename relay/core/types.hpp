@@ -27,6 +27,12 @@ inline constexpr Role peer_of(Role role) noexcept {
 }
 std::string_view role_name(Role role) noexcept;
 
+// A channel for a QR code (the default) or for a typed code (`kind=code`,
+// docs/relay.md "Code channels"): a code's cid is found from a short
+// public nameplate, so its channels have rules of their own.
+enum class ChannelKind : std::uint8_t { qr = 0, code = 1 };
+std::string_view kind_name(ChannelKind kind) noexcept;
+
 // The decoded channel id (16 bytes). The text form never leaves the request
 // parser: logs name a channel by its tag (channel_tag.hpp).
 inline constexpr std::size_t kCidBytes = 16;

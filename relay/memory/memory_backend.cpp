@@ -15,12 +15,13 @@ void MemoryBackend::join(JoinRequest request, JoinDone done) {
   {
     std::lock_guard lock(mutex_);
     result = registry_.join(request.cid, request.role, request.conn, request.address, Clock::now(),
-                            request.new_token, request.resume);
+                            request.new_token, request.resume, request.kind);
   }
   out.error = result.error;
   if (request.resume) out.events.push_back(Event::of(result.error ? Event::Kind::resume_refused : Event::Kind::resumed));
   if (result.intrusion_attempt) out.events.push_back(Event::of(Event::Kind::intrusion_attempt));
   if (result.limit) out.events.push_back(Event::rejected_by(*result.limit));
+  if (result.lookup) out.events.push_back(Event::looked_up_as(*result.lookup));
   if (!result.intrusion.empty()) {
     auto e = Event::about(Event::Kind::intrusion_noticed, request.conn);
     e.role = request.role;

@@ -87,7 +87,7 @@ std::shared_ptr<const SecretString> fresh_token() {
 }
 }  // namespace
 
-void Hub::join(const Cid& cid, Role role, ConnId id, const AddressKey& address, std::string_view tag,
+void Hub::join(const Cid& cid, Role role, ChannelKind kind, ConnId id, const AddressKey& address, std::string_view tag,
                const std::optional<SecretString>& presented_token, std::uint64_t received, JoinHandler done) {
   bool shutting_down = false;
   {
@@ -99,7 +99,7 @@ void Hub::join(const Cid& cid, Role role, ConnId id, const AddressKey& address, 
     return;
   }
   auto token = fresh_token();
-  JoinRequest request{cid, role, id, address, hash_token(token->view()), std::nullopt};
+  JoinRequest request{cid, role, kind, id, address, hash_token(token->view()), std::nullopt};
   if (presented_token) request.resume = ResumeRequest{hash_token(presented_token->view()), received};
   backend_->join(std::move(request), [this, tag = std::string(tag), token, done = std::move(done)](Outcome out) {
     Joined joined{out.error, std::move(out.joined), {}};
@@ -153,6 +153,7 @@ void Hub::record(const std::vector<Event>& events, std::string_view tag) {
         logger_.write(LogLevel::warn, "intrusion", {{"channel", tag}, {"conn", e.conn}, {"role", role_name(e.role)}});
         break;
       case Kind::completed: metrics_.pairing_completed(); break;
+      case Kind::looked_up: metrics_.lookup(e.lookup); break;
       case Kind::fenced:
         metrics_.fenced();
         logger_.write(LogLevel::warn, "fenced", {{"conn", e.conn}});

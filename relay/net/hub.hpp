@@ -87,7 +87,7 @@ class Hub {
     SecretString resume_token;  // for `joined`
   };
   using JoinHandler = std::function<void(Joined)>;
-  void join(const Cid& cid, Role role, ConnId id, const AddressKey& address, std::string_view tag,
+  void join(const Cid& cid, Role role, ChannelKind kind, ConnId id, const AddressKey& address, std::string_view tag,
             const std::optional<SecretString>& presented_token, std::uint64_t received, JoinHandler done);
   // Hands the frame to the peer; a refusal ends the sender (Endpoint::end).
   // False: the frame is still on its way; read nothing more until

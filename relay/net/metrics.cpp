@@ -36,6 +36,10 @@ void Metrics::forwarded(std::size_t bytes) noexcept {
 void Metrics::websocket_opened() noexcept { websockets_.fetch_add(1, kRelaxed); }
 void Metrics::fenced() noexcept { fenced_.fetch_add(1, kRelaxed); }
 void Metrics::evicted() noexcept { evicted_.fetch_add(1, kRelaxed); }
+void Metrics::lookup(LookupResult result) noexcept {
+  auto i = static_cast<std::size_t>(result);
+  if (i < lookups_.size()) lookups_[i].fetch_add(1, kRelaxed);
+}
 
 std::string Metrics::render(const MetricsGauges& gauges) const {
   std::string out;
@@ -80,6 +84,12 @@ std::string Metrics::render(const MetricsGauges& gauges) const {
   header(out, "qrlogin_relay_evicted_total", "counter",
          "Cluster mode: clients told to resume because their slot was dropped while this node stalled.");
   sample(out, "qrlogin_relay_evicted_total", evicted_.load(kRelaxed));
+  header(out, "qrlogin_relay_code_lookups_total", "counter",
+         "Code channel lookups by result: hit, miss, full (a sender), taken (a receiver), refused_token (a resume); "
+         "rate_limited: refused before the lookup.");
+  for (std::size_t i = 0; i < kLookupResultCount; ++i)
+    sample(out, "qrlogin_relay_code_lookups_total", lookups_[i].load(kRelaxed), "result",
+           lookup_result_name(static_cast<LookupResult>(i)));
   header(out, "qrlogin_relay_rejected_total", "counter", "Connections, channels or frames refused by a limit.");
   for (std::size_t i = 0; i < kLimitCount; ++i)
     sample(out, "qrlogin_relay_rejected_total", rejected_[i].load(kRelaxed), "limit", limit_name(static_cast<Limit>(i)));

@@ -39,6 +39,7 @@ class Metrics {
   void websocket_opened() noexcept;
   void fenced() noexcept;          // cluster: a write refused because the slot was resumed on another node
   void evicted() noexcept;         // cluster: a client whose slot was dropped while its node stalled
+  void lookup(LookupResult result) noexcept;  // a code channel lookup, by what it found
 
   [[nodiscard]] std::string render(const MetricsGauges& gauges) const;
 
@@ -55,6 +56,7 @@ class Metrics {
   Counter websockets_{0};
   Counter fenced_{0};
   Counter evicted_{0};
+  std::array<Counter, kLookupResultCount> lookups_{};
 };
 
 }  // namespace qrlogin::relay

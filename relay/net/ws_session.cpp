@@ -104,7 +104,7 @@ void WsSession<Stream>::on_accept(beast::error_code ec) {
   hub_.attach(info_.id, this->weak_from_this());
   phase_ = Phase::joining;
   resuming_ = info_.resume_token.has_value();
-  hub_.join(info_.request.cid, info_.request.role, info_.id, info_.address, tag_, info_.resume_token,
+  hub_.join(info_.request.cid, info_.request.role, info_.request.kind, info_.id, info_.address, tag_, info_.resume_token,
             info_.request.received.value_or(0), [self = this->shared_from_this()](Hub::Joined j) {
               self->run_or_post([j = std::move(j)](WsSession& s) mutable { s.on_joined(std::move(j)); });
             });
@@ -144,7 +144,8 @@ void WsSession<Stream>::on_joined(Hub::Joined joined_result) {
   peer_taken_ = info_.request.received.value_or(0);  // a resume's `received=N`
   JoinedInfo joined{info_.request.role, result.expires_in, result.peer_present,
                     std::string(joined_result.resume_token.view()),
-                    result.resumed ? std::optional<std::uint64_t>(result.received) : std::nullopt};
+                    result.resumed ? std::optional<std::uint64_t>(result.received) : std::nullopt,
+                    info_.request.kind};
   enqueue_control(make_joined_message(joined));
   secure_wipe(joined.resume_token);
   joined_result.resume_token.wipe();

@@ -97,6 +97,7 @@ Result<std::optional<Code>> status_code(const std::string& status) {
   if (status == "slow") return std::optional<Code>{Code::slow_consumer};
   if (status == "unavailable") return std::optional<Code>{Code::unavailable};
   if (status == "rate_limited") return std::optional<Code>{Code::rate_limited};
+  if (status == "taken") return std::optional<Code>{Code::taken};
   return make_error(Errc::protocol, "unknown status from a qrlogin script");
 }
 
@@ -160,6 +161,22 @@ Client::Completion typed(Parser<T> parse, std::function<void(Result<T>)> handler
   };
 }
 
+std::optional<LookupResult> lookup_field(const Fields& fields) {
+  auto text = fields.text("lookup");
+  for (std::size_t i = 0; i < kLookupResultCount; ++i) {
+    auto result = static_cast<LookupResult>(i);
+    if (text == lookup_result_name(result)) return result;
+  }
+  return std::nullopt;
+}
+
+std::optional<Limit> limit_field(const Fields& fields) {
+  auto text = fields.text("limit");
+  for (auto limit : {Limit::code_lookup_budget, Limit::code_channels})
+    if (text == limit_name(limit)) return limit;
+  return std::nullopt;
+}
+
 Result<Attached> parse_attached(const Fields& fields, std::optional<Code> error) {
   Attached out;
   out.error = error;
@@ -167,7 +184,10 @@ Result<Attached> parse_attached(const Fields& fields, std::optional<Code> error)
   auto intrusion = intrusion_field(fields);
   if (!intrusion.ok()) return intrusion.error();
   out.intrusion = std::move(*intrusion);
-  if (error == Code::channel_full) out.intrusion_attempt = true;
+  out.lookup = lookup_field(fields);
+  out.limit = limit_field(fields);
+  // A second sender of a code channel is a lookup, not an intrusion.
+  if (error == Code::channel_full && !out.lookup) out.intrusion_attempt = true;
   if (error) return out;
   out.created = fields.flag("created");
   out.epoch = fields.count("epoch");
@@ -312,17 +332,19 @@ std::vector<std::vector<std::string>> ChannelStore::setup_commands() {
 }
 
 void ChannelStore::join(const Cid& cid, Role role, ConnId conn, const TokenHash& new_token,
-                        const AddressKey& address, Handler<Attached> handler) {
+                        const AddressKey& address, ChannelKind kind, Handler<Attached> handler) {
   auto name = channel_name(cid);
   auto keys = channel_keys(name);
   auto args = channel_args(name);
   const auto& l = limits_;
+  bool code = kind == ChannelKind::code;
+  auto lifetime = code ? l.code_lifetime : l.channel_lifetime;
   for (auto& a : {std::string(role_code(role)), std::to_string(conn), token_arg(new_token),
-                  std::to_string(l.channel_lifetime.count()), std::to_string(l.grace.count()),
+                  std::to_string(lifetime.count()), std::to_string(l.grace.count()),
                   std::to_string(l.max_frame_bytes), std::to_string(l.max_frames_per_channel),
                   std::to_string(l.max_channel_bytes)})
     args.push_back(a);
-  if (role == Role::receiver) {
+  if (role == Role::receiver || code) {
     // Its admission, should it open the channel.
     auto mac = hmac_sha256(name_key_.view(), {as_bytes(kAddressLabel), ByteView{address.bytes}});
     auto base = prefix_ + ":{global}:";
@@ -335,17 +357,30 @@ void ChannelStore::join(const Cid& cid, Role role, ConnId conn, const TokenHash&
                     number(l.channel_rate_global), number(l.channel_burst_global)})
       args.push_back(a);
   }
+  if (code) {
+    keys.push_back(prefix_ + ":{global}:codebudget");
+    keys.push_back(prefix_ + ":{global}:code");
+    for (auto& a : {std::string("code"), std::to_string(l.max_code_lookups), std::to_string(l.max_code_channels)})
+      args.push_back(a);
+  }
   eval(script(Op::join), std::move(keys), std::move(args), typed<Attached>(&parse_attached, std::move(handler)));
 }
 
 void ChannelStore::resume(const Cid& cid, Role role, ConnId conn, const TokenHash& presented,
-                          std::uint64_t received, const TokenHash& new_token, Handler<Attached> handler) {
+                          std::uint64_t received, const TokenHash& new_token, ChannelKind kind,
+                          Handler<Attached> handler) {
   auto name = channel_name(cid);
+  auto keys = channel_keys(name);
   auto args = channel_args(name);
   for (auto& a : {std::string(role_code(role)), std::to_string(conn), token_arg(presented), std::to_string(received),
                   token_arg(new_token)})
     args.push_back(a);
-  eval(script(Op::resume), channel_keys(name), std::move(args),
+  if (kind == ChannelKind::code) {
+    keys.push_back(prefix_ + ":{global}:codebudget");
+    args.emplace_back("code");
+    args.push_back(std::to_string(limits_.max_code_lookups));
+  }
+  eval(script(Op::resume), std::move(keys), std::move(args),
        typed<Attached>(
            [](const Fields& fields, std::optional<Code> error) -> Result<Attached> {
              auto out = parse_attached(fields, error);
@@ -428,8 +463,8 @@ void ChannelStore::evict(const Cid& cid, Role role, const std::string& node, Han
 
 const ChannelStore::Script& ChannelStore::script(Op op) {
   // Built on first use, then only read (by every store, from any thread).
-  static const auto join = Script::channel(lua::channel_join);
-  static const auto resume = Script::channel(lua::channel_resume);
+  static const auto join = Script::channel(std::string(lua::code_lookups) + "\n" + std::string(lua::channel_join));
+  static const auto resume = Script::channel(std::string(lua::code_lookups) + "\n" + std::string(lua::channel_resume));
   static const auto append = Script::channel(lua::channel_append);
   static const auto poll = Script::channel(lua::channel_poll);
   static const auto leave = Script::channel(lua::channel_leave);

@@ -92,6 +92,8 @@ struct Attached {  // join() and resume()
   std::optional<SlotHolder> replaced;  // resumed over a live socket: it gets `replaced`
   std::vector<std::pair<Role, SlotHolder>> intrusion;  // who gets the one `intrusion` notice
   bool intrusion_attempt = false;
+  std::optional<LookupResult> lookup;  // a code channel was looked up: what it found
+  std::optional<Limit> limit;          // unavailable by a code channel cap or the lookup budget
 };
 
 struct Appended {
@@ -148,10 +150,12 @@ class ChannelStore {
 
   // A receiver that opens a channel is admitted in the same script (the
   // cluster-wide caps, and the rates of `address` and of the cluster).
+  // A code request (`kind` code) also passes the code channel caps and
+  // spends from the deployment's lookup budget (lua/code_lookups.lua).
   void join(const Cid& cid, Role role, ConnId conn, const TokenHash& new_token, const AddressKey& address,
-            Handler<Attached> handler);
+            ChannelKind kind, Handler<Attached> handler);
   void resume(const Cid& cid, Role role, ConnId conn, const TokenHash& presented, std::uint64_t received,
-              const TokenHash& new_token, Handler<Attached> handler);
+              const TokenHash& new_token, ChannelKind kind, Handler<Attached> handler);
   // `index`: this client's frame count before this frame (the `received`
   // its attach started from, plus the frames read since). `taken`: the
   // peer's frames this client's socket has taken (the frame confirms them).

@@ -13,5 +13,6 @@ extern const std::string_view channel_append;
 extern const std::string_view channel_poll;
 extern const std::string_view channel_leave;
 extern const std::string_view channel_evict;
+extern const std::string_view code_lookups;  // prepended to channel_join and channel_resume
 
 }  // namespace qrlogin::relay::redis::lua

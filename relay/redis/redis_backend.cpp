@@ -306,13 +306,33 @@ void RedisBackend::join(JoinRequest request, JoinDone done) {
   std::optional<Code> refused;
   Outcome out;
   bool opens = !request.resume && request.role == Role::receiver;
+  bool code = request.kind == ChannelKind::code;
   {
     std::lock_guard lock(mutex_);
+    auto now = Clock::now();
     if (!is_up() || stopped()) refused = Code::unavailable;
-    if (!refused && opens) {
-      if (auto limited = admission_.open_channel(request.address, Clock::now())) {
+    // A code request is refused before it looks when its address has no
+    // lookup left here (the registry's rule, relay/core/registry.cpp).
+    if (!refused && code && !request.resume) {
+      if (auto limited = admission_.check_lookup(request.address, now)) {
         refused = limited->code;
         out.events.push_back(Event::rejected_by(limited->limit));
+        out.events.push_back(Event::looked_up_as(LookupResult::rate_limited));
+      }
+    }
+    if (!refused && opens && code) {
+      if (auto capped = admission_.open_code_channel(request.address, now)) {
+        refused = capped->code;
+        out.events.push_back(Event::rejected_by(capped->limit));
+      } else {
+        code_openers_.emplace(request.conn, request.address);
+      }
+    }
+    if (!refused && opens) {
+      if (auto limited = admission_.open_channel(request.address, now)) {
+        refused = limited->code;
+        out.events.push_back(Event::rejected_by(limited->limit));
+        release_code_opener_locked(request.conn, now);
       } else {
         openers_.emplace(request.conn, request.address);
       }
@@ -330,12 +350,13 @@ void RedisBackend::join(JoinRequest request, JoinDone done) {
   };
   if (request.resume) {
     store.resume(request.cid, request.role, request.conn, request.resume->token, request.resume->received,
-                 request.new_token, std::move(attached));
+                 request.new_token, request.kind, std::move(attached));
     return;
   }
   // A receiver that opens the channel passes the cluster-wide caps and
   // rates in the same script.
-  store.join(request.cid, request.role, request.conn, request.new_token, request.address, std::move(attached));
+  store.join(request.cid, request.role, request.conn, request.new_token, request.address, request.kind,
+             std::move(attached));
 }
 
 void RedisBackend::on_attached(const JoinRequest& request, Result<redis::Attached> reply, JoinDone done) {
@@ -355,7 +376,15 @@ void RedisBackend::on_attached(const JoinRequest& request, Result<redis::Attache
   if (a.error) release_opener(request.conn);
   // Refused by the cluster-wide caps and rates (a receiver opening it).
   if (a.error == Code::rate_limited) out.events.push_back(Event::rejected_by(Limit::channel_rate));
-  if (a.error == Code::unavailable) out.events.push_back(Event::rejected_by(Limit::capacity));
+  if (a.error == Code::unavailable) out.events.push_back(Event::rejected_by(a.limit.value_or(Limit::capacity)));
+  if (a.lookup) {
+    // A code channel lookup counts against the address's limits here.
+    {
+      std::lock_guard lock(mutex_);
+      admission_.count_lookup(request.address, Clock::now());
+    }
+    out.events.push_back(Event::looked_up_as(*a.lookup));
+  }
   if (request.resume) out.events.push_back(Event::of(a.error ? Event::Kind::resume_refused : Event::Kind::resumed));
   if (a.intrusion_attempt) out.events.push_back(Event::of(Event::Kind::intrusion_attempt));
   if (!a.intrusion.empty()) {
@@ -544,7 +573,7 @@ void RedisBackend::leave(const Cid& /*cid*/, Role role, ConnId conn, LeaveKind k
     auto it = attached_.find(conn);
     if (it == attached_.end()) return;  // told to resume (Redis away), or replaced here
     leave = {it->second.cid, role, it->second.epoch, kind,
-             Clock::now() + limits_.channel_lifetime + limits_.grace};
+             Clock::now() + std::max(limits_.channel_lifetime, limits_.code_lifetime) + limits_.grace};
     peer_closed = it->second.peer_closed;
     erase_locked(conn);
   }
@@ -559,10 +588,19 @@ void RedisBackend::leave(const Cid& /*cid*/, Role role, ConnId conn, LeaveKind k
 
 void RedisBackend::release_opener(ConnId conn) {
   std::lock_guard lock(mutex_);
+  auto now = Clock::now();
+  release_code_opener_locked(conn, now);
   auto it = openers_.find(conn);
   if (it == openers_.end()) return;
-  admission_.release_channel(it->second, Clock::now());
+  admission_.release_channel(it->second, now);
   openers_.erase(it);
+}
+
+void RedisBackend::release_code_opener_locked(ConnId conn, TimePoint now) {
+  auto it = code_openers_.find(conn);
+  if (it == code_openers_.end()) return;
+  admission_.release_code_channel(it->second, now);
+  code_openers_.erase(it);
 }
 
 void RedisBackend::send_leave(PendingLeave leave) {

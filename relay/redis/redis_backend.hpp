@@ -38,6 +38,9 @@
 //   clients are told `unavailable` with resume: true, and resume wherever
 //   Redis is reachable. Leaves that could not be sent are sent when Redis is
 //   back (or until the channel could no longer exist).
+// - Code channels: the lookup limits per address, network and IPv6 /32 and
+//   the per-address and per-network code channel caps count on this node;
+//   the lookup budget and --max-code-channels are Redis's (cluster-wide).
 // - The per-network and per-site channel caps and rates count on this node
 //   (a channel counts under its receiver's address while that receiver is
 //   connected here); the cluster-wide caps and the per-address rate are
@@ -190,6 +193,7 @@ class RedisBackend final : public ChannelBackend {
   // Gives back `bytes` of the --max-buffered-bytes budget (incoming_bytes_).
   void unreserve_locked(std::size_t bytes) noexcept { incoming_bytes_ -= std::min(bytes, incoming_bytes_); }
   void release_opener(ConnId conn);
+  void release_code_opener_locked(ConnId conn, TimePoint now);
   void run(Actions& actions);
   // After stop(): sessions that outlive the I/O threads may still leave;
   // nothing more goes to Redis or to the sink.
@@ -219,6 +223,9 @@ class RedisBackend final : public ChannelBackend {
   // their address in admission_ until they leave.
   Admission admission_;
   std::unordered_map<ConnId, AddressKey> openers_;
+  // Receivers on this node that opened a code channel here: the per-address
+  // and per-network code channel caps (the lookup limits are this node's too).
+  std::unordered_map<ConnId, AddressKey> code_openers_;
   // Bytes of messages still arriving, and of frames on their way to Redis:
   // bounded by --max-buffered-bytes.
   std::size_t incoming_bytes_ = 0;

@@ -35,6 +35,7 @@ struct BackendHarness::Client {
   int index = 0;
   Cid cid{};
   Role role = Role::receiver;
+  ChannelKind kind = ChannelKind::qr;
   AddressKey address;
   bool stalled = false;
   std::uint64_t received = 0;  // frames of the peer it has taken
@@ -80,6 +81,7 @@ std::string event_name(const Event& e) {
     case Event::Kind::fenced: return "fenced";
     case Event::Kind::node_dead: return "node_dead";
     case Event::Kind::evicted: return "evicted";
+    case Event::Kind::looked_up: return "lookup:" + std::string(lookup_result_name(e.lookup));
     case Event::Kind::store_gave_up:
     case Event::Kind::store_up:
     case Event::Kind::store_down: return {};  // a node's link to Redis, not a channel's
@@ -114,7 +116,7 @@ void BackendHarness::receive(Outcome outcome, std::optional<ConnId> joiner) {
   inbox_.emplace_back(std::move(outcome), joiner);
 }
 
-void BackendHarness::open(int index, int channel, Role role, int address) {
+void BackendHarness::open(int index, int channel, Role role, int address, ChannelKind kind) {
   ++steps_;
   auto& c = client(index);
   Cid cid{};
@@ -122,6 +124,7 @@ void BackendHarness::open(int index, int channel, Role role, int address) {
   for (std::size_t i = 0; i < cid.size(); ++i) cid[i] = static_cast<std::uint8_t>(v >> ((i % 8) * 8)) ^ static_cast<std::uint8_t>(i);
   c.cid = cid;
   c.role = role;
+  c.kind = kind;
   c.received = 0;
   c.sent = 0;
   c.token.reset();
@@ -148,6 +151,7 @@ void BackendHarness::join(Client& c, std::optional<TokenChoice> choice) {
   JoinRequest request;
   request.cid = c.cid;
   request.role = c.role;
+  request.kind = c.kind;
   request.conn = conn.id;
   request.address = c.address;
   std::string fresh = "token-" + std::to_string(token_seed_) + "-" + std::to_string(conn.id);

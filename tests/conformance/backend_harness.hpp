@@ -52,8 +52,10 @@ class BackendHarness {
   [[nodiscard]] virtual std::string name() const = 0;
 
   // Client `client` opens (joins) channel number `channel` as `role`, from
-  // its own address (clients share one when `address` is the same).
-  void open(int client, int channel, relay::Role role, int address = -1);
+  // its own address (clients share one when `address` is the same), asking
+  // for a channel of `kind` (its resumes too).
+  void open(int client, int channel, relay::Role role, int address = -1,
+            relay::ChannelKind kind = relay::ChannelKind::qr);
   // A new connection for `client`, resuming with the chosen token and the
   // number of frames it has taken. Its old connection is not closed first
   // (drop() it before, or this is a takeover).

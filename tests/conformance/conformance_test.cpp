@@ -29,6 +29,7 @@ constexpr int X = 2;  // someone else
 Limits base_limits() {
   Limits l;
   l.channel_lifetime = 4000ms;
+  l.code_lifetime = 4000ms;
   l.grace = 400ms;
   return l;
 }
@@ -45,6 +46,15 @@ struct Scenario {
 void pair(BackendHarness& h, int channel = 0) {
   h.open(R, channel, Role::receiver);
   h.open(S, channel, Role::sender);
+}
+
+void open_code(BackendHarness& h, int client, int channel, Role role, int address = -1) {
+  h.open(client, channel, role, address, ChannelKind::code);
+}
+
+void pair_code(BackendHarness& h, int channel = 0) {
+  open_code(h, R, channel, Role::receiver);
+  open_code(h, S, channel, Role::sender);
 }
 
 const Lines kPairedR = {"#1 joined peer=0 resumed=0 received=0", "#1 peer joined"};
@@ -356,6 +366,176 @@ std::vector<Scenario> scenarios() {
                     {X + 1, {"#1 refused rate_limited"}},
                     {X + 2, {"#1 joined peer=0 resumed=0 received=0"}}},
                    {{"rejected:open_channels", 1}}});
+  }
+
+
+  // ---- code channels (kind=code): docs/relay.md, "Code channels" ----------
+
+  all.push_back({"a code channel pairs and forwards like any other, each sender join a lookup",
+                 base_limits(),
+                 [](BackendHarness& h) {
+                   pair_code(h);
+                   h.send(R, 10);
+                   h.send(S, 20);
+                   h.close(S);
+                 },
+                 {{R, kPairedR + Lines{"#1 frame 0 (20 bytes)", "#1 end peer_closed"}},
+                  {S, kPairedS + Lines{"#1 frame 0 (10 bytes)"}}},
+                 {{"forwarded", 2}, {"completed", 1}, {"lookup:hit", 1}}});
+
+  all.push_back({"a code receiver finds its cid open, then remembered: taken, and nobody is warned",
+                 base_limits(),
+                 [](BackendHarness& h) {
+                   open_code(h, R, 0, Role::receiver);
+                   open_code(h, X, 0, Role::receiver);
+                   h.close(R);
+                   open_code(h, X + 1, 0, Role::receiver);
+                 },
+                 {{R, {"#1 joined peer=0 resumed=0 received=0"}},
+                  {X, {"#1 refused taken"}},
+                  {X + 1, {"#1 refused taken"}}},
+                 {{"lookup:taken", 2}}});
+
+  all.push_back({"a second sender of a code channel: channel_full, and no intrusion notice",
+                 base_limits(),
+                 [](BackendHarness& h) {
+                   pair_code(h);
+                   open_code(h, X, 0, Role::sender);
+                   h.send(S, 30);
+                 },
+                 {{R, kPairedR + Lines{"#1 frame 0 (30 bytes)"}}, {S, kPairedS}, {X, {"#1 refused channel_full"}}},
+                 {{"forwarded", 1}, {"lookup:hit", 1}, {"lookup:full", 1}}});
+
+  all.push_back({"a wrong or used token on a code channel: expired, no intrusion, and the right one resumes",
+                 base_limits(),
+                 [](BackendHarness& h) {
+                   pair_code(h);
+                   h.drop(R);
+                   h.resume(R, TokenChoice::wrong);
+                   h.resume(R, TokenChoice::current);
+                   h.drop(S);
+                   h.resume(S);
+                   h.drop(S);
+                   h.resume(S, TokenChoice::stale);
+                 },
+                 {{R, kPairedR + Lines{"#2 refused expired", "#3 joined peer=1 resumed=1 received=0", "#3 peer left",
+                                       "#3 peer back", "#3 peer left"}},
+                  {S, kPairedS + Lines{"#1 peer left", "#1 peer back", "#2 joined peer=1 resumed=1 received=0",
+                                       "#3 refused expired"}}},
+                 {{"lookup:hit", 1}, {"lookup:refused_token", 2}, {"resumed", 2}, {"resume_refused", 2}}});
+
+  all.push_back({"a request of the other kind: a sender hears expired, a receiver taken, nobody is warned",
+                 base_limits(),
+                 [](BackendHarness& h) {
+                   open_code(h, R, 0, Role::receiver);
+                   h.open(X, 0, Role::sender);
+                   h.open(X + 1, 0, Role::receiver);
+                   h.open(S, 1, Role::receiver);
+                   open_code(h, X + 2, 1, Role::sender);
+                   open_code(h, X + 3, 1, Role::receiver);
+                 },
+                 {{R, {"#1 joined peer=0 resumed=0 received=0"}},
+                  {S, {"#1 joined peer=0 resumed=0 received=0"}},
+                  {X, {"#1 refused expired"}},
+                  {X + 1, {"#1 refused taken"}},
+                  {X + 2, {"#1 refused expired"}},
+                  {X + 3, {"#1 refused taken"}}},
+                 {{"lookup:taken", 2}, {"lookup:miss", 1}}});
+
+  all.push_back({"ten lookups a minute per address: the eleventh is refused before it looks",
+                 base_limits(),
+                 [](BackendHarness& h) {
+                   for (int i = 0; i < 11; ++i) open_code(h, X + i, 100 + i, Role::sender, 7);
+                   open_code(h, X + 11, 111, Role::sender, 8);  // another address
+                 },
+                 {{X + 9, {"#1 refused expired"}},
+                  {X + 10, {"#1 refused rate_limited"}},
+                  {X + 11, {"#1 refused expired"}}},
+                 {{"lookup:miss", 11}, {"lookup:rate_limited", 1}, {"rejected:code_lookups", 1}}});
+
+  all.push_back({"sixty lookups a minute per network (IPv4 /24)",
+                 base_limits(),
+                 [](BackendHarness& h) {
+                   for (int i = 0; i < 63; ++i) open_code(h, X + i, 200 + i, Role::sender, 10 + i / 9);
+                 },
+                 {{X + 59, {"#1 refused expired"}},
+                  {X + 60, {"#1 refused rate_limited"}},
+                  {X + 62, {"#1 refused rate_limited"}}},
+                 {{"lookup:miss", 60}, {"lookup:rate_limited", 3}, {"rejected:code_lookups", 3}}});
+
+  {
+    auto l = base_limits();
+    l.max_code_lookups = 2;
+    all.push_back({"the deployment's lookup budget spent: new code channels are unavailable, QR channels open",
+                   l,
+                   [](BackendHarness& h) {
+                     for (int i = 0; i < 3; ++i) open_code(h, X + i, 300 + i, Role::sender);
+                     open_code(h, R, 0, Role::receiver);
+                     h.open(S, 1, Role::receiver);
+                   },
+                   {{R, {"#1 refused unavailable"}}, {S, {"#1 joined peer=0 resumed=0 received=0"}}},
+                   {{"lookup:miss", 3}, {"rejected:code_lookup_budget", 1}}});
+  }
+
+  {
+    auto l = base_limits();
+    l.max_code_channels = 1;
+    all.push_back({"code channels in total: past the cap, unavailable; QR channels still open",
+                   l,
+                   [](BackendHarness& h) {
+                     open_code(h, R, 0, Role::receiver);
+                     open_code(h, X, 1, Role::receiver);
+                     h.open(X + 1, 2, Role::receiver);
+                   },
+                   {{R, {"#1 joined peer=0 resumed=0 received=0"}},
+                    {X, {"#1 refused unavailable"}},
+                    {X + 1, {"#1 joined peer=0 resumed=0 received=0"}}},
+                   {{"rejected:code_channels", 1}}});
+  }
+
+  {
+    auto l = base_limits();
+    l.max_code_channels_per_address = 2;
+    l.max_code_channels_per_network = 3;
+    all.push_back({"open code channels per address and per network",
+                   l,
+                   [](BackendHarness& h) {
+                     open_code(h, R, 0, Role::receiver, 1);
+                     open_code(h, X, 1, Role::receiver, 1);
+                     open_code(h, X + 1, 2, Role::receiver, 1);  // a third at one address
+                     open_code(h, X + 2, 3, Role::receiver, 2);
+                     open_code(h, X + 3, 4, Role::receiver, 3);  // a fourth in one /24
+                     h.open(X + 4, 5, Role::receiver, 1);         // a QR channel is not one
+                     h.close(R);
+                     open_code(h, X + 5, 6, Role::receiver, 3);
+                   },
+                   {{R, {"#1 joined peer=0 resumed=0 received=0"}},
+                    {X, {"#1 joined peer=0 resumed=0 received=0"}},
+                    {X + 1, {"#1 refused unavailable"}},
+                    {X + 2, {"#1 joined peer=0 resumed=0 received=0"}},
+                    {X + 3, {"#1 refused unavailable"}},
+                    {X + 4, {"#1 joined peer=0 resumed=0 received=0"}},
+                    {X + 5, {"#1 joined peer=0 resumed=0 received=0"}}},
+                   {{"rejected:code_channels", 2}}});
+  }
+
+  {
+    auto l = base_limits();
+    l.code_lifetime = 1200ms;
+    all.push_back({"a code channel lives the code lifetime, then its cid is taken for lifetime + grace",
+                   l,
+                   [](BackendHarness& h) {
+                     pair_code(h);
+                     h.wait(1600ms);
+                     open_code(h, X, 0, Role::receiver);
+                     h.wait(2000ms);
+                     open_code(h, X + 1, 0, Role::receiver);
+                   },
+                   {{R, kPairedR + Lines{"#1 end expired"}},
+                    {S, kPairedS + Lines{"#1 end expired"}},
+                    {X, {"#1 refused taken"}},
+                    {X + 1, {"#1 joined peer=0 resumed=0 received=0"}}},
+                   {{"lookup:hit", 1}, {"lookup:taken", 1}}});
   }
 
   return all;

@@ -14,19 +14,39 @@
 -- ARGV[12] max channels  ARGV[13] max remembered cids
 -- ARGV[14] rate per address  ARGV[15] burst per address
 -- ARGV[16] global rate  ARGV[17] global burst  (ARGV[12..17]: role 'r')
+-- A code request (kind=code, either role) also has KEYS[6..8], ARGV[12..17]
+-- and: KEYS[9] <p>:{global}:codebudget  hash: the lookup budget
+-- (code_lookups.lua)  KEYS[10] <p>:{global}:code  zset: code channels ->
+-- the end of their lifetime (--max-code-channels)  ARGV[18] 'code'
+-- ARGV[19] --max-code-lookups  ARGV[20] --max-code-channels
+-- (ARGV[7] is then the code lifetime).
 -- Replies: ok (created=1 when the receiver opened it), expired,
--- channel_full (with the intrusion targets), unavailable (a cap),
--- rate_limited.
+-- channel_full (with the intrusion targets), unavailable (a cap; `limit`
+-- when a code cap), rate_limited, taken (code channels); `lookup` names
+-- what a code channel lookup found.
 local role, conn, token = ARGV[4], ARGV[5], ARGV[6]
 local bad = check_role(role)
 if bad then return bad end
 local now = now_ms()
 local peer = peer_of(role)
+local code = ARGV[18] == 'code'
+local BUDGET, BUDGET_RATE = nil, 0
+if code then BUDGET, BUDGET_RATE = KEYS[9], tonumber(ARGV[19]) end
+local function lookup(status, result)
+  return looked(status, result, BUDGET, BUDGET_RATE, now)
+end
+-- The cid is remembered, or was never opened: a code receiver draws another
+-- code; a sender's miss is one answer for all.
+local function not_open()
+  if role == 'r' and code then return lookup('taken', 'taken') end
+  if role == 's' and code then return lookup('expired', 'miss') end
+  return { 'expired' }
+end
 local c = load()
-if c and (c.closed or '') ~= '' then return { 'expired' } end
+if c and (c.closed or '') ~= '' then return not_open() end
 if c and over(c, now) then
   end_channel(c, 'expired')
-  return { 'expired' }
+  return not_open()
 end
 
 -- May a receiver open a new channel? Caps first, then the address's and
@@ -70,10 +90,21 @@ end
 if not c then
   -- Only a receiver opens a channel, and a cid only once: one answer for
   -- never opened, expired and used.
-  if role == 's' or redis.call('EXISTS', USED) == 1 then return { 'expired' } end
+  if role == 's' or redis.call('EXISTS', USED) == 1 then return not_open() end
   local lifetime, grace = tonumber(ARGV[7]), tonumber(ARGV[8])
+  if code then
+    -- While the lookup budget is spent, or the deployment holds its cap of
+    -- code channels (counted until each one's lifetime ends), no new one.
+    if code_budget(BUDGET, BUDGET_RATE, now) < 1 then return { 'unavailable', 'limit', 'code_lookup_budget' } end
+    redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', now)
+    if redis.call('ZCARD', KEYS[10]) >= tonumber(ARGV[20]) then return { 'unavailable', 'limit', 'code_channels' } end
+  end
   local refused = admit(lifetime, grace)
   if refused then return { refused } end
+  if code then
+    redis.call('ZADD', KEYS[10], now + lifetime, NAME)
+    redis.call('PEXPIRE', KEYS[10], lifetime)
+  end
   local exp = now + lifetime
   redis.call('HSET', CH,
     'exp', exp, 'grace', grace, 'mem', lifetime + grace,
@@ -83,11 +114,26 @@ if not c then
     'r_next', 0, 'r_first', 0, 'r_sent', 0, 'r_slow', 0,
     's_epoch', 0, 's_node', '', 's_conn', '', 's_grace', 0, 's_tok', '',
     's_next', 0, 's_first', 0, 's_sent', 0, 's_slow', 0)
+  if code then redis.call('HSET', CH, 'kind', 'code') end
   redis.call('PEXPIREAT', CH, exp + grace)
   -- Remembered until lifetime + grace after the channel's latest end.
   redis.call('SET', USED, 'open', 'PX', lifetime + lifetime + grace)
   return { 'ok', 'created', 1, 'epoch', 1, 'expires_in', lifetime, 'peer_present', 0, 'peer_node', '',
            'peer_conn', '', 'received', 0 }
+end
+
+local hit = false
+if code or c.kind == 'code' then
+  -- Code channels, and requests of the other kind: a nameplate is public,
+  -- so no answer here ends or warns anyone's pairing (no intrusion).
+  if role == 'r' then return lookup('taken', 'taken') end
+  if c.kind ~= ARGV[18] then
+    if code then return lookup('expired', 'miss') end
+    return { 'expired' }
+  end
+  if num(c, 's_epoch') > 0 then return lookup('channel_full', 'full') end
+  lookup('ok', 'hit')
+  hit = true
 end
 
 if num(c, role .. '_epoch') > 0 then
@@ -102,6 +148,10 @@ wake_with(c, peer, 'j|' .. role .. '|1|' .. NODE)
 local out = { 'ok', 'created', 0, 'epoch', 1, 'expires_in', num(c, 'exp') - now, 'received', 0,
               'peer_grace_in', peer_grace_in(c, role, now) }
 peer_fields(out, c, role)
+if hit then
+  out[#out + 1] = 'lookup'
+  out[#out + 1] = 'hit'
+end
 out[#out + 1] = 'frames'
 out[#out + 1] = frames_from(peer, num(c, peer .. '_first'))
 return out

@@ -3,20 +3,40 @@
 -- the slot with a new epoch, so the node that held it can no longer write.
 -- ARGV[4] role  ARGV[5] conn  ARGV[6] presented token hash  ARGV[7] received
 -- ARGV[8] the next token's hash
--- Replies: ok, expired (intrusion_attempt=1 for a wrong token), bad_request.
+-- A code request (kind=code) also has KEYS[6] <p>:{global}:codebudget,
+-- ARGV[9] 'code' and ARGV[10] --max-code-lookups (code_lookups.lua).
+-- Replies: ok, expired (intrusion_attempt=1 for a wrong token on a QR
+-- code's channel; `lookup` for a refused token on a code channel or by a
+-- code request), taken (a receiver's resume of the other kind), bad_request.
 local role, conn, presented, received, token = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]
 local bad = check_role(role)
 if bad then return bad end
 if received == nil or received < 0 then return redis.error_reply('ERR qrlogin: bad received') end
 local now = now_ms()
-local c = load()
-if not c then return { 'expired' } end  -- ended, or never was: nobody to warn
-if (c.closed or '') ~= '' then return { 'expired' } end
-if over(c, now) then
-  end_channel(c, 'expired')
+local code = ARGV[9] == 'code'
+local BUDGET, BUDGET_RATE = nil, 0
+if code then BUDGET, BUDGET_RATE = KEYS[6], tonumber(ARGV[10]) end
+local function refused_token(status)
+  return looked(status, 'refused_token', BUDGET, BUDGET_RATE, now)
+end
+-- Ended, or never was: nobody to warn.
+local function gone()
+  if code then return refused_token('expired') end
   return { 'expired' }
 end
+local c = load()
+if not c then return gone() end
+if (c.closed or '') ~= '' then return gone() end
+if over(c, now) then
+  end_channel(c, 'expired')
+  return gone()
+end
+if c.kind ~= ARGV[9] then
+  -- A resume of the other kind: as a refused token, never an intrusion.
+  return refused_token(role == 'r' and 'taken' or 'expired')
+end
 if not same_secret(c[role .. '_tok'] or '', presented) then
+  if code then return refused_token('expired') end
   local targets = intrude(c)
   return { 'expired', 'intrusion_attempt', 1, 'intrusion', targets }
 end
