@@ -17,7 +17,8 @@ struct Entry {
 // `replaced` is an intrusion: our own resumes drop the old socket before
 // they present the token, so a socket that is still ours hears it only when
 // someone else presented our token (docs/protocol.md).
-constexpr std::array<Entry, 9> kTable{{
+// `taken` reaches only a code receiver, which draws another code.
+constexpr std::array<Entry, 10> kTable{{
     {"expired", 4404, {Reason::expired, ExitCode::expired, false}},
     {"channel_full", 4409, {Reason::intrusion, ExitCode::intrusion, false}},
     {"rate_limited", 4429, {Reason::network, ExitCode::network, false}},
@@ -27,6 +28,7 @@ constexpr std::array<Entry, 9> kTable{{
     {"unavailable", 1013, {Reason::network, ExitCode::network, true}},
     {"going_away", 1001, {Reason::network, ExitCode::network, true}},
     {"replaced", 4001, {Reason::intrusion, ExitCode::intrusion, false}},
+    {"taken", 4410, {Reason::network, ExitCode::network, false}},
 }};
 
 constexpr RelayErrorClass kUnknown{Reason::network, ExitCode::network, false};
