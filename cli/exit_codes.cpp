@@ -9,7 +9,12 @@ ExitCode exit_code_for(Reason reason) noexcept {
     case Reason::sas_mismatch:
     case Reason::user_cancelled:
     case Reason::rejected:
+    case Reason::wrong_code:
       return ExitCode::code_mismatch;
+    case Reason::code_in_use:
+      return ExitCode::intrusion;
+    case Reason::too_many_attempts:
+      return ExitCode::too_many_attempts;
     case Reason::timeout:
     case Reason::expired:
       return ExitCode::expired;
@@ -42,6 +47,7 @@ std::string_view exit_code_name(ExitCode code) noexcept {
     case ExitCode::protocol: return "protocol";
     case ExitCode::intrusion: return "intrusion";
     case ExitCode::app_refused: return "app_refused";
+    case ExitCode::too_many_attempts: return "too_many_attempts";
   }
   return "unknown";
 }

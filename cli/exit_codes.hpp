@@ -18,6 +18,8 @@ enum class ExitCode : int {
   intrusion = 7,        // someone else used this code
   app_refused = 8,      // --app: the application refused (a grant used, expired or revoked; a device token
                         // no longer valid; a code it did not make), or the credential was for another application
+  too_many_attempts = 9,  // receive --code: three codes ended after a sender joined (wrong codes, or guesses);
+                          // run it again when you are sure nobody else is trying
 };
 
 ExitCode exit_code_for(pairing::Reason reason) noexcept;

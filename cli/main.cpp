@@ -23,9 +23,9 @@ int main(int argc, char** argv) {
       std::printf("qrlogin %s (protocol v1)\n", QRLOGIN_VERSION);
       return 0;
     case Command::receive:
-      return static_cast<int>(run_receive(parsed->receive));
+      return static_cast<int>(parsed->receive.code ? run_receive_code(parsed->receive) : run_receive(parsed->receive));
     case Command::send:
-      return static_cast<int>(run_send(parsed->send));
+      return static_cast<int>(parsed->send.code ? run_send_code(parsed->send) : run_send(parsed->send));
   }
   return static_cast<int>(ExitCode::usage);
 }

@@ -110,10 +110,16 @@ Result<ReceiveOptions> parse_receive(ArgReader reader) {
       o.force = true;
     } else if (arg == "--yes") {
       o.yes = true;
+    } else if (arg == "--code") {
+      o.code = true;
     } else {
       return usage_error("qrlogin receive: unknown argument '" + arg + "'");
     }
   }
+  if (o.code && o.yes)
+    return usage_error("--code cannot be combined with --yes: with a typed code, anyone who guesses it could push "
+                       "a credential without seeing this screen, so every login must be accepted at the terminal");
+  if (o.code && !o.qr_svg.empty()) return usage_error("--qr-svg writes a QR code; --code shows a typed code instead");
   if (o.out.empty())
     return usage_error(o.app.empty()
                            ? "qrlogin receive needs --out FILE (or --out - for standard output) for the credential"
@@ -151,13 +157,18 @@ Result<SendOptions> parse_send(ArgReader reader) {
     if (!handled) return handled.error();
     if (*handled) continue;
     auto name = flag_name(arg);
-    if (name == "--credential-file" || name == "--label" || name == "--app" || name == "--token-file") {
+    if (name == "--credential-file" || name == "--label" || name == "--app" || name == "--token-file" ||
+        name == "--relay" || name == "--page") {
       auto v = reader.value_of(name, arg);
       if (!v) return v.error();
+      if (name == "--relay") o.relay = *v, o.relay_given = true;
+      if (name == "--page") o.page = *v;
       if (name == "--label") o.label = *v;
       if (name == "--credential-file") o.credential_file = *v;
       if (name == "--app") o.app = *v;
       if (name == "--token-file") o.token_file = *v;
+    } else if (arg == "--code") {
+      o.code = true;
     } else if (name == "--credential") {
       return usage_error("qrlogin send never takes the credential on the command line (other users can see it); "
                          "use --credential-file FILE, or --credential-file - to read it from standard input");
@@ -169,7 +180,17 @@ Result<SendOptions> parse_send(ArgReader reader) {
       return usage_error("qrlogin send takes one link");
     }
   }
-  if (o.link.empty()) return usage_error("qrlogin send needs the link the other device shows");
+  if (o.code && !o.link.empty())
+    return usage_error("qrlogin send --code reads the code at the terminal, never from the command line (other "
+                       "users can see it there); drop '" + o.link.substr(0, 40) + "'");
+  if (!o.code && (o.relay_given || !o.page.empty()))
+    return usage_error("qrlogin send uses the relay and page named by the link; --relay and --page go with --code");
+  if (!o.code && o.link.empty()) return usage_error("qrlogin send needs the link the other device shows");
+  if (o.code && o.app.empty() && o.page.empty()) {
+    auto page = default_page_for_relay(o.relay);
+    if (!page) return page.error();
+    o.page = *page;
+  }
   if (!o.app.empty()) {
     if (!o.credential_file.empty())
       return usage_error("qrlogin send --app approves a login with a grant the application makes; it sends no "

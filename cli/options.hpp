@@ -25,7 +25,8 @@ struct ReceiveOptions {
   std::string device_name;  // with --app: this device's name in the account's list (default: the host name)
   std::string out;      // file, or "-" for stdout; empty: refuse (we never print a credential by default)
   bool force = false;
-  bool yes = false;     // auto-accept (documented risk)
+  bool yes = false;     // auto-accept (documented risk); never with --code
+  bool code = false;    // --code: show a typed code instead of a QR code
   QrOptions qr;
   std::string qr_svg;   // also write the QR as SVG here
 };
@@ -37,6 +38,10 @@ struct SendOptions {
   std::string label;
   std::string app;              // --app URL: approve a login to this application...
   std::string token_file;       // ...as the device whose token is in this file
+  bool code = false;            // --code: the code is typed at the terminal (never taken from argv)
+  std::string relay = "ws://127.0.0.1:8080";  // --code: the application's relay...
+  bool relay_given = false;
+  std::string page;             // ...and page (its origin is bound into the code's key)
 };
 
 enum class Command { receive, send, help, version };

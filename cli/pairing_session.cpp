@@ -2,6 +2,8 @@
 
 #include "cli/answer.hpp"
 #include "cli/relay_errors.hpp"
+#include "crypto/pairing/code_receiver.hpp"
+#include "crypto/pairing/code_sender.hpp"
 #include "crypto/pairing/receiver.hpp"
 #include "crypto/pairing/sender.hpp"
 
@@ -30,6 +32,7 @@ std::optional<Clock::time_point> PairingSession<Machine>::next_deadline() const 
     auto step = state_since_ + *limit;
     if (!at || step < *at) at = step;
   }
+  if (auto own = hooks_.own_deadline(); own && (!at || *own < *at)) at = own;
   return at;
 }
 
@@ -89,6 +92,18 @@ void PairingSession<Machine>::handle_event(relay_client::Event& event) {
   if (msg.type == "joined") {
     if (!joined_) {
       joined_ = true;
+      if (hooks_.code_channel() && msg.kind != "code") {
+        // A relay that ignores kind=code would pair this code like a QR
+        // channel, without the code channels' rules.
+        outcome_.relay = ConnectError{ExitCode::protocol, "unsupported",
+                                      "the relay does not support pairing by a typed code (its answer lacks "
+                                      "\"kind\":\"code\"); use the QR code"};
+        outcome_.detail = "unsupported";
+        perform(machine_.cancel(Reason::network));
+        if (!connection_dead_) channel_.close(deadline_);
+        finished_ = true;
+        return;
+      }
       perform(hooks_.on_joined(msg.peer.value_or(false), msg.expires_in.value_or(std::chrono::milliseconds{0})));
     }
   } else if (msg.type == "peer") {
@@ -104,7 +119,7 @@ void PairingSession<Machine>::handle_event(relay_client::Event& event) {
     reporter_.event("intrusion", {},
                     sender_ ? "WARNING: another device tried to use this code. Stopping: this code is burnt."
                             : "WARNING: someone else scanned or opened this code. It has been discarded.");
-    perform(machine_.on_intrusion());
+    if constexpr (requires { machine_.on_intrusion(); }) perform(machine_.on_intrusion());
   } else if (msg.type == "error") {
     auto error = relay_error(msg.code, msg.message, sender_);
     if (msg.code == "expired" && hooks_.waiting_for_first_contact()) {
@@ -116,6 +131,7 @@ void PairingSession<Machine>::handle_event(relay_client::Event& event) {
     if (msg.code == "expired" && channel_.resume_refused())
       error.message = "the connection to the relay was lost for too long: " + error.message;
     outcome_.relay = error;
+    outcome_.relay_refused = true;
     perform(machine_.cancel(classify_relay_error(msg.code).reason));
     outcome_.detail = msg.code;
     finished_ = true;
@@ -132,7 +148,7 @@ void PairingSession<Machine>::handle_line(const Inbox::Line& line) {
   }
   if (line.end_of_input) {
     awaiting_answer_ = false;
-    reporter_.say("No answer (end of input): treating the codes as different.");
+    reporter_.say(hooks_.no_answer_text());
     perform(machine_.on_user_rejected());
     return;
   }
@@ -149,10 +165,14 @@ void PairingSession<Machine>::handle_line(const Inbox::Line& line) {
       perform(machine_.on_user_rejected());
       break;
     case AnswerKind::typed_code:
-      awaiting_answer_ = false;
-      hooks_.answered();
-      if (auto actions = hooks_.confirm(answer.digits)) perform(std::move(*actions));
-      else perform(machine_.on_user_typed(answer.digits));
+      if constexpr (requires { machine_.on_user_typed(answer.digits); }) {
+        awaiting_answer_ = false;
+        hooks_.answered();
+        if (auto actions = hooks_.confirm(answer.digits)) perform(std::move(*actions));
+        else perform(machine_.on_user_typed(answer.digits));
+      } else {
+        prompt_again();  // code mode has no SAS to type
+      }
       break;
     case AnswerKind::own_device:  // only a question that asks for it takes it (SessionHooks::take_answer)
     case AnswerKind::unclear:
@@ -163,7 +183,7 @@ void PairingSession<Machine>::handle_line(const Inbox::Line& line) {
 
 template <class Machine>
 void PairingSession<Machine>::prompt_again() {
-  reporter_.say("Please answer y (the same code), n (a different code), or type the six digits you see.");
+  reporter_.say(hooks_.prompt_again_text());
 }
 
 template <class Machine>
@@ -205,6 +225,13 @@ void PairingSession<Machine>::perform(Actions actions) {
       outcome_.reason = aborted->reason;
       if (!aborted->detail.empty()) outcome_.detail = aborted->detail;
       awaiting_answer_ = false;
+    } else if (std::holds_alternative<CodeVerified>(action)) {
+      awaiting_answer_ = hooks_.code_verified();
+      if (awaiting_answer_) answers_.start();
+    } else if (auto* ask = std::get_if<AskToAccept>(&action)) {
+      awaiting_answer_ = true;
+      answers_.start();
+      hooks_.ask_to_accept(ask->label);
     } else if (std::holds_alternative<CloseConnection>(action)) {
       if (!connection_dead_) channel_.close(deadline_);
       finished_ = true;
@@ -224,5 +251,7 @@ std::string SessionOutcome::message_for(Reason shown) const {
 
 template class PairingSession<Receiver>;
 template class PairingSession<Sender>;
+template class PairingSession<CodeReceiver>;
+template class PairingSession<CodeSender>;
 
 }  // namespace qrlogin::cli

@@ -1,5 +1,6 @@
 #pragma once
-// Runs one pairing machine (Receiver or Sender) over one relay channel
+// Runs one pairing machine (Receiver or Sender, or in code mode
+// CodeReceiver or CodeSender) over one relay channel
 // (which reconnects by itself when its connection drops): relay events and
 // the user's answers in, the machine's actions out, until the pairing ends.
 // What differs between the roles is in SessionHooks.
@@ -29,6 +30,21 @@ struct SessionHooks {
   virtual void show_result(const pairing::ShowResult&) {}
   // How long the current machine state may last, if bounded.
   virtual std::optional<Clock::duration> step_limit() const { return std::nullopt; }
+  // A deadline of the hook's own (e.g. 30 s after a code's sender joined).
+  virtual std::optional<Clock::time_point> own_deadline() const { return std::nullopt; }
+  // Code mode: the channel is a code channel, so the relay's `joined` must
+  // say "kind":"code" (a relay that does not is closed: unsupported).
+  virtual bool code_channel() const { return false; }
+  // Code mode: the peer proved the code (CodeVerified). Returns whether the
+  // user must now answer y or n (the sender's confirmation).
+  virtual bool code_verified() { return false; }
+  // Code mode, receiver: the credential arrived; ask whether to accept it.
+  virtual void ask_to_accept(const std::string& label) { (void)label; }
+  // What to say when an answer was not understood, and at end of input.
+  virtual std::string prompt_again_text() const {
+    return "Please answer y (the same code), n (a different code), or type the six digits you see.";
+  }
+  virtual std::string no_answer_text() const { return "No answer (end of input): treating the codes as different."; }
   // Called when the user answered the prompt and must now wait.
   virtual void answered() {}
   // The user confirmed the code (typed_digits: by typing it). A hook that
@@ -60,6 +76,7 @@ struct SessionOutcome {
   std::optional<pairing::Reason> reason;  // why it ended otherwise
   std::string detail;                   // the peer's reason code, or the relay's error code
   std::optional<ConnectError> relay;    // the relay's error, when it caused the end
+  bool relay_refused = false;           // the relay answered with an `error` (its code in detail)
   bool expired_waiting = false;         // the channel expired before any peer spoke
 
   // What to tell the user for `shown` (the reason reported, which may

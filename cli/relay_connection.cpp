@@ -27,7 +27,8 @@ Result<RelayEndpoint> relay_endpoint(const std::string& relay_url) {
   return e;
 }
 
-relay_client::Options channel_options(const RelayEndpoint& endpoint, const std::string& cid, const std::string& role) {
+relay_client::Options channel_options(const RelayEndpoint& endpoint, const std::string& cid, const std::string& role,
+                                      bool code_channel) {
   relay_client::Options options;
   options.host = endpoint.host;
   options.port = endpoint.port;
@@ -36,7 +37,7 @@ relay_client::Options channel_options(const RelayEndpoint& endpoint, const std::
   options.tls = endpoint.tls;
   options.ca_file = endpoint.ca_file;
   options.bind_address = endpoint.bind_address;
-  options.target = endpoint.base_path + relay_client::channel_target(cid, role);
+  options.target = endpoint.base_path + relay_client::channel_target(cid, role, std::nullopt, code_channel);
   options.timeout = std::chrono::seconds(10);
   options.max_message_bytes = pairing::kMaxFrameBytes;
   return options;

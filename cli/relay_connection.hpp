@@ -27,8 +27,9 @@ struct ConnectError {
 Result<RelayEndpoint> relay_endpoint(const std::string& relay_url);
 
 // The client options for the channel `cid` as `role` (a resume adds its
-// token and `received`).
-relay_client::Options channel_options(const RelayEndpoint& endpoint, const std::string& cid, const std::string& role);
+// token and `received`); code_channel: a typed code's channel (kind=code).
+relay_client::Options channel_options(const RelayEndpoint& endpoint, const std::string& cid, const std::string& role,
+                                      bool code_channel = false);
 
 // Why a connection attempt failed, for the user.
 ConnectError connect_error(const RelayEndpoint& endpoint, const relay_client::ConnectResult& result);

@@ -17,8 +17,8 @@ struct Entry {
 // `replaced` is an intrusion: our own resumes drop the old socket before
 // they present the token, so a socket that is still ours hears it only when
 // someone else presented our token (docs/protocol.md).
-// `taken` (code channels) ends this code's channel: the receiver draws a
-// new code, as after `expired`.
+// `taken` reaches only a code receiver, which draws another code (five
+// times, then gives up as `unavailable`).
 constexpr std::array<Entry, 10> kTable{{
     {"expired", 4404, {Reason::expired, ExitCode::expired, false}},
     {"channel_full", 4409, {Reason::intrusion, ExitCode::intrusion, false}},

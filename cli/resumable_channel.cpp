@@ -31,16 +31,18 @@ bool worth_retrying(int http_status) {
 
 }  // namespace
 
-ResumableChannel::ResumableChannel(RelayEndpoint endpoint, std::string cid, std::string role, const Reporter& reporter)
+ResumableChannel::ResumableChannel(RelayEndpoint endpoint, std::string cid, std::string role, const Reporter& reporter,
+                                   bool code_channel)
     : endpoint_(std::move(endpoint)),
       cid_(std::move(cid)),
       role_(std::move(role)),
+      code_channel_(code_channel),
       reporter_(reporter) {}
 
 ResumableChannel::~ResumableChannel() { client_.reset(); }
 
 bool ResumableChannel::open(ConnectError& error) {
-  auto options = channel_options(endpoint_, cid_, role_);
+  auto options = channel_options(endpoint_, cid_, role_, code_channel_);
   auto result = relay_client::Client::connect(options);
   if (!result) {
     error = connect_error(endpoint_, result);
@@ -207,8 +209,8 @@ bool ResumableChannel::reconnect_if_due() {
                  (last_error_.empty() ? std::string() : " (" + last_error_ + ")")});
     return true;
   }
-  auto options = channel_options(endpoint_, cid_, role_);
-  options.target = endpoint_.base_path + relay_client::channel_target(cid_, role_, ledger_.received());
+  auto options = channel_options(endpoint_, cid_, role_, code_channel_);
+  options.target = endpoint_.base_path + relay_client::channel_target(cid_, role_, ledger_.received(), code_channel_);
   options.resume_token = std::string(ledger_.token());
   options.timeout = std::chrono::duration_cast<relay_client::Millis>(
       std::clamp<Clock::duration>(lifetime_end_ - now, std::chrono::seconds(1), kAttemptTimeout));

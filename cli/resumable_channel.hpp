@@ -26,7 +26,9 @@ namespace qrlogin::cli {
 
 class ResumableChannel {
  public:
-  ResumableChannel(RelayEndpoint endpoint, std::string cid, std::string role, const Reporter& reporter);
+  // code_channel: a typed code's channel (kind=code on every connection).
+  ResumableChannel(RelayEndpoint endpoint, std::string cid, std::string role, const Reporter& reporter,
+                   bool code_channel = false);
   ~ResumableChannel();
   ResumableChannel(const ResumableChannel&) = delete;
   ResumableChannel& operator=(const ResumableChannel&) = delete;
@@ -82,6 +84,7 @@ class ResumableChannel {
   RelayEndpoint endpoint_;
   std::string cid_;
   std::string role_;
+  bool code_channel_;
   const Reporter& reporter_;
   std::function<void()> wake_;
 

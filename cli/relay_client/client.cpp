@@ -165,8 +165,10 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   }
 };
 
-std::string channel_target(std::string_view cid, std::string_view role, std::optional<std::uint64_t> received) {
+std::string channel_target(std::string_view cid, std::string_view role, std::optional<std::uint64_t> received,
+                           bool code_channel) {
   std::string target = "/v1/channels/" + std::string(cid) + "?role=" + std::string(role);
+  if (code_channel) target += "&kind=code";
   if (received) target += "&received=" + std::to_string(*received);
   return target;
 }

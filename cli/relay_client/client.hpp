@@ -199,6 +199,8 @@ struct HttpRequest {
 [[nodiscard]] Result<HttpResponse> http_request(const HttpRequest& request);
 
 // /v1/channels/{cid}?role=...[&received=N]
-std::string channel_target(std::string_view cid, std::string_view role, std::optional<std::uint64_t> received = {});
+// code_channel adds `kind=code` (a typed code's channel, docs/protocol.md).
+std::string channel_target(std::string_view cid, std::string_view role, std::optional<std::uint64_t> received = {},
+                           bool code_channel = false);
 
 }  // namespace qrlogin::relay_client

@@ -1,0 +1,189 @@
+// qrlogin send --code: read the code the new device shows from the
+// terminal, prove it to that device (CPace), and send the credential once
+// the person confirmed. A nameplate whose one guess was spent is refused
+// from then on (cli/spent_nameplates.hpp).
+#include <algorithm>
+#include <ctime>
+
+#include "cli/commands.hpp"
+#include "cli/credential_file.hpp"
+#include "cli/pairing_session.hpp"
+#include "cli/spent_nameplates.hpp"
+#include "crypto/pairing/code_sender.hpp"
+#include "crypto/pairing/constants.hpp"
+#include "crypto/pairing/credential.hpp"
+
+namespace qrlogin::cli {
+
+using namespace pairing;
+
+namespace {
+
+// PAKE_R after joining, CONFIRM_R after PAKE_S: each at most this long.
+constexpr auto kStepTimeout = std::chrono::seconds(30);
+// How long the relay may still route a code's nameplate to the same
+// channel: its lifetime (5 minutes by default) plus the resume grace.
+constexpr std::int64_t kSpentAtLeastSeconds = 300 + 30;
+constexpr std::int64_t kGraceSeconds = 30;
+constexpr std::string_view kSpentMessage = "This code can't be used again. Choose New code on the new device.";
+
+class CodeSendHooks final : public SessionHooks {
+ public:
+  CodeSendHooks(CodeSender& sender, const Reporter& reporter, std::string account)
+      : sender_(sender), reporter_(reporter), account_(std::move(account)) {}
+
+  bool code_channel() const override { return true; }
+  Actions on_joined(bool, std::chrono::milliseconds expires_in) override {
+    expires_in_ = expires_in;
+    reporter_.say("Connected; checking the code with the new device...");
+    return {};
+  }
+  void show_sas(const std::string&) override {}  // code mode has no SAS
+  std::optional<Clock::duration> step_limit() const override {
+    if (sender_.state() == CodeSender::State::waiting_for_pake_r ||
+        sender_.state() == CodeSender::State::waiting_for_confirm)
+      return kStepTimeout;
+    return std::nullopt;
+  }
+  bool code_verified() override {
+    reporter_.event("code_accepted", {},
+                    "\nCode accepted. Log in the device showing this code as " + account_ +
+                        "? Only if that device is in front of you. Answer y or n:");
+    return true;
+  }
+  std::string prompt_again_text() const override { return "Please answer y (log it in) or n (do not)."; }
+  std::string no_answer_text() const override { return "No answer (end of input): nothing is sent."; }
+  void answered() override { reporter_.say("Sending the credential..."); }
+  void show_result(const ShowResult& result) override {
+    if (result.accepted)
+      reporter_.event("result", {{"accepted", true}}, "Done: the other device accepted the credential.");
+    else
+      reporter_.event("result", {{"accepted", false}, {"reason", printable(result.reason, 200)}},
+                      "The other device refused the credential: " + printable(result.reason, 200));
+  }
+
+  [[nodiscard]] std::chrono::milliseconds expires_in() const noexcept { return expires_in_; }
+
+ private:
+  CodeSender& sender_;
+  const Reporter& reporter_;
+  std::string account_;
+  std::chrono::milliseconds expires_in_{0};
+};
+
+std::string_view code_error_name(const Error& error) {
+  if (error.code == CodeErrc::code_chars) return "code_chars";
+  if (error.code == CodeErrc::code_length) return "code_length";
+  return "code_check";
+}
+
+}  // namespace
+
+ExitCode run_send_code(const SendOptions& options) {
+  Reporter reporter(options.common.json);
+  if (!options.app.empty())
+    return reporter.failure(ExitCode::usage, "code_with_app",
+                            "qrlogin send --code does not approve logins to an application (--app) yet; use the "
+                            "QR code");
+  auto endpoint = relay_endpoint(options.relay);
+  if (!endpoint) return reporter.failure(ExitCode::usage, "bad_relay", endpoint.error().message);
+  endpoint->ca_file = options.common.ca_file;
+  endpoint->bind_address = options.common.bind;
+
+  auto text = read_credential(options.credential_file, kMaxCredentialJsonBytes);
+  if (!text) return reporter.failure(ExitCode::local_error, "credential_unreadable", text.error().message);
+  auto j = credential_json_from_text(text->view(), options.label);
+  text->wipe();
+  if (!j) return reporter.failure(ExitCode::local_error, "credential_invalid", j.error().message);
+
+  SpentNameplates spent(SpentNameplates::default_path());
+  if (spent.path().empty())
+    return reporter.failure(ExitCode::local_error, "no_state_directory",
+                            "neither XDG_STATE_HOME nor HOME is set: nowhere to remember the codes already used");
+
+  std::optional<Clock::time_point> deadline;
+  if (options.common.timeout_seconds)
+    deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                  std::chrono::duration<double>(*options.common.timeout_seconds));
+  auto inbox = std::make_shared<Inbox>();
+  auto input = options.credential_file == "-" ? AnswerInput::terminal_not_stdin : AnswerInput::terminal_or_stdin;
+  AnswerReader answers(inbox, input);
+  // At a terminal a refused code is asked again; from a pipe it ends the run.
+  const bool at_terminal = AnswerReader::terminal_available();
+
+  reporter.event("enter_code", {},
+                 "Enter a code only from a screen in front of you. Never enter a code someone sent you or read to "
+                 "you.\nType the code the new device shows:");
+  answers.start();
+  std::optional<Code> code;
+  while (!code) {
+    auto woke = inbox->wait(deadline);
+    if (!woke.line) {
+      if (deadline && Clock::now() >= *deadline)
+        return reporter.failure(ExitCode::expired, "timeout", "no code was entered within --timeout");
+      continue;
+    }
+    if (woke.line->end_of_input)
+      return reporter.failure(ExitCode::usage, "no_code", "no code was entered (end of input); nothing was sent");
+    auto parsed = parse_typed_code(woke.line->text);
+    secure_wipe(woke.line->text);
+    if (parsed) {
+      code.emplace(std::move(parsed).value());
+      break;
+    }
+    auto name = std::string(code_error_name(parsed.error()));
+    if (!at_terminal)
+      return reporter.failure(ExitCode::usage, name, parsed.error().message + "; nothing was sent");
+    reporter.event("code_refused", {{"code", name}, {"message", parsed.error().message}},
+                   "qrlogin: " + parsed.error().message + ". Nothing was sent. Type the code again:");
+  }
+
+  const auto nameplate = code->nameplate();
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  auto refused = spent.is_spent(nameplate, now);
+  if (!refused) return reporter.failure(ExitCode::local_error, "state_unreadable", refused.error().message);
+  if (*refused) return reporter.failure(ExitCode::expired, "code_spent", std::string(kSpentMessage));
+
+  auto sender = CodeSender::create(options.page, std::move(*code), std::move(j).value());
+  if (!sender) return reporter.failure(ExitCode::usage, "bad_page", sender.error().message);
+  auto& machine = sender.value();
+
+  ConnectError error{};
+  ResumableChannel channel(*endpoint, machine.cid().text, "sender", reporter, true);
+  if (!channel.open(error)) return reporter.failure(error.exit_code, error.code, error.message);
+  std::string account = options.label.empty() ? std::string("the credential you gave")
+                                              : "\"" + printable(options.label) + "\"";
+  CodeSendHooks hooks(machine, reporter, account);
+  PairingSession<CodeSender> session(machine, channel, inbox, answers, reporter, hooks, deadline, true);
+  auto outcome = session.run();
+  if (outcome.completed) return ExitCode::ok;
+
+  std::string spent_note;
+  if (machine.pake_sent()) {
+    // One CPace session per nameplate: this code's guess is spent.
+    auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(hooks.expires_in()).count();
+    auto until = static_cast<std::int64_t>(std::time(nullptr)) +
+                 std::max<std::int64_t>(kSpentAtLeastSeconds, lifetime + kGraceSeconds);
+    if (auto stored = spent.spend(nameplate, until, now); !stored)
+      reporter.say("qrlogin: could not remember that this code was used: " + stored.error().message);
+    spent_note = ". " + std::string(kSpentMessage);
+  }
+  if (outcome.relay_refused && outcome.detail == "channel_full" && !machine.pake_sent())
+    return reporter.failure(ExitCode::intrusion, "code_in_use",
+                            "Someone else entered this code first. Reject the login on the new device.");
+  if (outcome.relay_refused && outcome.detail == "expired" && !machine.pake_sent())
+    return reporter.failure(ExitCode::expired, "expired", "No device shows this code now");
+  Reason reason = outcome.reason.value_or(Reason::network);
+  if (outcome.relay && reason != Reason::wrong_code && reason != Reason::possible_attack && !machine.pake_sent())
+    return reporter.failure(outcome.relay->exit_code, outcome.relay->code, outcome.relay->message);
+  std::string message = outcome.message_for(reason);
+  if (reason == Reason::wrong_code) message = "The code was not accepted: mistyped, expired, or someone interfered";
+  if (reason == Reason::rejected) message = "the other device refused the credential";
+  if (machine.credential_sent())
+    message += ". The credential WAS sent before the pairing failed: revoke it if you do not trust the other device";
+  else if (reason != Reason::network)
+    message += "; nothing was sent";
+  return reporter.failure(exit_code_for(reason), std::string(reason_code(reason)), message + spent_note);
+}
+
+}  // namespace qrlogin::cli
