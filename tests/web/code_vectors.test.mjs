@@ -170,9 +170,10 @@ async function outcomeOf(c) {
       ({ context } = await checkPakeS(r.state, frame(name)));
     }
     if (context) {
-      // R holds the HPKE context and waits for CREDENTIAL. No code receiver
-      // machine in web/src yet: its rule is the QR receiver's, a sealed
-      // body that does not open (auth_failed) or unpad is bad_message.
+      // R holds the HPKE context and waits for CREDENTIAL. The rule is the
+      // QR receiver's, a sealed body that does not open (auth_failed) or
+      // unpad is bad_message (code_machines.test.mjs runs every case
+      // through the code machines themselves).
       const f = hex(c.frame);
       assert.equal(f[0], MessageType.credential, c.name);
       try {

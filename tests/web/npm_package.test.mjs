@@ -1,7 +1,9 @@
 // The npm package of the browser library (web/src/package.json) as an
 // integrator gets it: `npm pack` holds exactly the public module, what it
 // imports, its declarations and README; installed from the tarball into a
-// scratch project (offline: it has no dependencies) it is imported by name
+// scratch project (offline: together with its one dependency, @noble/curves,
+// and that one's @noble/hashes, packed from this checkout's node_modules,
+// the versions the lockfile pins) it is imported by name
 // and pairs with the real CLI through the real relay; its declarations
 // match what the module exports and pass `tsc --noEmit` on the README's
 // examples in TypeScript, and refuse wrong uses.
@@ -30,10 +32,14 @@ function projectVersion() {
   return match[1];
 }
 
+// The one runtime dependency, and the subpaths of it the package may import.
+const DEPENDENCY = '@noble/curves';
+const dependencyVersion = () => JSON.parse(readFileSync(path.join(root, 'node_modules', DEPENDENCY, 'package.json'), 'utf8')).version;
+
 // The package's modules: qrlogin.js and, transitively, every module it
-// imports. Each must be relative and stay inside the package (no runtime
-// dependency, nothing from ../).
-function moduleClosure(entry) {
+// imports. Each must be relative and stay inside the package (nothing from
+// ../), or a module of its declared dependency (collected in `external`).
+function moduleClosure(entry, external = new Set()) {
   const seen = new Set();
   const pending = [entry];
   while (pending.length) {
@@ -47,6 +53,10 @@ function moduleClosure(entry) {
       ...text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]/g),
     ].map((m) => m[1]);
     for (const specifier of specifiers) {
+      if (specifier.startsWith(`${DEPENDENCY}/`)) {
+        external.add(specifier);
+        continue;
+      }
       assert.match(specifier, /^\.\/[a-z_]+\.js$/, `${file} imports ${specifier}: the package's modules import only each other`);
       pending.push(specifier.slice(2));
     }
@@ -80,20 +90,29 @@ before(() => {
   consumer = path.join(scratch.dir, 'consumer');
   cpSync(fixtures, consumer, { recursive: true });
   writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  npm(['install', '--offline', '--ignore-scripts', '--no-package-lock', tarball], consumer, scratch.dir);
+  // The dependency and its own, packed from node_modules: the install stays offline.
+  const deps = ['@noble/curves', '@noble/hashes'].map((name) => {
+    const [dep] = JSON.parse(npm(['pack', path.join(root, 'node_modules', name), '--pack-destination', scratch.dir, '--json',
+      '--ignore-scripts'], scratch.dir, scratch.dir));
+    return path.join(scratch.dir, dep.filename);
+  });
+  npm(['install', '--offline', '--ignore-scripts', '--no-package-lock', tarball, ...deps], consumer, scratch.dir);
   installed = path.join(consumer, 'node_modules/qrlogin');
 });
 
 after(() => scratch?.cleanup());
 
-test('the manifest: version of the project, ES module, one export, no dependencies', () => {
+test('the manifest: version of the project, ES module, one export, @noble/curves its one dependency', () => {
   assert.equal(manifest.version, projectVersion(), 'web/src/package.json version = PROJECT_VERSION');
   assert.equal(manifest.name, 'qrlogin');
   assert.equal(manifest.type, 'module');
   assert.equal(manifest.sideEffects, false);
   assert.deepEqual(Object.keys(manifest.exports), ['.'], 'only the public entry is exported');
   assert.deepEqual(manifest.exports['.'], { types: './qrlogin.d.ts', default: './qrlogin.js' });
-  assert.equal(manifest.dependencies, undefined);
+  // Pinned exactly, to the version this checkout's lockfile installs and tests.
+  assert.deepEqual(manifest.dependencies, { [DEPENDENCY]: dependencyVersion() });
+  const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8'));
+  assert.equal(lock.packages[`node_modules/${DEPENDENCY}`].version, dependencyVersion());
   assert.equal(manifest.peerDependencies, undefined);
   assert.ok(manifest.engines?.node, 'engines.node');
   // The install lines the READMEs give name this version's tarball.
@@ -108,13 +127,13 @@ test('npm pack: the tarball holds exactly the public module, its imports, declar
   const listing = spawnSync('tar', ['-tzf', tarball], { encoding: 'utf8' });
   assert.equal(listing.status, 0, listing.stderr);
   const files = listing.stdout.trim().split('\n').map((f) => f.replace(/^package\//, '')).sort();
-  const expected = [...moduleClosure('qrlogin.js'), 'package.json', 'README.md', 'qrlogin.d.ts'].sort();
+  const external = new Set();
+  const expected = [...moduleClosure('qrlogin.js', external), 'package.json', 'README.md', 'qrlogin.d.ts'].sort();
   assert.deepEqual(files, expected);
-  // What the example pages use beside the library is not in it, nor yet the
-  // typed-code mode's modules (issue 24): they join the package, and
-  // @noble/curves its dependencies, when qrlogin.js exports the code mode.
+  assert.deepEqual([...external], ['@noble/curves/ed25519.js'], 'ristretto255 from the declared dependency, nothing else');
+  // What the example pages use beside the library is not in it.
   const left = readdirSync(packageDir).filter((f) => f.endsWith('.js') && !files.includes(f));
-  assert.deepEqual(left.sort(), ['code.js', 'code_protocol.js', 'cpace.js', 'qr_render.js', 'qr_scan.js']);
+  assert.deepEqual(left.sort(), ['qr_render.js', 'qr_scan.js']);
   const packedManifest = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8'));
   assert.equal(packedManifest.version, projectVersion());
 });
@@ -127,7 +146,9 @@ test('installed from the tarball, it is imported by name and only its public ent
   const lib = await import(pathToFileURL(path.join(consumer, 'entry.mjs')));
   assert.equal(lib.resolved, pathToFileURL(path.join(installed, 'qrlogin.js')).href);
   assert.deepEqual(Object.keys(lib).filter((k) => k !== 'resolved').sort(),
-    ['DEFAULT_TIMEOUTS', 'QrloginError', 'Reason', 'checkSupport', 'linkChannelId', 'startReceiver', 'startSender']);
+    ['DEFAULT_CODE_TIMEOUTS', 'DEFAULT_TIMEOUTS', 'QrloginError', 'Reason', 'checkSupport', 'linkChannelId',
+      'spentNameplatesIn', 'startCodeReceiver', 'startCodeSender', 'startReceiver', 'startSender']);
+  assert.ok(lstatSync(path.join(consumer, 'node_modules', DEPENDENCY)).isDirectory(), 'the dependency was installed beside it');
   await assert.rejects(import(pathToFileURL(path.join(consumer, 'deep.mjs'))), { code: 'ERR_PACKAGE_PATH_NOT_EXPORTED' });
   assert.deepEqual(await lib.checkSupport(), { ok: true });
 });
@@ -209,6 +230,7 @@ function declared() {
     errorCodes: literals('QrloginErrorCode'),
     reasonKeys: keys('Reason'),
     timeoutKeys: keys('DEFAULT_TIMEOUTS'),
+    codeTimeoutKeys: keys('DEFAULT_CODE_TIMEOUTS'),
   };
 }
 
@@ -219,6 +241,7 @@ test('qrlogin.d.ts declares what qrlogin.js exports, with its codes', async () =
   assert.deepEqual(d.reasonKeys, Object.keys(lib.Reason).sort());
   assert.deepEqual(d.reasonCodes, Object.values(lib.Reason).sort());
   assert.deepEqual(d.timeoutKeys, Object.keys(lib.DEFAULT_TIMEOUTS).sort());
+  assert.deepEqual(d.codeTimeoutKeys, Object.keys(lib.DEFAULT_CODE_TIMEOUTS).sort());
   // Every code the package's modules make a QrloginError with is declared.
   for (const file of moduleClosure('qrlogin.js')) {
     const text = readFileSync(path.join(packageDir, file), 'utf8');
@@ -226,7 +249,8 @@ test('qrlogin.d.ts declares what qrlogin.js exports, with its codes', async () =
       assert.ok(d.errorCodes.includes(code), `${file}: QrloginError('${code}') is in QrloginErrorCode`);
     }
   }
-  assert.deepEqual(d.errorCodes.filter((c) => !d.reasonCodes.includes(c)), ['bad_link', 'internal', 'limit_exceeded', 'unsupported']);
+  assert.deepEqual(d.errorCodes.filter((c) => !d.reasonCodes.includes(c)).sort(),
+    ['bad_link', 'code_chars', 'code_check', 'code_length', 'code_spent', 'internal', 'limit_exceeded', 'unavailable', 'unsupported']);
 });
 
 // `// error TSnnnn` at the end of a line of misuse.ts: tsc must report that

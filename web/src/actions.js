@@ -25,3 +25,9 @@ export function abortedShown(reason, detail, afterReady) {
 }
 // Close the relay connection normally (1000), which ends the channel.
 export const closeConnection = () => ({ kind: 'CloseConnection' });
+// Code mode: the peer proved it used the same code (its tag verified).
+export const codeVerified = () => ({ kind: 'CodeVerified' });
+// Code mode, receiver only: the credential arrived; ask the user, as a
+// deliberate act, whether to accept the login from `label` (untrusted
+// display text, may be empty). Answered by onUserConfirmed/onUserRejected.
+export const askToAccept = (label) => ({ kind: 'AskToAccept', label });

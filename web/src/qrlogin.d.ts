@@ -30,9 +30,28 @@ export type ReasonCode =
  * ended, or, before a pairing starts, `bad_link` (a link that is not a valid
  * v1 link, or one for another origin), `limit_exceeded` (a credential over
  * 65536 bytes of JSON), `unsupported` (no secure context or no WebCrypto
- * X25519), `internal` (this device's own WebCrypto failed; the message says how).
+ * X25519, or a relay without code channels), `internal` (this device's own
+ * WebCrypto failed; the message says how); in code mode also the
+ * CodeEntryErrorCodes, `code_spent` (this page already tried this code) and
+ * `unavailable` (the relay could not give the receiver a code channel).
  */
-export type QrloginErrorCode = ReasonCode | 'bad_link' | 'limit_exceeded' | 'unsupported' | 'internal';
+export type QrloginErrorCode =
+  | ReasonCode
+  | 'bad_link'
+  | 'limit_exceeded'
+  | 'unsupported'
+  | 'internal'
+  | CodeEntryErrorCode
+  | 'code_spent'
+  | 'unavailable';
+
+/**
+ * startCodeSender's refusals of what the person typed, before anything is
+ * sent (no guess spent): `code_chars` (a character that is neither a digit
+ * nor a separator), `code_length` (not 14 digits), `code_check` (the check
+ * digit fails: a typo).
+ */
+export type CodeEntryErrorCode = 'code_chars' | 'code_length' | 'code_check';
 
 /** The reason codes by name: `Reason.intrusion === 'intrusion'`. */
 export declare const Reason: { readonly [K in ReasonCode]: K };
@@ -217,3 +236,134 @@ export declare function linkChannelId(link: string): Promise<string>;
 
 /** Whether this browser can pair: a secure context with WebCrypto X25519. */
 export declare function checkSupport(): Promise<{ ok: true } | { ok: false; code: 'unsupported'; message: string }>;
+
+// ---- Pairing by a typed code (no camera) ----
+
+/** A code as the receiver shows it. */
+export interface ShownCode {
+  /** The 14 digits, e.g. "48210733159065". */
+  digits: string;
+  /** Grouped for the eye: "482 1073 - 315 9065". */
+  display: string;
+  /** One word per digit, a pause per group: the accessible label and what speech synthesis reads. */
+  spoken: string;
+}
+
+/** The steps of the code mode that have a timer of their own, in milliseconds. */
+export type CodeTimeoutStep =
+  | 'waiting_for_sender'
+  | 'waiting_for_pake_r'
+  | 'waiting_for_confirm'
+  | 'confirming'
+  | 'waiting_for_credential'
+  | 'asking'
+  | 'waiting_for_result';
+export type CodeTimeouts = { readonly [K in CodeTimeoutStep]?: number };
+/** 30 s for the key exchange's steps (the receiver's only once a sender joined), 180 s where people act. */
+export declare const DEFAULT_CODE_TIMEOUTS: { readonly [K in CodeTimeoutStep]: number };
+
+/** Progress and endings of a code pairing, as `onStatus` receives them. */
+export type CodePairingStatus =
+  | PairingStatus
+  | { status: 'code_verified' | 'asking' }
+  | { status: 'attempt_failed'; error: QrloginError; failures: number };
+
+/** An AbortSignal (the DOM's or Node's): aborting it cancels the pairing. */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+}
+
+export interface CodeReceiverOptions {
+  /** The application's page URL; its origin is bound into the code's key. Default: location.href. */
+  page?: string;
+  /** The relay's wss:// URL (ws:// on localhost); default: derived from `page`. */
+  relay?: string;
+  /**
+   * Show this code. Called again with a fresh code after every failed
+   * attempt (`previous`: its error) and when an unused code expires
+   * (`previous`: null). `failures`: failed attempts so far (the third stops).
+   */
+  onCode: (code: ShownCode, info: { expiresInMs: number; failures: number; previous: QrloginError | null }) => void;
+  /** A sender proved it has the code; its credential follows. */
+  onVerified?: () => void;
+  /** Ask the person, as a deliberate act, whether to accept a login from `label` (untrusted). */
+  onAccept: (request: { label: string }) => boolean | Promise<boolean>;
+  /** Store the credential, once the person accepted. */
+  onCredential: (credential: ReceivedCredential) => CredentialAnswer | Promise<CredentialAnswer>;
+  onStatus?: (status: CodePairingStatus) => void;
+  /** Cancels, as cancel() does. */
+  signal?: AbortSignalLike;
+  WebSocket?: WebSocketConstructor;
+  /** Default DEFAULT_CODE_TIMEOUTS. */
+  timeouts?: CodeTimeouts;
+}
+
+export interface CodeReceiverHandle {
+  /** Ends with `user_cancelled` (not a failed attempt). */
+  cancel(): Promise<void>;
+  /** Resolves when a code paired; rejects with a QrloginError (`too_many_attempts`, `unavailable`, ...). */
+  readonly done: Promise<ReceiverOutcome>;
+}
+
+/** Where a sender remembers the codes it spent (only their public nameplates). */
+export interface SpentNameplates {
+  has(nameplate: string): boolean;
+  add(nameplate: string, untilMs: number): void;
+}
+
+export interface CodeSenderOptions {
+  /** The application's page URL; its origin is bound into the code's key. Default: location.href. */
+  page?: string;
+  relay?: string;
+  /** This device's name, shown by the receiver when it asks its person. */
+  label?: string;
+  /** The new device proved it shows this code: ask the person to confirm(), or reject(). */
+  onVerified?: () => void;
+  onResult?: (result: { accepted: boolean; reason: string }) => void;
+  onStatus?: (status: CodePairingStatus) => void;
+  signal?: AbortSignalLike;
+  /** Default: this page's memory; spentNameplatesIn(sessionStorage) survives a reload. */
+  spent?: SpentNameplates;
+  WebSocket?: WebSocketConstructor;
+  timeouts?: CodeTimeouts;
+}
+
+export interface CodeSenderHandle {
+  /** Send the credential (`credential`: when the sender started with null). */
+  confirm(credential?: Credential | null): Promise<void>;
+  /** Ends with `user_cancelled` and tells the receiver. */
+  reject(): Promise<void>;
+  cancel(): Promise<void>;
+  /**
+   * Resolves when the receiver accepted; rejects with a QrloginError:
+   * `wrong_code`, `code_in_use` (someone else entered this code first),
+   * `expired` (no device shows this code now), `rejected`, ...
+   */
+  readonly done: Promise<{ accepted: true }>;
+}
+
+/**
+ * Starts the new device's side of a pairing by a typed code: shows a code,
+ * a fresh one after each failed attempt, and stops after three. Throws
+ * QrloginError('unsupported') without a secure context, TypeError without
+ * onCode, onAccept or onCredential.
+ */
+export declare function startCodeReceiver(options: CodeReceiverOptions): CodeReceiverHandle;
+
+/**
+ * Starts the logged-in device's side with what its person typed. Throws
+ * QrloginError before anything is sent: a CodeEntryErrorCode, `code_spent`,
+ * `limit_exceeded`, `bad_credential`, `unsupported`.
+ */
+export declare function startCodeSender(
+  typed: string,
+  credential?: Credential | null,
+  options?: CodeSenderOptions,
+): CodeSenderHandle;
+
+/** A SpentNameplates kept in `storage` (e.g. sessionStorage) under `key`. */
+export declare function spentNameplatesIn(
+  storage: { getItem(key: string): string | null; setItem(key: string, value: string): void },
+  key?: string,
+): SpentNameplates;

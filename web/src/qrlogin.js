@@ -1,12 +1,17 @@
 // qrlogin's browser API: log a new device in with a QR code, end to end
 // encrypted through a blind relay. Plain ES module on WebCrypto; no
-// dependencies. See docs/js-api.md.
+// runtime dependency but @noble/curves (ristretto255, for the typed code's
+// CPace). See docs/js-api.md and README.md.
 //
 //   startReceiver({ relay, page, onLink, onSas, onCredential, onStatus, autoAccept })
 //     -> { confirm(), reject(), cancel(), typed(digits), done }
 //   startSender(link, credential | null, { label, onSas, onResult, onStatus })
 //     -> { confirm(credential?), reject(), cancel(), typed(digits, credential?), done }
 //   linkChannelId(link) -> Promise<cid>
+//   startCodeReceiver({ page, relay, onCode, onVerified, onAccept, onCredential, onStatus, signal })
+//     -> { cancel(), done }
+//   startCodeSender(typed, credential | null, { page, relay, label, onVerified, onResult, onStatus, signal, spent })
+//     -> { confirm(credential?), reject(), cancel(), done }
 //
 // `done` resolves when the pairing succeeded and rejects with a QrloginError
 // whose `code` is one of the stable Reason codes (reason.js).
@@ -19,8 +24,10 @@ import { Receiver } from './receiver.js';
 import { Sender } from './sender.js';
 import { PairingSession } from './session.js';
 import { wipe } from './bytes.js';
+import { storeCredential } from './code_pairing.js';
 
 export { checkSupport, QrloginError, Reason };
+export { DEFAULT_CODE_TIMEOUTS, spentNameplatesIn, startCodeReceiver, startCodeSender } from './code_pairing.js';
 
 const SECOND = 1000;
 // How long each step may take (the machine's state -> ms). The channel's
@@ -159,17 +166,7 @@ export function startReceiver({
 
   async function deliver(session, credential) {
     safeCall(onStatus, { status: 'delivering' });
-    let accepted = false;
-    let reason = '';
-    try {
-      const answer = await onCredential({ text: credential.text, isString: credential.isString, label: credential.label });
-      accepted = answer === undefined || answer === true || answer?.accepted === true;
-      if (!accepted) reason = typeof answer?.reason === 'string' ? answer.reason : 'refused';
-    } catch (e) {
-      reason = 'the application failed to store the credential';
-    } finally {
-      wipe(credential.bytes);
-    }
+    const { accepted, reason } = await storeCredential(onCredential, credential);
     outcome = accepted ? { accepted } : { accepted, reason };
     await session.event((m) => m.onCredentialHandled(accepted, reason));
   }

@@ -43,6 +43,8 @@ const MESSAGES = Object.freeze({
   wrong_code: 'the code was not accepted: it was mistyped, has expired, or someone interfered',
   code_in_use: 'someone else entered this code first: reject the login on the new device',
   too_many_attempts: 'three attempts with codes failed: start again on the new device when you are ready',
+  unsupported: 'this browser or relay cannot do what this pairing needs',
+  unavailable: 'the relay cannot open a channel for a code now: use the QR code, or try again later',
   limit_exceeded: 'the credential is too large: at most 65536 bytes of JSON can be sent',
 });
 

@@ -16,9 +16,9 @@ import { ENC_BYTES, HpkeError, isPlatformFailure, keyPairFromSecret, SECRET_KEY_
 import { buildLink } from './link.js';
 import {
   abortBody, AEAD_ID, channelId, commitment, computeSas, frameType, hpkeInfo, HELLO_FRAME_BYTES,
-  MAX_FRAME_BYTES, MessageType, NONCE_BYTES, openFrame, parseAbortBody, responseAead,
-  resultBody, sasMatches, sealFrame, SEALED_NONCE_FRAME_BYTES, STATUS_FRAME_BYTES, unpadCredential,
+  MessageType, NONCE_BYTES, openFrame, responseAead, resultBody, sasMatches, sealFrame, SEALED_NONCE_FRAME_BYTES,
 } from './protocol.js';
+import { openCredential, readAbortCode } from './sealed_frames.js';
 import { abortedShown, closeConnection, deliverCredential, peerStatus, sendFrame, showSas } from './actions.js';
 import { QrloginError, Reason } from './reason.js';
 import { SerialQueue } from './serial.js';
@@ -242,34 +242,16 @@ export class Receiver {
 
   async #handleCredential(frame) {
     if (this.#state !== S.comparing_codes || this.#heldCredential) return this.#fail(Reason.unexpected_message);
-    if (frame.length > MAX_FRAME_BYTES) return this.#fail(Reason.bad_message);
-    let plaintext;
-    try {
-      plaintext = await openFrame(this.#ctx, frame);
-    } catch {
-      return this.#fail(Reason.bad_message);
-    }
-    try {
-      this.#heldCredential = unpadCredential(plaintext);
-    } catch {
-      return this.#fail(Reason.bad_credential);
-    } finally {
-      wipe(plaintext);
-    }
+    const opened = await openCredential(this.#ctx, frame);
+    if (opened.reason) return this.#fail(opened.reason);
+    this.#heldCredential = opened.credential;
     return this.#deliverIfReady();
   }
 
   async #handleAbort(frame) {
     // Before HELLO there is no context, so an ABORT cannot be genuine.
     if (!this.#ctx) return this.#fail(Reason.unexpected_message, '', false);
-    let code = 'unreadable';
-    if (frame.length === STATUS_FRAME_BYTES) {
-      try {
-        code = parseAbortBody(await openFrame(this.#ctx, frame));
-      } catch {
-        code = 'unreadable';
-      }
-    }
+    const code = await readAbortCode(this.#ctx, frame);
     // With a context READY went out too, so whatever the sender claims is a
     // possible attack (the sender that stops before revealing Ns is the
     // classic pattern, docs/threat-model.md); its code is the detail.

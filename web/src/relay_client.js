@@ -1,7 +1,7 @@
 // A WebSocket client for the qrlogin relay (one channel, one role) that
 // resumes a cut connection in both directions.
 //
-//   <relay>/v1/channels/<cid>?role=receiver|sender[&received=N]
+//   <relay>/v1/channels/<cid>?role=receiver|sender[&kind=code][&received=N]
 //   subprotocol "qrlogin.v1" (plus "qrlogin.resume.<token>" on a resume)
 //
 // Text frames are the relay's control messages (JSON, relay -> client only);
@@ -68,7 +68,11 @@ export function parseControl(text) {
       if (!Number.isSafeInteger(j.expires_in_ms) || j.expires_in_ms < 0 || typeof j.peer !== 'boolean') return null;
       if (j.resume_token !== undefined && typeof j.resume_token !== 'string') return null;
       if (j.received !== undefined && (!Number.isSafeInteger(j.received) || j.received < 0)) return null;
-      return { type: 'joined', role: j.role, expiresInMs: j.expires_in_ms, peer: j.peer, resumeToken: j.resume_token ?? null, received: j.received ?? null };
+      if (j.kind !== undefined && typeof j.kind !== 'string') return null;
+      return {
+        type: 'joined', role: j.role, expiresInMs: j.expires_in_ms, peer: j.peer, resumeToken: j.resume_token ?? null,
+        received: j.received ?? null, kind: j.kind ?? 'qr',
+      };
     }
     case 'peer':
       if (!['joined', 'left', 'back'].includes(j.event)) return null;
@@ -93,6 +97,7 @@ export function parseControl(text) {
 export class RelayClient {
   #url;
   #role;
+  #kind;
   #WebSocket;
   #handlers;
   #backoff;
@@ -130,6 +135,9 @@ export class RelayClient {
   //   { reason: 'closed' }                a normal close 1000 by the relay
   //   { reason: 'lost', message }         cut, and no way to resume (no token,
   //                                       or the lifetime passed while reconnecting)
+  //   { reason: 'unsupported', message }  a code channel's `joined` lacks
+  //                                       "kind":"code": the relay has no code
+  //                                       channels (closed 1000)
   //   { reason: 'protocol', message }     the relay broke the protocol, sent
   //                                       a message over MAX_FRAME_BYTES or
   //                                       MAX_CONTROL_MESSAGE_BYTES, or more
@@ -139,14 +147,18 @@ export class RelayClient {
   // the event counts as queued. Past MAX_QUEUED_EVENTS or MAX_QUEUED_BYTES
   // queued, the channel ends with 'protocol' rather than pile up what a
   // relay floods us with.
+  // kind: 'qr' (the default) or 'code', a code channel (`kind=code` in its
+  // URL; its `joined` must say "kind":"code").
   constructor({
-    relayUrl, cid, role, WebSocket = globalThis.WebSocket, handlers = {},
+    relayUrl, cid, role, kind = 'qr', WebSocket = globalThis.WebSocket, handlers = {},
     backoffMs = RESUME_BACKOFF_MS, attemptTimeoutMs = RESUME_ATTEMPT_TIMEOUT_MS,
   }) {
     if (role !== 'receiver' && role !== 'sender') throw new TypeError('role must be receiver or sender');
     if (typeof WebSocket !== 'function') throw new TypeError('no WebSocket implementation: pass one as WebSocket');
-    this.#url = `${channelUrl(relayUrl, cid)}?role=${role}`;
+    if (kind !== 'qr' && kind !== 'code') throw new TypeError('kind must be qr or code');
+    this.#url = `${channelUrl(relayUrl, cid)}?role=${role}${kind === 'code' ? '&kind=code' : ''}`;
     this.#role = role;
+    this.#kind = kind;
     this.#WebSocket = WebSocket;
     this.#handlers = handlers;
     this.#backoff = backoffMs.length ? backoffMs : RESUME_BACKOFF_MS;
@@ -466,6 +478,14 @@ export class RelayClient {
     }
     if (socket.protocol !== SUBPROTOCOL) {
       this.#protocolError(`the relay did not answer with the ${SUBPROTOCOL} subprotocol`);
+      return;
+    }
+    if (message.kind !== this.#kind) {
+      if (this.#kind === 'code') {
+        this.#end({ reason: 'unsupported', message: 'this relay does not support pairing by a typed code' });
+      } else {
+        this.#protocolError(`the relay joined us to a channel of kind ${JSON.stringify(message.kind)}`);
+      }
       return;
     }
     // On a resume the relay says how many of our frames it has: those are

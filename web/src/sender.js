@@ -13,9 +13,10 @@ import { wipe } from './bytes.js';
 import { HpkeError, isPlatformFailure, setupBaseSender } from './hpke.js';
 import {
   abortBody, AEAD_ID, channelId, commitment, computeSas, frameType, hpkeInfo, makeHello,
-  MAX_CREDENTIAL_JSON_BYTES, MessageType, NONCE_BYTES, openFrame, padCredential,
-  parseAbortBody, parseResultBody, responseAead, sasMatches, sealFrame, SEALED_NONCE_FRAME_BYTES, STATUS_FRAME_BYTES,
+  MAX_CREDENTIAL_JSON_BYTES, MessageType, NONCE_BYTES, openFrame, responseAead, sasMatches, sealFrame,
+  SEALED_NONCE_FRAME_BYTES,
 } from './protocol.js';
+import { CREDENTIAL_TOO_LARGE, openResult, readAbortCode, sealCredential } from './sealed_frames.js';
 import { aborted, abortedShown, closeConnection, peerStatus, sendFrame, showResult, showSas } from './actions.js';
 import { QrloginError, Reason, reasonFromPeerCode } from './reason.js';
 import { SerialQueue } from './serial.js';
@@ -200,19 +201,9 @@ export class Sender {
 
   async #handleResult(frame) {
     if (this.#state !== S.waiting_for_result) return this.#fail(Reason.unexpected_message);
-    if (frame.length !== STATUS_FRAME_BYTES) return this.#fail(Reason.bad_message);
-    let body;
-    try {
-      body = await openFrame(this.#response, frame);
-    } catch {
-      return this.#fail(Reason.bad_message);
-    }
-    let result;
-    try {
-      result = parseResultBody(body);
-    } catch {
-      return this.#fail(Reason.bad_message, '', false);
-    }
+    const opened = await openResult(this.#response, frame);
+    if (opened.reason) return this.#fail(opened.reason, '', opened.tellPeer);
+    const { result } = opened;
     const actions = [showResult(result.accepted, result.reason)];
     if (result.accepted) {
       actions.push(closeConnection());
@@ -225,14 +216,7 @@ export class Sender {
 
   async #handleAbort(frame) {
     if (!this.#response) return this.#fail(Reason.unexpected_message, '', false); // nothing sent yet: not genuine
-    let code = 'unreadable';
-    if (frame.length === STATUS_FRAME_BYTES) {
-      try {
-        code = parseAbortBody(await openFrame(this.#response, frame));
-      } catch {
-        code = 'unreadable';
-      }
-    }
+    const code = await readAbortCode(this.#response, frame);
     // After READY whatever the receiver claims is a possible attack; its code is the detail.
     if (this.#state !== S.waiting_for_ready) return this.#fail(Reason.possible_attack, code, false);
     return this.#fail(code === 'unreadable' ? Reason.peer_aborted : reasonFromPeerCode(code), code, false);
@@ -248,20 +232,9 @@ export class Sender {
       this.#credential = late;
       if (late.length > MAX_CREDENTIAL_JSON_BYTES) return this.#fail(Reason.bad_credential, TOO_LARGE, true, { local: true });
     }
-    let padded;
-    try {
-      padded = padCredential(this.#credential);
-    } catch {
-      return this.#fail(Reason.bad_credential, 'the credential cannot be padded', true, { local: true });
-    }
-    let frame;
-    try {
-      frame = await sealFrame(this.#ctx, MessageType.credential, padded);
-    } catch {
-      return this.#fail(Reason.bad_message);
-    } finally {
-      wipe(padded);
-    }
+    const sealed = await sealCredential(this.#ctx, this.#credential);
+    if (!sealed.frame) return this.#fail(sealed.reason, sealed.detail, true, { local: sealed.local });
+    const { frame } = sealed;
     wipe(this.#credential);
     this.#credential = null;
     this.#state = S.waiting_for_result;
@@ -312,4 +285,4 @@ export class Sender {
 }
 
 const CONSTRUCT = Symbol('Sender.create');
-const TOO_LARGE = 'the credential is too large: at most 65536 bytes of JSON can be sent';
+const TOO_LARGE = CREDENTIAL_TOO_LARGE;

@@ -15,6 +15,8 @@ export function reasonForEnd(end) {
       return [classifyRelayError(end.code).reason, `relay: ${end.code}${end.message ? ` (${end.message})` : ''}`];
     case 'closed':
       return [Reason.network, 'the relay closed the channel'];
+    case 'unsupported':
+      return ['unsupported', end.message];
     default:
       return [Reason.network, end.message || 'the connection to the relay was lost'];
   }
@@ -32,6 +34,7 @@ export class PairingSession {
   #reject;
   #lastState = null;
   #reconnecting = false; // between `reconnecting` and the resume's `joined`
+  #messages = {}; // reason -> the message onRelayEnd gave it
   done;
 
   // callbacks: { onJoined(info), onAction(action), onStatus(event), outcome() }.
@@ -39,7 +42,10 @@ export class PairingSession {
   // yielding, so frames leave in the order the machine made them. outcome()
   // is what `done` resolves to once the machine reaches `done`.
   // timeouts: { [machineState]: milliseconds }
-  constructor({ machine, relayUrl, cid, role, WebSocket, callbacks, timeouts }) {
+  // kind: 'qr' or 'code' (a code channel). callbacks.onRelayEnd(end), when
+  // given, may name the ending of a relay end itself: it returns
+  // { reason, detail, message } or nothing (then reasonForEnd decides).
+  constructor({ machine, relayUrl, cid, role, kind = 'qr', WebSocket, callbacks, timeouts }) {
     this.#machine = machine;
     this.#callbacks = callbacks;
     this.#timeouts = timeouts;
@@ -49,19 +55,36 @@ export class PairingSession {
     });
     this.done.catch(() => {}); // failures are also reported through onStatus
     this.#relay = new RelayClient({
-      relayUrl, cid, role, WebSocket,
+      relayUrl, cid, role, kind, WebSocket,
       handlers: {
         onJoined: (info) => this.#onJoined(info),
         onPeer: (event) => this.#apply(this.#machine.onPeer(event)),
-        onIntrusion: () => this.#apply(this.#machine.onIntrusion()),
+        // Code channels have no intrusion notice (code machines take none).
+        onIntrusion: () => (this.#machine.onIntrusion ? this.#apply(this.#machine.onIntrusion()) : undefined),
         onFrame: (frame) => this.#apply(this.#machine.onFrame(frame)),
         onReconnecting: () => {
           this.#reconnecting = true;
           this.#status({ status: 'reconnecting' });
         },
-        onEnd: (end) => this.#end(...reasonForEnd(end)),
+        onEnd: (end) => this.#onRelayEnd(end),
       },
     });
+  }
+
+  #onRelayEnd(end) {
+    const named = this.#callbacks.onRelayEnd?.(end);
+    if (named) {
+      this.#messages[named.reason] = named.message;
+      this.#end(named.reason, named.detail ?? '');
+    } else {
+      this.#end(...reasonForEnd(end));
+    }
+  }
+
+  // Arms the timer of the machine's current state (a driver that starts a
+  // step without an event, e.g. a code sender waiting for PAKE_R once joined).
+  watch() {
+    this.#rearmOnStateChange();
   }
 
   get machine() { return this.#machine; }
@@ -135,7 +158,8 @@ export class PairingSession {
         // The machine's detail (after READY: the precise reason) and the
         // relay's (what the connection said), both when there are both.
         const both = action.detail && detail && action.detail !== detail ? `${action.detail} (${detail})` : '';
-        this.#fail(new QrloginError(action.reason, reasonMessage(action.reason), both || action.detail || detail));
+        const message = this.#messages[action.reason] ?? reasonMessage(action.reason);
+        this.#fail(new QrloginError(action.reason, message, both || action.detail || detail));
         return;
       }
       default:

@@ -4,6 +4,8 @@
 import {
   checkSupport, DEFAULT_TIMEOUTS, linkChannelId, QrloginError, Reason, startReceiver, startSender,
 } from 'qrlogin';
+import { DEFAULT_CODE_TIMEOUTS, spentNameplatesIn, startCodeReceiver, startCodeSender } from 'qrlogin';
+import type { CodeReceiverHandle, CodeSenderHandle, ShownCode } from 'qrlogin';
 import type {
   CredentialAnswer, PairingStatus, QrloginErrorCode, ReceivedCredential, ReceiverHandle, SenderHandle,
 } from 'qrlogin';
@@ -83,3 +85,40 @@ startSender(link, 'token', { allowOtherOrigin: true }).cancel();
 startSender(link, { grant: 'g-1', scopes: ['read'], note: undefined });
 startSender(link, [1, 'two', { three: null }]);
 startSender(link).confirm('late');
+
+// Pairing by a typed code (no camera): the new device shows a code...
+declare function showTypedCode(code: ShownCode, failures: number): void;
+declare function askPerson(question: string): Promise<boolean>;
+const cancelCodes = new AbortController();
+const codeReceiver: CodeReceiverHandle = startCodeReceiver({
+  page: 'https://app.example/pair',
+  onCode: (shown, { failures, previous }) => {
+    showTypedCode(shown, failures);
+    if (previous) console.warn(previous.code);
+  },
+  onVerified: () => console.log('a device entered the code'),
+  onAccept: ({ label }) => askPerson(`Log in from ${label || 'another device'}?`),
+  onCredential: async (c: ReceivedCredential) => logInWith(c.text),
+  onStatus: (s) => { if (s.status === 'attempt_failed') console.warn(s.error.code, s.failures); },
+  signal: cancelCodes.signal,
+  timeouts: { ...DEFAULT_CODE_TIMEOUTS, asking: 120_000 },
+});
+codeReceiver.done.catch((e: QrloginError) => {
+  if (e.code === 'too_many_attempts') console.error(e.message);
+});
+
+// ...and the logged-in device takes what its person typed.
+try {
+  const typedSender: CodeSenderHandle = startCodeSender('482 1073 - 315 9065', null, {
+    page: 'https://app.example/pair',
+    label: "Alice's phone",
+    spent: spentNameplatesIn(sessionStorage),
+    onVerified: async () => {
+      if (await askPerson('Send your login to the new device?')) void typedSender.confirm(await mintGrant('cid'));
+      else void typedSender.reject();
+    },
+  });
+  await typedSender.done;
+} catch (e) {
+  if (e instanceof QrloginError && (e.code === 'code_check' || e.code === 'code_in_use')) console.error(e.message);
+}

@@ -1,7 +1,7 @@
 // Wrong uses of the public API: tsc must refuse each line marked
 // `// error TSnnnn` with that error, and nothing else
 // (tests/web/npm_package.test.mjs).
-import { QrloginError, Reason, startReceiver, startSender } from 'qrlogin';
+import { QrloginError, Reason, startCodeReceiver, startCodeSender, startReceiver, startSender } from 'qrlogin';
 import { Receiver } from 'qrlogin'; // error TS2305: internals are not exported
 import { parseLink } from 'qrlogin/link.js'; // error TS2307: nor importable by path
 
@@ -22,3 +22,5 @@ new QrloginError('no_such_code'); // error TS2345: codes are a closed set
 console.log(Reason.not_a_reason); // error TS2339
 startSender('link', 'grant').confirm(() => 1); // error TS2345
 console.log(Receiver, parseLink, code);
+startCodeSender('482 1073 - 315 9065', 'grant', { onVerified: (code: string) => code }); // error TS2322
+startCodeReceiver({ onCode: () => {}, onCredential, onAccept: () => 'yes' }); // error TS2322: a boolean answer
