@@ -95,7 +95,7 @@ test('a code login, pages to pages, with the keyboard alone', { timeout: 240_000
   assert.ok(statusTree.includes(`New code: ${code.spoken}`), statusTree);
   assert.doesNotMatch(statusTree, /\d{3} \d{4}/, 'the grouped digits are hidden from screen readers');
   await assertAccessible(desktop);
-  await shoot(desktop, 'desktop-typed-code.png');
+  await shoot(desktop, 'desktop-typed-code.png', { upTo: '#typed-panel' });
 
   // A typo is caught on the phone: nothing sent, the desktop's code stays.
   const digits = code.display.replace(/\D/g, '');
@@ -107,10 +107,11 @@ test('a code login, pages to pages, with the keyboard alone', { timeout: 240_000
   await phone.waitForTimeout(300);
   assert.equal((await shownCode(desktop)).display, code.display, 'a typo costs no guess');
 
-  await phone.locator('#enter-code').fill('');
-  await phone.locator('#enter-code').focus();
+  await phone.keyboard.press('Control+A');
+  await phone.keyboard.press('Backspace');
+  assert.equal(await phone.locator('#enter-code-error').textContent(), '', 'a fixed typo clears its error');
   await phone.keyboard.type(code.display);
-  await shoot(phone, 'phone-enter-code.png');
+  await shoot(phone, 'phone-enter-code.png', { upTo: '#enter-code-panel' });
   await phone.keyboard.press('Enter');
 
   // The phone: who is asking, and the deliberate question.
@@ -120,7 +121,7 @@ test('a code login, pages to pages, with the keyboard alone', { timeout: 240_000
     'Code accepted. Log in the device showing this code as Alice? Only if that device is in front of you.');
   assert.match(await phone.locator('#requester').textContent(), /^Logging in: Chrome on Linux/);
   await assertAccessible(phone);
-  await shoot(phone, 'phone-code-accepted.png');
+  await shoot(phone, 'phone-code-accepted.png', { upTo: '#accepted-panel' });
   // The QR pairing ended when the code was proved.
   await desktop.locator('#pair-panel').waitFor({ state: 'hidden' });
   await tabTo(phone, 'log-in-that');
@@ -133,7 +134,7 @@ test('a code login, pages to pages, with the keyboard alone', { timeout: 240_000
     'Did you just enter this code on your own device, and does it say \u2018Code accepted\u2019? ' +
     'Accept the login from Chrome on Linux?');
   await assertAccessible(desktop);
-  await shoot(desktop, 'desktop-typed-accept.png');
+  await shoot(desktop, 'desktop-typed-accept.png', { upTo: '#accept-panel' });
   await tabTo(desktop, 'accept-login');
   await desktop.keyboard.press('Enter');
 

@@ -161,7 +161,7 @@ function ask(label) {
   show($('typed-panel'), false);
   show($('accept-panel'));
   $('accept-heading').focus();
-  setStatus(T.acceptHeading, 'warn');
+  setStatus(T.answerBelow, 'warn');
   return new Promise((resolve) => {
     answerAccept = resolve;
   });

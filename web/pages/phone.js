@@ -424,6 +424,12 @@ function codeFailureText(error) {
 }
 
 function wireCodeControls() {
+  // A fixed typo clears its error.
+  $('enter-code').addEventListener('input', () => {
+    if (!$('enter-code-error').textContent) return;
+    codeError('');
+    setStatus('');
+  });
   $('enter-code-form').addEventListener('submit', (event) => {
     event.preventDefault();
     beginCode();

@@ -138,6 +138,7 @@ export const STRINGS = {
     unavailable: 'The relay cannot offer a code right now. Scan the QR code instead, or try again later.',
     verified: 'A device entered the correct code. Waiting for it to confirm\u2026',
     acceptHeading: 'Accept this login?',
+    answerBelow: 'A device entered the code and sent its login: answer the question below.',
     acceptQuestion: (label) => `Did you just enter this code on your own device, and does it say ` +
       `\u2018Code accepted\u2019? Accept the login from ${label}?`,
     accept: 'Accept the login',
