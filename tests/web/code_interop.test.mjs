@@ -2,7 +2,8 @@
 // browser library run in Node with the `ws` WebSocket: JS code receiver <->
 // JS code sender, a wrong code on both sides and the fresh code that
 // follows, the three-attempt stop, someone else's code in use, a code no
-// device shows, and a code this page already spent.
+// device shows, a code this page already spent, and an unused code that
+// expires (--code-lifetime 2s).
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
@@ -159,3 +160,21 @@ test('a typo is refused before anything is sent', () => {
     assert.throws(() => codeSender(relay, typed, 'x'), (e) => e.code === code, typed);
   }
 });
+
+test('an unused code expires at the relay and a fresh one is shown, not counted as an attempt', { timeout: 60_000 },
+  () => withCleanup(async (defer) => {
+    const relay = await startRelay({ args: ['--code-lifetime', '2s'] });
+    defer(() => relay.stop());
+    const receiver = codeReceiver(relay);
+    defer(() => receiver.handle.cancel());
+    const first = await receiver.next();
+    assert.ok(first.info.expiresInMs <= 2000);
+    const second = await receiver.next();
+    assert.notEqual(second.code.digits, first.code.digits);
+    assert.deepEqual({ failures: second.info.failures, previous: second.info.previous }, { failures: 0, previous: null });
+    const sender = codeSender(relay, second.code.digits, 'after-expiry');
+    await sender.verified;
+    await sender.handle.confirm();
+    await sender.handle.done;
+    assert.equal((await receiver.handle.done).accepted, true);
+  }));

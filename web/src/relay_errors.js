@@ -20,8 +20,8 @@ const RELAY_ERRORS = Object.freeze({
   unavailable: entry(Reason.network, true),
   going_away: entry(Reason.network, true),
   replaced: entry(Reason.intrusion, false),
-  // Code channels: a receiver's cid is open or was used recently. The code
-  // receiver draws another code; anyone else ends as with `expired`.
+  // Code channels: this code's channel is open or was used recently; the
+  // receiver draws a new code, as after `expired`.
   taken: entry(Reason.expired, false),
 });
 
