@@ -180,3 +180,27 @@ test('wrong codes: both pages say so, the desktop shows a fresh code, and stops 
   desktop.assertClean();
   phone.assertClean();
 }));
+
+test('an unused code is replaced before the application forgets its cid, and the fresh one still logs in', { timeout: 240_000 }, () => withCleanup(async (defer) => {
+  // The application keeps a registration 13 s: the code is renewed after 3 s.
+  const { app, browser } = await startSession(defer, { app: { args: ['--pairing-lifetime', '13'] } });
+  const { phone, desktop } = await openBoth(browser, app);
+  const first = await startCodeOnDesktop(desktop);
+  assert.match(await desktop.locator('#typed-expiry').textContent(), /valid for 0:03 minutes/);
+  const fresh = await shownCode(desktop, { not: first.display });
+  assert.notEqual(fresh.display, first.display);
+  assert.equal(await desktop.locator('#typed-alert').isVisible(), false, 'a renewal is no failed attempt');
+  const statusTree = await desktop.locator('#status').ariaSnapshot();
+  assert.ok(statusTree.includes(`New code: ${fresh.spoken}`), statusTree);
+
+  await typeCodeOnPhone(phone, fresh.display);
+  await phone.locator('#accepted-panel').waitFor({ state: 'visible' });
+  await tabTo(phone, 'log-in-that');
+  await phone.keyboard.press('Enter');
+  await desktop.locator('#accept-panel').waitFor({ state: 'visible' });
+  await tabTo(desktop, 'accept-login');
+  await desktop.keyboard.press('Enter');
+  await waitForStatus(desktop, /Logged in as Alice/);
+  desktop.assertClean();
+  phone.assertClean();
+}));

@@ -24,6 +24,7 @@ const MAX_AUTO_RENEWALS = 10;
 
 const pairUrl = new URL('/pair', location.origin).href;
 let relayUrl = '';
+let pairingLifetimeMs = 0; // how long the application keeps a registered cid (/api/config)
 let pairing = null; // the current startReceiver handle
 // The current code's registration: its cid and the secret that only this
 // page holds (in memory only) and presents at redemption.
@@ -318,6 +319,7 @@ async function loadConfig() {
     return false;
   }
   relayUrl = String(answer.body?.relay ?? '');
+  pairingLifetimeMs = Math.max(0, Number(answer.body?.pairing_lifetime) || 0) * 1000;
   if (!relayUrl) {
     showPanel('pair-panel');
     setStatus(T.noRelay, 'error');
@@ -394,6 +396,7 @@ async function main() {
   initTypedCode({
     relay: () => relayUrl,
     page: () => pairUrl,
+    registrationLifetimeMs: () => pairingLifetimeMs,
     verified: endQrPairing,
     restartQr: () => {
       if (!pairing) newPairing();

@@ -23,8 +23,14 @@ let failures = 0;
 let registration = null; // { cid, secret } of the code shown now
 let answerAccept = null; // resolves the open accept question
 let hooks = null;
+let renewTimer = null; // a fresh code before the application forgets this one's cid
+let peerJoined = false;
+// Renewed this long before the application's registration ends, so a code
+// typed at the last moment still finds who is asking.
+const RENEW_MARGIN_MS = 10_000;
 
-// hooks: relay() the relay URL, page() the page URL, verified() (end the
+// hooks: relay() the relay URL, page() the page URL, registrationLifetimeMs()
+// (how long the application keeps a registered cid), verified() (end the
 // QR pairing), restartQr() (a QR code again if none is shown), redeem(text,
 // registration), loggedIn(), registrationFailed(message).
 export function initTypedCode(given) {
@@ -46,6 +52,7 @@ export const typedCodeActive = () => handle !== null;
 // Ends the code pairing (the QR pairing reached its code, or the page moved on).
 export function stopTypedCode() {
   generation += 1;
+  clearTimeout(renewTimer);
   const previous = handle;
   handle = null;
   registration = null;
@@ -88,7 +95,13 @@ function start(focusHeading) {
       onAccept: ({ label }) => (current() ? ask(label) : false),
       onCredential: ({ text }) => hooks.redeem(text, registration),
       onStatus: ({ status }) => {
-        if (current() && status === 'attempt_failed') failures += 1;
+        if (!current()) return;
+        if (status === 'attempt_failed') {
+          failures += 1;
+          peerJoined = false;
+        } else if (status === 'peer_joined') {
+          peerJoined = true;
+        }
       },
     });
   } catch (error) {
@@ -137,10 +150,22 @@ async function showCode(code, { expiresInMs, previous }, current) {
     return;
   }
   registration = { cid, secret: String(answerBody.body?.registration_secret ?? '') };
+  // The application keeps a registration for less time than the relay keeps
+  // a code (150 s against 5 minutes by default): an unused code is replaced
+  // before its cid is forgotten, as the library replaces an expired one.
+  const lifetime = hooks.registrationLifetimeMs();
+  const shownFor = lifetime > RENEW_MARGIN_MS ? Math.min(expiresInMs, lifetime - RENEW_MARGIN_MS) : expiresInMs;
+  clearTimeout(renewTimer);
+  peerJoined = false;
+  if (shownFor < expiresInMs) {
+    renewTimer = setTimeout(() => {
+      if (current() && !peerJoined && !$('typed-offer').hidden) start(false);
+    }, shownFor);
+  }
   const box = $('typed-code');
   box.textContent = code.display;
   box.setAttribute('aria-label', code.spoken);
-  $('typed-expiry').textContent = T.expiresIn(`${Math.round(expiresInMs / 60000)} min`);
+  $('typed-expiry').textContent = T.expiresIn(minutesSeconds(shownFor));
   // The status region announces each new code, in its spoken form.
   const announce = [T.announce, { code: code.display, spoken: code.spoken }, `. ${T.waiting}`];
   if (previous) {
@@ -183,6 +208,12 @@ function stopped(text) {
   setAlert(text);
   setStatus(text, 'warn');
   $('typed-restart').focus();
+}
+
+// "2:20"
+function minutesSeconds(ms) {
+  const total = Math.max(0, Math.round(ms / 1000));
+  return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, '0')}`;
 }
 
 function setAlert(text) {

@@ -128,7 +128,7 @@ export const STRINGS = {
     preparing: 'Making a code\u2026',
     waiting: 'Waiting for the code to be typed on your other device.',
     announce: 'New code: ',
-    expiresIn: (time) => `This code is valid for ${time}.`,
+    expiresIn: (time) => `This code is valid for ${time} minutes.`,
     wrongCode: 'A wrong code was entered on another device (a typo, or someone guessing).',
     otherFailure: 'The last attempt with this code failed.',
     freshCode: 'Here is a fresh code.',
