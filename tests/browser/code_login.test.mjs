@@ -4,7 +4,8 @@
 // both people answer a deliberate question, the grant is redeemed. All of
 // it with the keyboard alone. A wrong code is reported on both pages and
 // the desktop shows a fresh code; three wrong codes stop the desktop; a
-// typo is caught on the phone without sending anything.
+// typo is caught on the phone without sending anything, a spent code is
+// refused there, and a second phone typing a code in use is told so.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { dammDigit } from '../../web/src/code.js';
@@ -153,8 +154,20 @@ test('wrong codes: both pages say so, the desktop shows a fresh code, and stops 
   let code = await startCodeOnDesktop(desktop);
 
   for (let attempt = 1; attempt <= 3; attempt += 1) {
-    await typeCodeOnPhone(phone, wrongCodeFor(code.display));
+    const wrong = wrongCodeFor(code.display);
+    await typeCodeOnPhone(phone, wrong);
     await waitForStatus(phone, /The code was not accepted: mistyped, expired, or someone interfered\./);
+    if (attempt === 1) {
+      // One guess per code: the same nameplate again is refused on the phone.
+      assert.equal(await phone.evaluate(() => document.activeElement?.id), 'scan-again');
+      await phone.keyboard.press('Enter');
+      await typeCodeOnPhone(phone, wrong);
+      await phone.locator('#enter-code-error')
+        .filter({ hasText: 'This code can\u2019t be used again. Choose New code on the new device.' }).waitFor();
+      await phone.keyboard.press('Control+A');
+      await phone.keyboard.press('Backspace');
+      await phone.evaluate(() => document.getElementById('enter-code').blur()); // typeCodeOnPhone tabs to it
+    }
     if (attempt < 3) {
       const fresh = await shownCode(desktop, { not: code.display });
       assert.notEqual(fresh.display, code.display);
@@ -165,8 +178,10 @@ test('wrong codes: both pages say so, the desktop shows a fresh code, and stops 
       code = fresh;
     }
     // The phone: back to the form with the keyboard (focus is on "scan again").
-    assert.equal(await phone.evaluate(() => document.activeElement?.id), 'scan-again');
-    await phone.keyboard.press('Enter');
+    if (attempt !== 1) {
+      assert.equal(await phone.evaluate(() => document.activeElement?.id), 'scan-again');
+      await phone.keyboard.press('Enter');
+    }
   }
   await waitForStatus(desktop, /Three attempts with a code failed/);
   assert.equal(await desktop.locator('#typed-code').isVisible(), false, 'no code is offered any more');
@@ -195,6 +210,27 @@ test('an unused code is replaced before the application forgets its cid, and the
 
   await typeCodeOnPhone(phone, fresh.display);
   await phone.locator('#accepted-panel').waitFor({ state: 'visible' });
+  await tabTo(phone, 'log-in-that');
+  await phone.keyboard.press('Enter');
+  await desktop.locator('#accept-panel').waitFor({ state: 'visible' });
+  await tabTo(desktop, 'accept-login');
+  await desktop.keyboard.press('Enter');
+  await waitForStatus(desktop, /Logged in as Alice/);
+  desktop.assertClean();
+  phone.assertClean();
+}));
+
+test('a second phone typing a code already entered: code_in_use, and the first goes on', { timeout: 240_000 }, () => withCleanup(async (defer) => {
+  const { app, browser } = await startSession(defer);
+  const { phone, desktop } = await openBoth(browser, app);
+  const other = await openPage(browser, { viewport: PHONE, name: 'other phone' });
+  await gotoPage(other, `${app.origin}/pair`);
+  await signUpByKeyboard(other, 'Mallory');
+  const code = await startCodeOnDesktop(desktop);
+  await typeCodeOnPhone(phone, code.display);
+  await phone.locator('#accepted-panel').waitFor({ state: 'visible' });
+  await typeCodeOnPhone(other, code.display);
+  await waitForStatus(other, /Someone else entered this code first\. Reject the login on the new device\./);
   await tabTo(phone, 'log-in-that');
   await phone.keyboard.press('Enter');
   await desktop.locator('#accept-panel').waitFor({ state: 'visible' });
