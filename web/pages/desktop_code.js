@@ -60,6 +60,7 @@ export function stopTypedCode() {
   previous?.cancel();
   show($('typed-panel'), false);
   show($('accept-panel'), false);
+  show($('use-code'));
 }
 
 function start(focusHeading) {
@@ -75,6 +76,7 @@ function start(focusHeading) {
   $('typed-code').removeAttribute('aria-label');
   show($('typed-offer'));
   show($('typed-restart'), false);
+  show($('use-code'), false); // the panel has its own New code
   show($('typed-panel'));
   if (focusHeading) $('typed-heading').focus();
   setStatus(T.preparing);
