@@ -62,18 +62,21 @@ function renderStatus(message, tone) {
   const key = JSON.stringify(parts);
   if (key === lastStatus) return;
   lastStatus = key;
-  status.replaceChildren(...parts.map((part) => (typeof part === 'string' ? document.createTextNode(part) : codeSpans(part.code))));
+  status.replaceChildren(...parts.map((part) => (typeof part === 'string' ? document.createTextNode(part) : codeSpans(part.code, '', part.spoken))));
 }
 
-function codeSpans(code, spokenPrefix = '') {
+// `spoken`: what a screen reader reads instead of the digits one by one
+// (a typed code's groups, with pauses).
+function codeSpans(code, spokenPrefix = '', spoken = '') {
   const group = document.createElement('span');
-  const visible = document.createElement('span');
+  const visible = document.createElement('bdi');
+  visible.dir = 'ltr';
   visible.setAttribute('aria-hidden', 'true');
   visible.textContent = code;
-  const spoken = document.createElement('span');
-  spoken.className = 'visually-hidden';
-  spoken.textContent = spokenPrefix + spokenDigits(code);
-  group.append(visible, spoken);
+  const spokenText = document.createElement('span');
+  spokenText.className = 'visually-hidden';
+  spokenText.textContent = spokenPrefix + (spoken || spokenDigits(code));
+  group.append(visible, spokenText);
   return group;
 }
 

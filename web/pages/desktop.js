@@ -16,6 +16,7 @@ import {
   setPassingStatus, setStatus, show, supportOrExplain,
 } from './common.js';
 import { clearNotices, startNotices, stopNotices } from './notices.js';
+import { initTypedCode, stopTypedCode } from './desktop_code.js';
 
 const T = STRINGS.desktop;
 // A page left open makes a new code at each expiry, but not forever.
@@ -23,6 +24,7 @@ const MAX_AUTO_RENEWALS = 10;
 
 const pairUrl = new URL('/pair', location.origin).href;
 let relayUrl = '';
+let pairingLifetimeMs = 0; // how long the application keeps a registered cid (/api/config)
 let pairing = null; // the current startReceiver handle
 // The current code's registration: its cid and the secret that only this
 // page holds (in memory only) and presents at redemption.
@@ -128,6 +130,7 @@ function newPairing(notice = null) {
       },
       onSas: (code) => {
         if (!current()) return;
+        stopTypedCode(); // this pairing reached its prompt: the code one ends
         renderCode($('code'), code);
         show($('code-actions'));
         showPanel('code-panel');
@@ -233,7 +236,7 @@ function stopped(text, tone) {
 // session. Anything else is refused, and the reason reaches both screens.
 // A sender that sends the grant's JSON as text (the CLI's --credential-file)
 // is read the same way: what counts is the redemption.
-async function redeem(text) {
+async function redeem(text, reg = registration) {
   let grant = null;
   try {
     grant = JSON.parse(text);
@@ -244,16 +247,28 @@ async function redeem(text) {
     return { accepted: false, reason: T.notAGrant };
   }
   if (grant.app !== location.origin) return { accepted: false, reason: T.otherApp(displayText(grant.app)) };
-  if (!registration) return { accepted: false, reason: T.notRegistered };
+  if (!reg) return { accepted: false, reason: T.notRegistered };
   const answer = await postJson('/api/redeem', {
-    cid: registration.cid, grant: grant.grant, registration_secret: registration.secret, kind: 'cookie',
+    cid: reg.cid, grant: grant.grant, registration_secret: reg.secret, kind: 'cookie',
   });
   if (answer.status !== 201) return { accepted: false, reason: displayText(answer.message, 90) };
   return true;
 }
 
+// The code pairing reached its prompt: the QR one ends, its callbacks ignored.
+function endQrPairing() {
+  generation += 1;
+  const previous = pairing;
+  pairing = null;
+  registration = null;
+  previous?.cancel();
+  clearQr();
+  showPanel(null);
+}
+
 function showLoggedIn(session) {
   stopCountdown();
+  stopTypedCode();
   const account = displayText(session?.account?.name) || T.unnamed;
   const device = displayText(session?.device?.name) || T.unnamedDevice;
   $('logged-in-as').textContent = T.loggedInAs(account);
@@ -304,6 +319,7 @@ async function loadConfig() {
     return false;
   }
   relayUrl = String(answer.body?.relay ?? '');
+  pairingLifetimeMs = Math.max(0, Number(answer.body?.pairing_lifetime) || 0) * 1000;
   if (!relayUrl) {
     showPanel('pair-panel');
     setStatus(T.noRelay, 'error');
@@ -364,6 +380,7 @@ function wireControls() {
   window.addEventListener('pagehide', () => {
     stopNotices();
     pairing?.cancel();
+    stopTypedCode();
   });
   // Back from the back/forward cache: the old code was cancelled on the way out.
   window.addEventListener('pageshow', (event) => {
@@ -376,6 +393,18 @@ async function main() {
   document.title = T.title;
   if (!(await supportOrExplain())) return;
   wireControls();
+  initTypedCode({
+    relay: () => relayUrl,
+    page: () => pairUrl,
+    registrationLifetimeMs: () => pairingLifetimeMs,
+    verified: endQrPairing,
+    restartQr: () => {
+      if (!pairing) newPairing();
+    },
+    redeem,
+    loggedIn: showSession,
+    registrationFailed: (message) => setStatus(T.registrationFailed(message), 'error'),
+  });
   if (!(await loadConfig())) return;
   await showSession();
 }

@@ -10,7 +10,8 @@
 // (or, when the application refuses that, nothing can be approved). Logged
 // in, it lists the account's devices, each revocable, with their recent
 // history, and hears of new logins at once (notices.js).
-import { linkChannelId, startSender } from '../src/qrlogin.js';
+import { linkChannelId, spentNameplatesIn, startCodeSender, startSender } from '../src/qrlogin.js';
+import { codeChannelId, parseTypedCode } from '../src/code.js';
 import { parseLink } from '../src/link.js';
 import { cameraAvailable, startScanner } from '../src/qr_scan.js';
 import { STRINGS } from './strings.js';
@@ -65,8 +66,9 @@ function showAccount() {
 }
 
 function showScanPanel() {
-  for (const id of ['context-panel', 'code-panel', 'result-panel']) show($(id), false);
+  for (const id of ['context-panel', 'code-panel', 'accepted-panel', 'result-panel']) show($(id), false);
   show($('scan-panel'));
+  show($('enter-code-panel'));
   const hasCamera = cameraAvailable();
   show($('camera-toggle'), hasCamera);
   if (!hasCamera && !lastRefused) setStatus(T.noCamera, 'warn');
@@ -298,6 +300,8 @@ function finish(ok, text) {
   pairingCid = '';
   shownSas = '';
   show($('code-panel'), false);
+  show($('accepted-panel'), false);
+  show($('enter-code-panel'), false);
   show($('context-panel'), false);
   $('result-heading').textContent = ok ? T.doneHeading : T.failedHeading;
   $('result-text').textContent = text;
@@ -306,6 +310,144 @@ function finish(ok, text) {
   setStatus(text, ok ? 'ok' : 'warn');
   keepFocus(ok ? $('result-heading') : $('scan-again'));
   if (session) loadDevices();
+}
+
+// ---- pairing by a typed code ----
+
+function codeError(text) {
+  const input = $('enter-code');
+  $('enter-code-error').textContent = text;
+  input.setAttribute('aria-invalid', text ? 'true' : 'false');
+  if (!text) return;
+  setStatus(text, 'error'); // the one live region says it too
+  input.focus();
+}
+
+// What the person typed: checked here first (a typo costs no guess and
+// sends nothing), then who is asking, then the key exchange.
+async function beginCode() {
+  if (pairing) return;
+  const input = $('enter-code');
+  const typed = input.value;
+  let parsed;
+  try {
+    parsed = parseTypedCode(typed);
+  } catch (error) {
+    const digits = String(typed).replace(/\D/g, '').length;
+    codeError({ code_chars: T.codeChars, code_length: T.codeLength(digits), code_check: T.codeCheck }[error?.code] ??
+      String(error?.message ?? error));
+    return;
+  }
+  codeError('');
+  if (!session) {
+    setStatus(T.needAccount, 'warn');
+    keepFocus($('account-heading'));
+    $('account-heading').focus();
+    return;
+  }
+  pairing = { pending: true };
+  setStatus(T.codeChecking);
+  const cid = (await codeChannelId(parsed.nameplate)).text;
+  const found = await lookUp(cid);
+  if (!found.ok) {
+    pairing = null;
+    codeError(found.text === T.unknownCode ? T.noSuchCode : found.text);
+    return;
+  }
+  const who = found.who;
+  if (who.approval !== 'confirm' && who.approval !== 'deliberate') {
+    pairing = null;
+    const network = displayText(who.network?.requester) || '?';
+    codeError(who.approval === 'refused' ? T.otherNetworkRefused(network) : T.lookupFailed(T.noApprovalRule));
+    return;
+  }
+  // The relay is the application's (a QR link carries it; a code does not).
+  const config = await getJson('/api/config');
+  const relay = String(config.body?.relay ?? '');
+  if (!config.ok || !relay) {
+    pairing = null;
+    codeError(T.appUnreachable(displayText(config.message, 120) || 'no relay'));
+    return;
+  }
+  approval = who.approval;
+  confirmed = false;
+  endedBecause = '';
+  let handle;
+  try {
+    handle = startCodeSender(typed, null, {
+      page: location.href,
+      relay,
+      label: displayText(session?.device?.name),
+      spent: spentNameplatesIn(sessionStorage),
+      onVerified: () => showCodeAccepted(),
+      onStatus: ({ status }) => {
+        if (status === 'reconnecting') setPassingStatus(STRINGS.common.reconnecting, 'warn');
+        else if (status === 'resumed') endPassingStatus();
+      },
+    });
+  } catch (error) {
+    pairing = null;
+    codeError(error?.code === 'code_spent' ? T.codeSpent : String(error?.message ?? error));
+    return;
+  }
+  input.value = '';
+  pairing = handle;
+  pairingCid = cid;
+  show($('scan-panel'), false);
+  show($('enter-code-panel'), false);
+  show($('log-out'), false);
+  showContext(who);
+  const name = displayText(session?.account?.name);
+  handle.done.then(
+    () => finish(true, T.done(name)),
+    (error) => finish(false, endedBecause || codeFailureText(error)),
+  );
+}
+
+function showCodeAccepted() {
+  const name = displayText(session?.account?.name);
+  $('accepted-question').textContent = T.codeAccepted(name);
+  show($('accepted-panel'));
+  setStatus(T.codeAcceptedHeading, 'ok');
+  $('accepted-heading').focus();
+}
+
+function codeFailureText(error) {
+  const { attack, why } = endingOf(error);
+  const text = {
+    wrong_code: T.wrongCode,
+    code_in_use: T.codeInUse,
+    expired: T.noSuchCode,
+  }[why];
+  if (!text) return failureText(error);
+  return attack ? text + STRINGS.common.maybeAttack : text;
+}
+
+function wireCodeControls() {
+  // A fixed typo clears its error.
+  $('enter-code').addEventListener('input', () => {
+    if (!$('enter-code-error').textContent) return;
+    codeError('');
+    setStatus('');
+  });
+  $('enter-code-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    beginCode();
+  });
+  $('log-in-that').addEventListener('click', () => {
+    if (!pairing?.confirm) return;
+    show($('accepted-panel'), false);
+    setStatus(T.approving);
+    // The code typed from the screen in front of this person is the
+    // deliberate step another network asks for.
+    approveWithGrant(approval === 'deliberate' ? { other_network_confirmed: true } : {},
+      (handle, credential) => handle.confirm(credential));
+  });
+  $('dont-log-in').addEventListener('click', () => {
+    if (!pairing?.reject) return;
+    show($('accepted-panel'), false);
+    pairing.reject();
+  });
 }
 
 // ---- the account: sign up, log in, log out ----
@@ -537,6 +679,7 @@ function stopCamera() {
 }
 
 function wireControls() {
+  wireCodeControls();
   $('account-form').addEventListener('submit', (event) => {
     event.preventDefault();
     submitAccount(event.submitter?.value === 'signup' ? 'signup' : 'login');
