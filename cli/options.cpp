@@ -273,6 +273,22 @@ std::string usage_text() {
       Sends the credential in FILE (or standard input) to the device that
       shows LINK, after you confirmed that both devices show the same code.
 
+  qrlogin receive --code --out FILE|- [--relay URL] [--page URL] [--force]
+                  [--timeout SECONDS] [--json] [--ca-file FILE]
+      Shows a 14-digit code (and its spoken form, for a screen reader)
+      instead of a QR code, for a device that cannot scan one. When the
+      other device has entered it, asks you to accept the login, then writes
+      the credential. A fresh code after each failure; after three failures
+      once a device joined (wrong codes, or someone guessing) it stops
+      (exit 9). There is no --yes in code mode.
+
+  qrlogin send --code --credential-file FILE|- [--relay URL] [--page URL]
+               [--label TEXT] [--timeout SECONDS] [--json] [--ca-file FILE]
+      Reads the code the other device shows from the terminal (never from
+      the command line), checks it against that device, and sends the
+      credential once you confirmed. Enter a code only from a screen in
+      front of you. A code whose check failed is refused from then on.
+
   qrlogin receive --app URL --out FILE [--device-name NAME] [--relay URL]
                   [--bind ADDRESS] [other receive options]
       Logs this device in to the application at URL with its own device
@@ -293,9 +309,12 @@ std::string usage_text() {
       that refuses such logins ends it with exit 8.
 
 Options
-  --relay URL        relay WebSocket URL (receive; default ws://127.0.0.1:8080).
-                     send uses the relay named by the link.
-  --page URL         page URL the link points at (default: the relay's /pair)
+  --relay URL        relay WebSocket URL (receive, and send --code; default
+                     ws://127.0.0.1:8080). send uses the relay named by the link.
+  --page URL         page URL the link points at (default: the relay's /pair);
+                     with --code its origin is bound into the code's key, so
+                     both sides must use the same application's page
+  --code             pair by a typed code instead of a QR code
   --out FILE|-       where to write the credential received (required)
   --force            replace FILE if it exists
   --yes              accept without asking (the code is still shown for the
@@ -328,12 +347,18 @@ from standard input when there is no terminal; end of input means no.
 A lost connection to the relay is resumed by itself while the code is
 valid ("reconnecting..."); nothing is asked again.
 
-Exit codes: 0 ok, 1 local error, 2 usage or bad link, 3 codes differ or
-refused (or not approved), 4 expired or timed out, 5 relay or network error,
-6 protocol error or possible attack, 7 someone else used the code, 8 the
-application refused (a grant used or expired, a device token no longer
-valid: log in again, a code it did not make, a device on another network
-where it allows none) or the credential was for another application.
+Typed codes (--code): a typo is refused before anything is sent (exit 2
+from a pipe; asked again at a terminal). The sender remembers codes whose
+check failed in $XDG_STATE_HOME/qrlogin/spent-codes (or
+~/.local/state/qrlogin/spent-codes) and refuses them until they expired.
+
+Exit codes: 0 ok, 1 local error, 2 usage, bad link or mistyped code, 3 codes
+differ, wrong code or refused (or not approved), 4 expired, timed out or
+code already used, 5 relay or network error, 6 protocol error or possible
+attack, 7 someone else used the code, 8 the application refused (a grant
+used or expired, a device token no longer valid: log in again, a code it did
+not make, a device on another network where it allows none) or the
+credential was for another application, 9 receive --code: three codes failed.
 )";
 }
 

@@ -334,3 +334,20 @@ TEST_CASE("reading credentials") {
   REQUIRE_FALSE(missing);
   CHECK_THAT(missing.error().message, Catch::Contains("cannot read"));
 }
+
+TEST_CASE("--code: receive refuses --yes (no auto-accept) and send takes no code or link on the command line") {
+  auto receive = parse_command_line({"receive", "--code", "--out", "x"});
+  REQUIRE(receive);
+  CHECK(receive->receive.code);
+  auto yes = parse_command_line({"receive", "--code", "--yes", "--out", "x"});
+  REQUIRE_FALSE(yes);
+  CHECK(yes.error().message.find("--code cannot be combined with --yes") != std::string::npos);
+  auto send = parse_command_line({"send", "--code", "--credential-file", "c", "--relay", "ws://127.0.0.1:9000"});
+  REQUIRE(send);
+  CHECK(send->send.code);
+  CHECK(send->send.page == "http://127.0.0.1:9000/pair");
+  auto typed = parse_command_line({"send", "--code", "48210733159065", "--credential-file", "c"});
+  REQUIRE_FALSE(typed);
+  CHECK(typed.error().message.find("never from the command line") != std::string::npos);
+  CHECK_FALSE(parse_command_line({"send", kLink, "--relay", "ws://x", "--credential-file", "c"}));
+}
