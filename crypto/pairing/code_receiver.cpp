@@ -5,6 +5,7 @@
 #include "crypto/pairing/code_draw.hpp"
 #include "crypto/pairing/code_messages.hpp"
 #include "crypto/pairing/frames.hpp"
+#include "crypto/pairing/sealed_steps.hpp"
 #include "crypto/pairing/link.hpp"
 
 namespace qrlogin::pairing {
@@ -51,17 +52,11 @@ void CodeReceiver::wipe() noexcept {
 }
 
 Actions CodeReceiver::fail(Reason reason, std::string detail, bool tell_peer) {
-  Actions actions;
-  // Only a side that verified its peer's tag sends ABORT; the response
-  // direction exists only then.
-  if (tell_peer && response_) {
-    auto body = abort_body(reason_code(reason));
-    if (auto frame = seal_frame(*response_, MessageType::abort, body)) actions.emplace_back(SendFrame{std::move(frame).value()});
-  }
   auto ending = Aborted::shown(reason, std::move(detail), pake_received_);
   failure_ = ending.reason;
-  actions.emplace_back(std::move(ending));
-  actions.emplace_back(CloseConnection{});
+  // Only a side that verified its peer's tag sends ABORT; the response
+  // direction exists only then.
+  auto actions = steps::ending(tell_peer && response_ ? &*response_ : nullptr, std::move(ending), reason);
   state_ = State::aborted;
   wipe();
   return actions;
@@ -121,12 +116,9 @@ Actions CodeReceiver::handle_pake_s(ByteView frame) {
 
 Actions CodeReceiver::handle_credential(ByteView frame) {
   if (state_ != State::waiting_for_credential) return fail(Reason::unexpected_message);
-  if (frame.size() > kMaxFrameBytes) return fail(Reason::bad_message);
-  auto plaintext = open_frame(*ctx_, frame);
-  if (!plaintext) return fail(Reason::bad_message);
-  auto credential = unpad_credential(plaintext->view());
-  if (!credential) return fail(Reason::bad_credential);
-  held_credential_.emplace(std::move(credential).value());
+  auto credential = steps::open_credential(*ctx_, frame);
+  if (const auto* reason = std::get_if<Reason>(&credential)) return fail(*reason);
+  held_credential_.emplace(std::move(std::get<ReceivedCredential>(credential)));
   state_ = State::asking;
   Actions actions;
   actions.emplace_back(AskToAccept{held_credential_->label});
@@ -168,10 +160,7 @@ Actions CodeReceiver::on_user_rejected() {
 Actions CodeReceiver::on_credential_handled(bool accepted, std::string_view reason) {
   if (finished()) return {};
   if (state_ != State::delivering) return fail(Reason::invalid_event);
-  Actions actions;
-  auto body = result_body(accepted, reason);
-  if (auto frame = seal_frame(*response_, MessageType::result, body)) actions.emplace_back(SendFrame{std::move(frame).value()});
-  actions.emplace_back(CloseConnection{});
+  auto actions = steps::result_and_close(*response_, accepted, reason);
   state_ = State::done;
   wipe();
   return actions;

@@ -3,6 +3,7 @@
 #include "crypto/internal.hpp"
 #include "crypto/pairing/code_messages.hpp"
 #include "crypto/pairing/frames.hpp"
+#include "crypto/pairing/sealed_steps.hpp"
 #include "crypto/pairing/link.hpp"
 
 namespace qrlogin::pairing {
@@ -50,16 +51,10 @@ Actions CodeSender::fail(Reason reason, std::string detail, bool tell_peer, bool
     if (detail.empty() && reason != Reason::wrong_code) detail = std::string(reason_code(reason));
     reason = Reason::wrong_code;
   }
-  Actions actions;
-  // Only a side that verified its peer's tag sends ABORT.
-  if (tell_peer && peer_verified_ && ctx_) {
-    auto body = abort_body(reason_code(reason));
-    if (auto frame = seal_frame(*ctx_, MessageType::abort, body)) actions.emplace_back(SendFrame{std::move(frame).value()});
-  }
   auto ending = own_credential ? Aborted{reason, std::move(detail)} : Aborted::shown(reason, std::move(detail), pake_sent_);
   failure_ = ending.reason;
-  actions.emplace_back(std::move(ending));
-  actions.emplace_back(CloseConnection{});
+  // Only a side that verified its peer's tag sends ABORT.
+  auto actions = steps::ending(tell_peer && peer_verified_ && ctx_ ? &*ctx_ : nullptr, std::move(ending), reason);
   state_ = State::aborted;
   wipe();
   return actions;
@@ -125,20 +120,17 @@ Actions CodeSender::handle_confirm_r(ByteView frame) {
 
 Actions CodeSender::handle_result(ByteView frame) {
   if (state_ != State::waiting_for_result) return fail(Reason::unexpected_message);
-  if (frame.size() != kStatusFrameBytes) return fail(Reason::bad_message);
-  auto body = open_frame(*response_, frame);
-  if (!body) return fail(Reason::bad_message);
-  auto result = parse_result_body(body->view());
-  if (!result) return fail(Reason::bad_message, {}, false);
+  auto read = steps::read_result(*response_, frame);
+  if (!read.result) return fail(read.failure, {}, read.tell_peer);
   Actions actions;
-  actions.emplace_back(ShowResult{result->accepted, result->reason});
-  if (result->accepted) {
+  actions.emplace_back(*read.result);
+  if (read.result->accepted) {
     actions.emplace_back(CloseConnection{});
     state_ = State::done;
     wipe();
     return actions;
   }
-  auto failed = fail(Reason::rejected, result->reason, false);
+  auto failed = fail(Reason::rejected, read.result->reason, false);
   actions.insert(actions.end(), std::make_move_iterator(failed.begin()), std::make_move_iterator(failed.end()));
   return actions;
 }
@@ -174,15 +166,15 @@ Actions CodeSender::on_user_confirmed(Secret credential_json) {
 }
 
 Actions CodeSender::send_credential() {
-  auto padded = pad_credential(credential_.view());
-  if (!padded) return fail(Reason::bad_credential, "the credential cannot be padded", true, true);
-  auto frame = seal_frame(*ctx_, MessageType::credential, padded->view());
-  if (!frame) return fail(Reason::bad_message);
+  auto frame = steps::credential_frame(*ctx_, credential_.view());
+  if (const auto* reason = std::get_if<Reason>(&frame))
+    return *reason == Reason::bad_credential ? fail(*reason, "the credential cannot be padded", true, true)
+                                             : fail(*reason);
   credential_.wipe();
   credential_sent_ = true;
   state_ = State::waiting_for_result;
   Actions actions;
-  actions.emplace_back(SendFrame{std::move(frame).value()});
+  actions.emplace_back(SendFrame{std::move(std::get<Bytes>(frame))});
   return actions;
 }
 

@@ -2,6 +2,7 @@
 
 #include "crypto/internal.hpp"
 #include "crypto/pairing/frames.hpp"
+#include "crypto/pairing/sealed_steps.hpp"
 #include "crypto/pairing/link.hpp"
 #include "crypto/pairing/sas.hpp"
 
@@ -39,18 +40,12 @@ void Receiver::wipe() noexcept {
 }
 
 Actions Receiver::fail(Reason reason, std::string detail, bool tell_peer) {
-  Actions actions;
-  // ABORT needs an HPKE context; before HELLO the socket is simply closed.
-  if (tell_peer && response_) {
-    auto body = abort_body(reason_code(reason));
-    if (auto frame = seal_frame(*response_, MessageType::abort, body)) actions.emplace_back(SendFrame{std::move(frame).value()});
-  }
   // Once READY went out, any ending but the user's own is a possible attack.
   bool ready_sent = state_ == State::waiting_for_reveal || state_ == State::comparing_codes || state_ == State::delivering;
   auto ending = Aborted::shown(reason, std::move(detail), ready_sent);
   failure_ = ending.reason;
-  actions.emplace_back(std::move(ending));
-  actions.emplace_back(CloseConnection{});
+  // ABORT needs an HPKE context; before HELLO the socket is simply closed.
+  auto actions = steps::ending(tell_peer && response_ ? &*response_ : nullptr, std::move(ending), reason);
   state_ = State::aborted;
   wipe();
   return actions;
@@ -121,12 +116,9 @@ Actions Receiver::handle_reveal(ByteView frame) {
 
 Actions Receiver::handle_credential(ByteView frame) {
   if (state_ != State::comparing_codes || held_credential_) return fail(Reason::unexpected_message);
-  if (frame.size() > kMaxFrameBytes) return fail(Reason::bad_message);
-  auto plaintext = open_frame(*ctx_, frame);
-  if (!plaintext) return fail(Reason::bad_message);
-  auto credential = unpad_credential(plaintext->view());
-  if (!credential) return fail(Reason::bad_credential);
-  held_credential_.emplace(std::move(credential).value());
+  auto credential = steps::open_credential(*ctx_, frame);
+  if (const auto* reason = std::get_if<Reason>(&credential)) return fail(*reason);
+  held_credential_.emplace(std::move(std::get<ReceivedCredential>(credential)));
   return deliver_if_ready();
 }
 
@@ -182,11 +174,7 @@ Actions Receiver::on_user_typed(std::string_view digits) {
 Actions Receiver::on_credential_handled(bool accepted, std::string_view reason) {
   if (finished()) return {};
   if (state_ != State::delivering) return fail(Reason::invalid_event);
-  Actions actions;
-  auto body = result_body(accepted, reason);
-  auto frame = seal_frame(*response_, MessageType::result, body);
-  if (frame) actions.emplace_back(SendFrame{std::move(frame).value()});
-  actions.emplace_back(CloseConnection{});
+  auto actions = steps::result_and_close(*response_, accepted, reason);
   state_ = State::done;
   wipe();
   return actions;
