@@ -128,7 +128,7 @@ TEST_CASE("code channels: the eleventh lookup a minute from an address is rate_l
   auto qr_sender = join(relay, qr, "sender", true);
 }
 
-TEST_CASE("code channels: past --max-code-channels or 16 per address, unavailable 1013; QR channels still open",
+TEST_CASE("code channels: past --max-code-channels or 16 per address, unavailable 1013 - QR channels still open",
           "[integration]") {
   RelayProcess relay{{"--max-code-channels", "17"}};
   std::vector<std::unique_ptr<Client>> open;

@@ -218,7 +218,7 @@ TEST_CASE("the receiver's user refusing the login sends ABORT, and the sender sh
   CHECK(find_action<Aborted>(shown)->detail == "user_cancelled");
 }
 
-TEST_CASE("the sender's user refusing after Code accepted sends ABORT; the receiver shows a possible attack") {
+TEST_CASE("the sender's user refusing after Code accepted sends ABORT - the receiver shows a possible attack") {
   Verified v;
   auto refused = v.sender.on_user_rejected();
   require_ended(refused, Reason::user_cancelled, true);
