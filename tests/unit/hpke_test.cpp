@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <vector>
 
 #include "crypto/hpke.hpp"
 #include "crypto/internal.hpp"
@@ -10,6 +11,55 @@
 using namespace qrlogin;
 using qrlogin::test::hex;
 using qrlogin::test::to_bytes;
+
+namespace {
+
+using Json = nlohmann::json;
+
+// The key schedule's values, as one side computed them, against the vector's.
+void check_schedule(const internal::KeyScheduleTrace& trace, const Json& v) {
+  CHECK(hex_encode(trace.shared_secret.view()) == v["shared_secret"].get<std::string>());
+  CHECK(hex_encode(trace.key.view()) == v["key"].get<std::string>());
+  CHECK(hex_encode(trace.base_nonce.view()) == v["base_nonce"].get<std::string>());
+  CHECK(hex_encode(trace.exporter_secret.view()) == v["exporter_secret"].get<std::string>());
+}
+
+struct Checked {
+  int encryptions = 0;
+  int exports = 0;
+};
+
+// Every encryption of the vector sealed by `sender` and opened, in order,
+// by each receiver context; every export from the sender and the first
+// receiver.
+template <class SenderContext, class ReceiverContext>
+Checked check_messages(SenderContext& sender, std::vector<ReceiverContext*> receivers, const Json& v) {
+  Checked checked;
+  for (const auto& e : v["encryptions"]) {
+    auto ct = sender.seal(hex(e["aad"]), hex(e["plaintext"]));
+    REQUIRE(ct);
+    CHECK(hex_encode(*ct) == e["ciphertext"].get<std::string>());
+    for (auto* r : receivers) {
+      auto pt = r->open(hex(e["aad"]), hex(e["ciphertext"]));
+      REQUIRE(pt);
+      CHECK(hex_encode(pt->view()) == e["plaintext"].get<std::string>());
+    }
+    ++checked.encryptions;
+  }
+  for (const auto& x : v["exports"]) {
+    auto length = x["L"].get<std::size_t>();
+    auto from_sender = sender.export_secret(hex(x["exporter_context"]), length);
+    auto from_receiver = receivers.front()->export_secret(hex(x["exporter_context"]), length);
+    REQUIRE(from_sender);
+    REQUIRE(from_receiver);
+    CHECK(hex_encode(from_sender->view()) == x["exported_value"].get<std::string>());
+    CHECK(hex_encode(from_receiver->view()) == x["exported_value"].get<std::string>());
+    ++checked.exports;
+  }
+  return checked;
+}
+
+}  // namespace
 
 TEST_CASE("RFC 9180 vectors: mode_base, DHKEM(X25519), HKDF-SHA256, AES-128-GCM and AES-256-GCM") {
   auto doc = test::load_vectors("external/hpke-rfc9180-x25519-sha256.json");
@@ -40,33 +90,11 @@ TEST_CASE("RFC 9180 vectors: mode_base, DHKEM(X25519), HKDF-SHA256, AES-128-GCM 
     auto recv = internal::hpke_setup_base_receiver(alg, sender->enc, receiver->secret_key.view(), hex(v["info"]),
                                                    &receiver_trace);
     REQUIRE(recv);
-    for (auto* trace : {&sender_trace, &receiver_trace}) {
-      CHECK(hex_encode(trace->shared_secret.view()) == v["shared_secret"].get<std::string>());
-      CHECK(hex_encode(trace->key.view()) == v["key"].get<std::string>());
-      CHECK(hex_encode(trace->base_nonce.view()) == v["base_nonce"].get<std::string>());
-      CHECK(hex_encode(trace->exporter_secret.view()) == v["exporter_secret"].get<std::string>());
-    }
-
-    auto& s = sender->context;
-    for (const auto& e : v["encryptions"]) {
-      auto ct = s.seal(hex(e["aad"]), hex(e["plaintext"]));
-      REQUIRE(ct);
-      CHECK(hex_encode(*ct) == e["ciphertext"].get<std::string>());
-      auto pt = recv->open(hex(e["aad"]), hex(e["ciphertext"]));
-      REQUIRE(pt);
-      CHECK(hex_encode(pt->view()) == e["plaintext"].get<std::string>());
-      ++encryptions;
-    }
-    for (const auto& x : v["exports"]) {
-      auto length = x["L"].get<std::size_t>();
-      auto from_sender = s.export_secret(hex(x["exporter_context"]), length);
-      auto from_receiver = recv->export_secret(hex(x["exporter_context"]), length);
-      REQUIRE(from_sender);
-      REQUIRE(from_receiver);
-      CHECK(hex_encode(from_sender->view()) == x["exported_value"].get<std::string>());
-      CHECK(hex_encode(from_receiver->view()) == x["exported_value"].get<std::string>());
-      ++exports;
-    }
+    check_schedule(sender_trace, v);
+    check_schedule(receiver_trace, v);
+    auto checked = check_messages(sender->context, std::vector{&recv.value()}, v);
+    encryptions += checked.encryptions;
+    exports += checked.exports;
   }
   std::printf("cases: rfc9180 %d base-mode suites, %d encryptions, %d exports\n", suites, encryptions, exports);
   CHECK(suites == 2);
@@ -104,38 +132,14 @@ TEST_CASE("RFC 9180 vectors: mode_psk, DHKEM(X25519), HKDF-SHA256, AES-128-GCM a
     auto recv = internal::hpke_setup_psk_receiver(alg, sender->enc, receiver->secret_key.view(), info, psk, psk_id,
                                                   &receiver_trace);
     REQUIRE(recv);
-    for (auto* trace : {&sender_trace, &receiver_trace}) {
-      CHECK(hex_encode(trace->shared_secret.view()) == v["shared_secret"].get<std::string>());
-      CHECK(hex_encode(trace->key.view()) == v["key"].get<std::string>());
-      CHECK(hex_encode(trace->base_nonce.view()) == v["base_nonce"].get<std::string>());
-      CHECK(hex_encode(trace->exporter_secret.view()) == v["exporter_secret"].get<std::string>());
-    }
+    check_schedule(sender_trace, v);
+    check_schedule(receiver_trace, v);
     // The public entry points give the same context.
     auto public_recv = hpke::setup_psk_receiver(alg, sender->enc, receiver->secret_key.view(), info, psk, psk_id);
     REQUIRE(public_recv);
-
-    auto& s = sender->context;
-    for (const auto& e : v["encryptions"]) {
-      auto ct = s.seal(hex(e["aad"]), hex(e["plaintext"]));
-      REQUIRE(ct);
-      CHECK(hex_encode(*ct) == e["ciphertext"].get<std::string>());
-      for (auto* r : {&recv.value(), &public_recv.value()}) {
-        auto pt = r->open(hex(e["aad"]), hex(e["ciphertext"]));
-        REQUIRE(pt);
-        CHECK(hex_encode(pt->view()) == e["plaintext"].get<std::string>());
-      }
-      ++encryptions;
-    }
-    for (const auto& x : v["exports"]) {
-      auto length = x["L"].get<std::size_t>();
-      auto from_sender = s.export_secret(hex(x["exporter_context"]), length);
-      auto from_receiver = recv->export_secret(hex(x["exporter_context"]), length);
-      REQUIRE(from_sender);
-      REQUIRE(from_receiver);
-      CHECK(hex_encode(from_sender->view()) == x["exported_value"].get<std::string>());
-      CHECK(hex_encode(from_receiver->view()) == x["exported_value"].get<std::string>());
-      ++exports;
-    }
+    auto checked = check_messages(sender->context, std::vector{&recv.value(), &public_recv.value()}, v);
+    encryptions += checked.encryptions;
+    exports += checked.exports;
   }
   std::printf("cases: rfc9180 %d psk-mode suites, %d encryptions, %d exports\n", suites, encryptions, exports);
   CHECK(suites == 2);
