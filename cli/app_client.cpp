@@ -86,6 +86,14 @@ Result<AppEndpoint> app_endpoint(const std::string& text) {
   return e;
 }
 
+Result<AppEndpoint> app_endpoint(const std::string& url, const CommonOptions& common) {
+  auto endpoint = app_endpoint(url);
+  if (!endpoint) return endpoint;
+  endpoint->ca_file = common.ca_file;
+  endpoint->bind_address = common.bind;
+  return endpoint;
+}
+
 struct AppClient::Answer {
   Json json;
   ~Answer() { pairing::wipe_json(json); }

@@ -12,6 +12,7 @@
 #include <variant>
 
 #include "cli/error.hpp"
+#include "cli/options.hpp"
 #include "cli/who_is_asking.hpp"
 #include "crypto/secret.hpp"
 
@@ -30,6 +31,8 @@ struct AppEndpoint {
 
 // Errors (usage): not http:// or https://, a path, query or fragment.
 Result<AppEndpoint> app_endpoint(const std::string& url);
+// The same with the common options' CA file and bind address.
+Result<AppEndpoint> app_endpoint(const std::string& url, const CommonOptions& common);
 
 struct AppFailure {
   enum class Kind {

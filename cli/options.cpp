@@ -289,6 +289,15 @@ std::string usage_text() {
       credential once you confirmed. Enter a code only from a screen in
       front of you. A code whose check failed is refused from then on.
 
+  qrlogin receive --code --app URL --out FILE [--device-name NAME]
+  qrlogin send --code --app URL --token-file FILE [--label TEXT]
+      The same login to an application by a typed code. receive registers
+      each code with the application before showing it (and replaces an
+      unused one before the application forgets it); send first shows who
+      is asking, then asks the application for a grant once you accepted.
+      The relay and the page are the application's: a code typed for
+      another application's page is refused.
+
   qrlogin receive --app URL --out FILE [--device-name NAME] [--relay URL]
                   [--bind ADDRESS] [other receive options]
       Logs this device in to the application at URL with its own device

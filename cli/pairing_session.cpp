@@ -33,6 +33,8 @@ std::optional<Clock::time_point> PairingSession<Machine>::next_deadline() const 
     if (!at || step < *at) at = step;
   }
   if (auto own = hooks_.own_deadline(); own && (!at || *own < *at)) at = own;
+  if (auto replace = hooks_.replace_at(); replace && hooks_.waiting_for_first_contact() && (!at || *replace < *at))
+    at = replace;
   return at;
 }
 
@@ -42,6 +44,17 @@ void PairingSession<Machine>::note_state() {
     last_state_ = machine_.state();
     state_since_ = Clock::now();
   }
+}
+
+template <class Machine>
+bool PairingSession<Machine>::replace_if_due() {
+  auto replace = hooks_.replace_at();
+  if (!replace || Clock::now() < *replace || !hooks_.waiting_for_first_contact()) return false;
+  outcome_.expired_waiting = true;  // nobody came: the caller shows a fresh code
+  perform(machine_.cancel(Reason::expired));
+  if (!finished_ && !connection_dead_) channel_.close(deadline_);
+  finished_ = true;
+  return true;
 }
 
 template <class Machine>
@@ -56,6 +69,7 @@ SessionOutcome PairingSession<Machine>::run() {
     }
     if (finished_) break;
     if (channel_.reconnect_if_due()) continue;
+    if (replace_if_due()) break;
     auto deadline = next_deadline();
     if (deadline && Clock::now() >= *deadline) {
       perform(machine_.on_timeout());

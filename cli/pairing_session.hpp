@@ -69,6 +69,11 @@ struct SessionHooks {
   // True while a relay `expired` only means nobody came yet (the receiver
   // then shows a fresh code instead of failing).
   virtual bool waiting_for_first_contact() const { return false; }
+  // When the code shown must be replaced if nobody came by then (a code
+  // receiver with --app: the application forgets its registration sooner
+  // than the relay forgets the code). The session then ends as an expired
+  // wait.
+  virtual std::optional<Clock::time_point> replace_at() const { return std::nullopt; }
 };
 
 struct SessionOutcome {
@@ -100,6 +105,7 @@ class PairingSession {
   void prompt_again();
   std::optional<Clock::time_point> next_deadline() const;
   void note_state();
+  bool replace_if_due();
 
   Machine& machine_;
   ResumableChannel& channel_;

@@ -1,13 +1,13 @@
 // qrlogin receive --code: show a typed code (and its spoken form), accept
-// the login at the terminal, write the credential. A fresh code after every
-// failed one; three failures after a sender joined stop it.
-#include <sys/stat.h>
-
+// the login at the terminal, write the credential (with --app: redeem the
+// grant for this device's own token). A fresh code after every failed one;
+// three failures after a sender joined stop it.
+#include <algorithm>
 #include <thread>
 
 #include "cli/commands.hpp"
-#include "cli/credential_file.hpp"
 #include "cli/pairing_session.hpp"
+#include "cli/receive_plan.hpp"
 #include "crypto/pairing/code_receiver.hpp"
 
 namespace qrlogin::cli {
@@ -20,16 +20,27 @@ namespace {
 constexpr auto kPakeSTimeout = std::chrono::seconds(30);
 // A relay that answers `taken` this many times in a row has no room for us.
 constexpr int kTakenTries = 5;
+// With --app: an unused code is replaced this long before the application
+// forgets its registration (as the desktop page does).
+constexpr auto kRenewMargin = std::chrono::seconds(10);
 
 class CodeReceiveHooks final : public SessionHooks {
  public:
-  CodeReceiveHooks(const ReceiveOptions& options, CodeReceiver& receiver, const Reporter& reporter)
-      : options_(options), receiver_(receiver), reporter_(reporter) {}
+  CodeReceiveHooks(const ReceiveOptions& options, CodeReceiver& receiver, const Reporter& reporter, AppLogin* login,
+                   std::optional<Clock::time_point> registration_ends)
+      : receiver_(receiver), reporter_(reporter), delivery_(options, reporter, login) {
+    if (registration_ends) replace_at_ = *registration_ends - kRenewMargin;
+  }
 
   bool code_channel() const override { return true; }
 
   Actions on_joined(bool, std::chrono::milliseconds expires_in) override {
     auto actions = receiver_.start();  // PAKE_R: the relay holds it for the sender
+    if (replace_at_) {
+      // With --app the code is shown for as long as the application keeps its registration.
+      auto until_replaced = std::chrono::duration_cast<std::chrono::milliseconds>(*replace_at_ - Clock::now());
+      expires_in = std::max(std::chrono::milliseconds{0}, std::min(expires_in, until_replaced));
+    }
     show_code(expires_in);
     return actions;
   }
@@ -44,6 +55,10 @@ class CodeReceiveHooks final : public SessionHooks {
   }
   bool waiting_for_first_contact() const override {
     return receiver_.state() == CodeReceiver::State::waiting_for_sender && !receiver_.sender_seen();
+  }
+  std::optional<Clock::time_point> replace_at() const override {
+    if (sender_joined_at_) return std::nullopt;
+    return replace_at_;
   }
 
   void show_sas(const std::string&) override {}  // code mode has no SAS
@@ -70,26 +85,11 @@ class CodeReceiveHooks final : public SessionHooks {
   std::string no_answer_text() const override { return "No answer (end of input): refusing the login."; }
 
   Actions deliver(DeliverCredential& d) override {
-    auto& c = d.credential;
-    Status written = options_.out == "-" ? write_credential_stdout(c.bytes.view())
-                                         : write_credential_file(options_.out, c.bytes.view(), options_.force);
-    c.bytes.wipe();
-    if (!written) {
-      reporter_.event("error", {{"code", "output_failed"}, {"message", written.error().message}},
-                      "qrlogin: " + written.error().message);
-      write_failed_ = true;
-      return receiver_.on_credential_handled(false, "the receiver could not store the credential");
-    }
-    std::string label = c.label.empty() ? "" : " from \"" + printable(c.label) + "\"";
-    nlohmann::json fields = {{"out", options_.out}};
-    if (!c.label.empty()) fields["label"] = printable(c.label);
-    reporter_.event("result", fields,
-                    "Logged in: the credential" + label + " was written to " +
-                        (options_.out == "-" ? std::string("standard output") : options_.out) + ".");
-    return receiver_.on_credential_handled(true);
+    auto handled = delivery_.deliver(d.credential, receiver_.cid().text);
+    return receiver_.on_credential_handled(handled.accepted, handled.reason);
   }
 
-  [[nodiscard]] bool write_failed() const noexcept { return write_failed_; }
+  [[nodiscard]] bool write_failed() const noexcept { return delivery_.write_failed(); }
 
  private:
   void show_code(std::chrono::milliseconds expires_in) {
@@ -116,11 +116,11 @@ class CodeReceiveHooks final : public SessionHooks {
     secure_wipe(big);
   }
 
-  const ReceiveOptions& options_;
   CodeReceiver& receiver_;
   const Reporter& reporter_;
+  CredentialDelivery delivery_;
   std::optional<Clock::time_point> sender_joined_at_;
-  bool write_failed_ = false;
+  std::optional<Clock::time_point> replace_at_;
 };
 
 // What the receiver's user is told about a code that failed.
@@ -137,28 +137,15 @@ std::string failed_code_message(const SessionOutcome& outcome, Reason reason) {
 
 ExitCode run_receive_code(const ReceiveOptions& options) {
   Reporter reporter(options.common.json);
-  if (!options.app.empty())
-    return reporter.failure(ExitCode::usage, "code_with_app",
-                            "qrlogin receive --code does not log in to an application (--app) yet; use the QR code");
-  auto endpoint = relay_endpoint(options.relay);
-  if (!endpoint) return reporter.failure(ExitCode::usage, "bad_relay", endpoint.error().message);
-  endpoint->ca_file = options.common.ca_file;
-  endpoint->bind_address = options.common.bind;
-
-  struct stat existing {};
-  if (options.out != "-" && !options.force && ::lstat(options.out.c_str(), &existing) == 0)
-    return reporter.failure(ExitCode::local_error, "output_exists",
-                            options.out + " already exists; use --force to replace it");
-  if (!AnswerReader::terminal_available())
-    return reporter.failure(ExitCode::usage, "no_terminal",
-                            "no terminal to accept the login at (stdin is not a terminal and there is no /dev/tty): "
-                            "with a typed code every login is accepted by its user at the terminal");
-
-  std::optional<Clock::time_point> deadline;
-  if (options.common.timeout_seconds)
-    deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                  std::chrono::duration<double>(*options.common.timeout_seconds));
-  auto timed_out = [&] { return deadline && Clock::now() >= *deadline; };
+  ReceivePlan plan;
+  if (auto stop = plan_receive(options, reporter,
+                               "no terminal to accept the login at (stdin is not a terminal and there is no "
+                               "/dev/tty): with a typed code every login is accepted by its user at the terminal",
+                               plan))
+    return *stop;
+  auto& login = plan.login;
+  const auto& deadline = plan.deadline;
+  auto timed_out = [&] { return plan.timed_out(); };
   auto inbox = std::make_shared<Inbox>();
   AnswerReader answers(inbox, AnswerInput::terminal);
   CodeAttempts attempts;
@@ -166,16 +153,24 @@ ExitCode run_receive_code(const ReceiveOptions& options) {
 
   for (;;) {
     if (timed_out()) return reporter.failure(ExitCode::expired, "timeout", "no pairing completed within --timeout");
-    auto receiver = CodeReceiver::create(options.page);
+    auto receiver = CodeReceiver::create(plan.setup.page);
     if (!receiver) return reporter.failure(ExitCode::usage, "bad_page", receiver.error().message);
+    std::optional<Clock::time_point> registration_ends;
+    if (login) {
+      auto registered = register_code(*login, receiver->cid().text, reporter);
+      if (registered.failed) return *registered.failed;
+      registration_ends = Clock::now() + std::chrono::seconds(registered.expires_in);
+    }
     ConnectError error{};
-    ResumableChannel channel(*endpoint, receiver->cid().text, "receiver", reporter, true);
+    ResumableChannel channel(plan.endpoint, receiver->cid().text, "receiver", reporter, true);
     if (!channel.open(error)) return reporter.failure(error.exit_code, error.code, error.message);
 
-    CodeReceiveHooks hooks(options, *receiver, reporter);
+    CodeReceiveHooks hooks(options, *receiver, reporter, login ? &*login : nullptr, registration_ends);
     PairingSession<CodeReceiver> session(*receiver, channel, inbox, answers, reporter, hooks, deadline, false);
     auto started = Clock::now();
     auto outcome = session.run();
+    if (login) login->registration_secret.wipe();
+    if (outcome.completed && login) return finish_login(*login, hooks.write_failed(), reporter);
     if (outcome.completed) return hooks.write_failed() ? ExitCode::local_error : ExitCode::ok;
 
     if (outcome.relay_refused && outcome.detail == "taken") {

@@ -27,6 +27,14 @@ Result<RelayEndpoint> relay_endpoint(const std::string& relay_url) {
   return e;
 }
 
+Result<RelayEndpoint> relay_endpoint(const std::string& relay_url, const CommonOptions& common) {
+  auto endpoint = relay_endpoint(relay_url);
+  if (!endpoint) return endpoint;
+  endpoint->ca_file = common.ca_file;
+  endpoint->bind_address = common.bind;
+  return endpoint;
+}
+
 relay_client::Options channel_options(const RelayEndpoint& endpoint, const std::string& cid, const std::string& role,
                                       bool code_channel) {
   relay_client::Options options;

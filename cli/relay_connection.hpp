@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli/exit_codes.hpp"
+#include "cli/options.hpp"
 #include "cli/relay_client/client.hpp"
 
 namespace qrlogin::cli {
@@ -25,6 +26,8 @@ struct ConnectError {
 };
 
 Result<RelayEndpoint> relay_endpoint(const std::string& relay_url);
+// The same with the common options' CA file and bind address.
+Result<RelayEndpoint> relay_endpoint(const std::string& relay_url, const CommonOptions& common);
 
 // The client options for the channel `cid` as `role` (a resume adds its
 // token and `received`); code_channel: a typed code's channel (kind=code).

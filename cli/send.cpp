@@ -1,8 +1,6 @@
 // qrlogin send: pair with the device that shows a link, compare, send.
-#include <ctime>
-
 #include "cli/answer.hpp"
-#include "cli/app_client.hpp"
+#include "cli/app_login.hpp"
 #include "cli/commands.hpp"
 #include "cli/credential_file.hpp"
 #include "cli/pairing_session.hpp"
@@ -19,18 +17,6 @@ using namespace pairing;
 
 namespace {
 
-// With --app: the grant is minted only once the person confirmed the code
-// (for a device on another network: took the deliberate step).
-struct AppApproval {
-  const AppClient& client;
-  const SecretString& token;
-  std::string cid;
-  std::string label;
-  bool deliberate = false;
-  std::optional<AppFailure> failure;  // minting failed: the pairing was cancelled
-  std::optional<std::string> stopped;  // the person did not take the deliberate step: why
-};
-
 class SendHooks final : public SessionHooks {
  public:
   SendHooks(Sender& sender, const Reporter& reporter, AppApproval* approval = nullptr)
@@ -40,16 +26,10 @@ class SendHooks final : public SessionHooks {
     if (!approval_) return std::nullopt;
     // Another code typed is a refusal (sas_mismatch): no grant is made for it.
     if (typed && !sas_matches(*typed, sender_.sas())) return sender_.on_user_rejected();
-    reporter_.event("minting", {}, "Asking " + approval_->client.origin() + " for a single-use login grant...");
-    auto credential =
-        approval_->client.mint_credential(approval_->cid, approval_->token, approval_->label, approval_->deliberate);
-    if (!credential) {
-      approval_->failure = credential.failure();
-      return sender_.cancel(Reason::user_cancelled);
-    }
-    reporter_.say("Sending the grant...");
-    if (typed) return sender_.on_user_typed(*typed, std::move(credential).take());
-    return sender_.on_user_confirmed(std::move(credential).take());
+    auto credential = mint_grant(*approval_, reporter_);
+    if (!credential) return sender_.cancel(Reason::user_cancelled);
+    if (typed) return sender_.on_user_typed(*typed, std::move(*credential));
+    return sender_.on_user_confirmed(std::move(*credential));
   }
 
   Actions on_joined(bool peer_present, std::chrono::milliseconds) override {
@@ -149,75 +129,30 @@ class SendHooks final : public SessionHooks {
   Step step_ = Step::own_device;
 };
 
-// What to tell the person when the application refused to approve.
-ExitCode app_refusal(const Reporter& reporter, const AppFailure& failure, const std::string& origin, bool before_code) {
-  if (failure.kind == AppFailure::Kind::unreachable)
-    return reporter.failure(ExitCode::network, failure.code, failure.message + "; nothing was approved");
-  if (failure.kind == AppFailure::Kind::bad_answer)
-    return reporter.failure(ExitCode::protocol, failure.code, failure.message + "; nothing was approved");
-  std::string what;
-  if (failure.status == 401)
-    what = "this device is no longer logged in to " + origin + " (its token was revoked, logged out or unused for "
-           "too long): log in again, e.g. with qrlogin receive --app " + origin + " --out FILE. " + failure.message;
-  else if (failure.code == "unknown_cid")
-    what = "this code was not made by " + origin + " (or it expired long ago): nothing can be approved. " +
-           failure.message;
-  else if (failure.code == "pairing_expired")
-    what = "this code has expired: ask for a new one. " + failure.message;
-  else if (failure.code == "pairing_used")
-    what = "a device already logged in with this code: ask for a new one. " + failure.message;
-  else if (failure.code == "other_network_refused")
-    what = "the device asking is on another network than this one, and " + origin +
-           " does not allow approving such a login: log in on that device another way (e.g. with your password). " +
-           failure.message;
-  else if (failure.code == "other_network_unconfirmed")
-    what = "the application now sees the device asking on another network than this one; start again to take "
-           "the step it asks for. " + failure.message;
-  else if (failure.code == "rate_limited")
-    what = "too many logins approved for this account just now: try again in a minute. " + failure.message;
-  else
-    what = failure.message;
-  return reporter.failure(ExitCode::app_refused, failure.code,
-                          what + (before_code ? "" : "; the pairing was cancelled and nothing was sent"));
-}
-
 }  // namespace
 
 ExitCode run_send(const SendOptions& options) {
   Reporter reporter(options.common.json);
   auto link = parse_link(options.link);
   if (!link) return reporter.failure(ExitCode::usage, "bad_link", "bad link: " + link.error().message);
-  auto endpoint = relay_endpoint(link->relay_url);
+  auto endpoint = relay_endpoint(link->relay_url, options.common);
   if (!endpoint) return reporter.failure(ExitCode::usage, "bad_relay", endpoint.error().message);
-  endpoint->ca_file = options.common.ca_file;
-  endpoint->bind_address = options.common.bind;
 
   std::optional<AppClient> app;
   SecretString token;
   std::optional<AppApproval> approval;
   std::optional<Result<Sender>> sender;
   if (!options.app.empty()) {
-    auto app_at = app_endpoint(options.app);
+    auto app_at = app_endpoint(options.app, options.common);
     if (!app_at) return reporter.failure(ExitCode::usage, "bad_app", app_at.error().message);
-    app_at->ca_file = options.common.ca_file;
-    app_at->bind_address = options.common.bind;
     auto read = read_token_file(options.token_file);
     if (!read) return reporter.failure(ExitCode::local_error, "token_file", read.error().message);
     token = std::move(read).value();
     app.emplace(*app_at);
     // Before any code is shown: what is asking to be logged in, as the application saw it.
-    auto asking = app->lookup(link->cid.text, token);
-    if (!asking) return app_refusal(reporter, asking.failure(), app->origin(), true);
-    auto shown = describe_request(*asking, app->origin(), static_cast<std::int64_t>(std::time(nullptr)));
-    reporter.event("pairing_request", std::move(shown.fields), shown.human);
-    if (asking->approval == Approval::refused)
-      return reporter.failure(
-          ExitCode::app_refused, "other_network_refused",
-          "the device asking is on another network than this one, and " + app->origin() +
-              " does not allow approving such a login: log in on that device another way (e.g. with your "
-              "password). Nothing was approved");
-    approval.emplace(AppApproval{*app, token, link->cid.text, options.label,
-                                 asking->approval == Approval::deliberate, std::nullopt, std::nullopt});
+    auto looked_up = look_up_request(*app, token, link->cid.text, options.label, reporter);
+    if (looked_up.failed) return *looked_up.failed;
+    approval.emplace(std::move(*looked_up.approval));
     sender.emplace(Sender::create(*link));
   } else {
     // A JSON string of the text, escaped, must still fit in 65536 bytes.

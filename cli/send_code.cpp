@@ -1,14 +1,17 @@
 // qrlogin send --code: read the code the new device shows from the
 // terminal, prove it to that device (CPace), and send the credential once
-// the person confirmed. A nameplate whose one guess was spent is refused
-// from then on (cli/spent_nameplates.hpp).
+// the person confirmed (with --app: a grant the application mints then).
+// A nameplate whose one guess was spent is refused from then on
+// (cli/spent_nameplates.hpp).
 #include <algorithm>
 #include <ctime>
 
+#include "cli/app_login.hpp"
 #include "cli/commands.hpp"
 #include "cli/credential_file.hpp"
 #include "cli/pairing_session.hpp"
 #include "cli/spent_nameplates.hpp"
+#include "cli/token_file.hpp"
 #include "crypto/pairing/code_sender.hpp"
 #include "crypto/pairing/constants.hpp"
 #include "crypto/pairing/credential.hpp"
@@ -29,8 +32,8 @@ constexpr std::string_view kSpentMessage = "This code can't be used again. Choos
 
 class CodeSendHooks final : public SessionHooks {
  public:
-  CodeSendHooks(CodeSender& sender, const Reporter& reporter, std::string account)
-      : sender_(sender), reporter_(reporter), account_(std::move(account)) {}
+  CodeSendHooks(CodeSender& sender, const Reporter& reporter, std::string account, AppApproval* approval)
+      : sender_(sender), reporter_(reporter), account_(std::move(account)), approval_(approval) {}
 
   bool code_channel() const override { return true; }
   Actions on_joined(bool, std::chrono::milliseconds expires_in) override {
@@ -46,16 +49,33 @@ class CodeSendHooks final : public SessionHooks {
     return std::nullopt;
   }
   bool code_verified() override {
+    // A device on another network: the code typed from its screen is the
+    // deliberate step (as on the phone page), so this says so plainly.
+    std::string where = approval_ && approval_->deliberate
+                            ? " It is on another network than this one: answer y only if it is your own device."
+                            : " Only if that device is in front of you.";
     reporter_.event("code_accepted", {},
-                    "\nCode accepted. Log in the device showing this code as " + account_ +
-                        "? Only if that device is in front of you. Answer y or n:");
+                    "\nCode accepted. Log in the device showing this code as " + account_ + "?" + where +
+                        " Answer y or n:");
     return true;
+  }
+  std::optional<Actions> confirm(std::optional<std::string_view>) override {
+    if (!approval_) return std::nullopt;
+    auto credential = mint_grant(*approval_, reporter_);
+    if (!credential) return sender_.cancel(Reason::user_cancelled);
+    return sender_.on_user_confirmed(std::move(*credential));
   }
   std::string prompt_again_text() const override { return "Please answer y (log it in) or n (do not)."; }
   std::string no_answer_text() const override { return "No answer (end of input): nothing is sent."; }
-  void answered() override { reporter_.say("Sending the credential..."); }
+  void answered() override {
+    if (!approval_) reporter_.say("Sending the credential...");
+  }
   void show_result(const ShowResult& result) override {
-    if (result.accepted)
+    if (result.accepted && approval_)
+      reporter_.event("result", {{"accepted", true}},
+                      "Done: the other device is logged in to " + approval_->client.origin() +
+                          " with its own session. It is in your account's device list, where you can revoke it.");
+    else if (result.accepted)
       reporter_.event("result", {{"accepted", true}}, "Done: the other device accepted the credential.");
     else
       reporter_.event("result", {{"accepted", false}, {"reason", printable(result.reason, 200)}},
@@ -68,6 +88,7 @@ class CodeSendHooks final : public SessionHooks {
   CodeSender& sender_;
   const Reporter& reporter_;
   std::string account_;
+  AppApproval* approval_;
   std::chrono::milliseconds expires_in_{0};
 };
 
@@ -81,20 +102,34 @@ std::string_view code_error_name(const Error& error) {
 
 ExitCode run_send_code(const SendOptions& options) {
   Reporter reporter(options.common.json);
-  if (!options.app.empty())
-    return reporter.failure(ExitCode::usage, "code_with_app",
-                            "qrlogin send --code does not approve logins to an application (--app) yet; use the "
-                            "QR code");
-  auto endpoint = relay_endpoint(options.relay);
+  // The code carries no relay and no page: they are the command line's, or
+  // with --app the application's (whose origin is bound into the key).
+  AppSetup setup{options.relay, options.page};
+  std::optional<AppClient> app;
+  SecretString token;
+  std::optional<Secret> j;
+  if (!options.app.empty()) {
+    auto app_at = app_endpoint(options.app, options.common);
+    if (!app_at) return reporter.failure(ExitCode::usage, "bad_app", app_at.error().message);
+    auto read = read_token_file(options.token_file);
+    if (!read) return reporter.failure(ExitCode::local_error, "token_file", read.error().message);
+    token = std::move(read).value();
+    app.emplace(*app_at);
+  } else {
+    auto text = read_credential(options.credential_file, kMaxCredentialJsonBytes);
+    if (!text) return reporter.failure(ExitCode::local_error, "credential_unreadable", text.error().message);
+    auto json = credential_json_from_text(text->view(), options.label);
+    text->wipe();
+    if (!json) return reporter.failure(ExitCode::local_error, "credential_invalid", json.error().message);
+    j.emplace(std::move(json).value());
+  }
+  // Before the code is typed: an application that cannot be reached is
+  // said first.
+  if (app) {
+    if (auto stop = set_up_app(*app, reporter, options.relay, options.relay_given, options.page, setup)) return *stop;
+  }
+  auto endpoint = relay_endpoint(setup.relay, options.common);
   if (!endpoint) return reporter.failure(ExitCode::usage, "bad_relay", endpoint.error().message);
-  endpoint->ca_file = options.common.ca_file;
-  endpoint->bind_address = options.common.bind;
-
-  auto text = read_credential(options.credential_file, kMaxCredentialJsonBytes);
-  if (!text) return reporter.failure(ExitCode::local_error, "credential_unreadable", text.error().message);
-  auto j = credential_json_from_text(text->view(), options.label);
-  text->wipe();
-  if (!j) return reporter.failure(ExitCode::local_error, "credential_invalid", j.error().message);
 
   SpentNameplates spent(SpentNameplates::default_path());
   if (spent.path().empty())
@@ -144,18 +179,39 @@ ExitCode run_send_code(const SendOptions& options) {
   if (!refused) return reporter.failure(ExitCode::local_error, "state_unreadable", refused.error().message);
   if (*refused) return reporter.failure(ExitCode::expired, "code_spent", std::string(kSpentMessage));
 
-  auto sender = CodeSender::create(options.page, std::move(*code), std::move(j).value());
+  auto sender = j ? CodeSender::create(setup.page, std::move(*code), std::move(*j))
+                  : CodeSender::create(setup.page, std::move(*code));
   if (!sender) return reporter.failure(ExitCode::usage, "bad_page", sender.error().message);
   auto& machine = sender.value();
+
+  std::optional<AppApproval> approval;
+  std::string account = options.label.empty() ? std::string("the credential you gave")
+                                              : "\"" + printable(options.label) + "\"";
+  if (app) {
+    // The label the new device's user is asked about: --label, else this
+    // device's name in the account.
+    auto session = app->session(token);
+    std::string label = options.label;
+    if (label.empty() && session) label = session->device_name;
+    // Who is asking, before the code's one guess is spent: a code no device
+    // registered with the application costs nothing.
+    auto looked_up = look_up_request(*app, token, machine.cid().text, label, reporter, true);
+    if (looked_up.failed) return *looked_up.failed;
+    approval.emplace(std::move(*looked_up.approval));
+    // Appended piece by piece: GCC 12 at -O3 takes `"\"" + x + "\" at "`
+    // for an overlapping memcpy (-Werror=restrict) in the package build.
+    account = "your account";
+    if (session) account.assign(1, '"').append(printable(session->account, 64)).append("\"");
+    account.append(" at ").append(app->origin());
+  }
 
   ConnectError error{};
   ResumableChannel channel(*endpoint, machine.cid().text, "sender", reporter, true);
   if (!channel.open(error)) return reporter.failure(error.exit_code, error.code, error.message);
-  std::string account = options.label.empty() ? std::string("the credential you gave")
-                                              : "\"" + printable(options.label) + "\"";
-  CodeSendHooks hooks(machine, reporter, account);
+  CodeSendHooks hooks(machine, reporter, account, approval ? &*approval : nullptr);
   PairingSession<CodeSender> session(machine, channel, inbox, answers, reporter, hooks, deadline, true);
   auto outcome = session.run();
+  token.wipe();
   if (outcome.completed) return ExitCode::ok;
 
   std::string spent_note;
@@ -168,6 +224,7 @@ ExitCode run_send_code(const SendOptions& options) {
       reporter.say("qrlogin: could not remember that this code was used: " + stored.error().message);
     spent_note = ". " + std::string(kSpentMessage);
   }
+  if (approval && approval->failure) return app_refusal(reporter, *approval->failure, app->origin(), false);
   if (outcome.relay_refused && outcome.detail == "channel_full" && !machine.pake_sent())
     return reporter.failure(ExitCode::intrusion, "code_in_use",
                             "Someone else entered this code first. Reject the login on the new device.");

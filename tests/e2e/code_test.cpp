@@ -4,10 +4,9 @@
 // someone else entered the code first, and a spent nameplate is refused.
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
 #include <string>
 
-#include "crypto/pairing/code.hpp"
+#include "tests/e2e/code_helpers.hpp"
 #include "tests/support/cli_runs.hpp"
 #include "tests/support/relay_process.hpp"
 #include "tests/support/scratch_dir.hpp"
@@ -18,9 +17,6 @@ using namespace qrlogin::testing;
 namespace {
 
 using Dir = qrlogin::testing::ScratchDir;
-
-// The sender remembers spent nameplates under XDG_STATE_HOME: one per test.
-void use_state_dir(const Dir& dir) { ::setenv("XDG_STATE_HOME", dir.file("state").c_str(), 1); }
 
 std::unique_ptr<CliProcess> start_code_receive(std::uint16_t port, const Dir& dir, std::vector<std::string> extra = {}) {
   std::vector<std::string> args{"receive", "--code", "--relay", ws_url(port), "--out", dir.file("out"), "--json"};
@@ -34,54 +30,6 @@ std::unique_ptr<CliProcess> start_code_send(std::uint16_t port, const Dir& dir, 
                                 "--json"};
   args.insert(args.end(), extra.begin(), extra.end());
   return std::make_unique<CliProcess>(args);
-}
-
-// The code the receiver shows now (its n-th "code" event counts from 1).
-std::string shown_code(CliProcess& receive) {
-  require_output(receive, "\"event\":\"code\"", "the receiver");
-  auto code = receive.json_field("code", "code");
-  REQUIRE(code.size() == 19);  // "NNN NNNN - PPP PPPC"
-  return code;
-}
-
-std::string digits_of(const std::string& shown) {
-  std::string digits;
-  for (char c : shown)
-    if (c >= '0' && c <= '9') digits.push_back(c);
-  return digits;
-}
-
-// The same nameplate with another password and a valid check digit: a
-// wrong code that no typo check catches.
-std::string wrong_code_for(const std::string& shown) {
-  auto digits = digits_of(shown);
-  auto nameplate = digits.substr(0, 7);
-  auto password = std::to_string((std::stoi(digits.substr(7, 6)) + 1) % 1000000);
-  password.insert(0, 6 - password.size(), '0');
-  auto body = nameplate + password;
-  return body + std::to_string(pairing::damm(body));
-}
-
-// The latest code event's value: json_field reads the first, so count the
-// events and wait for the next one instead.
-std::string next_code(CliProcess& receive, int nth) {
-  auto deadline = std::chrono::steady_clock::now() + kCliWait;
-  while (receive.count_events("code") < nth && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  REQUIRE(receive.count_events("code") >= nth);
-  auto out = receive.out();
-  std::size_t at = 0;
-  for (int i = 0; i < nth; ++i) at = out.find("\"event\":\"code\"", at) + 1;
-  auto key = out.find("\"code\":\"", at);
-  return out.substr(key + 8, 19);
-}
-
-int sender_joins(const RelayProcess& relay) {
-  int count = 0;
-  auto log = relay.output();
-  for (auto at = log.find("\"role\":\"sender\""); at != std::string::npos; at = log.find("\"role\":\"sender\"", at + 1))
-    ++count;
-  return count;
 }
 
 }  // namespace
