@@ -419,14 +419,24 @@ export async function withCleanup(fn) {
 }
 
 // Runs the CLI with --json; events() resolves the first event of a type.
-export function runCli(args, defer) {
+const shellQuoted = (arg) => `'${String(arg).replaceAll("'", "'\\''")}'`;
+
+export function runCli(args, defer, { terminal = false } = {}) {
   assert.ok(CLI_BIN && existsSync(CLI_BIN), 'QRLOGIN_CLI_BIN must name the built qrlogin CLI');
-  const child = spawn(CLI_BIN, [...args, '--json'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const argv = [CLI_BIN, ...args, '--json'];
+  // `terminal`: the CLI runs at a pseudo-terminal (util-linux `script`),
+  // where a person answers (receive --code accepts a login only there).
+  // Its events and messages then arrive together on script's output, and
+  // what is answered is echoed there too.
+  const child = terminal
+    ? spawn('script', ['-qefc', argv.map(shellQuoted).join(' '), '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] })
+    : spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
   const events = [];
   const waiters = [];
   const stderr = [];
   child.stderr.on('data', (d) => stderr.push(String(d)));
   createInterface({ input: child.stdout }).on('line', (line) => {
+    if (terminal) stderr.push(`${line}\n`);
     let event;
     try {
       event = JSON.parse(line);
@@ -452,6 +462,7 @@ export function runCli(args, defer) {
     child,
     exited,
     stderr,
+    events,
     event(type, timeout = 20_000) {
       const found = events.find((e) => e.event === type);
       if (found) return Promise.resolve(found);
