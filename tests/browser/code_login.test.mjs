@@ -5,7 +5,9 @@
 // it with the keyboard alone. A wrong code is reported on both pages and
 // the desktop shows a fresh code; three wrong codes stop the desktop; a
 // typo is caught on the phone without sending anything, a spent code is
-// refused there, and a second phone typing a code in use is told so.
+// refused there, and a second phone typing a code in use is told so. Read
+// it out speaks the code shown, digit by digit (a recording stand-in for
+// speechSynthesis: headless Chromium has no voice).
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { dammDigit } from '../../web/src/code.js';
@@ -239,4 +241,84 @@ test('a second phone typing a code already entered: code_in_use, and the first g
   await waitForStatus(desktop, /Logged in as Alice/);
   desktop.assertClean();
   phone.assertClean();
+}));
+
+// Installed before the page's scripts run: records what would be spoken
+// (each utterance's text, language and when it was spoken) and ends each
+// utterance at once, as a voice that speaks instantly would.
+function recordSpeech() {
+  const spoken = [];
+  window.spokenUtterances = spoken;
+  class RecordedUtterance {
+    constructor(text) {
+      this.text = text;
+      this.lang = '';
+      this.onend = null;
+      this.onerror = null;
+    }
+  }
+  const synth = {
+    speak(utterance) {
+      spoken.push({ text: utterance.text, lang: utterance.lang, at: performance.now() });
+      setTimeout(() => utterance.onend?.(), 0);
+    },
+    cancel() {},
+    pause() {},
+    resume() {},
+    getVoices: () => [],
+  };
+  Object.defineProperty(window, 'speechSynthesis', { configurable: true, get: () => synth });
+  window.SpeechSynthesisUtterance = RecordedUtterance;
+}
+
+const spokenSince = (desktop, from) => desktop.evaluate((n) => window.spokenUtterances.slice(n), from);
+
+// Waits until `count` utterances were spoken after the first `from`, and
+// a second more (a reading that goes on would show there).
+async function heard(desktop, from, count) {
+  await desktop.waitForFunction(({ n, c }) => window.spokenUtterances.length >= n + c, { n: from, c: count });
+  await desktop.waitForTimeout(1000);
+  return spokenSince(desktop, from);
+}
+
+// What a listener hears: the digits of the spoken form in order, each on
+// its own, in the page's language, and a pause of at least 0.7 s (the
+// page's 150 ms after a digit and 600 ms after a group) where the spoken
+// form has a comma; inside a group, mostly shorter ones.
+function assertSpokenAs(utterances, spoken) {
+  const groups = spoken.split(', ').map((g) => g.split(' '));
+  assert.deepEqual(utterances.map((u) => u.text), groups.flat(), `the digits of "${spoken}", one utterance each`);
+  assert.ok(utterances.every((u) => u.lang === 'en'), 'spoken in the page\'s language');
+  const gaps = utterances.slice(1).map((u, i) => u.at - utterances[i].at);
+  const ends = groups.slice(0, -1).map((_, g) => groups.slice(0, g + 1).flat().length - 1);
+  for (const end of ends) assert.ok(gaps[end] >= 700, `a pause after group ${ends.indexOf(end) + 1}: ${gaps[end]} ms`);
+  const inside = gaps.filter((_, i) => !ends.includes(i)).sort((a, b) => a - b);
+  assert.ok(inside[Math.floor(inside.length / 2)] < 600, `digits within a group follow each other quickly: ${inside}`);
+}
+
+test('Read it out speaks the code shown, digit by digit with a pause per group; a fresh code read out is the fresh one', { timeout: 240_000 }, () => withCleanup(async (defer) => {
+  const { app, browser } = await startSession(defer);
+  const desktop = await openPage(browser, { viewport: DESKTOP, name: 'desktop' });
+  await desktop.addInitScript(recordSpeech);
+  await gotoPage(desktop, `${app.origin}/`);
+  await waitForLink(desktop);
+  const code = await startCodeOnDesktop(desktop);
+
+  await tabTo(desktop, 'read-out');
+  await desktop.keyboard.press('Enter');
+  assertSpokenAs(await heard(desktop, 0, 14), code.spoken);
+
+  // Read out again, then New code while it is still reading: the old code
+  // is not read on, and Read it out now reads the fresh code.
+  await desktop.keyboard.press('Enter');
+  await desktop.waitForFunction(() => window.spokenUtterances.length >= 14 + 3);
+  await tabTo(desktop, 'typed-new');
+  await desktop.keyboard.press('Enter');
+  const fresh = await shownCode(desktop, { not: code.display });
+  assert.notEqual(fresh.spoken, code.spoken);
+  const before = (await spokenSince(desktop, 0)).length;
+  await tabTo(desktop, 'read-out');
+  await desktop.keyboard.press('Enter');
+  assertSpokenAs(await heard(desktop, before, 14), fresh.spoken);
+  desktop.assertClean();
 }));

@@ -25,6 +25,7 @@ let answerAccept = null; // resolves the open accept question
 let hooks = null;
 let renewTimer = null; // a fresh code before the application forgets this one's cid
 let peerJoined = false;
+let reading = 0; // counts the presses of Read it out
 // Renewed this long before the application's registration ends, so a code
 // typed at the last moment still finds who is asking.
 const RENEW_MARGIN_MS = 10_000;
@@ -223,15 +224,20 @@ function setAlert(text) {
   show($('typed-alert'), Boolean(text));
 }
 
-// One digit at a time, a longer pause between groups.
+// One digit at a time, a longer pause between groups. A reading stops
+// when another starts or its code is no longer shown: two presses would
+// otherwise read two codes interleaved, digit by digit.
 async function readOut() {
-  const spoken = $('typed-code').getAttribute('aria-label');
+  const box = $('typed-code');
+  const spoken = box.getAttribute('aria-label');
   const synth = globalThis.speechSynthesis;
   if (!spoken) return;
   if (!synth || typeof SpeechSynthesisUtterance !== 'function') {
     setStatus(T.noSpeech, 'warn');
     return;
   }
+  const mine = ++reading;
+  const current = () => mine === reading && box.getAttribute('aria-label') === spoken;
   synth.cancel();
   const pause = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
   const say = (text) => new Promise((resolve) => {
@@ -244,6 +250,7 @@ async function readOut() {
   });
   for (const group of spoken.split(', ')) {
     for (const digit of group.split(' ')) {
+      if (!current()) return;
       await say(digit);
       await pause(150);
     }
