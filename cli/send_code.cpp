@@ -146,10 +146,12 @@ ExitCode run_send_code(const SendOptions& options) {
   // At a terminal a refused code is asked again; from a pipe it ends the run.
   const bool at_terminal = AnswerReader::terminal_available();
 
+  // The reader starts (and drops what was typed before) ahead of the
+  // prompt, so a code typed or pasted as soon as the prompt shows counts.
+  answers.start();
   reporter.event("enter_code", {},
                  "Enter a code only from a screen in front of you. Never enter a code someone sent you or read to "
                  "you.\nType the code the new device shows:");
-  answers.start();
   std::optional<Code> code;
   while (!code) {
     auto woke = inbox->wait(deadline);
