@@ -182,6 +182,17 @@ CredentialDelivery::Handled CredentialDelivery::log_in(pairing::ReceivedCredenti
   return {true, {}};
 }
 
+std::optional<ExitCode> open_app_as_approver(const SendOptions& options, const Reporter& reporter,
+                                             std::optional<AppClient>& app, SecretString& token) {
+  auto app_at = app_endpoint(options.app, options.common);
+  if (!app_at) return reporter.failure(ExitCode::usage, "bad_app", app_at.error().message);
+  auto read = read_token_file(options.token_file);
+  if (!read) return reporter.failure(ExitCode::local_error, "token_file", read.error().message);
+  token = std::move(read).value();
+  app.emplace(*app_at);
+  return std::nullopt;
+}
+
 LookedUp look_up_request(const AppClient& client, const SecretString& token, const std::string& cid,
                          const std::string& label, const Reporter& reporter, bool typed_code) {
   auto asking = client.lookup(cid, token);

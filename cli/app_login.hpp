@@ -91,6 +91,12 @@ struct AppApproval {
   std::optional<std::string> stopped;  // the person did not take the deliberate step: why
 };
 
+// A sending command's --app URL and --token-file FILE: the application,
+// and the token of this device that approves. Fills both, or returns the
+// exit code after saying why not.
+std::optional<ExitCode> open_app_as_approver(const SendOptions& options, const Reporter& reporter,
+                                             std::optional<AppClient>& app, SecretString& token);
+
 // Before anything is compared: who is asking, as the application saw it,
 // shown to the person. The approval to fill in later, or the exit code
 // after saying why there is none. `typed_code`: the cid came from a code

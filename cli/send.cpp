@@ -4,7 +4,6 @@
 #include "cli/commands.hpp"
 #include "cli/credential_file.hpp"
 #include "cli/pairing_session.hpp"
-#include "cli/token_file.hpp"
 #include "crypto/pairing/constants.hpp"
 #include "crypto/pairing/credential.hpp"
 #include "crypto/pairing/link.hpp"
@@ -143,12 +142,7 @@ ExitCode run_send(const SendOptions& options) {
   std::optional<AppApproval> approval;
   std::optional<Result<Sender>> sender;
   if (!options.app.empty()) {
-    auto app_at = app_endpoint(options.app, options.common);
-    if (!app_at) return reporter.failure(ExitCode::usage, "bad_app", app_at.error().message);
-    auto read = read_token_file(options.token_file);
-    if (!read) return reporter.failure(ExitCode::local_error, "token_file", read.error().message);
-    token = std::move(read).value();
-    app.emplace(*app_at);
+    if (auto stop = open_app_as_approver(options, reporter, app, token)) return *stop;
     // Before any code is shown: what is asking to be logged in, as the application saw it.
     auto looked_up = look_up_request(*app, token, link->cid.text, options.label, reporter);
     if (looked_up.failed) return *looked_up.failed;

@@ -11,7 +11,6 @@
 #include "cli/credential_file.hpp"
 #include "cli/pairing_session.hpp"
 #include "cli/spent_nameplates.hpp"
-#include "cli/token_file.hpp"
 #include "crypto/pairing/code_sender.hpp"
 #include "crypto/pairing/constants.hpp"
 #include "crypto/pairing/credential.hpp"
@@ -109,12 +108,7 @@ ExitCode run_send_code(const SendOptions& options) {
   SecretString token;
   std::optional<Secret> j;
   if (!options.app.empty()) {
-    auto app_at = app_endpoint(options.app, options.common);
-    if (!app_at) return reporter.failure(ExitCode::usage, "bad_app", app_at.error().message);
-    auto read = read_token_file(options.token_file);
-    if (!read) return reporter.failure(ExitCode::local_error, "token_file", read.error().message);
-    token = std::move(read).value();
-    app.emplace(*app_at);
+    if (auto stop = open_app_as_approver(options, reporter, app, token)) return *stop;
   } else {
     auto text = read_credential(options.credential_file, kMaxCredentialJsonBytes);
     if (!text) return reporter.failure(ExitCode::local_error, "credential_unreadable", text.error().message);

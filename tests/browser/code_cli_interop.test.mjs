@@ -6,42 +6,14 @@
 // three.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { dammDigit } from '../../web/src/code.js';
+import { wrongCodeFor } from '../web/typed_codes.mjs';
+import { shownCode, startCodeOnDesktop, typeCodeOnPhone } from './code_steps.mjs';
 import {
-  apiCall, openDesktop, openPhone, runCli, startSession, tabTo, tempDir, tokenAccount, waitForStatus, withCleanup,
+  apiCall, openDesktop, openPhone, runCli, sessionOfTokenFile, startSession, tabTo, tempDir, tokenAccount, waitForStatus,
+  withCleanup,
 } from './harness.mjs';
-
-// Another password for the same nameplate, with a valid check digit: no
-// typo check catches it, so it reaches the other side as a wrong code.
-function wrongCodeFor(display) {
-  const digits = display.replace(/\D/g, '');
-  const password = String((Number(digits.slice(7, 13)) + 1) % 1_000_000).padStart(6, '0');
-  const np = digits.slice(0, 7) + password;
-  return np + String(dammDigit(np));
-}
-
-// The code the desktop page shows (a different one than `not`).
-async function desktopCode(desktop, not = '') {
-  await desktop.waitForFunction((old) => {
-    const box = document.getElementById('typed-code');
-    return box && !box.closest('[hidden]') && box.getAttribute('aria-label') && box.textContent !== old;
-  }, not);
-  return desktop.locator('#typed-code').textContent();
-}
-
-async function useCodeOnDesktop(desktop) {
-  await tabTo(desktop, 'use-code');
-  await desktop.keyboard.press('Enter');
-  return desktopCode(desktop);
-}
-
-async function typeCodeOnPhone(phone, text) {
-  await tabTo(phone, 'enter-code');
-  await phone.keyboard.type(text);
-  await phone.keyboard.press('Enter');
-}
 
 // A device logged in to the application with a token, in a 0600 file.
 async function tokenFile(app, dir, name) {
@@ -77,7 +49,7 @@ test('desktop page "Use a code" <-> qrlogin send --code --app', { timeout: 120_0
   process.env.XDG_STATE_HOME = path.join(dir, 'state');
   const { desktop } = await openDesktop(browser, app);
   const { token, file } = await tokenFile(app, dir, 'Build');
-  const code = await useCodeOnDesktop(desktop);
+  const code = (await startCodeOnDesktop(desktop)).display;
 
   const cli = sendCode(app, file, defer);
   await cli.event('enter_code');
@@ -136,11 +108,9 @@ test('qrlogin receive --code --app (at a terminal) <-> phone page "Enter a code"
   assert.equal(loggedIn.account, 'Dana');
   assert.equal(loggedIn.device, 'build-box');
 
-  const token = readFileSync(out, 'utf8').trim();
-  assert.equal(token.length, 43);
-  const session = await apiCall(app, 'GET', '/api/session', undefined, { token });
-  assert.equal(session.status, 200, JSON.stringify(session.body));
-  assert.equal(session.body.device.name, 'build-box');
+  const session = await sessionOfTokenFile(app, out);
+  assert.equal(session.account.name, 'Dana');
+  assert.equal(session.device.name, 'build-box');
   phone.assertClean();
 }));
 
@@ -153,7 +123,7 @@ test('wrong codes between the CLI and the pages: both say so, and three stop the
   // The desktop page receives; the CLI types wrong codes.
   const { desktop } = await openDesktop(browser, app);
   const { file } = await tokenFile(app, dir, 'Eve');
-  let code = await useCodeOnDesktop(desktop);
+  let code = (await startCodeOnDesktop(desktop)).display;
   for (let attempt = 1; attempt <= 3; attempt += 1) {
     const cli = sendCode(app, file, defer);
     await cli.event('enter_code');
@@ -163,7 +133,7 @@ test('wrong codes between the CLI and the pages: both say so, and three stop the
     assert.equal(await cli.exited, 3);
     assert.equal(cli.events.filter((e) => e.event === 'minting').length, 0, 'no grant for a wrong code');
     if (attempt < 3) {
-      code = await desktopCode(desktop, code);
+      code = (await shownCode(desktop, { not: code })).display;
       await waitForStatus(desktop, /A wrong code was entered on another device/);
     }
   }

@@ -10,7 +10,8 @@
 // speechSynthesis: headless Chromium has no voice).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { dammDigit } from '../../web/src/code.js';
+import { wrongCodeFor } from '../web/typed_codes.mjs';
+import { shownCode, startCodeOnDesktop, typeCodeOnPhone } from './code_steps.mjs';
 import {
   DESKTOP, PASSWORD, PHONE, assertAccessible, fetchIn, gotoPage, openPage, shoot, startSession, tabTo,
   waitForLink, waitForStatus, withCleanup,
@@ -37,41 +38,8 @@ async function openBoth(browser, app) {
   return { phone, desktop };
 }
 
-// The code the desktop shows: its grouped digits and its accessible name.
-async function shownCode(desktop, { not = '' } = {}) {
-  await desktop.waitForFunction((old) => {
-    const box = document.getElementById('typed-code');
-    return box && !box.closest('[hidden]') && box.getAttribute('aria-label') && box.textContent !== old;
-  }, not);
-  const box = desktop.locator('#typed-code');
-  return { display: await box.textContent(), spoken: await box.getAttribute('aria-label') };
-}
-
 const spokenOf = (digits) => [digits.slice(0, 3), digits.slice(3, 7), digits.slice(7, 10), digits.slice(10)]
   .map((g) => [...g].join(' ')).join(', ');
-
-// Another password for the same nameplate, with a valid check digit: it
-// passes the phone's local check and reaches the desktop as a wrong code.
-function wrongCodeFor(display) {
-  const digits = display.replace(/\D/g, '');
-  const password = String((Number(digits.slice(7, 13)) + 1) % 1_000_000).padStart(6, '0');
-  const np = digits.slice(0, 7) + password;
-  return np + String(dammDigit(np));
-}
-
-async function typeCodeOnPhone(phone, text) {
-  await tabTo(phone, 'enter-code');
-  await phone.keyboard.type(text);
-  await phone.keyboard.press('Enter');
-}
-
-async function startCodeOnDesktop(desktop) {
-  await tabTo(desktop, 'use-code');
-  await desktop.keyboard.press('Enter');
-  const code = await shownCode(desktop);
-  assert.equal(await desktop.evaluate(() => document.activeElement?.id), 'typed-heading', 'focus moves to the code');
-  return code;
-}
 
 test('a code login, pages to pages, with the keyboard alone', { timeout: 240_000 }, () => withCleanup(async (defer) => {
   const { app, browser } = await startSession(defer);

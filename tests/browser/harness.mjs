@@ -12,7 +12,7 @@
 //   QRLOGIN_CHROMIUM   the browser (default /usr/bin/chromium)
 //   QRLOGIN_SCREENSHOT_DIR  where the screenshot test writes its PNGs
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -298,6 +298,16 @@ export async function tokenAccount(app, name) {
   const answer = await apiCall(app, 'POST', '/api/signup', { name, password: PASSWORD, kind: 'token', device_name: `${name}'s CLI` });
   assert.equal(answer.status, 201, JSON.stringify(answer.body));
   return answer.body.token;
+}
+
+// The session of the device token a CLI wrote to `file` (one line of 43
+// characters), as the application answers GET /api/session for it.
+export async function sessionOfTokenFile(app, file) {
+  const token = readFileSync(file, 'utf8').trim();
+  assert.equal(token.length, 43);
+  const session = await apiCall(app, 'GET', '/api/session', undefined, { token });
+  assert.equal(session.status, 200, JSON.stringify(session.body));
+  return session.body;
 }
 
 // A real grant for `cid` (the credential JSON {"grant","app"}), minted by a

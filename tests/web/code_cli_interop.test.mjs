@@ -11,9 +11,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { dammDigit } from '../../web/src/code.js';
 import { spentNameplatesIn, startCodeReceiver, startCodeSender } from '../../web/src/qrlogin.js';
 import { runCli, startRelay, tempDir, withCleanup } from '../browser/harness.mjs';
+import { memoryStorage, wrongCodeFor } from './typed_codes.mjs';
 
 // Non-ASCII, quotes, a backslash, a tab and line ends: what must arrive unchanged.
 const CREDENTIAL = 'tøken ✓ "quoted" \\ back\tslash\nsecond line\n';
@@ -48,19 +48,7 @@ const eventsOf = (cli, type) => cli.events.filter((e) => e.event === type);
 const nthEvent = (cli, type, n) => eventually(() => eventsOf(cli, type)[n - 1], () => `"${type}" event number ${n}:\n${printed(cli)}`);
 const exitOf = (cli) => bounded(cli.exited, 'the CLI exiting');
 
-// The same nameplate with another password and a valid check digit: it
-// passes the sender's typo check and reaches the receiver as a wrong code.
-function wrongCodeFor(shown) {
-  const digits = shown.replace(/\D/g, '');
-  const password = String((Number(digits.slice(7, 13)) + 1) % 1_000_000).padStart(6, '0');
-  const np = digits.slice(0, 7) + password;
-  return np + String(dammDigit(np));
-}
 
-function memoryStorage() {
-  const items = new Map();
-  return { getItem: (k) => items.get(k) ?? null, setItem: (k, v) => items.set(k, String(v)) };
-}
 
 // A JS code receiver; its codes arrive, in order, through nextCode().
 function jsReceiver(relay) {

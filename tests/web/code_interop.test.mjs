@@ -8,6 +8,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { dammDigit } from '../../web/src/code.js';
+import { memoryStorage, wrongCodeFor } from './typed_codes.mjs';
 import { spentNameplatesIn, startCodeReceiver, startCodeSender } from '../../web/src/qrlogin.js';
 import { startRelay, withCleanup } from '../browser/harness.mjs';
 
@@ -54,16 +55,7 @@ function codeSender(relay, typed, credential, options = {}) {
   return { handle, verified, results };
 }
 
-function memoryStorage() {
-  const items = new Map();
-  return { getItem: (k) => items.get(k) ?? null, setItem: (k, v) => items.set(k, String(v)) };
-}
 
-// The same nameplate with another password and a valid check digit.
-function wrongCode(digits) {
-  const np = digits.slice(0, 7) + String((Number(digits[7]) + 1) % 10) + digits.slice(8, 13);
-  return np + String(dammDigit(np));
-}
 
 const failureOf = (promise) => promise.then(() => assert.fail('expected a failure'), (e) => e);
 
@@ -95,7 +87,7 @@ test('a wrong code: wrong_code on both sides, a fresh code shown, and the right 
     defer(() => receiver.handle.cancel());
     const first = await receiver.next();
     const spent = spentNameplatesIn(memoryStorage());
-    const wrong = codeSender(relay, wrongCode(first.code.digits), 'token-1', { spent });
+    const wrong = codeSender(relay, wrongCodeFor(first.code.digits), 'token-1', { spent });
     const error = await failureOf(wrong.handle.done);
     assert.equal(error.code, 'wrong_code');
     const second = await receiver.next();
@@ -103,7 +95,7 @@ test('a wrong code: wrong_code on both sides, a fresh code shown, and the right 
     assert.equal(second.info.previous.code, 'wrong_code');
     assert.equal(second.info.failures, 1);
     assert.ok(receiver.statuses.some((s) => s.status === 'attempt_failed' && s.error.code === 'wrong_code'));
-    assert.throws(() => codeSender(relay, wrongCode(first.code.digits), 'token-1', { spent }),
+    assert.throws(() => codeSender(relay, wrongCodeFor(first.code.digits), 'token-1', { spent }),
       (e) => e.code === 'code_spent', 'the same phone refuses a code it already tried');
     const right = codeSender(relay, second.code.digits, 'token-2');
     await right.verified;
@@ -120,7 +112,7 @@ test('three wrong codes stop the receiver with too_many_attempts', { timeout: 12
   defer(() => receiver.handle.cancel());
   for (let n = 1; n <= 3; n += 1) {
     const { code } = await receiver.next();
-    const sender = codeSender(relay, wrongCode(code.digits), 'token');
+    const sender = codeSender(relay, wrongCodeFor(code.digits), 'token');
     assert.equal((await failureOf(sender.handle.done)).code, 'wrong_code', `attempt ${n}`);
   }
   const error = await failureOf(receiver.handle.done);
