@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  apiCall, gotoPage, openDesktop, openPhone, runCli, sessionOfTokenFile, startSession, tempDir, tokenAccount, waitForCode,
+  gotoPage, openDesktop, openPhone, pairedDevice, runCli, sessionOfTokenFile, startSession, tempDir, tokenAccount, waitForCode,
   waitForStatus, withCleanup,
 } from './harness.mjs';
 
@@ -46,9 +46,8 @@ test('desktop page <-> qrlogin send --app', { timeout: 120_000 }, () => withClea
   assert.equal(await desktop.evaluate(async () => (await fetch('/api/session')).status), 200);
 
   // The desktop is a device of its own, approved by the CLI's device.
-  const devices = await apiCall(app, 'GET', '/api/devices', undefined, { token });
-  const added = devices.body.devices.find((d) => d.added_by === 'qr');
-  assert.equal(added?.approved_by?.name, "Build's CLI", JSON.stringify(devices.body));
+  const added = await pairedDevice(app, token);
+  assert.equal(added.approved_by?.name, "Build's CLI", JSON.stringify(added));
   assert.equal(added.kind, 'cookie');
   assert.ok(!cli.stderr.join('').includes(token), 'the CLI never prints its token');
   desktop.assertClean();

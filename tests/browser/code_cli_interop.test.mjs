@@ -11,7 +11,7 @@ import path from 'node:path';
 import { wrongCodeFor } from '../web/typed_codes.mjs';
 import { shownCode, startCodeOnDesktop, typeCodeOnPhone } from './code_steps.mjs';
 import {
-  apiCall, openDesktop, openPhone, runCli, sessionOfTokenFile, startSession, tabTo, tempDir, tokenAccount, waitForStatus,
+  openDesktop, openPhone, pairedDevice, runCli, sessionOfTokenFile, startSession, tabTo, tempDir, tokenAccount, waitForStatus,
   withCleanup,
 } from './harness.mjs';
 
@@ -72,9 +72,8 @@ test('desktop page "Use a code" <-> qrlogin send --code --app', { timeout: 120_0
   assert.equal(await cli.exited, 0, cli.stderr.join(''));
   await waitForStatus(desktop, /Logged in as Build/);
 
-  const devices = await apiCall(app, 'GET', '/api/devices', undefined, { token });
-  const added = devices.body.devices.find((d) => d.added_by === 'qr');
-  assert.equal(added?.approved_by?.name, "Build's CLI", JSON.stringify(devices.body));
+  const added = await pairedDevice(app, token);
+  assert.equal(added.approved_by?.name, "Build's CLI", JSON.stringify(added));
   assert.equal(added.kind, 'cookie');
   assert.ok(!cli.stderr.join('').includes(token), 'the CLI never prints its token');
   desktop.assertClean();

@@ -310,6 +310,14 @@ export async function sessionOfTokenFile(app, file) {
   return session.body;
 }
 
+// The device of `token`'s account that a pairing added (added_by "qr").
+export async function pairedDevice(app, token) {
+  const devices = await apiCall(app, 'GET', '/api/devices', undefined, { token });
+  const added = devices.body.devices.find((d) => d.added_by === 'qr');
+  assert.ok(added, JSON.stringify(devices.body));
+  return added;
+}
+
 // A real grant for `cid` (the credential JSON {"grant","app"}), minted by a
 // token account: what a logged-in sender sends.
 export async function mintGrant(app, token, cid) {

@@ -6,7 +6,7 @@ import { wipe } from './bytes.js';
 import { CodeEntryError, parseTypedCode } from './code.js';
 import { CodeAttempts, CodeReceiver } from './code_receiver.js';
 import { CodeSender } from './code_sender.js';
-import { credentialJson, credentialJsonFromText } from './credential.js';
+import { senderCredentialJson } from './credential.js';
 import { assertSecureContext, assertX25519 } from './features.js';
 import { relayUrlForPage } from './link.js';
 import { QrloginError, Reason } from './reason.js';
@@ -289,6 +289,24 @@ export function spentNameplatesIn(storage, key = 'qrlogin.spent-codes') {
 
 const NO_SUCH_CODE = 'no device shows this code now: check the code, or show a new one on the new device';
 
+// What a sender's confirm() does with a credential given late: it becomes J
+// at once, with the start's checks (a bad one is the machine's
+// onCredentialUnusable); the machine takes J over and wipes it however the
+// pairing ends, and so does this when the pairing never started. `run`
+// hands an event to the session's machine.
+export function withLateCredential(run, label) {
+  return (late, event) => {
+    if (late === null || late === undefined) return run((m) => event(m, null));
+    let lateJ;
+    try {
+      lateJ = senderCredentialJson(late, label);
+    } catch (e) {
+      return run((m) => m.onCredentialUnusable(e));
+    }
+    return run((m) => event(m, lateJ)).finally(() => wipe(lateJ));
+  };
+}
+
 /**
  * Starts the logged-in device's side with the code its person typed.
  *
@@ -322,9 +340,8 @@ export function startCodeSender(typed, credential, {
   if (spent.has(code.nameplate)) {
     throw new QrloginError('code_spent', 'this code was already tried on this device: show a new code on the new device');
   }
-  const toJ = (value) => (typeof value === 'string' ? credentialJsonFromText(value, label) : credentialJson(value, label));
   const deferred = credential === null || credential === undefined;
-  const j = deferred ? null : toJ(credential);
+  const j = deferred ? null : senderCredentialJson(credential, label);
   let failure = null;
   const markSpent = (machine) => {
     if (machine.pakeSent) spent.add(machine.nameplate, Date.now() + SPENT_NAMEPLATE_MS);
@@ -385,16 +402,7 @@ export function startCodeSender(typed, credential, {
   const run = (event) => sessionReady.then((session) => session?.event(event));
   const done = sessionReady.then((session) => (session ? session.done : Promise.reject(failure)));
   done.catch(() => {});
-  const withLate = (late, event) => {
-    if (late === null || late === undefined) return run((m) => event(m, null));
-    let lateJ;
-    try {
-      lateJ = toJ(late);
-    } catch (e) {
-      return run((m) => m.onCredentialUnusable(e));
-    }
-    return run((m) => event(m, lateJ)).finally(() => wipe(lateJ));
-  };
+  const withLate = withLateCredential(run, label);
   const cancel = () => run((m) => m.cancel(Reason.user_cancelled));
   if (signal) {
     if (signal.aborted) cancel();

@@ -84,6 +84,12 @@ export function credentialJsonFromText(text, label = '') {
   return credentialJson(text, label);
 }
 
+// J from what an application hands a sender: text (e.g. a token) or a
+// JSON value.
+export function senderCredentialJson(credential, label = '') {
+  return typeof credential === 'string' ? credentialJsonFromText(credential, label) : credentialJson(credential, label);
+}
+
 // uint32-be(len(J)) || J || zeros up to the next multiple of 256.
 export function padCredential(json) {
   if (json.length > MAX_CREDENTIAL_JSON_BYTES) throw new QrloginError('limit_exceeded', TOO_LARGE);

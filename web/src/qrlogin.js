@@ -17,14 +17,14 @@
 // whose `code` is one of the stable Reason codes (reason.js).
 import { assertSecureContext, assertX25519, checkSupport } from './features.js';
 import { LinkError, parseLink, relayUrlForPage } from './link.js';
-import { credentialJson, credentialJsonFromText } from './credential.js';
+import { senderCredentialJson } from './credential.js';
 import { channelId } from './protocol.js';
 import { QrloginError, Reason } from './reason.js';
 import { Receiver } from './receiver.js';
 import { Sender } from './sender.js';
 import { PairingSession } from './session.js';
 import { wipe } from './bytes.js';
-import { storeCredential } from './code_pairing.js';
+import { storeCredential, withLateCredential } from './code_pairing.js';
 
 export { checkSupport, QrloginError, Reason };
 export { DEFAULT_CODE_TIMEOUTS, spentNameplatesIn, startCodeReceiver, startCodeSender } from './code_pairing.js';
@@ -214,9 +214,8 @@ export function startSender(link, credential, {
       ? 'this page has no origin of its own (a sandboxed frame or a local file), so it cannot check that this code was made for it; open it from the application\'s own page'
       : `this code is for another site (${linkOrigin}); it was not made for this page`);
   }
-  const toJ = (value) => (typeof value === 'string' ? credentialJsonFromText(value, label) : credentialJson(value, label));
   const deferred = credential === null || credential === undefined;
-  const j = deferred ? null : toJ(credential);
+  const j = deferred ? null : senderCredentialJson(credential, label);
   let failure = null;
 
   const sessionReady = prepare(() => Sender.create(parsed, j), onStatus).then(({ machine, error }) => {
@@ -266,19 +265,7 @@ export function startSender(link, credential, {
 
   const handle = makeHandle(sessionReady, () => Promise.reject(failure));
   const run = (event) => sessionReady.then((session) => session?.event(event));
-  // The late credential becomes J at once, with the start's checks; the
-  // machine takes J over and wipes it however the pairing ends (and so
-  // does this, when the pairing never started).
-  const withLate = (late, event) => {
-    if (late === null || late === undefined) return run((m) => event(m, null));
-    let lateJ;
-    try {
-      lateJ = toJ(late);
-    } catch (e) {
-      return run((m) => m.onCredentialUnusable(e));
-    }
-    return run((m) => event(m, lateJ)).finally(() => wipe(lateJ));
-  };
+  const withLate = withLateCredential(run, label);
   return {
     ...handle,
     confirm: (late) => withLate(late, (m, lateJ) => m.onUserConfirmed(lateJ)),
