@@ -34,6 +34,10 @@ void Metrics::forwarded(std::size_t bytes) noexcept {
   bytes_.fetch_add(bytes, kRelaxed);
 }
 void Metrics::websocket_opened() noexcept { websockets_.fetch_add(1, kRelaxed); }
+void Metrics::written(std::size_t messages) noexcept {
+  writes_.fetch_add(1, kRelaxed);
+  messages_written_.fetch_add(messages, kRelaxed);
+}
 void Metrics::fenced() noexcept { fenced_.fetch_add(1, kRelaxed); }
 void Metrics::evicted() noexcept { evicted_.fetch_add(1, kRelaxed); }
 void Metrics::lookup(LookupResult result) noexcept {
@@ -66,6 +70,12 @@ std::string Metrics::render(const MetricsGauges& gauges) const {
   sample(out, "qrlogin_relay_frames_forwarded_total", frames_.load(kRelaxed));
   header(out, "qrlogin_relay_bytes_forwarded_total", "counter", "Bytes of the binary frames accepted for a peer.");
   sample(out, "qrlogin_relay_bytes_forwarded_total", bytes_.load(kRelaxed));
+  header(out, "qrlogin_relay_messages_written_total", "counter",
+         "WebSocket messages written to clients (relayed frames and the relay's own text messages).");
+  sample(out, "qrlogin_relay_messages_written_total", messages_written_.load(kRelaxed));
+  header(out, "qrlogin_relay_socket_writes_total", "counter",
+         "Writes of queued messages to client sockets; several queued messages go out in one write.");
+  sample(out, "qrlogin_relay_socket_writes_total", writes_.load(kRelaxed));
   header(out, "qrlogin_relay_errors_total", "counter", "Connections ended with an error, by code (sent as an error message unless the client stopped reading).");
   for (std::size_t i = 0; i < kCodeCount; ++i) {
     auto code = static_cast<Code>(i);

@@ -19,6 +19,10 @@ namespace {
 // small buffer; later reads of a large message grow.
 constexpr std::size_t kFirstReadBytes = 256;
 constexpr std::size_t kMinReadBytes = 4096;
+// One write carries at most this many queued messages, and stops adding
+// messages past this many bytes.
+constexpr std::uint32_t kMaxBatchMessages = 64;
+constexpr std::size_t kMaxBatchBytes = 128 * 1024;
 
 // Our pings carry a sequence number, so a pong is matched to its ping.
 websocket::ping_data ping_payload(std::uint32_t seq) {
@@ -297,7 +301,7 @@ void WsSession<Stream>::enqueue(Outgoing item) {
     queue_head_ = 0;
   }
   queue_.push_back(std::move(item));
-  if (!writing_) do_write();
+  schedule_write();
 }
 
 template <class Stream>
@@ -311,19 +315,70 @@ void WsSession<Stream>::enqueue_control(std::string text) {
            Role::receiver, 0});
 }
 
+// A peer's read hands on each of its frames in its own turn of the event
+// loop (Beast completes a read of an already buffered frame by posting), so
+// a write started at the first frame would carry only that one. on_flush
+// instead looks again each turn and writes once the queue stopped growing:
+// the frames of one read, and whatever else arrived meanwhile, go out in
+// one system call. With one frame it costs two posted turns, no syscall;
+// the wait is bounded, since each turn it waits adds a message to the batch.
+template <class Stream>
+void WsSession<Stream>::schedule_write() {
+  if (phase_ == Phase::closed || writing_ || flush_posted_) return;
+  if (queue_.size() - queue_head_ >= kMaxBatchMessages) {
+    do_write();
+    return;
+  }
+  flush_posted_ = true;
+  flush_seen_ = 0;
+  net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->on_flush(); });
+}
+
+template <class Stream>
+void WsSession<Stream>::on_flush() {
+  Busy busy(*this);
+  auto waiting = static_cast<std::uint32_t>(queue_.size() - queue_head_);
+  if (phase_ != Phase::closed && waiting != flush_seen_ && waiting < kMaxBatchMessages) {
+    flush_seen_ = waiting;
+    net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->on_flush(); });
+    return;
+  }
+  flush_posted_ = false;
+  do_write();
+}
+
 template <class Stream>
 void WsSession<Stream>::do_write() {
   if (phase_ == Phase::closed || writing_) return;
   if (queue_empty()) {
+    batch_.reset();
     if (phase_ == Phase::closing && !close_started_) do_close();
     return;
   }
+  // Beast has sent or answered a close: nothing may follow it on the wire.
+  if (close_started_ || !ws_.is_open()) return;
   writing_ = true;
   write_started_ = Clock::now();
   arm_timer(write_started_ + hub_.limits().write_timeout);
-  const auto& front = queue_[queue_head_];
-  ws_.binary(!front.text);
-  ws_.async_write(net::buffer(*front.bytes), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+  if (!batch_) batch_ = std::make_unique<Batch>();
+  auto& headers = batch_->headers;
+  auto& buffers = batch_->buffers;
+  headers.clear();
+  buffers.clear();
+  std::size_t bytes = 0;
+  for (auto i = queue_head_; i < queue_.size() && headers.size() < kMaxBatchMessages && bytes < kMaxBatchBytes; ++i) {
+    const auto& item = *queue_[i].bytes;
+    headers.push_back(server_frame_header(queue_[i].text, item.size()));
+    bytes += item.size();
+  }
+  batch_count_ = static_cast<std::uint32_t>(headers.size());
+  for (std::uint32_t k = 0; k < batch_count_; ++k) {  // headers no longer grows: its addresses hold
+    buffers.emplace_back(headers[k].bytes.data(), headers[k].size);
+    const auto& item = *queue_[queue_head_ + k].bytes;
+    if (!item.empty()) buffers.emplace_back(item.data(), item.size());
+  }
+  hub_.metrics().written(batch_count_);
+  ws_.next_layer().async_write_batch(buffers, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
     self->on_write(ec);
   });
 }
@@ -336,12 +391,18 @@ void WsSession<Stream>::on_write(beast::error_code ec) {
     fail();
     return;
   }
-  auto item = std::move(queue_[queue_head_]);
-  pop_front();
-  if (item.text) --queued_controls_;
-  // The next frame this client sends confirms it (Hub::forward's `taken`).
-  if (item.is_frame) peer_taken_ = std::max(peer_taken_, item.index + 1);
-  do_write();
+  for (std::uint32_t k = 0; k < batch_count_; ++k) {
+    auto& item = queue_[queue_head_];
+    if (item.text) --queued_controls_;
+    // The next frame this client sends confirms it (Hub::forward's `taken`).
+    if (item.is_frame) peer_taken_ = std::max(peer_taken_, item.index + 1);
+    pop_front();
+  }
+  batch_count_ = 0;
+  // What came in meanwhile may still be growing: the next write waits as
+  // the first did.
+  if (queue_empty()) do_write();
+  else schedule_write();
 }
 
 template <class Stream>
@@ -364,7 +425,7 @@ void WsSession<Stream>::begin_close(Code code) {
   }
   // Undelivered frames stay in the channel's log; a slow reader's queue is
   // dropped so its error is not stuck behind what it would not read.
-  auto keep = writing_ ? std::size_t{1} : std::size_t{0};
+  auto keep = writing_ ? std::size_t{batch_count_} : std::size_t{0};
   if (code == Code::slow_consumer || code == Code::going_away || code == Code::expired || code == Code::replaced) {
     auto waiting = queue_.size() - queue_head_;
     auto first = queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_);

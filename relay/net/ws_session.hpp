@@ -11,8 +11,12 @@
 // the first, whose handler - holding this session - then never runs.
 //   read   reading_: started by do_read() only, from its own completion or
 //          once after the join.
-//   write  writing_: started by do_write() only, from its own completion or
-//          when the queue gets its first item.
+//   write  writing_: not Beast's. The session writes its queued messages
+//          itself, up to kMaxBatchMessages of them in one gathered write
+//          (batch_write_stream.hpp keeps it apart from Beast's writes),
+//          started by do_write() only, which on_flush() calls once the
+//          queue has stopped growing: the frames one read of the peer
+//          hands on go out together.
 //   ping   ping_in_flight_: started by the timer only when the previous
 //          ping has completed; only a pong carrying our ping's payload
 //          answers it (any other pong is ignored).
@@ -38,6 +42,8 @@
 
 #include "relay/core/address.hpp"
 #include "relay/core/target.hpp"
+#include "relay/net/batch_write_stream.hpp"
+#include "relay/net/frame_header.hpp"
 #include "relay/net/hub.hpp"
 #include "relay/net/lean_tls_stream.hpp"
 #include "relay/net/lease.hpp"
@@ -97,6 +103,10 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   void on_write_stalled();
   void enqueue(Outgoing item);
   void enqueue_control(std::string text);
+  // Starts a write soon: once the queue has stopped growing between two
+  // turns of the event loop (on_flush), or at once when a batch is full.
+  void schedule_write();
+  void on_flush();
   void do_write();
   void on_write(boost::beast::error_code ec);
   // Sends `error` (when `code` is an error), or `peer left` for peer_closed,
@@ -134,7 +144,7 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   [[nodiscard]] bool queue_empty() const noexcept { return queue_head_ == queue_.size(); }
   void pop_front();
 
-  boost::beast::websocket::stream<Stream> ws_;
+  boost::beast::websocket::stream<BatchWriteStream<Stream>> ws_;
   boost::asio::steady_timer timer_;
   Hub& hub_;
   ConnectionLease lease_;
@@ -148,6 +158,17 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   std::vector<Outgoing> queue_;
   std::size_t queue_head_ = 0;
   std::size_t queued_controls_ = 0;
+  // The batch on the socket: queue_'s first batch_count_ items, their
+  // headers and the gathered buffers. Kept while messages flow, released
+  // when the queue drains (an idle session holds none).
+  struct Batch {
+    std::vector<FrameHeader> headers;
+    std::vector<boost::asio::const_buffer> buffers;
+  };
+  std::unique_ptr<Batch> batch_;
+  std::uint32_t batch_count_ = 0;
+  std::uint32_t flush_seen_ = 0;    // queue length when on_flush last looked
+  bool flush_posted_ = false;
   std::uint32_t busy_ = 0;    // Busy guards on the stack (only counted with inline_hub_)
   std::uint32_t posted_ = 0;  // hub work posted and not yet run (only counted with inline_hub_)
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -73,15 +74,39 @@ inline RawWebSocket raw_websocket(const RawWebSocketOptions& o) {
   return ws;
 }
 
-// One masked frame from the client (payload under 126 bytes).
+// One masked client frame of any size, appended to `out`: several can go
+// to the relay in one send().
+inline void raw_append_frame(std::string& out, std::uint8_t opcode, std::string_view payload, bool fin = true) {
+  out.push_back(static_cast<char>((fin ? 0x80 : 0x00) | opcode));
+  auto size = payload.size();
+  if (size < 126) {
+    out.push_back(static_cast<char>(0x80 | size));
+  } else if (size <= 0xffff) {
+    out.push_back(static_cast<char>(0x80 | 126));
+    out.push_back(static_cast<char>(size >> 8));
+    out.push_back(static_cast<char>(size & 0xff));
+  } else {
+    out.push_back(static_cast<char>(0x80 | 127));
+    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((size >> shift) & 0xff));
+  }
+  const char mask[4] = {0x11, 0x22, 0x33, 0x44};
+  out.append(mask, 4);
+  for (std::size_t i = 0; i < size; ++i) out.push_back(static_cast<char>(payload[i] ^ mask[i % 4]));
+}
+
+inline bool raw_send_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    auto sent = send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (sent <= 0) return false;
+    bytes.remove_prefix(static_cast<std::size_t>(sent));
+  }
+  return true;
+}
+
 inline bool raw_send_frame(int fd, std::uint8_t opcode, const std::string& payload = {}, bool fin = true) {
   std::string frame;
-  frame.push_back(static_cast<char>((fin ? 0x80 : 0x00) | opcode));
-  frame.push_back(static_cast<char>(0x80 | payload.size()));
-  const char mask[4] = {0x11, 0x22, 0x33, 0x44};
-  frame.append(mask, 4);
-  for (std::size_t i = 0; i < payload.size(); ++i) frame.push_back(static_cast<char>(payload[i] ^ mask[i % 4]));
-  return send(fd, frame.data(), frame.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(frame.size());
+  raw_append_frame(frame, opcode, payload, fin);
+  return raw_send_all(fd, frame);
 }
 
 inline bool raw_send_pong(int fd) { return raw_send_frame(fd, 0xA); }
