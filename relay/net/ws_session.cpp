@@ -23,6 +23,12 @@ constexpr std::size_t kMinReadBytes = 4096;
 // messages past this many bytes.
 constexpr std::uint32_t kMaxBatchMessages = 64;
 constexpr std::size_t kMaxBatchBytes = 128 * 1024;
+// on_flush waits at most this many turns of the event loop.
+constexpr std::uint8_t kMaxFlushTurns = 16;
+
+// Reads on this thread that returned part of a message: while they move,
+// a message is still arriving, perhaps for a session whose write waits.
+thread_local std::uint64_t t_partial_reads = 0;
 
 // Our pings carry a sequence number, so a pong is matched to its ping.
 websocket::ping_data ping_payload(std::uint32_t seq) {
@@ -223,6 +229,7 @@ void WsSession<Stream>::on_read(beast::error_code ec, std::size_t n) {
     return;
   }
   if (!ws_.is_message_done()) {
+    ++t_partial_reads;
     if (!message_started_) {
       message_started_ = now;
       arm_timer(now + hub_.limits().fragment_timeout);
@@ -316,12 +323,15 @@ void WsSession<Stream>::enqueue_control(std::string text) {
 }
 
 // A peer's read hands on each of its frames in its own turn of the event
-// loop (Beast completes a read of an already buffered frame by posting), so
-// a write started at the first frame would carry only that one. on_flush
-// instead looks again each turn and writes once the queue stopped growing:
-// the frames of one read, and whatever else arrived meanwhile, go out in
-// one system call. With one frame it costs two posted turns, no syscall;
-// the wait is bounded, since each turn it waits adds a message to the batch.
+// loop (Beast completes a read of an already buffered frame by posting; a
+// frame larger than the read buffer takes several turns), so a write started
+// at the first frame would carry only that one. on_flush instead looks again
+// each turn and writes once a turn passed in which the queue did not grow
+// and no read on this thread returned part of a message: the frames of one
+// read, and whatever else arrived meanwhile, go out in one system call.
+// With one frame it costs two posted turns, no syscall; the wait is bounded
+// by kMaxFlushTurns and by the batch size. With --threads N the peer may
+// read on another thread, unseen here: bursts then go out in more writes.
 template <class Stream>
 void WsSession<Stream>::schedule_write() {
   if (phase_ == Phase::closed || writing_ || flush_posted_) return;
@@ -331,6 +341,8 @@ void WsSession<Stream>::schedule_write() {
   }
   flush_posted_ = true;
   flush_seen_ = 0;
+  flush_turns_ = 0;
+  flush_reads_seen_ = t_partial_reads;
   net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->on_flush(); });
 }
 
@@ -338,8 +350,10 @@ template <class Stream>
 void WsSession<Stream>::on_flush() {
   Busy busy(*this);
   auto waiting = static_cast<std::uint32_t>(queue_.size() - queue_head_);
-  if (phase_ != Phase::closed && waiting != flush_seen_ && waiting < kMaxBatchMessages) {
+  bool arriving = waiting != flush_seen_ || t_partial_reads != flush_reads_seen_;
+  if (phase_ != Phase::closed && arriving && waiting < kMaxBatchMessages && ++flush_turns_ < kMaxFlushTurns) {
     flush_seen_ = waiting;
+    flush_reads_seen_ = t_partial_reads;
     net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->on_flush(); });
     return;
   }

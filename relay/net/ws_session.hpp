@@ -167,7 +167,9 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   };
   std::unique_ptr<Batch> batch_;
   std::uint32_t batch_count_ = 0;
-  std::uint32_t flush_seen_ = 0;    // queue length when on_flush last looked
+  std::uint64_t flush_reads_seen_ = 0;  // the thread's partial reads when on_flush last looked
+  std::uint32_t flush_seen_ = 0;        // queue length when on_flush last looked
+  std::uint8_t flush_turns_ = 0;        // turns on_flush has waited
   bool flush_posted_ = false;
   std::uint32_t busy_ = 0;    // Busy guards on the stack (only counted with inline_hub_)
   std::uint32_t posted_ = 0;  // hub work posted and not yet run (only counted with inline_hub_)

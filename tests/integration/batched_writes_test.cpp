@@ -65,32 +65,41 @@ RawPair raw_pair(const RelayProcess& relay, int receiver_buffer_bytes = 0) {
 }
 }  // namespace
 
-TEST_CASE("batched writes: a burst of 32 frames reaches the receiver whole and in order, in fewer writes than "
-          "frames",
+TEST_CASE("batched writes: a burst of 32 frames of mixed sizes reaches the receiver whole and in order, in at "
+          "most a quarter as many writes with one relay thread, and no more writes than frames with two",
           "[integration]") {
-  RelayProcess relay({"--max-frames-per-channel", "100"});
+  auto threads = GENERATE("1", "2");
+  RelayProcess relay({"--max-frames-per-channel", "100", "--threads", threads});
   auto pair = raw_pair(relay);
   auto writes_before = metric(relay, "qrlogin_relay_socket_writes_total");
   auto messages_before = metric(relay, "qrlogin_relay_messages_written_total");
 
+  // Small frames (many to one read of the relay) and frames larger than
+  // its first read (each read in several turns).
   constexpr std::uint32_t kFrames = 32;
+  auto size_of = [](std::uint32_t i) -> std::size_t { return i % 2 == 0 ? 40 : 300 + 50 * i; };
   std::string burst;
-  for (std::uint32_t i = 0; i < kFrames; ++i) raw_append_frame(burst, 0x2, indexed_frame(i, 40));
-  REQUIRE(raw_send_all(pair.sender.fd, burst));  // one send: the relay reads them in one or two reads
+  for (std::uint32_t i = 0; i < kFrames; ++i) raw_append_frame(burst, 0x2, indexed_frame(i, size_of(i)));
+  REQUIRE(raw_send_all(pair.sender.fd, burst));  // one send
 
   for (std::uint32_t i = 0; i < kFrames; ++i) {
     auto frame = raw_read_frame(pair.receiver.fd);
     REQUIRE(frame);
     CHECK(frame->opcode == 0x2);
-    REQUIRE(frame->payload == indexed_frame(i, 40));
+    REQUIRE(frame->payload == indexed_frame(i, size_of(i)));
   }
   auto messages = metric(relay, "qrlogin_relay_messages_written_total") - messages_before;
   auto writes = metric(relay, "qrlogin_relay_socket_writes_total") - writes_before;
   CHECK(messages == kFrames);
-  INFO("writes for " << kFrames << " frames: " << writes);
-  INFO(relay.output());
+  INFO("writes for " << kFrames << " frames: " << writes << ", relay threads: " << threads);
   CHECK(writes >= 1);
-  CHECK(writes <= kFrames / 4);
+  if (std::string(threads) == "1") {
+    CHECK(writes <= kFrames / 4);
+  } else {
+    // Across threads the writing session cannot see the peer's reads
+    // (ws_session.cpp, on_flush): fewer batches, never more writes.
+    CHECK(writes <= kFrames);
+  }
 
   ::close(pair.sender.fd);
   ::close(pair.receiver.fd);
@@ -114,10 +123,12 @@ TEST_CASE("batched writes: one frame at a time still goes out at once, one write
 }
 
 TEST_CASE("batched writes: a pong and a close frame written while a batch is stuck on a receiver that does not "
-          "read arrive whole, after it, in order",
+          "read arrive whole, after it, in order, with one relay thread and with two",
           "[integration]") {
+  auto threads = GENERATE("1", "2");
   // Room for a stall: on loopback the kernel's buffers take megabytes.
-  RelayProcess relay({"--max-frames-per-channel", "1000", "--max-channel-bytes", "16000000", "--write-timeout", "30s"});
+  RelayProcess relay({"--max-frames-per-channel", "1000", "--max-channel-bytes", "16000000", "--write-timeout", "30s",
+                      "--threads", threads});
   auto pair = raw_pair(relay, 2048);
 
   constexpr std::uint32_t kFrames = 100;
