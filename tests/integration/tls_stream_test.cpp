@@ -12,6 +12,7 @@
 #include <poll.h>
 
 #include "tests/support/certs.hpp"
+#include "tests/support/raw_websocket.hpp"
 #include "tests/support/relay_helpers.hpp"
 #include "tests/support/scratch_dir.hpp"
 
@@ -71,24 +72,10 @@ class RawWss {
   // Masked binary frames back to back, handed to TLS `record_bytes` at a
   // time: a burst the relay reads at once.
   void send_burst(const std::vector<Bytes>& payloads, std::size_t record_bytes) {
-    std::vector<std::uint8_t> f;
-    for (const auto& payload : payloads) {
-      f.push_back(0x82);
-      if (payload.size() < 126) {
-        f.push_back(static_cast<std::uint8_t>(0x80 | payload.size()));
-      } else if (payload.size() <= 0xffff) {
-        f.push_back(0x80 | 126);
-        f.push_back(static_cast<std::uint8_t>(payload.size() >> 8));
-        f.push_back(static_cast<std::uint8_t>(payload.size() & 0xff));
-      } else {
-        f.push_back(0x80 | 127);
-        for (int i = 7; i >= 0; --i) f.push_back(static_cast<std::uint8_t>((payload.size() >> (8 * i)) & 0xff));
-      }
-      const std::uint8_t mask[4] = {0x12, 0x34, 0x56, 0x78};
-      f.insert(f.end(), mask, mask + 4);
-      for (std::size_t i = 0; i < payload.size(); ++i) f.push_back(payload[i] ^ mask[i % 4]);
-    }
-    write_all(f.data(), f.size(), record_bytes);
+    std::string frames;
+    for (const auto& payload : payloads)
+      raw_append_frame(frames, 0x2, std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size()));
+    write_all(frames.data(), frames.size(), record_bytes);
   }
 
   // The next frame from the relay (unmasked): its opcode and payload.
