@@ -295,7 +295,7 @@ template <class Stream>
 void WsSession<Stream>::pop_front() {
   queue_[queue_head_] = Outgoing{};  // release the frame now
   if (++queue_head_ == queue_.size()) {
-    queue_.clear();  // keeps the capacity
+    queue_.clear();  // keeps the capacity for the rest of a burst; do_write releases it
     queue_head_ = 0;
   }
 }
@@ -365,7 +365,8 @@ template <class Stream>
 void WsSession<Stream>::do_write() {
   if (phase_ == Phase::closed || writing_) return;
   if (queue_empty()) {
-    batch_.reset();
+    batch_.reset();  // an idle session holds no batch and no queue
+    queue_.shrink_to_fit();
     if (phase_ == Phase::closing && !close_started_) do_close();
     return;
   }
