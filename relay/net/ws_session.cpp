@@ -380,19 +380,17 @@ void WsSession<Stream>::do_write() {
   auto& buffers = batch_->buffers;
   headers.clear();
   buffers.clear();
+  // Reserved up front: the buffers point into headers, which must not move.
+  headers.reserve(std::min<std::size_t>(queue_.size() - queue_head_, kMaxBatchMessages));
   std::size_t bytes = 0;
   for (auto i = queue_head_; i < queue_.size() && headers.size() < kMaxBatchMessages && bytes < kMaxBatchBytes; ++i) {
     const auto& item = *queue_[i].bytes;
-    headers.push_back(server_frame_header(queue_[i].text, item.size()));
+    const auto& header = headers.emplace_back(server_frame_header(queue_[i].text, item.size()));
+    buffers.emplace_back(header.bytes.data(), header.size);
+    if (!item.empty()) buffers.emplace_back(item.data(), item.size());
     bytes += item.size();
   }
-  batch_count_ = static_cast<std::uint32_t>(headers.size());
-  for (std::uint32_t k = 0; k < batch_count_; ++k) {  // headers no longer grows: its addresses hold
-    buffers.emplace_back(headers[k].bytes.data(), headers[k].size);
-    const auto& item = *queue_[queue_head_ + k].bytes;
-    if (!item.empty()) buffers.emplace_back(item.data(), item.size());
-  }
-  hub_.metrics().written(batch_count_);
+  hub_.metrics().written(headers.size());
   ws_.next_layer().async_write_batch(buffers, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
     self->on_write(ec);
   });
@@ -401,19 +399,19 @@ void WsSession<Stream>::do_write() {
 template <class Stream>
 void WsSession<Stream>::on_write(beast::error_code ec) {
   Busy busy(*this);
+  auto written = in_flight();
   writing_ = false;
   if (ec) {
     fail();
     return;
   }
-  for (std::uint32_t k = 0; k < batch_count_; ++k) {
+  for (; written > 0; --written) {
     auto& item = queue_[queue_head_];
     if (item.text) --queued_controls_;
     // The next frame this client sends confirms it (Hub::forward's `taken`).
     if (item.is_frame) peer_taken_ = std::max(peer_taken_, item.index + 1);
     pop_front();
   }
-  batch_count_ = 0;
   // What came in meanwhile may still be growing: the next write waits as
   // the first did.
   if (queue_empty()) do_write();
@@ -440,7 +438,7 @@ void WsSession<Stream>::begin_close(Code code) {
   }
   // Undelivered frames stay in the channel's log; a slow reader's queue is
   // dropped so its error is not stuck behind what it would not read.
-  auto keep = writing_ ? std::size_t{batch_count_} : std::size_t{0};
+  auto keep = in_flight();
   if (code == Code::slow_consumer || code == Code::going_away || code == Code::expired || code == Code::replaced) {
     auto waiting = queue_.size() - queue_head_;
     auto first = queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_);

@@ -158,15 +158,15 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   std::vector<Outgoing> queue_;
   std::size_t queue_head_ = 0;
   std::size_t queued_controls_ = 0;
-  // The batch on the socket: queue_'s first batch_count_ items, their
-  // headers and the gathered buffers. Kept while messages flow, released
-  // when the queue drains (an idle session holds none).
+  // The batch on the socket (while writing_): the headers of queue_'s
+  // first in_flight() items and the gathered buffers. Kept while messages
+  // flow, released when the queue drains (an idle session holds none).
   struct Batch {
     std::vector<FrameHeader> headers;
     std::vector<boost::asio::const_buffer> buffers;
   };
+  [[nodiscard]] std::size_t in_flight() const noexcept { return writing_ && batch_ ? batch_->headers.size() : 0; }
   std::unique_ptr<Batch> batch_;
-  std::uint32_t batch_count_ = 0;
   std::uint64_t flush_reads_seen_ = 0;  // the thread's partial reads when on_flush last looked
   std::uint32_t flush_seen_ = 0;        // queue length when on_flush last looked
   std::uint8_t flush_turns_ = 0;        // turns on_flush has waited
