@@ -126,6 +126,7 @@ void HttpSession<Stream>::on_handshake(beast::error_code ec) {
     finish();
     return;
   }
+  if constexpr (kTls) hub_.metrics().tls_handshake(stream_.own_records());
   do_read();
 }
 

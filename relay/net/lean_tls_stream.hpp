@@ -1,24 +1,31 @@
 #pragma once
-// TLS over a TCP socket with no buffers of its own: OpenSSL reads and writes
-// the non-blocking socket itself (a socket BIO on its descriptor), and when
-// it would block the operation waits for the socket to become readable or
-// writable, then tries again. With SSL_MODE_RELEASE_BUFFERS an idle
-// connection holds only OpenSSL's connection state, where Asio's
-// ssl::stream keeps four ~17 KiB buffers per connection (its own two and a
-// BIO pair's two) on top of OpenSSL's.
+// TLS over a TCP socket with no buffers of its own per connection.
+//
+// The handshake: OpenSSL reads and writes the non-blocking socket itself (a
+// socket BIO on its descriptor), and when it would block the operation
+// waits for the socket to become readable or writable, then tries again.
+//
+// After a TLS 1.3 handshake the relay protects the records itself
+// (tls13_record.hpp) with the traffic secrets OpenSSL derived
+// (tls13_secrets.hpp), and frees OpenSSL's connection: an idle wss
+// connection then holds about 300 bytes of keys where OpenSSL's state is
+// about 15 KB. Reads go through a per-thread buffer; bytes are kept per
+// connection only while a record is incomplete or the reader's buffer is
+// full, and sealed bytes only while the socket does not take them. A TLS 1.2
+// connection (or one where OpenSSL had read past its Finished) stays with
+// OpenSSL for its whole life, with SSL_MODE_RELEASE_BUFFERS.
 //
 // An Asio AsyncReadStream and AsyncWriteStream, usable under Beast's HTTP
 // and WebSocket streams (async_teardown below). One read and one write may
-// be in flight together, as Beast runs them; every OpenSSL call happens in a
-// handler on the socket's executor (one thread, or the session's strand), so
-// calls on the SSL object never overlap. A read that needs to write (a TLS
-// 1.3 KeyUpdate answer, an alert) waits for writability and a write that
-// needs to read waits for readability; each retries its own call, which is
-// what OpenSSL asks of a non-blocking caller.
+// be in flight together, as Beast runs them; every call happens in a
+// handler on the socket's executor (one thread, or the session's strand),
+// so calls on one connection never overlap. A KeyUpdate that asks for ours
+// is answered before our next record.
 //
 // Errors: the peer's close_notify ends a read with net::error::eof; a TCP
 // close without it with net::ssl::error::stream_truncated; a TLS failure
-// with OpenSSL's reason (net::error::get_ssl_category(), no key material).
+// with OpenSSL's reason (net::error::get_ssl_category()) during the
+// handshake and a tls13::Error after it (no key material in either).
 #include <array>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/buffer.hpp>
@@ -35,7 +42,6 @@
 #include <type_traits>
 #include <utility>
 
-struct ssl_st;
 struct ssl_ctx_st;
 
 namespace qrlogin::relay {
@@ -55,18 +61,23 @@ struct Step {
 // header and a payload, HTTP a handful); the rest go in the next write.
 inline constexpr std::size_t kMaxGather = 16;
 
-Step handshake(ssl_st* ssl);
-Step read(ssl_st* ssl, void* data, std::size_t size);
-// Writes from `count` buffers as one TLS record where they are small
-// (copied into a per-thread scratch record), so a WebSocket frame's header
-// and payload do not become two records.
-Step write(ssl_st* ssl, const boost::asio::const_buffer* buffers, std::size_t count);
-// Sends our close_notify; does not wait for the peer's.
-Step shutdown(ssl_st* ssl);
-
-struct SslFree {
-  void operator()(ssl_st* ssl) const noexcept;
+// One connection's TLS state: OpenSSL's during the handshake (and for TLS
+// 1.2), the relay's own records after a TLS 1.3 handshake.
+struct Connection;
+struct ConnectionFree {
+  void operator()(Connection* connection) const noexcept;
 };
+
+Step handshake(Connection* c);
+Step read(Connection* c, void* data, std::size_t size);
+// Writes from `count` buffers, small ones together in one TLS record, so a
+// WebSocket frame's header and payload do not become two records.
+Step write(Connection* c, const boost::asio::const_buffer* buffers, std::size_t count);
+// Sends our close_notify; does not wait for the peer's.
+Step shutdown(Connection* c);
+// Whether the relay protects this connection's records itself (after a
+// TLS 1.3 handshake), for the tests and the metrics.
+bool own_records(const Connection* c);
 
 // Runs `step` until it no longer waits for the socket; completes with its
 // error (and byte count, kBytes), never from inside the initiating call.
@@ -123,7 +134,7 @@ class LeanTlsStream {
   using executor_type = next_layer_type::executor_type;
 
   // A server-side connection on `socket` with its own reference to `ctx`
-  // (a later reload does not affect it). Null `ssl` in the result when
+  // (a later reload does not affect it). No stream in the result when
   // OpenSSL could not allocate the connection's state.
   struct Made;
   static Made accept(next_layer_type socket, ssl_ctx_st* ctx);
@@ -135,15 +146,15 @@ class LeanTlsStream {
   executor_type get_executor() noexcept { return socket_.get_executor(); }
   next_layer_type& next_layer() noexcept { return socket_; }
   const next_layer_type& next_layer() const noexcept { return socket_; }
-  [[nodiscard]] ssl_st* native_handle() const noexcept { return ssl_.get(); }
+  [[nodiscard]] bool own_records() const noexcept { return lean_tls::own_records(connection_.get()); }
 
   template <class Handler>
   auto async_handshake(Handler&& handler) {
-    return start<false>([ssl = ssl_.get()] { return lean_tls::handshake(ssl); }, std::forward<Handler>(handler));
+    return start<false>([c = connection_.get()] { return lean_tls::handshake(c); }, std::forward<Handler>(handler));
   }
 
-  // Reads into the first non-empty buffer (read_some: what one TLS record
-  // or OpenSSL's buffered rest of one gives).
+  // Reads into the first non-empty buffer (read_some: what the records
+  // that have arrived hold, up to its size).
   template <class MutableBufferSequence, class Handler>
   auto async_read_some(const MutableBufferSequence& buffers, Handler&& handler) {
     boost::asio::mutable_buffer target;
@@ -152,7 +163,7 @@ class LeanTlsStream {
       target = boost::asio::mutable_buffer(*it);
       if (target.size() != 0) break;
     }
-    return start<true>([ssl = ssl_.get(), target] { return lean_tls::read(ssl, target.data(), target.size()); },
+    return start<true>([c = connection_.get(), target] { return lean_tls::read(c, target.data(), target.size()); },
                        std::forward<Handler>(handler));
   }
 
@@ -165,18 +176,18 @@ class LeanTlsStream {
       boost::asio::const_buffer b(*it);
       if (b.size() != 0) gathered[count++] = b;
     }
-    return start<true>([ssl = ssl_.get(), gathered, count] { return lean_tls::write(ssl, gathered.data(), count); },
+    return start<true>([c = connection_.get(), gathered, count] { return lean_tls::write(c, gathered.data(), count); },
                        std::forward<Handler>(handler));
   }
 
   template <class Handler>
   auto async_shutdown(Handler&& handler) {
-    return start<false>([ssl = ssl_.get()] { return lean_tls::shutdown(ssl); }, std::forward<Handler>(handler));
+    return start<false>([c = connection_.get()] { return lean_tls::shutdown(c); }, std::forward<Handler>(handler));
   }
 
  private:
-  LeanTlsStream(next_layer_type socket, std::unique_ptr<ssl_st, lean_tls::SslFree> ssl)
-      : socket_(std::move(socket)), ssl_(std::move(ssl)) {}
+  LeanTlsStream(next_layer_type socket, std::unique_ptr<lean_tls::Connection, lean_tls::ConnectionFree> connection)
+      : socket_(std::move(socket)), connection_(std::move(connection)) {}
 
   template <bool kBytes, class StepFn, class Handler>
   auto start(StepFn step, Handler&& handler) {
@@ -187,7 +198,7 @@ class LeanTlsStream {
   }
 
   next_layer_type socket_;
-  std::unique_ptr<ssl_st, lean_tls::SslFree> ssl_;
+  std::unique_ptr<lean_tls::Connection, lean_tls::ConnectionFree> connection_;
 };
 
 struct LeanTlsStream::Made {

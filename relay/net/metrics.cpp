@@ -38,6 +38,9 @@ void Metrics::written(std::size_t messages) noexcept {
   writes_.fetch_add(1, kRelaxed);
   messages_written_.fetch_add(messages, kRelaxed);
 }
+void Metrics::tls_handshake(bool own_records) noexcept {
+  (own_records ? tls_own_records_ : tls_openssl_records_).fetch_add(1, kRelaxed);
+}
 void Metrics::fenced() noexcept { fenced_.fetch_add(1, kRelaxed); }
 void Metrics::evicted() noexcept { evicted_.fetch_add(1, kRelaxed); }
 void Metrics::lookup(LookupResult result) noexcept {
@@ -76,6 +79,11 @@ std::string Metrics::render(const MetricsGauges& gauges) const {
   header(out, "qrlogin_relay_socket_writes_total", "counter",
          "Writes of queued messages to client sockets; several queued messages go out in one write.");
   sample(out, "qrlogin_relay_socket_writes_total", writes_.load(kRelaxed));
+  header(out, "qrlogin_relay_tls_handshakes_total", "counter",
+         "TLS handshakes completed, by who protects the records after it: the relay (TLS 1.3) or OpenSSL "
+         "(TLS 1.2).");
+  sample(out, "qrlogin_relay_tls_handshakes_total", tls_own_records_.load(kRelaxed), "records", "relay");
+  sample(out, "qrlogin_relay_tls_handshakes_total", tls_openssl_records_.load(kRelaxed), "records", "openssl");
   header(out, "qrlogin_relay_errors_total", "counter", "Connections ended with an error, by code (sent as an error message unless the client stopped reading).");
   for (std::size_t i = 0; i < kCodeCount; ++i) {
     auto code = static_cast<Code>(i);

@@ -38,6 +38,7 @@ class Metrics {
   void forwarded(std::size_t bytes) noexcept;
   void websocket_opened() noexcept;
   void written(std::size_t messages) noexcept;  // one batch write of queued messages to a client
+  void tls_handshake(bool own_records) noexcept;  // a finished TLS handshake, by who protects its records
   void fenced() noexcept;          // cluster: a write refused because the slot was resumed on another node
   void evicted() noexcept;         // cluster: a client whose slot was dropped while its node stalled
   void lookup(LookupResult result) noexcept;  // a code channel lookup, by what it found
@@ -57,6 +58,8 @@ class Metrics {
   Counter websockets_{0};
   Counter writes_{0};
   Counter messages_written_{0};
+  Counter tls_own_records_{0};
+  Counter tls_openssl_records_{0};
   Counter fenced_{0};
   Counter evicted_{0};
   std::array<Counter, kLookupResultCount> lookups_{};

@@ -15,6 +15,8 @@
 #include <ctime>
 #include <new>
 
+#include "relay/net/tls13_secrets.hpp"
+
 namespace qrlogin::relay {
 
 namespace ssl = boost::asio::ssl;
@@ -135,6 +137,9 @@ Result<ServerContext> make_server_context(const TlsFiles& files) {
   // Idle connections (most of them) hold no OpenSSL record buffers. Asio's
   // engine sets this on each SSL as well; here it does not depend on that.
   SSL_CTX_set_mode(raw, SSL_MODE_RELEASE_BUFFERS);
+  // The relay's stream protects TLS 1.3 records itself after the handshake
+  // (lean_tls_stream.hpp); the secrets go only to the connection asking.
+  tls13::capture_traffic_secrets(raw);
   if (SSL_CTX_set_cipher_list(raw, kTls12Ciphers) != 1)
     return failure("this OpenSSL offers none of the TLS 1.2 ECDHE AEAD ciphers: " + openssl_reason());
   SSL_CTX_set_default_passwd_cb(raw, no_passphrase);

@@ -24,10 +24,11 @@ namespace {
 // writes give up after 5 s). No certificate check: it only talks.
 class RawWss {
  public:
-  explicit RawWss(std::uint16_t port) {
+  explicit RawWss(std::uint16_t port, int version = TLS1_3_VERSION) {
     ctx_ = SSL_CTX_new(TLS_client_method());
     REQUIRE(ctx_ != nullptr);
-    SSL_CTX_set_min_proto_version(ctx_, TLS1_3_VERSION);
+    SSL_CTX_set_min_proto_version(ctx_, version);
+    SSL_CTX_set_max_proto_version(ctx_, version);
     fd_ = raw_connect("127.0.0.1", port);
     timeval tv{5, 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -76,6 +77,28 @@ class RawWss {
     for (const auto& payload : payloads)
       raw_append_frame(frames, 0x2, std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size()));
     write_all(frames.data(), frames.size(), record_bytes);
+  }
+
+  // The TLS record our next SSL_write of a masked binary frame would send,
+  // captured instead of sent (the socket BIO swapped for a memory BIO), so
+  // the test can forge, replay or send it itself.
+  std::string record_of_frame(const Bytes& payload) {
+    std::string frame;
+    raw_append_frame(frame, 0x2, std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size()));
+    BIO* socket_bio = SSL_get_wbio(ssl_);
+    REQUIRE(BIO_up_ref(socket_bio) == 1);
+    BIO* memory = BIO_new(BIO_s_mem());
+    SSL_set0_wbio(ssl_, memory);
+    REQUIRE(SSL_write(ssl_, frame.data(), static_cast<int>(frame.size())) == static_cast<int>(frame.size()));
+    char* data = nullptr;
+    long size = BIO_get_mem_data(memory, &data);
+    std::string record(data, static_cast<std::size_t>(size));
+    SSL_set0_wbio(ssl_, socket_bio);  // frees the memory BIO
+    return record;
+  }
+
+  void send_raw(const std::string& bytes) {
+    REQUIRE(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size()));
   }
 
   // The next frame from the relay (unmasked): its opcode and payload.
@@ -192,15 +215,104 @@ TEST_CASE("tls stream: TLS 1.3 key updates both ways while frames flow", "[integ
   RelayProcess relay(tls_args(certs.cert, certs.key));
   RawWss sender(relay.port());
   auto receiver = paired_receiver(relay, certs.ca, sender);
-  for (int round = 0; round < 3; ++round) {
-    // We move to new keys and ask the relay to move too: its next record
-    // must come under its new key, or our read fails.
-    REQUIRE(SSL_key_update(sender.ssl(), SSL_KEY_UPDATE_REQUESTED) == 1);
+  for (int round = 0; round < 4; ++round) {
+    // We move to new keys and, in even rounds, ask the relay to move too:
+    // its next record must come under its new key, or our read fails. In
+    // odd rounds only our key moves, and the relay must follow us alone.
+    REQUIRE(SSL_key_update(sender.ssl(), round % 2 == 0 ? SSL_KEY_UPDATE_REQUESTED : SSL_KEY_UPDATE_NOT_REQUESTED) == 1);
     auto up = frame_of(1, 300);
     sender.send_binary(up, 16384);
     expect_binary(*receiver, up);
     expect_relayed_to(sender, *receiver, frame_of(2, 200));
   }
+}
+
+TEST_CASE("tls stream: after a TLS 1.3 handshake the relay protects the records itself - TLS 1.2 stays with OpenSSL",
+          "[integration]") {
+  ScratchDir dir;
+  auto certs = make_lan_cert(dir.path);
+  RelayProcess relay(tls_args(certs.cert, certs.key));
+  const std::string relay_records = "qrlogin_relay_tls_handshakes_total{records=\"relay\"}";
+  const std::string openssl_records = "qrlogin_relay_tls_handshakes_total{records=\"openssl\"}";
+  auto before = metrics_of(relay);
+  {
+    RawWss sender(relay.port(), TLS1_3_VERSION);
+    auto receiver = paired_receiver(relay, certs.ca, sender);  // the receiver's client speaks TLS 1.3 too
+    auto up = frame_of(3, 5000);
+    sender.send_binary(up, 16384);
+    expect_binary(*receiver, up);
+    expect_relayed_to(sender, *receiver, frame_of(4, 40000));
+  }
+  auto after = metrics_of(relay);
+  CHECK(after[relay_records] - before[relay_records] == 2);
+  CHECK(after[openssl_records] - before[openssl_records] == 0);
+  {
+    RawWss sender(relay.port(), TLS1_2_VERSION);
+    auto receiver = paired_receiver(relay, certs.ca, sender);
+    auto up = frame_of(5, 5000);
+    sender.send_binary(up, 1000);
+    expect_binary(*receiver, up);
+    expect_relayed_to(sender, *receiver, frame_of(6, 40000));
+  }
+  auto last = metrics_of(relay);
+  CHECK(last[relay_records] - after[relay_records] == 1);  // the receiver
+  CHECK(last[openssl_records] - after[openssl_records] == 1);
+}
+
+TEST_CASE("tls stream: a replayed, altered or oversized TLS record ends that connection and nothing else",
+          "[integration]") {
+  ScratchDir dir;
+  auto certs = make_lan_cert(dir.path);
+  RelayProcess relay(tls_args(certs.cert, certs.key));
+
+  SECTION("a genuine record sent twice: the frame arrives once") {
+    RawWss sender(relay.port());
+    auto receiver = paired_receiver(relay, certs.ca, sender);
+    auto frame = frame_of(7, 100);
+    auto record = sender.record_of_frame(frame);
+    sender.send_raw(record);
+    expect_binary(*receiver, frame);
+    sender.send_raw(record);
+    expect_peer_left(*receiver);
+    CHECK(closed_within(sender.fd(), 5s));
+  }
+
+  SECTION("a genuine record with one bit of its ciphertext flipped: nothing of it arrives") {
+    RawWss sender(relay.port());
+    auto receiver = paired_receiver(relay, certs.ca, sender);
+    auto record = sender.record_of_frame(frame_of(8, 100));
+    record[20] = static_cast<char>(record[20] ^ 0x10);
+    sender.send_raw(record);
+    expect_peer_left(*receiver);  // not the frame: the next thing it hears is the peer leaving
+    CHECK(closed_within(sender.fd(), 5s));
+  }
+
+  SECTION("a header announcing more than TLS 1.3 allows, refused before its bytes arrive") {
+    RawWss sender(relay.port());
+    auto receiver = paired_receiver(relay, certs.ca, sender);
+    sender.send_raw(std::string("\x17\x03\x03\x41\x01", 5));  // 16641 bytes
+    expect_peer_left(*receiver);
+    CHECK(closed_within(sender.fd(), 5s));
+  }
+
+  SECTION("a plaintext change_cipher_spec after the handshake") {
+    RawWss sender(relay.port());
+    auto receiver = paired_receiver(relay, certs.ca, sender);
+    sender.send_raw(std::string("\x14\x03\x03\x00\x01\x01", 6));
+    expect_peer_left(*receiver);
+    CHECK(closed_within(sender.fd(), 5s));
+  }
+
+  // Another pairing on the same relay is untouched, and the relay exits
+  // cleanly (under ASan: no leak, no error report).
+  RawWss other(relay.port());
+  auto receiver = paired_receiver(relay, certs.ca, other);
+  expect_relayed_to(other, *receiver, frame_of(9, 3000));
+  auto last = frame_of(10, 3000);
+  other.send_binary(last, 16384);
+  expect_binary(*receiver, last);
+  receiver.reset();
+  CHECK(eventually(relay, [](const nlohmann::json& g) { return g["connections"] <= 1; }));
 }
 
 TEST_CASE("tls stream: a client cut mid-record, and one that sends close_notify, end as the peer leaving",
