@@ -40,6 +40,7 @@ struct Records {
   std::size_t out_plain = 0;  // the application bytes those records carry
   enum class Sender : std::uint8_t { none, write, shutdown } out_sender = Sender::none;
   error_code read_end;  // once set, every later read ends with it
+  std::uint8_t records_without_data = 0;  // KeyUpdates, warnings, empty records in a row
   bool key_update_owed = false;
   bool close_notify_sent = false;
 };
@@ -62,6 +63,11 @@ namespace {
 
 // A read takes in up to this much at once (several records of a burst).
 constexpr std::size_t kReadScratch = 64 * 1024;
+// Records that carry no application byte (KeyUpdates, warning alerts,
+// empty application records) cost an AEAD open, and a KeyUpdate a key
+// derivation, each; more than this many in a row end the connection, as
+// BoringSSL does, so a peer cannot keep the relay busy on nothing.
+constexpr std::uint8_t kMaxRecordsWithoutData = 32;
 // A write seals at most this many full records before sending.
 constexpr std::size_t kWriteRecords = 4;
 
@@ -209,6 +215,8 @@ Step read_records(Connection& c, std::uint8_t* out, std::size_t size) {
         break;
       }
       auto plaintext = opened.plaintext;
+      bool carried_data = opened.type == tls13::kApplicationData && !plaintext.empty();
+      if (carried_data) r.records_without_data = 0;
       switch (opened.type) {
         case tls13::kApplicationData: {
           auto n = std::min(plaintext.size(), size - delivered);
@@ -233,6 +241,8 @@ Step read_records(Connection& c, std::uint8_t* out, std::size_t size) {
           r.read_end = tls13::Error::unexpected_message;
           break;
       }
+      if (!r.read_end && !carried_data && ++r.records_without_data > kMaxRecordsWithoutData)
+        r.read_end = tls13::Error::unexpected_message;
     }
     if (r.read_end || delivered > 0) break;
 

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "relay/net/lean_tls_stream.hpp"
+#include "relay/net/tls13_record.hpp"
 #include "relay/net/tls.hpp"
 #include "tests/support/certs.hpp"
 #include "tests/support/scratch_dir.hpp"
@@ -211,4 +212,73 @@ TEST_CASE("lean tls stream: random pieces both ways, KeyUpdates between them, ev
     CHECK(server.done);
     CHECK_FALSE(server.shutdown_ec);
   }
+}
+
+namespace {
+
+// A client that sends `updates` KeyUpdates in a row, then "hello"; what the
+// relay's first read gets.
+std::pair<boost::system::error_code, std::string> read_after_key_updates(const qrlogin::relay::ServerContext& context,
+                                                                         int updates) {
+  net::io_context ioc;
+  net::ip::tcp::acceptor acceptor(ioc, {net::ip::make_address("127.0.0.1"), 0});
+  auto port = acceptor.local_endpoint().port();
+  std::thread client([port, updates] {
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    SSL* ssl = SSL_new(ctx);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && SSL_set_fd(ssl, fd) == 1 &&
+        SSL_connect(ssl) == 1) {
+      for (int i = 0; i < updates; ++i) {
+        (void)SSL_key_update(ssl, SSL_KEY_UPDATE_NOT_REQUESTED);
+        (void)SSL_do_handshake(ssl);  // sends it now, with no data after it
+      }
+      (void)SSL_write(ssl, "hello", 5);
+      char c = 0;
+      (void)SSL_read(ssl, &c, 1);  // until the relay closes
+    }
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    ::close(fd);
+  });
+  auto accepted = LeanTlsStream::accept(acceptor.accept(), context.context->native_handle());
+  REQUIRE(accepted.stream);
+  auto& stream = *accepted.stream;
+  boost::system::error_code result;
+  std::string got(64, '\0');
+  stream.async_handshake([&](boost::system::error_code ec) {
+    result = ec;
+    if (ec) return;
+    stream.async_read_some(net::buffer(got), [&](boost::system::error_code read_ec, std::size_t n) {
+      result = read_ec;
+      got.resize(n);
+      stream.next_layer().close();
+    });
+  });
+  ioc.run_for(std::chrono::seconds(10));
+  client.join();
+  return {result, got};
+}
+
+}  // namespace
+
+TEST_CASE("lean tls stream: 32 KeyUpdates in a row are followed - a 33rd with no data between ends the connection",
+          "[unit]") {
+  qrlogin::testing::ScratchDir dir;
+  auto certs = qrlogin::testing::make_lan_cert(dir.path);
+  auto made = qrlogin::relay::make_server_context(qrlogin::relay::TlsFiles{certs.cert, certs.key});
+  REQUIRE(made.ok());
+  auto [ok_ec, ok_bytes] = read_after_key_updates(*made, 32);
+  CHECK_FALSE(ok_ec);
+  CHECK(ok_bytes == "hello");
+  auto [flood_ec, flood_bytes] = read_after_key_updates(*made, 33);
+  CHECK(flood_ec == qrlogin::relay::tls13::Error::unexpected_message);
+  CHECK(flood_bytes.empty());
 }
