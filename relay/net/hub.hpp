@@ -26,6 +26,7 @@
 #include "relay/core/channel_tag.hpp"
 #include "relay/config/config.hpp"
 #include "relay/net/log.hpp"
+#include "relay/core/deadline_queue.hpp"
 #include "relay/net/metrics.hpp"
 
 namespace qrlogin::relay {
@@ -117,6 +118,8 @@ class Hub {
   [[nodiscard]] const Limits& limits() const noexcept { return config_.limits; }
   [[nodiscard]] Logger& logger() noexcept { return logger_; }
   [[nodiscard]] Metrics& metrics() noexcept { return metrics_; }
+  // Every session's next deadline, on one timer (server.cpp runs it).
+  [[nodiscard]] DeadlineQueue& deadlines() noexcept { return deadlines_; }
   // The /metrics text, gauges included.
   std::string render_metrics();
 
@@ -128,6 +131,7 @@ class Hub {
 
 
   const Config& config_;
+  DeadlineQueue deadlines_;
   Logger& logger_;
   Metrics metrics_;
   MaybeMutex mutex_;

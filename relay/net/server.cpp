@@ -1,6 +1,7 @@
 #include "relay/net/server.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -35,7 +36,9 @@ struct Server::Impl {
         signals(ioc, SIGINT, SIGTERM),
         reload_signals(ioc),
         sweeper(ioc),
-        drain(ioc) {}
+        drain(ioc),
+        deadline_timer(config.threads > 1 ? net::any_io_executor(net::make_strand(ioc))
+                                          : net::any_io_executor(ioc.get_executor())) {}
   // The backend's Redis connections belong to the io_context: released
   // before it goes (a no-op after run()).
   ~Impl() {
@@ -47,6 +50,27 @@ struct Server::Impl {
       if (ec) return;
       hub->sweep();
       sweep();
+    });
+  }
+
+  // The sessions' deadlines (DeadlineQueue): the timer waits for the
+  // earliest; a session whose new deadline comes first moves it earlier.
+  void start_deadlines() {
+    hub->deadlines().set_waker([this](TimePoint at) {
+      if (config.threads > 1) net::post(deadline_timer.get_executor(), [this, at] { arm_deadlines(at); });
+      else arm_deadlines(at);
+    });
+  }
+  void arm_deadlines(TimePoint at) {
+    if (at >= deadline_armed) return;
+    deadline_armed = at;
+    deadline_timer.expires_at(at);
+    deadline_timer.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      deadline_armed = TimePoint::max();
+      TimePoint next;
+      for (auto& due : hub->deadlines().take_due(Clock::now(), next)) due.client->deadline_reached();
+      if (next != TimePoint::max()) arm_deadlines(next);
     });
   }
 
@@ -111,6 +135,8 @@ struct Server::Impl {
   net::signal_set reload_signals;  // SIGHUP, with TLS only
   net::steady_timer sweeper;
   net::steady_timer drain;
+  net::steady_timer deadline_timer;  // on a strand of its own with several threads
+  TimePoint deadline_armed = TimePoint::max();
   std::shared_ptr<Listener> listener;
   std::shared_ptr<MetricsListener> metrics;
   TimePoint drain_deadline{};
@@ -240,6 +266,7 @@ int Server::run() {
     });
   });
   im.hub->start_backend();
+  im.start_deadlines();
   im.listener->start();
   if (im.metrics) im.metrics->start();
   im.sweep();

@@ -41,7 +41,6 @@ websocket::ping_data ping_payload(std::uint32_t seq) {
 template <class Stream>
 WsSession<Stream>::WsSession(Stream stream, Hub& hub, ConnectionLease lease, WsClientInfo info)
     : ws_(std::move(stream)),
-      timer_(ws_.get_executor()),
       hub_(hub),
       lease_(std::move(lease)),
       info_(std::move(info)),
@@ -52,6 +51,7 @@ WsSession<Stream>::WsSession(Stream stream, Hub& hub, ConnectionLease lease, WsC
 
 template <class Stream>
 WsSession<Stream>::~WsSession() {
+  hub_.deadlines().cancel(*this);
   release_incoming();
   give_up_slot(LeaveKind::abnormal);
   hub_.detach(info_.id);
@@ -248,6 +248,9 @@ void WsSession<Stream>::on_read(beast::error_code ec, std::size_t n) {
   bytes_in_ += frame->size();
   if (!hub_.forward(info_.request.cid, info_.request.role, info_.id, std::move(frame), peer_taken_)) {
     awaiting_backend_ = true;  // read_on() reads on
+    // No read is pending now to keep this session alive: it keeps itself
+    // until the backend has the frame (read_on), or the session ends.
+    backend_hold_ = this->shared_from_this();
     return;
   }
   do_read();
@@ -434,6 +437,7 @@ void WsSession<Stream>::begin_close(Code code) {
   // Only the client's close frame is of interest now, stored or not.
   if (awaiting_backend_) {
     awaiting_backend_ = false;
+    auto hold = std::move(backend_hold_);  // the read takes over
     do_read();
   }
   // Undelivered frames stay in the channel's log; a slow reader's queue is
@@ -457,7 +461,7 @@ void WsSession<Stream>::do_close() {
   close_started_ = true;
   ws_.async_close(websocket::close_reason(close_code_), [self = this->shared_from_this()](beast::error_code) {
     // The pending read sees the end of the stream and finishes the session.
-    self->timer_.cancel();
+    self->cancel_timer();
   });
 }
 
@@ -465,14 +469,29 @@ template <class Stream>
 void WsSession<Stream>::arm_timer(TimePoint at) {
   if (phase_ == Phase::closed || at >= timer_at_) return;
   timer_at_ = at;
-  timer_.expires_at(at);
-  timer_.async_wait(beast::bind_front_handler(&WsSession<Stream>::on_timer, this->shared_from_this()));
+  hub_.deadlines().schedule(*this, at);
 }
 
 template <class Stream>
-void WsSession<Stream>::on_timer(beast::error_code ec) {
+void WsSession<Stream>::cancel_timer() {
+  timer_at_ = TimePoint::max();
+  hub_.deadlines().cancel(*this);
+}
+
+// On the deadline timer's thread: with one I/O thread that is this
+// session's too; with several the session has a strand of its own.
+template <class Stream>
+void WsSession<Stream>::deadline_reached() {
+  if (inline_hub_) return on_timer();
+  net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->on_timer(); });
+}
+
+template <class Stream>
+void WsSession<Stream>::on_timer() {
   Busy busy(*this);
-  if (ec == net::error::operation_aborted || phase_ == Phase::closed) return;
+  if (phase_ == Phase::closed) return;
+  // A deadline that was moved or dropped while this call was posted.
+  if (Clock::now() < timer_at_ && timer_at_ != TimePoint::max()) return;
   timer_at_ = TimePoint::max();
   const auto& limits = hub_.limits();
   auto now = Clock::now();
@@ -549,7 +568,10 @@ void WsSession<Stream>::fail(LeaveKind kind, Cut how) {
   if (how == Cut::reset) socket.set_option(net::socket_base::linger(true, 0), ignored);
   socket.shutdown(net::ip::tcp::socket::shutdown_both, ignored);
   socket.close(ignored);
-  timer_.cancel();
+  cancel_timer();
+  // Every caller holds the session too (a handler's or the deadline's
+  // reference), so this is never the last one.
+  backend_hold_.reset();
 }
 
 // With one I/O thread every caller (the hub, from another session's handler,
@@ -608,6 +630,7 @@ void WsSession<Stream>::read_on() {
   run_or_post([](WsSession& self) {
     if (!self.awaiting_backend_) return;
     self.awaiting_backend_ = false;
+    auto hold = std::move(self.backend_hold_);  // the read takes over
     self.do_read();
   });
 }

@@ -3,7 +3,8 @@
 // accepts the upgrade, joins its channel, forwards each binary message to
 // the hub and writes what the hub delivers. The write queue holds frames
 // counted in the channel's budget and a bounded number of control messages;
-// one timer serves pings, the pong, fragment, write and closing deadlines.
+// one deadline serves pings, the pong, fragment, write and closing deadlines
+// (the hub's DeadlineQueue keeps the earliest of each session on one timer).
 //
 // One of each Beast operation in flight, never two: Beast keeps a single
 // slot per kind of operation, and a second one started while the first
@@ -30,7 +31,6 @@
 // TlsStream (TLS over TCP), both instantiated in ws_session.cpp. Included
 // only by http_session.cpp and ws_session.cpp.
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/message.hpp>
@@ -63,7 +63,9 @@ struct WsClientInfo {
 };
 
 template <class Stream>
-class WsSession final : public Endpoint, public std::enable_shared_from_this<WsSession<Stream>> {
+class WsSession final : public Endpoint,
+                        public DeadlineQueue::Client,
+                        public std::enable_shared_from_this<WsSession<Stream>> {
  public:
   using Request = boost::beast::http::request<boost::beast::http::empty_body>;
 
@@ -79,6 +81,9 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   void end(Code code) override;
   void end_by_peer() override;
   void read_on() override;
+
+  void deadline_reached() override;
+  std::shared_ptr<void> keep_alive() override { return this->weak_from_this().lock(); }
 
  private:
   struct Outgoing {
@@ -113,8 +118,11 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   // then closes with the code's close code; cut after close_timeout.
   void begin_close(Code code);
   void do_close();
+  // Moves the session's deadline earlier (never later: on_timer finds the
+  // next one itself); cancel_timer() drops it.
   void arm_timer(TimePoint at);
-  void on_timer(boost::beast::error_code ec);
+  void cancel_timer();
+  void on_timer();
   // An open session leaves its channel (the peer hears `peer left`, or
   // with a normal close the channel ends) and is closing from then on.
   void give_up_slot(LeaveKind kind);
@@ -145,7 +153,6 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   void pop_front();
 
   boost::beast::websocket::stream<BatchWriteStream<Stream>> ws_;
-  boost::asio::steady_timer timer_;
   Hub& hub_;
   ConnectionLease lease_;
   WsClientInfo info_;
@@ -191,6 +198,9 @@ class WsSession final : public Endpoint, public std::enable_shared_from_this<WsS
   // The hub has not taken our last frame yet (Hub::forward was false): no
   // read until Endpoint::read_on, so a slow backend slows this client.
   bool awaiting_backend_ = false;
+  // While awaiting_backend_, no read is pending to hold the session: it
+  // holds itself (released by read_on, begin_close or fail).
+  std::shared_ptr<WsSession> backend_hold_;
   bool writing_ = false;
   bool ping_in_flight_ = false;
   bool close_started_ = false;
