@@ -55,26 +55,44 @@ struct Round {
   std::size_t down;  // relay to client
 };
 
+// A blocking loopback socket connected to `port` (reads and writes give up
+// after 10 s), or -1. `receive_buffer`: SO_RCVBUF, when not 0.
+int connect_loopback(std::uint16_t port, int receive_buffer = 0) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  if (receive_buffer != 0) ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return fd;
+  ::close(fd);
+  return -1;
+}
+
+// The relay's server context, with a certificate from scripts/make-cert.
+qrlogin::relay::ServerContext server_context(const qrlogin::testing::ScratchDir& dir) {
+  auto certs = qrlogin::testing::make_lan_cert(dir.path);
+  auto made = qrlogin::relay::make_server_context(qrlogin::relay::TlsFiles{certs.cert, certs.key});
+  REQUIRE(made.ok());
+  return *made;
+}
+
 // The client: blocking OpenSSL on a loopback socket. Returns what went
 // wrong, or an empty string.
 std::string run_client(std::uint16_t port, const Round& round) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
   SSL_CTX_set_min_proto_version(ctx, round.version);
   SSL_CTX_set_max_proto_version(ctx, round.version);
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  int small = 4096;  // with the relay's small send buffer: its writes go out in parts
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  // A small receive buffer, with the relay's small send buffer: its writes
+  // go out in parts.
+  int fd = connect_loopback(port, 4096);
   SSL* ssl = SSL_new(ctx);
   std::string failure;
   std::mt19937 rng(round.seed * 7 + 1);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  if (fd < 0) {
     failure = "connect failed";
   } else if (SSL_set_fd(ssl, fd); SSL_connect(ssl) != 1) {
     failure = "handshake failed";
@@ -103,7 +121,7 @@ std::string run_client(std::uint16_t port, const Round& round) {
   }
   SSL_free(ssl);
   SSL_CTX_free(ctx);
-  ::close(fd);
+  if (fd >= 0) ::close(fd);
   return failure;
 }
 
@@ -182,9 +200,7 @@ struct Server {
 TEST_CASE("lean tls stream: random pieces both ways, KeyUpdates between them, every byte and a clean close",
           "[unit]") {
   qrlogin::testing::ScratchDir dir;
-  auto certs = qrlogin::testing::make_lan_cert(dir.path);
-  auto made = qrlogin::relay::make_server_context(qrlogin::relay::TlsFiles{certs.cert, certs.key});
-  REQUIRE(made.ok());
+  auto context = server_context(dir);
   auto version = GENERATE(TLS1_3_VERSION, TLS1_2_VERSION);
   for (std::uint32_t seed = 1; seed <= 6; ++seed) {
     Round round{seed, version, 20000 * seed + seed, 30000 * seed + 7};
@@ -195,7 +211,7 @@ TEST_CASE("lean tls stream: random pieces both ways, KeyUpdates between them, ev
     std::thread client([&] { client_failure = run_client(acceptor.local_endpoint().port(), round); });
     auto socket = acceptor.accept();
     socket.set_option(net::socket_base::send_buffer_size(4096));
-    auto accepted = LeanTlsStream::accept(std::move(socket), made->context->native_handle());
+    auto accepted = LeanTlsStream::accept(std::move(socket), context.context->native_handle());
     REQUIRE(accepted.stream);
     Server server(std::move(*accepted.stream), round);
     server.start();
@@ -226,16 +242,9 @@ std::pair<boost::system::error_code, std::string> read_after_key_updates(const q
   std::thread client([port, updates] {
     SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
     SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    timeval tv{5, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = connect_loopback(port);
     SSL* ssl = SSL_new(ctx);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && SSL_set_fd(ssl, fd) == 1 &&
-        SSL_connect(ssl) == 1) {
+    if (fd >= 0 && SSL_set_fd(ssl, fd) == 1 && SSL_connect(ssl) == 1) {
       for (int i = 0; i < updates; ++i) {
         (void)SSL_key_update(ssl, SSL_KEY_UPDATE_NOT_REQUESTED);
         (void)SSL_do_handshake(ssl);  // sends it now, with no data after it
@@ -246,7 +255,7 @@ std::pair<boost::system::error_code, std::string> read_after_key_updates(const q
     }
     SSL_free(ssl);
     SSL_CTX_free(ctx);
-    ::close(fd);
+    if (fd >= 0) ::close(fd);
   });
   auto accepted = LeanTlsStream::accept(acceptor.accept(), context.context->native_handle());
   REQUIRE(accepted.stream);
@@ -272,13 +281,11 @@ std::pair<boost::system::error_code, std::string> read_after_key_updates(const q
 TEST_CASE("lean tls stream: 32 KeyUpdates in a row are followed - a 33rd with no data between ends the connection",
           "[unit]") {
   qrlogin::testing::ScratchDir dir;
-  auto certs = qrlogin::testing::make_lan_cert(dir.path);
-  auto made = qrlogin::relay::make_server_context(qrlogin::relay::TlsFiles{certs.cert, certs.key});
-  REQUIRE(made.ok());
-  auto [ok_ec, ok_bytes] = read_after_key_updates(*made, 32);
+  auto context = server_context(dir);
+  auto [ok_ec, ok_bytes] = read_after_key_updates(context, 32);
   CHECK_FALSE(ok_ec);
   CHECK(ok_bytes == "hello");
-  auto [flood_ec, flood_bytes] = read_after_key_updates(*made, 33);
+  auto [flood_ec, flood_bytes] = read_after_key_updates(context, 33);
   CHECK(flood_ec == qrlogin::relay::tls13::Error::unexpected_message);
   CHECK(flood_bytes.empty());
 }
