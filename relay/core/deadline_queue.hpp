@@ -3,7 +3,7 @@
 // deadline, whichever comes first) in one min-heap, served by one timer.
 // A session with its own steady_timer held the timer and, while idle, a
 // pending wait operation: about 500 bytes per waiting connection. Here it
-// holds an 8-byte slot and the heap an entry of 16.
+// holds a slot and a vtable pointer (16 bytes) and the heap an entry of 16.
 //
 // Thread-safe: sessions on several threads schedule and cancel under one
 // mutex. The queue only keeps time; whoever owns the timer (server.cpp)

@@ -24,9 +24,9 @@
 #include "relay/core/admission.hpp"
 #include "relay/core/maybe_mutex.hpp"
 #include "relay/core/channel_tag.hpp"
+#include "relay/core/deadline_queue.hpp"
 #include "relay/config/config.hpp"
 #include "relay/net/log.hpp"
-#include "relay/core/deadline_queue.hpp"
 #include "relay/net/metrics.hpp"
 
 namespace qrlogin::relay {
