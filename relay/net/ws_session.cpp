@@ -490,11 +490,11 @@ template <class Stream>
 void WsSession<Stream>::on_timer() {
   Busy busy(*this);
   if (phase_ == Phase::closed) return;
+  auto now = Clock::now();
   // A deadline that was moved or dropped while this call was posted.
-  if (Clock::now() < timer_at_ && timer_at_ != TimePoint::max()) return;
+  if (now < timer_at_ && timer_at_ != TimePoint::max()) return;
   timer_at_ = TimePoint::max();
   const auto& limits = hub_.limits();
-  auto now = Clock::now();
   if (phase_ == Phase::closing) {
     if (now >= close_deadline_) fail(LeaveKind::abnormal, Cut::reset);
     else arm_timer(close_deadline_);
