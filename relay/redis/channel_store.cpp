@@ -246,19 +246,57 @@ Result<Done> parse_done(const Fields& /*fields*/, std::optional<Code> error) { r
 
 }  // namespace
 
-// A script: its full text (the channel prelude included) and its SHA-1,
-// for EVALSHA; EVAL (which also caches it) after a NOSCRIPT, e.g. after
-// Redis restarted.
-struct ChannelStore::Script {
-  std::string body;
-  std::string sha1;
+// The channel functions, as one Redis Functions library (FUNCTION LOAD):
+// its top level (the prelude: helpers, the state layout) runs once when
+// loaded, not on every call as a script's would. The library and function
+// names carry a hash of the text, so nodes of two versions sharing a Redis
+// each call their own code (a rolling upgrade), as EVALSHA did.
+struct ChannelStore::Library {
+  std::string name;  // qrl_<16 hex digits>
+  std::string text;  // "#!lua name=<name>" and the code
+  std::array<std::string, 6> functions;  // by Op
 
-  explicit Script(std::string text) : body(std::move(text)), sha1(sha1_hex(body)) {}
-  static Script channel(std::string_view specific) {
-    return Script(std::string(lua::channel_common) + "\n" + std::string(specific));
+  Library() {
+    std::string code = std::string(lua::channel_common) + "\n" + std::string(lua::code_lookups) + "\n";
+    for (auto op : kOps) {
+      code += "redis.register_function(LIBRARY .. '_" + std::string(op_name(op)) +
+              "', function(KEYS, ARGV)\nbind(KEYS, ARGV)\n" + std::string(body(op)) + "\nend)\n";
+    }
+    name = "qrl_" + sha1_hex(code).substr(0, 16);
+    text = "#!lua name=" + name + "\nlocal LIBRARY = '" + name + "'\n" + code;
+    for (auto op : kOps) functions[static_cast<std::size_t>(op)] = name + "_" + std::string(op_name(op));
+  }
+  [[nodiscard]] const std::string& function(Op op) const { return functions[static_cast<std::size_t>(op)]; }
+
+  static constexpr Op kOps[] = {Op::join, Op::resume, Op::append, Op::poll, Op::leave, Op::evict};
+  static std::string_view op_name(Op op) {
+    switch (op) {
+      case Op::join: return "join";
+      case Op::resume: return "resume";
+      case Op::append: return "append";
+      case Op::poll: return "poll";
+      case Op::leave: return "leave";
+      case Op::evict: return "evict";
+    }
+    return "evict";
+  }
+  static std::string_view body(Op op) {
+    switch (op) {
+      case Op::join: return lua::channel_join;
+      case Op::resume: return lua::channel_resume;
+      case Op::append: return lua::channel_append;
+      case Op::poll: return lua::channel_poll;
+      case Op::leave: return lua::channel_leave;
+      case Op::evict: return lua::channel_evict;
+    }
+    return lua::channel_evict;
   }
 };
 
+const ChannelStore::Library& ChannelStore::library() {
+  static const Library built;  // built on first use, then only read (from any thread)
+  return built;
+}
 
 Secret derive_name_key(ByteView material) {
   auto key = hkdf(as_bytes(kNameKeySalt), material, {}, kNameKeyBytes);
@@ -287,48 +325,47 @@ std::string ChannelStore::channel_name(const Cid& cid) const {
 
 std::vector<std::string> ChannelStore::channel_keys(const std::string& name) const {
   auto base = prefix_ + ":{" + name + "}:";
-  return {base + "ch", base + "used", base + "fr", base + "fs", prefix_ + ":{global}:open"};
+  return {base + "st", base + "used", base + "fr", base + "fs", prefix_ + ":{global}:open"};
 }
 
 std::vector<std::string> ChannelStore::channel_args(const std::string& name) const {
   return {name, wake_prefix_, node_id_};
 }
 
-void ChannelStore::eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args,
+void ChannelStore::call(Op op, std::vector<std::string> keys, std::vector<std::string> args,
                         Client::Completion done, Millis deadline) {
+  const auto& lib = library();
   auto command = std::make_shared<std::vector<std::string>>();
   command->reserve(3 + keys.size() + args.size());
-  command->push_back("EVALSHA");
-  command->push_back(script.sha1);
+  command->push_back("FCALL");
+  command->push_back(lib.function(op));
   command->push_back(std::to_string(keys.size()));
   for (auto& k : keys) command->push_back(std::move(k));
   for (auto& a : args) command->push_back(std::move(a));
   Args shared = command;
   auto client = client_;
-  const Script* s = &script;  // scripts are static: they outlive every command
   CommandOptions options{deadline, false};
   client_->command(
       shared,
-      [client, s, shared, options, done = std::move(done)](Result<Reply> reply) mutable {
-        if (reply.ok() || reply.error().code != Errc::server || !reply.error().message.starts_with("NOSCRIPT")) {
+      [client, shared, options, done = std::move(done)](Result<Reply> reply) mutable {
+        if (reply.ok() || reply.error().code != Errc::server ||
+            reply.error().message.find("Function not found") == std::string::npos) {
           done(std::move(reply));
           return;
         }
-        // Every connect loads the scripts; an operator's SCRIPT FLUSH is the
-        // rare case that needs the body once more.
-        auto again = std::make_shared<std::vector<std::string>>(*shared);
-        (*again)[0] = "EVAL";
-        (*again)[1] = s->body;
-        client->command(Args(std::move(again)), std::move(done), options);
+        // Every connect loads the library; an operator's FUNCTION FLUSH (or
+        // a Redis that lost it) is the rare case that needs it once more.
+        // The load's own answer does not matter: the call after it tells.
+        client->command(Args(std::make_shared<std::vector<std::string>>(setup_commands().front())),
+                        [](const Result<Reply>&) {}, options);
+        client->command(shared, std::move(done), options);
       },
       options);
 }
 
 std::vector<std::vector<std::string>> ChannelStore::setup_commands() {
-  std::vector<std::vector<std::string>> out;
-  for (auto op : {Op::join, Op::resume, Op::append, Op::poll, Op::leave, Op::evict})
-    out.push_back({"SCRIPT", "LOAD", script(op).body});
-  return out;
+  // REPLACE: a library of this name is this very code (the name is its hash).
+  return {{"FUNCTION", "LOAD", "REPLACE", library().text}};
 }
 
 void ChannelStore::join(const Cid& cid, Role role, ConnId conn, const TokenHash& new_token,
@@ -363,7 +400,7 @@ void ChannelStore::join(const Cid& cid, Role role, ConnId conn, const TokenHash&
     for (auto& a : {std::string("code"), std::to_string(l.max_code_lookups), std::to_string(l.max_code_channels)})
       args.push_back(a);
   }
-  eval(script(Op::join), std::move(keys), std::move(args), typed<Attached>(&parse_attached, std::move(handler)));
+  call(Op::join, std::move(keys), std::move(args), typed<Attached>(&parse_attached, std::move(handler)));
 }
 
 void ChannelStore::resume(const Cid& cid, Role role, ConnId conn, const TokenHash& presented,
@@ -380,7 +417,7 @@ void ChannelStore::resume(const Cid& cid, Role role, ConnId conn, const TokenHas
     args.emplace_back("code");
     args.push_back(std::to_string(limits_.max_code_lookups));
   }
-  eval(script(Op::resume), std::move(keys), std::move(args),
+  call(Op::resume, std::move(keys), std::move(args),
        typed<Attached>(
            [](const Fields& fields, std::optional<Code> error) -> Result<Attached> {
              auto out = parse_attached(fields, error);
@@ -390,40 +427,37 @@ void ChannelStore::resume(const Cid& cid, Role role, ConnId conn, const TokenHas
            std::move(handler)));
 }
 
-void ChannelStore::append(const Cid& cid, Role from, std::uint64_t epoch, std::uint64_t index, const Frame& frame,
+void ChannelStore::append(const std::string& name, Role from, std::uint64_t epoch, std::uint64_t index, const Frame& frame,
                           std::uint64_t taken, Handler<Appended> handler) {
-  auto name = channel_name(cid);
   auto args = channel_args(name);
   args.emplace_back(role_code(from));
   args.push_back(std::to_string(epoch));
   args.push_back(std::to_string(index));
   args.emplace_back(frame ? std::string(frame->begin(), frame->end()) : std::string());
   args.push_back(std::to_string(taken));
-  eval(script(Op::append), channel_keys(name), std::move(args), typed<Appended>(&parse_appended, std::move(handler)));
+  call(Op::append, channel_keys(name), std::move(args), typed<Appended>(&parse_appended, std::move(handler)));
 }
 
-void ChannelStore::poll(const Cid& cid, Role role, std::uint64_t epoch, std::optional<std::uint64_t> from,
+void ChannelStore::poll(const std::string& name, Role role, std::uint64_t epoch, std::optional<std::uint64_t> from,
                         Handler<Polled> handler) {
-  auto name = channel_name(cid);
   auto args = channel_args(name);
   args.emplace_back(role_code(role));
   args.push_back(std::to_string(epoch));
   args.push_back(from ? std::to_string(*from) : std::string("-1"));
-  eval(script(Op::poll), channel_keys(name), std::move(args), typed<Polled>(&parse_polled, std::move(handler)),
+  call(Op::poll, channel_keys(name), std::move(args), typed<Polled>(&parse_polled, std::move(handler)),
        kIdempotentDeadline);
 }
 
-void ChannelStore::leave(const Cid& cid, Role role, std::uint64_t epoch, LeaveKind kind, Handler<Left> handler) {
-  auto name = channel_name(cid);
+void ChannelStore::leave(const std::string& name, Role role, std::uint64_t epoch, LeaveKind kind, Handler<Left> handler) {
   auto args = channel_args(name);
   args.emplace_back(role_code(role));
   args.push_back(std::to_string(epoch));
   args.emplace_back(kind == LeaveKind::normal ? "normal" : "abnormal");
-  eval(script(Op::leave), channel_keys(name), std::move(args), typed<Left>(&parse_left, std::move(handler)));
+  call(Op::leave, channel_keys(name), std::move(args), typed<Left>(&parse_left, std::move(handler)));
 }
 
-void ChannelStore::forget(const Cid& cid, Handler<Done> handler) {
-  auto keys = channel_keys(channel_name(cid));
+void ChannelStore::forget(const std::string& name, Handler<Done> handler) {
+  auto keys = channel_keys(name);
   client_->command({"DEL", keys[0], keys[2], keys[3]}, [handler = std::move(handler)](Result<Reply> reply) {
     if (!reply.ok()) return handler(reply.error());
     handler(Done{});
@@ -453,31 +487,11 @@ void ChannelStore::node_alive(const std::string& node, Handler<bool> handler) {
       CommandOptions{kIdempotentDeadline, true});
 }
 
-void ChannelStore::evict(const Cid& cid, Role role, const std::string& node, Handler<Done> handler) {
-  auto name = channel_name(cid);
+void ChannelStore::evict(const std::string& name, Role role, const std::string& node, Handler<Done> handler) {
   auto args = channel_args(name);
   args.emplace_back(role_code(role));
   args.push_back(node);
-  eval(script(Op::evict), channel_keys(name), std::move(args), typed<Done>(&parse_done, std::move(handler)));
-}
-
-const ChannelStore::Script& ChannelStore::script(Op op) {
-  // Built on first use, then only read (by every store, from any thread).
-  static const auto join = Script::channel(std::string(lua::code_lookups) + "\n" + std::string(lua::channel_join));
-  static const auto resume = Script::channel(std::string(lua::code_lookups) + "\n" + std::string(lua::channel_resume));
-  static const auto append = Script::channel(lua::channel_append);
-  static const auto poll = Script::channel(lua::channel_poll);
-  static const auto leave = Script::channel(lua::channel_leave);
-  static const auto evict = Script::channel(lua::channel_evict);
-  switch (op) {
-    case Op::join: return join;
-    case Op::resume: return resume;
-    case Op::append: return append;
-    case Op::poll: return poll;
-    case Op::leave: return leave;
-    case Op::evict: return evict;
-  }
-  return leave;
+  call(Op::evict, channel_keys(name), std::move(args), typed<Done>(&parse_done, std::move(handler)));
 }
 
 }  // namespace qrlogin::relay::redis

@@ -5,10 +5,11 @@
 // notice), so a receiver on one node and a sender on another pair, and a
 // client whose node died resumes on any other.
 //
-// Every operation is one Lua script over the channel's keys, which share the
-// hash tag {<name>}: atomic, and on one Redis Cluster slot. The layout, the
-// scripts and why are in docs/deploy.md ("Redis key layout"); the scripts
-// are relay/redis/lua/*.lua. In short:
+// Every operation is one Lua function (Redis Functions, one library) over
+// the channel's keys, which share the hash tag {<name>}: atomic, and on one
+// Redis Cluster slot. The layout, the functions and why are in
+// docs/deploy.md ("Redis key layout"); their code is relay/redis/lua/*.lua.
+// In short:
 //
 // - A channel's name in Redis is a keyed hash of its cid (HMAC-SHA256 with a
 //   key all nodes share, truncated to 128 bits): Redis, its dumps and its
@@ -22,7 +23,7 @@
 //   resume elsewhere (a frozen node that wakes up) gets `replaced` for every
 //   write: fencing.
 // - Nodes learn of changes by polling the channel's state; pub/sub (which
-//   may drop messages) only tells a node *when* to poll: a script that
+//   may drop messages) only tells a node *when* to poll: a function that
 //   changes what the other slot's node must see PUBLISHes the channel's name
 //   to "<prefix>:wake:<that node>".
 //
@@ -139,7 +140,7 @@ class ChannelStore {
 
   ChannelStore(std::shared_ptr<Client> client, Secret name_key, Limits limits, StoreOptions options = {});
 
-  // SCRIPT LOAD of every script, for ClientOptions::setup.
+  // FUNCTION LOAD of the channel functions' library, for ClientOptions::setup.
   static std::vector<std::vector<std::string>> setup_commands();
 
   [[nodiscard]] const std::string& node_id() const noexcept { return node_id_; }
@@ -148,7 +149,7 @@ class ChannelStore {
   // The pub/sub channel this node must SUBSCRIBE to for its wake-ups.
   [[nodiscard]] std::string wake_channel() const { return wake_prefix_ + node_id_; }
 
-  // A receiver that opens a channel is admitted in the same script (the
+  // A receiver that opens a channel is admitted in the same function (the
   // cluster-wide caps, and the rates of `address` and of the cluster).
   // A code request (`kind` code) also passes the code channel caps and
   // spends from the deployment's lookup budget (lua/code_lookups.lua).
@@ -156,19 +157,22 @@ class ChannelStore {
             ChannelKind kind, Handler<Attached> handler);
   void resume(const Cid& cid, Role role, ConnId conn, const TokenHash& presented, std::uint64_t received,
               const TokenHash& new_token, ChannelKind kind, Handler<Attached> handler);
+  // The operations below name the channel by its name (channel_name(cid)),
+  // which a caller computes once per attach: it is an HMAC.
+  //
   // `index`: this client's frame count before this frame (the `received`
   // its attach started from, plus the frames read since). `taken`: the
   // peer's frames this client's socket has taken (the frame confirms them).
-  void append(const Cid& cid, Role from, std::uint64_t epoch, std::uint64_t index, const Frame& frame,
+  void append(const std::string& name, Role from, std::uint64_t epoch, std::uint64_t index, const Frame& frame,
               std::uint64_t taken, Handler<Appended> handler);
   // `from`: the next peer frame index this node needs (none: state only).
-  void poll(const Cid& cid, Role role, std::uint64_t epoch, std::optional<std::uint64_t> from,
+  void poll(const std::string& name, Role role, std::uint64_t epoch, std::optional<std::uint64_t> from,
             Handler<Polled> handler);
-  void leave(const Cid& cid, Role role, std::uint64_t epoch, LeaveKind kind, Handler<Left> handler);
+  void leave(const std::string& name, Role role, std::uint64_t epoch, LeaveKind kind, Handler<Left> handler);
   // The last client of a channel its peer closed normally is gone too: the
-  // channel's keys go now rather than at their expiry (no script: nothing
+  // channel's keys go now rather than at their expiry (no function: nothing
   // can attach to a closed channel).
-  void forget(const Cid& cid, Handler<Done> handler);
+  void forget(const std::string& name, Handler<Done> handler);
 
   // Node liveness: every node refreshes its key (heartbeat) well within
   // `ttl`; a node whose key is gone is dead, and the slots it held are
@@ -177,16 +181,16 @@ class ChannelStore {
   void heartbeat(Millis ttl, Handler<Done> handler);
   void node_alive(const std::string& node, Handler<bool> handler);
   // `role`'s slot, if `node` still holds it: its grace starts now.
-  void evict(const Cid& cid, Role role, const std::string& node, Handler<Done> handler);
+  void evict(const std::string& name, Role role, const std::string& node, Handler<Done> handler);
 
  private:
-  struct Script;
   enum class Op : std::uint8_t { join, resume, append, poll, leave, evict };
-  static const Script& script(Op op);
-  // `deadline`: for scripts that are safe to run late or twice (see
-  // CommandOptions::timeout); zero for the rest.
-  void eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args,
-            Client::Completion done, Millis deadline = Millis{0});
+  struct Library;
+  static const Library& library();
+  // FCALL of `op`'s function. `deadline`: for functions that are safe to
+  // run late or twice (see CommandOptions::timeout); zero for the rest.
+  void call(Op op, std::vector<std::string> keys, std::vector<std::string> args, Client::Completion done,
+            Millis deadline = Millis{0});
   std::vector<std::string> channel_keys(const std::string& name) const;
   std::vector<std::string> channel_args(const std::string& name) const;
   [[nodiscard]] std::string node_key(const std::string& node) const { return prefix_ + ":node:" + node; }

@@ -9,7 +9,7 @@
 // run by one thread); the public methods may be called from any thread.
 //
 // - Connects with a timeout, sends AUTH (user and password), SELECT and the
-//   caller's own setup commands (say SCRIPT LOAD), then reports `up`. When
+//   caller's own setup commands (say FUNCTION LOAD), then reports `up`. When
 //   the connection breaks, Redis answers nothing to a command for
 //   `link_timeout` (a frozen or unreachable Redis), or a connect fails, it
 //   reports `down` once, fails every pending command with `unavailable`, and
@@ -83,7 +83,7 @@ struct ClientOptions {
   // Not empty: a subscriber connection for these pub/sub channels.
   std::vector<std::string> subscriptions;
   // Sent after AUTH/SELECT on every connect, before `up` (a failure is a
-  // failed connect): e.g. SCRIPT LOAD, so EVALSHA finds its scripts.
+  // failed connect): e.g. FUNCTION LOAD, so FCALL finds its functions.
   std::vector<std::vector<std::string>> setup;
 };
 

@@ -50,7 +50,7 @@ Connections::Connections(asio::any_io_executor executor, const ClientOptions& op
   state_->on_state = std::move(on_state);
   auto state = state_;
   auto command_options = copy_options(options, "cmd");
-  command_options.setup = ChannelStore::setup_commands();  // EVALSHA finds every script after each connect
+  command_options.setup = ChannelStore::setup_commands();  // FCALL finds every function after each connect
   commands_ = Client::create(executor, std::move(command_options),
                              [state](bool up, std::string_view reason) { state->update(true, up, reason); });
   store_ = std::make_unique<ChannelStore>(commands_, std::move(name_key), limits, std::move(store_options));

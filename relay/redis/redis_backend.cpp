@@ -105,7 +105,7 @@ void RedisBackend::evict_node(const std::string& node) {
   out.events.push_back(std::move(dead));
   sink_(std::move(out));
   for (auto& [conn, att] : affected)
-    redis_->store().evict(att.cid, peer_of(att.role), node, [this, conn = conn](auto&&) { poll(conn); });
+    redis_->store().evict(att.name, peer_of(att.role), node, [this, conn = conn](auto&&) { poll(conn); });
 }
 
 std::optional<std::string> RedisBackend::unavailable_reason() {
@@ -187,7 +187,7 @@ void RedisBackend::give_up_waiting(TimePoint now) {
       if (att.ended) continue;
       bool stuck = !att.held.empty() && now - att.held_since >= redis_grace_;
       if (!away && !stuck) continue;
-      ended.push_back({conn, {att.cid, att.role, att.epoch, LeaveKind::abnormal,
+      ended.push_back({conn, {att.name, att.role, att.epoch, LeaveKind::abnormal,
                               now + limits_.channel_lifetime + limits_.grace}});
     }
     for (const auto& e : ended) erase_locked(e.first);
@@ -354,7 +354,7 @@ void RedisBackend::join(JoinRequest request, JoinDone done) {
     return;
   }
   // A receiver that opens the channel passes the cluster-wide caps and
-  // rates in the same script.
+  // rates in the same function.
   store.join(request.cid, request.role, request.conn, request.new_token, request.address, request.kind,
              std::move(attached));
 }
@@ -395,7 +395,7 @@ void RedisBackend::on_attached(const JoinRequest& request, Result<redis::Attache
   const auto& self = node_id();
   {
     std::lock_guard lock(mutex_);
-    // The script recorded the one intrusion notice; clients on this node
+    // The function recorded the one intrusion notice; clients on this node
     // learn of it by a poll, those elsewhere were woken.
     for (const auto& [role, holder] : a.intrusion)
       if (holder.node == self) actions.polls.push_back(holder.conn);
@@ -462,7 +462,7 @@ bool RedisBackend::forward(const Cid& /*cid*/, Role /*from*/, ConnId conn, Frame
 
 void RedisBackend::send_append(ConnId conn) {
   if (stopped() || !is_up()) return;  // sent when Redis is back (on_state)
-  Cid cid{};
+  std::string name;
   Role role = Role::receiver;
   std::uint64_t epoch = 0;
   std::uint64_t index = 0;
@@ -474,14 +474,14 @@ void RedisBackend::send_append(ConnId conn) {
     if (it == attached_.end() || it->second.ended || it->second.appending || it->second.held.empty()) return;
     auto& att = it->second;
     att.appending = true;
-    cid = att.cid;
+    name = att.name;
     role = att.role;
     epoch = att.epoch;
     index = att.next_out;
     frame = att.held.front().frame;
     taken = att.held.front().taken;
   }
-  redis_->store().append(cid, role, epoch, index, frame, taken,
+  redis_->store().append(name, role, epoch, index, frame, taken,
                          [this, conn, epoch, index, frame](Result<redis::Appended> reply) {
                            on_appended(conn, epoch, index, frame, std::move(reply));
                          });
@@ -572,7 +572,7 @@ void RedisBackend::leave(const Cid& /*cid*/, Role role, ConnId conn, LeaveKind k
     std::lock_guard lock(mutex_);
     auto it = attached_.find(conn);
     if (it == attached_.end()) return;  // told to resume (Redis away), or replaced here
-    leave = {it->second.cid, role, it->second.epoch, kind,
+    leave = {it->second.name, role, it->second.epoch, kind,
              Clock::now() + std::max(limits_.channel_lifetime, limits_.code_lifetime) + limits_.grace};
     peer_closed = it->second.peer_closed;
     erase_locked(conn);
@@ -580,7 +580,7 @@ void RedisBackend::leave(const Cid& /*cid*/, Role role, ConnId conn, LeaveKind k
   // The peer's close already ended the channel (and counted it completed):
   // only its keys are left, and they expire by themselves if this is lost.
   if (peer_closed) {
-    if (is_up()) redis_->store().forget(leave.cid, [](auto&&) {});
+    if (is_up()) redis_->store().forget(leave.name, [](auto&&) {});
     return;
   }
   send_leave(std::move(leave));
@@ -610,7 +610,7 @@ void RedisBackend::send_leave(PendingLeave leave) {
     pending_leaves_.push_back(std::move(leave));  // sent when Redis is back
     return;
   }
-  redis_->store().leave(leave.cid, leave.role, leave.epoch, leave.kind, [this, leave](Result<redis::Left> left) {
+  redis_->store().leave(leave.name, leave.role, leave.epoch, leave.kind, [this, leave](Result<redis::Left> left) {
     if (!redis_) return;
     if (!left.ok()) {
       // Lost with the connection (or refused for the queue bound): again
@@ -642,7 +642,7 @@ void RedisBackend::send_pending_leaves() {
 
 void RedisBackend::poll(ConnId conn) {
   if (stopped()) return;
-  Cid cid{};
+  std::string name;
   Role role = Role::receiver;
   std::uint64_t epoch = 0;
   std::uint64_t from = 0;
@@ -656,12 +656,12 @@ void RedisBackend::poll(ConnId conn) {
       return;
     }
     att.polling = true;
-    cid = att.cid;
+    name = att.name;
     role = att.role;
     epoch = att.epoch;
     from = att.next_in;
   }
-  redis_->store().poll(cid, role, epoch, from, [this, conn, epoch](Result<redis::Polled> reply) {
+  redis_->store().poll(name, role, epoch, from, [this, conn, epoch](Result<redis::Polled> reply) {
     on_polled(conn, epoch, std::move(reply));
   });
 }

@@ -2,14 +2,14 @@
 // The channel backend of a cluster (--redis): channels live in Redis, so the
 // two clients of a channel may sit on different relay nodes and a client
 // whose node died resumes on another. relay/redis/channel_store.hpp holds
-// the rules (one Lua script per operation); this class is the node's side:
+// the rules (one Lua function per operation); this class is the node's side:
 //
 // - One Attachment per local client that holds a slot: its channel, role,
 //   epoch (fencing), its own next frame index (for appends) and the peer's
 //   next frame index it still has to deliver (so a frame reaches the socket
 //   exactly once, whichever way it arrives).
 // - A frame is appended in Redis; when the peer is on this node it is
-//   delivered at once from the append's reply, else the script wakes the
+//   delivered at once from the append's reply, else the function wakes the
 //   peer's node over pub/sub, with the frame itself when it is small (and
 //   with `peer joined` or a normal close as news of their own). A node
 //   that cannot use the news (it missed something before) polls the
@@ -144,7 +144,7 @@ class RedisBackend final : public ChannelBackend {
   // A leave Redis did not take yet (Redis was away): retried until it
   // lands or the channel could no longer exist.
   struct PendingLeave {
-    Cid cid{};
+    std::string name;  // the channel's name in Redis
     Role role = Role::receiver;
     std::uint64_t epoch = 0;
     LeaveKind kind = LeaveKind::abnormal;

@@ -457,7 +457,7 @@ function redisCommandCounts(port) {
   for (const m of out.stdout.matchAll(/^cmdstat_([a-z|_-]+):calls=(\d+)/gm)) {
     const calls = Number(m[2]);
     counts.commands += calls;
-    if (m[1] === 'evalsha' || m[1] === 'eval') counts.scripts += calls;
+    if (['fcall', 'evalsha', 'eval'].includes(m[1])) counts.scripts += calls;  // functions, or scripts of older builds
   }
   return counts;
 }

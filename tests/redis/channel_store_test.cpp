@@ -64,7 +64,7 @@ class Node {
     options.endpoint.user = user;
     options.endpoint.password = qrlogin::Secret::copy_of(qrlogin::as_bytes(password));
     options.client_name = "qrlogin-relay:" + id;
-    options.setup = ChannelStore::setup_commands();  // as the relay connects: SCRIPT LOAD first
+    options.setup = ChannelStore::setup_commands();  // as the relay connects: FUNCTION LOAD first
     client_ = Client::create(io.executor(), std::move(options), states_.handler());
     auto sub_options = local_options(server.port());
     sub_options.endpoint.user = user;
@@ -108,13 +108,13 @@ class Node {
   Res<Appended> append(const Cid& cid, Role from, std::uint64_t epoch, std::uint64_t index, const std::string& data,
                        std::uint64_t taken = 0) {
     return await<Res<Appended>>(
-        [&](auto done) { store_->append(cid, from, epoch, index, frame_of(data), taken, done); });
+        [&](auto done) { store_->append(store_->channel_name(cid), from, epoch, index, frame_of(data), taken, done); });
   }
   Res<Polled> poll(const Cid& cid, Role role, std::uint64_t epoch, std::optional<std::uint64_t> from = 0) {
-    return await<Res<Polled>>([&](auto done) { store_->poll(cid, role, epoch, from, done); });
+    return await<Res<Polled>>([&](auto done) { store_->poll(store_->channel_name(cid), role, epoch, from, done); });
   }
   Res<Left> leave(const Cid& cid, Role role, std::uint64_t epoch, LeaveKind kind) {
-    return await<Res<Left>>([&](auto done) { store_->leave(cid, role, epoch, kind, done); });
+    return await<Res<Left>>([&](auto done) { store_->leave(store_->channel_name(cid), role, epoch, kind, done); });
   }
   Res<Done> heartbeat(std::chrono::milliseconds ttl) {
     return await<Res<Done>>([&](auto done) { store_->heartbeat(ttl, done); });
@@ -123,7 +123,7 @@ class Node {
     return await<Res<bool>>([&](auto done) { store_->node_alive(node, done); });
   }
   Res<Done> evict(const Cid& cid, Role role, const std::string& node) {
-    return await<Res<Done>>([&](auto done) { store_->evict(cid, role, node, done); });
+    return await<Res<Done>>([&](auto done) { store_->evict(store_->channel_name(cid), role, node, done); });
   }
 
   // Waits for a wake-up naming `channel`, consumes it.
@@ -328,7 +328,7 @@ TEST_CASE("redis store: every key has a TTL (lifetime + grace), the cid marker o
   REQUIRE_FALSE(c.b.resume(cid, kS, 3, token(2), 1, token(4))->error);  // trims a stream
 
   auto keys = c.keys_of(cid);
-  CHECK(keys == std::vector<std::string>{c.key(cid, "ch"), c.key(cid, "fr"), c.key(cid, "fs"), c.key(cid, "used")});
+  CHECK(keys == std::vector<std::string>{c.key(cid, "fr"), c.key(cid, "fs"), c.key(cid, "st"), c.key(cid, "used")});  // sorted
   auto life = (c.limits.channel_lifetime + c.limits.grace).count();
   for (const auto& key : keys) {
     INFO(key);
@@ -601,11 +601,11 @@ TEST_CASE("redis store: cluster-wide admission - channel cap and per-address rat
   CHECK(std::stoll(end.str) > c.redis_now_ms() + c.limits.grace.count());
 }
 
-TEST_CASE("redis store: scripts are loaded again after Redis forgot them", "[redis]") {
+TEST_CASE("redis store: the function library is loaded again after Redis forgot it", "[redis]") {
   Cluster c;
   auto cid = make_cid(11);
   REQUIRE_FALSE(c.a.join(cid, kR, 1, token(1))->error);
-  c.server.command({"SCRIPT", "FLUSH"});
+  c.server.command({"FUNCTION", "FLUSH"});
   auto joined = c.b.join(cid, kS, 2, token(2));
   REQUIRE(joined.ok());
   CHECK_FALSE(joined->error);
@@ -662,9 +662,9 @@ TEST_CASE("redis store: the documented ACL (relay/redis/acl-rules.txt) is enough
   REQUIRE(a.poll(cid, kR, 1, 0).ok());
   REQUIRE_FALSE(b.leave(cid, kS, 1, LeaveKind::abnormal)->error);
   REQUIRE_FALSE(b.resume(cid, kS, 3, token(2), 0, token(3))->error);
-  server.command({"SCRIPT", "FLUSH"});  // EVAL again, as the relay's user
+  server.command({"FUNCTION", "FLUSH"});  // FUNCTION LOAD again, as the relay's user
   REQUIRE_FALSE(a.leave(cid, kR, 1, LeaveKind::normal)->error);
-  REQUIRE(await<Res<Done>>([&](auto done) { b.store().forget(cid, done); }).ok());
+  REQUIRE(await<Res<Done>>([&](auto done) { b.store().forget(b.store().channel_name(cid), done); }).ok());
   // And nothing beyond its keys.
   CHECK(server.command({"ACL", "DRYRUN", "qrlogin", "GET", "other"}).str.find("no permissions") != std::string::npos);
   CHECK(server.command({"ACL", "DRYRUN", "qrlogin", "FLUSHALL"}).str.find("no permissions") != std::string::npos);

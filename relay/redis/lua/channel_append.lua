@@ -24,8 +24,7 @@ local next_index = num(c, role .. '_next')
 if index < next_index then return { 'ok', 'index', index, 'duplicate', 1 } end
 if index > next_index then return { 'bad_request' } end
 if taken > num(c, peer .. '_sent') and taken <= num(c, peer .. '_next') then
-  c[peer .. '_sent'] = taken
-  redis.call('HSET', CH, peer .. '_sent', taken)
+  store(c, peer .. '_sent', taken)
 end
 local size = #frame
 if size > num(c, 'lim_frame') or num(c, 'frames') >= num(c, 'lim_frames') then return { 'too_large' } end
@@ -37,7 +36,7 @@ end
 if num(c, 'bytes') + size > num(c, 'lim_bytes') then
   -- What is buffered is what the peer has not taken: it is the slow one.
   if connected(c, peer) then
-    redis.call('HSET', CH, peer .. '_slow', c[peer .. '_epoch'])
+    store(c, peer .. '_slow', c[peer .. '_epoch'])
     wake(c, peer)
   end
   local node, conn = '', ''
@@ -46,7 +45,7 @@ if num(c, 'bytes') + size > num(c, 'lim_bytes') then
 end
 redis.call('XADD', FRAMES[role], index .. '-1', 'd', frame)
 if index == 0 then keep(c, FRAMES[role]) end  -- the stream is new: it expires with the channel
-redis.call('HSET', CH, role .. '_next', next_index + 1, 'frames', num(c, 'frames') + 1, 'bytes', num(c, 'bytes') + size)
+store(c, role .. '_next', next_index + 1, 'frames', num(c, 'frames') + 1, 'bytes', num(c, 'bytes') + size)
 if size <= WAKE_FRAME_BYTES then
   wake_with(c, peer, 'f|' .. role .. '|' .. epoch .. '|' .. index .. '|' .. frame)
 else

@@ -1,7 +1,11 @@
--- Prepended to every channel script (relay/redis/lua/channel_*.lua) at build
--- time. The layout is documented in docs/deploy.md ("Redis key layout").
+-- The top of the channel functions' library (ChannelStore::Library in
+-- relay/redis/channel_store.cpp): it runs once, when Redis loads the
+-- library; each channel_<op>.lua is the body of function qrl_<hash>_<op>,
+-- which starts with bind(KEYS, ARGV). The layout is documented in
+-- docs/deploy.md ("Redis key layout"). Every function gets:
 --
--- KEYS[1]  <p>:{<h>}:ch    hash: the channel, its two slots ("r_", "s_")
+-- KEYS[1]  <p>:{<h>}:st    string: the channel, its two slots ("r_", "s_"),
+--                          packed (see STATE below)
 -- KEYS[2]  <p>:{<h>}:used  string: the cid was opened ("open"), or how its
 --                          channel ended ("closed", "expired")
 -- KEYS[3]  <p>:{<h>}:fr    stream: frames the receiver sent, id <index>-1
@@ -14,10 +18,16 @@
 --
 -- Every time is Redis's (TIME), so nodes with skewed clocks agree. Every
 -- reply is a flat array: a status, then name/value pairs.
-local CH, USED = KEYS[1], KEYS[2]
-local FRAMES = { r = KEYS[3], s = KEYS[4] }
-local OPEN = KEYS[5]
-local NAME, WAKE, NODE = ARGV[1], ARGV[2], ARGV[3]
+local CH, USED, OPEN, NAME, WAKE, NODE
+local FRAMES = {}
+
+-- Every function of the library starts here: the keys and the arguments
+-- every channel function shares.
+local function bind(keys, argv)
+  CH, USED, OPEN = keys[1], keys[2], keys[5]
+  FRAMES.r, FRAMES.s = keys[3], keys[4]
+  NAME, WAKE, NODE = argv[1], argv[2], argv[3]
+end
 local ROLES = { 'r', 's' }
 
 local function now_ms()
@@ -35,15 +45,54 @@ local function check_role(role)
   return nil
 end
 
--- The channel hash as a table (nil when there is none). The hash is
--- small (27 fields): HMGET of only the fields a script uses measured no
--- cheaper than reading it whole.
+-- The channel's state is one string, packed with Redis's `struct` library:
+-- 20 numbers as doubles (exact below 2^53), then 9 strings, each after its
+-- 16-bit length. A GET and one unpack cost a function a fraction of
+-- HGETALL into a table with tonumber() of every field; a write packs the
+-- whole state again, in one SET (docs/benchmarks.md, "Leaner functions").
+-- The fields are spelled out, not looped over: this runs in every call.
+local STATE = '<ddddddddddddddddddddHc0Hc0Hc0Hc0Hc0Hc0Hc0Hc0Hc0'
+
+-- An empty string field reads as nil, as an absent hash field did.
+local function text(v)
+  if v == '' then return nil end
+  return v
+end
+
+-- The channel as a table (nil when there is none).
 local function load()
-  local flat = redis.call('HGETALL', CH)
-  if #flat == 0 then return nil end
-  local c = {}
-  for i = 1, #flat, 2 do c[flat[i]] = flat[i + 1] end
-  return c
+  local packed = redis.call('GET', CH)
+  if not packed then return nil end
+  local exp, grace, mem, lim_frame, lim_frames, lim_bytes, frames, bytes,
+        r_epoch, r_grace, r_next, r_first, r_sent, r_slow,
+        s_epoch, s_grace, s_next, s_first, s_sent, s_slow,
+        intr, closed, kind, r_node, r_conn, r_tok, s_node, s_conn, s_tok = struct.unpack(STATE, packed)
+  return { exp = exp, grace = grace, mem = mem, lim_frame = lim_frame, lim_frames = lim_frames,
+           lim_bytes = lim_bytes, frames = frames, bytes = bytes,
+           r_epoch = r_epoch, r_grace = r_grace, r_next = r_next, r_first = r_first, r_sent = r_sent,
+           r_slow = r_slow, s_epoch = s_epoch, s_grace = s_grace, s_next = s_next, s_first = s_first,
+           s_sent = s_sent, s_slow = s_slow, intr = text(intr), closed = text(closed), kind = text(kind),
+           r_node = text(r_node), r_conn = text(r_conn), r_tok = text(r_tok),
+           s_node = text(s_node), s_conn = text(s_conn), s_tok = text(s_tok) }
+end
+
+-- Sets fields of `c` (name, value, ...) and writes the whole state back;
+-- the key keeps its expiry.
+local function store(c, ...)
+  for i = 1, select('#', ...), 2 do
+    local field, value = select(i, ...)
+    c[field] = value
+  end
+  local intr, closed, kind = c.intr or '', c.closed or '', c.kind or ''
+  local r_node, r_conn, r_tok = c.r_node or '', c.r_conn or '', c.r_tok or ''
+  local s_node, s_conn, s_tok = c.s_node or '', c.s_conn or '', c.s_tok or ''
+  redis.call('SET', CH, struct.pack(STATE,
+    c.exp or 0, c.grace or 0, c.mem or 0, c.lim_frame or 0, c.lim_frames or 0, c.lim_bytes or 0,
+    c.frames or 0, c.bytes or 0,
+    c.r_epoch or 0, c.r_grace or 0, c.r_next or 0, c.r_first or 0, c.r_sent or 0, c.r_slow or 0,
+    c.s_epoch or 0, c.s_grace or 0, c.s_next or 0, c.s_first or 0, c.s_sent or 0, c.s_slow or 0,
+    #intr, intr, #closed, closed, #kind, kind, #r_node, r_node, #r_conn, r_conn, #r_tok, r_tok,
+    #s_node, s_node, #s_conn, s_conn, #s_tok, s_tok), 'KEEPTTL')
 end
 
 local function num(c, field)
@@ -125,10 +174,7 @@ local function trim(c, role, upto)
   end
   redis.call('XTRIM', FRAMES[role], 'MINID', upto .. '-0')
   local sent = math.max(num(c, role .. '_sent'), upto)
-  c[role .. '_first'] = upto
-  c[role .. '_sent'] = sent
-  c.bytes = num(c, 'bytes') - freed
-  redis.call('HSET', CH, role .. '_first', upto, role .. '_sent', sent, 'bytes', c.bytes)
+  store(c, role .. '_first', upto, role .. '_sent', sent, 'bytes', num(c, 'bytes') - freed)
 end
 
 -- `role`'s frames from index `from` on, flattened: index, bytes, index, ...
@@ -156,8 +202,7 @@ local function intrude(c)
       targets[#targets + 1] = c[role .. '_conn']
     end
   end
-  c.intr = (#list > 0) and table.concat(list, ',') or '-'
-  redis.call('HSET', CH, 'intr', c.intr)
+  store(c, 'intr', (#list > 0) and table.concat(list, ',') or '-')
   wake(c, 'r')
   wake(c, 's')
   return targets

@@ -12,7 +12,7 @@ local c = load()
 if not c then return { 'expired' } end
 if node == '' or (c[role .. '_node'] or '') ~= node then return { 'ok', 'evicted', 0 } end
 local now = now_ms()
-redis.call('HSET', CH, role .. '_node', '', role .. '_conn', '',
+store(c, role .. '_node', '', role .. '_conn', '',
   role .. '_grace', math.min(num(c, 'exp'), now + num(c, 'grace')))
 wake(c, peer_of(role))
 return { 'ok', 'evicted', 1 }

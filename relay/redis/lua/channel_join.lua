@@ -1,11 +1,11 @@
 -- join: a client without a resume token attaches to a slot. A receiver
--- that opens a new channel passes its admission first, in this script: the
+-- that opens a new channel passes its admission first, in this function: the
 -- cluster-wide caps and rates (KEYS[5..8], all under {global}).
 -- KEYS[6] <p>:{global}:cids  zset: channel name -> when it may be forgotten
 -- KEYS[7] <p>:{global}:rate  hash: the global token bucket
 -- KEYS[8] <p>:{global}:a:<address hash>  hash: the address's token bucket
 -- (KEYS[6..8] only with role 'r'). On Redis Cluster {global} is another
--- slot than the channel's: admission would have to be a script of its own
+-- slot than the channel's: admission would have to be a function of its own
 -- again (see docs/deploy.md).
 -- ARGV[4] role ('r' opens the channel, 's' joins it)  ARGV[5] conn
 -- ARGV[6] the hash of the token `joined` hands out (32 bytes)
@@ -106,15 +106,10 @@ if not c then
     redis.call('PEXPIRE', KEYS[10], lifetime)
   end
   local exp = now + lifetime
-  redis.call('HSET', CH,
-    'exp', exp, 'grace', grace, 'mem', lifetime + grace,
-    'lim_frame', ARGV[9], 'lim_frames', ARGV[10], 'lim_bytes', ARGV[11],
-    'frames', 0, 'bytes', 0, 'intr', '',
-    'r_epoch', 1, 'r_node', NODE, 'r_conn', conn, 'r_grace', 0, 'r_tok', token,
-    'r_next', 0, 'r_first', 0, 'r_sent', 0, 'r_slow', 0,
-    's_epoch', 0, 's_node', '', 's_conn', '', 's_grace', 0, 's_tok', '',
-    's_next', 0, 's_first', 0, 's_sent', 0, 's_slow', 0)
-  if code then redis.call('HSET', CH, 'kind', 'code') end
+  -- Every field not set here starts at 0 or empty.
+  store({}, 'exp', exp, 'grace', grace, 'mem', lifetime + grace,
+    'lim_frame', tonumber(ARGV[9]), 'lim_frames', tonumber(ARGV[10]), 'lim_bytes', tonumber(ARGV[11]),
+    'r_epoch', 1, 'r_node', NODE, 'r_conn', conn, 'r_tok', token, 'kind', code and 'code' or '')
   redis.call('PEXPIREAT', CH, exp + grace)
   -- Remembered until lifetime + grace after the channel's latest end.
   redis.call('SET', USED, 'open', 'PX', lifetime + lifetime + grace)
@@ -142,7 +137,7 @@ if num(c, role .. '_epoch') > 0 then
   return { 'channel_full', 'intrusion', targets }
 end
 
-redis.call('HSET', CH, role .. '_epoch', 1, role .. '_node', NODE, role .. '_conn', conn, role .. '_grace', 0,
+store(c, role .. '_epoch', 1, role .. '_node', NODE, role .. '_conn', conn, role .. '_grace', 0,
   role .. '_tok', token, role .. '_slow', 0)
 wake_with(c, peer, 'j|' .. role .. '|1|' .. NODE)
 local out = { 'ok', 'created', 0, 'epoch', 1, 'expires_in', num(c, 'exp') - now, 'received', 0,

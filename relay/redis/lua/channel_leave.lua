@@ -28,7 +28,7 @@ if kind == 'normal' then
     -- the peer leaves or the grace passes; its polls get those frames and
     -- then `closed`.
     wake_with(c, peer, 'c|' .. role .. '|' .. num(c, role .. '_next'))
-    redis.call('HSET', CH, 'closed', role, role .. '_node', '', role .. '_conn', '')
+    store(c, 'closed', role, role .. '_node', '', role .. '_conn', '')
     redis.call('SET', USED, 'closed', 'PX', num(c, 'mem'))
     redis.call('ZREM', OPEN, NAME)
     local until_ms = now + num(c, 'grace')
@@ -46,7 +46,7 @@ if (c.closed or '') ~= '' then
   return out
 end
 local grace_end = math.min(num(c, 'exp'), now + num(c, 'grace'))
-redis.call('HSET', CH, role .. '_node', '', role .. '_conn', '', role .. '_grace', grace_end)
+store(c, role .. '_node', '', role .. '_conn', '', role .. '_grace', grace_end)
 -- Unless this client resumes, the channel ends by then (XX: still counted;
 -- LT: never later than it was).
 redis.call('ZADD', OPEN, 'XX', 'LT', grace_end, NAME)

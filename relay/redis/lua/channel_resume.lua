@@ -40,7 +40,7 @@ if not same_secret(c[role .. '_tok'] or '', presented) then
   local targets = intrude(c)
   return { 'expired', 'intrusion_attempt', 1, 'intrusion', targets }
 end
-redis.call('HSET', CH, role .. '_tok', '')  -- single use
+store(c, role .. '_tok', '')  -- single use
 local peer = peer_of(role)
 if received > num(c, peer .. '_next') then return { 'bad_request' } end
 -- Frames it missed were dropped under the byte budget: exactly once is no
@@ -56,12 +56,12 @@ if old_node ~= '' and (old_node ~= NODE or old_conn ~= conn) then
   out[#out + 1] = old_conn
 end
 local epoch = num(c, role .. '_epoch') + 1
-redis.call('HSET', CH, role .. '_epoch', epoch, role .. '_node', NODE, role .. '_conn', conn, role .. '_grace', 0,
+store(c, role .. '_epoch', epoch, role .. '_node', NODE, role .. '_conn', conn, role .. '_grace', 0,
   role .. '_tok', token, role .. '_slow', 0)
 -- `received=N` confirms the peer's frames below N; the rest comes again.
 trim(c, peer, received)
 local sent = math.min(num(c, peer .. '_sent'), received)
-redis.call('HSET', CH, peer .. '_sent', sent)
+store(c, peer .. '_sent', sent)
 wake(c, peer)
 wake_node(old_node)
 -- It counts against --max-channels until the channel's end again.

@@ -1,4 +1,4 @@
--- Prepended (after channel_common) to the join and resume scripts only:
+-- Part of the library's top (after channel_common), for join and resume:
 -- what a code channel lookup costs (docs/relay.md, "Code channels").
 -- The deployment's lookup budget is a token bucket in a hash (t: tokens,
 -- at: ms) at --max-code-lookups a second holding one second's worth; a

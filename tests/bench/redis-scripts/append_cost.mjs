@@ -1,12 +1,12 @@
 // node tests/bench/redis-scripts/append_cost.mjs [--appends N] [--runs R]
 //
-// What one frame costs Redis: the cluster's append script (relay/redis/lua,
-// with its prelude, exactly as the relay loads it) run N times on one open
-// channel, with a subscriber for the wake-ups, through `redis-cli --pipe`.
-// Prints Redis's own usec_per_call (INFO commandstats) for each run and the
-// lowest, and the same for an empty script measured in the same run (the
-// baseline: what any EVALSHA costs on this machine now). Starts its own
-// redis-server on a free loopback port and stops it; bounded by N and R.
+// What one frame costs Redis: the cluster's append function (relay/redis/lua,
+// in its library, assembled as the relay assembles it) run N times on one
+// open channel, with a subscriber for the wake-ups, through `redis-cli
+// --pipe`. Prints Redis's own usec_per_call (INFO commandstats) for each run
+// and the lowest, and the same for an empty function measured in the same
+// run (the baseline: what any FCALL costs on this machine now). Starts its
+// own redis-server on a free loopback port and stops it; bounded by N and R.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -53,20 +53,26 @@ for (let i = 0; ; i++) {
   await new Promise((r) => setTimeout(r, 50));
 }
 
-const script = (name) => `${readFileSync(path.join(lua, 'channel_common.lua'), 'utf8')}\n${readFileSync(path.join(lua, name), 'utf8')}`;
-// As the relay loads it: the code lookups' prelude between (relay/redis/channel_store.cpp).
-const join = cli(['SCRIPT', 'LOAD', script('channel_join.lua').replace(/^(?=-- join:)/m, `${readFileSync(path.join(lua, 'code_lookups.lua'), 'utf8')}\n`)]).trim();
-const append = cli(['SCRIPT', 'LOAD', script('channel_append.lua')]).trim();
-const empty = cli(['SCRIPT', 'LOAD', 'return 1']).trim();
+// The channel functions as one library, assembled as the relay assembles
+// it (relay/redis/channel_store.cpp, ChannelStore::library).
+const read = (name) => readFileSync(path.join(lua, name), 'utf8');
+const ops = ['join', 'resume', 'append', 'poll', 'leave', 'evict'];
+const library = ['#!lua name=qrl_bench', read('channel_common.lua'), read('code_lookups.lua'),
+  ...ops.map((op) => `redis.register_function('qrl_bench_${op}', function(KEYS, ARGV)\nbind(KEYS, ARGV)\n${read(`channel_${op}.lua`)}\nend)`)].join('\n');
+cli(['FUNCTION', 'LOAD', 'REPLACE', library]);
+const join = 'qrl_bench_join';
+const append = 'qrl_bench_append';
+cli(['FUNCTION', 'LOAD', 'REPLACE', "#!lua name=qrl_empty\nredis.register_function('qrl_empty', function() return 1 end)"]);
+const empty = 'qrl_empty';
 
-const keys = ['b:{h}:ch', 'b:{h}:used', 'b:{h}:fr', 'b:{h}:fs', 'b:{global}:open'];
+const keys = ['b:{h}:st', 'b:{h}:used', 'b:{h}:fr', 'b:{h}:fs', 'b:{global}:open'];
 const admission = ['b:{global}:cids', 'b:{global}:rate', 'b:{global}:a:x'];
 const limits = ['600000', '10000', '100000', '1000000000', '1000000000000'];
 const resp = (args) => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join('')}`;
 
 function usecPerCall() {
-  const m = cli(['INFO', 'commandstats']).match(/^cmdstat_evalsha:calls=(\d+),usec=\d+,usec_per_call=([\d.]+)/m);
-  if (!m) throw new Error('no evalsha in INFO commandstats');
+  const m = cli(['INFO', 'commandstats']).match(/^cmdstat_fcall:calls=(\d+),usec=\d+,usec_per_call=([\d.]+)/m);
+  if (!m) throw new Error('no fcall in INFO commandstats');
   return { calls: Number(m[1]), perCall: Number(m[2]) };
 }
 
@@ -81,26 +87,26 @@ const frame = 'x'.repeat(40);
 const results = { append: [], empty: [] };
 for (let run = 0; run < opt.runs; run++) {
   cli(['FLUSHALL']);
-  const opened = cli(['EVALSHA', join, '8', ...keys, ...admission, 'h', 'b:wake:', 'nodeA', 'r', '1', 'tokR', ...limits,
+  const opened = cli(['FCALL', join, '8', ...keys, ...admission, 'h', 'b:wake:', 'nodeA', 'r', '1', 'tokR', ...limits,
     '1000000', '1000000', '1000', '1000', '1000', '1000']);
   if (!/^ok/.test(opened)) throw new Error(`the receiver's join: ${opened}`);
-  const joined = cli(['EVALSHA', join, '5', ...keys, 'h', 'b:wake:', 'nodeB', 's', '2', 'tokS', ...limits]);
+  const joined = cli(['FCALL', join, '5', ...keys, 'h', 'b:wake:', 'nodeB', 's', '2', 'tokS', ...limits]);
   if (!/^ok/.test(joined)) throw new Error(`the sender's join: ${joined}`);
   // The sender's node listens, as in the relay: every append publishes to it.
   const subscriber = spawn('redis-cli', ['-p', String(port), 'SUBSCRIBE', 'b:wake:nodeB'], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 200));
   let appends = '';
   for (let i = 0; i < opt.appends; i++)
-    appends += resp(['EVALSHA', append, '5', ...keys, 'h', 'b:wake:', 'nodeA', 'r', '1', String(i), frame, '0']);
+    appends += resp(['FCALL', append, '5', ...keys, 'h', 'b:wake:', 'nodeA', 'r', '1', String(i), frame, '0']);
   const a = measure(appends);
   subscriber.kill();
   if (a.calls !== opt.appends) throw new Error(`ran ${a.calls} appends, not ${opt.appends}`);
   results.append.push(a.perCall);
-  results.empty.push(measure(resp(["EVALSHA", empty, "0"]).repeat(opt.appends)).perCall);
+  results.empty.push(measure(resp(["FCALL", empty, "0"]).repeat(opt.appends)).perCall);
 }
 const low = (xs) => Math.min(...xs);
 console.log(`metric redis.append_usec_per_call ${low(results.append).toFixed(2)} us (runs: ${results.append.join(', ')})`);
-console.log(`metric redis.empty_script_usec_per_call ${low(results.empty).toFixed(2)} us (runs: ${results.empty.join(', ')})`);
-console.log(`ratio redis.append/empty_script ${(low(results.append) / low(results.empty)).toFixed(1)}`);
+console.log(`metric redis.empty_function_usec_per_call ${low(results.empty).toFixed(2)} us (runs: ${results.empty.join(', ')})`);
+console.log(`ratio redis.append/empty_function ${(low(results.append) / low(results.empty)).toFixed(1)}`);
 stop();
 process.exit(0);
