@@ -4,31 +4,49 @@
 #include <hiredis/hiredis.h>
 
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <array>
 #include <optional>
 
 #include "relay/redis/sentinel.hpp"
+
+// hiredis 0.14 exports redisProcessCallbacks (async.c) without declaring it
+// (later versions declare it in async.h): it hands every complete reply in
+// the reader to its callback, as redisAsyncHandleRead does after a read.
+extern "C" void redisProcessCallbacks(redisAsyncContext* ac);
 
 namespace qrlogin::relay::redis {
 
 using SteadyClock = std::chrono::steady_clock;
 
-// One connection attempt: the hiredis context and the descriptor Asio
-// watches for it. hiredis owns the socket (and closes it); the descriptor is
+// One connection attempt: the hiredis context and its socket, which Asio
+// also holds. hiredis owns the socket (and closes it); Asio's handle is
 // released, never closed, when hiredis cleans up.
+//
+// Once connected, the link reads the socket itself into `inbox` and hands
+// the bytes to hiredis's reader, and has hiredis write its output buffer in
+// the next turn of the loop: a read or a write that Asio starts at once
+// costs no system call when it cannot proceed, where a wait for readiness
+// re-arms the socket (EPOLL_CTL_MOD) every time (docs/benchmarks.md, "Leaner
+// functions"). Only a write the socket could not take whole waits.
 struct Client::Link : std::enable_shared_from_this<Link> {
-  Link(Client& client, const asio::any_io_executor& executor) : owner(&client), descriptor(executor) {}
+  Link(Client& client, const asio::any_io_executor& executor) : owner(&client), socket(executor) {}
   ~Link() {
-    if (descriptor.is_open()) (void)descriptor.release();
+    if (socket.is_open()) (void)socket.release();
   }
 
   Client* owner;
   redisAsyncContext* ac = nullptr;
-  asio::posix::stream_descriptor descriptor;
+  asio::ip::tcp::socket socket;
   bool want_read = false;
   bool want_write = false;
   bool read_waiting = false;
   bool write_waiting = false;
+  bool write_posted = false;    // a write is due in the next turn of the loop
+  bool writing_now = false;     // inside hiredis's write, from that turn
+  bool write_left_over = false;  // ... which could not write everything
+  std::array<char, 16384> inbox{};
   bool ready = false;    // handshake done, reported up
   bool freeing = false;  // we asked hiredis to free the context
   bool closed = false;   // hiredis freed it: nothing may touch `ac`
@@ -85,7 +103,7 @@ Client::~Client() {
   if (link_ && link_->ac && !link_->closed) {
     link_->freeing = true;
     link_->drop_reason = "client destroyed";
-    redisAsyncFree(link_->ac);  // fails what is pending; cleanup releases the descriptor
+    redisAsyncFree(link_->ac);  // fails what is pending; cleanup releases the socket
   }
 }
 
@@ -282,7 +300,7 @@ void Client::on_resolved(const asio::ip::tcp::endpoint& address) {
     return;
   }
   boost::system::error_code ec;
-  link->descriptor.assign(ac->c.fd, ec);
+  link->socket.assign(address.protocol(), ac->c.fd, ec);
   if (ec) {
     redisAsyncFree(ac);
     on_link_closed(link, "cannot watch the Redis socket: " + ec.message());
@@ -428,7 +446,7 @@ void Client::ev_cleanup(void* data) {
   link->closed = true;
   if (link->ac != nullptr) link->ac->ev.data = nullptr;
   link->ac = nullptr;
-  if (link->descriptor.is_open()) (void)link->descriptor.release();  // cancels the waits; hiredis closes the fd
+  if (link->socket.is_open()) (void)link->socket.release();  // cancels the waits; hiredis closes the fd
   auto owner = link->owner->weak_from_this();
   asio::post(link->owner->executor_, [owner, self_link = link->shared_from_this(), reason = std::move(reason)] {
     if (auto client = owner.lock()) client->on_link_closed(self_link, reason);
@@ -507,14 +525,20 @@ void Client::check_health() {
 
 // ---- readiness ---------------------------------------------------------------
 
+bool Client::connected(const Link& link) { return link.ac != nullptr && (link.ac->c.flags & REDIS_CONNECTED) != 0; }
+
 void Client::watch(const std::shared_ptr<Link>& link, bool write) {
   bool& waiting = write ? link->write_waiting : link->read_waiting;
   if (waiting || link->closed) return;
+  if (!write && connected(*link)) {
+    read(link);
+    return;
+  }
   waiting = true;
-  // Asio re-arms the descriptor (EPOLL_CTL_MOD) for every wait, so a socket
-  // that is still readable (hiredis reads 16 KiB at a time) fires again.
-  link->descriptor.async_wait(
-      write ? asio::posix::descriptor_base::wait_write : asio::posix::descriptor_base::wait_read,
+  // Until connected (hiredis finishes the connect on writability), and for
+  // a write the socket could not take whole.
+  link->socket.async_wait(
+      write ? asio::ip::tcp::socket::wait_write : asio::ip::tcp::socket::wait_read,
       [link, write](boost::system::error_code ec) {
         (write ? link->write_waiting : link->read_waiting) = false;
         if (ec == asio::error::operation_aborted || link->closed || link->ac == nullptr) return;
@@ -524,6 +548,40 @@ void Client::watch(const std::shared_ptr<Link>& link, bool write) {
           if (link->want_read) redisAsyncHandleRead(link->ac);
         }
       });
+}
+
+void Client::read(const std::shared_ptr<Link>& link) {
+  link->read_waiting = true;
+  link->socket.async_read_some(asio::buffer(link->inbox), [link](boost::system::error_code ec, std::size_t n) {
+    link->read_waiting = false;
+    if (ec == asio::error::operation_aborted || link->closed || link->ac == nullptr) return;
+    if (ec || n == 0) {
+      // The end, or an error: hiredis reads again, meets it and disconnects
+      // as it always does (the cleanup hook reports it).
+      redisAsyncHandleRead(link->ac);
+      return;
+    }
+    if (redisReaderFeed(link->ac->c.reader, link->inbox.data(), n) != REDIS_OK) {
+      redisAsyncHandleRead(link->ac);  // the reader failed before: hiredis ends the link
+      return;
+    }
+    redisProcessCallbacks(link->ac);  // may free the context (a callback disconnects)
+    if (!link->closed && link->want_read) link->owner->watch(link, false);
+  });
+}
+
+void Client::write_soon(const std::shared_ptr<Link>& link) {
+  if (link->write_posted || link->write_waiting || link->closed) return;
+  link->write_posted = true;
+  asio::post(executor_, [link] {
+    link->write_posted = false;
+    if (link->closed || link->ac == nullptr || !link->want_write) return;
+    link->writing_now = true;
+    link->write_left_over = false;
+    redisAsyncHandleWrite(link->ac);  // may free the context (a write error)
+    link->writing_now = false;
+    if (!link->closed && link->want_write && link->write_left_over) link->owner->watch(link, true);
+  });
 }
 
 void Client::ev_add_read(void* data) {
@@ -537,7 +595,12 @@ void Client::ev_del_read(void* data) { static_cast<Link*>(data)->want_read = fal
 void Client::ev_add_write(void* data) {
   auto* link = static_cast<Link*>(data);
   link->want_write = true;
-  link->owner->watch(link->shared_from_this(), true);
+  if (link->writing_now) {
+    link->write_left_over = true;  // hiredis wrote part of its buffer: wait until the socket takes more
+    return;
+  }
+  if (connected(*link)) link->owner->write_soon(link->shared_from_this());
+  else link->owner->watch(link->shared_from_this(), true);  // the connect completes on writability
 }
 
 void Client::ev_del_write(void* data) { static_cast<Link*>(data)->want_write = false; }

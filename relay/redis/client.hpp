@@ -1,9 +1,10 @@
 #pragma once
 // An asynchronous Redis connection on Asio, driven by hiredis's async API.
 //
-// hiredis does the protocol; Asio does the waiting: the connection's socket
-// is watched with an asio::posix::stream_descriptor (readiness only, hiredis
-// reads and writes itself), so nothing here blocks an io_context thread —
+// hiredis does the protocol; Asio does the I/O: once connected, Asio reads
+// the socket into hiredis's reader, and hiredis writes its output buffer in
+// the loop's next turn (waiting for writability only when the socket is
+// full), so nothing here blocks an io_context thread —
 // host names are resolved with Asio's resolver before hiredis connects to
 // the address. Everything runs on one executor (a strand, or an io_context
 // run by one thread); the public methods may be called from any thread.
@@ -170,6 +171,9 @@ class Client : public std::enable_shared_from_this<Client> {
   void report(bool up, std::string reason);
 
   void watch(const std::shared_ptr<Link>& link, bool write);
+  void read(const std::shared_ptr<Link>& link);
+  void write_soon(const std::shared_ptr<Link>& link);
+  static bool connected(const Link& link);
 
   static void on_connect_cb(const redisAsyncContext* ac, int status);
   static void on_reply_cb(redisAsyncContext* ac, void* reply, void* privdata);
