@@ -15,9 +15,9 @@
 //   key all nodes share, truncated to 128 bits): Redis, its dumps and its
 //   MONITOR output never show a cid, and holding a QR code does not find the
 //   pairing there (the same rule as the log tags, relay-rules' Privacy).
-// - Each direction's frames are a Stream whose entry id is the frame's
-//   index (<index>-1), so a resume on any node reads from the client's count
-//   and an append is idempotent.
+// - Each direction's frames are a list, the state holding the index range
+//   it covers: a resume on any node reads from the client's count, and an
+//   append names its index, so it is idempotent.
 // - Each attach of a slot (join or resume) gets a new epoch. Writes name the
 //   epoch they were made under; a node whose client was taken over by a
 //   resume elsewhere (a frozen node that wakes up) gets `replaced` for every

@@ -27,7 +27,7 @@ std::vector<std::string> redis_contents(RedisServer& redis) {
     auto type = redis.command({"TYPE", k.str}).str;
     Reply value;
     if (type == "hash") value = redis.command({"HGETALL", k.str});
-    else if (type == "stream") value = redis.command({"XRANGE", k.str, "-", "+"});
+    else if (type == "list") value = redis.command({"LRANGE", k.str, "0", "-1"});
     else if (type == "string") value = redis.command({"GET", k.str});
     else if (type == "zset") value = redis.command({"ZRANGE", k.str, "0", "-1", "WITHSCORES"});
     else FAIL("unexpected key type " << type << " for " << k.str);

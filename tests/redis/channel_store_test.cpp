@@ -182,7 +182,8 @@ struct Cluster {
     return out;
   }
   long long pttl(const std::string& key) { return server.command({"PTTL", key}).integer; }
-  long long xlen(const std::string& key) { return server.command({"XLEN", key}).integer; }
+  // How many frames a direction holds (its list's length).
+  long long held(const std::string& key) { return server.command({"LLEN", key}).integer; }
   long long redis_now_ms() {
     auto t = server.command({"TIME"});
     return std::stoll(t.elements.at(0).str) * 1000 + std::stoll(t.elements.at(1).str) / 1000;
@@ -257,7 +258,7 @@ TEST_CASE("redis store: a receiver on node A and a sender on node B pair, frames
   REQUIRE(again.ok());
   CHECK_FALSE(again->error);
   CHECK(again->duplicate);
-  CHECK(c.xlen(c.key(cid, "fs")) == 3);
+  CHECK(c.held(c.key(cid, "fs")) == 3);
   CHECK(c.b.append(cid, kS, 1, 7, "gap")->error == Code::bad_request);
 
   // The sender's node did not wake itself (it has the replies), A holds the receiver.
@@ -325,7 +326,11 @@ TEST_CASE("redis store: every key has a TTL (lifetime + grace), the cid marker o
   REQUIRE_FALSE(c.b.join(cid, kS, 2, token(2))->error);
   REQUIRE_FALSE(c.a.append(cid, kR, 1, 0, "x")->error);
   REQUIRE_FALSE(c.b.append(cid, kS, 1, 0, "y")->error);
-  REQUIRE_FALSE(c.b.resume(cid, kS, 3, token(2), 1, token(4))->error);  // trims a stream
+  REQUIRE_FALSE(c.b.resume(cid, kS, 3, token(2), 1, token(4))->error);  // confirms the receiver's only frame
+  // Trimmed empty, a list is gone; the next frame creates it again, and it
+  // must expire with the channel as the first one did.
+  CHECK(c.keys_of(cid) == std::vector<std::string>{c.key(cid, "fs"), c.key(cid, "st"), c.key(cid, "used")});
+  REQUIRE_FALSE(c.a.append(cid, kR, 1, 1, "x2")->error);
 
   auto keys = c.keys_of(cid);
   CHECK(keys == std::vector<std::string>{c.key(cid, "fr"), c.key(cid, "fs"), c.key(cid, "st"), c.key(cid, "used")});  // sorted
@@ -382,10 +387,10 @@ TEST_CASE("redis store: limits hold across nodes (frames, bytes, frame size) and
   REQUIRE_FALSE(d.b.append(cid2, kS, 1, 0, std::string(60, 'a'))->error);
   REQUIRE_FALSE(d.a.append(cid2, kR, 1, 0, "r", 1)->error);
   REQUIRE_FALSE(d.b.append(cid2, kS, 1, 1, std::string(39, 'b'))->error);  // 60 + 1 + 39: fits
-  CHECK(d.xlen(d.key(cid2, "fs")) == 2);  // kept for a resume while there is room
+  CHECK(d.held(d.key(cid2, "fs")) == 2);  // kept for a resume while there is room
   // 101 > 100: the confirmed frame 0 goes (a count past what exists confirms nothing more).
   REQUIRE_FALSE(d.a.append(cid2, kR, 1, 1, "r", 9)->error);
-  CHECK(d.xlen(d.key(cid2, "fs")) == 1);
+  CHECK(d.held(d.key(cid2, "fs")) == 1);
   // Frames per channel count both directions (4 here).
   CHECK(d.a.append(cid2, kR, 1, 2, "r")->error == Code::too_large);
   CHECK(d.b.append(cid2, kS, 1, 2, "s")->error == Code::too_large);
@@ -416,7 +421,7 @@ TEST_CASE("redis store: resume on another node, tokens single use, `received` co
     CHECK(texts(resumed->backlog) == std::vector<std::string>{"1:r1", "2:r2"});
     CHECK_FALSE(resumed->replaced);
     CHECK(resumed->peer == SlotHolder{"node-a", 1});
-    CHECK(c.xlen(c.key(cid, "fr")) == 2);  // r0 confirmed and dropped
+    CHECK(c.held(c.key(cid, "fr")) == 2);  // r0 confirmed and dropped
     CHECK(c.a.woken(c.a.store().channel_name(cid)));
     auto back = c.a.poll(cid, kR, 1, std::nullopt);
     CHECK(back->peer_present);
@@ -474,7 +479,7 @@ TEST_CASE("redis store: fencing - a node whose client resumed elsewhere can no l
   CHECK(c.a.append(cid, kR, 1, 1, "late", 1)->error == Code::replaced);  // its confirmation neither
   CHECK(c.a.poll(cid, kR, 1)->error == Code::replaced);
   CHECK(c.a.leave(cid, kR, 1, LeaveKind::normal)->error == Code::replaced);
-  CHECK(c.xlen(c.key(cid, "fr")) == 1);  // "late" never got in
+  CHECK(c.held(c.key(cid, "fr")) == 1);  // "late" never got in
   // The channel lives on under the new epoch.
   REQUIRE_FALSE(c.b.append(cid, kR, 2, 1, "r1")->error);
   CHECK(texts(c.b.poll(cid, kS, 1, 0)->frames) == std::vector<std::string>{"0:r0", "1:r1"});

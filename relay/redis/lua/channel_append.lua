@@ -1,5 +1,5 @@
 -- append: the frame with index ARGV[6] from `role`'s client, as attach
--- ARGV[5] (the epoch), into its stream with id <index>-1. Idempotent: an
+-- ARGV[5] (the epoch), at the end of its list. Idempotent: an
 -- index already stored (a retry after a lost reply) answers ok, duplicate.
 -- The frame also confirms the peer's frames its socket took (ARGV[8]):
 -- they go first when the channel needs room.
@@ -43,8 +43,7 @@ if num(c, 'bytes') + size > num(c, 'lim_bytes') then
   if connected(c, peer) then node, conn = c[peer .. '_node'], c[peer .. '_conn'] end
   return { 'too_large', 'slow_node', node, 'slow_conn', conn }
 end
-redis.call('XADD', FRAMES[role], index .. '-1', 'd', frame)
-if index == 0 then keep(c, FRAMES[role]) end  -- the stream is new: it expires with the channel
+if redis.call('RPUSH', FRAMES[role], frame) == 1 then keep(c, FRAMES[role]) end  -- a new list: it expires with the channel
 store(c, role .. '_next', next_index + 1, 'frames', num(c, 'frames') + 1, 'bytes', num(c, 'bytes') + size)
 if size <= WAKE_FRAME_BYTES then
   wake_with(c, peer, 'f|' .. role .. '|' .. epoch .. '|' .. index .. '|' .. frame)

@@ -8,8 +8,9 @@
 --                          packed (see STATE below)
 -- KEYS[2]  <p>:{<h>}:used  string: the cid was opened ("open"), or how its
 --                          channel ended ("closed", "expired")
--- KEYS[3]  <p>:{<h>}:fr    stream: frames the receiver sent, id <index>-1
--- KEYS[4]  <p>:{<h>}:fs    stream: frames the sender sent, id <index>-1
+-- KEYS[3]  <p>:{<h>}:fr    list: frames the receiver sent, from index
+--                          r_first on (the state holds the index range)
+-- KEYS[4]  <p>:{<h>}:fs    list: frames the sender sent, from s_first on
 -- KEYS[5]  <p>:{global}:open  zset: open channels (name -> when it ends), the
 --                          --max-channels count (see channel_join.lua)
 -- ARGV[1]  <h>, the channel's name (a keyed hash of the cid, never the cid)
@@ -157,32 +158,35 @@ end
 -- Frames up to this size ride in their wake-up; larger ones are polled.
 local WAKE_FRAME_BYTES = 4096
 
--- Every key of a live channel expires with it (+ grace): XADD creates a
--- stream without a TTL, so the write that creates one sets it.
+-- Every key of a live channel expires with it (+ grace): RPUSH creates a
+-- list without a TTL (and a list trimmed empty is gone), so the push that
+-- creates one sets it.
 local function keep(c, key)
   redis.call('PEXPIREAT', key, num(c, 'exp') + num(c, 'grace'))
 end
 
 -- Drops `role`'s frames below index `upto` (confirmed by the peer, or
--- taken by its socket and needed for room). Updates c and the hash.
+-- taken by its socket and needed for room; never past the next index).
+-- Updates c and the state.
 local function trim(c, role, upto)
   local first = num(c, role .. '_first')
   if upto <= first then return end
   local freed = 0
-  for _, entry in ipairs(redis.call('XRANGE', FRAMES[role], '-', (upto - 1) .. '-1')) do
-    freed = freed + #entry[2][2]
-  end
-  redis.call('XTRIM', FRAMES[role], 'MINID', upto .. '-0')
+  for _, frame in ipairs(redis.call('LRANGE', FRAMES[role], 0, upto - first - 1)) do freed = freed + #frame end
+  redis.call('LTRIM', FRAMES[role], upto - first, -1)
   local sent = math.max(num(c, role .. '_sent'), upto)
   store(c, role .. '_first', upto, role .. '_sent', sent, 'bytes', num(c, 'bytes') - freed)
 end
 
--- `role`'s frames from index `from` on, flattened: index, bytes, index, ...
-local function frames_from(role, from)
+-- `role`'s frames from index `from` on (those still held), flattened:
+-- index, bytes, index, ...
+local function frames_from(c, role, from)
+  local first = num(c, role .. '_first')
+  local start = math.max(from, first)
   local out = {}
-  for _, entry in ipairs(redis.call('XRANGE', FRAMES[role], from .. '-0', '+')) do
-    out[#out + 1] = tonumber(string.match(entry[1], '^(%d+)-'))
-    out[#out + 1] = entry[2][2]
+  for i, frame in ipairs(redis.call('LRANGE', FRAMES[role], start - first, -1)) do
+    out[#out + 1] = start + i - 1
+    out[#out + 1] = frame
   end
   return out
 end

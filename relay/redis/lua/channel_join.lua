@@ -148,5 +148,5 @@ if hit then
   out[#out + 1] = 'hit'
 end
 out[#out + 1] = 'frames'
-out[#out + 1] = frames_from(peer, num(c, peer .. '_first'))
+out[#out + 1] = frames_from(c, peer, num(c, peer .. '_first'))
 return out

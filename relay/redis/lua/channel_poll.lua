@@ -21,7 +21,7 @@ if (c.closed or '') ~= '' then
   local out = { 'closed' }
   if from >= 0 then
     out[#out + 1] = 'frames'
-    out[#out + 1] = frames_from(peer_of(role), from)
+    out[#out + 1] = frames_from(c, peer_of(role), from)
   end
   return out
 end
@@ -40,6 +40,6 @@ local out = { 'ok', 'expires_in', num(c, 'exp') - now,
 peer_fields(out, c, role)
 if from >= 0 then
   out[#out + 1] = 'frames'
-  out[#out + 1] = frames_from(peer, from)
+  out[#out + 1] = frames_from(c, peer, from)
 end
 return out

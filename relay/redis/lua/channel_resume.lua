@@ -72,5 +72,5 @@ for _, v in ipairs({ 'epoch', epoch, 'expires_in', num(c, 'exp') - now,
 end
 peer_fields(out, c, role)
 out[#out + 1] = 'frames'
-out[#out + 1] = frames_from(peer, received)
+out[#out + 1] = frames_from(c, peer, received)
 return out
