@@ -17,7 +17,8 @@
 //        --impls LIST      run only these implementations (qrlogin,ws,floor;
 //                          the TLS scenarios: qrlogin,ws,nginx)
 //        --relay-old BIN   the TLS scenarios also run this relay binary (row
-//                          qrlogin_old: before/after in one run)
+//                          qrlogin_old: before/after in one run), and so
+//                          does every round of the cluster scenario
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -218,9 +219,9 @@ async function measured(s, fn) {
 // ---- scenarios -------------------------------------------------------------
 const P = quick
   ? { pairDur: 1.5, pairConc: 8, latDur: 1, fwdDur: 1, fwdChannels: 8, idleConns: 200, idleProcs: 1, churnWarm: 0.5, churnDur: 1.5, sweep: [],
-    clusterDur: 1.5 }
+    clusterDur: 1.5, clusterRounds: 1 }
   : { pairDur: 5, pairConc: 64, latDur: 5, fwdDur: 5, fwdChannels: 64, idleConns: 18000, idleProcs: 2, churnWarm: 3, churnDur: 12,
-    sweep: [0.1, 0.25, 0.5, 0.75, 0.9], clusterDur: 5 };
+    sweep: [0.1, 0.25, 0.5, 0.75, 0.9], clusterDur: 5, clusterRounds: 5 };
 // The TLS scenarios: fewer connections (each is a full handshake by a Node
 // client, the slow side here).
 const PT = quick ? { idleConns: 100, pairDur: 1.5, pairConc: 4 } : { idleConns: 2000, pairDur: 5, pairConc: 16 };
@@ -462,22 +463,16 @@ function redisCommandCounts(port) {
   return counts;
 }
 
-async function scenarioCluster() {
-  if (!ORDER.includes('qrlogin')) return;
-  if (spawnSync('redis-server', ['--version']).status !== 0) {
-    log('cluster: redis-server is not installed (scripts/install-deps --cluster): skipped');
-    return;
-  }
-  const load = ['--scenario', 'pairing', '--concurrency', String(P.pairConc), '--duration', String(P.clusterDur)];
-  const single = await withServer('qrlogin', (s) => measured(s, () => runGen(s.port, load)));
-  check('single', 'cluster-baseline', single.r);
+// Two nodes of `relay` (the binary) on a fresh redis-server, receivers on
+// node A and senders on node B: their figures per pairing.
+async function clusterRun(relay, load) {
   const dir = mkdtempSync(path.join(tmpdir(), 'qrlogin-bench-'));
   const keyFile = path.join(dir, 'names.key');
   writeFileSync(keyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
   const redis = await startRedis(dir);
   const nodes = [];
   try {
-    const nodeCommand = [...IMPLS.qrlogin(), '--redis', `redis://127.0.0.1:${redis.port}`, '--redis-key-file', keyFile];
+    const nodeCommand = [relay, ...IMPLS.qrlogin().slice(1), '--redis', `redis://127.0.0.1:${redis.port}`, '--redis-key-file', keyFile];
     nodes.push(await startServer('qrlogin', nodeCommand), await startServer('qrlogin', nodeCommand));
     const cpuNodes = () => cpuSeconds(nodes[0].pid) + cpuSeconds(nodes[1].pid);
     const n0 = cpuNodes();
@@ -487,29 +482,86 @@ async function scenarioCluster() {
     const nodesCpu = cpuNodes() - n0;
     const redisCpu = cpuSeconds(redis.pid) - r0;
     const c1 = redisCommandCounts(redis.port);
-    check('qrlogin', 'cluster', r);
-    const per = (cpu, done) => (1e6 * cpu) / Math.max(1, done);
-    metric('cluster.pairings_per_s', 'single', single.r.per_s, '/s');
-    metric('cluster.pairings_per_s', 'qrlogin', r.per_s, '/s');
-    metric('cluster.cpu_us_per_pairing', 'single', per(single.cpu, single.r.completed), 'us');
-    metric('cluster.cpu_us_per_pairing', 'qrlogin', per(nodesCpu, r.completed), 'us');
-    metric('cluster.redis_cpu_us_per_pairing', 'qrlogin', per(redisCpu, r.completed), 'us');
-    if (c0 && c1) {
+    check(relay === opt.relay ? 'qrlogin' : 'qrlogin_old', 'cluster', r);
+    const per = (cpu) => (1e6 * cpu) / Math.max(1, r.completed);
+    const done = Math.max(1, r.completed);
+    return {
+      per_s: r.per_s, cpu: per(nodesCpu), redis: per(redisCpu), total: per(nodesCpu + redisCpu), p99: r.p99_us / 1000,
       // Heartbeats and liveness checks count too: they are part of the cost.
-      const done = Math.max(1, r.completed);
-      metric('cluster.redis_scripts_per_pairing', 'qrlogin', (c1.scripts - c0.scripts) / done, '');
-      metric('cluster.redis_calls_per_pairing', 'qrlogin', (c1.commands - c0.commands) / done, ''); // scripts' own calls included
-    }
-    metric('cluster.total_cpu_us_per_pairing', 'single', per(single.cpu, single.r.completed), 'us');
-    metric('cluster.total_cpu_us_per_pairing', 'qrlogin', per(nodesCpu + redisCpu, r.completed), 'us');
-    metric('cluster.p99_ms', 'single', single.r.p99_us / 1000, 'ms');
-    metric('cluster.p99_ms', 'qrlogin', r.p99_us / 1000, 'ms');
-    for (const n of ['pairings_per_s', 'cpu_us_per_pairing', 'total_cpu_us_per_pairing', 'p99_ms']) ratio(`cluster.${n}`, 'single');
+      scripts: c0 && c1 ? (c1.scripts - c0.scripts) / done : null,
+      calls: c0 && c1 ? (c1.commands - c0.commands) / done : null, // the functions' own calls included
+    };
   } finally {
     for (const n of nodes) await stopServer(n);
     await stopServer(redis);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+// One round: the in-memory node, then the cluster (and the old binary's
+// cluster, with --relay-old), back to back, with the same load.
+async function clusterRound(load) {
+  const single = await withServer('qrlogin', (s) => measured(s, () => runGen(s.port, load)));
+  check('single', 'cluster-baseline', single.r);
+  const round = {
+    single: { per_s: single.r.per_s, cpu: (1e6 * single.cpu) / Math.max(1, single.r.completed), p99: single.r.p99_us / 1000 },
+    cluster: await clusterRun(opt.relay, load),
+  };
+  if (opt.relayOld) round.old = await clusterRun(opt.relayOld, load);
+  return round;
+}
+
+const median = (xs) => {
+  const v = xs.filter((x) => x !== null).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+
+// The machine's noise moves one run's figures by tens of percent (the
+// single node's own CPU per pairing, 245-350 us in three runs of one
+// afternoon), so full mode runs several rounds and reports each figure's
+// median; each ratio is the median of the rounds' own ratios, a cluster
+// run against the baseline run just before it.
+async function scenarioCluster() {
+  if (!ORDER.includes('qrlogin')) return;
+  if (spawnSync('redis-server', ['--version']).status !== 0) {
+    log('cluster: redis-server is not installed (scripts/install-deps --cluster): skipped');
+    return;
+  }
+  const load = ['--scenario', 'pairing', '--concurrency', String(P.pairConc), '--duration', String(P.clusterDur)];
+  const rounds = [];
+  for (let i = 0; i < P.clusterRounds; i++) rounds.push(await clusterRound(load));
+  const m = (pick) => median(rounds.map(pick));
+  const mr = (a, b) => median(rounds.map((x) => a(x) / b(x)));
+  log(`cluster: ${rounds.length} rounds; total CPU per pairing, cluster/single, by round: ${rounds.map((x) => (x.cluster.total / x.single.cpu).toFixed(3)).join(', ')}`);
+  metric('cluster.pairings_per_s', 'single', m((x) => x.single.per_s), '/s');
+  metric('cluster.pairings_per_s', 'qrlogin', m((x) => x.cluster.per_s), '/s');
+  metric('cluster.cpu_us_per_pairing', 'single', m((x) => x.single.cpu), 'us');
+  metric('cluster.cpu_us_per_pairing', 'qrlogin', m((x) => x.cluster.cpu), 'us');
+  metric('cluster.redis_cpu_us_per_pairing', 'qrlogin', m((x) => x.cluster.redis), 'us');
+  metric('cluster.redis_scripts_per_pairing', 'qrlogin', m((x) => x.cluster.scripts), '');
+  metric('cluster.redis_calls_per_pairing', 'qrlogin', m((x) => x.cluster.calls), '');
+  metric('cluster.total_cpu_us_per_pairing', 'single', m((x) => x.single.cpu), 'us');
+  metric('cluster.total_cpu_us_per_pairing', 'qrlogin', m((x) => x.cluster.total), 'us');
+  metric('cluster.p99_ms', 'single', m((x) => x.single.p99), 'ms');
+  metric('cluster.p99_ms', 'qrlogin', m((x) => x.cluster.p99), 'ms');
+  for (const [n, a, b] of [
+    ['pairings_per_s', (x) => x.cluster.per_s, (x) => x.single.per_s],
+    ['cpu_us_per_pairing', (x) => x.cluster.cpu, (x) => x.single.cpu],
+    ['total_cpu_us_per_pairing', (x) => x.cluster.total, (x) => x.single.cpu],
+    ['p99_ms', (x) => x.cluster.p99, (x) => x.single.p99],
+  ])
+    console.log(`ratio cluster.${n} qrlogin/single ${mr(a, b).toFixed(3)}`);
+  if (!opt.relayOld) return;
+  // Before and after in one run: the old binary's cluster in every round.
+  metric('cluster.cpu_us_per_pairing', 'qrlogin_old', m((x) => x.old.cpu), 'us');
+  metric('cluster.redis_cpu_us_per_pairing', 'qrlogin_old', m((x) => x.old.redis), 'us');
+  metric('cluster.redis_scripts_per_pairing', 'qrlogin_old', m((x) => x.old.scripts), '');
+  metric('cluster.total_cpu_us_per_pairing', 'qrlogin_old', m((x) => x.old.total), 'us');
+  console.log(`ratio cluster.total_cpu_us_per_pairing qrlogin_old/single ${mr((x) => x.old.total, (x) => x.single.cpu).toFixed(3)}`);
+  for (const [n, pick] of [['cpu_us_per_pairing', (x) => x.cpu], ['redis_cpu_us_per_pairing', (x) => x.redis],
+    ['total_cpu_us_per_pairing', (x) => x.total]])
+    console.log(`ratio cluster.${n} qrlogin/qrlogin_old ${mr((x) => pick(x.cluster), (x) => pick(x.old)).toFixed(3)}`);
 }
 
 // ---- TLS: wss_idle, wss_pairing ----------------------------------------------
