@@ -463,9 +463,10 @@ function redisCommandCounts(port) {
   return counts;
 }
 
-// Two nodes of `relay` (the binary) on a fresh redis-server, receivers on
-// node A and senders on node B: their figures per pairing.
-async function clusterRun(relay, load) {
+// Two nodes of `relay` (the binary; `impl` names it in a failed check) on a
+// fresh redis-server, receivers on node A and senders on node B: their
+// figures per pairing.
+async function clusterRun(relay, impl, load) {
   const dir = mkdtempSync(path.join(tmpdir(), 'qrlogin-bench-'));
   const keyFile = path.join(dir, 'names.key');
   writeFileSync(keyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
@@ -482,9 +483,9 @@ async function clusterRun(relay, load) {
     const nodesCpu = cpuNodes() - n0;
     const redisCpu = cpuSeconds(redis.pid) - r0;
     const c1 = redisCommandCounts(redis.port);
-    check(relay === opt.relay ? 'qrlogin' : 'qrlogin_old', 'cluster', r);
-    const per = (cpu) => (1e6 * cpu) / Math.max(1, r.completed);
+    check(impl, 'cluster', r);
     const done = Math.max(1, r.completed);
+    const per = (cpu) => (1e6 * cpu) / done;
     return {
       per_s: r.per_s, cpu: per(nodesCpu), redis: per(redisCpu), total: per(nodesCpu + redisCpu), p99: r.p99_us / 1000,
       // Heartbeats and liveness checks count too: they are part of the cost.
@@ -505,9 +506,9 @@ async function clusterRound(load) {
   check('single', 'cluster-baseline', single.r);
   const round = {
     single: { per_s: single.r.per_s, cpu: (1e6 * single.cpu) / Math.max(1, single.r.completed), p99: single.r.p99_us / 1000 },
-    cluster: await clusterRun(opt.relay, load),
+    cluster: await clusterRun(opt.relay, 'qrlogin', load),
   };
-  if (opt.relayOld) round.old = await clusterRun(opt.relayOld, load);
+  if (opt.relayOld) round.old = await clusterRun(opt.relayOld, 'qrlogin_old', load);
   return round;
 }
 
