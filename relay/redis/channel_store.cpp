@@ -257,40 +257,24 @@ struct ChannelStore::Library {
   std::array<std::string, 6> functions;  // by Op
 
   Library() {
+    // Each operation's function name and body, in Op's order.
+    static_assert(static_cast<std::size_t>(Op::evict) == 5);
+    const std::array<std::pair<std::string_view, std::string_view>, 6> ops{{{"join", lua::channel_join},
+                                                                             {"resume", lua::channel_resume},
+                                                                             {"append", lua::channel_append},
+                                                                             {"poll", lua::channel_poll},
+                                                                             {"leave", lua::channel_leave},
+                                                                             {"evict", lua::channel_evict}}};
     std::string code = std::string(lua::channel_common) + "\n" + std::string(lua::code_lookups) + "\n";
-    for (auto op : kOps) {
-      code += "redis.register_function(LIBRARY .. '_" + std::string(op_name(op)) +
-              "', function(KEYS, ARGV)\nbind(KEYS, ARGV)\n" + std::string(body(op)) + "\nend)\n";
+    for (const auto& [op, body] : ops) {
+      code += "redis.register_function(LIBRARY .. '_" + std::string(op) + "', function(KEYS, ARGV)\nbind(KEYS, ARGV)\n" +
+              std::string(body) + "\nend)\n";
     }
     name = "qrl_" + sha1_hex(code).substr(0, 16);
     text = "#!lua name=" + name + "\nlocal LIBRARY = '" + name + "'\n" + code;
-    for (auto op : kOps) functions[static_cast<std::size_t>(op)] = name + "_" + std::string(op_name(op));
+    for (std::size_t i = 0; i < ops.size(); ++i) functions[i] = name + "_" + std::string(ops[i].first);
   }
   [[nodiscard]] const std::string& function(Op op) const { return functions[static_cast<std::size_t>(op)]; }
-
-  static constexpr Op kOps[] = {Op::join, Op::resume, Op::append, Op::poll, Op::leave, Op::evict};
-  static std::string_view op_name(Op op) {
-    switch (op) {
-      case Op::join: return "join";
-      case Op::resume: return "resume";
-      case Op::append: return "append";
-      case Op::poll: return "poll";
-      case Op::leave: return "leave";
-      case Op::evict: return "evict";
-    }
-    return "evict";
-  }
-  static std::string_view body(Op op) {
-    switch (op) {
-      case Op::join: return lua::channel_join;
-      case Op::resume: return lua::channel_resume;
-      case Op::append: return lua::channel_append;
-      case Op::poll: return lua::channel_poll;
-      case Op::leave: return lua::channel_leave;
-      case Op::evict: return lua::channel_evict;
-    }
-    return lua::channel_evict;
-  }
 };
 
 const ChannelStore::Library& ChannelStore::library() {
@@ -368,9 +352,8 @@ std::vector<std::vector<std::string>> ChannelStore::setup_commands() {
   return {{"FUNCTION", "LOAD", "REPLACE", library().text}};
 }
 
-void ChannelStore::join(const Cid& cid, Role role, ConnId conn, const TokenHash& new_token,
+void ChannelStore::join(const std::string& name, Role role, ConnId conn, const TokenHash& new_token,
                         const AddressKey& address, ChannelKind kind, Handler<Attached> handler) {
-  auto name = channel_name(cid);
   auto keys = channel_keys(name);
   auto args = channel_args(name);
   const auto& l = limits_;
@@ -403,10 +386,9 @@ void ChannelStore::join(const Cid& cid, Role role, ConnId conn, const TokenHash&
   call(Op::join, std::move(keys), std::move(args), typed<Attached>(&parse_attached, std::move(handler)));
 }
 
-void ChannelStore::resume(const Cid& cid, Role role, ConnId conn, const TokenHash& presented,
+void ChannelStore::resume(const std::string& name, Role role, ConnId conn, const TokenHash& presented,
                           std::uint64_t received, const TokenHash& new_token, ChannelKind kind,
                           Handler<Attached> handler) {
-  auto name = channel_name(cid);
   auto keys = channel_keys(name);
   auto args = channel_args(name);
   for (auto& a : {std::string(role_code(role)), std::to_string(conn), token_arg(presented), std::to_string(received),

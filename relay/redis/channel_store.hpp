@@ -149,17 +149,18 @@ class ChannelStore {
   // The pub/sub channel this node must SUBSCRIBE to for its wake-ups.
   [[nodiscard]] std::string wake_channel() const { return wake_prefix_ + node_id_; }
 
+  // Every operation names the channel by its name in Redis
+  // (channel_name(cid)), which a caller computes once per attach: it is an
+  // HMAC.
+  //
   // A receiver that opens a channel is admitted in the same function (the
   // cluster-wide caps, and the rates of `address` and of the cluster).
   // A code request (`kind` code) also passes the code channel caps and
   // spends from the deployment's lookup budget (lua/code_lookups.lua).
-  void join(const Cid& cid, Role role, ConnId conn, const TokenHash& new_token, const AddressKey& address,
+  void join(const std::string& name, Role role, ConnId conn, const TokenHash& new_token, const AddressKey& address,
             ChannelKind kind, Handler<Attached> handler);
-  void resume(const Cid& cid, Role role, ConnId conn, const TokenHash& presented, std::uint64_t received,
+  void resume(const std::string& name, Role role, ConnId conn, const TokenHash& presented, std::uint64_t received,
               const TokenHash& new_token, ChannelKind kind, Handler<Attached> handler);
-  // The operations below name the channel by its name (channel_name(cid)),
-  // which a caller computes once per attach: it is an HMAC.
-  //
   // `index`: this client's frame count before this frame (the `received`
   // its attach started from, plus the frames read since). `taken`: the
   // peer's frames this client's socket has taken (the frame confirms them).

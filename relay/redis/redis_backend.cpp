@@ -345,23 +345,24 @@ void RedisBackend::join(JoinRequest request, JoinDone done) {
     return;
   }
   auto& store = redis_->store();
-  auto attached = [this, request, done](Result<redis::Attached> reply) {
-    on_attached(request, std::move(reply), done);
+  auto name = store.channel_name(request.cid);
+  auto attached = [this, request, name, done](Result<redis::Attached> reply) {
+    on_attached(request, name, std::move(reply), done);
   };
   if (request.resume) {
-    store.resume(request.cid, request.role, request.conn, request.resume->token, request.resume->received,
+    store.resume(name, request.role, request.conn, request.resume->token, request.resume->received,
                  request.new_token, request.kind, std::move(attached));
     return;
   }
   // A receiver that opens the channel passes the cluster-wide caps and
   // rates in the same function.
-  store.join(request.cid, request.role, request.conn, request.new_token, request.address, request.kind,
+  store.join(name, request.role, request.conn, request.new_token, request.address, request.kind,
              std::move(attached));
 }
 
-void RedisBackend::on_attached(const JoinRequest& request, Result<redis::Attached> reply, JoinDone done) {
+void RedisBackend::on_attached(const JoinRequest& request, const std::string& name, Result<redis::Attached> reply,
+                               JoinDone done) {
   if (!redis_) return;  // stopped: the session is gone with the io_context
-  auto& store = redis_->store();
   Actions actions;
   auto& out = actions.outcome;
   if (!reply.ok()) {
@@ -405,8 +406,7 @@ void RedisBackend::on_attached(const JoinRequest& request, Result<redis::Attache
         actions.notice(Notice::end(a.replaced->conn, Code::replaced));
       }
       Attachment att;
-      att.cid = request.cid;
-      att.name = store.channel_name(request.cid);
+      att.name = name;
       att.role = request.role;
       att.epoch = a.epoch;
       att.next_out = a.resumed ? a.received : 0;

@@ -116,8 +116,7 @@ class RedisBackend final : public ChannelBackend {
 
  private:
   struct Attachment {
-    Cid cid{};
-    std::string name;  // the channel's name in Redis (wake-ups carry it)
+    std::string name;  // the channel's name in Redis (every operation and wake-up names it)
     Role role = Role::receiver;
     std::uint64_t epoch = 0;
     std::uint64_t next_out = 0;  // this client's next frame index
@@ -178,7 +177,9 @@ class RedisBackend final : public ChannelBackend {
   void on_wake(const std::string& payload);
   struct WakeNews;
   bool apply_news_locked(ConnId conn, Attachment& att, const WakeNews& news, Actions& actions);
-  void on_attached(const JoinRequest& request, Result<redis::Attached> reply, JoinDone done);
+  // `name`: the channel's name in Redis, computed once for the attach.
+  void on_attached(const JoinRequest& request, const std::string& name, Result<redis::Attached> reply,
+                   JoinDone done);
   void on_appended(ConnId conn, std::uint64_t epoch, std::uint64_t index, const Frame& frame,
                    Result<redis::Appended> reply);
   void poll(ConnId conn);

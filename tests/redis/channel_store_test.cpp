@@ -97,12 +97,12 @@ class Node {
   Res<Attached> join(const Cid& cid, Role role, ConnId conn, const TokenHash& t, std::uint8_t address = 1) {
     AddressKey key{};
     key.bytes[15] = address;
-    return await<Res<Attached>>([&](auto done) { store_->join(cid, role, conn, t, key, ChannelKind::qr, done); });
+    return await<Res<Attached>>([&](auto done) { store_->join(store_->channel_name(cid), role, conn, t, key, ChannelKind::qr, done); });
   }
   Res<Attached> resume(const Cid& cid, Role role, ConnId conn, const TokenHash& presented, std::uint64_t received,
                        const TokenHash& next) {
     return await<Res<Attached>>(
-        [&](auto done) { store_->resume(cid, role, conn, presented, received, next, ChannelKind::qr, done); });
+        [&](auto done) { store_->resume(store_->channel_name(cid), role, conn, presented, received, next, ChannelKind::qr, done); });
   }
   // `taken`: the peer's frames the appending client's socket had taken.
   Res<Appended> append(const Cid& cid, Role from, std::uint64_t epoch, std::uint64_t index, const std::string& data,
@@ -719,8 +719,8 @@ TEST_CASE("redis backend: one up/down for both connections, wake-ups, and up aga
   };
   auto cid = make_cid(40);
   auto name = a.store().channel_name(cid);
-  REQUIRE_FALSE(await<Res<Attached>>([&](auto done) { a.store().join(cid, kR, 1, token(1), AddressKey{}, ChannelKind::qr, done); })->error);
-  REQUIRE_FALSE(await<Res<Attached>>([&](auto done) { b.store().join(cid, kS, 2, token(2), AddressKey{}, ChannelKind::qr, done); })->error);
+  REQUIRE_FALSE(await<Res<Attached>>([&](auto done) { a.store().join(name, kR, 1, token(1), AddressKey{}, ChannelKind::qr, done); })->error);
+  REQUIRE_FALSE(await<Res<Attached>>([&](auto done) { b.store().join(name, kS, 2, token(2), AddressKey{}, ChannelKind::qr, done); })->error);
   CHECK(wait_wake(name));
 
   server.kill();
@@ -740,7 +740,8 @@ TEST_CASE("redis backend: one up/down for both connections, wake-ups, and up aga
     std::lock_guard lock(mutex);
     a_wakes.clear();
   }
-  REQUIRE_FALSE(await<Res<Attached>>([&](auto done) { a.store().join(cid2, kR, 1, token(1), AddressKey{}, ChannelKind::qr, done); })->error);
-  REQUIRE_FALSE(await<Res<Attached>>([&](auto done) { b.store().join(cid2, kS, 2, token(2), AddressKey{}, ChannelKind::qr, done); })->error);
-  CHECK(wait_wake(a.store().channel_name(cid2)));
+  auto name2 = a.store().channel_name(cid2);
+  REQUIRE_FALSE(await<Res<Attached>>([&](auto done) { a.store().join(name2, kR, 1, token(1), AddressKey{}, ChannelKind::qr, done); })->error);
+  REQUIRE_FALSE(await<Res<Attached>>([&](auto done) { b.store().join(name2, kS, 2, token(2), AddressKey{}, ChannelKind::qr, done); })->error);
+  CHECK(wait_wake(name2));
 }
